@@ -1,0 +1,455 @@
+/**
+ * Stack configuration: one typed schema for everything the stacks read, parsed once at start-up.
+ *
+ * `Pulumi.<stack>.yaml` holds keys in the `mlops:` namespace. {@link parsePlatformConfig} is a pure
+ * function from those raw values to a validated {@link PlatformConfig}: it applies the environment's
+ * defaults (dev small and cheap, prod highly available), then validates the merged result. Every
+ * problem is reported at once, each naming the key, the bad value and what is allowed, before any
+ * resource is registered.
+ */
+import { z } from "zod";
+
+/** The configuration namespace (the Pulumi project name). */
+export const CONFIG_NAMESPACE = "mlops";
+
+export const ENVIRONMENTS = ["dev", "test", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Formats. Each carries the sentence used in error messages, so a user learns what is allowed.
+// ---------------------------------------------------------------------------------------------
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const OIDC_PROVIDER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider\/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\/[A-Z0-9]{8,64}$/;
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const K8S_QUANTITY = /^(\d+(\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+/** `registry/repo[:tag][@sha256:digest]`, with a tag or a digest or both. */
+export const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+((:[\w][\w.-]{0,127})(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/;
+const CRON = /^(\S+\s+){4}\S+$/;
+const S3_PREFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const RDS_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+
+/** Is `cidr` a well-formed IPv4 CIDR block (octets 0-255, prefix 0-32, no host bits set)? */
+export function isIpv4Cidr(cidr: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!m) return false;
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) return false;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const hostBits = 2 ** (32 - prefix);
+    return address % hostBits === 0;
+}
+
+const fmt = (re: RegExp, allowed: string) => z.string().regex(re, { message: allowed });
+const cidr = z.string().refine(isIpv4Cidr, { message: "an IPv4 CIDR block like 10.20.0.0/16 (no host bits set)" });
+const quantity = fmt(K8S_QUANTITY, "a Kubernetes quantity like 500m, 2, 512Mi or 4Gi");
+const posInt = (max: number) =>
+    z.number({ message: `an integer from 1 to ${max}` }).int({ message: `an integer from 1 to ${max}` }).min(1, { message: `an integer from 1 to ${max}` }).max(max, { message: `an integer from 1 to ${max}` });
+const count = (min: number, max: number) =>
+    z.number({ message: `an integer from ${min} to ${max}` }).int({ message: `an integer from ${min} to ${max}` }).min(min, { message: `an integer from ${min} to ${max}` }).max(max, { message: `an integer from ${min} to ${max}` });
+const bool = z.boolean({ message: "true or false" });
+
+const resourcesSchema = z.strictObject({
+    cpuRequest: quantity,
+    memoryRequest: quantity,
+    cpuLimit: quantity,
+    memoryLimit: quantity,
+});
+
+// ---------------------------------------------------------------------------------------------
+// The schema. Every object is strict: an unknown key (a typo) is an error, with a suggestion.
+// ---------------------------------------------------------------------------------------------
+
+const awsSchema = z.strictObject({
+    /** AWS region every AWS resource of the stack lives in. */
+    region: fmt(AWS_REGION, "an AWS region like eu-west-1"),
+    /** The only account the stack may touch (the provider refuses any other). */
+    accountId: fmt(ACCOUNT_ID, "a 12-digit AWS account id, quoted as a string"),
+    /** Role Pulumi assumes to deploy; omit to use the caller's credentials. */
+    deployRoleArn: fmt(IAM_ROLE_ARN, "an IAM role ARN like arn:aws:iam::123456789012:role/name").optional(),
+});
+
+const clusterSchema = z.strictObject({
+    /** Name of the existing EKS cluster. */
+    name: fmt(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, "an EKS cluster name (letters, digits, - and _, up to 100 characters)"),
+    /** API server endpoint of the cluster. */
+    endpoint: fmt(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, "an https:// URL of the cluster API server"),
+    /** Base64 PEM of the cluster certificate authority. */
+    certificateAuthorityData: fmt(/^[A-Za-z0-9+/]+={0,2}$/, "base64-encoded certificate authority data"),
+    /** ARN of the cluster's IAM OIDC provider, trusted by workload-identity (IRSA) roles. */
+    oidcProviderArn: fmt(
+        OIDC_PROVIDER_ARN,
+        "an IAM OIDC provider ARN like arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+    ),
+    /** Security group of the cluster's nodes and pods: the only source the database admits. */
+    nodeSecurityGroupId: fmt(SECURITY_GROUP_ID, "a security group id like sg-0123456789abcdef0"),
+    /** Namespace of the ingress controller / gateway that fronts model APIs. */
+    gatewayNamespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)"),
+});
+
+const networkSchema = z.strictObject({
+    /** VPC the cluster and database live in. */
+    vpcId: fmt(VPC_ID, "a VPC id like vpc-0123456789abcdef0"),
+    /** CIDR of that VPC (pods and nodes get their addresses from it). */
+    vpcCidr: cidr,
+    /** Private subnets for the database subnet group, at least two in different AZs. */
+    privateSubnetIds: z
+        .array(fmt(SUBNET_ID, "a subnet id like subnet-0123456789abcdef0"), { message: "a list of subnet ids" })
+        .min(2, { message: "at least two private subnet ids (RDS needs two availability zones)" }),
+});
+
+const artifactStoreSchema = z.strictObject({
+    /** Days a noncurrent object version is kept before it expires. */
+    noncurrentVersionExpirationDays: posInt(3650),
+    /** Days after which an incomplete multipart upload is aborted. */
+    abortIncompleteUploadDays: posInt(365),
+    /** Existing bucket that receives server access logs; omit to switch access logging off. */
+    accessLogBucket: fmt(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name").optional(),
+});
+
+const databaseSchema = z.strictObject({
+    /** `rds` (managed Postgres) or `in-cluster` (a StatefulSet with a volume: dev only). */
+    kind: z.enum(["rds", "in-cluster"], { message: "one of rds, in-cluster" }),
+    /** RDS instance class. */
+    instanceClass: fmt(RDS_INSTANCE_CLASS, "an RDS instance class like db.t4g.medium"),
+    /** Allocated storage in GiB (RDS) or volume size (in-cluster). */
+    storageGiB: count(5, 65536),
+    /** Postgres major.minor version for RDS. */
+    engineVersion: fmt(/^\d+(\.\d+)?$/, "a Postgres version like 16.4"),
+    /** Days of automated backups (RDS). */
+    backupRetentionDays: count(1, 35),
+    /** Standby in a second availability zone (RDS). */
+    multiAz: bool,
+    /** Refuse deletion of the database (RDS). */
+    deletionProtection: bool,
+});
+
+const mlflowSchema = z.strictObject({
+    /** Pinned MLflow version: the official image `ghcr.io/mlflow/mlflow:v<version>` is the base of the server image. */
+    version: fmt(/^\d+\.\d+\.\d+$/, "an exact MLflow version like 3.1.1"),
+    /** Prebuilt server image (`repo@sha256:...`, a tag alone is accepted in dev only); omit to build `images/mlflow`. */
+    image: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow@sha256:<64 hex digits>")
+        .refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" })
+        .optional(),
+    /** Tracking server replicas. */
+    replicas: count(1, 20),
+    /** Tracking server resources. */
+    resources: resourcesSchema,
+    /** Prefix of the artifact bucket MLflow owns (`s3://<bucket>/<prefix>`). */
+    artifactPrefix: fmt(S3_PREFIX, "a single path segment of lower-case letters, digits and -"),
+    /** MLflow basic auth (the admin password is generated and kept secret). */
+    auth: bool,
+    /** Cron schedule of `mlflow gc`. */
+    gcSchedule: fmt(CRON, "a five-field cron expression like 0 3 * * *"),
+    /** Days a deleted run is kept before `mlflow gc` removes it. */
+    gcOlderThanDays: posInt(3650),
+    /** The backend database. */
+    database: databaseSchema,
+});
+
+/** The whole stack configuration, after the environment defaults were applied. */
+export const platformConfigSchema = z.strictObject({
+    /** dev, test or prod. */
+    environment: z.enum(ENVIRONMENTS, { message: `one of ${ENVIRONMENTS.join(", ")}` }),
+    /** Short organisation name, used in resource names. */
+    organization: fmt(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters and digits, starting with a letter"),
+    /** Team accountable for the platform (owner tag and label). */
+    owner: fmt(DNS_LABEL, "a lower-case team name (letters, digits and -)"),
+    /** Cost centre billed for the platform (tag and label). */
+    costCentre: fmt(/^[A-Za-z0-9-]{2,32}$/, "a cost centre code like CC-4410"),
+    /** DNS domain of the organisation, used for label keys: mlops.<domain>/team. */
+    labelDomain: fmt(DNS_SUBDOMAIN, "a DNS domain like example.com"),
+    aws: awsSchema,
+    cluster: clusterSchema,
+    network: networkSchema,
+    artifactStore: artifactStoreSchema,
+    mlflow: mlflowSchema,
+});
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+export type ResourceSettings = z.infer<typeof resourcesSchema>;
+export type DatabaseSettings = z.infer<typeof databaseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Environment defaults: what a stack gets unless its Pulumi.<stack>.yaml says otherwise.
+// ---------------------------------------------------------------------------------------------
+
+type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+const MLFLOW_IMAGE = { version: "3.1.1" };
+
+/** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */
+export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig>> = {
+    dev: {
+        artifactStore: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1 },
+        mlflow: {
+            ...MLFLOW_IMAGE,
+            replicas: 1,
+            resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
+            artifactPrefix: "mlflow",
+            auth: false,
+            gcSchedule: "0 3 * * *",
+            gcOlderThanDays: 7,
+            database: {
+                kind: "in-cluster",
+                instanceClass: "db.t4g.micro",
+                storageGiB: 10,
+                engineVersion: "16.4",
+                backupRetentionDays: 1,
+                multiAz: false,
+                deletionProtection: false,
+            },
+        },
+    },
+    test: {
+        artifactStore: { noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3 },
+        mlflow: {
+            ...MLFLOW_IMAGE,
+            replicas: 2,
+            resources: { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" },
+            artifactPrefix: "mlflow",
+            auth: true,
+            gcSchedule: "0 3 * * *",
+            gcOlderThanDays: 30,
+            database: {
+                kind: "rds",
+                instanceClass: "db.t4g.medium",
+                storageGiB: 50,
+                engineVersion: "16.4",
+                backupRetentionDays: 7,
+                multiAz: false,
+                deletionProtection: false,
+            },
+        },
+    },
+    prod: {
+        artifactStore: { noncurrentVersionExpirationDays: 365, abortIncompleteUploadDays: 7 },
+        mlflow: {
+            ...MLFLOW_IMAGE,
+            replicas: 3,
+            resources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "4Gi" },
+            artifactPrefix: "mlflow",
+            auth: true,
+            gcSchedule: "0 3 * * 0",
+            gcOlderThanDays: 90,
+            database: {
+                kind: "rds",
+                instanceClass: "db.m7g.large",
+                storageGiB: 200,
+                engineVersion: "16.4",
+                backupRetentionDays: 30,
+                multiAz: true,
+                deletionProtection: true,
+            },
+        },
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and error reporting.
+// ---------------------------------------------------------------------------------------------
+
+/** Thrown for invalid configuration; `problems` holds one sentence per bad key. */
+export class ConfigError extends Error {
+    constructor(
+        readonly stackName: string,
+        readonly problems: readonly string[],
+    ) {
+        super(
+            `Invalid configuration for stack "${stackName}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, anything else in `override` replaces `base`. */
+export function deepMerge<T>(base: T, override: unknown): T {
+    if (!isPlainObject(base) || !isPlainObject(override)) {
+        return (override === undefined ? base : override) as T;
+    }
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(override)) {
+        out[k] = k in base ? deepMerge((base as Record<string, unknown>)[k], v) : v;
+    }
+    return out as T;
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}
+
+/** The closest of `candidates` to `key`, if it is close enough to be a likely typo. */
+export function suggestKey(key: string, candidates: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = editDistance(key, c);
+        if (d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Renders a config value for an error message, shortened. */
+function show(value: unknown): string {
+    if (value === undefined) return "nothing (the key is missing)";
+    const s = JSON.stringify(value);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function keyName(path: readonly PropertyKey[]): string {
+    const [head, ...rest] = path.map(String);
+    return `${CONFIG_NAMESPACE}:${head}` + rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let v: unknown = root;
+    for (const p of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<PropertyKey, unknown>)[p];
+    }
+    return v;
+}
+
+/** Schema of the object at `path`, to list its allowed keys. */
+function objectKeysAt(path: readonly PropertyKey[]): string[] {
+    let schema: z.ZodType = platformConfigSchema;
+    for (const p of path) {
+        if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+        if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(p)];
+        else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+        if (!schema) return [];
+    }
+    if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+    if (issue.code === "unrecognized_keys") {
+        const allowed = objectKeysAt(issue.path);
+        return issue.keys.map((k) => {
+            const suggestion = suggestKey(k, allowed);
+            const full = keyName([...issue.path, k]);
+            return (
+                `${full}: unknown key` +
+                (suggestion ? `; did you mean "${keyName([...issue.path, suggestion])}"?` : "") +
+                ` Allowed keys here: ${allowed.join(", ")}.`
+            );
+        });
+    }
+    const value = valueAt(input, issue.path);
+    const expected = value === undefined ? `a value is required: ${issue.message}` : `expected ${issue.message}`;
+    return [`${keyName(issue.path)}: got ${show(value)}; ${expected}.`];
+}
+
+/**
+ * Parses raw stack configuration into a validated {@link PlatformConfig}.
+ *
+ * @param raw the `mlops:` keys of the stack, without the namespace, as Pulumi hands them to the program:
+ *   strings, with structured values JSON-encoded (objects may also be passed already decoded).
+ * @param stack the stack name, for messages.
+ * @throws ConfigError listing every problem.
+ */
+export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stack: string): PlatformConfig {
+    const decoded: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        decoded[key] = decodeValue(value);
+    }
+    const env = decoded.environment;
+    if (typeof env !== "string" || !(ENVIRONMENTS as readonly string[]).includes(env)) {
+        throw new ConfigError(stack, [
+            `${CONFIG_NAMESPACE}:environment: got ${show(env)}; expected one of ${ENVIRONMENTS.join(", ")}.`,
+        ]);
+    }
+    const merged = deepMerge(ENVIRONMENT_DEFAULTS[env as Environment], decoded);
+    const result = platformConfigSchema.safeParse(merged);
+    if (!result.success) {
+        throw new ConfigError(stack, result.error.issues.flatMap((i) => describeIssue(i, merged)));
+    }
+    const problems = crossFieldProblems(result.data);
+    if (problems.length > 0) throw new ConfigError(stack, problems);
+    return result.data;
+}
+
+/** Pulumi hands structured config to programs as JSON text; scalars stay strings. */
+function decodeValue(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    const t = value.trim();
+    if (t.startsWith("{") || t.startsWith("[")) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}
+
+/** Rules that span keys, which one field's schema cannot express. */
+function crossFieldProblems(cfg: PlatformConfig): string[] {
+    const problems: string[] = [];
+    const db = cfg.mlflow.database;
+    const arnAccount = (arn: string) => arn.split(":")[4];
+    if (arnAccount(cfg.cluster.oidcProviderArn) !== cfg.aws.accountId) {
+        problems.push(
+            `${CONFIG_NAMESPACE}:cluster.oidcProviderArn: got ${show(cfg.cluster.oidcProviderArn)}; expected an OIDC provider in account ${cfg.aws.accountId} (mlops:aws.accountId).`,
+        );
+    }
+    if (!cfg.cluster.oidcProviderArn.includes(`oidc.eks.${cfg.aws.region}.`)) {
+        problems.push(
+            `${CONFIG_NAMESPACE}:cluster.oidcProviderArn: got ${show(cfg.cluster.oidcProviderArn)}; expected an OIDC provider of region ${cfg.aws.region} (mlops:aws.region).`,
+        );
+    }
+    if (cfg.environment !== "dev" && db.kind !== "rds") {
+        problems.push(`${CONFIG_NAMESPACE}:mlflow.database.kind: got ${show(db.kind)}; expected rds in ${cfg.environment} (in-cluster is for dev only).`);
+    }
+    if (cfg.environment === "prod") {
+        for (const [key, value] of [
+            ["multiAz", db.multiAz],
+            ["deletionProtection", db.deletionProtection],
+            ["auth", cfg.mlflow.auth],
+        ] as const) {
+            if (value !== true) {
+                const path = key === "auth" ? "mlflow.auth" : `mlflow.database.${key}`;
+                problems.push(`${CONFIG_NAMESPACE}:${path}: got ${show(value)}; expected true in prod.`);
+            }
+        }
+        if (cfg.mlflow.replicas < 2) {
+            problems.push(`${CONFIG_NAMESPACE}:mlflow.replicas: got ${cfg.mlflow.replicas}; expected at least 2 in prod.`);
+        }
+    }
+    if (cfg.environment !== "dev" && cfg.mlflow.image !== undefined && !cfg.mlflow.image.includes("@sha256:")) {
+        problems.push(
+            `${CONFIG_NAMESPACE}:mlflow.image: got ${show(cfg.mlflow.image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`,
+        );
+    }
+    if (cfg.environment === "test" && !cfg.mlflow.auth) {
+        problems.push(`${CONFIG_NAMESPACE}:mlflow.auth: got false; expected true in test.`);
+    }
+    return problems;
+}

@@ -1,0 +1,75 @@
+/**
+ * Explicit AWS and Kubernetes providers built from the stack configuration. Nothing in the platform uses
+ * a default provider, an ambient kubeconfig or an AWS profile: the provider settings are data here,
+ * tested on their own, and every component receives the providers through its resource options.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "./config";
+import { awsDefaultTags } from "./naming";
+
+/** Provider settings for the stack's account and region, with the platform's default tags. */
+export function awsProviderArgs(cfg: PlatformConfig): aws.ProviderArgs {
+    return {
+        region: cfg.aws.region as aws.Region,
+        allowedAccountIds: [cfg.aws.accountId],
+        ...(cfg.aws.deployRoleArn
+            ? { assumeRoles: [{ roleArn: cfg.aws.deployRoleArn, sessionName: `pulumi-mlops-${cfg.environment}` }] }
+            : {}),
+        defaultTags: { tags: awsDefaultTags(cfg) },
+        // Never read ~/.aws/config profiles or shared credentials implicitly.
+        skipCredentialsValidation: false,
+        skipRegionValidation: false,
+    };
+}
+
+/**
+ * A kubeconfig for the existing EKS cluster that authenticates with `aws eks get-token`, assuming the
+ * deploy role when one is configured. It holds no credentials, so it is not a secret.
+ */
+export function kubeconfigFor(cfg: PlatformConfig): string {
+    const args = ["eks", "get-token", "--cluster-name", cfg.cluster.name, "--region", cfg.aws.region, "--output", "json"];
+    if (cfg.aws.deployRoleArn) args.push("--role-arn", cfg.aws.deployRoleArn);
+    const context = `${cfg.cluster.name}-${cfg.environment}`;
+    return JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+            {
+                name: cfg.cluster.name,
+                cluster: { server: cfg.cluster.endpoint, "certificate-authority-data": cfg.cluster.certificateAuthorityData },
+            },
+        ],
+        users: [
+            {
+                name: context,
+                user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args, interactiveMode: "Never" } },
+            },
+        ],
+        contexts: [{ name: context, context: { cluster: cfg.cluster.name, user: context } }],
+        "current-context": context,
+    });
+}
+
+/** Settings of the Kubernetes provider: the generated kubeconfig, server-side apply, no ambient context. */
+export function kubernetesProviderArgs(cfg: PlatformConfig): k8s.ProviderArgs {
+    return {
+        kubeconfig: kubeconfigFor(cfg),
+        enableServerSideApply: true,
+        deleteUnreachable: false,
+    };
+}
+
+export interface PlatformProviders {
+    readonly aws: aws.Provider;
+    readonly kubernetes: k8s.Provider;
+}
+
+/** Creates the stack's explicit providers. */
+export function createProviders(cfg: PlatformConfig, opts?: pulumi.CustomResourceOptions): PlatformProviders {
+    return {
+        aws: new aws.Provider(`aws-${cfg.environment}`, awsProviderArgs(cfg), opts),
+        kubernetes: new k8s.Provider(`k8s-${cfg.environment}`, kubernetesProviderArgs(cfg), opts),
+    };
+}

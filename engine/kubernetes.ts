@@ -1,0 +1,108 @@
+/**
+ * Kubernetes objects in a recording: extracting them from resource inputs and validating each against
+ * the upstream OpenAPI schemas with `kubernetes-models` (prometheus-operator kinds with
+ * `@kubernetes-models/prometheus-operator`).
+ */
+import type { RecordedResource } from "./recorder";
+import { reveal } from "./values";
+
+export interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [key: string]: unknown;
+}
+
+/** A Kubernetes object with the resource it came from. */
+export interface RenderedObject {
+    resource: RecordedResource;
+    object: KubernetesObject;
+}
+
+/** Resource types that are not Kubernetes objects themselves (providers, Helm releases, YAML groups). */
+function isObjectType(type: string): boolean {
+    return (
+        type.startsWith("kubernetes:") &&
+        !type.startsWith("kubernetes:helm.sh/") &&
+        !type.startsWith("kubernetes:yaml") &&
+        !type.startsWith("kubernetes:kustomize")
+    );
+}
+
+/**
+ * Every Kubernetes object of a recording, as the API server would receive it: apiVersion, kind and the
+ * inputs, with `metadata.name` filled in where the provider auto-names. Secret values are revealed:
+ * call `redact` before printing.
+ */
+export function kubernetesObjects(resources: readonly RecordedResource[], revealSecrets = true): RenderedObject[] {
+    return resources
+        .filter((r) => r.custom && isObjectType(r.type))
+        .map((r) => {
+            const inputs = (revealSecrets ? reveal(r.inputs) : r.inputs) as Record<string, any>;
+            const outputs = reveal(r.outputs) as Record<string, any>;
+            const [, groupVersion, kind] = r.type.split(":");
+            const apiVersion = inputs.apiVersion ?? (groupVersion.startsWith("core/") ? groupVersion.slice(5) : groupVersion);
+            const metadata = { ...(inputs.metadata ?? {}) };
+            if (!metadata.name) metadata.name = outputs.metadata?.name;
+            return { resource: r, object: { ...inputs, apiVersion, kind: inputs.kind ?? kind, metadata } as KubernetesObject };
+        });
+}
+
+/** One schema error of one object. */
+export interface SchemaError {
+    /** `kind/namespace/name` of the object. */
+    object: string;
+    /** JSON pointer of the bad field. */
+    path: string;
+    message: string;
+}
+
+const PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com";
+
+function modulePath(apiVersion: string): string {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    if (group === PROMETHEUS_OPERATOR_GROUP) return `@kubernetes-models/prometheus-operator/${group}/${version}`;
+    return group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
+}
+
+// Native dynamic import: kubernetes-models is ESM-only.
+const importModule = new Function("specifier", "return import(specifier)") as (s: string) => Promise<Record<string, any>>;
+const modules = new Map<string, Promise<Record<string, any> | undefined>>();
+
+function loadModule(apiVersion: string): Promise<Record<string, any> | undefined> {
+    const path = modulePath(apiVersion);
+    let m = modules.get(path);
+    if (!m) {
+        m = importModule(path).catch(() => undefined);
+        modules.set(path, m);
+    }
+    return m;
+}
+
+export function objectRef(o: KubernetesObject): string {
+    return [o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join("/");
+}
+
+/** Validates one object; returns its schema errors (an unknown kind is an error too). */
+export async function validateObject(o: KubernetesObject): Promise<SchemaError[]> {
+    const ref = objectRef(o);
+    const mod = await loadModule(o.apiVersion);
+    const Model = mod?.[o.kind];
+    if (typeof Model !== "function") {
+        return [{ object: ref, path: "", message: `no schema for ${o.apiVersion} ${o.kind}` }];
+    }
+    try {
+        new Model(o).validate();
+        return [];
+    } catch (err: any) {
+        const details: any[] = err?.errors ?? err?.details ?? [];
+        if (details.length === 0) return [{ object: ref, path: "", message: String(err?.message ?? err) }];
+        return details.map((d) => ({ object: ref, path: d.instancePath ?? d.path ?? "", message: d.message ?? String(d) }));
+    }
+}
+
+/** Validates every object; returns all schema errors. */
+export async function validateObjects(objects: readonly KubernetesObject[]): Promise<SchemaError[]> {
+    const results = await Promise.all(objects.map(validateObject));
+    return results.flat();
+}

@@ -1,0 +1,313 @@
+/**
+ * The recording engine: runs a Pulumi program on Pulumi's mock runtime and records, for every resource,
+ * what the Pulumi engine would receive in its RegisterResource request: type, name, URN, parent,
+ * provider, inputs (secrets kept as secrets), dependencies, property dependencies and resource options.
+ *
+ * The unit-test harness and the offline plan share this one engine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+
+// Internal runtime modules: not all of their functions are in the published typings.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+    setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean, organization: string): void;
+    waitForRPCs(): Promise<void>;
+};
+const state = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    serializeProperties(label: string, props: Record<string, unknown>, opts?: { keepOutputValues?: boolean }): Promise<Record<string, unknown>>;
+};
+import { type MockContext, mockCall, mockState, setMockContext } from "./mockState";
+import { SECRET_SIG, SIG_KEY, UNKNOWN } from "./values";
+
+/** An alias as the engine receives it: a URN, or a spec of name/type/parent/stack/project. */
+export type RecordedAlias =
+    | { urn: string }
+    | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
+
+/** The options of a resource registration. */
+export interface RecordedOptions {
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    additionalSecretOutputs: string[];
+    aliases: RecordedAlias[];
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+    deletedWith?: string;
+    version?: string;
+    pluginDownloadURL?: string;
+    importId?: string;
+}
+
+/** Everything recorded about one resource. */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** A custom (provider-managed) resource, as opposed to a component. */
+    custom: boolean;
+    /** Mocked physical id (custom resources). */
+    id?: string;
+    /** URN of the parent resource ("" for the stack itself). */
+    parent: string;
+    /** Provider reference `<provider urn>::<id>` for custom resources, "" otherwise. */
+    provider: string;
+    /** Provider references by package, as passed to a component. */
+    providers: Record<string, string>;
+    /** Inputs in Pulumi's wire form: secrets are `{ SIG_KEY: SECRET_SIG, value }`, unknowns `UNKNOWN`. */
+    inputs: Record<string, unknown>;
+    /** The state the mocks returned (inputs plus computed attributes). */
+    outputs: Record<string, unknown>;
+    /** URNs this resource depends on. */
+    dependencies: string[];
+    /** For each input property, the URNs its value came from. */
+    propertyDependencies: Record<string, string[]>;
+    options: RecordedOptions;
+}
+
+/** A record of one program run. */
+export interface Recording {
+    project: string;
+    stack: string;
+    resources: RecordedResource[];
+    /** Stack outputs, in wire form (secrets marked). */
+    outputs: Record<string, unknown>;
+    /** Messages the program logged (warnings and errors). */
+    logs: { severity: string; message: string; urn?: string }[];
+}
+
+type Req = {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getProvider(): string;
+    getProvidersMap(): { toObject(): [string, string][] };
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(fn: (value: { getUrnsList(): string[] }, key: string) => void): void };
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
+    getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+    getAliasesList(): { toObject(): AliasObject }[];
+    getAliasurnsList(): string[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+    getDeletedwith(): string;
+    getVersion(): string;
+    getPlugindownloadurl(): string;
+    getImportid(): string;
+};
+
+type AliasObject = {
+    urn?: string;
+    spec?: { name?: string; type?: string; stack?: string; project?: string; parenturn?: string; noparent?: boolean };
+};
+
+function nonEmpty<T extends Record<string, unknown>>(o: T): T | undefined {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== "" && v !== false) out[k] = v;
+    return Object.keys(out).length > 0 ? (out as T) : undefined;
+}
+
+function propertyDependencies(r: Req): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    r.getPropertydependenciesMap().forEach((deps, key) => {
+        out[key] = [...deps.getUrnsList()];
+    });
+    return out;
+}
+
+function aliasFrom(a: AliasObject): RecordedAlias {
+    if (a.urn) return { urn: a.urn };
+    const s = a.spec ?? {};
+    return (
+        nonEmpty({ name: s.name, type: s.type, stack: s.stack, project: s.project, parentUrn: s.parenturn, noParent: s.noparent }) ?? {}
+    );
+}
+
+/** The URN the engine gives a resource: the parent's type chain, then this type and name. */
+export function urnOf(parent: string, type: string, name: string): string {
+    let qualified = type;
+    if (parent) {
+        const parentType = parent.split("::")[2].split("$").pop();
+        qualified = `${parentType}$${type}`;
+    }
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+/** A MockMonitor that records the full register-resource request of every resource. */
+export class RecordingMonitor extends MockMonitor {
+    readonly records: RecordedResource[] = [];
+    readonly logs: Recording["logs"] = [];
+    private readonly byUrn = new Map<string, RecordedResource>();
+
+    constructor() {
+        super({
+            newResource: (args) => mockState(args),
+            call: (args) => mockCall(args),
+        });
+    }
+
+    override async registerResource(req: any, callback: (err: any, resp?: any) => void): Promise<void> {
+        const r = req as Req;
+        let record: RecordedResource | undefined;
+        try {
+            const urn = urnOf(r.getParent(), r.getType(), r.getName());
+            const timeouts = r.getCustomtimeouts();
+            record = {
+                urn,
+                type: r.getType(),
+                name: r.getName(),
+                custom: r.getCustom(),
+                parent: r.getParent(),
+                provider: r.getProvider(),
+                providers: Object.fromEntries(r.getProvidersMap().toObject()),
+                inputs: r.getObject()?.toJavaScript() ?? {},
+                outputs: {},
+                dependencies: [...r.getDependenciesList()],
+                propertyDependencies: propertyDependencies(r),
+                options: {
+                    protect: r.getProtect(),
+                    retainOnDelete: r.getRetainondelete(),
+                    deleteBeforeReplace: r.getDeletebeforereplace(),
+                    ignoreChanges: [...r.getIgnorechangesList()],
+                    replaceOnChanges: [...r.getReplaceonchangesList()],
+                    additionalSecretOutputs: [...r.getAdditionalsecretoutputsList()],
+                    aliases: [...r.getAliasesList().map((a) => aliasFrom(a.toObject())), ...r.getAliasurnsList().map((urn) => ({ urn }))],
+                    customTimeouts: timeouts
+                        ? nonEmpty({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() })
+                        : undefined,
+                    deletedWith: r.getDeletedwith() || undefined,
+                    version: r.getVersion() || undefined,
+                    pluginDownloadURL: r.getPlugindownloadurl() || undefined,
+                    importId: r.getImportid() || undefined,
+                },
+            };
+            if (this.byUrn.has(urn)) {
+                throw new Error(`Duplicate resource URN '${urn}': two resources of one type and name under one parent.`);
+            }
+            this.byUrn.set(urn, record);
+            this.records.push(record);
+        } catch (err) {
+            callback(err);
+            return;
+        }
+        const rec = record;
+        await super.registerResource(req, (err: any, resp: any) => {
+            if (!err && resp) {
+                rec.id = resp.getId() || undefined;
+                rec.outputs = resp.getObject()?.toJavaScript() ?? {};
+            }
+            callback(err, resp);
+        });
+    }
+
+    override registerResourceOutputs(req: any, callback: (err: any, resp?: any) => void): void {
+        const record = this.byUrn.get(req.getUrn());
+        if (record && !record.custom) record.outputs = req.getOutputs()?.toJavaScript() ?? {};
+        super.registerResourceOutputs(req, callback);
+    }
+}
+
+/** What to run and as which project and stack. */
+export interface RunOptions {
+    /** Pulumi project name (from Pulumi.yaml). */
+    project: string;
+    /** Stack name. */
+    stack: string;
+    /** Configuration as Pulumi hands it to programs: `ns:key` -> string (objects JSON-encoded). */
+    config: Record<string, string>;
+    /** Keys of `config` that are secret. */
+    secretKeys?: string[];
+    /** The program: loads the entry module (whose exports are the stack outputs) or returns outputs. */
+    program: () => unknown;
+    /** Run as a preview (unknown values stay unknown). Default false. */
+    preview?: boolean;
+    /** Pulumi organisation. Default "organization". */
+    organization?: string;
+    /** Account and region that mocked ARNs use. */
+    mockContext?: MockContext;
+}
+
+/** Error raised when the program itself failed; `cause` is what it threw. */
+export class ProgramError extends Error {
+    constructor(message: string, override readonly cause: unknown) {
+        super(message);
+        this.name = "ProgramError";
+    }
+}
+
+let running = false;
+
+/**
+ * Runs a program on the mock runtime and returns everything it registered. Runs are serialised: the
+ * Pulumi runtime is process-global.
+ */
+export async function record(opts: RunOptions): Promise<Recording> {
+    if (running) throw new Error("record(): a program is already running in this process");
+    running = true;
+    const monitor = new RecordingMonitor();
+    try {
+        if (opts.mockContext) setMockContext(opts.mockContext);
+        settings.setMockOptions(monitor, opts.project, opts.stack, opts.preview ?? false, opts.organization ?? "organization");
+        const store = state.getStore();
+        store.supportsSecrets = true;
+        store.supportsResourceReferences = true;
+        store.supportsOutputValues = false;
+        store.supportsDeletedWith = true;
+        store.supportsAliasSpecs = true;
+        store.supportsTransforms = false;
+        pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+        const logs = monitor.logs;
+        const restore = captureLogs(logs);
+        let outputs: Record<string, unknown>;
+        try {
+            const result = await pulumi.runtime.runInPulumiStack(async () => {
+                const exported = await opts.program();
+                return exported as Record<string, unknown>;
+            });
+            await settings.waitForRPCs();
+            outputs = (await serializeOutputs(result)) ?? {};
+        } catch (err) {
+            throw new ProgramError(`the program failed: ${err instanceof Error ? err.message : String(err)}`, err);
+        } finally {
+            restore();
+        }
+        return { project: opts.project, stack: opts.stack, resources: monitor.records, outputs, logs };
+    } finally {
+        running = false;
+    }
+}
+
+async function serializeOutputs(result: unknown): Promise<Record<string, unknown> | undefined> {
+    if (!result || typeof result !== "object") return undefined;
+    const serialized = await rpc.serializeProperties("outputs", result as Record<string, unknown>, { keepOutputValues: false });
+    return JSON.parse(JSON.stringify(serialized));
+}
+
+/** Routes pulumi.log warnings and errors into `logs` instead of the console while a program runs. */
+function captureLogs(logs: Recording["logs"]): () => void {
+    const log = pulumi.log as any;
+    const original = { warn: log.warn, error: log.error };
+    log.warn = (message: string, resource?: pulumi.Resource) => {
+        logs.push({ severity: "warning", message });
+        void resource;
+        return Promise.resolve();
+    };
+    log.error = (message: string) => {
+        logs.push({ severity: "error", message });
+        return Promise.resolve();
+    };
+    return () => {
+        log.warn = original.warn;
+        log.error = original.error;
+    };
+}
+
+export { SECRET_SIG, SIG_KEY, UNKNOWN };

@@ -1,0 +1,77 @@
+/**
+ * Records a stack of a Pulumi project: reads Pulumi.yaml and Pulumi.<stack>.yaml as the CLI does, then
+ * runs the project's entry point on the recording engine under the real project and stack names.
+ */
+import * as path from "path";
+import { type ProjectInfo, readProject, readStackConfig, type StackConfig } from "./project";
+import type { MockContext } from "./mockState";
+import { record, type Recording } from "./recorder";
+
+/** Loads the entry module fresh and returns its exports (the stack outputs). */
+export type ModuleLoader = (entry: string) => unknown;
+
+/** Default loader: CommonJS require, with the project's own modules evicted from the cache first. */
+export function requireFresh(root: string): ModuleLoader {
+    return (entry: string) => {
+        const nodeModules = `${path.sep}node_modules${path.sep}`;
+        for (const key of Object.keys(require.cache)) {
+            if (key.startsWith(root) && !key.includes(nodeModules)) delete require.cache[key];
+        }
+        return require(entry);
+    };
+}
+
+/** Account and region for mocked ARNs, from the stack's config (`aws:region`, or any `*:aws` object). */
+export function mockContextFrom(config: Record<string, string>): MockContext | undefined {
+    let region = config["aws:region"];
+    let accountId: string | undefined;
+    for (const [key, value] of Object.entries(config)) {
+        if (!key.endsWith(":aws") || !value.startsWith("{")) continue;
+        try {
+            const obj = JSON.parse(value);
+            region ??= obj.region;
+            accountId ??= obj.accountId;
+        } catch {
+            /* not JSON: ignore */
+        }
+    }
+    return region ? { region, accountId: accountId ?? "123456789012" } : undefined;
+}
+
+export interface StackRecording extends Recording {
+    project: string;
+    stackConfig: StackConfig;
+    info: ProjectInfo;
+}
+
+export interface RecordStackOptions {
+    /** Directory with Pulumi.yaml. */
+    root: string;
+    stack: string;
+    /** How to load the entry module; default {@link requireFresh}. */
+    load?: ModuleLoader;
+    /** Extra or replacement config values (`ns:key` -> string), e.g. to try a broken config. */
+    configOverrides?: Record<string, string | undefined>;
+    preview?: boolean;
+}
+
+export async function recordStack(opts: RecordStackOptions): Promise<StackRecording> {
+    const info = readProject(opts.root);
+    const stackConfig = readStackConfig(info, opts.stack);
+    const config = { ...stackConfig.config };
+    for (const [k, v] of Object.entries(opts.configOverrides ?? {})) {
+        if (v === undefined) delete config[k];
+        else config[k] = v;
+    }
+    const load = opts.load ?? requireFresh(opts.root);
+    const recording = await record({
+        project: info.name,
+        stack: opts.stack,
+        config,
+        secretKeys: stackConfig.secretKeys,
+        program: () => load(info.entry),
+        preview: opts.preview,
+        mockContext: mockContextFrom(config),
+    });
+    return { ...recording, stackConfig: { ...stackConfig, config }, info };
+}

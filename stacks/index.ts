@@ -1,0 +1,29 @@
+/**
+ * Entry point of the platform program (`main` in Pulumi.yaml): `pulumi up` runs this module, and so do
+ * the offline plan and the tests. Configuration is parsed first, so bad input fails before any resource
+ * is registered. The exports are the stack outputs that team stacks read with a StackReference.
+ */
+import { loadPlatformConfig } from "./config";
+import { createPlatform } from "./platform";
+
+const cfg = loadPlatformConfig();
+const platform = createPlatform(cfg);
+
+/** dev, test or prod. */
+export const environment = cfg.environment;
+/** AWS region of the platform. */
+export const region = cfg.aws.region;
+/** Artifact bucket name, ARN and KMS key. */
+export const artifactBucketName = platform.artifactStore.bucketName;
+export const artifactBucketArn = platform.artifactStore.bucketArn;
+export const artifactKmsKeyArn = platform.artifactStore.kmsKeyArn;
+/** What a team stack needs to build its own Kubernetes provider for the same cluster. */
+export const kubernetes = {
+    clusterName: cfg.cluster.name,
+    endpoint: cfg.cluster.endpoint,
+    certificateAuthorityData: cfg.cluster.certificateAuthorityData,
+    oidcProviderArn: cfg.cluster.oidcProviderArn,
+    gatewayNamespace: cfg.cluster.gatewayNamespace,
+};
+/** Label domain used for the platform's own label keys. */
+export const labelDomain = cfg.labelDomain;

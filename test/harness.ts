@@ -1,0 +1,98 @@
+/**
+ * The one shared test harness. It runs the real program (stacks/index.ts) for a stack on the recording
+ * engine (the same engine the offline plan uses) and offers queries over what was registered.
+ */
+import * as path from "path";
+import { vi } from "vitest";
+import { kubernetesObjects, type KubernetesObject, type RenderedObject } from "../engine/kubernetes";
+import type { RecordedResource } from "../engine/recorder";
+import { recordStack, type StackRecording } from "../engine/stack";
+import { isSecret, reveal } from "../engine/values";
+
+export const ROOT = path.resolve(__dirname, "..");
+export const STACKS = ["dev", "test", "prod"] as const;
+export type StackName = (typeof STACKS)[number];
+
+/** Loads the entry module afresh through vitest, so each run re-executes the program. */
+export async function vitestLoader(entry: string): Promise<unknown> {
+    vi.resetModules();
+    return import(entry);
+}
+
+/** Runs a stack of this project (optionally with config overrides) and wraps the recording. */
+export async function runStack(stack: string, configOverrides?: Record<string, string | undefined>): Promise<StackRun> {
+    const recording = await recordStack({ root: ROOT, stack, load: vitestLoader, configOverrides });
+    return new StackRun(recording);
+}
+
+/** Queries over one recorded run. */
+export class StackRun {
+    constructor(readonly recording: StackRecording) {}
+
+    get resources(): RecordedResource[] {
+        return this.recording.resources;
+    }
+
+    /** Resources of a type token, e.g. `aws:s3/bucket:Bucket`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of `type` (whose name ends with `nameSuffix`, if given); fails if not exactly one. */
+    one(type: string, nameSuffix?: string): RecordedResource {
+        const found = this.ofType(type).filter((r) => nameSuffix === undefined || r.name.endsWith(nameSuffix));
+        if (found.length !== 1) {
+            throw new Error(`expected one ${type}${nameSuffix ? ` named *${nameSuffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+
+    /** Inputs with secrets revealed. */
+    inputs<T = Record<string, any>>(r: RecordedResource): T {
+        return reveal<T>(r.inputs);
+    }
+
+    /** Is the input property (top-level) a secret in wire form? */
+    isSecretInput(r: RecordedResource, property: string): boolean {
+        return isSecret(r.inputs[property]);
+    }
+
+    byUrn(urn: string): RecordedResource | undefined {
+        return this.resources.find((r) => r.urn === urn);
+    }
+
+    /** Direct children of a resource. */
+    children(parent: RecordedResource): RecordedResource[] {
+        return this.resources.filter((r) => r.parent === parent.urn);
+    }
+
+    /** Every Kubernetes object the stack renders. */
+    k8s(): RenderedObject[] {
+        return kubernetesObjects(this.resources);
+    }
+
+    /** Kubernetes objects of a kind (optionally in a namespace). */
+    k8sOfKind(kind: string, namespace?: string): KubernetesObject[] {
+        return this.k8s()
+            .map((o) => o.object)
+            .filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+    }
+
+    /** The one Kubernetes object of a kind and name. */
+    k8sObject(kind: string, name: string): KubernetesObject {
+        const found = this.k8sOfKind(kind).filter((o) => o.metadata.name === name);
+        if (found.length !== 1) throw new Error(`expected one ${kind} named ${name}, found ${found.length}`);
+        return found[0];
+    }
+
+    /** Stack outputs with secrets revealed. */
+    outputs(): Record<string, any> {
+        return reveal(this.recording.outputs);
+    }
+}
+
+/** Parses the IAM policy JSON of a resource input. */
+export function policyOf(value: unknown): { Version: string; Statement: any[] } {
+    const v = reveal(value);
+    return typeof v === "string" ? JSON.parse(v) : (v as any);
+}
