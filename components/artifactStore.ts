@@ -36,8 +36,8 @@ export class ArtifactStore extends pulumi.ComponentResource {
     public readonly kmsKey: aws.kms.Key;
 
     constructor(name: string, args: ArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateArtifactStoreArgs(args); // before super(): bad args register nothing
         super("mlops:index:ArtifactStore", name, {}, opts);
-        validateArtifactStoreArgs(args);
 
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect: args.protect === true, retainOnDelete: args.protect === true };
         const child: pulumi.CustomResourceOptions = { parent: this };

@@ -47,8 +47,8 @@ export function isIpv4Cidr(cidr: string): boolean {
     return address % hostBits === 0;
 }
 
-const fmt = (re: RegExp, allowed: string) => z.string().regex(re, { message: allowed });
-const cidr = z.string().refine(isIpv4Cidr, { message: "an IPv4 CIDR block like 10.20.0.0/16 (no host bits set)" });
+const fmt = (re: RegExp, allowed: string) => z.string({ message: allowed }).regex(re, { message: allowed });
+const cidr = z.string({ message: "an IPv4 CIDR block like 10.20.0.0/16" }).refine(isIpv4Cidr, { message: "an IPv4 CIDR block like 10.20.0.0/16 (no host bits set)" });
 const quantity = fmt(K8S_QUANTITY, "a Kubernetes quantity like 500m, 2, 512Mi or 4Gi");
 const posInt = (max: number) =>
     z.number({ message: `an integer from 1 to ${max}` }).int({ message: `an integer from 1 to ${max}` }).min(1, { message: `an integer from 1 to ${max}` }).max(max, { message: `an integer from 1 to ${max}` });
@@ -150,6 +150,12 @@ const mlflowSchema = z.strictObject({
     gcSchedule: fmt(CRON, "a five-field cron expression like 0 3 * * *"),
     /** Days a deleted run is kept before `mlflow gc` removes it. */
     gcOlderThanDays: posInt(3650),
+    /** Namespace of the tracking server, its database (dev) and its gc job. Default `mlflow` in every environment. */
+    namespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)").default("mlflow"),
+    /** What a signed-in user may do on experiments and models nobody granted them (basic auth). Default READ. */
+    authDefaultPermission: z
+        .enum(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"], { message: "one of READ, EDIT, MANAGE, NO_PERMISSIONS" })
+        .default("READ"),
     /** The backend database. */
     database: databaseSchema,
 });
@@ -357,13 +363,17 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
             const full = keyName([...issue.path, k]);
             return (
                 `${full}: unknown key` +
-                (suggestion ? `; did you mean "${keyName([...issue.path, suggestion])}"?` : "") +
+                (suggestion ? `; did you mean "${keyName([...issue.path, suggestion])}"?` : ".") +
                 ` Allowed keys here: ${allowed.join(", ")}.`
             );
         });
     }
     const value = valueAt(input, issue.path);
-    const expected = value === undefined ? `a value is required: ${issue.message}` : `expected ${issue.message}`;
+    let allowed = issue.message;
+    if (issue.code === "invalid_type" && issue.expected === "object") {
+        allowed = `a map with the keys ${objectKeysAt(issue.path).join(", ")}`;
+    }
+    const expected = value === undefined ? `a value is required: ${allowed}` : `expected ${allowed}`;
     return [`${keyName(issue.path)}: got ${show(value)}; ${expected}.`];
 }
 

@@ -131,13 +131,15 @@ function aliasFrom(a: AliasObject): RecordedAlias {
     );
 }
 
-/** The URN the engine gives a resource: the parent's type chain, then this type and name. */
+/**
+ * The URN the engine gives a resource: the parent's full qualified type chain (except the root stack's
+ * type), then this type and name - as `resource.NewURN` in the Pulumi engine. The SDK's MockMonitor keeps
+ * only the last type of the chain and prefixes `pulumi:pulumi:Stack$`, which a real deployment never does.
+ */
 export function urnOf(parent: string, type: string, name: string): string {
     let qualified = type;
-    if (parent) {
-        const parentType = parent.split("::")[2].split("$").pop();
-        qualified = `${parentType}$${type}`;
-    }
+    const parentType = parent ? parent.split("::")[2] : "";
+    if (parentType && parentType !== "pulumi:pulumi:Stack") qualified = `${parentType}$${type}`;
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
@@ -152,6 +154,8 @@ export class RecordingMonitor extends MockMonitor {
             newResource: (args) => mockState(args),
             call: (args) => mockCall(args),
         });
+        // MockMonitor names resources with its private `newUrn`; use the engine's URNs instead.
+        (this as unknown as { newUrn: typeof urnOf }).newUrn = urnOf;
     }
 
     override async registerResource(req: any, callback: (err: any, resp?: any) => void): Promise<void> {
@@ -237,7 +241,12 @@ export interface RunOptions {
 
 /** Error raised when the program itself failed; `cause` is what it threw. */
 export class ProgramError extends Error {
-    constructor(message: string, override readonly cause: unknown) {
+    constructor(
+        message: string,
+        override readonly cause: unknown,
+        /** What was registered before the failure (the stack resource at least). */
+        readonly resources: readonly RecordedResource[] = [],
+    ) {
         super(message);
         this.name = "ProgramError";
     }
@@ -267,15 +276,23 @@ export async function record(opts: RunOptions): Promise<Recording> {
         const logs = monitor.logs;
         const restore = captureLogs(logs);
         let outputs: Record<string, unknown>;
+        // The program's own failure is caught inside the stack's init so that it does not also surface
+        // as an unhandled rejection of the stack resource; it is rethrown once the runtime is idle.
+        let failure: { error: unknown } | undefined;
         try {
             const result = await pulumi.runtime.runInPulumiStack(async () => {
-                const exported = await opts.program();
-                return exported as Record<string, unknown>;
+                try {
+                    return (await opts.program()) as Record<string, unknown>;
+                } catch (error) {
+                    failure = { error };
+                    return {};
+                }
             });
             await settings.waitForRPCs();
+            if (failure) throw failure.error;
             outputs = (await serializeOutputs(result)) ?? {};
         } catch (err) {
-            throw new ProgramError(`the program failed: ${err instanceof Error ? err.message : String(err)}`, err);
+            throw new ProgramError(`the program failed: ${err instanceof Error ? err.message : String(err)}`, err, monitor.records);
         } finally {
             restore();
         }

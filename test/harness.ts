@@ -5,13 +5,24 @@
 import * as path from "path";
 import { vi } from "vitest";
 import { kubernetesObjects, type KubernetesObject, type RenderedObject } from "../engine/kubernetes";
-import type { RecordedResource } from "../engine/recorder";
+import { record, type RecordedResource } from "../engine/recorder";
 import { recordStack, type StackRecording } from "../engine/stack";
 import { isSecret, reveal } from "../engine/values";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const STACKS = ["dev", "test", "prod"] as const;
 export type StackName = (typeof STACKS)[number];
+
+/** Types whose loss loses data: protected in prod, URNs pinned by test/statefulUrns.test.ts. */
+export const STATEFUL_TYPES = [
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+    "aws:rds/instance:Instance",
+    "aws:ecr/repository:Repository",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:apps/v1:StatefulSet",
+];
 
 /** Loads the entry module afresh through vitest, so each run re-executes the program. */
 export async function vitestLoader(entry: string): Promise<unknown> {
@@ -23,6 +34,19 @@ export async function vitestLoader(entry: string): Promise<unknown> {
 export async function runStack(stack: string, configOverrides?: Record<string, string | undefined>): Promise<StackRun> {
     const recording = await recordStack({ root: ROOT, stack, load: vitestLoader, configOverrides });
     return new StackRun(recording);
+}
+
+/**
+ * Runs an ad-hoc program (e.g. one component with particular args) on the same engine, as stack
+ * `stack` of project `mlops`. `program` creates resources and may return outputs.
+ */
+export async function runProgram(program: () => unknown, stack = "unit", config: Record<string, string> = {}): Promise<StackRun> {
+    const recording = await record({ project: "mlops", stack, config, program, mockContext: { accountId: "410987654321", region: "eu-west-1" } });
+    return new StackRun({
+        ...recording,
+        stackConfig: { stack, file: "", config, secretKeys: [] },
+        info: { root: ROOT, name: "mlops", entry: "" },
+    });
 }
 
 /** Queries over one recorded run. */
