@@ -160,6 +160,151 @@ const mlflowSchema = z.strictObject({
     database: databaseSchema,
 });
 
+// Serving namespaces of product teams, and the monitoring stack (servingNamespace.ts, monitoringStack.ts).
+
+const quotaSchema = z.strictObject({
+    /** Sum of the CPU requests of all pods in the namespace. */
+    cpu: quantity,
+    /** Sum of the memory requests. */
+    memory: quantity,
+    /** Sum of the CPU limits. */
+    limitsCpu: quantity,
+    /** Sum of the memory limits. */
+    limitsMemory: quantity,
+    /** Pods, running or pending. */
+    pods: count(1, 1000),
+    /** Services (never LoadBalancer or NodePort: the gateway fronts the models). */
+    services: count(0, 200),
+    /** PersistentVolumeClaims. */
+    persistentVolumeClaims: count(0, 200),
+});
+
+const limitRangeSchema = z.strictObject({
+    /** CPU request of a container that sets none. */
+    defaultCpuRequest: quantity,
+    /** Memory request of a container that sets none. */
+    defaultMemoryRequest: quantity,
+    /** CPU limit of a container that sets none. */
+    defaultCpuLimit: quantity,
+    /** Memory limit of a container that sets none. */
+    defaultMemoryLimit: quantity,
+    /** Largest CPU limit one container may set. */
+    maxCpu: quantity,
+    /** Largest memory limit one container may set. */
+    maxMemory: quantity,
+});
+
+const servingSchema = z.strictObject({
+    /** ResourceQuota of every team namespace (a team may override keys in `teams[].quota`). */
+    quota: quotaSchema,
+    /** LimitRange of every team namespace. */
+    limitRange: limitRangeSchema,
+});
+
+const receiverSchema = z.strictObject({
+    /** Slack channel the alerts go to; the webhook URL is a secret in mlops:alertmanagerCredentials. */
+    slackChannel: fmt(/^#[a-z0-9][a-z0-9._-]{0,79}$/, "a Slack channel like #fraud-ml-alerts (lower-case)"),
+    /** Also page through PagerDuty for critical alerts (routing key in mlops:alertmanagerCredentials). Default false. */
+    pagerduty: bool.default(false),
+});
+
+const positive = (max: number, what: string) =>
+    z.number({ message: `${what} above 0 and at most ${max}` }).gt(0, { message: `${what} above 0 and at most ${max}` }).max(max, { message: `${what} above 0 and at most ${max}` });
+
+const sloSchema = z.strictObject({
+    /** p95 request latency above which the latency alert fires, in seconds. */
+    latencyP95Seconds: positive(60, "a number of seconds"),
+    /** Share of 5xx responses above which the error alert fires. */
+    errorRatio: positive(1, "a ratio"),
+    /** Input validation failures per request above which the validation alert fires. */
+    inputValidationFailureRatio: positive(100, "a ratio"),
+    /** Drift score (PSI) of a feature above which the drift alert fires. */
+    driftScore: positive(100, "a score"),
+    /** Tolerated distance between the last hour's and the reference week's prediction distribution (0-1). */
+    predictionShift: positive(1, "a ratio"),
+});
+
+const driftCheckSchema = z.strictObject({
+    /** Registered model name in MLflow. */
+    model: fmt(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "an MLflow registered model name (letters, digits, ., _ and -)"),
+    /** Registry alias of the served version, whose training reference the check compares with. Default champion. */
+    alias: fmt(/^[a-z][a-z0-9_-]{0,62}$/, "an MLflow model alias like champion").default("champion"),
+    /** Cron schedule of the check. */
+    schedule: fmt(CRON, "a five-field cron expression like 0 * * * *"),
+    /** How often the check succeeds when healthy, in minutes: the staleness alert fires after 1.5 times this. */
+    intervalMinutes: count(5, 10080),
+    /** Hours of logged predictions compared with the reference. Default 24. */
+    windowHours: count(1, 720).default(24),
+});
+
+const teamSchema = z.strictObject({
+    /** Team name: namespace `ml-<name>`, model prefix `models/<name>/`, alert label `team=<name>`. */
+    name: fmt(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, "2-20 lower-case letters, digits and -, starting with a letter"),
+    /** People or groups accountable for the team's models (emails or group names). */
+    owners: z
+        .array(fmt(/^([^\s@]+@[^\s@]+\.[A-Za-z]{2,}|[A-Za-z0-9][A-Za-z0-9:._-]{1,62})$/, "an email address or a group name"), {
+            message: "a list of emails or group names",
+        })
+        .min(1, { message: "at least one owner" }),
+    /** Kubernetes RBAC group of the team's deployers (mapped from IAM by EKS access entries), e.g. acme:team-fraud-deployers. */
+    deployGroup: fmt(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/, "a Kubernetes group name like acme:team-fraud-deployers"),
+    /** Environments the team exists in. */
+    environments: z
+        .array(z.enum(ENVIRONMENTS, { message: `one of ${ENVIRONMENTS.join(", ")}` }), { message: `a list of ${ENVIRONMENTS.join(", ")}` })
+        .min(1, { message: "at least one environment" }),
+    /** Overrides of the environment's namespace quota (mlops:serving.quota). */
+    quota: quotaSchema.partial().optional(),
+    /** Where the team's alerts go. */
+    alerts: receiverSchema,
+    /** Overrides of the environment's model SLOs (mlops:monitoring.slo). */
+    slo: sloSchema.partial().optional(),
+    /** Scheduled drift checks of the team's served models. */
+    driftChecks: z.array(driftCheckSchema, { message: "a list of drift checks" }).default([]),
+});
+
+const monitoringSchema = z.strictObject({
+    /** Namespace of Prometheus, Alertmanager, Grafana and the Pushgateway. Default monitoring. */
+    namespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)").default("monitoring"),
+    /** URL of the repository's docs/runbooks folder: every alert links to <url>/<alert>.md. */
+    runbookBaseUrl: fmt(/^https:\/\/\S+[^/\s]$/, "an https:// URL of the docs/runbooks folder, without a trailing slash"),
+    prometheus: z.strictObject({
+        /** Prometheus replicas (each scrapes everything; Alertmanager deduplicates). */
+        replicas: count(1, 5),
+        /** Days of samples kept. */
+        retentionDays: posInt(365),
+        /** Size of each replica's volume in GiB (retention by size stops at 90% of it). */
+        storageGi: count(5, 16384),
+        resources: resourcesSchema,
+    }),
+    alertmanager: z.strictObject({
+        /** Alertmanager replicas (a gossip cluster). */
+        replicas: count(1, 5),
+        /** Size of each replica's volume (silences, notification log) in GiB. */
+        storageGi: count(1, 100),
+        resources: resourcesSchema,
+    }),
+    grafana: z.strictObject({ resources: resourcesSchema }),
+    pushgateway: z.strictObject({
+        /** Keep pushed metrics on a volume across restarts. */
+        persistence: bool,
+        /** Volume size in GiB when persistent. */
+        storageGi: count(1, 100),
+        resources: resourcesSchema,
+    }),
+    /** Default model SLOs of every team. */
+    slo: sloSchema,
+    /** Where platform alerts, and alerts without a team, go. */
+    platformAlerts: receiverSchema,
+    /** Hours before a still-firing alert is sent again. */
+    repeatIntervalHours: posInt(168),
+    /** Image of the drift check (`repo@sha256:...`; a tag alone is accepted in dev only); needed when a team has drift checks. */
+    driftCheckImage: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-drift-check:0.4.0@sha256:<64 hex digits>")
+        .refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" })
+        .optional(),
+    /** Resources of a drift-check pod. */
+    driftCheckResources: resourcesSchema,
+});
+
 /** The whole stack configuration, after the environment defaults were applied. */
 export const platformConfigSchema = z.strictObject({
     /** dev, test or prod. */
@@ -177,11 +322,29 @@ export const platformConfigSchema = z.strictObject({
     network: networkSchema,
     artifactStore: artifactStoreSchema,
     mlflow: mlflowSchema,
+    /** Quota and limit ranges of team serving namespaces. */
+    serving: servingSchema,
+    /** Product teams that get a serving namespace (in the environments each lists). Default none. */
+    teams: z.array(teamSchema, { message: "a list of teams" }).default([]),
+    monitoring: monitoringSchema,
+    /**
+     * Alertmanager receiver secrets, set with `pulumi config set --secret --path
+     * 'mlops:alertmanagerCredentials.<receiver>-slack-webhook-url'` (or `-pagerduty-routing-key`). The
+     * program treats every value as a Pulumi secret. Optional: a missing one is reported as a warning.
+     */
+    alertmanagerCredentials: z.record(z.string(), z.string({ message: "a non-empty string" }).min(1, { message: "a non-empty string" })).optional(),
 });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type ResourceSettings = z.infer<typeof resourcesSchema>;
 export type DatabaseSettings = z.infer<typeof databaseSchema>;
+export type TeamConfig = z.infer<typeof teamSchema>;
+export type QuotaSettings = z.infer<typeof quotaSchema>;
+export type LimitRangeSettings = z.infer<typeof limitRangeSchema>;
+export type SloSettings = z.infer<typeof sloSchema>;
+export type ReceiverSettings = z.infer<typeof receiverSchema>;
+export type DriftCheckSettings = z.infer<typeof driftCheckSchema>;
+export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Environment defaults: what a stack gets unless its Pulumi.<stack>.yaml says otherwise.
@@ -191,10 +354,59 @@ type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof
 
 const MLFLOW_IMAGE = { version: "3.1.1" };
 
+/** Team serving namespaces: dev small, prod sized for several replicated model servers per team. */
+const SERVING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["serving"]>> = {
+    dev: {
+        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0 },
+        limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "256Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi" },
+    },
+    test: {
+        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2 },
+        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "4", maxMemory: "8Gi" },
+    },
+    prod: {
+        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5 },
+        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "8", maxMemory: "32Gi" },
+    },
+};
+
+/** Monitoring: dev one small replica and a week of data, prod replicated with 30 days on 200 GiB. */
+const MONITORING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["monitoring"]>> = {
+    dev: {
+        prometheus: { replicas: 1, retentionDays: 7, storageGi: 20, resources: { cpuRequest: "200m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" } },
+        alertmanager: { replicas: 1, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "64Mi", cpuLimit: "100m", memoryLimit: "128Mi" } },
+        grafana: { resources: { cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" } },
+        pushgateway: { persistence: false, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "32Mi", cpuLimit: "100m", memoryLimit: "64Mi" } },
+        slo: { latencyP95Seconds: 1, errorRatio: 0.05, inputValidationFailureRatio: 0.2, driftScore: 0.3, predictionShift: 0.3 },
+        repeatIntervalHours: 24,
+        driftCheckResources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
+    },
+    test: {
+        prometheus: { replicas: 1, retentionDays: 15, storageGi: 50, resources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "4Gi" } },
+        alertmanager: { replicas: 2, storageGi: 2, resources: { cpuRequest: "20m", memoryRequest: "64Mi", cpuLimit: "200m", memoryLimit: "256Mi" } },
+        grafana: { resources: { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" } },
+        pushgateway: { persistence: true, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "32Mi", cpuLimit: "200m", memoryLimit: "128Mi" } },
+        slo: { latencyP95Seconds: 0.5, errorRatio: 0.02, inputValidationFailureRatio: 0.1, driftScore: 0.2, predictionShift: 0.25 },
+        repeatIntervalHours: 12,
+        driftCheckResources: { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" },
+    },
+    prod: {
+        prometheus: { replicas: 2, retentionDays: 30, storageGi: 200, resources: { cpuRequest: "1", memoryRequest: "4Gi", cpuLimit: "4", memoryLimit: "8Gi" } },
+        alertmanager: { replicas: 3, storageGi: 5, resources: { cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" } },
+        grafana: { resources: { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" } },
+        pushgateway: { persistence: true, storageGi: 2, resources: { cpuRequest: "20m", memoryRequest: "64Mi", cpuLimit: "200m", memoryLimit: "128Mi" } },
+        slo: { latencyP95Seconds: 0.3, errorRatio: 0.01, inputValidationFailureRatio: 0.05, driftScore: 0.2, predictionShift: 0.2 },
+        repeatIntervalHours: 4,
+        driftCheckResources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "4Gi" },
+    },
+};
+
 /** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */
 export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig>> = {
     dev: {
         artifactStore: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1 },
+        serving: SERVING_DEFAULTS.dev,
+        monitoring: MONITORING_DEFAULTS.dev,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 1,
@@ -216,6 +428,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
     },
     test: {
         artifactStore: { noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3 },
+        serving: SERVING_DEFAULTS.test,
+        monitoring: MONITORING_DEFAULTS.test,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 2,
@@ -237,6 +451,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
     },
     prod: {
         artifactStore: { noncurrentVersionExpirationDays: 365, abortIncompleteUploadDays: 7 },
+        serving: SERVING_DEFAULTS.prod,
+        monitoring: MONITORING_DEFAULTS.prod,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 3,
@@ -460,6 +676,96 @@ function crossFieldProblems(cfg: PlatformConfig): string[] {
     }
     if (cfg.environment === "test" && !cfg.mlflow.auth) {
         problems.push(`${CONFIG_NAMESPACE}:mlflow.auth: got false; expected true in test.`);
+    }
+    problems.push(...teamAndMonitoringProblems(cfg));
+    return problems;
+}
+
+const QUANTITY_SUFFIX: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** The number a Kubernetes quantity stands for (`500m` -> 0.5, `2Gi` -> 2147483648). */
+export function quantityValue(q: string): number {
+    const m = K8S_QUANTITY.exec(q);
+    if (!m) throw new Error(`not a Kubernetes quantity: "${q}"`);
+    return Number(m[1]) * QUANTITY_SUFFIX[m[3] ?? ""];
+}
+
+/** A team's effective namespace quota: the environment's, with the team's overrides. */
+export function teamQuota(cfg: Pick<PlatformConfig, "serving">, team: Pick<TeamConfig, "quota">): QuotaSettings {
+    return { ...cfg.serving.quota, ...(team.quota ?? {}) };
+}
+
+/** A team's effective SLOs: the environment's, with the team's overrides. */
+export function teamSlo(cfg: Pick<PlatformConfig, "monitoring">, team: Pick<TeamConfig, "slo">): SloSettings {
+    return { ...cfg.monitoring.slo, ...(team.slo ?? {}) };
+}
+
+/** The teams that exist in the stack's environment. */
+export function teamsIn(cfg: Pick<PlatformConfig, "teams" | "environment">): TeamConfig[] {
+    return cfg.teams.filter((t) => t.environments.includes(cfg.environment));
+}
+
+/** Kinds of Alertmanager receiver secrets, by the suffix of their key in mlops:alertmanagerCredentials. */
+export const CREDENTIAL_SUFFIXES = { slack: "-slack-webhook-url", pagerduty: "-pagerduty-routing-key" } as const;
+
+/** Rules about teams, quotas, receivers and the drift-check image. */
+function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
+    const problems: string[] = [];
+    const key = (path: string) => `${CONFIG_NAMESPACE}:${path}`;
+    const seen = new Set<string>();
+    cfg.teams.forEach((team, i) => {
+        const at = `teams[${i}]`;
+        if (seen.has(team.name)) problems.push(`${key(`${at}.name`)}: got ${show(team.name)}; expected a name no other team has.`);
+        seen.add(team.name);
+        if (team.name === cfg.owner || team.name === "null") {
+            problems.push(`${key(`${at}.name`)}: got ${show(team.name)}; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).`);
+        }
+        if (/^system:/i.test(team.deployGroup)) {
+            problems.push(`${key(`${at}.deployGroup`)}: got ${show(team.deployGroup)}; expected a group of the organisation, not a Kubernetes system: group.`);
+        }
+        const quota = teamQuota(cfg, team);
+        for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
+            if (quantityValue(quota[limit]) < quantityValue(quota[request])) {
+                problems.push(`${key(`${at}.quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`);
+            }
+        }
+        const models = new Set<string>();
+        team.driftChecks.forEach((check, j) => {
+            if (models.has(check.model)) problems.push(`${key(`${at}.driftChecks[${j}].model`)}: got ${show(check.model)}; expected one drift check per model.`);
+            models.add(check.model);
+        });
+    });
+    const lr = cfg.serving.limitRange;
+    for (const [low, high] of [
+        ["defaultCpuRequest", "defaultCpuLimit"],
+        ["defaultCpuLimit", "maxCpu"],
+        ["defaultMemoryRequest", "defaultMemoryLimit"],
+        ["defaultMemoryLimit", "maxMemory"],
+    ] as const) {
+        if (quantityValue(lr[low]) > quantityValue(lr[high])) {
+            problems.push(`${key(`serving.limitRange.${low}`)}: got ${show(lr[low])}; expected at most ${high} (${show(lr[high])}).`);
+        }
+    }
+    const withDriftChecks = teamsIn(cfg).filter((t) => t.driftChecks.length > 0);
+    const image = cfg.monitoring.driftCheckImage;
+    if (withDriftChecks.length > 0 && image === undefined) {
+        problems.push(`${key("monitoring.driftCheckImage")}: got ${show(image)}; expected the drift-check image, because team ${withDriftChecks[0].name} has drift checks.`);
+    }
+    if (cfg.environment !== "dev" && image !== undefined && !image.includes("@sha256:")) {
+        problems.push(`${key("monitoring.driftCheckImage")}: got ${show(image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
+    }
+    const receivers = [cfg.owner, ...cfg.teams.map((t) => t.name)];
+    const allowed = receivers.flatMap((r) => Object.values(CREDENTIAL_SUFFIXES).map((s) => `${r}${s}`));
+    for (const name of Object.keys(cfg.alertmanagerCredentials ?? {})) {
+        // Only the key is shown: the values are secrets.
+        if (!allowed.includes(name)) {
+            const suggestion = suggestKey(name, allowed);
+            problems.push(
+                `${key(`alertmanagerCredentials.${name}`)}: unknown credential` +
+                    (suggestion ? `; did you mean "${suggestion}"?` : ".") +
+                    ` Expected <receiver>${CREDENTIAL_SUFFIXES.slack} or <receiver>${CREDENTIAL_SUFFIXES.pagerduty}, where the receiver is ${receivers.join(", ")}.`,
+            );
+        }
     }
     return problems;
 }
