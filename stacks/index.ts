@@ -27,3 +27,14 @@ export const kubernetes = {
 };
 /** Label domain used for the platform's own label keys. */
 export const labelDomain = cfg.labelDomain;
+/** MLflow tracking server and registry: in-cluster URL, namespace, identity and image. */
+export const mlflowTrackingUri = platform.mlflow.trackingUri;
+export const mlflowNamespace = platform.mlflow.namespace;
+export const mlflowServiceAccount = platform.mlflow.serviceAccountName;
+export const mlflowRoleArn = platform.mlflow.roleArn;
+export const mlflowImage = platform.mlflow.image;
+/** Host of the MLflow backend database (not secret). */
+export const mlflowDatabaseEndpoint = platform.mlflow.databaseEndpoint;
+/** Secret (in mlflowNamespace) with the basic-auth admin credentials, and the admin password itself (secret); unset with auth off. */
+export const mlflowAdminSecretName = platform.mlflow.adminSecretName;
+export const mlflowAdminPassword = platform.mlflow.adminPassword;
