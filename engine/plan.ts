@@ -1,0 +1,165 @@
+/**
+ * The offline plan of a stack: the real program (Pulumi.yaml's `main`) run on the recording engine with
+ * the stack's config, every Kubernetes object validated against the upstream schemas, and the policy
+ * packs run over the result as `pulumi preview --policy-pack` runs them. scripts/plan.ts is the CLI.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { isPolicyPackDir, PolicyPackError, type StackContext } from "./analyzer";
+import { kubernetesObjects, type RenderedObject, type SchemaError, validateObjects } from "./kubernetes";
+import { type PolicyPackSpec, type PolicyReport, runPolicyPacks } from "./policies";
+import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
+import { ProjectError } from "./project";
+import { ProgramError, type RecordedResource } from "./recorder";
+import { type ModuleLoader, recordStack, type StackRecording } from "./stack";
+
+/** Exit codes of `npm run plan` (documented in docs/plan.md). */
+export const EXIT = {
+    /** The plan ran; no mandatory violation, every Kubernetes object valid. */
+    OK: 0,
+    /** At least one mandatory policy violation. */
+    MANDATORY_VIOLATIONS: 1,
+    /** The plan could not be made: bad flags, project or stack files, invalid config, or the program threw. */
+    PROGRAM_ERROR: 2,
+    /** A policy pack failed to start, crashed, timed out, or its policy config is invalid. */
+    POLICY_PACK_ERROR: 3,
+    /** At least one Kubernetes object fails its schema. */
+    INVALID_KUBERNETES: 4,
+} as const;
+
+/** Error in how the plan was asked for (flags, paths). */
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** Policy packs under `<root>/policy/` (each directory with a PulumiPolicy.yaml), sorted. */
+export function discoverPolicyPacks(root: string): string[] {
+    const dir = path.join(root, "policy");
+    if (!fs.existsSync(dir)) return [];
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && isPolicyPackDir(path.join(dir, e.name)))
+        .map((e) => path.join(dir, e.name))
+        .sort();
+}
+
+/**
+ * The packs to run and their config files: the given packs (or those discovered under policy/), each
+ * with its `--policy-pack-config` (matched by position, as the CLI does) or its default config file.
+ */
+export function resolvePolicyPacks(root: string, stack: string, packs: string[] | undefined, configs: string[]): PolicyPackSpec[] {
+    if (configs.length > 0 && (packs === undefined || configs.length !== packs.length)) {
+        throw new UsageError(`--policy-pack-config must be given once per --policy-pack (${configs.length} config files for ${packs?.length ?? 0} packs)`);
+    }
+    const dirs = packs ?? discoverPolicyPacks(root);
+    return dirs.map((dir, i) => {
+        if (!isPolicyPackDir(dir)) throw new UsageError(`--policy-pack ${dir}: no PulumiPolicy.yaml there`);
+        const configFile = configs[i] ?? findPolicyConfig(dir, stack);
+        if (configs[i] && !fs.existsSync(configs[i])) throw new UsageError(`--policy-pack-config ${configs[i]}: no such file`);
+        return { dir, configFile };
+    });
+}
+
+export interface PlanOptions {
+    /** Directory with Pulumi.yaml. */
+    root: string;
+    stack: string;
+    /** Config values to set or remove (`ns:key`), like `pulumi preview --config`. */
+    configOverrides?: Record<string, string | undefined>;
+    /** Packs to run; empty for none. */
+    policyPacks: PolicyPackSpec[];
+    /** Start-up budget and per-call deadline of each pack. */
+    policyTimeoutMs: number;
+    organization?: string;
+    /** Run as a preview (unknown values stay unknown). */
+    preview?: boolean;
+    load?: ModuleLoader;
+}
+
+export interface Plan {
+    project: string;
+    stack: string;
+    organization: string;
+    recording: StackRecording;
+    /** Resources with policy remediations applied to their inputs. */
+    resources: RecordedResource[];
+    /** Kubernetes objects (secrets revealed, for validation; redact before writing). */
+    objects: RenderedObject[];
+    schemaErrors: SchemaError[];
+    policy?: PolicyReport;
+    exitCode: number;
+}
+
+/** The exit code for a finished plan: mandatory violations outrank schema errors. */
+export function planExitCode(p: { policy?: PolicyReport; schemaErrors: readonly SchemaError[] }): number {
+    if (p.policy?.violations.some((v) => v.enforcementLevel === "mandatory")) return EXIT.MANDATORY_VIOLATIONS;
+    if (p.schemaErrors.length > 0) return EXIT.INVALID_KUBERNETES;
+    return EXIT.OK;
+}
+
+/** Records the stack, validates its Kubernetes objects and runs the policy packs. */
+export async function planStack(opts: PlanOptions): Promise<Plan> {
+    const organization = opts.organization ?? "organization";
+    const recording = await recordStack({ root: opts.root, stack: opts.stack, configOverrides: opts.configOverrides, load: opts.load, preview: opts.preview });
+    let policy: PolicyReport | undefined;
+    if (opts.policyPacks.length > 0) {
+        const ctx: StackContext = {
+            project: recording.project,
+            stack: opts.stack,
+            organization,
+            dryRun: true,
+            config: recording.stackConfig.config,
+            configSecretKeys: recording.stackConfig.secretKeys,
+        };
+        policy = await runPolicyPacks(recording.resources, { packs: opts.policyPacks, stack: ctx, timeoutMs: opts.policyTimeoutMs });
+    }
+    const resources = policy?.remediatedInputs.size
+        ? recording.resources.map((r) => {
+              const inputs = policy!.remediatedInputs.get(r.urn);
+              return inputs ? { ...r, inputs } : r;
+          })
+        : recording.resources;
+    const objects = kubernetesObjects(resources);
+    const schemaErrors = await validateObjects(objects.map((o) => o.object));
+    const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, objects, schemaErrors, policy, exitCode: 0 };
+    plan.exitCode = planExitCode(plan);
+    return plan;
+}
+
+/** First stack frame in the project's own code (not node_modules, not the engine). */
+function userFrame(err: unknown, root: string): string | undefined {
+    const stack = err instanceof Error ? err.stack : undefined;
+    if (!stack) return undefined;
+    const engineDir = path.join(root, "engine") + path.sep;
+    return stack
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim())
+        .find((l) => l.includes(root) && !l.includes(`${path.sep}node_modules${path.sep}`) && !l.includes(engineDir));
+}
+
+/**
+ * The one message and exit code for an error that stopped the plan. Invalid stack config (a
+ * `ConfigError` from components/config.ts) is printed as its message alone.
+ */
+export function describeFailure(err: unknown, root: string): { exitCode: number; message: string } {
+    if (err instanceof UsageError || err instanceof ProjectError) return { exitCode: EXIT.PROGRAM_ERROR, message: err.message };
+    if (err instanceof PolicyPackError) {
+        // eslint-disable-next-line no-control-regex
+        const text = err.stderr.replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
+        const stderr = text ? `\n  pack stderr:\n${text.split("\n").slice(-15).map((l) => `    ${l}`).join("\n")}` : "";
+        return { exitCode: EXIT.POLICY_PACK_ERROR, message: `${err.message}${stderr}` };
+    }
+    if (err instanceof PolicyConfigError) return { exitCode: EXIT.POLICY_PACK_ERROR, message: err.message };
+    if (err instanceof ProgramError) {
+        const cause = err.cause as { name?: string; message?: string } | undefined;
+        if (cause?.name === "ConfigError" && cause.message) return { exitCode: EXIT.PROGRAM_ERROR, message: cause.message };
+        const where = userFrame(err.cause, root);
+        return { exitCode: EXIT.PROGRAM_ERROR, message: `${err.message}${where ? `\n    ${where}` : ""}` };
+    }
+    const e = err as Error;
+    return { exitCode: EXIT.PROGRAM_ERROR, message: `the plan failed: ${e?.stack ?? String(err)}` };
+}

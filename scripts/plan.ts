@@ -1,0 +1,227 @@
+/**
+ * `npm run plan -- <stack> [flags]`: the offline plan of a stack. Usage, outputs and exit codes are in
+ * docs/plan.md; `--help` prints a summary.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { readProject } from "../engine/project";
+import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
+
+const USAGE = `usage: npm run plan -- <stack> [flags]
+
+Runs the stack's program offline (mocked providers) and prints what \`pulumi preview\` would register.
+
+  --json                      print the plan as JSON on stdout (messages go to stderr)
+  --out <dir>                 write <dir>/<stack>/plan.json and <dir>/<stack>/manifests/**.yaml
+  --details                   show every resource's inputs in the tree (secrets masked)
+  --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/
+  --policy-pack-config <file> config of the matching --policy-pack (repeatable, one per pack);
+                              default: <pack>/config/<stack>.json or policy/config/<stack>.json
+  --no-policy                 run no policy pack
+  --policy-timeout <seconds>  budget for a pack to start and for each call to it (default 60)
+  -c, --config <ns:key=value> set a config value for this plan only (repeatable; like pulumi --config)
+  -C, --cwd <dir>             project directory (default: the current directory)
+  --organization <name>       organisation the packs are told about (default "organization")
+  --preview                   keep computed values unknown, as during a real preview
+
+exit codes: 0 ok, 1 mandatory policy violations, 2 the plan could not be made (flags, stack files,
+invalid config, the program threw), 3 a policy pack failed (start, crash, timeout, invalid policy
+config), 4 invalid Kubernetes objects`;
+
+interface Flags {
+    stack: string;
+    json: boolean;
+    out?: string;
+    details: boolean;
+    packs?: string[];
+    packConfigs: string[];
+    noPolicy: boolean;
+    timeoutMs: number;
+    config: Record<string, string>;
+    root: string;
+    organization?: string;
+    preview: boolean;
+}
+
+/** Parses argv (without node and script); throws UsageError. Exported for tests. */
+export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                json: { type: "boolean", default: false },
+                out: { type: "string" },
+                details: { type: "boolean", default: false },
+                "policy-pack": { type: "string", multiple: true },
+                "policy-pack-config": { type: "string", multiple: true },
+                "no-policy": { type: "boolean", default: false },
+                "policy-timeout": { type: "string", default: "60" },
+                config: { type: "string", short: "c", multiple: true },
+                cwd: { type: "string", short: "C" },
+                organization: { type: "string" },
+                preview: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (err) {
+        throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+    }
+    const v = parsed.values;
+    if (v.help) return "help";
+    if (parsed.positionals.length !== 1) throw new UsageError(`expected one stack name, got ${parsed.positionals.length}\n\n${USAGE}`);
+    const timeout = Number(v["policy-timeout"]);
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--policy-timeout must be a positive number of seconds, got "${v["policy-timeout"]}"`);
+    const config: Record<string, string> = {};
+    for (const c of v.config ?? []) {
+        const eq = c.indexOf("=");
+        if (eq <= 0) throw new UsageError(`--config expects key=value, got "${c}"`);
+        config[c.slice(0, eq)] = c.slice(eq + 1);
+    }
+    if (v["no-policy"] && (v["policy-pack"]?.length || v["policy-pack-config"]?.length)) {
+        throw new UsageError("--no-policy cannot be combined with --policy-pack or --policy-pack-config");
+    }
+    return {
+        stack: parsed.positionals[0],
+        json: v.json ?? false,
+        out: v.out ? path.resolve(cwd, v.out) : undefined,
+        details: v.details ?? false,
+        packs: v["policy-pack"]?.map((p) => path.resolve(cwd, p)),
+        packConfigs: (v["policy-pack-config"] ?? []).map((p) => path.resolve(cwd, p)),
+        noPolicy: v["no-policy"] ?? false,
+        timeoutMs: timeout * 1000,
+        config,
+        root: path.resolve(cwd, v.cwd ?? "."),
+        organization: v.organization,
+        preview: v.preview ?? false,
+    };
+}
+
+/** Relative path for messages. */
+function rel(p: string): string {
+    const r = path.relative(process.cwd(), p);
+    return r && !r.startsWith("..") ? r : p;
+}
+
+function configKey(key: string, project: string): string {
+    return key.includes(":") ? key : `${project}:${key}`;
+}
+
+function writeOutputs(plan: Plan, doc: unknown, outDir: string): { planFile: string; manifests: number } {
+    const stackDir = path.join(outDir, plan.stack);
+    const manifestsDir = path.join(stackDir, "manifests");
+    fs.rmSync(manifestsDir, { recursive: true, force: true });
+    fs.mkdirSync(manifestsDir, { recursive: true });
+    const planFile = path.join(stackDir, "plan.json");
+    fs.writeFileSync(planFile, `${JSON.stringify(doc, null, 2)}\n`);
+    const files = manifestFiles(plan.objects, plan.resources);
+    for (const f of files) {
+        const file = path.join(manifestsDir, ...f.path.split("/"));
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, f.content);
+    }
+    return { planFile, manifests: files.length };
+}
+
+function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): string {
+    const out: string[] = [];
+    const k = countKinds(plan.resources);
+    out.push(
+        `Plan of ${plan.project}/${plan.stack}: ${plan.resources.length} resources (${k.custom} custom, ${k.components} components, ${k.providers} providers; mocked provider values)`,
+        "",
+        renderTree(plan.resources, { details: flags.details }),
+        "",
+        "Resources by type:",
+        renderTypeCounts(plan.resources),
+        "",
+    );
+    const logs = plan.recording.logs;
+    if (logs.length) out.push("Program diagnostics:", ...logs.map((l) => `    ${l.severity}: ${l.message}`), "");
+    if (plan.schemaErrors.length) {
+        const bad = new Set(plan.schemaErrors.map((e) => e.object)).size;
+        out.push(`Kubernetes: ${plan.objects.length} objects, ${bad} invalid:`, renderSchemaErrors(plan.schemaErrors), "");
+    } else {
+        out.push(`Kubernetes: ${plan.objects.length} objects, all valid against the upstream schemas`, "");
+    }
+    if (plan.policy) out.push(renderPolicyReport(plan.policy), "");
+    else out.push(`Policy: ${skipped}`, "");
+    return out.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+    let flags: Flags | "help";
+    try {
+        flags = parseFlags(argv);
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        return EXIT.PROGRAM_ERROR;
+    }
+    if (flags === "help") {
+        process.stdout.write(`${USAGE}\n`);
+        return EXIT.OK;
+    }
+    const f = flags;
+    const log = (s: string) => (f.json ? process.stderr : process.stdout).write(`${s}\n`);
+    try {
+        const projectName = readProject(f.root).name;
+        const configOverrides = Object.fromEntries(Object.entries(f.config).map(([k, v]) => [configKey(k, projectName), v]));
+        const packs = f.noPolicy ? [] : resolvePolicyPacks(f.root, f.stack, f.packs, f.packConfigs);
+        const skipped = f.noPolicy ? "skipped (--no-policy)" : packs.length === 0 ? `no policy packs under ${rel(path.join(f.root, "policy"))}/ (none with a PulumiPolicy.yaml): skipped` : undefined;
+        const plan = await planStack({
+            root: f.root,
+            stack: f.stack,
+            configOverrides,
+            policyPacks: packs,
+            policyTimeoutMs: f.timeoutMs,
+            organization: f.organization,
+            preview: f.preview,
+        });
+        const doc = planDocument({
+            project: plan.project,
+            stack: plan.stack,
+            organization: plan.organization,
+            resources: plan.recording.resources,
+            remediatedInputs: plan.policy?.remediatedInputs,
+            outputs: plan.recording.outputs,
+            schemaErrors: plan.schemaErrors,
+            kubernetesObjects: plan.objects.length,
+            policy: plan.policy,
+            policySkipped: skipped,
+            exitCode: plan.exitCode,
+        });
+        if (f.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        else process.stdout.write(`${humanReport(plan, f, skipped)}\n`);
+        if (f.out) {
+            const w = writeOutputs(plan, doc, f.out);
+            log(`Wrote ${rel(w.planFile)} and ${w.manifests} manifest${w.manifests === 1 ? "" : "s"} under ${rel(path.join(f.out, f.stack, "manifests"))}/`);
+        }
+        const verdict: Record<number, string> = {
+            [EXIT.OK]: "ok",
+            [EXIT.MANDATORY_VIOLATIONS]: "mandatory policy violations",
+            [EXIT.INVALID_KUBERNETES]: "invalid Kubernetes objects",
+        };
+        log(`exit ${plan.exitCode}: ${verdict[plan.exitCode]}`);
+        return plan.exitCode;
+    } catch (err) {
+        const { exitCode, message } = describeFailure(err, f.root);
+        process.stderr.write(`error: ${message}\n`);
+        return exitCode;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+            // Everything is closed by now; should a library keep a handle open, do not hang.
+            setTimeout(() => process.exit(code), 5000).unref();
+        },
+        (err) => {
+            process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+            process.exit(EXIT.PROGRAM_ERROR);
+        },
+    );
+}
