@@ -96,7 +96,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
 
         const subnetGroup = new aws.rds.SubnetGroup(
             `${name}-subnets`,
-            { description: `Private subnets of ${args.identifier}`, subnetIds: [...args.subnetIds] },
+            { name: args.identifier, description: `Private subnets of ${args.identifier}`, subnetIds: [...args.subnetIds] },
             child,
         );
 
@@ -119,11 +119,14 @@ export class RdsPostgres extends pulumi.ComponentResource {
             child,
         );
 
+        const family = postgresParameterFamily(args.engineVersion);
         const parameterGroup = new aws.rds.ParameterGroup(
             `${name}-params`,
             {
+                // Named by family: a major upgrade creates the new group before the old one goes.
+                name: `${args.identifier}-${family}`,
                 description: `Postgres settings of ${args.identifier}: TLS only`,
-                family: postgresParameterFamily(args.engineVersion),
+                family,
                 parameters: postgresParameters(),
             },
             child,

@@ -4,29 +4,37 @@
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { ArtifactStore } from "../components/artifactStore";
-import type { PlatformConfig } from "../components/config";
+import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
 import { ContainerImage } from "../components/containerImage";
-import { MlflowTracking } from "../components/mlflowTracking";
+import { DriftCheck } from "../components/driftCheck";
+import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/mlflowTracking";
+import { MonitoringStack } from "../components/monitoringStack";
 import { artifactBucketName, dnsName, iamRoleName } from "../components/naming";
 import { createProviders, type PlatformProviders } from "../components/providers";
+import { ServingNamespace, servingNamespaceName } from "../components/servingNamespace";
 
 export interface Platform {
     readonly providers: PlatformProviders;
     readonly artifactStore: ArtifactStore;
     readonly mlflow: MlflowTracking;
+    readonly monitoring: MonitoringStack;
+    /** Serving namespaces of the teams of this environment, by team name. */
+    readonly servingNamespaces: Readonly<Record<string, ServingNamespace>>;
+    readonly driftChecks: readonly DriftCheck[];
 }
 
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
 const MLFLOW_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "mlflow"));
-/** Namespace of Prometheus, admitted to scrape the platform's services. */
-const MONITORING_NAMESPACE = "monitoring";
 
 /** Creates every component of the platform for `cfg.environment`. */
 export function createPlatform(cfg: PlatformConfig): Platform {
     const providers = createProviders(cfg);
     const isProd = cfg.environment === "prod";
-    const withProviders: pulumi.ComponentResourceOptions = { providers: [providers.aws, providers.kubernetes] };
+    // Generated passwords come from an explicit random provider too: no resource uses a default provider.
+    const randomProvider = new random.Provider(`random-${cfg.environment}`, {});
+    const withProviders: pulumi.ComponentResourceOptions = { providers: [providers.aws, providers.kubernetes, randomProvider] };
 
     const artifactStore = new ArtifactStore(
         "artifacts",
@@ -78,7 +86,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                 oidcProviderArn: cfg.cluster.oidcProviderArn,
                 nodeSecurityGroupId: cfg.cluster.nodeSecurityGroupId,
                 gatewayNamespace: cfg.cluster.gatewayNamespace,
-                monitoringNamespace: MONITORING_NAMESPACE,
+                monitoringNamespace: cfg.monitoring.namespace,
             },
             network: cfg.network,
             spreadAcrossZones: isProd,
@@ -89,5 +97,94 @@ export function createPlatform(cfg: PlatformConfig): Platform {
         withProviders,
     );
 
-    return { providers, artifactStore, mlflow };
+    // --- Monitoring, team serving namespaces and their drift checks --------------------------------
+    const labels = { labelDomain: cfg.labelDomain, owner: cfg.owner, environment: cfg.environment, costCentre: cfg.costCentre };
+    const teams = teamsIn(cfg);
+    const monitoring = new MonitoringStack(
+        "monitoring",
+        {
+            labels,
+            namespace: cfg.monitoring.namespace,
+            clusterName: cfg.cluster.name,
+            prometheus: cfg.monitoring.prometheus,
+            alertmanager: cfg.monitoring.alertmanager,
+            grafana: cfg.monitoring.grafana,
+            pushgateway: cfg.monitoring.pushgateway,
+            runbookBaseUrl: cfg.monitoring.runbookBaseUrl,
+            platformReceiver: cfg.monitoring.platformAlerts,
+            teams: teams.map((t) => ({ name: t.name, namespace: servingNamespaceName(t.name), receiver: t.alerts, slo: teamSlo(cfg, t) })),
+            // Webhook URLs and routing keys: secrets from the moment they leave the config.
+            receiverCredentials: Object.fromEntries(Object.entries(cfg.alertmanagerCredentials ?? {}).map(([k, v]) => [k, pulumi.secret(v)])),
+            repeatIntervalHours: cfg.monitoring.repeatIntervalHours,
+            mlflow: {
+                namespace: mlflow.namespace,
+                namespaceName: cfg.mlflow.namespace,
+                serviceName: MLFLOW_NAME,
+                serviceSelector: mlflow.serverSelector,
+                portName: "http",
+                basicAuth: mlflow.adminSecretName ? { secretName: mlflow.adminSecretName, usernameKey: "admin-username", passwordKey: "admin-password" } : undefined,
+            },
+            protect: isProd,
+        },
+        withProviders,
+    );
+
+    const servingNamespaces: Record<string, ServingNamespace> = {};
+    const driftChecks: DriftCheck[] = [];
+    for (const team of teams) {
+        const serving = new ServingNamespace(
+            `team-${team.name}`,
+            {
+                team: team.name,
+                owners: team.owners,
+                deployGroup: team.deployGroup,
+                labels,
+                enforce: cfg.environment === "dev" ? "baseline" : "restricted",
+                quota: teamQuota(cfg, team),
+                limitRange: cfg.serving.limitRange,
+                artifactStore: { bucketArn: artifactStore.bucketArn, kmsKeyArn: artifactStore.kmsKeyArn },
+                oidcProviderArn: cfg.cluster.oidcProviderArn,
+                roleNames: { workload: iamRoleName(cfg, `serve-${team.name}`), driftCheck: iamRoleName(cfg, `drift-${team.name}`) },
+                network: {
+                    vpcCidr: cfg.network.vpcCidr,
+                    gatewayNamespace: cfg.cluster.gatewayNamespace,
+                    monitoringNamespace: cfg.monitoring.namespace,
+                    mlflowNamespace: cfg.mlflow.namespace,
+                    mlflowServerSelector: mlflow.serverSelector,
+                },
+                protect: isProd,
+            },
+            withProviders,
+        );
+        servingNamespaces[team.name] = serving;
+        for (const check of team.driftChecks) {
+            driftChecks.push(
+                new DriftCheck(
+                    dnsName([team.name, "drift", check.model]),
+                    {
+                        team: team.name,
+                        namespace: serving.namespaceName,
+                        serviceAccountName: serving.driftCheckServiceAccountName,
+                        labels,
+                        model: check.model,
+                        alias: check.alias,
+                        schedule: check.schedule,
+                        intervalMinutes: check.intervalMinutes,
+                        windowHours: check.windowHours,
+                        // Config validation requires the image whenever a team of this environment has drift checks.
+                        image: cfg.monitoring.driftCheckImage as string,
+                        resources: cfg.monitoring.driftCheckResources,
+                        bucketName: artifactStore.bucketName,
+                        modelPrefix: serving.modelPrefix,
+                        predictionLogPrefix: serving.predictionLogPrefix,
+                        mlflowTrackingUri: mlflowTrackingUri(cfg.mlflow.namespace),
+                        pushgatewayUrl: monitoring.pushgatewayUrl,
+                    },
+                    withProviders,
+                ),
+            );
+        }
+    }
+
+    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks };
 }
