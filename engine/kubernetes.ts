@@ -65,15 +65,22 @@ function modulePath(apiVersion: string): string {
     return group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
 }
 
-// Native dynamic import: kubernetes-models is ESM-only.
-const importModule = new Function("specifier", "return import(specifier)") as (s: string) => Promise<Record<string, any>>;
+// kubernetes-models is ESM-only: load it with a dynamic import(), which TypeScript (module node16),
+// tsx and vitest all keep as a real import. (A `new Function("return import(...)")` trick fails under
+// vitest: "A dynamic import callback was not specified", so every object came out "no schema".)
+const importModule = (specifier: string): Promise<Record<string, any>> => import(specifier);
 const modules = new Map<string, Promise<Record<string, any> | undefined>>();
 
 function loadModule(apiVersion: string): Promise<Record<string, any> | undefined> {
     const path = modulePath(apiVersion);
     let m = modules.get(path);
     if (!m) {
-        m = importModule(path).catch(() => undefined);
+        m = importModule(path).catch((err: NodeJS.ErrnoException) => {
+            // An unknown group/version has no module; any other failure must not pass for "no schema".
+            const missing = ["ERR_MODULE_NOT_FOUND", "MODULE_NOT_FOUND", "ERR_PACKAGE_PATH_NOT_EXPORTED"].includes(err?.code ?? "");
+            if (missing || /is not exported|Cannot find (module|package)|Failed to (load|resolve)/.test(err?.message ?? "")) return undefined;
+            throw new Error(`cannot load the schemas of ${apiVersion} (${path}): ${err?.message ?? err}`);
+        });
         modules.set(path, m);
     }
     return m;
