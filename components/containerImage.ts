@@ -55,8 +55,9 @@ export class ContainerImage extends pulumi.ComponentResource {
     public readonly imageRef: pulumi.Output<string>;
 
     constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops:index:ContainerImage", name, {}, opts);
+        // Before super(): a bad argument fails before anything is registered.
         validateContainerImageArgs(args);
+        super("mlops:index:ContainerImage", name, {}, opts);
 
         const dockerfile = args.dockerfile ?? "Dockerfile";
         this.tag = `${args.tagPrefix}-${contextHash(args.context).slice(0, 12)}`;

@@ -47,7 +47,7 @@ export class InClusterPostgres extends pulumi.ComponentResource {
     /** In-cluster DNS name of the database. */
     public readonly host: pulumi.Output<string>;
     /** Port of the database. */
-    public readonly port: number = POSTGRES_PORT;
+    public readonly port: number;
     /** Name of the database. */
     public readonly databaseName: string;
     /** User the application connects as. */
@@ -58,8 +58,9 @@ export class InClusterPostgres extends pulumi.ComponentResource {
     public readonly statefulSet: k8s.apps.v1.StatefulSet;
 
     constructor(name: string, args: InClusterPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops:index:InClusterPostgres", name, {}, opts);
+        // Before super(): a bad argument fails before anything is registered.
         validateInClusterPostgresArgs(args);
+        super("mlops:index:InClusterPostgres", name, {}, opts);
 
         const ns = args.namespace;
         const version = args.image.match(/:([\w][\w.-]*)(@|$)/)?.[1];
@@ -196,6 +197,7 @@ export class InClusterPostgres extends pulumi.ComponentResource {
         );
 
         this.host = pulumi.interpolate`${service.metadata.name}.${ns}.svc.cluster.local`;
+        this.port = POSTGRES_PORT;
         this.databaseName = args.databaseName;
         this.username = args.username;
         this.registerOutputs({ host: this.host, port: this.port });

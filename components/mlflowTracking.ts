@@ -119,8 +119,9 @@ export class MlflowTracking extends pulumi.ComponentResource {
     public readonly serverSelector: Record<string, string>;
 
     constructor(name: string, args: MlflowTrackingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops:index:MlflowTracking", name, {}, opts);
+        // Before super(): a bad argument fails before anything is registered.
         validateMlflowTrackingArgs(args);
+        super("mlops:index:MlflowTracking", name, {}, opts);
 
         const protect = args.protect === true;
         const child: pulumi.CustomResourceOptions = { parent: this };

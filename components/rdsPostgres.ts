@@ -62,7 +62,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
     /** Host name of the instance (not secret). */
     public readonly address: pulumi.Output<string>;
     /** Port of the instance. */
-    public readonly port: number = POSTGRES_PORT;
+    public readonly port: number;
     /** Name of the database. */
     public readonly databaseName: string;
     /** Master user name. */
@@ -73,8 +73,9 @@ export class RdsPostgres extends pulumi.ComponentResource {
     public readonly kmsKeyArn: pulumi.Output<string>;
 
     constructor(name: string, args: RdsPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops:index:RdsPostgres", name, {}, opts);
+        // Before super(): a bad argument fails before anything is registered.
         validateRdsPostgresArgs(args);
+        super("mlops:index:RdsPostgres", name, {}, opts);
 
         const protect = args.protect === true;
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect, retainOnDelete: protect };
@@ -173,6 +174,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
         );
 
         this.address = this.instance.address;
+        this.port = POSTGRES_PORT;
         this.databaseName = args.databaseName;
         this.username = args.username;
         this.securityGroupId = securityGroup.id;
