@@ -190,13 +190,13 @@ export function modelAlertGroups(args: ModelAlertArgs): RuleGroup[] {
                 ` / sum by (namespace, model) (rate(${sel(requests, ns)}[10m])) > ${slo.inputValidationFailureRatio}`,
             for: "15m",
             summary: "Many requests to {{ $labels.model }} fail input validation",
-            description: `Requests to model {{ $labels.model }} in {{ $labels.namespace }} fail input validation {{ $value | humanize }} times per request (threshold ${slo.inputValidationFailureRatio}) for 15 minutes: a client or an upstream pipeline changed its data.`,
+            description: `Requests to model {{ $labels.model }} in {{ $labels.namespace }} fail input validation {{ printf "%.2f" $value }} times per request (threshold ${slo.inputValidationFailureRatio}) for 15 minutes: a client or an upstream pipeline changed its data.`,
         }),
         a("ModelArtifactStoreErrors", {
             expr: `sum by (namespace, model, operation) (rate(${sel(METRICS.artifactStoreErrors.name, ns)}[10m])) > 0`,
             for: "10m",
             summary: "{{ $labels.model }} cannot {{ $labels.operation }} in the artifact store",
-            description: "Model {{ $labels.model }} in {{ $labels.namespace }} has been failing to {{ $labels.operation }} in the artifact store (S3) for 10 minutes, {{ $value | humanize }} errors per second.",
+            description: `Model {{ $labels.model }} in {{ $labels.namespace }} has been failing to {{ $labels.operation }} in the artifact store (S3) for 10 minutes, {{ printf "%.2f" $value }} errors per second.`,
         }),
     ];
 
@@ -217,7 +217,7 @@ export function modelAlertGroups(args: ModelAlertArgs): RuleGroup[] {
             expr: `max by (namespace, model, version, feature) (${sel(METRICS.featureDriftScore.name, ns)}) > ${slo.driftScore}`,
             for: "5m",
             summary: "Feature {{ $labels.feature }} of {{ $labels.model }} drifted from its training data",
-            description: `The drift check scored feature {{ $labels.feature }} of ${who} at {{ $value | humanize }}, above ${slo.driftScore}: recent requests no longer look like the training reference.`,
+            description: `The drift check scored feature {{ $labels.feature }} of ${who} at {{ printf "%.2f" $value }}, above ${slo.driftScore}: recent requests no longer look like the training reference.`,
         }),
     ];
 

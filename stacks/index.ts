@@ -38,3 +38,27 @@ export const mlflowDatabaseEndpoint = platform.mlflow.databaseEndpoint;
 /** Secret (in mlflowNamespace) with the basic-auth admin credentials, and the admin password itself (secret); unset with auth off. */
 export const mlflowAdminSecretName = platform.mlflow.adminSecretName;
 export const mlflowAdminPassword = platform.mlflow.adminPassword;
+/** Monitoring: in-cluster URLs (Grafana is reached with kubectl port-forward) and the Grafana admin Secret. */
+export const monitoring = {
+    namespace: platform.monitoring.namespace,
+    prometheusUrl: platform.monitoring.prometheusUrl,
+    grafanaUrl: platform.monitoring.grafanaUrl,
+    grafanaAdminSecretName: platform.monitoring.grafanaAdminSecretName,
+    pushgatewayUrl: platform.monitoring.pushgatewayUrl,
+};
+/** What each team's stack needs, by team: namespace, identities, S3 prefixes and the labels to put on its objects. */
+export const teams = Object.fromEntries(
+    Object.entries(platform.servingNamespaces).map(([team, s]) => [
+        team,
+        {
+            namespace: s.namespaceName,
+            serviceAccountName: s.serviceAccountName,
+            roleArn: s.roleArn,
+            driftCheckServiceAccountName: s.driftCheckServiceAccountName,
+            driftCheckRoleArn: s.driftCheckRoleArn,
+            modelPrefix: s.modelPrefix,
+            predictionLogPrefix: s.predictionLogPrefix,
+            labels: s.labels,
+        },
+    ]),
+);

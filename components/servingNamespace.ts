@@ -1,0 +1,422 @@
+/**
+ * A product team's serving namespace: where the team deploys its model servers and batch jobs.
+ *
+ * One per team and environment (stack config `mlops:teams`). The namespace enforces Pod Security
+ * `restricted` (dev enforces `baseline` and warns/audits `restricted`), carries the team and owner labels
+ * and the label that admits it to MLflow, and is bounded by a ResourceQuota and a LimitRange. Traffic is
+ * denied by default in both directions; narrow policies allow DNS, the gateway and Prometheus in, and
+ * MLflow, the Pushgateway and HTTPS to AWS (S3, STS) out. Two service accounts have IRSA roles: the
+ * workload's reads the team's models and writes its prediction logs (never reads them back); the drift
+ * check's reads both. The team's deploy group gets a Role in this namespace only, without Secrets and
+ * without any RBAC verbs, so it cannot escalate.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "./config";
+import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
+import { dnsEgressRule, MLFLOW_PORT, mlflowAccessLabel, namespaceNameLabel } from "./mlflowTracking";
+import { IAM_ROLE_MAX, K8S_NAME_MAX, type LabelContext, standardLabels } from "./naming";
+
+/** Service account of the team's model servers and batch jobs. */
+export const WORKLOAD_SERVICE_ACCOUNT = "workload";
+/** Service account of the team's drift checks. */
+export const DRIFT_CHECK_SERVICE_ACCOUNT = "drift-check";
+/** Port of the Pushgateway the drift checks and batch jobs push to. */
+export const PUSHGATEWAY_PORT = 9091;
+/** Pod labels of the Pushgateway (prometheus-pushgateway chart) and of Prometheus (prometheus-operator). */
+export const PUSHGATEWAY_POD_LABELS = { "app.kubernetes.io/name": "prometheus-pushgateway" } as const;
+export const PROMETHEUS_POD_LABELS = { "app.kubernetes.io/name": "prometheus" } as const;
+/** Named container ports the metrics contract asks model servers to use (docs/metrics-contract.md). */
+export const SERVING_PORT_NAME = "http";
+export const METRICS_PORT_NAME = "metrics";
+/** The EC2 instance metadata service: denied, so pods cannot borrow the node's role. */
+export const INSTANCE_METADATA_CIDR = "169.254.169.254/32";
+
+/** Pod Security Admission level. */
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/** Arguments of {@link ServingNamespace}. */
+export interface ServingNamespaceArgs {
+    /** Team name (2-20 lower-case letters, digits and -): namespace `ml-<team>`, prefixes `models/<team>/`. */
+    readonly team: string;
+    /** People or groups accountable for the team's models (an annotation; emails are not label values). */
+    readonly owners: readonly string[];
+    /** Kubernetes RBAC group of the team's deployers, bound to the deployer Role of this namespace. */
+    readonly deployGroup: string;
+    /** Ownership labels of the stack; the team becomes the owner of its namespace's objects. */
+    readonly labels: LabelContext;
+    /** Pod Security level enforced: `restricted` (test, prod) or `baseline` (dev). Warn and audit are always `restricted`. */
+    readonly enforce: "restricted" | "baseline";
+    /** ResourceQuota of the namespace. */
+    readonly quota: QuotaSettings;
+    /** Container defaults and maximums. */
+    readonly limitRange: LimitRangeSettings;
+    /** The artifact bucket and its KMS key: the roles are limited to the team's prefixes in it. */
+    readonly artifactStore: { readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+    /** ARN of the cluster's OIDC provider, trusted by the IRSA roles. */
+    readonly oidcProviderArn: string;
+    /** Names of the IRSA roles (at most 64 characters). */
+    readonly roleNames: { readonly workload: string; readonly driftCheck: string };
+    /** Peers of the network policies. */
+    readonly network: {
+        /** CIDR of the VPC: excluded from the HTTPS egress, so pods reach AWS but not other VPC hosts. */
+        readonly vpcCidr: string;
+        /** Namespace of the ingress gateway, admitted to the serving port. */
+        readonly gatewayNamespace: string;
+        /** Namespace of Prometheus and the Pushgateway. */
+        readonly monitoringNamespace: string;
+        /** Namespace of the MLflow tracking server. */
+        readonly mlflowNamespace: string;
+        /** Pod labels of the MLflow server; omit to admit any pod of its namespace on its port. */
+        readonly mlflowServerSelector?: Record<string, string>;
+    };
+    /** Protect the namespace and keep it if removed from the program (prod). Default false. */
+    readonly protect?: boolean;
+}
+
+/** Name of a team's serving namespace. */
+export function servingNamespaceName(team: string): string {
+    return `ml-${team}`;
+}
+
+/** S3 prefix of a team's model artifacts (read by its servers). */
+export function modelPrefix(team: string): string {
+    return `models/${team}`;
+}
+
+/** S3 prefix of a team's logged predictions and inputs (written by its servers, read by its drift checks). */
+export function predictionLogPrefix(team: string): string {
+    return `prediction-logs/${team}`;
+}
+
+/** Pod Security Admission labels: `enforce` at one level, `warn` and `audit` at `restricted`, all at the latest policy version. */
+export function podSecurityAdmissionLabels(enforce: PodSecurityLevel): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+    };
+}
+
+/** The label that marks team serving namespaces (admitted to the Pushgateway). */
+export function servingNamespaceLabel(labelDomain: string): Record<string, string> {
+    return { [`mlops.${labelDomain}/serving`]: "true" };
+}
+
+/** Policy of the workload role: read the team's models, write (not read) its prediction logs. */
+export function workloadPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
+    return mergePolicies(
+        s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team)] }),
+        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team)] }),
+    );
+}
+
+/** Policy of the drift-check role: read the team's models (training references) and prediction logs. */
+export function driftCheckPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
+    return s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team), predictionLogPrefix(team)] });
+}
+
+const READ = ["get", "list", "watch"];
+const WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"];
+
+/**
+ * Rules of the deployer Role. What a team needs to ship and operate models in its namespace, nothing
+ * that reaches beyond it: no Secrets (read or write; the platform delivers secrets, and a Secret read
+ * right would expose every credential of the namespace at once), no RBAC objects or verbs (no escalate,
+ * bind, impersonate: no escalation), no NetworkPolicy, quota or service-account writes, no pods/exec.
+ */
+export function deployerRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+    return [
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: WRITE },
+        { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "update", "patch"] },
+        { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
+        { apiGroups: [""], resources: ["services", "configmaps"], verbs: WRITE },
+        // Delete pods to restart one; read logs and events to debug.
+        { apiGroups: [""], resources: ["pods"], verbs: [...READ, "delete"] },
+        { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["events", "serviceaccounts", "resourcequotas", "limitranges", "persistentvolumeclaims"], verbs: READ },
+        { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
+        { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: WRITE },
+        { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
+        { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: WRITE },
+        { apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors", "podmonitors", "prometheusrules"], verbs: WRITE },
+        { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+    ];
+}
+
+/** Network policies of a serving namespace, by name: default deny, then the narrow allows. */
+export function servingNetworkPolicies(network: ServingNamespaceArgs["network"]): Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> {
+    const all = {};
+    const monitoring = namespaceNameLabel(network.monitoringNamespace);
+    return {
+        "default-deny": { podSelector: all, policyTypes: ["Ingress", "Egress"] },
+        "allow-dns": { podSelector: all, policyTypes: ["Egress"], egress: [dnsEgressRule()] },
+        "allow-gateway-ingress": {
+            podSelector: all,
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: { matchLabels: namespaceNameLabel(network.gatewayNamespace) } }],
+                    ports: [{ protocol: "TCP", port: SERVING_PORT_NAME }],
+                },
+            ],
+        },
+        "allow-prometheus-scrape": {
+            podSelector: all,
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: { matchLabels: monitoring }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
+                    ports: [
+                        { protocol: "TCP", port: SERVING_PORT_NAME },
+                        { protocol: "TCP", port: METRICS_PORT_NAME },
+                    ],
+                },
+            ],
+        },
+        "allow-mlflow-egress": {
+            podSelector: all,
+            policyTypes: ["Egress"],
+            egress: [
+                {
+                    to: [
+                        {
+                            namespaceSelector: { matchLabels: namespaceNameLabel(network.mlflowNamespace) },
+                            ...(network.mlflowServerSelector ? { podSelector: { matchLabels: network.mlflowServerSelector } } : {}),
+                        },
+                    ],
+                    ports: [{ protocol: "TCP", port: MLFLOW_PORT }],
+                },
+            ],
+        },
+        "allow-pushgateway-egress": {
+            podSelector: all,
+            policyTypes: ["Egress"],
+            egress: [
+                {
+                    to: [{ namespaceSelector: { matchLabels: monitoring }, podSelector: { matchLabels: { ...PUSHGATEWAY_POD_LABELS } } }],
+                    ports: [{ protocol: "TCP", port: PUSHGATEWAY_PORT }],
+                },
+            ],
+        },
+        "allow-aws-https-egress": {
+            podSelector: all,
+            policyTypes: ["Egress"],
+            egress: [
+                {
+                    // S3 and STS (for IRSA) have no fixed address range a NetworkPolicy could name (S3's
+                    // public ranges change and a gateway endpoint is a route, not a CIDR), so HTTPS is
+                    // allowed to any address outside the VPC. The VPC CIDR is excluded so that port 443 is
+                    // no path to other hosts and pods of the VPC, and the instance metadata service so that
+                    // a pod cannot take the node role's credentials: IRSA is its only way to AWS.
+                    to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [network.vpcCidr, INSTANCE_METADATA_CIDR] } }],
+                    ports: [{ protocol: "TCP", port: 443 }],
+                },
+            ],
+        },
+    };
+}
+
+/** A team's serving namespace with its quota, network policies, service accounts, IRSA roles and RBAC. */
+export class ServingNamespace extends pulumi.ComponentResource {
+    /** Name of the namespace. */
+    public readonly namespaceName: pulumi.Output<string>;
+    /** Service account for model servers and batch jobs. */
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** ARN of its IRSA role. */
+    public readonly roleArn: pulumi.Output<string>;
+    /** Service account for drift checks. */
+    public readonly driftCheckServiceAccountName: pulumi.Output<string>;
+    /** ARN of its IRSA role. */
+    public readonly driftCheckRoleArn: pulumi.Output<string>;
+    /** Prefix of the team's models in the artifact bucket (`models/<team>`). */
+    public readonly modelPrefix: string;
+    /** Prefix of the team's prediction logs (`prediction-logs/<team>`). */
+    public readonly predictionLogPrefix: string;
+    /** Labels a team's own objects should carry. */
+    public readonly labels: Record<string, string>;
+
+    constructor(name: string, args: ServingNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlops:index:ServingNamespace", name, {}, opts);
+        validateServingNamespaceArgs(args);
+
+        const protect = args.protect === true;
+        const child: pulumi.CustomResourceOptions = { parent: this };
+        const nsName = servingNamespaceName(args.team);
+        const ctx: LabelContext = { ...args.labels, owner: args.team };
+        const labelsFor = (component: string) => standardLabels(ctx, { name: nsName, component, team: args.team });
+        this.labels = labelsFor("model-serving");
+        this.modelPrefix = modelPrefix(args.team);
+        this.predictionLogPrefix = predictionLogPrefix(args.team);
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: nsName,
+                    labels: {
+                        ...labelsFor("serving-namespace"),
+                        ...podSecurityAdmissionLabels(args.enforce),
+                        ...mlflowAccessLabel(args.labels.labelDomain),
+                        ...servingNamespaceLabel(args.labels.labelDomain),
+                    },
+                    annotations: {
+                        [`mlops.${args.labels.labelDomain}/owners`]: args.owners.join(", "),
+                        [`mlops.${args.labels.labelDomain}/deploy-group`]: args.deployGroup,
+                    },
+                },
+            },
+            { parent: this, protect, retainOnDelete: protect },
+        );
+        // Every namespaced child names the namespace through its output: created after it, in it.
+        const ns = namespace.metadata.name;
+
+        const q = args.quota;
+        new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            {
+                metadata: { name: "team-quota", namespace: ns, labels: labelsFor("quota") },
+                spec: {
+                    hard: {
+                        "requests.cpu": q.cpu,
+                        "requests.memory": q.memory,
+                        "limits.cpu": q.limitsCpu,
+                        "limits.memory": q.limitsMemory,
+                        pods: String(q.pods),
+                        services: String(q.services),
+                        persistentvolumeclaims: String(q.persistentVolumeClaims),
+                        // Models are exposed through the gateway only.
+                        "services.loadbalancers": "0",
+                        "services.nodeports": "0",
+                    },
+                },
+            },
+            child,
+        );
+        const lr = args.limitRange;
+        new k8s.core.v1.LimitRange(
+            `${name}-limits`,
+            {
+                metadata: { name: "container-limits", namespace: ns, labels: labelsFor("limit-range") },
+                spec: {
+                    limits: [
+                        {
+                            type: "Container",
+                            defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest },
+                            default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit },
+                            max: { cpu: lr.maxCpu, memory: lr.maxMemory },
+                        },
+                    ],
+                },
+            },
+            child,
+        );
+
+        for (const [policyName, spec] of Object.entries(servingNetworkPolicies(args.network))) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${policyName}`,
+                { metadata: { name: policyName, namespace: ns, labels: labelsFor("network-policy") }, spec },
+                child,
+            );
+        }
+
+        // --- Workload identities -------------------------------------------------------------------
+        const bucket = { bucketArn: args.artifactStore.bucketArn, kmsKeyArn: args.artifactStore.kmsKeyArn };
+        const identity = (role: "workload" | "drift-check", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
+            const iamRole = new aws.iam.Role(
+                `${name}-${role}-role`,
+                {
+                    name: roleName,
+                    description: `${purpose} of team ${args.team} (IRSA: ${nsName}/${serviceAccount})`,
+                    assumeRolePolicy: JSON.stringify(irsaTrustPolicy(args.oidcProviderArn, nsName, serviceAccount)),
+                    maxSessionDuration: 3600,
+                    tags: { team: args.team },
+                },
+                child,
+            );
+            new aws.iam.RolePolicy(`${name}-${role}-policy`, { role: iamRole.id, policy: pulumi.jsonStringify(policy) }, child);
+            const sa = new k8s.core.v1.ServiceAccount(
+                `${name}-${role}-service-account`,
+                {
+                    metadata: {
+                        name: serviceAccount,
+                        namespace: ns,
+                        labels: labelsFor(role),
+                        annotations: { "eks.amazonaws.com/role-arn": iamRole.arn },
+                    },
+                    // IRSA mounts its own projected token; the Kubernetes API token is not needed.
+                    automountServiceAccountToken: false,
+                },
+                child,
+            );
+            return { roleArn: iamRole.arn, serviceAccountName: sa.metadata.name };
+        };
+        const workload = identity("workload", WORKLOAD_SERVICE_ACCOUNT, args.roleNames.workload, workloadPolicy(bucket, args.team), "Model servers and batch jobs");
+        const drift = identity("drift-check", DRIFT_CHECK_SERVICE_ACCOUNT, args.roleNames.driftCheck, driftCheckPolicy(bucket, args.team), "Drift checks");
+
+        // --- Deployers -----------------------------------------------------------------------------
+        const role = new k8s.rbac.v1.Role(
+            `${name}-deployer-role`,
+            { metadata: { name: "team-deployer", namespace: ns, labels: labelsFor("rbac") }, rules: deployerRules() },
+            child,
+        );
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-deployer-binding`,
+            {
+                metadata: { name: "team-deployer", namespace: ns, labels: labelsFor("rbac") },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: args.deployGroup }],
+            },
+            child,
+        );
+
+        this.namespaceName = ns;
+        this.serviceAccountName = workload.serviceAccountName;
+        this.roleArn = workload.roleArn;
+        this.driftCheckServiceAccountName = drift.serviceAccountName;
+        this.driftCheckRoleArn = drift.roleArn;
+        this.registerOutputs({
+            namespaceName: this.namespaceName,
+            serviceAccountName: this.serviceAccountName,
+            roleArn: this.roleArn,
+            driftCheckServiceAccountName: this.driftCheckServiceAccountName,
+            driftCheckRoleArn: this.driftCheckRoleArn,
+            modelPrefix: this.modelPrefix,
+            predictionLogPrefix: this.predictionLogPrefix,
+            labels: this.labels,
+        });
+    }
+}
+
+/** Checks the arguments before anything is registered; every problem at once. */
+export function validateServingNamespaceArgs(args: ServingNamespaceArgs): void {
+    const problems: string[] = [];
+    if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(args.team)) {
+        problems.push(`team "${args.team}" must be 2-20 lower-case letters, digits and -, starting with a letter`);
+    } else if (servingNamespaceName(args.team).length > K8S_NAME_MAX) {
+        problems.push(`namespace "${servingNamespaceName(args.team)}" is longer than ${K8S_NAME_MAX} characters`);
+    }
+    if (args.owners.length === 0) problems.push("owners must name at least one person or group");
+    if (!/^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/.test(args.deployGroup) || /^system:/i.test(args.deployGroup)) {
+        problems.push(`deployGroup "${args.deployGroup}" must be a group of the organisation (like acme:team-fraud-deployers), not a system: group`);
+    }
+    for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
+        if (quantityValue(args.quota[limit]) < quantityValue(args.quota[request])) {
+            problems.push(`quota.${limit} (${args.quota[limit]}) must be at least quota.${request} (${args.quota[request]})`);
+        }
+    }
+    const lr = args.limitRange;
+    for (const [low, high] of [["defaultCpuRequest", "defaultCpuLimit"], ["defaultCpuLimit", "maxCpu"], ["defaultMemoryRequest", "defaultMemoryLimit"], ["defaultMemoryLimit", "maxMemory"]] as const) {
+        if (quantityValue(lr[low]) > quantityValue(lr[high])) problems.push(`limitRange.${low} (${lr[low]}) must be at most limitRange.${high} (${lr[high]})`);
+    }
+    if (!isIpv4Cidr(args.network.vpcCidr)) problems.push(`network.vpcCidr "${args.network.vpcCidr}" must be an IPv4 CIDR block like 10.20.0.0/16`);
+    for (const [key, roleName] of Object.entries(args.roleNames)) {
+        if (roleName.length === 0 || roleName.length > IAM_ROLE_MAX) problems.push(`roleNames.${key} must be 1-${IAM_ROLE_MAX} characters, got "${roleName}"`);
+    }
+    if (args.roleNames.workload === args.roleNames.driftCheck) problems.push("roleNames.workload and roleNames.driftCheck must differ");
+    if (problems.length > 0) throw new Error(`ServingNamespace ${args.team}: ${problems.join("; ")}.`);
+}
