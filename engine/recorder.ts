@@ -290,7 +290,10 @@ export async function record(opts: RunOptions): Promise<Recording> {
             });
             await settings.waitForRPCs();
             if (failure) throw failure.error;
-            outputs = (await serializeOutputs(result)) ?? {};
+            // The stack's outputs as the engine receives them (RegisterResourceOutputs of the root stack):
+            // `result` holds the resolved values, which have lost their secret marks.
+            const root = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack" && !r.parent);
+            outputs = root ? root.outputs : ((await serializeOutputs(result)) ?? {});
         } catch (err) {
             throw new ProgramError(`the program failed: ${err instanceof Error ? err.message : String(err)}`, err, monitor.records);
         } finally {
