@@ -184,6 +184,12 @@ export function allowedSeriesNames(): Set<string> {
     return new Set([...Object.values(METRICS).flatMap((m) => seriesNames(m)), ...EXTERNAL_METRICS.map((m) => m.name)]);
 }
 
+/** Metric names an expression uses that are neither in the contract nor external: typos, or undocumented metrics. */
+export function unknownMetrics(expr: string): string[] {
+    const allowed = allowedSeriesNames();
+    return metricNamesIn(expr).filter((n) => !allowed.has(n));
+}
+
 /** Is `name` a valid Prometheus metric name that follows the contract's conventions? */
 export function isContractName(spec: Pick<MetricSpec, "name" | "type" | "unit">): boolean {
     if (!/^mlops_[a-z][a-z0-9_]*[a-z0-9]$/.test(spec.name) || spec.name.includes("__")) return false;
