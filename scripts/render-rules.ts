@@ -17,7 +17,9 @@ import YAML from "yaml";
 import { ruleFileYaml, type RuleGroup } from "../components/alertRules";
 import { RELEASES } from "../components/monitoringStack";
 import { kubernetesObjects } from "../engine/kubernetes";
+import { listStacks } from "../engine/project";
 import type { RecordedResource } from "../engine/recorder";
+import { recordStack } from "../engine/stack";
 import { reveal } from "../engine/values";
 
 /** One rendered file. */
@@ -71,9 +73,6 @@ export function run(command: string, args: readonly string[], cwd?: string): { s
 }
 
 async function main(): Promise<number> {
-    // Loaded here so that importing this module (the tests do) does not pull in the engine's runtime.
-    const { recordStack } = await import("../engine/stack");
-    const { listStacks } = await import("../engine/project");
     const root = path.resolve(__dirname, "..");
     const [outArg, ...stackArgs] = process.argv.slice(2);
     const out = path.resolve(outArg ?? path.join(os.tmpdir(), "mlops-monitoring"));
