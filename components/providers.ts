@@ -4,8 +4,10 @@
  * tested on their own, and every component receives the providers through its resource options.
  */
 import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { PlatformConfig } from "./config";
 import { awsDefaultTags } from "./naming";
 
@@ -64,12 +66,25 @@ export function kubernetesProviderArgs(cfg: PlatformConfig): k8s.ProviderArgs {
 export interface PlatformProviders {
     readonly aws: aws.Provider;
     readonly kubernetes: k8s.Provider;
+    /** For generated passwords and ids. */
+    readonly random: random.Provider;
+    /** The providers every component gets (AWS, Kubernetes, random). */
+    readonly all: readonly pulumi.ProviderResource[];
+    /** Docker, for image builds: created on first use, so a stack that builds nothing needs no daemon. */
+    docker(): docker.Provider;
 }
 
 /** Creates the stack's explicit providers. */
 export function createProviders(cfg: PlatformConfig, opts?: pulumi.CustomResourceOptions): PlatformProviders {
+    const awsProvider = new aws.Provider(`aws-${cfg.environment}`, awsProviderArgs(cfg), opts);
+    const kubernetes = new k8s.Provider(`k8s-${cfg.environment}`, kubernetesProviderArgs(cfg), opts);
+    const randomProvider = new random.Provider(`random-${cfg.environment}`, {}, opts);
+    let dockerProvider: docker.Provider | undefined;
     return {
-        aws: new aws.Provider(`aws-${cfg.environment}`, awsProviderArgs(cfg), opts),
-        kubernetes: new k8s.Provider(`k8s-${cfg.environment}`, kubernetesProviderArgs(cfg), opts),
+        aws: awsProvider,
+        kubernetes,
+        random: randomProvider,
+        all: [awsProvider, kubernetes, randomProvider],
+        docker: () => (dockerProvider ??= new docker.Provider(`docker-${cfg.environment}`, {}, opts)),
     };
 }

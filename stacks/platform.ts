@@ -2,9 +2,7 @@
  * Composes the platform for one environment from its validated configuration.
  */
 import * as path from "path";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { ArtifactStore } from "../components/artifactStore";
 import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
 import { ContainerImage } from "../components/containerImage";
@@ -32,9 +30,8 @@ const MLFLOW_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname
 export function createPlatform(cfg: PlatformConfig): Platform {
     const providers = createProviders(cfg);
     const isProd = cfg.environment === "prod";
-    // Generated passwords come from an explicit random provider too: no resource uses a default provider.
-    const randomProvider = new random.Provider(`random-${cfg.environment}`, {});
-    const withProviders: pulumi.ComponentResourceOptions = { providers: [providers.aws, providers.kubernetes, randomProvider] };
+    // Every component gets the explicit providers: no resource uses a default provider.
+    const withProviders: pulumi.ComponentResourceOptions = { providers: [...providers.all] };
 
     const artifactStore = new ArtifactStore(
         "artifacts",
@@ -61,7 +58,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                 protect: isProd,
             },
             // Building needs a Docker daemon: an explicit provider, only when an image is built.
-            { providers: [providers.aws, providers.kubernetes, new docker.Provider(`docker-${cfg.environment}`, {})] },
+            { providers: [...providers.all, providers.docker()] },
         ).imageRef;
 
     const mlflow = new MlflowTracking(
