@@ -1,0 +1,354 @@
+/**
+ * One small factory per policy. A policy is defined once - metadata, config schema with defaults, the
+ * resource types it looks at, an optional environment scope and a pure `check` function - and
+ * {@link defineResourcePolicy} / {@link defineStackPolicy} turn that into a factory that takes an
+ * enforcement level and config and returns a `ResourceValidationPolicy` / `StackValidationPolicy` for
+ * a `PolicyPack`.
+ *
+ * The `check` functions are plain: data in, messages out. Tests call them directly. The wrapper does
+ * what every policy needs the same way:
+ * - it merges the config: schema defaults, then the factory's config, then the pack config file's;
+ * - it resolves the stack context (stack name, environment, label domain) and applies the environment
+ *   scope (`environments` config: e.g. approval records are required in prod only);
+ * - a value that is unknown during preview makes the policy not applicable to that resource, with the
+ *   property named (never a silent pass, never a crash); stack policies skip only the resources they
+ *   could not evaluate and still report the others.
+ */
+import type {
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { runtimeContext } from "./context";
+import {
+    ENVIRONMENTS,
+    type Environment,
+    FRAMEWORKS,
+    type PolicyContext,
+    type PolicyMetadata,
+    type Skipped,
+    type StackOutcome,
+    type Violation,
+} from "./types";
+import { isUnknownValueError } from "./unknowns";
+
+/** JSON schema of one config property, with its default (the value used when the config file is silent). */
+export type ConfigProperty<T> = PolicyConfigJSONSchema & { default: T; description: string };
+export type ConfigSchemaOf<C> = { [K in keyof C]: ConfigProperty<C[K]> };
+
+/** The config every environment-scoped policy has. */
+export interface ScopeConfig {
+    /** Environments the policy applies in; elsewhere it reports itself not applicable. */
+    environments: Environment[];
+}
+
+/** What a resource check sees: the parts of `ResourceValidationArgs` that are data. */
+export interface ResourceSubject {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly props: Record<string, any>;
+    readonly opts: { readonly protect: boolean };
+}
+
+/** What a stack check sees of each resource: the data parts of `PolicyResource`. */
+export interface StackSubject {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly props: Record<string, any>;
+    readonly opts: { readonly protect: boolean };
+    /** The provider resource (type, name, URN, properties) the engine sent with the resource. */
+    readonly provider?: { readonly type: string; readonly name: string; readonly urn: string; readonly props: Record<string, any> };
+    readonly propertyDependencies?: Readonly<Record<string, readonly { readonly urn: string }[]>>;
+}
+
+/** Thrown by {@link skip}: the check does not apply to this resource (or could not evaluate it). */
+export class NotApplicableSignal extends Error {
+    constructor(readonly reason: string) {
+        super(reason);
+        this.name = "NotApplicableSignal";
+    }
+}
+
+/** Ends the check of the current subject as not applicable, with a reason. */
+export function skip(reason: string): never {
+    throw new NotApplicableSignal(reason);
+}
+
+/** Why a subject could not be evaluated, if `e` says so (unknown value or an explicit skip); else undefined. */
+function skipReason(e: unknown): string | undefined {
+    if (e instanceof NotApplicableSignal) return e.reason;
+    if (isUnknownValueError(e)) return `needs a value that is unknown during preview: ${e.message}`;
+    return undefined;
+}
+
+/**
+ * Evaluates `fn` for each subject; a subject whose evaluation needs an unknown value (or calls
+ * {@link skip}) is recorded as skipped, the others' violations are kept.
+ */
+export function evaluateEach<T extends { readonly urn?: string }>(subjects: readonly T[], fn: (subject: T) => (Violation | string)[] | void): StackOutcome {
+    const violations: Violation[] = [];
+    const skipped: Skipped[] = [];
+    for (const s of subjects) {
+        try {
+            const found = fn(s);
+            if (found) for (const v of found) violations.push(typeof v === "string" ? { message: v, urn: s.urn } : v);
+        } catch (e) {
+            const reason = skipReason(e);
+            if (reason === undefined) throw e;
+            skipped.push({ urn: s.urn, reason });
+        }
+    }
+    return { violations, skipped };
+}
+
+/** Options every factory takes. */
+export interface PolicyOptions<C> {
+    /** Default enforcement level of the policy (a pack config file overrides it). Default `mandatory`: fail closed. */
+    readonly enforcementLevel?: EnforcementLevel;
+    /** Config overriding the schema defaults (a pack config file overrides it in turn). */
+    readonly config?: Partial<C>;
+    /** Where the stack context comes from. Default: the pack process's environment (see context.ts). */
+    readonly context?: (stackTags?: ReadonlyMap<string, string>) => PolicyContext;
+}
+
+interface BaseDefinition<C> {
+    readonly meta: PolicyMetadata;
+    /** Config properties with their defaults. */
+    readonly config: ConfigSchemaOf<C>;
+    /** Default environment scope; adds an `environments` config property. Omit: every environment. */
+    readonly environments?: readonly Environment[];
+}
+
+export interface ResourcePolicyDefinition<C> extends BaseDefinition<C> {
+    /** Resource types the policy applies to, or a predicate over the type token. */
+    readonly types: readonly string[] | ((type: string) => boolean);
+    /** The check: messages for each violation, `[]` when compliant. May call {@link skip}. */
+    readonly check: (resource: ResourceSubject, config: C, ctx: PolicyContext) => string[];
+}
+
+export interface StackPolicyDefinition<C> extends BaseDefinition<C> {
+    /** The check over all resources of the stack; use {@link evaluateEach} to skip per resource. */
+    readonly check: (resources: readonly StackSubject[], config: C, ctx: PolicyContext) => StackOutcome | Violation[];
+}
+
+interface FactoryBase<C> {
+    readonly meta: PolicyMetadata;
+    /** The config schema as the pack declares it (defaults included). */
+    readonly configSchema: PolicyConfigSchema;
+    /** Default config (schema defaults). */
+    readonly defaults: C & Partial<ScopeConfig>;
+    /** Default environment scope, if the policy is scoped. */
+    readonly environments?: readonly Environment[];
+}
+
+export interface ResourcePolicyFactory<C = any> extends FactoryBase<C> {
+    (opts?: PolicyOptions<C>): ResourceValidationPolicy;
+    readonly kind: "resource";
+    readonly check: ResourcePolicyDefinition<C>["check"];
+    readonly appliesToType: (type: string) => boolean;
+}
+
+export interface StackPolicyFactory<C = any> extends FactoryBase<C> {
+    (opts?: PolicyOptions<C>): StackValidationPolicy;
+    readonly kind: "stack";
+    readonly check: StackPolicyDefinition<C>["check"];
+}
+
+export type PolicyFactory = ResourcePolicyFactory | StackPolicyFactory;
+
+const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function schemaOf<C>(def: BaseDefinition<C>): { schema: PolicyConfigSchema; defaults: C & Partial<ScopeConfig> } {
+    const properties: Record<string, PolicyConfigJSONSchema> = { ...(def.config as Record<string, PolicyConfigJSONSchema>) };
+    if (def.environments) {
+        const scope: ConfigProperty<Environment[]> = {
+            type: "array",
+            items: { type: "string", enum: [...ENVIRONMENTS] },
+            uniqueItems: true,
+            default: [...def.environments],
+            description: "Environments the policy applies in; in the others it reports itself not applicable.",
+        };
+        properties.environments = scope;
+    }
+    const defaults = Object.fromEntries(Object.entries(properties).map(([k, p]) => [k, structuredClone(p.default)]));
+    return { schema: { properties }, defaults: defaults as C & Partial<ScopeConfig> };
+}
+
+function validateMeta(meta: PolicyMetadata): void {
+    if (!NAME.test(meta.name)) throw new Error(`policy name "${meta.name}" is not kebab-case`);
+    for (const field of ["title", "description", "rationale", "remediation"] as const) {
+        if (!meta[field] || meta[field].trim().length === 0) throw new Error(`policy ${meta.name}: ${field} is empty`);
+    }
+}
+
+/** The `Policy` metadata fields @pulumi/policy 1.21 sends to the engine (severity, framework, tags, remediation). */
+function policyFields(meta: PolicyMetadata) {
+    const primary = meta.controls[0];
+    return {
+        name: meta.name,
+        displayName: meta.title,
+        description: meta.description,
+        severity: meta.severity,
+        remediationSteps: meta.remediation,
+        tags: [
+            `severity:${meta.severity}`,
+            ...(meta.protectsData ? ["protects-data"] : []),
+            ...meta.topics,
+            ...meta.controls.map((c) => `${c.framework}:${c.control}`),
+        ],
+        ...(primary
+            ? {
+                  framework: {
+                      name: FRAMEWORKS[primary.framework].name,
+                      version: FRAMEWORKS[primary.framework].version,
+                      reference: primary.control,
+                      specification: meta.title,
+                  },
+              }
+            : {}),
+    };
+}
+
+function mergeConfig<C>(defaults: C, ...layers: (Partial<C> | Record<string, unknown> | undefined)[]): C {
+    const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+    for (const layer of layers) {
+        for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined && k !== "enforcementLevel") out[k] = v;
+    }
+    return out as C;
+}
+
+/** Not-applicable reason when the environment scope excludes the stack, else undefined. */
+function scopeReason(config: Partial<ScopeConfig>, scoped: boolean, ctx: PolicyContext): string | undefined {
+    if (!scoped) return undefined;
+    const envs = config.environments ?? [];
+    if (ctx.environment === undefined) {
+        return `applies in ${envs.join(", ") || "no environment"} only, and the stack's environment is not known (stack "${ctx.stack ?? ""}")`;
+    }
+    if (!envs.includes(ctx.environment)) return `applies in ${envs.join(", ") || "no environment"} only, not in ${ctx.environment}`;
+    return undefined;
+}
+
+function attachType(fn: object, types: readonly string[] | ((t: string) => boolean)): void {
+    // @pulumi/policy skips a policy quickly for other types when the validation carries `__pulumiType`.
+    if (Array.isArray(types) && types.length === 1) (fn as { __pulumiType?: string }).__pulumiType = types[0];
+}
+
+/** Defines a resource policy: returns its factory. */
+export function defineResourcePolicy<C extends object>(def: ResourcePolicyDefinition<C>): ResourcePolicyFactory<C> {
+    validateMeta(def.meta);
+    const { schema, defaults } = schemaOf(def);
+    const types = def.types;
+    const appliesToType = typeof types === "function" ? types : (t: string) => types.includes(t);
+    const typeList = typeof types === "function" ? undefined : types;
+
+    const factory = (opts: PolicyOptions<C> = {}): ResourceValidationPolicy => {
+        const contextOf = opts.context ?? runtimeContext;
+        const validate = (args: ResourceValidationArgs, report: ReportViolation) => {
+            if (!appliesToType(args.type)) {
+                args.notApplicable(typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
+            }
+            const ctx = contextOf(args.stackTags);
+            const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
+            const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
+            if (outOfScope) args.notApplicable(outOfScope);
+            let messages: string[];
+            try {
+                messages = def.check(args, config, ctx);
+            } catch (e) {
+                const reason = skipReason(e);
+                if (reason === undefined) throw e;
+                return args.notApplicable(reason);
+            }
+            for (const m of messages) report(m);
+        };
+        attachType(validate, types);
+        return {
+            ...policyFields(def.meta),
+            enforcementLevel: opts.enforcementLevel ?? "mandatory",
+            configSchema: schema,
+            validateResource: validate,
+        };
+    };
+    return Object.assign(factory, {
+        kind: "resource" as const,
+        meta: def.meta,
+        configSchema: schema,
+        defaults,
+        environments: def.environments,
+        check: def.check,
+        appliesToType,
+    });
+}
+
+function summarize(skipped: readonly Skipped[]): string {
+    const shown = skipped.slice(0, 5).map((s) => `${s.urn ?? "stack"}: ${s.reason}`);
+    const more = skipped.length > shown.length ? `; and ${skipped.length - shown.length} more` : "";
+    return `${skipped.length} resource(s) could not be evaluated: ${shown.join("; ")}${more}`;
+}
+
+/** Defines a stack policy (one that joins resources): returns its factory. */
+export function defineStackPolicy<C extends object>(def: StackPolicyDefinition<C>): StackPolicyFactory<C> {
+    validateMeta(def.meta);
+    const { schema, defaults } = schemaOf(def);
+
+    const factory = (opts: PolicyOptions<C> = {}): StackValidationPolicy => {
+        const contextOf = opts.context ?? runtimeContext;
+        const validate = (args: StackValidationArgs, report: ReportViolation) => {
+            const ctx = contextOf(args.stackTags);
+            const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
+            const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
+            if (outOfScope) args.notApplicable(outOfScope);
+            let outcome: StackOutcome;
+            try {
+                const result = def.check(args.resources as readonly PolicyResource[], config, ctx);
+                outcome = Array.isArray(result) ? { violations: result, skipped: [] } : result;
+            } catch (e) {
+                const reason = skipReason(e);
+                if (reason === undefined) throw e;
+                return args.notApplicable(reason);
+            }
+            for (const v of outcome.violations) report(v.message, v.urn);
+            if (outcome.skipped.length > 0) args.notApplicable(summarize(outcome.skipped));
+        };
+        return {
+            ...policyFields(def.meta),
+            enforcementLevel: opts.enforcementLevel ?? "mandatory",
+            configSchema: schema,
+            validateStack: validate,
+        };
+    };
+    return Object.assign(factory, {
+        kind: "stack" as const,
+        meta: def.meta,
+        configSchema: schema,
+        defaults,
+        environments: def.environments,
+        check: def.check,
+    });
+}
+
+/** A pack: its name, description and the list of its policy factories. */
+export interface PackDefinition {
+    readonly name: string;
+    readonly description: string;
+    readonly policies: readonly PolicyFactory[];
+}
+
+/** Defines a pack, checking that every policy belongs to it and names are unique. */
+export function definePack(pack: PackDefinition): PackDefinition {
+    const seen = new Set<string>();
+    for (const p of pack.policies) {
+        if (p.meta.pack !== pack.name) throw new Error(`policy ${p.meta.name} belongs to ${p.meta.pack}, not ${pack.name}`);
+        if (seen.has(p.meta.name)) throw new Error(`policy ${p.meta.name} is listed twice in ${pack.name}`);
+        seen.add(p.meta.name);
+    }
+    return pack;
+}

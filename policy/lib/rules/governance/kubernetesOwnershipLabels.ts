@@ -1,0 +1,41 @@
+import { defineResourcePolicy } from "../../define";
+import { isKubernetesObjectType, objectRef, orgKeyName, orgValue, podTemplate } from "../../k8s";
+
+/** Every Kubernetes object (and pod template) carries team and owner labels. */
+export const kubernetesOwnershipLabels = defineResourcePolicy<{ requiredLabels: string[] }>({
+    meta: {
+        name: "kubernetes-ownership-labels",
+        pack: "mlops-governance",
+        title: "Kubernetes objects carry ownership labels",
+        description: "Every Kubernetes object, and the pod template of every workload, has non-empty `mlops.<domain>/team` and `mlops.<domain>/owner` labels (configurable suffixes).",
+        rationale: "Labels are how alerts are routed, costs are allocated per team (pods are what consume the cluster), and orphaned objects are found.",
+        severity: "low",
+        remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts, on the object and on its pod template.",
+        controls: [{ framework: "NIST-800-53", control: "CM-8" }],
+        topics: ["ownership", "kubernetes"],
+        protectsData: false,
+        appliesTo: ["every kubernetes:* object (not Helm releases)"],
+    },
+    config: {
+        requiredLabels: { type: "array", items: { type: "string" }, default: ["team", "owner"], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." },
+    },
+    types: isKubernetesObjectType,
+    check: ({ type, props }, config, ctx) => {
+        const missingIn = (labels: Record<string, unknown> | undefined) =>
+            config.requiredLabels.filter((s) => {
+                const v = orgValue(labels, s, ctx.labelDomain);
+                return typeof v !== "string" || v.trim() === "";
+            });
+        const names = (suffixes: string[]) => suffixes.map((s) => orgKeyName(s, ctx.labelDomain)).join(", ");
+        const ref = objectRef(type, props);
+        const problems: string[] = [];
+        const own = missingIn(props.metadata?.labels);
+        if (own.length > 0) problems.push(`${ref} is missing the label(s) ${names(own)}.`);
+        const pod = podTemplate(type, props);
+        if (pod && type !== "kubernetes:core/v1:Pod") {
+            const inPod = missingIn(pod.metadata.labels);
+            if (inPod.length > 0) problems.push(`${ref}: its pod template is missing the label(s) ${names(inPod)}.`);
+        }
+        return problems;
+    },
+});

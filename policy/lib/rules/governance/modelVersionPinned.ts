@@ -1,0 +1,81 @@
+import { defineResourcePolicy } from "../../define";
+import { containersOf, orgKeyName, podTemplate } from "../../k8s";
+import { isModelWorkloadType, MODEL_APPLIES_TO, orgValues, requireModel } from "./modelCommon";
+
+export interface Config {
+    uriVariables: string[];
+}
+
+const VERSION = /^\d+$/;
+const PINNED_URI = /^models:\/([^/@]+)\/(\d+)$/;
+
+/** Why a version string is not a pin, in words. */
+function notPinned(version: string): string {
+    if (/^latest$/i.test(version)) return "latest";
+    if (/^(production|staging|archived|none|champion|challenger)$/i.test(version)) return `the stage or alias "${version}"`;
+    return `"${version}"`;
+}
+
+/** What is wrong with a model URI, or undefined when it pins `models:/<name>/<number>`. */
+export function modelUriProblem(uri: string): string | undefined {
+    if (PINNED_URI.test(uri)) return undefined;
+    const alias = /^models:\/[^/@]+@(.+)$/.exec(uri);
+    if (alias) return `the alias "@${alias[1]}" (an alias moves; pin models:/<name>/<version>)`;
+    const other = /^models:\/[^/@]+\/(.+)$/.exec(uri);
+    if (other) return `${notPinned(other[1])} instead of a version number`;
+    return "not a registry URI models:/<name>/<version>";
+}
+
+/** Model workloads pin a registered model version: a numeric version label and pinned MODEL_URI. */
+export const modelVersionPinned = defineResourcePolicy<Config>({
+    meta: {
+        name: "model-version-pinned",
+        pack: "mlops-governance",
+        title: "Model workloads pin a model version",
+        description:
+            "A model workload carries `mlops.<domain>/model-version` with a registered version number (not `latest`, a stage like `Production` or an alias), every copy of it agrees, and each MODEL_URI variable is the literal `models:/<name>/<number>` of that version.",
+        rationale:
+            "A stage or alias resolves to whatever version is promoted next: the running model then changes without a deployment, an approval or a rollback path, and no one can tell afterwards which version produced a prediction.",
+        severity: "high",
+        remediation: "Deploy a specific registered version: label mlops.<domain>/model-version: \"<n>\" and MODEL_URI=models:/<name>/<n> (the ModelService component sets both from `modelVersion`).",
+        controls: [
+            { framework: "NIST-800-53", control: "CM-2" },
+            { framework: "NIST-800-53", control: "CM-3" },
+            { framework: "SOC2", control: "CC8.1" },
+        ],
+        topics: ["model-governance", "reproducibility"],
+        protectsData: false,
+        appliesTo: MODEL_APPLIES_TO,
+    },
+    config: {
+        uriVariables: { type: "array", items: { type: "string" }, default: ["MODEL_URI"], description: "Environment variables that hold the model URI." },
+    },
+    types: isModelWorkloadType,
+    check: ({ type, props }, config, ctx) => {
+        const { ref } = requireModel(type, props, ctx.labelDomain);
+        const key = orgKeyName("model-version", ctx.labelDomain);
+        const problems: string[] = [];
+        const versions = orgValues(type, props, "model-version", ctx.labelDomain);
+        if (versions.length === 0) problems.push(`${ref} does not pin a model version: set the ${key} label to the registered version number.`);
+        for (const { where, value } of versions) {
+            if (typeof value !== "string" || !VERSION.test(value)) problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value))}; expected a registered version number.`);
+        }
+        const distinct = [...new Set(versions.map((v) => String(v.value)))];
+        if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
+        const version = distinct.length === 1 && VERSION.test(distinct[0]) ? distinct[0] : undefined;
+        const pod = podTemplate(type, props);
+        for (const c of pod ? containersOf(pod.spec) : []) {
+            for (const e of Array.isArray(c.container.env) ? c.container.env : []) {
+                if (!config.uriVariables.includes(e?.name)) continue;
+                if (typeof e.value !== "string") {
+                    problems.push(`${ref}: ${c.label} takes ${e.name} from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`);
+                    continue;
+                }
+                const problem = modelUriProblem(e.value);
+                if (problem) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}", ${problem}.`);
+                else if (version && PINNED_URI.exec(e.value)![2] !== version) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}" but ${key} is ${version}.`);
+            }
+        }
+        return problems;
+    },
+});

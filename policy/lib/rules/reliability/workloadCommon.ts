@@ -1,0 +1,18 @@
+/** Shared by the reliability stack policies: workloads, their namespace, name and pod labels. */
+import type { StackSubject } from "../../define";
+import { kindOf, podTemplate } from "../../k8s";
+
+export const HA_KINDS = ["Deployment", "StatefulSet"];
+export const HPA_TYPES = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"];
+export const PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget";
+
+export const namespaceOf = (r: StackSubject): string => r.props.metadata?.namespace ?? "default";
+export const nameOf = (r: StackSubject): string => r.props.metadata?.name ?? r.name;
+export const podLabels = (r: StackSubject): Record<string, string> => podTemplate(r.type, r.props)?.metadata?.labels ?? {};
+
+export function workloadsOfKinds(resources: readonly StackSubject[], kinds: readonly string[]): StackSubject[] {
+    return resources.filter((r) => r.type.startsWith("kubernetes:apps/") && kinds.includes(kindOf(r.type)));
+}
+
+/** `Deployment mlflow/mlflow`. */
+export const workloadRef = (r: StackSubject): string => `${kindOf(r.type)} ${namespaceOf(r)}/${nameOf(r)}`;

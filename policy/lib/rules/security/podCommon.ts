@@ -1,0 +1,29 @@
+/** Shared by the pod policies: the pod template of a workload and the containers' effective settings. */
+import { containersOf, type ContainerKind, type ContainerRef, objectRef, podTemplate, POD_TYPES, type PodTemplate } from "../../k8s";
+
+export { POD_TYPES };
+
+/** Runs `fn` on the workload's pod template, prefixing messages with the object (`Deployment mlflow/mlflow: ...`). */
+export function checkPod(type: string, props: Record<string, any>, fn: (pod: PodTemplate) => string[]): string[] {
+    const pod = podTemplate(type, props);
+    if (!pod) return [];
+    const ref = objectRef(type, props);
+    return fn(pod).map((m) => `${ref}: ${m}`);
+}
+
+/** Runs `fn` on every container of the pod (all kinds unless given). */
+export function eachContainer(pod: PodTemplate, fn: (c: ContainerRef) => string | string[] | undefined, kinds?: readonly ContainerKind[]): string[] {
+    return containersOf(pod.spec, kinds).flatMap((c) => {
+        const r = fn(c);
+        return r === undefined ? [] : Array.isArray(r) ? r : [r];
+    });
+}
+
+/** A container security setting, falling back to the pod's (`runAsNonRoot`, `seccompProfile`, `runAsUser`). */
+export function effective(pod: PodTemplate, c: ContainerRef, field: string): any {
+    const own = c.container.securityContext?.[field];
+    return own !== undefined ? own : pod.spec.securityContext?.[field];
+}
+
+/** Common metadata of the pod security policies. */
+export const POD_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map((k) => `${k} (pod template)`);

@@ -1,0 +1,25 @@
+/** The reliability pack: highly available prod workloads, protected state, well-behaved batch jobs, monitored models. */
+import { definePack } from "../lib/define";
+import { cronjobBackoffBounded } from "../lib/rules/reliability/cronjobBackoffBounded";
+import { cronjobDeadlinesSet } from "../lib/rules/reliability/cronjobDeadlinesSet";
+import { cronjobNoConcurrentRuns } from "../lib/rules/reliability/cronjobNoConcurrentRuns";
+import { deploymentReplicasHa } from "../lib/rules/reliability/deploymentReplicasHa";
+import { modelAlertsDefined } from "../lib/rules/reliability/modelAlertsDefined";
+import { modelWorkloadMonitored } from "../lib/rules/reliability/modelWorkloadMonitored";
+import { statefulResourcesProtected } from "../lib/rules/reliability/statefulResourcesProtected";
+import { workloadHasPdb } from "../lib/rules/reliability/workloadHasPdb";
+
+export const pack = definePack({
+    name: "mlops-reliability",
+    description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded CronJobs, monitored and alerted model workloads.",
+    policies: [
+        deploymentReplicasHa,
+        workloadHasPdb,
+        statefulResourcesProtected,
+        cronjobNoConcurrentRuns,
+        cronjobDeadlinesSet,
+        cronjobBackoffBounded,
+        modelWorkloadMonitored,
+        modelAlertsDefined,
+    ],
+});
