@@ -1,0 +1,419 @@
+/**
+ * Team serving namespaces as recorded for dev, test and prod: Pod Security labels, quotas, network
+ * policies, IRSA roles scoped to exactly the team's prefixes, the deployers' Role, and the drift check.
+ */
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../components/config";
+import { driftCheckDeadlines, driftCheckName, validateDriftCheckArgs } from "../components/driftCheck";
+import {
+    deployerRules,
+    driftCheckPolicy,
+    INSTANCE_METADATA_CIDR,
+    podSecurityAdmissionLabels,
+    servingNetworkPolicies,
+    validateServingNamespaceArgs,
+    workloadPolicy,
+    type ServingNamespaceArgs,
+} from "../components/servingNamespace";
+import { validateObjects } from "../engine/kubernetes";
+import { configNamespace } from "../engine/project";
+import { policyOf, runStack, type StackRun, STACKS } from "./harness";
+
+const ISSUER = (cfg: PlatformConfig) => cfg.cluster.oidcProviderArn.split(":oidc-provider/")[1];
+
+describe.each(STACKS)("serving namespaces in %s", (stack) => {
+    let run: StackRun;
+    let cfg: PlatformConfig;
+    beforeAll(async () => {
+        run = await runStack(stack);
+        cfg = parsePlatformConfig(configNamespace(run.recording.stackConfig.config, "mlops"), stack);
+    });
+    const k8sIn = (kind: string, ns: string) => run.k8sOfKind(kind, ns);
+
+    it("exist for exactly the teams that list this environment", () => {
+        const expected = stack === "prod" ? ["ml-fraud"] : ["ml-fraud", "ml-recsys"];
+        const namespaces = run.k8sOfKind("Namespace").map((n) => n.metadata.name).filter((n) => n?.startsWith("ml-"));
+        expect(namespaces.sort()).toEqual(expected);
+        expect(teamsIn(cfg).map((t) => `ml-${t.name}`).sort()).toEqual(expected);
+    });
+
+    it("label the namespace for Pod Security, ownership and MLflow access", () => {
+        for (const team of teamsIn(cfg)) {
+            const ns = run.k8sObject("Namespace", `ml-${team.name}`);
+            expect(ns.metadata.labels).toMatchObject({
+                "pod-security.kubernetes.io/enforce": stack === "dev" ? "baseline" : "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "mlops.acme.io/mlflow-access": "true",
+                "mlops.acme.io/serving": "true",
+                "mlops.acme.io/team": team.name,
+                "mlops.acme.io/owner": team.name,
+                "mlops.acme.io/environment": stack,
+                "mlops.acme.io/cost-centre": "CC-4410",
+            });
+            expect(ns.metadata.annotations).toEqual({
+                "mlops.acme.io/owners": team.owners.join(", "),
+                "mlops.acme.io/deploy-group": team.deployGroup,
+            });
+        }
+    });
+
+    it(stack === "prod" ? "protect and retain the namespaces" : "do not protect the namespaces", () => {
+        for (const r of run.ofType("kubernetes:core/v1:Namespace").filter((r) => r.parent.includes("ServingNamespace"))) {
+            expect(r.options.protect).toBe(stack === "prod");
+            expect(r.options.retainOnDelete).toBe(stack === "prod");
+        }
+    });
+
+    it("size the ResourceQuota and LimitRange for the environment (and the team's overrides)", () => {
+        for (const team of teamsIn(cfg)) {
+            const q = teamQuota(cfg, team);
+            const [quota] = k8sIn("ResourceQuota", `ml-${team.name}`);
+            expect((quota.spec as any).hard).toEqual({
+                "requests.cpu": q.cpu,
+                "requests.memory": q.memory,
+                "limits.cpu": q.limitsCpu,
+                "limits.memory": q.limitsMemory,
+                pods: String(q.pods),
+                services: String(q.services),
+                persistentvolumeclaims: String(q.persistentVolumeClaims),
+                "services.loadbalancers": "0",
+                "services.nodeports": "0",
+            });
+            const [limits] = k8sIn("LimitRange", `ml-${team.name}`);
+            const lr = cfg.serving.limitRange;
+            expect((limits.spec as any).limits).toEqual([
+                {
+                    type: "Container",
+                    defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest },
+                    default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit },
+                    max: { cpu: lr.maxCpu, memory: lr.maxMemory },
+                },
+            ]);
+        }
+        const fraud = (k8sIn("ResourceQuota", "ml-fraud")[0].spec as any).hard;
+        expect(fraud["requests.cpu"]).toBe({ dev: "4", test: "8", prod: "48" }[stack]);
+        expect(fraud.pods).toBe({ dev: "20", test: "40", prod: "150" }[stack]);
+    });
+
+    it("deny all traffic, then allow DNS, the gateway, Prometheus, MLflow, the Pushgateway and HTTPS outside the VPC", () => {
+        const policies: Record<string, any> = Object.fromEntries(k8sIn("NetworkPolicy", "ml-fraud").map((p) => [p.metadata.name, p.spec]));
+        expect(Object.keys(policies).sort()).toEqual(
+            ["allow-aws-https-egress", "allow-dns", "allow-gateway-ingress", "allow-mlflow-egress", "allow-prometheus-scrape", "allow-pushgateway-egress", "default-deny"].sort(),
+        );
+        for (const p of Object.values(policies)) expect(p.podSelector).toEqual({});
+        expect(policies["default-deny"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        expect(policies["allow-dns"].egress).toEqual([
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+        ]);
+        expect(policies["allow-gateway-ingress"].ingress).toEqual([
+            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.cluster.gatewayNamespace } } }], ports: [{ protocol: "TCP", port: "http" }] },
+        ]);
+        expect(policies["allow-prometheus-scrape"].ingress).toEqual([
+            {
+                from: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.monitoring.namespace } },
+                        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                    },
+                ],
+                ports: [
+                    { protocol: "TCP", port: "http" },
+                    { protocol: "TCP", port: "metrics" },
+                ],
+            },
+        ]);
+        expect(policies["allow-mlflow-egress"].egress).toEqual([
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.mlflow.namespace } },
+                        podSelector: {
+                            matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "tracking-server" },
+                        },
+                    },
+                ],
+                ports: [{ protocol: "TCP", port: 5000 }],
+            },
+        ]);
+        expect(policies["allow-pushgateway-egress"].egress).toEqual([
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.monitoring.namespace } },
+                        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } },
+                    },
+                ],
+                ports: [{ protocol: "TCP", port: 9091 }],
+            },
+        ]);
+        expect(policies["allow-aws-https-egress"].egress).toEqual([
+            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [cfg.network.vpcCidr, "169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ]);
+        expect(cfg.network.vpcCidr).toBe({ dev: "10.10.0.0/16", test: "10.20.0.0/16", prod: "10.30.0.0/16" }[stack]);
+        // The only ingress sources are the gateway and Prometheus.
+        const ingressPolicies = Object.entries(policies).filter(([, p]) => p.ingress).map(([n]) => n);
+        expect(ingressPolicies.sort()).toEqual(["allow-gateway-ingress", "allow-prometheus-scrape"]);
+    });
+
+    it("give the workload a role that reads only the team's models and only writes its prediction logs", () => {
+        const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
+        const keyArn = run.one("aws:kms/key:Key", "artifacts-key").outputs.arn as string;
+        for (const team of teamsIn(cfg)) {
+            const role = run.one("aws:iam/role:Role", `team-${team.name}-workload-role`);
+            const inputs = run.inputs(role);
+            expect(inputs.name).toBe(`acme-${stack}-serve-${team.name}`);
+            expect(policyOf(inputs.assumeRolePolicy).Statement).toEqual([
+                {
+                    Sid: "ServiceAccountWebIdentity",
+                    Effect: "Allow",
+                    Principal: { Federated: cfg.cluster.oidcProviderArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: {
+                        StringEquals: {
+                            [`${ISSUER(cfg)}:sub`]: `system:serviceaccount:ml-${team.name}:workload`,
+                            [`${ISSUER(cfg)}:aud`]: "sts.amazonaws.com",
+                        },
+                    },
+                },
+            ]);
+            const policyResource = run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-workload-policy`);
+            expect(run.inputs(policyResource).role).toBe(role.id);
+            const statements = policyOf(run.inputs(policyResource).policy).Statement;
+            expect(statements).toEqual([
+                {
+                    Sid: "ListPrefixes",
+                    Effect: "Allow",
+                    Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                    Resource: bucketArn,
+                    Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`] } },
+                },
+                { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"], Resource: [`${bucketArn}/models/${team.name}/*`] },
+                { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: keyArn },
+                { Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/prediction-logs/${team.name}/*`] },
+                { Sid: "EncryptWithBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: keyArn },
+            ]);
+            const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((s) => s.metadata.name === "workload")!;
+            expect(sa.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": role.outputs.arn });
+            expect(sa.automountServiceAccountToken).toBe(false);
+        }
+    });
+
+    it("give the drift check a separate role that reads the team's models and prediction logs", () => {
+        const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
+        const role = run.one("aws:iam/role:Role", "team-fraud-drift-check-role");
+        expect(run.inputs(role).name).toBe(`acme-${stack}-drift-fraud`);
+        expect(policyOf(run.inputs(role).assumeRolePolicy).Statement[0].Condition.StringEquals[`${ISSUER(cfg)}:sub`]).toBe(
+            "system:serviceaccount:ml-fraud:drift-check",
+        );
+        const statements = policyOf(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", "team-fraud-drift-check-policy")).policy).Statement;
+        expect(statements.find((s: any) => s.Sid === "ReadObjects").Resource).toEqual([`${bucketArn}/models/fraud/*`, `${bucketArn}/prediction-logs/fraud/*`]);
+        expect(statements.flatMap((s: any) => s.Action)).not.toContain("s3:PutObject");
+    });
+
+    it("bind the team's deploy group to a namespaced Role without Secrets or RBAC rights", () => {
+        for (const team of teamsIn(cfg)) {
+            const [role] = k8sIn("Role", `ml-${team.name}`);
+            expect(role.rules).toEqual(deployerRules());
+            const [binding] = k8sIn("RoleBinding", `ml-${team.name}`);
+            expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "team-deployer" });
+            expect(binding.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: team.deployGroup }]);
+        }
+        expect(run.k8sOfKind("ClusterRoleBinding")).toEqual([]);
+    });
+
+    it("schedule the configured drift checks with restricted pods and the drift-check service account", () => {
+        const cronJobs = k8sIn("CronJob", "ml-fraud").filter((c) => c.metadata.name?.startsWith("drift-check-"));
+        expect(cronJobs.map((c) => c.metadata.name)).toEqual(["drift-check-fraud-scorer"]);
+        expect(run.k8sOfKind("CronJob", "ml-recsys")).toEqual([]);
+        const spec = cronJobs[0].spec as any;
+        expect(spec).toMatchObject({ schedule: "15 * * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid", startingDeadlineSeconds: 600 });
+        const job = spec.jobTemplate.spec;
+        expect(job).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 86400 });
+        const pod = job.template.spec;
+        expect(pod).toMatchObject({ serviceAccountName: "drift-check", automountServiceAccountToken: false, restartPolicy: "Never" });
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } });
+        const [container] = pod.containers;
+        expect(container.image).toBe(cfg.monitoring.driftCheckImage);
+        expect(container.image).toMatch(stack === "dev" ? /:0\.4\.0$/ : /@sha256:[a-f0-9]{64}$/);
+        expect(container.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        });
+        const r = cfg.monitoring.driftCheckResources;
+        expect(container.resources).toEqual({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } });
+        expect(container.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+        expect(pod.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
+        const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+        const bucket = run.inputs(run.one("aws:s3/bucket:Bucket")).bucket;
+        expect(env).toMatchObject({
+            MLOPS_PUSHGATEWAY_URL: "http://pushgateway.monitoring.svc.cluster.local:9091",
+            MLOPS_PUSH_JOB: "drift-check-fraud-scorer",
+            MLOPS_PUSH_NAMESPACE: "ml-fraud",
+            MLOPS_EXPECTED_INTERVAL_SECONDS: "3600",
+            MLOPS_PREDICTION_LOG_URI: `s3://${bucket}/prediction-logs/fraud/fraud-scorer/`,
+            MLOPS_REFERENCE_URI_PREFIX: `s3://${bucket}/models/fraud/fraud-scorer/`,
+            MLFLOW_TRACKING_URI: `http://mlflow.${cfg.mlflow.namespace}.svc.cluster.local`,
+        });
+        const credentials = container.env.filter((e: any) => e.valueFrom).map((e: any) => e.valueFrom.secretKeyRef);
+        expect(credentials).toEqual([
+            { name: "mlflow-credentials", key: "username", optional: true },
+            { name: "mlflow-credentials", key: "password", optional: true },
+        ]);
+    });
+
+    it("render objects that pass the Kubernetes schemas", async () => {
+        const objects = run.k8s().filter((o) => o.object.metadata.namespace?.startsWith("ml-") || o.object.metadata.name?.startsWith("ml-")).map((o) => o.object);
+        expect(objects.length).toBeGreaterThan(10);
+        expect(await validateObjects(objects)).toEqual([]);
+    });
+});
+
+describe("deployer role", () => {
+    const rules = deployerRules();
+    it("grants no Secrets, no RBAC objects, no escalation verbs and no wildcards", () => {
+        for (const r of rules) {
+            expect(r.resources).not.toContain("secrets");
+            expect(r.resources).not.toContain("*");
+            expect(r.apiGroups).not.toContain("rbac.authorization.k8s.io");
+            expect(r.apiGroups).not.toContain("*");
+            for (const verb of ["escalate", "bind", "impersonate", "*"]) expect(r.verbs).not.toContain(verb);
+            expect(r.resources as string[]).not.toEqual(expect.arrayContaining(["pods/exec"]));
+        }
+    });
+    it("lets the team ship models: deployments, services, configmaps, HPAs, PDBs, jobs, monitors and rules", () => {
+        const can = (group: string, resource: string, verb: string) =>
+            rules.some((r) => (r.apiGroups as string[]).includes(group) && (r.resources as string[]).includes(resource) && (r.verbs as string[]).includes(verb));
+        for (const [g, res] of [
+            ["apps", "deployments"],
+            ["", "services"],
+            ["", "configmaps"],
+            ["autoscaling", "horizontalpodautoscalers"],
+            ["policy", "poddisruptionbudgets"],
+            ["batch", "cronjobs"],
+            ["batch", "jobs"],
+            ["monitoring.coreos.com", "servicemonitors"],
+            ["monitoring.coreos.com", "prometheusrules"],
+        ]) {
+            expect(can(g, res, "create"), `${g}/${res}`).toBe(true);
+        }
+        expect(can("", "pods/log", "get")).toBe(true);
+        expect(can("networking.k8s.io", "networkpolicies", "create")).toBe(false);
+        expect(can("", "serviceaccounts", "create")).toBe(false);
+        expect(can("", "resourcequotas", "update")).toBe(false);
+    });
+});
+
+describe("IAM documents", () => {
+    it("scope every object right to the team's own prefixes, for any team (property)", () => {
+        const bucket = { bucketArn: "arn:aws:s3:::acme-artifacts", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" };
+        fc.assert(
+            fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/), (team) => {
+                const objects = (doc: ReturnType<typeof workloadPolicy>) =>
+                    doc.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => /Object|Multipart/.test(a)));
+                for (const s of objects(workloadPolicy(bucket, team))) {
+                    const writes = (s.Action as string[]).includes("s3:PutObject");
+                    for (const res of s.Resource as string[]) {
+                        expect(res).toBe(writes ? `${bucket.bucketArn}/prediction-logs/${team}/*` : `${bucket.bucketArn}/models/${team}/*`);
+                    }
+                }
+                for (const s of objects(driftCheckPolicy(bucket, team))) {
+                    expect(s.Action).not.toContain("s3:PutObject");
+                    expect(s.Resource).toEqual([`${bucket.bucketArn}/models/${team}/*`, `${bucket.bucketArn}/prediction-logs/${team}/*`]);
+                }
+            }),
+            { numRuns: 100 },
+        );
+    });
+});
+
+describe("pure helpers and validation", () => {
+    it("Pod Security labels warn and audit at restricted whatever is enforced", () => {
+        for (const level of ["privileged", "baseline", "restricted"] as const) {
+            expect(podSecurityAdmissionLabels(level)).toMatchObject({
+                "pod-security.kubernetes.io/enforce": level,
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            });
+        }
+    });
+
+    it("the HTTPS egress excludes the VPC and the instance metadata service", () => {
+        const spec = servingNetworkPolicies({ vpcCidr: "10.99.0.0/16", gatewayNamespace: "gw", monitoringNamespace: "mon", mlflowNamespace: "mlflow" });
+        expect(spec["allow-aws-https-egress"].egress).toEqual([
+            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.99.0.0/16", INSTANCE_METADATA_CIDR] } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ]);
+        // Without a server selector, any pod of the MLflow namespace on its port.
+        expect((spec["allow-mlflow-egress"].egress as any)[0].to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mlflow" } } }]);
+    });
+
+    const valid: ServingNamespaceArgs = {
+        team: "fraud",
+        owners: ["fraud-ml@acme.io"],
+        deployGroup: "acme:team-fraud-deployers",
+        labels: { labelDomain: "acme.io", owner: "ml-platform", environment: "dev", costCentre: "CC-1" },
+        enforce: "restricted",
+        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 10, services: 5, persistentVolumeClaims: 0 },
+        limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "128Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi" },
+        artifactStore: { bucketArn: "arn:aws:s3:::b", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" },
+        oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789",
+        roleNames: { workload: "acme-dev-serve-fraud", driftCheck: "acme-dev-drift-fraud" },
+        network: { vpcCidr: "10.10.0.0/16", gatewayNamespace: "ingress-nginx", monitoringNamespace: "monitoring", mlflowNamespace: "mlflow" },
+    };
+
+    it("accepts valid arguments and rejects bad ones with every problem named", () => {
+        expect(() => validateServingNamespaceArgs(valid)).not.toThrow();
+        expect(() => validateServingNamespaceArgs({ ...valid, deployGroup: "system:masters" })).toThrow(/deployGroup "system:masters" must be a group of the organisation/);
+        expect(() => validateServingNamespaceArgs({ ...valid, team: "Fraud" })).toThrow(/team "Fraud" must be 2-20 lower-case letters/);
+        expect(() => validateServingNamespaceArgs({ ...valid, owners: [] })).toThrow(/owners must name at least one/);
+        expect(() => validateServingNamespaceArgs({ ...valid, quota: { ...valid.quota, limitsMemory: "4Gi" } })).toThrow(/quota.limitsMemory \(4Gi\) must be at least quota.memory \(8Gi\)/);
+        expect(() => validateServingNamespaceArgs({ ...valid, limitRange: { ...valid.limitRange, defaultCpuLimit: "4" } })).toThrow(/limitRange.defaultCpuLimit \(4\) must be at most limitRange.maxCpu \(2\)/);
+        expect(() => validateServingNamespaceArgs({ ...valid, network: { ...valid.network, vpcCidr: "10.10.0.1/16" } })).toThrow(/vpcCidr/);
+        const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "r" } });
+        expect(both).toThrow(/team "x".*; roleNames.workload and roleNames.driftCheck must differ/);
+    });
+
+    it("drift checks: names fit a CronJob, deadlines fit the interval, arguments are checked", () => {
+        expect(driftCheckName("fraud-scorer")).toBe("drift-check-fraud-scorer");
+        expect(driftCheckName("a-very-long-registered-model-name-for-the-fraud-team-v2").length).toBeLessThanOrEqual(52);
+        fc.assert(
+            fc.property(fc.integer({ min: 5, max: 10080 }), (minutes) => {
+                const d = driftCheckDeadlines(minutes);
+                expect(d.activeDeadlineSeconds).toBeLessThanOrEqual(minutes * 60);
+                expect(d.startingDeadlineSeconds).toBeLessThan(d.activeDeadlineSeconds + 1);
+                expect(d.startingDeadlineSeconds).toBeGreaterThan(0);
+            }),
+        );
+        const args = {
+            team: "fraud",
+            namespace: "ml-fraud",
+            serviceAccountName: "drift-check",
+            labels: valid.labels,
+            model: "fraud-scorer",
+            alias: "champion",
+            schedule: "15 * * * *",
+            intervalMinutes: 60,
+            windowHours: 24,
+            image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-drift-check:0.4.0",
+            resources: { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" },
+            bucketName: "b",
+            modelPrefix: "models/fraud",
+            predictionLogPrefix: "prediction-logs/fraud",
+            mlflowTrackingUri: "http://mlflow.mlflow.svc.cluster.local",
+            pushgatewayUrl: "http://pushgateway.monitoring.svc.cluster.local:9091",
+        };
+        expect(() => validateDriftCheckArgs(args)).not.toThrow();
+        expect(() => validateDriftCheckArgs({ ...args, image: "ghcr.io/acme/drift:latest" })).toThrow(/must be a pinned image reference/);
+        expect(() => validateDriftCheckArgs({ ...args, schedule: "hourly", intervalMinutes: 1 })).toThrow(/schedule "hourly".*intervalMinutes must be an integer from 5 to 10080, got 1/);
+    });
+});
