@@ -560,14 +560,16 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Schema of the object at `path`, to list its allowed keys. */
 function objectKeysAt(path: readonly PropertyKey[]): string[] {
+    // Optional and defaulted keys wrap their schema (teams: a defaulted array of objects).
+    const unwrap = (s: z.ZodType): z.ZodType => (s instanceof z.ZodOptional || s instanceof z.ZodDefault ? unwrap(s.unwrap() as z.ZodType) : s);
     let schema: z.ZodType = platformConfigSchema;
     for (const p of path) {
-        if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+        schema = unwrap(schema);
         if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(p)];
         else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
         if (!schema) return [];
     }
-    if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    schema = unwrap(schema);
     return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
