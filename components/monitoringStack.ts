@@ -303,19 +303,32 @@ export function pushgatewayValues(args: MonitoringStackArgs): Record<string, unk
     };
 }
 
-/** The rule groups of the stack: one set per team, and the platform's. */
-export function monitoringRuleGroups(args: Pick<MonitoringStackArgs, "teams" | "labels" | "mlflow" | "runbookBaseUrl">): Record<string, RuleGroup[]> {
-    const groups: Record<string, RuleGroup[]> = {};
-    for (const t of args.teams) {
-        groups[`mlops-model-alerts-${t.name}`] = modelAlertGroups({ team: t.name, namespace: t.namespace, slo: t.slo, runbookBaseUrl: args.runbookBaseUrl });
-    }
-    groups["mlops-platform-alerts"] = platformAlertGroups({
-        owner: args.labels.owner,
-        mlflowNamespace: args.mlflow.namespaceName,
-        mlflowService: args.mlflow.serviceName,
-        runbookBaseUrl: args.runbookBaseUrl,
-    });
-    return groups;
+/** A PrometheusRule object's worth of rules: its name, the team that owns the alerts, the groups. */
+export interface RuleSet {
+    readonly name: string;
+    readonly team: string;
+    readonly groups: RuleGroup[];
+}
+
+/** The rule sets of the stack: one per team, and the platform's. */
+export function monitoringRuleSets(args: Pick<MonitoringStackArgs, "teams" | "labels" | "mlflow" | "runbookBaseUrl">): RuleSet[] {
+    return [
+        ...args.teams.map((t) => ({
+            name: `mlops-model-alerts-${t.name}`,
+            team: t.name,
+            groups: modelAlertGroups({ team: t.name, namespace: t.namespace, slo: t.slo, runbookBaseUrl: args.runbookBaseUrl }),
+        })),
+        {
+            name: "mlops-platform-alerts",
+            team: args.labels.owner,
+            groups: platformAlertGroups({
+                owner: args.labels.owner,
+                mlflowNamespace: args.mlflow.namespaceName,
+                mlflowService: args.mlflow.serviceName,
+                runbookBaseUrl: args.runbookBaseUrl,
+            }),
+        },
+    ];
 }
 
 /** The platform's dashboards. */
@@ -457,17 +470,16 @@ export class MonitoringStack extends pulumi.ComponentResource {
         );
 
         // --- Rules, scrape of MLflow, dashboards ---------------------------------------------------
-        const ruleGroups = monitoringRuleGroups(args);
-        this.ruleNames = Object.keys(ruleGroups);
-        for (const [ruleName, groups] of Object.entries(ruleGroups)) {
-            const team = groups[0]?.rules[0]?.labels.team ?? args.labels.owner;
+        const ruleSets = monitoringRuleSets(args);
+        this.ruleNames = ruleSets.map((r) => r.name);
+        for (const set of ruleSets) {
             new k8s.apiextensions.CustomResource(
-                `${name}-${ruleName}`,
+                `${name}-${set.name}`,
                 {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "PrometheusRule",
-                    metadata: { name: ruleName, namespace: ns, labels: standardLabels(args.labels, { name: "monitoring", component: "alert-rules", team }) },
-                    spec: { groups: groups.map(toCrdGroup) },
+                    metadata: { name: set.name, namespace: ns, labels: standardLabels(args.labels, { name: "monitoring", component: "alert-rules", team: set.team }) },
+                    spec: { groups: set.groups.map(toCrdGroup) },
                 },
                 afterCrds,
             );
