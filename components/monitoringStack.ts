@@ -157,7 +157,10 @@ export function alertmanagerConfig(args: AlertmanagerConfigArgs): Record<string,
             routes: [
                 // kube-prometheus-stack's always-firing heartbeat and its info inhibitor go nowhere.
                 { receiver: "null", matchers: ['alertname=~"Watchdog|InfoInhibitor"'] },
-                ...args.teams.map((t) => ({ receiver: t.name, matchers: [`team="${t.name}"`], routes: criticalRoute(t.name, t.receiver) })),
+                ...args.teams.map((t) => {
+                    const critical = criticalRoute(t.name, t.receiver);
+                    return { receiver: t.name, matchers: [`team="${t.name}"`], ...(critical.length > 0 ? { routes: critical } : {}) };
+                }),
                 ...platformCritical,
             ],
         },

@@ -272,6 +272,27 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         ]);
     });
 
+    it("export what a team stack needs", () => {
+        const outputs = run.outputs();
+        expect(Object.keys(outputs.teams).sort()).toEqual(teamsIn(cfg).map((t) => t.name).sort());
+        const role = run.one("aws:iam/role:Role", "team-fraud-workload-role");
+        expect(outputs.teams.fraud).toMatchObject({
+            namespace: "ml-fraud",
+            serviceAccountName: "workload",
+            roleArn: role.outputs.arn,
+            driftCheckServiceAccountName: "drift-check",
+            modelPrefix: "models/fraud",
+            predictionLogPrefix: "prediction-logs/fraud",
+            labels: { "mlops.acme.io/team": "fraud", "mlops.acme.io/environment": stack },
+        });
+        expect(outputs.monitoring).toMatchObject({
+            namespace: "monitoring",
+            pushgatewayUrl: "http://pushgateway.monitoring.svc.cluster.local:9091",
+            prometheusUrl: "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090",
+            grafanaAdminSecretName: "grafana-admin",
+        });
+    });
+
     it("render objects that pass the Kubernetes schemas", async () => {
         const objects = run.k8s().filter((o) => o.object.metadata.namespace?.startsWith("ml-") || o.object.metadata.name?.startsWith("ml-")).map((o) => o.object);
         expect(objects.length).toBeGreaterThan(10);
