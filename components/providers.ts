@@ -26,11 +26,18 @@ export function awsProviderArgs(cfg: PlatformConfig): aws.ProviderArgs {
     };
 }
 
+/** What a kubeconfig needs: the platform's config, or the same fields from its stack outputs (team stacks). */
+export interface KubeconfigSettings {
+    readonly environment: string;
+    readonly aws: Pick<PlatformConfig["aws"], "region" | "deployRoleArn">;
+    readonly cluster: Pick<PlatformConfig["cluster"], "name" | "endpoint" | "certificateAuthorityData">;
+}
+
 /**
  * A kubeconfig for the existing EKS cluster that authenticates with `aws eks get-token`, assuming the
  * deploy role when one is configured. It holds no credentials, so it is not a secret.
  */
-export function kubeconfigFor(cfg: PlatformConfig): string {
+export function kubeconfigFor(cfg: KubeconfigSettings): string {
     const args = ["eks", "get-token", "--cluster-name", cfg.cluster.name, "--region", cfg.aws.region, "--output", "json"];
     if (cfg.aws.deployRoleArn) args.push("--role-arn", cfg.aws.deployRoleArn);
     const context = `${cfg.cluster.name}-${cfg.environment}`;
