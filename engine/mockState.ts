@@ -19,6 +19,31 @@ export function setMockContext(ctx: MockContext): void {
     context = ctx;
 }
 
+/** What the engine hands a `pulumi.StackReference`: the referenced stack's outputs and which of them are secret. */
+export interface StackReferenceOutputs {
+    outputs: Record<string, unknown>;
+    secretOutputNames?: string[];
+}
+
+let stackReferences: Record<string, StackReferenceOutputs> = {};
+
+/**
+ * Sets what mocked `pulumi.StackReference`s return, by referenced stack name (`org/project/stack`).
+ * `{}` clears them. A reference to a stack not in the map fails, as it does against a real backend.
+ */
+export function setStackReferenceOutputs(refs: Record<string, StackReferenceOutputs>): void {
+    stackReferences = { ...refs };
+}
+
+function stackReferenceState(stack: string): { id: string; state: State } {
+    const ref = stackReferences[stack];
+    if (!ref) {
+        const known = Object.keys(stackReferences);
+        throw new Error(`no outputs mocked for stack reference "${stack}" (mocked: ${known.join(", ") || "none"}); see setStackReferenceOutputs`);
+    }
+    return { id: stack, state: { name: stack, outputs: ref.outputs, secretOutputNames: ref.secretOutputNames ?? [] } };
+}
+
 function hex(seed: string, length: number): string {
     let out = "";
     for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
@@ -98,6 +123,7 @@ function kubernetesState(type: string, name: string, inputs: State): { id: strin
 export function mockState(args: MockResourceArgs): { id: string | undefined; state: State } {
     const { type, name, inputs } = args;
     if (type.startsWith("pulumi:providers:")) return { id: `${name}-provider-id`, state: inputs };
+    if (type === "pulumi:pulumi:StackReference") return stackReferenceState(String(inputs.name ?? name));
     if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm.sh")) return kubernetesState(type, name, inputs);
     const fn = computed[type];
     if (fn) {

@@ -6,8 +6,9 @@ import * as path from "path";
 import { vi } from "vitest";
 import { kubernetesObjects, type KubernetesObject, type RenderedObject } from "../engine/kubernetes";
 import { record, type RecordedResource } from "../engine/recorder";
+import { setStackReferenceOutputs, type StackReferenceOutputs } from "../engine/mockState";
 import { recordStack, type StackRecording } from "../engine/stack";
-import { isSecret, reveal } from "../engine/values";
+import { isSecret, reveal, secretPaths } from "../engine/values";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const STACKS = ["dev", "test", "prod"] as const;
@@ -47,6 +48,30 @@ export async function runProgram(program: () => unknown, stack = "unit", config:
         stackConfig: { stack, file: "", config, secretKeys: [] },
         info: { root: ROOT, name: "mlops", entry: "" },
     });
+}
+
+/**
+ * Runs a stack of another Pulumi project (a team project such as examples/team-fraud) on the same
+ * engine. Its StackReferences get `stackReferences` (by referenced stack name, see
+ * {@link stackReferenceOutputs}); a reference to any other stack fails.
+ */
+export async function runProject(
+    root: string,
+    stack: string,
+    opts: { stackReferences?: Record<string, StackReferenceOutputs>; configOverrides?: Record<string, string | undefined> } = {},
+): Promise<StackRun> {
+    setStackReferenceOutputs(opts.stackReferences ?? {});
+    try {
+        return new StackRun(await recordStack({ root, stack, load: vitestLoader, configOverrides: opts.configOverrides }));
+    } finally {
+        setStackReferenceOutputs({});
+    }
+}
+
+/** A recorded stack's outputs as a StackReference to it sees them: the values, and which outputs hold secrets. */
+export function stackReferenceOutputs(run: StackRun): StackReferenceOutputs {
+    const wire = run.recording.outputs;
+    return { outputs: run.outputs(), secretOutputNames: Object.keys(wire).filter((k) => secretPaths(wire[k]).length > 0) };
 }
 
 /** Queries over one recorded run. */

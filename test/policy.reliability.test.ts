@@ -8,7 +8,7 @@ import { cronjobBackoffBounded } from "../policy/lib/rules/reliability/cronjobBa
 import { cronjobDeadlinesSet } from "../policy/lib/rules/reliability/cronjobDeadlinesSet";
 import { cronjobNoConcurrentRuns } from "../policy/lib/rules/reliability/cronjobNoConcurrentRuns";
 import { deploymentReplicasHa } from "../policy/lib/rules/reliability/deploymentReplicasHa";
-import { mentions, modelAlertsDefined } from "../policy/lib/rules/reliability/modelAlertsDefined";
+import { mentions, modelAlertsDefined, selectsNamespace } from "../policy/lib/rules/reliability/modelAlertsDefined";
 import { modelWorkloadMonitored } from "../policy/lib/rules/reliability/modelWorkloadMonitored";
 import { statefulResourcesProtected } from "../policy/lib/rules/reliability/statefulResourcesProtected";
 import { workloadHasPdb } from "../policy/lib/rules/reliability/workloadHasPdb";
@@ -32,7 +32,7 @@ import {
 } from "./policies/util";
 
 /** The model stack with the resource `name` changed (or removed when `mutate` returns null). */
-function stackVariant(name: string, mutate: (props: Record<string, any>) => void | null): TestResource[] {
+function stackVariant(name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] {
     return f.modelStack().flatMap((r) => {
         if (r.name !== name) return [r];
         const props = structuredClone(r.props);
@@ -205,5 +205,13 @@ describe("model-alerts-defined", () => {
         await assertHasStackViolation(policy, args(onlyRecording), `${DEPLOYMENT_REF} runs model fraud but no PrometheusRule alert mentions it.`);
         expect(mentions('mlops_requests_total{model="fraud-v2"}', "fraud")).toBe(false);
         expect(mentions('mlops_requests_total{model="fraud"}', "fraud")).toBe(true);
+    });
+    it("accepts team alerts that select the workload's namespace", async () => {
+        const byNamespace = stackVariant("fraud-rules", (r) => {
+            r.spec.groups[0].rules[1].expr = 'sum(rate(mlops_model_requests_total{namespace="team-fraud", status=~"5.."}[5m])) > 1';
+        });
+        await assertNoStackViolations(policy, args(byNamespace));
+        expect(selectsNamespace('up{namespace=~"team-.*"}', "team-fraud")).toBe(true);
+        expect(selectsNamespace('up{namespace="team-fraud-2"}', "team-fraud")).toBe(false);
     });
 });

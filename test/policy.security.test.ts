@@ -48,7 +48,7 @@ import {
 } from "./policies/util";
 
 /** The bucket stack with `mutate` applied to the resource named `name` (or removed when mutate returns null). */
-function bucketVariant(name: string, mutate: (props: Record<string, any>) => void | null): TestResource[] {
+function bucketVariant(name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] {
     return f.bucketStack().flatMap((r) => {
         if (r.name !== name) return [r];
         const props = structuredClone(r.props);

@@ -61,10 +61,13 @@ export interface Statement {
 
 const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-/** Parses a policy document; throws with a readable message when it is not one. */
-export function parseDocument(value: unknown): Statement[] {
+/**
+ * Parses a policy document; undefined when it is not one. (It never catches: an unknown value read
+ * through the policy proxy propagates, so the policy becomes not applicable rather than failing.)
+ */
+export function parseDocument(value: unknown): Statement[] | undefined {
     const doc = jsonish(value);
-    if (!doc || typeof doc !== "object") throw new Error("is not a JSON policy document");
+    if (!doc || typeof doc !== "object") return undefined;
     const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
     return statements.map((s: Record<string, any>, i: number) => ({
         sid: s.Sid,

@@ -141,7 +141,7 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
     const record = (factory: PolicyFactory, level: EnforcementLevel, stage: Finding["stage"], defaultUrn?: string) => (message: string | object, urn?: string) =>
         findings.push({ pack: pack.name, policy: factory.meta.name, level, severity: factory.meta.severity, message: String(message), urn: urn ?? defaultUrn, stage });
 
-    const guard = async (factory: PolicyFactory, level: EnforcementLevel, urn: string | undefined, fn: () => unknown) => {
+    const guard = async (factory: PolicyFactory, urn: string | undefined, fn: () => unknown) => {
         try {
             await fn();
         } catch (e) {
@@ -173,7 +173,7 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
             };
             const validate = (policy as ResourceValidationPolicy).validateResource!;
             const report = record(factory, level, "resource", r.urn);
-            await guard(factory, level, r.urn, () => (Array.isArray(validate) ? Promise.all(validate.map((v) => v(args, report))) : validate(args, report)));
+            await guard(factory, r.urn, () => (Array.isArray(validate) ? Promise.all(validate.map((v) => v(args, report))) : validate(args, report)));
         }
     }
 
@@ -186,7 +186,7 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
             getConfig: <T extends object>() => config as T,
             notApplicable,
         };
-        await guard(factory, level, undefined, () => (policy as StackValidationPolicy).validateStack(args, record(factory, level, "stack")));
+        await guard(factory, undefined, () => (policy as StackValidationPolicy).validateStack(args, record(factory, level, "stack")));
     }
     return { findings, notApplicable: skipped };
 }

@@ -1,6 +1,6 @@
 import { defineStackPolicy, evaluateEach } from "../../define";
 import { isModelWorkloadType, modelName } from "../../k8s";
-import { nameOf, workloadRef } from "./workloadCommon";
+import { nameOf, namespaceOf, workloadRef } from "./workloadCommon";
 
 export const PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
 
@@ -11,6 +11,21 @@ function alertTexts(rule: Record<string, any>): string[] {
         .flatMap((g) => (Array.isArray(g?.rules) ? g.rules : []))
         .filter((r: any) => typeof r?.alert === "string")
         .map((r: any) => [r.expr, ...Object.values(r.labels ?? {}), ...Object.values(r.annotations ?? {})].map(String).join("\n"));
+}
+
+/** Does an alert expression select series of `namespace` (`namespace="ns"` or a matching `namespace=~"re"`)? */
+export function selectsNamespace(text: string, namespace: string): boolean {
+    for (const m of text.matchAll(/namespace\s*(=~|=)\s*"([^"]*)"/g)) {
+        if (m[1] === "=" && m[2] === namespace) return true;
+        if (m[1] === "=~") {
+            try {
+                if (new RegExp(`^(?:${m[2]})$`).test(namespace)) return true;
+            } catch {
+                /* not a valid regex: not a match */
+            }
+        }
+    }
+    return false;
 }
 
 /** Does `text` mention `word` as a whole name (not as part of a longer name)? */
@@ -25,7 +40,8 @@ export const modelAlertsDefined = defineStackPolicy<Record<string, never>>({
         name: "model-alerts-defined",
         pack: "mlops-reliability",
         title: "Model workloads have alerts",
-        description: "For every model workload (labelled `mlops.<domain>/model`, CronJobs included) an alerting rule of a PrometheusRule mentions the model name or the workload name (in its expression, labels or annotations).",
+        description:
+            "For every model workload (labelled `mlops.<domain>/model`, CronJobs included) an alerting rule of a PrometheusRule mentions the model name or the workload name (in its expression, labels or annotations), or selects the workload's namespace (`namespace=\"<ns>\"`, as the per-team model alerts do).",
         rationale: "Metrics nobody alerts on are noticed after the customer: a model's error rate, latency, drift and failed batch runs need an alert routed to the owning team.",
         severity: "medium",
         remediation: "Create a PrometheusRule with the standard model alerts (alertRules.ts) selecting `model=\"<name>\"`.",
@@ -44,7 +60,8 @@ export const modelAlertsDefined = defineStackPolicy<Record<string, never>>({
         const workloads = resources.filter((r) => isModelWorkloadType(r.type) && modelName(r.type, r.props, ctx.labelDomain));
         return evaluateEach(workloads, (w) => {
             const model = modelName(w.type, w.props, ctx.labelDomain)!;
-            const found = texts.some((t) => mentions(t, model) || mentions(t, nameOf(w)));
+            const ns = namespaceOf(w);
+            const found = texts.some((t) => mentions(t, model) || mentions(t, nameOf(w)) || selectsNamespace(t, ns));
             return found ? [] : [`${workloadRef(w)} runs model ${model} but no PrometheusRule alert mentions it.`];
         });
     },

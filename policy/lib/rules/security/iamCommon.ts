@@ -13,11 +13,9 @@ export function allowStatements(type: string, props: Record<string, any>): { doc
     const docs: { where: string; statements: Statement[] }[] = [];
     const problems: string[] = [];
     for (const d of policyDocuments(type, props)) {
-        try {
-            docs.push({ where: d.where, statements: parseDocument(d.document).filter((s) => s.effect === "Allow") });
-        } catch {
-            problems.push(`${d.where} is not a JSON policy document, so its permissions cannot be reviewed.`);
-        }
+        const statements = parseDocument(d.document);
+        if (statements) docs.push({ where: d.where, statements: statements.filter((s) => s.effect === "Allow") });
+        else problems.push(`${d.where} is not a JSON policy document, so its permissions cannot be reviewed.`);
     }
     return { docs, problems };
 }

@@ -30,12 +30,8 @@ export const irsaTrustPinned = defineResourcePolicy<Record<string, never>>({
     config: {},
     types: ["aws:iam/role:Role"],
     check: ({ props }) => {
-        let statements;
-        try {
-            statements = parseDocument(props.assumeRolePolicy);
-        } catch {
-            return ["assumeRolePolicy is not a JSON policy document, so its trust cannot be reviewed."];
-        }
+        const statements = parseDocument(props.assumeRolePolicy);
+        if (!statements) return ["assumeRolePolicy is not a JSON policy document, so its trust cannot be reviewed."];
         const problems: string[] = [];
         for (const s of statements) {
             if (s.effect !== "Allow") continue;

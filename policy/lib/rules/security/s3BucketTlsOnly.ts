@@ -47,12 +47,8 @@ export const s3BucketTlsOnly = defineStackPolicy<Record<string, never>>({
             if (policies.length === 0) return [`${bucketRef(bucket)} has no BucketPolicy denying insecure transport.`];
             const name = bucketName(bucket);
             for (const p of policies) {
-                let statements: Statement[];
-                try {
-                    statements = parseDocument(p.props.policy);
-                } catch {
-                    return [`${bucketRef(bucket)}: the policy of ${p.name} is not a JSON policy document.`];
-                }
+                const statements = parseDocument(p.props.policy);
+                if (!statements) return [`${bucketRef(bucket)}: the policy of ${p.name} is not a JSON policy document.`];
                 if (statements.some((s) => deniesInsecureTransport(s) && coversBucket(s.resources, name))) return [];
             }
             return [`${bucketRef(bucket)}: no bucket policy statement denies s3:* to everyone on the bucket and its objects when aws:SecureTransport is false.`];

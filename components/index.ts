@@ -1,0 +1,57 @@
+/**
+ * The platform's library for product teams: `import { ModelService, BatchInference, readPlatform } from "mlops-platform"`.
+ *
+ * A team's own Pulumi project reads the platform stack of its environment with {@link readPlatform},
+ * then deploys online models with {@link ModelService} and scheduled scoring with {@link BatchInference}
+ * into its serving namespace. examples/team-fraud is a complete team project; docs/team-guide.md walks
+ * through it. What the platform stacks themselves use (MLflow, monitoring, namespaces) is not exported:
+ * teams do not create those.
+ */
+
+// Reaching the platform from a team stack.
+export {
+    readPlatform,
+    platformOutputProblems,
+    type PlatformKubernetesOutput,
+    type PlatformMonitoringOutput,
+    type PlatformReferenceArgs,
+    type PlatformTeamOutput,
+    type TeamPlatform,
+} from "./platformReference";
+export { kubeconfigFor, type KubeconfigSettings } from "./providers";
+
+// Online models.
+export {
+    ModelService,
+    validateModelServiceArgs,
+    modelServiceNote,
+    serviceRuleGroups,
+    disruptionBudgetFor,
+    rollingUpdateFor,
+    DEFAULT_QUALITY_SLO,
+    SERVICE_ALERTS,
+    RPS_METRIC,
+    type ModelServiceArgs,
+    type ServiceSlo,
+} from "./modelService";
+
+// Scheduled scoring.
+export {
+    BatchInference,
+    validateBatchInferenceArgs,
+    batchInferenceNote,
+    batchRuleGroups,
+    batchTiming,
+    type BatchInferenceArgs,
+    type BatchTiming,
+} from "./batchInference";
+
+// What both take.
+export { DEFAULT_SERVICE_ACCOUNT, DEFAULT_WORKLOAD_UID, type ImageBuild, type ImageSource, type PlatformRefs } from "./modelWorkload";
+export { type ApprovalRecord, type ModelRef, modelVersionUri, parseModelUri, approvalProblems, MODEL_NAME_MAX } from "./modelUri";
+export { parseCron, runGaps, stalenessWindowSeconds, partitionTemplate, isIanaTimeZone, formatDuration, CronError, type CronSchedule } from "./cron";
+export { renderOperatingNote, type OperatingNote, type NoteSignal } from "./operatingNote";
+export { ContainerImage, type ContainerImageArgs } from "./containerImage";
+export { ALERTS, runbookPath, STALE_FACTOR, type AlertName, type RuleGroup } from "./alertRules";
+export { modelPrefix, predictionLogPrefix, servingNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "./servingNamespace";
+export { ENVIRONMENTS, type Environment, type ResourceSettings } from "./config";

@@ -1,0 +1,314 @@
+/**
+ * What ModelService and BatchInference share: the platform references a team's workloads need, the
+ * image source (a pinned prebuilt reference or a build pushed to ECR), validation of the arguments both
+ * take, the labels and annotations of a model workload, MLflow settings, and the narrowing of the
+ * platform's team-wide alert rules (alertRules.ts) to one workload.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AlertingRule, AlertName, RuleGroup } from "./alertRules";
+import { type Environment, IMAGE_REFERENCE, quantityValue, type ResourceSettings } from "./config";
+import { ContainerImage, validateContainerImageArgs } from "./containerImage";
+import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
+import { type ApprovalRecord, approvalProblems, isModelVersion, type ModelRef, modelNameProblem, parseModelUri, teamNameProblem } from "./modelUri";
+import { labelKeys, type LabelContext, labelValue, standardLabels } from "./naming";
+
+/** uid/gid a model image runs as unless told otherwise (a numeric non-root user). */
+export const DEFAULT_WORKLOAD_UID = 10001;
+/** Service account of team workloads (ServingNamespace's `workload`). */
+export const DEFAULT_SERVICE_ACCOUNT = "workload";
+
+/**
+ * What a team's workloads need from the platform stack: read them from its outputs with a
+ * StackReference (see `readPlatform` in platformReference.ts). Plain strings are needed before anything
+ * is registered (label keys, rule expressions, the operating note); the rest may be outputs.
+ */
+export interface PlatformRefs {
+    /** dev, test or prod: decides which rules apply (image pinning, approval, replicas). */
+    readonly environment: Environment;
+    /** DNS domain of the organisation (`acme.io`): label keys are `mlops.<domain>/*`. */
+    readonly labelDomain: string;
+    /** Cost centre the team's objects are billed to (label). */
+    readonly costCentre: string;
+    /** Base URL of docs/runbooks, without a trailing slash: alert and operating-note links. */
+    readonly runbookBaseUrl: string;
+    /** In-cluster URL of the MLflow tracking server (stack output `mlflowTrackingUri`). */
+    readonly mlflowTrackingUri: pulumi.Input<string>;
+    /** Name of the artifact bucket (stack output `artifactBucketName`). */
+    readonly artifactBucketName: pulumi.Input<string>;
+    /** Namespace of the ingress gateway (stack output `kubernetes.gatewayNamespace`). */
+    readonly gatewayNamespace: pulumi.Input<string>;
+    /** Namespace of Prometheus (stack output `monitoring.namespace`). */
+    readonly monitoringNamespace: pulumi.Input<string>;
+    /** In-cluster URL of the Pushgateway (stack output `monitoring.pushgatewayUrl`): batch jobs push their run metrics. */
+    readonly pushgatewayUrl: pulumi.Input<string>;
+    /** The team's workload service account (stack output `teams.<team>.serviceAccountName`). Default `workload`. */
+    readonly serviceAccountName?: pulumi.Input<string>;
+}
+
+/** An image built from a local context and pushed to an ECR repository the component creates. */
+export interface ImageBuild {
+    /** Directory of the build context. */
+    readonly context: string;
+    /** Dockerfile, relative to the context. Default `Dockerfile`. */
+    readonly dockerfile?: string;
+    /** Build arguments. Default none. */
+    readonly buildArgs?: Readonly<Record<string, string>>;
+    /** ECR repository name. Default `ml-<team>/<workload name>`. */
+    readonly repositoryName?: string;
+    /** Start of the pushed tag (the rest is a hash of the context). Default the workload name. */
+    readonly tagPrefix?: string;
+}
+
+/**
+ * Where a workload's image comes from: a prebuilt reference (pinned by digest outside dev), or a build
+ * of a local context pushed to ECR (scan on push, immutable tags, lifecycle policy); a build deploys the
+ * pushed digest. Building needs an explicit `docker` provider among the component's providers.
+ */
+export type ImageSource = { readonly reference: string } | { readonly build: ImageBuild };
+
+/** Is the source a build? */
+export function isImageBuild(image: ImageSource): image is { readonly build: ImageBuild } {
+    return "build" in image && image.build !== undefined;
+}
+
+/** Problems of an image source in an environment (empty when fine). */
+export function imageProblems(image: ImageSource, environment: Environment, defaults: { repositoryName: string; tagPrefix: string }): string[] {
+    if (isImageBuild(image)) {
+        try {
+            validateContainerImageArgs(buildArgsOf(image.build, defaults));
+            return [];
+        } catch (e) {
+            return [`image build: ${(e as Error).message.replace(/^ContainerImage: /, "")}`];
+        }
+    }
+    const ref = (image as { reference?: unknown }).reference;
+    if (typeof ref !== "string") return ["image must be { reference: \"<registry>/<repository>@sha256:<digest>\" } or { build: { context } }"];
+    const pinned = /@sha256:[a-f0-9]{64}$/.test(ref);
+    if (environment !== "dev" && !pinned) return [`image "${ref}" must be pinned by digest (repo@sha256:...) in ${environment}`];
+    if (!IMAGE_REFERENCE.test(ref)) return [`image "${ref}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>`];
+    if (/:latest(@|$)/.test(ref)) return [`image "${ref}" uses the moving tag latest: pin a version tag (and a digest)`];
+    return [];
+}
+
+function buildArgsOf(build: ImageBuild, defaults: { repositoryName: string; tagPrefix: string }) {
+    return {
+        repositoryName: build.repositoryName ?? defaults.repositoryName,
+        context: build.context,
+        dockerfile: build.dockerfile,
+        buildArgs: build.buildArgs,
+        tagPrefix: build.tagPrefix ?? defaults.tagPrefix,
+    };
+}
+
+/**
+ * The image reference to deploy: the prebuilt one, or the digest a new ContainerImage child pushes.
+ * Call after `super()`; the arguments were validated by {@link imageProblems}.
+ */
+export function deployedImage(
+    parent: pulumi.ComponentResource,
+    name: string,
+    image: ImageSource,
+    defaults: { repositoryName: string; tagPrefix: string },
+    protect: boolean,
+): { ref: pulumi.Input<string>; build?: ContainerImage } {
+    if (!isImageBuild(image)) return { ref: image.reference };
+    const build = new ContainerImage(`${name}-image`, { ...buildArgsOf(image.build, defaults), protect }, { parent });
+    return { ref: build.imageRef, build };
+}
+
+/** Problems of requests and limits: valid quantities, requests within limits. */
+export function resourceProblems(r: ResourceSettings): string[] {
+    const problems: string[] = [];
+    const value = (key: keyof ResourceSettings) => {
+        try {
+            return quantityValue(r[key]);
+        } catch {
+            problems.push(`resources.${key} "${r[key]}" is not a Kubernetes quantity (like 500m, 2, 512Mi or 4Gi)`);
+            return undefined;
+        }
+    };
+    for (const [request, limit] of [["cpuRequest", "cpuLimit"], ["memoryRequest", "memoryLimit"]] as const) {
+        const [req, lim] = [value(request), value(limit)];
+        if (req !== undefined && lim !== undefined) {
+            if (req <= 0) problems.push(`resources.${request} must be above 0`);
+            else if (req > lim) problems.push(`resources.${request} (${r[request]}) must not exceed resources.${limit} (${r[limit]})`);
+        }
+    }
+    return problems;
+}
+
+/** The arguments ModelService and BatchInference both take. */
+export interface ModelWorkloadCommon {
+    readonly team: string;
+    readonly owners: readonly string[];
+    readonly platform: PlatformRefs;
+    readonly modelUri: string;
+    readonly alias?: string;
+    readonly previousVersion?: number;
+    readonly approval?: ApprovalRecord;
+    readonly resources: ResourceSettings;
+}
+
+/** Checks what both components take; returns the parsed model URI (when valid) and every problem. */
+export function commonProblems(args: ModelWorkloadCommon, now: Date = new Date()): { model?: ModelRef; problems: string[] } {
+    const problems: string[] = [];
+    const env = args.platform.environment;
+    const teamProblem = teamNameProblem(args.team);
+    if (teamProblem) problems.push(teamProblem);
+    if (!Array.isArray(args.owners) || args.owners.length === 0 || args.owners.some((o) => typeof o !== "string" || o.trim() === "")) {
+        problems.push("owners must name at least one person or group accountable for the model");
+    }
+    if (!["dev", "test", "prod"].includes(env)) problems.push(`platform.environment "${env}" must be dev, test or prod`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(args.platform.labelDomain)) {
+        problems.push(`platform.labelDomain "${args.platform.labelDomain}" must be a DNS domain like acme.io`);
+    }
+    if (!/^https:\/\/\S+[^/\s]$/.test(args.platform.runbookBaseUrl)) {
+        problems.push(`platform.runbookBaseUrl "${args.platform.runbookBaseUrl}" must be an https:// URL of docs/runbooks without a trailing slash`);
+    }
+    let model: ModelRef | undefined;
+    try {
+        model = parseModelUri(args.modelUri);
+    } catch (e) {
+        problems.push((e as Error).message);
+    }
+    if (model) {
+        const nameProblem = teamProblem ? undefined : modelNameProblem(model.name, args.team);
+        if (nameProblem) problems.push(nameProblem);
+        if ("alias" in model && env !== "dev") {
+            problems.push(
+                `model URI "${args.modelUri}" names the alias "${model.alias}"; in ${env} pin a version (models:/${model.name}/<version>): resolve the alias when you deploy`,
+            );
+        }
+    }
+    if (args.alias !== undefined && !/^[a-z][a-z0-9_-]{0,62}$/.test(args.alias)) {
+        problems.push(`alias "${args.alias}" must be a registry alias like champion (lower-case letters, digits, _ and -)`);
+    }
+    if (args.previousVersion !== undefined) {
+        if (!isModelVersion(args.previousVersion)) problems.push(`previousVersion must be a registered version (a positive integer), got ${args.previousVersion}`);
+        else if (model && "version" in model && model.version === args.previousVersion) {
+            problems.push(`previousVersion ${args.previousVersion} is the version being deployed; name the version to roll back to`);
+        }
+    }
+    if (args.approval) problems.push(...approvalProblems(args.approval, now));
+    else if (env === "prod") problems.push("approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version");
+    problems.push(...resourceProblems(args.resources));
+    return { model, problems };
+}
+
+/** What the labels of a model workload say. */
+export interface ModelLabelArgs {
+    readonly team: string;
+    /** The object name of the workload (the `app.kubernetes.io/instance`). */
+    readonly instance: string;
+    /** `model-server` or `batch-inference`. */
+    readonly component: string;
+    readonly model: ModelRef;
+    /** Registry alias the version was resolved from (the `stage` label); for an alias URI, that alias. */
+    readonly alias?: string;
+    readonly approval?: ApprovalRecord;
+}
+
+/** Ownership labels of a team's objects: the team is the owner. */
+export function teamLabelContext(platform: Pick<PlatformRefs, "labelDomain" | "environment" | "costCentre">, team: string): LabelContext {
+    return { labelDomain: platform.labelDomain, owner: team, environment: platform.environment, costCentre: platform.costCentre };
+}
+
+/**
+ * Labels of a model workload and its pods: `app.kubernetes.io/*` (name = the registered model,
+ * version = the model version), ownership, and `mlops.<domain>/model`, `model-version`, `stage`,
+ * `approved-by`, `approval-ticket`, `approval-date` (label-safe values; the raw ones are annotations).
+ */
+export function modelWorkloadLabels(ctx: LabelContext, a: ModelLabelArgs): Record<string, string> {
+    const keys = labelKeys(ctx.labelDomain);
+    const version = "version" in a.model ? String(a.model.version) : undefined;
+    const stage = a.alias ?? ("alias" in a.model ? a.model.alias : undefined);
+    return {
+        ...standardLabels(ctx, { name: a.model.name, instance: a.instance, component: a.component, version, team: a.team }),
+        [keys.model]: labelValue(a.model.name),
+        ...(version ? { [keys.modelVersion]: version } : {}),
+        ...(stage ? { [keys.stage]: labelValue(stage) } : {}),
+        ...(a.approval
+            ? {
+                  [keys.approvedBy]: labelValue(a.approval.approvedBy),
+                  [keys.approvalTicket]: labelValue(a.approval.ticket),
+                  [keys.approvalDate]: labelValue(a.approval.date),
+              }
+            : {}),
+    };
+}
+
+/** Annotations of a model workload: owners, the exact approval record, the model URI and the rollback target. */
+export function modelWorkloadAnnotations(
+    labelDomain: string,
+    a: { owners: readonly string[]; modelUri: string; approval?: ApprovalRecord; previousVersion?: number },
+): Record<string, string> {
+    const keys = labelKeys(labelDomain);
+    const p = `mlops.${labelDomain}`;
+    return {
+        [`${p}/owners`]: a.owners.join(", "),
+        [`${p}/model-uri`]: a.modelUri,
+        ...(a.previousVersion !== undefined ? { [`${p}/previous-version`]: String(a.previousVersion) } : {}),
+        ...(a.approval ? { [keys.approvedBy]: a.approval.approvedBy, [keys.approvalTicket]: a.approval.ticket, [keys.approvalDate]: a.approval.date } : {}),
+    };
+}
+
+/** MLflow settings of a workload: the tracking URI, and credentials from the platform's optional `mlflow-credentials` Secret (auth on). */
+export function mlflowEnv(trackingUri: pulumi.Input<string>): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        { name: "MLFLOW_TRACKING_URI", value: trackingUri },
+        { name: "MLFLOW_TRACKING_USERNAME", valueFrom: { secretKeyRef: { name: MLFLOW_CREDENTIALS_SECRET, key: "username", optional: true } } },
+        { name: "MLFLOW_TRACKING_PASSWORD", valueFrom: { secretKeyRef: { name: MLFLOW_CREDENTIALS_SECRET, key: "password", optional: true } } },
+    ];
+}
+
+/** Problems of extra environment variables a team adds: valid names, none the component sets itself. */
+export function extraEnvProblems(env: Readonly<Record<string, unknown>> | undefined, reserved: readonly string[]): string[] {
+    return Object.keys(env ?? {}).flatMap((k) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) return [`env "${k}" is not a valid variable name (letters, digits and _)`];
+        if (reserved.includes(k)) return [`env "${k}" is set by the component; remove it`];
+        return [];
+    });
+}
+
+/** Matchers that narrow a team-wide expression to one workload: for series whose name starts with `prefix`, add `matcher`. */
+export type RuleScope = readonly (readonly [prefix: string, matcher: string])[];
+
+/**
+ * Narrows a rule expression of the team's namespace to one workload: every selector
+ * `metric{namespace="<ns>"...}` gets the matcher of its metric's scope.
+ * @throws Error when a selector's metric has no scope (the rule would watch the whole namespace).
+ */
+export function scopeExpression(expr: string, namespace: string, scope: RuleScope): string {
+    return expr.replace(/([A-Za-z_:][A-Za-z0-9_:]*)\{namespace="([^"]*)"/g, (whole, metric: string, ns: string) => {
+        if (ns !== namespace) return whole;
+        const match = scope.find(([prefix]) => metric.startsWith(prefix));
+        if (!match) throw new Error(`scopeExpression: no scope for metric ${metric} in "${expr}"`);
+        return `${metric}{namespace="${namespace}", ${match[1]}`;
+    });
+}
+
+/**
+ * The rules of `groups` named in `alerts`, narrowed to one workload by `scope`, in groups renamed
+ * `<group>-<instance>` (unique beside the team-wide groups). Alert labels are unchanged, so when the
+ * team-wide rule fires for the same series Alertmanager sees one alert, not two.
+ */
+export function scopedRuleGroups(
+    groups: readonly RuleGroup[],
+    o: { namespace: string; instance: string; alerts: readonly AlertName[]; scope: RuleScope },
+): RuleGroup[] {
+    return groups
+        .map((g) => ({
+            name: `${g.name}-${o.instance}`,
+            ...(g.interval ? { interval: g.interval } : {}),
+            rules: g.rules
+                .filter((r) => (o.alerts as readonly string[]).includes(r.alert))
+                .map((r): AlertingRule => ({ ...r, expr: scopeExpression(r.expr, o.namespace, o.scope) })),
+        }))
+        .filter((g) => g.rules.length > 0);
+}
+
+/** A PrometheusRule's spec groups (the CRD wants `interval` only when set). */
+export function prometheusRuleSpec(groups: readonly RuleGroup[]): { groups: RuleGroup[] } {
+    return { groups: groups.map((g) => ({ name: g.name, ...(g.interval ? { interval: g.interval } : {}), rules: g.rules })) };
+}

@@ -1,0 +1,107 @@
+/**
+ * The packs on the real program: every stack the harness records (dev, test, prod) passes every pack
+ * with its own config file - no mandatory violation, and each advisory one is an accepted exception in
+ * docs/policy-exceptions.md. A simulated preview (inputs from other resources unknown) crashes nothing
+ * and reports nothing new. Then the corpus: one defect at a time on the recorded resources, each caught
+ * by the intended policy at the level the stack's config file sets.
+ *
+ * This is the in-process path (policy/lib/runner.ts builds what @pulumi/policy's server would hand the
+ * policies). The offline plan runs the same packs out of process over gRPC.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RecordedResource } from "../engine/recorder";
+import { effectiveLevel, readPackConfig } from "../policy/lib/configFiles";
+import { definePack } from "../policy/lib/define";
+import { PACKS } from "../policy/lib/packs";
+import { contextForStack, type Finding, runPack, runPacks } from "../policy/lib/runner";
+import { ROOT, runStack, STACKS, type StackName } from "./harness";
+import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
+import { NOW } from "./policies/util";
+
+const recorded = new Map<StackName, { resources: RecordedResource[]; config: Record<string, string> }>();
+
+beforeAll(async () => {
+    for (const stack of STACKS) {
+        const run = await runStack(stack);
+        recorded.set(stack, { resources: run.resources, config: run.recording.stackConfig.config });
+    }
+}, 120_000);
+
+const contextOf = (stack: StackName) => contextForStack(stack, recorded.get(stack)!.config, NOW);
+const runAll = (stack: StackName, resources: readonly RecordedResource[]) => runPacks(PACKS, resources, (pack) => readPackConfig(stack, pack), contextOf(stack));
+const resourceName = (urn: string | undefined) => (urn ?? "").split("::").pop() ?? "";
+const show = (fs_: readonly Finding[]) => fs_.map((f) => `${f.level} ${f.policy} ${resourceName(f.urn)}: ${f.message}`).join("\n");
+
+/** Rows of the exceptions table: stack, policy, resource. */
+function exceptions(): { stack: string; policy: string; resource: string }[] {
+    const text = fs.readFileSync(path.join(ROOT, "docs", "policy-exceptions.md"), "utf8");
+    return text
+        .split("\n")
+        .filter((l) => /^\|\s*(dev|test|prod)\s*\|/.test(l))
+        .map((l) => {
+            const [stack, policy, resource] = l.split("|").slice(1, 4).map((c) => c.trim());
+            return { stack, policy, resource };
+        });
+}
+
+describe.each(STACKS.map((s) => [s]))("the %s stack", (stack) => {
+    let findings: Finding[];
+    beforeAll(async () => {
+        findings = (await runAll(stack, recorded.get(stack)!.resources)).findings;
+    });
+
+    it("has no mandatory violation", () => {
+        expect(show(findings.filter((f) => f.level === "mandatory"))).toBe("");
+    });
+    it("has only advisory violations that are documented exceptions, and no stale exceptions", () => {
+        const documented = exceptions().filter((e) => e.stack === stack);
+        const advisory = findings.filter((f) => f.level === "advisory");
+        const undocumented = advisory.filter((f) => !documented.some((e) => e.policy === f.policy && e.resource === resourceName(f.urn)));
+        expect(show(undocumented), "add these to docs/policy-exceptions.md with a reason, or fix them").toBe("");
+        const stale = documented.filter((e) => !advisory.some((f) => f.policy === e.policy && resourceName(f.urn) === e.resource));
+        expect(stale, "these exceptions no longer occur: remove them from docs/policy-exceptions.md").toEqual([]);
+    });
+    it("survives a preview: unknown values crash nothing and add no violation", async () => {
+        const preview = await runAll(stack, asPreview(recorded.get(stack)!.resources));
+        const before = new Set(findings.map((f) => `${f.policy} ${f.urn} ${f.message}`));
+        expect(show(preview.findings.filter((f) => !before.has(`${f.policy} ${f.urn} ${f.message}`)))).toBe("");
+        expect(preview.notApplicable.some((n) => /unknown during preview/.test(n.reason))).toBe(true);
+    });
+});
+
+describe("the corpus of misconfigured stacks", () => {
+    it("has at least 30 defects and covers every policy", () => {
+        expect(DEFECTS.length).toBeGreaterThanOrEqual(30);
+        const covered = new Set(DEFECTS.map((d) => d.policy));
+        const all = PACKS.flatMap((p) => p.policies.map((f) => f.meta.name));
+        expect(all.filter((n) => !covered.has(n))).toEqual([]);
+        expect([...covered].filter((n) => !all.includes(n))).toEqual([]);
+    });
+    it("expects the levels the config files set", () => {
+        for (const d of DEFECTS) {
+            const pack = PACKS.find((p) => p.policies.some((f) => f.meta.name === d.policy))!;
+            expect(effectiveLevel(readPackConfig(d.stack, pack.name), d.policy), `${d.stack}: ${d.id}`).toBe(d.level);
+        }
+    });
+
+    /** Runs the one policy with its pack's config file for the stack. */
+    async function findingsOf(d: Defect, resources: readonly RecordedResource[]): Promise<Finding[]> {
+        const pack = PACKS.find((p) => p.policies.some((f) => f.meta.name === d.policy))!;
+        const only = definePack({ name: pack.name, description: pack.description, policies: pack.policies.filter((f) => f.meta.name === d.policy) });
+        return (await runPack(only, resources, readPackConfig(d.stack, pack.name), contextOf(d.stack))).findings;
+    }
+
+    it.each(DEFECTS.map((d) => [`${d.stack}: ${d.id} -> ${d.policy} (${d.level})`, d] as const))("%s", async (_title, d) => {
+        const base = new StackEditor(recorded.get(d.stack)!.resources);
+        if (d.base === "model") asModelWorkload(base);
+        const baseline = await findingsOf(d, base.resources);
+        expect(show(baseline), "the baseline must comply").toBe("");
+        const broken = new StackEditor(base.resources);
+        d.apply(broken);
+        const found = await findingsOf(d, broken.resources);
+        expect(found.length, `${d.policy} did not catch "${d.id}"`).toBeGreaterThan(0);
+        for (const f of found) expect(f.level).toBe(d.level);
+    });
+});
