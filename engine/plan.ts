@@ -100,6 +100,20 @@ export function planExitCode(p: { policy?: PolicyReport; schemaErrors: readonly 
     return EXIT.OK;
 }
 
+/** Severity of each exit code, for combining several stacks: a failed plan outranks everything. */
+const SEVERITY: Record<number, number> = {
+    [EXIT.OK]: 0,
+    [EXIT.INVALID_KUBERNETES]: 1,
+    [EXIT.MANDATORY_VIOLATIONS]: 2,
+    [EXIT.POLICY_PACK_ERROR]: 3,
+    [EXIT.PROGRAM_ERROR]: 4,
+};
+
+/** The exit code of several plans: the most severe (2 > 3 > 1 > 4 > 0). */
+export function combineExitCodes(codes: readonly number[]): number {
+    return codes.reduce((worst, c) => ((SEVERITY[c] ?? 5) > (SEVERITY[worst] ?? 5) ? c : worst), EXIT.OK);
+}
+
 /** Records the stack, validates its Kubernetes objects and runs the policy packs. */
 export async function planStack(opts: PlanOptions): Promise<Plan> {
     const organization = opts.organization ?? "organization";

@@ -182,7 +182,9 @@ export interface PolicyReport {
     remediatedInputs: Map<string, Record<string, unknown>>;
     /** Messages packs logged through the engine's Log RPC. */
     engineLogs: string[];
-    /** Seconds spent, for the report. */
+    /** Seconds spent starting and configuring the packs (a fixed cost per run). */
+    startupSeconds: number;
+    /** Seconds spent in all, start-up included. */
     seconds: number;
 }
 
@@ -207,19 +209,20 @@ function wrap(pack: string, what: string, err: unknown): Error {
 interface LoadedPack {
     process: PolicyPackProcess;
     report: PackReport;
-    levels: Map<string, string>;
     steps: Map<string, string>;
 }
 
-async function loadPack(spec: PolicyPackSpec, engine: EngineServer, opts: PolicyRunOptions, started: PolicyPackProcess[]): Promise<{ pack: LoadedPack; errors: string[] }> {
-    const proc = await PolicyPackProcess.start(spec.dir, { engineAddress: engine.address, stack: opts.stack, timeoutMs: opts.timeoutMs });
-    started.push(proc);
+/**
+ * Configures a started pack as the CLI does: ConfigureStack, GetAnalyzerInfo, GetPluginInfo, then the
+ * reconciled config (policy defaults, the pack's initial config, the config file) with Configure.
+ * Throws PolicyConfigError listing schema violations as `validating policy config: <pack> <version>  <error>`.
+ */
+export async function configurePack(proc: PolicyPackProcess, spec: PolicyPackSpec, stack: StackContext): Promise<LoadedPack> {
     try {
-        await proc.configureStack(opts.stack);
+        await proc.configureStack(stack);
         const info = await proc.getAnalyzerInfo();
         const plugin = await proc.getPluginInfo();
         let config: Record<string, PolicyConfig> = {};
-        let errors: string[] = [];
         if (!info.supportsConfig) {
             if (spec.configFile) throw new PolicyConfigError(`policy pack "${info.name}" at "${spec.dir}" does not support config`);
         } else {
@@ -231,22 +234,27 @@ async function loadPack(spec: PolicyPackSpec, engine: EngineServer, opts: Policy
                     throw new PolicyConfigError(`policy pack config ${spec.configFile}: ${(err as Error).message}`);
                 }
             }
-            ({ config, errors } = reconcilePolicyPackConfig(info.policies, info.initialConfig, fromFile));
-            errors = errors.map((e) => `validating policy config: ${info.name} ${info.version}  ${e}`);
-            if (errors.length === 0) await proc.configure(config);
+            const reconciled = reconcilePolicyPackConfig(info.policies, info.initialConfig, fromFile);
+            if (reconciled.errors.length > 0) {
+                throw new PolicyConfigError(reconciled.errors.map((e) => `validating policy config: ${info.name} ${info.version}  ${e}`).sort().join("\n"));
+            }
+            config = reconciled.config;
+            await proc.configure(config);
         }
         return {
-            pack: {
-                process: proc,
-                report: { dir: spec.dir, name: info.name, version: info.version, pluginVersion: plugin.version, configFile: spec.configFile, config, policies: info.policies, output: [] },
-                levels: new Map(info.policies.map((p) => [p.name, p.enforcementLevel])),
-                steps: new Map(info.policies.map((p) => [p.name, p.remediationSteps])),
-            },
-            errors,
+            process: proc,
+            report: { dir: spec.dir, name: info.name, version: info.version, pluginVersion: plugin.version, configFile: spec.configFile, config, policies: info.policies, output: [] },
+            steps: new Map(info.policies.map((p) => [p.name, p.remediationSteps])),
         };
     } catch (err) {
         throw wrap(spec.dir, "configuration", err);
     }
+}
+
+async function loadPack(spec: PolicyPackSpec, engine: EngineServer, opts: PolicyRunOptions, started: PolicyPackProcess[]): Promise<LoadedPack> {
+    const proc = await PolicyPackProcess.start(spec.dir, { engineAddress: engine.address, stack: opts.stack, timeoutMs: opts.timeoutMs });
+    started.push(proc);
+    return configurePack(proc, spec, opts.stack);
 }
 
 /** Runs the packs over `resources`; always stops every pack process before returning or throwing. */
@@ -259,10 +267,8 @@ export async function runPolicyPacks(resources: readonly RecordedResource[], opt
         const settled = await Promise.allSettled(opts.packs.map((spec) => loadPack(spec, engine, opts, started)));
         const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
         if (failed) throw failed.reason;
-        const loaded = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof loadPack>>>).value);
-        const configErrors = loaded.flatMap((l) => l.errors).sort();
-        if (configErrors.length > 0) throw new PolicyConfigError(configErrors.join("\n"));
-        const packs = loaded.map((l) => l.pack);
+        const packs = settled.map((s) => (s as PromiseFulfilledResult<LoadedPack>).value);
+        const startupSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
         const remediatedInputs = new Map<string, Record<string, unknown>>();
@@ -345,6 +351,7 @@ export async function runPolicyPacks(resources: readonly RecordedResource[], opt
             remediations: perResource.flatMap((p) => p.remediations),
             remediatedInputs,
             engineLogs: engine.logs.map((l) => `${l.severity}: ${l.message}`),
+            startupSeconds,
             seconds: Number(process.hrtime.bigint() - t0) / 1e9,
         };
     } finally {

@@ -5,15 +5,17 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
 import { readProject } from "../engine/project";
 import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
 
-const USAGE = `usage: npm run plan -- <stack> [flags]
+const USAGE = `usage: npm run plan -- <stack>... [flags]
 
 Runs the stack's program offline (mocked providers) and prints what \`pulumi preview\` would register.
+Several stacks are planned one after the other; the exit code is the most severe of theirs.
 
-  --json                      print the plan as JSON on stdout (messages go to stderr)
+  --json                      print the plan as JSON on stdout (messages go to stderr); with several
+                              stacks, a JSON array of plans
   --out <dir>                 write <dir>/<stack>/plan.json and <dir>/<stack>/manifests/**.yaml
   --details                   show every resource's inputs in the tree (secrets masked)
   --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/
@@ -31,7 +33,7 @@ invalid config, the program threw), 3 a policy pack failed (start, crash, timeou
 config), 4 invalid Kubernetes objects`;
 
 interface Flags {
-    stack: string;
+    stacks: string[];
     json: boolean;
     out?: string;
     details: boolean;
@@ -72,7 +74,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
     }
     const v = parsed.values;
     if (v.help) return "help";
-    if (parsed.positionals.length !== 1) throw new UsageError(`expected one stack name, got ${parsed.positionals.length}\n\n${USAGE}`);
+    if (parsed.positionals.length === 0) throw new UsageError(`expected a stack name\n\n${USAGE}`);
     const timeout = Number(v["policy-timeout"]);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--policy-timeout must be a positive number of seconds, got "${v["policy-timeout"]}"`);
     const config: Record<string, string> = {};
@@ -85,7 +87,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         throw new UsageError("--no-policy cannot be combined with --policy-pack or --policy-pack-config");
     }
     return {
-        stack: parsed.positionals[0],
+        stacks: [...new Set(parsed.positionals)],
         json: v.json ?? false,
         out: v.out ? path.resolve(cwd, v.out) : undefined,
         details: v.details ?? false,
@@ -151,28 +153,24 @@ function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): str
     return out.join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
-    let flags: Flags | "help";
-    try {
-        flags = parseFlags(argv);
-    } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
-        return EXIT.PROGRAM_ERROR;
-    }
-    if (flags === "help") {
-        process.stdout.write(`${USAGE}\n`);
-        return EXIT.OK;
-    }
-    const f = flags;
-    const log = (s: string) => (f.json ? process.stderr : process.stdout).write(`${s}\n`);
+const VERDICT: Record<number, string> = {
+    [EXIT.OK]: "ok",
+    [EXIT.MANDATORY_VIOLATIONS]: "mandatory policy violations",
+    [EXIT.PROGRAM_ERROR]: "the plan could not be made",
+    [EXIT.POLICY_PACK_ERROR]: "a policy pack failed",
+    [EXIT.INVALID_KUBERNETES]: "invalid Kubernetes objects",
+};
+
+/** Plans one stack; prints its report (or its one error). Returns its exit code and JSON document. */
+async function planOne(f: Flags, stack: string, log: (s: string) => void): Promise<{ exitCode: number; doc: unknown }> {
     try {
         const projectName = readProject(f.root).name;
         const configOverrides = Object.fromEntries(Object.entries(f.config).map(([k, v]) => [configKey(k, projectName), v]));
-        const packs = f.noPolicy ? [] : resolvePolicyPacks(f.root, f.stack, f.packs, f.packConfigs);
+        const packs = f.noPolicy ? [] : resolvePolicyPacks(f.root, stack, f.packs, f.packConfigs);
         const skipped = f.noPolicy ? "skipped (--no-policy)" : packs.length === 0 ? `no policy packs under ${rel(path.join(f.root, "policy"))}/ (none with a PulumiPolicy.yaml): skipped` : undefined;
         const plan = await planStack({
             root: f.root,
-            stack: f.stack,
+            stack,
             configOverrides,
             policyPacks: packs,
             policyTimeoutMs: f.timeoutMs,
@@ -192,24 +190,44 @@ async function main(argv: string[]): Promise<number> {
             policySkipped: skipped,
             exitCode: plan.exitCode,
         });
-        if (f.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-        else process.stdout.write(`${humanReport(plan, f, skipped)}\n`);
+        if (!f.json) process.stdout.write(`${humanReport(plan, f, skipped)}\n`);
         if (f.out) {
             const w = writeOutputs(plan, doc, f.out);
-            log(`Wrote ${rel(w.planFile)} and ${w.manifests} manifest${w.manifests === 1 ? "" : "s"} under ${rel(path.join(f.out, f.stack, "manifests"))}/`);
+            log(`Wrote ${rel(w.planFile)} and ${w.manifests} manifest${w.manifests === 1 ? "" : "s"} under ${rel(path.join(f.out, stack, "manifests"))}/`);
         }
-        const verdict: Record<number, string> = {
-            [EXIT.OK]: "ok",
-            [EXIT.MANDATORY_VIOLATIONS]: "mandatory policy violations",
-            [EXIT.INVALID_KUBERNETES]: "invalid Kubernetes objects",
-        };
-        log(`exit ${plan.exitCode}: ${verdict[plan.exitCode]}`);
-        return plan.exitCode;
+        log(`exit ${plan.exitCode}: ${VERDICT[plan.exitCode]}`);
+        return { exitCode: plan.exitCode, doc };
     } catch (err) {
         const { exitCode, message } = describeFailure(err, f.root);
-        process.stderr.write(`error: ${message}\n`);
-        return exitCode;
+        process.stderr.write(`error: ${f.stacks.length > 1 ? `${stack}: ` : ""}${message}\n`);
+        return { exitCode, doc: { planFormat: 1, stack, exitCode, error: message } };
     }
+}
+
+async function main(argv: string[]): Promise<number> {
+    let flags: Flags | "help";
+    try {
+        flags = parseFlags(argv);
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        return EXIT.PROGRAM_ERROR;
+    }
+    if (flags === "help") {
+        process.stdout.write(`${USAGE}\n`);
+        return EXIT.OK;
+    }
+    const f = flags;
+    const log = (s: string) => (f.json ? process.stderr : process.stdout).write(`${s}\n`);
+    const results: { exitCode: number; doc: unknown }[] = [];
+    for (const stack of f.stacks) {
+        if (f.stacks.length > 1) log(`${results.length ? "\n" : ""}=== ${stack} ===`);
+        results.push(await planOne(f, stack, log));
+    }
+    if (f.json) {
+        const docs = results.map((r) => r.doc);
+        process.stdout.write(`${JSON.stringify(f.stacks.length === 1 ? docs[0] : docs, null, 2)}\n`);
+    }
+    return combineExitCodes(results.map((r) => r.exitCode));
 }
 
 if (require.main === module) {

@@ -18,6 +18,8 @@ import {
     readPolicyPackProject,
     type StackContext,
 } from "../engine/analyzer";
+import { configurePack } from "../engine/policies";
+import { PolicyConfigError } from "../engine/policyConfig";
 import { SECRET_SIG, SIG_KEY } from "../engine/values";
 import { ROOT } from "./harness";
 
@@ -158,6 +160,31 @@ describe("the fixture pack over gRPC", () => {
         ]);
         await pack.configure({ "max-buckets": { enforcementLevel: "advisory", properties: { maxBuckets: 10 } } });
         expect((await pack.analyzeStack(six)).diagnostics).toEqual([]);
+    });
+
+    it("is configured from a config file as the CLI does, schema defaults filled in", async () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pack-config-"));
+        const configFile = path.join(tmp, "ok.json");
+        fs.writeFileSync(configFile, JSON.stringify({ all: "mandatory", "bucket-owner-tag": "advisory" }));
+        const loaded = await configurePack(pack, { dir: PACK, configFile }, ctx);
+        expect(loaded.report).toMatchObject({ name: "mlops-fixture", version: "0.1.0", configFile });
+        expect(loaded.report.config).toEqual({
+            all: { enforcementLevel: "mandatory" },
+            "bucket-owner-tag": { enforcementLevel: "advisory" },
+            "max-buckets": { enforcementLevel: "mandatory", properties: { maxBuckets: 5 } },
+            "namespace-checked-label": { enforcementLevel: "mandatory" },
+            "no-force-destroy": { enforcementLevel: "mandatory" },
+        });
+        const six = Array.from({ length: 6 }, (_, i) => stackResource(bucket(`b${i}`, { forceDestroy: false, tags: { owner: "x" } })));
+        expect((await pack.analyzeStack(six)).diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["max-buckets", "mandatory"]]);
+
+        fs.writeFileSync(configFile, JSON.stringify({ "max-buckets": { maxBuckets: -1, enforcementLevel: "advisory" } }));
+        const err = await configurePack(pack, { dir: PACK, configFile }, ctx).catch((e) => e);
+        expect(err).toBeInstanceOf(PolicyConfigError);
+        expect(err.message).toBe("validating policy config: mlops-fixture 0.1.0  max-buckets: maxBuckets: must be >= 0");
+        fs.writeFileSync(configFile, `{"no-force-destroy": "strict"}`);
+        await expect(configurePack(pack, { dir: PACK, configFile }, ctx)).rejects.toThrow(`policy pack config ${configFile}: parsing enforcement level for "no-force-destroy": "strict" is not a valid enforcement level`);
+        fs.rmSync(tmp, { recursive: true, force: true });
     });
 
     it("obeys enforcement levels sent with Configure", async () => {

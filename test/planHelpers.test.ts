@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PolicyPackError } from "../engine/analyzer";
 import type { KubernetesObject } from "../engine/kubernetes";
-import { describeFailure, discoverPolicyPacks, EXIT, planExitCode, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { combineExitCodes, describeFailure, discoverPolicyPacks, EXIT, planExitCode, resolvePolicyPacks, UsageError } from "../engine/plan";
 import { aliasUrn, parseGoDuration, providerUrn, toAnalyzerResource, toAnalyzerStackResource, urnName } from "../engine/policies";
 import { PolicyConfigError } from "../engine/policyConfig";
 import { ProjectError } from "../engine/project";
@@ -244,8 +244,9 @@ describe("the tree", () => {
 describe("flags, packs and exit codes", () => {
     it("parses flags like the Pulumi CLI's", () => {
         const f = parseFlags(["prod", "--json", "--policy-pack", "a", "--policy-pack", "b", "--policy-pack-config", "a.json", "--policy-pack-config", "b.json", "-c", "mlops:x=1=2", "--policy-timeout", "2.5"], "/w");
-        expect(f).toMatchObject({ stack: "prod", json: true, packs: ["/w/a", "/w/b"], packConfigs: ["/w/a.json", "/w/b.json"], config: { "mlops:x": "1=2" }, timeoutMs: 2500, root: "/w" });
+        expect(f).toMatchObject({ stacks: ["prod"], json: true, packs: ["/w/a", "/w/b"], packConfigs: ["/w/a.json", "/w/b.json"], config: { "mlops:x": "1=2" }, timeoutMs: 2500, root: "/w" });
         expect(parseFlags(["--help"])).toBe("help");
+        expect(parseFlags(["dev", "test", "dev"])).toMatchObject({ stacks: ["dev", "test"] });
         expect(() => parseFlags([])).toThrow(UsageError);
         expect(() => parseFlags(["dev", "--policy-timeout", "0"])).toThrow(/positive number/);
         expect(() => parseFlags(["dev", "-c", "novalue"])).toThrow(/key=value/);
@@ -265,6 +266,14 @@ describe("flags, packs and exit codes", () => {
         expect(resolvePolicyPacks(ROOT, "dev", [pack], [])).toEqual([{ dir: pack, configFile: undefined }]);
         expect(() => resolvePolicyPacks(ROOT, "dev", [pack], ["a.json", "b.json"])).toThrow(/once per --policy-pack/);
         expect(() => resolvePolicyPacks(ROOT, "dev", [fixtures], [])).toThrow(/no PulumiPolicy.yaml/);
+    });
+
+    it("combines several stacks' exit codes, most severe first", () => {
+        expect(combineExitCodes([])).toBe(EXIT.OK);
+        expect(combineExitCodes([0, 4, 0])).toBe(EXIT.INVALID_KUBERNETES);
+        expect(combineExitCodes([4, 1, 0])).toBe(EXIT.MANDATORY_VIOLATIONS);
+        expect(combineExitCodes([1, 3, 4])).toBe(EXIT.POLICY_PACK_ERROR);
+        expect(combineExitCodes([3, 2, 1])).toBe(EXIT.PROGRAM_ERROR);
     });
 
     it("ranks mandatory violations over schema errors", () => {

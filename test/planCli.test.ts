@@ -1,0 +1,180 @@
+/**
+ * `npm run plan` as a user runs it: a separate process (node with the tsx loader, as `tsx` runs it),
+ * checked for its exit codes, its messages, its files, and that it ends (no hang, no stray pack).
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { validateObjects } from "../engine/kubernetes";
+import { MANIFEST_SECRET_PLACEHOLDER } from "../engine/render";
+import { isSecret, redact } from "../engine/values";
+import { ROOT, runStack, STACKS } from "./harness";
+
+const FIXTURE_PROJECT = "test/fixtures/project";
+const PACK = "test/fixtures/policy-pack";
+const SILENT_PACK = "test/fixtures/broken-packs/silent";
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    seconds: number;
+}
+
+function plan(args: string[]): Promise<Run> {
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const killer = setTimeout(() => child.kill("SIGKILL"), 45_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(killer);
+            resolve({ code, stdout, stderr, seconds: (Date.now() - t0) / 1000 });
+        });
+    });
+}
+
+/** Runs the jobs two at a time (the CI machine has two cores). */
+async function runAll<K extends string>(jobs: Record<K, string[]>): Promise<Record<K, Run>> {
+    const entries = Object.entries(jobs) as [K, string[]][];
+    const out = {} as Record<K, Run>;
+    let next = 0;
+    const worker = async () => {
+        while (next < entries.length) {
+            const [k, args] = entries[next++];
+            out[k] = await plan(args);
+        }
+    };
+    await Promise.all([worker(), worker()]);
+    return out;
+}
+
+const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+let runs: Record<"stacks" | "violate" | "badConfig" | "packTimeout" | "invalidK8s", Run>;
+let packConfig: string;
+
+beforeAll(async () => {
+    packConfig = path.join(outDir, "fixture-pack-config.json");
+    fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
+    runs = await runAll({
+        stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
+        violate: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=violate", "--policy-pack", PACK, "--policy-pack-config", packConfig, "--out", path.join(outDir, "fixture"), "--details"],
+        badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
+        packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
+        invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
+    });
+}, 120_000);
+
+/** Every string held in a secret anywhere in `v` (long enough not to match by chance). */
+function secretStrings(v: unknown, inSecret = false): string[] {
+    if (isSecret(v)) return secretStrings(v.value, true);
+    if (typeof v === "string") return inSecret && v.length >= 8 ? [v] : [];
+    if (Array.isArray(v)) return v.flatMap((e) => secretStrings(e, inSecret));
+    if (typeof v === "object" && v !== null) return Object.values(v).flatMap((e) => secretStrings(e, inSecret));
+    return [];
+}
+
+describe("npm run plan -- dev test prod --json --out <dir>", () => {
+    it("exits 0 and prints one plan per stack", () => {
+        expect(runs.stacks.stderr).not.toMatch(/error/i);
+        expect(runs.stacks.code).toBe(0);
+        expect(JSON.parse(runs.stacks.stdout).map((d: any) => [d.stack, d.exitCode])).toEqual(STACKS.map((s) => [s, 0]));
+    });
+
+    it.each(STACKS)("%s: the plan is what the harness records; the files are valid and hold no secret", async (stack) => {
+        const doc = JSON.parse(runs.stacks.stdout).find((d: any) => d.stack === stack);
+        const harness = await runStack(stack);
+        expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
+        expect(doc.resources.map((x: any) => [x.urn, x.type, x.parent, x.provider])).toEqual(harness.resources.map((x) => [x.urn, x.type, x.parent, x.provider]));
+        expect(doc.resources.map((x: any) => x.inputs)).toEqual(harness.resources.map((x) => redact(x.inputs, "[secret]")));
+        expect(doc.resources.map((x: any) => x.dependencies)).toEqual(harness.resources.map((x) => x.dependencies));
+        const stackDir = path.join(outDir, "real", stack);
+        const planFile = fs.readFileSync(path.join(stackDir, "plan.json"), "utf8");
+        expect(JSON.parse(planFile)).toEqual(doc);
+
+        const files = execFileSync("find", [path.join(stackDir, "manifests"), "-name", "*.yaml"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+        expect(files.length).toBe(harness.k8s().length);
+        const texts = files.map((f) => fs.readFileSync(f, "utf8"));
+        const objects = texts.map((t) => YAML.parse(t));
+        for (const [i, o] of objects.entries()) {
+            expect(Object.keys(o).slice(0, 3)).toEqual(["apiVersion", "kind", "metadata"]);
+            const rel = path.relative(path.join(stackDir, "manifests"), files[i]);
+            expect(rel).toBe(path.join(o.metadata.namespace ?? "_cluster", rel.split(path.sep)[1], `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`));
+        }
+        expect(await validateObjects(objects)).toEqual([]);
+        for (const o of objects.filter((x) => x.kind === "Secret")) {
+            for (const v of Object.values<string>(o.stringData ?? {})) expect(v).toBe(MANIFEST_SECRET_PLACEHOLDER);
+        }
+        const written = planFile + texts.join("\n");
+        const secrets = [...new Set([...harness.resources.flatMap((r) => secretStrings(r.inputs)), ...secretStrings(harness.recording.outputs)])];
+        for (const s of secrets) expect(written.includes(s), `a secret of length ${s.length} was written`).toBe(false);
+    });
+});
+
+describe("npm run plan: exit codes", () => {
+    it("exit 1: a mandatory violation printed like the Pulumi CLI prints it, the tree, the remediation, the files", () => {
+        const r = runs.violate;
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(1);
+        expect(r.stdout).toContain("pulumi:pulumi:Stack  fixture-ok\n├─ pulumi:providers:kubernetes  k8s\n");
+        expect(r.stdout).toContain("└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data  [2 aliases]\n");
+        // --details shows inputs, secrets masked (the secure config value never appears).
+        expect(r.stdout).toContain('   ├─ kubernetes:core/v1:Secret  fraud-db  [1 secret input]\n   │       apiVersion: "v1"\n');
+        expect(r.stdout).toContain('stringData: "[secret]"');
+        expect(r.stdout).not.toContain("offline-plan-secret-placeholder");
+        expect(r.stdout).toContain(
+            [
+                "Policy Violations:",
+                "    mlops-fixture@v0.1.0 [mandatory]  no-force-destroy  (aws:s3/bucket:Bucket: fraud-storage-data)",
+                "    Buckets are never force-destroyed.",
+                "    forceDestroy is true: deleting the stack would delete every object.",
+                "    Remediation: Set forceDestroy to false; empty the bucket by hand if it really must go.",
+            ].join("\n"),
+        );
+        expect(r.stdout).toContain("Policy Remediations:\n    mlops-fixture@v0.1.0 [remediate]  namespace-checked-label  (kubernetes:core/v1:Namespace: fraud-ns) [~metadata]");
+        expect(r.stdout).toMatch(/Policy Packs run:\n {4}Name {11}Version\n {4}mlops-fixture {2}v0\.1\.0 {3}\(local: test\/fixtures\/policy-pack, config: \S+fixture-pack-config\.json\)/);
+        // The --policy-pack-config file reaches the stack policy.
+        expect(r.stdout).toContain("    mlops-fixture@v0.1.0 [advisory]  max-buckets  (stack)\n    A stack holds at most maxBuckets buckets.\n    1 buckets, at most 0 allowed.\n");
+        expect(r.stdout).toContain("1 mandatory, 1 advisory violation; 1 remediation");
+        expect(r.stdout.trimEnd().endsWith("exit 1: mandatory policy violations")).toBe(true);
+        const stackDir = path.join(outDir, "fixture", "ok");
+        const ns = YAML.parse(fs.readFileSync(path.join(stackDir, "manifests", "_cluster", "fraud", "namespace-fraud.yaml"), "utf8"));
+        expect(ns.metadata.labels).toEqual({ "policy.example.io/checked": "true" });
+        const doc = JSON.parse(fs.readFileSync(path.join(stackDir, "plan.json"), "utf8"));
+        expect(doc.exitCode).toBe(1);
+        expect(doc.policy.violations.map((v: any) => [v.policyName, v.enforcementLevel, v.stage])).toEqual([
+            ["no-force-destroy", "mandatory", "resource"],
+            ["max-buckets", "advisory", "stack"],
+        ]);
+    });
+
+    it("exit 2: invalid config prints the ConfigError's message alone", () => {
+        const r = runs.badConfig;
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toMatch(/^error: Invalid configuration for stack "dev" \(1 problem\):\n {2}- mlops:environment: got "qa"; expected one of dev, test, prod\.\n$/);
+    });
+
+    it("exit 3: a pack that never answers times out, and is not left running", () => {
+        const r = runs.packTimeout;
+        expect(r.code).toBe(3);
+        expect(r.stderr).toMatch(/^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s\n$/);
+        expect(r.seconds).toBeLessThan(20);
+        const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+        expect(ps.split("\n").filter((l) => l.includes("run-policy-pack") && l.includes("silent"))).toEqual([]);
+    });
+
+    it("exit 4: an invalid Kubernetes object, with its path and schema error", () => {
+        const r = runs.invalidK8s;
+        expect(r.code).toBe(4);
+        expect(r.stdout).toContain("Kubernetes: 4 objects, 1 invalid:\n    Deployment/fraud/api /spec/replicas: must be integer\n");
+        expect(r.stdout.trimEnd().endsWith("exit 4: invalid Kubernetes objects")).toBe(true);
+    });
+});
