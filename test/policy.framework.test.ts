@@ -132,6 +132,8 @@ describe("stack context", () => {
         expect(runtimeContext(new Map([["environment", "test"]]), { PULUMI_NODEJS_STACK: "sandbox" }).environment).toBe("test");
         expect(runtimeContext(undefined, { PULUMI_CONFIG: JSON.stringify({ "mlops:environment": "dev" }) }).environment).toBe("dev");
         expect(runtimeContext(undefined, {})).toMatchObject({ stack: undefined, environment: undefined, labelDomain: undefined });
+        // A team project's own keys.
+        expect(runtimeContext(undefined, { PULUMI_NODEJS_STACK: "prod", PULUMI_CONFIG: JSON.stringify({ "team-fraud:labelDomain": "acme.io", "aws:region": "eu-west-1" }) }).labelDomain).toBe("acme.io");
     });
 });
 

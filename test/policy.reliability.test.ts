@@ -96,8 +96,25 @@ describe("workload-has-pdb", () => {
                 delete p.spec.maxUnavailable;
                 p.spec.minAvailable = 3;
             })),
-            `${DEPLOYMENT_REF}: PodDisruptionBudget fraud requires 3 of 3 replica(s) available, which blocks node drains.`,
+            `${DEPLOYMENT_REF}: PodDisruptionBudget fraud requires 3 of (at least) 3 replica(s) available, which blocks node drains.`,
         );
+    });
+    it("counts an HPA's minReplicas for a Deployment without replicas (as ModelService renders it)", async () => {
+        const hpa: TestResource = {
+            type: f.HPA,
+            name: "fraud-hpa",
+            props: { metadata: { name: "fraud", namespace: "team-fraud" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "fraud" }, minReplicas: 3, maxReplicas: 12 } },
+        };
+        const scaled = (minAvailable: number) =>
+            args([
+                ...f.modelStack().map((r) => (r.name === "fraud-deployment" ? { ...r, props: variant(r.props, (d: any) => delete d.spec.replicas) } : r.name === "fraud-pdb" ? { ...r, props: variant(r.props, (p: any) => {
+                    delete p.spec.maxUnavailable;
+                    p.spec.minAvailable = minAvailable;
+                }) } : r)),
+                hpa,
+            ]);
+        await assertNoStackViolations(policy, scaled(2));
+        await assertHasStackViolation(policy, scaled(3), `${DEPLOYMENT_REF}: PodDisruptionBudget fraud requires 3 of (at least) 3 replica(s) available, which blocks node drains.`);
     });
     it("matches label selectors with expressions", () => {
         const labels = { app: "fraud", tier: "model" };

@@ -9,7 +9,8 @@
  *
  * The environment (dev, test, prod) is derived from the stack name first: it is what the engine is
  * deploying, so a stack whose config claims another environment is caught rather than believed. Then a
- * stack tag `environment`, then the stack's own `mlops:environment` config key.
+ * stack tag `environment`, then the stack's own `mlops:environment` config key (or `<project>:environment`
+ * of a team project). The label domain is `mlops:labelDomain` (or `<project>:labelDomain`).
  */
 import { ENVIRONMENTS, type Environment, isEnvironment, type PolicyContext } from "./types";
 
@@ -33,6 +34,14 @@ function stackConfig(env: NodeJS.ProcessEnv): Record<string, string> {
     }
 }
 
+/** A project config value by key (`<project>:<key>`): `mlops:` first, then any other project's. */
+export function projectConfigValue(config: Record<string, string>, key: string): string | undefined {
+    const own = config[`mlops:${key}`];
+    if (typeof own === "string" && own) return own;
+    const other = Object.entries(config).find(([k, v]) => k.endsWith(`:${key}`) && !k.slice(0, -key.length - 1).includes(":") && typeof v === "string" && v);
+    return other?.[1];
+}
+
 /**
  * The context of the running pack: from the process environment the CLI set and the stack tags of
  * `ConfigureStack`. `pulumi.getStack()` returns "stack" when nothing was set; that is treated as unknown.
@@ -41,9 +50,9 @@ export function runtimeContext(stackTags?: ReadonlyMap<string, string>, env: Nod
     const stackName = env.PULUMI_NODEJS_STACK || undefined;
     const config = stackConfig(env);
     const tagEnv = stackTags?.get("environment");
-    const configEnv = config["mlops:environment"];
+    const configEnv = projectConfigValue(config, "environment");
     const environment = environmentOfStack(stackName) ?? (isEnvironment(tagEnv) ? tagEnv : undefined) ?? (isEnvironment(configEnv) ? configEnv : undefined);
-    const labelDomain = typeof config["mlops:labelDomain"] === "string" && config["mlops:labelDomain"] ? config["mlops:labelDomain"] : undefined;
+    const labelDomain = projectConfigValue(config, "labelDomain");
     return { stack: stackName, environment, labelDomain, now: new Date() };
 }
 

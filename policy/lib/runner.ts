@@ -18,7 +18,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { environmentOfStack } from "./context";
+import { environmentOfStack, projectConfigValue } from "./context";
 import { effectiveLevel, effectiveProperties, type PackConfigFile } from "./configFiles";
 import type { PackDefinition, PolicyFactory } from "./define";
 import type { EnforcementLevel, PolicyContext, Severity } from "./types";
@@ -120,7 +120,7 @@ const notApplicable = (reason?: string): never => {
 
 /** The stack context of a recorded stack: environment from the stack name, label domain from its config. */
 export function contextForStack(stack: string, config: Record<string, string> = {}, now = new Date()): PolicyContext {
-    return { stack, environment: environmentOfStack(stack), labelDomain: config["mlops:labelDomain"] || undefined, now };
+    return { stack, environment: environmentOfStack(stack), labelDomain: projectConfigValue(config, "labelDomain"), now };
 }
 
 /** Runs one pack over `resources` with a stack's config file, in-process. */

@@ -1,6 +1,5 @@
 import { defineStackPolicy, evaluateEach } from "../../define";
-import { kindOf } from "../../k8s";
-import { HA_KINDS, HPA_TYPES, nameOf, namespaceOf, workloadRef, workloadsOfKinds } from "./workloadCommon";
+import { HA_KINDS, HPA_TYPES, minimumReplicas, nameOf, workloadRef, workloadsOfKinds } from "./workloadCommon";
 
 /** Prod Deployments and StatefulSets run at least N replicas, directly or through an HPA's minReplicas. */
 export const deploymentReplicasHa = defineStackPolicy<{ minReplicas: number }>({
@@ -25,19 +24,12 @@ export const deploymentReplicasHa = defineStackPolicy<{ minReplicas: number }>({
         minReplicas: { type: "integer", minimum: 1, default: 2, description: "Minimum replicas (or HPA minReplicas)." },
     },
     environments: ["prod"],
-    check: (resources, config) => {
-        const hpas = resources.filter((r) => HPA_TYPES.includes(r.type));
-        return evaluateEach(workloadsOfKinds(resources, HA_KINDS), (w) => {
-            const hpa = hpas.find((h) => {
-                const target = h.props.spec?.scaleTargetRef ?? {};
-                return namespaceOf(h) === namespaceOf(w) && target.kind === kindOf(w.type) && target.name === nameOf(w);
-            });
-            if (hpa) {
-                const min = hpa.props.spec?.minReplicas ?? 1;
-                return min >= config.minReplicas ? [] : [`${workloadRef(w)} scales down to ${min} replica(s) (HPA ${nameOf(hpa)}); expected minReplicas >= ${config.minReplicas}.`];
-            }
-            const replicas = w.props.spec?.replicas ?? 1;
-            return replicas >= config.minReplicas ? [] : [`${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`];
-        });
-    },
+    check: (resources, config) =>
+        evaluateEach(workloadsOfKinds(resources, HA_KINDS), (w) => {
+            const { replicas, hpa } = minimumReplicas(w, resources);
+            if (replicas >= config.minReplicas) return [];
+            return hpa
+                ? [`${workloadRef(w)} scales down to ${replicas} replica(s) (HPA ${nameOf(hpa)}); expected minReplicas >= ${config.minReplicas}.`]
+                : [`${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`];
+        }),
 });

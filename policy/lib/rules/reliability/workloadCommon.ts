@@ -14,5 +14,21 @@ export function workloadsOfKinds(resources: readonly StackSubject[], kinds: read
     return resources.filter((r) => r.type.startsWith("kubernetes:apps/") && kinds.includes(kindOf(r.type)));
 }
 
+/** The HorizontalPodAutoscaler that scales `w` (same namespace, `scaleTargetRef` kind and name), if any. */
+export function scalerOf(w: StackSubject, resources: readonly StackSubject[]): StackSubject | undefined {
+    return resources.find((h) => {
+        if (!HPA_TYPES.includes(h.type)) return false;
+        const target = h.props.spec?.scaleTargetRef ?? {};
+        return namespaceOf(h) === namespaceOf(w) && target.kind === kindOf(w.type) && target.name === nameOf(w);
+    });
+}
+
+/** The fewest replicas `w` runs: its HPA's minReplicas (default 1), else `spec.replicas` (default 1). */
+export function minimumReplicas(w: StackSubject, resources: readonly StackSubject[]): { replicas: number; hpa?: StackSubject } {
+    const hpa = scalerOf(w, resources);
+    if (hpa) return { replicas: hpa.props.spec?.minReplicas ?? 1, hpa };
+    return { replicas: w.props.spec?.replicas ?? 1 };
+}
+
 /** `Deployment mlflow/mlflow`. */
 export const workloadRef = (r: StackSubject): string => `${kindOf(r.type)} ${namespaceOf(r)}/${nameOf(r)}`;

@@ -1,6 +1,6 @@
 import { defineStackPolicy, evaluateEach } from "../../define";
 import { selects } from "../../k8s";
-import { HA_KINDS, nameOf, namespaceOf, PDB_TYPE, podLabels, workloadRef, workloadsOfKinds } from "./workloadCommon";
+import { HA_KINDS, minimumReplicas, nameOf, namespaceOf, PDB_TYPE, podLabels, workloadRef, workloadsOfKinds } from "./workloadCommon";
 
 /** Prod Deployments and StatefulSets are covered by a PodDisruptionBudget that still allows disruptions. */
 export const workloadHasPdb = defineStackPolicy<Record<string, never>>({
@@ -9,7 +9,7 @@ export const workloadHasPdb = defineStackPolicy<Record<string, never>>({
         pack: "mlops-reliability",
         title: "Workloads have a PodDisruptionBudget",
         description:
-            "Every Deployment and StatefulSet has a PodDisruptionBudget in its namespace whose selector matches its pod template labels, and that budget allows at least one voluntary disruption (not `maxUnavailable: 0`, not `minAvailable` >= replicas).",
+            "Every Deployment and StatefulSet has a PodDisruptionBudget in its namespace whose selector matches its pod template labels, and that budget allows at least one voluntary disruption at the smallest scale (not `maxUnavailable: 0`, not `minAvailable` >= replicas or the HPA's minReplicas).",
         rationale: "Without a budget a node upgrade may evict every replica at once; a budget that allows no disruption blocks node drains and cluster upgrades instead.",
         severity: "medium",
         remediation: "Add a `PodDisruptionBudget` with `selector.matchLabels` = the workload's selector labels and `maxUnavailable: 1`.",
@@ -29,13 +29,13 @@ export const workloadHasPdb = defineStackPolicy<Record<string, never>>({
             const labels = podLabels(w);
             const matching = pdbs.filter((p) => namespaceOf(p) === namespaceOf(w) && selects(p.props.spec?.selector, labels));
             if (matching.length === 0) return [`${workloadRef(w)} has no PodDisruptionBudget selecting its pods.`];
-            const replicas = w.props.spec?.replicas ?? 1;
+            const { replicas } = minimumReplicas(w, resources);
             const problems: string[] = [];
             for (const p of matching) {
                 const { maxUnavailable, minAvailable } = p.props.spec ?? {};
                 if (maxUnavailable === 0 || maxUnavailable === "0%") problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} allows no disruption (maxUnavailable ${maxUnavailable}), which blocks node drains.`);
                 else if ((typeof minAvailable === "number" && minAvailable >= replicas) || minAvailable === "100%") {
-                    problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of ${replicas} replica(s) available, which blocks node drains.`);
+                    problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of (at least) ${replicas} replica(s) available, which blocks node drains.`);
                 }
             }
             return problems;
