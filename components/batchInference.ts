@@ -28,6 +28,7 @@ import {
     commonProblems,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_WORKLOAD_UID,
+    defaultRepositoryName,
     deployedImage,
     extraEnvProblems,
     type ImageSource,
@@ -288,7 +289,7 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
     if (jobName !== undefined && (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(jobName) || jobName.length > JOB_NAME_MAX)) {
         problems.push(`jobName "${jobName}" must be lower-case letters, digits and -, starting with a letter, at most ${JOB_NAME_MAX} characters`);
     }
-    if (jobName !== undefined) problems.push(...imageProblems(args.image, args.platform.environment, { repositoryName: `ml-${args.team}/${jobName}`, tagPrefix: jobName }));
+    if (jobName !== undefined) problems.push(...imageProblems(args.image, args.platform.environment, { repositoryName: defaultRepositoryName(args.team, jobName), tagPrefix: jobName }));
     let schedule: CronSchedule | undefined;
     try {
         schedule = parseCron(args.schedule);
@@ -384,7 +385,7 @@ export class BatchInference extends pulumi.ComponentResource {
         const annotations = modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: args.approval, previousVersion: args.previousVersion });
         const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
-        const imageDefaults = { repositoryName: `ml-${args.team}/${jobName}`, tagPrefix: jobName };
+        const imageDefaults = { repositoryName: defaultRepositoryName(args.team, jobName), tagPrefix: jobName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
 
         this.ruleGroups = batchRuleGroups({ team: args.team, jobName, schedule, timeZone, runbookBaseUrl: p.runbookBaseUrl });

@@ -167,8 +167,22 @@ export const GREGORIAN_CYCLE_DAYS = 146097;
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Matching days by day fields: a schedule's days are computed once (a 400-year walk takes a few ms). */
+const dayCache = new Map<string, readonly number[]>();
+
 /** Indices (days since 2000-01-01) of the days in one 400-year cycle on which the schedule runs. */
-function matchingDays(s: CronSchedule): number[] {
+function matchingDays(s: CronSchedule): readonly number[] {
+    const key = [s.daysOfMonth.join(","), s.months.join(","), s.daysOfWeek.join(","), s.domStar, s.dowStar].join("|");
+    let days = dayCache.get(key);
+    if (!days) {
+        days = walkCycle(s);
+        if (dayCache.size >= 1024) dayCache.clear();
+        dayCache.set(key, days);
+    }
+    return days;
+}
+
+function walkCycle(s: CronSchedule): number[] {
     const months = new Set(s.months);
     const doms = new Set(s.daysOfMonth);
     const dows = new Set(s.daysOfWeek);

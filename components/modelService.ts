@@ -31,6 +31,7 @@ import {
     commonProblems,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_WORKLOAD_UID,
+    defaultRepositoryName,
     deployedImage,
     extraEnvProblems,
     type ImageSource,
@@ -357,7 +358,7 @@ export function validateModelServiceArgs(name: string, args: ModelServiceArgs, n
     if (serviceName !== undefined && (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(serviceName) || serviceName.length > SERVICE_NAME_MAX)) {
         problems.push(`serviceName "${serviceName}" must be lower-case letters, digits and -, starting with a letter, at most ${SERVICE_NAME_MAX} characters`);
     }
-    if (serviceName !== undefined) problems.push(...imageProblems(args.image, env, { repositoryName: `ml-${args.team}/${serviceName}`, tagPrefix: serviceName }));
+    if (serviceName !== undefined) problems.push(...imageProblems(args.image, env, { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName }));
     const port = args.port ?? 8080;
     const metricsPort = args.metricsPort ?? 9090;
     for (const [key, value] of [["port", port], ["metricsPort", metricsPort]] as const) {
@@ -496,7 +497,7 @@ export class ModelService extends pulumi.ComponentResource {
         const annotations = modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: args.approval, previousVersion: args.previousVersion });
         const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
-        const imageDefaults = { repositoryName: `ml-${args.team}/${serviceName}`, tagPrefix: serviceName };
+        const imageDefaults = { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
 
         // --- Configuration: input schema and operating note ---------------------------------------

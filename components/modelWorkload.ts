@@ -67,6 +67,14 @@ export interface ImageBuild {
  */
 export type ImageSource = { readonly reference: string } | { readonly build: ImageBuild };
 
+/**
+ * ECR repository of a workload's builds: `ml-<team>/<name>`, with runs of `-` squeezed (ECR refuses
+ * consecutive separators, which team and model names may contain).
+ */
+export function defaultRepositoryName(team: string, name: string): string {
+    return `ml-${team}/${name}`.replace(/-{2,}/g, "-");
+}
+
 /** Is the source a build? */
 export function isImageBuild(image: ImageSource): image is { readonly build: ImageBuild } {
     return "build" in image && image.build !== undefined;
@@ -79,7 +87,7 @@ export function imageProblems(image: ImageSource, environment: Environment, defa
             validateContainerImageArgs(buildArgsOf(image.build, defaults));
             return [];
         } catch (e) {
-            return [`image build: ${(e as Error).message.replace(/^ContainerImage: /, "")}`];
+            return [`image build: ${(e as Error).message.replace(/^ContainerImage: /, "").replace(/\.$/, "")}`];
         }
     }
     const ref = (image as { reference?: unknown }).reference;
