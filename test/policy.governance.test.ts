@@ -155,6 +155,14 @@ describe("model-version-pinned", () => {
             `${REF}: container "server" takes MODEL_URI from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`,
         );
     });
+    it("checks the model-uri annotation too", async () => {
+        await assertNoResourceViolations(policy, args(deployment((d) => (d.metadata.annotations[f.K.model.replace(/model$/, "model-uri")] = "models:/fraud/7"))));
+        await assertHasResourceViolation(
+            policy,
+            args(deployment((d) => (d.metadata.annotations["mlops.acme.io/model-uri"] = "models:/fraud@champion"))),
+            `${REF}: the mlops.acme.io/model-uri annotation is "models:/fraud@champion", the alias "@champion" (an alias moves; pin models:/<name>/<version>).`,
+        );
+    });
     it("classifies model URIs", () => {
         expect(modelUriProblem("models:/fraud/12")).toBeUndefined();
         expect(modelUriProblem("runs:/abc/model")).toBe("not a registry URI models:/<name>/<version>");

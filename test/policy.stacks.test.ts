@@ -20,17 +20,40 @@ import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
 import { NOW } from "./policies/util";
+import type { PolicyContext } from "../policy/lib/types";
 
-const recorded = new Map<StackName, { resources: RecordedResource[]; config: Record<string, string>; run: StackRun }>();
+/** The example team project: ModelService and BatchInference as a team deploys them, on each platform stack. */
+const TEAM = path.join(ROOT, "examples", "team-fraud");
+
+/**
+ * "Now" for the team example: a week after the latest approval date in its config, so the check of
+ * approval ages does not depend on the day the tests run.
+ */
+function approvalClock(config: Record<string, string>): Date {
+    const dates = Object.values(config).flatMap((v) => [...v.matchAll(/"date":"(\d{4}-\d{2}-\d{2})"/g)].map((m) => Date.parse(`${m[1]}T00:00:00Z`)));
+    return dates.length > 0 ? new Date(Math.max(...dates) + 7 * 86_400_000) : NOW;
+}
+
+interface Recorded {
+    resources: RecordedResource[];
+    context: PolicyContext;
+}
+
+/** The platform stacks, and the team example deployed on each. */
+const platform = new Map<StackName, Recorded>();
+const team = new Map<StackName, Recorded>();
 
 beforeAll(async () => {
     for (const stack of STACKS) {
-        const run = await runStack(stack);
-        recorded.set(stack, { resources: run.resources, config: run.recording.stackConfig.config, run });
+        const run: StackRun = await runStack(stack);
+        platform.set(stack, { resources: run.resources, context: contextForStack(stack, run.recording.stackConfig.config, NOW) });
+        const teamConfig = readStackConfig(readProject(TEAM), stack).config;
+        const teamRun = await runProject(TEAM, stack, { stackReferences: { [teamConfig["team-fraud:platformStack"]]: stackReferenceOutputs(run) } });
+        team.set(stack, { resources: teamRun.resources, context: contextForStack(stack, teamRun.recording.stackConfig.config, approvalClock(teamConfig)) });
     }
 }, 120_000);
 
-const contextOf = (stack: StackName) => contextForStack(stack, recorded.get(stack)!.config, NOW);
+const contextOf = (stack: StackName) => platform.get(stack)!.context;
 const runAll = (stack: StackName, resources: readonly RecordedResource[]) => runPacks(PACKS, resources, (pack) => readPackConfig(stack, pack), contextOf(stack));
 const resourceName = (urn: string | undefined) => (urn ?? "").split("::").pop() ?? "";
 const show = (fs_: readonly Finding[]) => fs_.map((f) => `${f.level} ${f.policy} ${resourceName(f.urn)}: ${f.message}`).join("\n");
@@ -60,7 +83,7 @@ function expectOnlyDocumentedAdvisories(stackId: string, findings: readonly Find
 describe.each(STACKS.map((s) => [s]))("the %s stack", (stack) => {
     let findings: Finding[];
     beforeAll(async () => {
-        findings = (await runAll(stack, recorded.get(stack)!.resources)).findings;
+        findings = (await runAll(stack, platform.get(stack)!.resources)).findings;
     });
 
     it("has no mandatory violation", () => {
@@ -70,35 +93,17 @@ describe.each(STACKS.map((s) => [s]))("the %s stack", (stack) => {
         expectOnlyDocumentedAdvisories(stack, findings);
     });
     it("survives a preview: unknown values crash nothing and add no violation", async () => {
-        const preview = await runAll(stack, asPreview(recorded.get(stack)!.resources));
+        const preview = await runAll(stack, asPreview(platform.get(stack)!.resources));
         const before = new Set(findings.map((f) => `${f.policy} ${f.urn} ${f.message}`));
         expect(show(preview.findings.filter((f) => !before.has(`${f.policy} ${f.urn} ${f.message}`)))).toBe("");
         expect(preview.notApplicable.some((n) => /unknown during preview/.test(n.reason))).toBe(true);
     });
 });
 
-/**
- * "Now" for the team example: a week after the latest approval date in its config, so the check of
- * approval ages does not depend on the day the tests run.
- */
-function approvalClock(config: Record<string, string>): Date {
-    const dates = Object.values(config).flatMap((v) => [...v.matchAll(/"date":"(\d{4}-\d{2}-\d{2})"/g)].map((m) => Date.parse(`${m[1]}T00:00:00Z`)));
-    return dates.length > 0 ? new Date(Math.max(...dates) + 7 * 86_400_000) : NOW;
-}
-
-/** The example team project: ModelService and BatchInference as a team deploys them, on each platform stack. */
-const TEAM = path.join(ROOT, "examples", "team-fraud");
-
 describe.each(STACKS.map((s) => [s]))("the team-fraud example on %s", (stack) => {
-    let findings: Finding[];
-    beforeAll(async () => {
-        const teamConfig = readStackConfig(readProject(TEAM), stack).config;
-        const run = await runProject(TEAM, stack, { stackReferences: { [teamConfig["team-fraud:platformStack"]]: stackReferenceOutputs(recorded.get(stack)!.run) } });
-        const ctx = contextForStack(stack, run.recording.stackConfig.config, approvalClock(teamConfig));
-        findings = (await runPacks(PACKS, run.resources, (pack) => readPackConfig(stack, pack), ctx)).findings;
-    }, 60_000);
-
-    it("passes every pack: no mandatory violation, advisory ones documented", () => {
+    it("passes every pack: no mandatory violation, advisory ones documented", async () => {
+        const { resources, context } = team.get(stack)!;
+        const findings = (await runPacks(PACKS, resources, (pack) => readPackConfig(stack, pack), context)).findings;
         expect(show(findings.filter((f) => f.level === "mandatory"))).toBe("");
         expectOnlyDocumentedAdvisories(`team-fraud/${stack}`, findings);
     });
@@ -123,11 +128,12 @@ describe("the corpus of misconfigured stacks", () => {
     async function findingsOf(d: Defect, resources: readonly RecordedResource[]): Promise<Finding[]> {
         const pack = PACKS.find((p) => p.policies.some((f) => f.meta.name === d.policy))!;
         const only = definePack({ name: pack.name, description: pack.description, policies: pack.policies.filter((f) => f.meta.name === d.policy) });
-        return (await runPack(only, resources, readPackConfig(d.stack, pack.name), contextOf(d.stack))).findings;
+        const { context } = (d.base === "team-fraud" ? team : platform).get(d.stack)!;
+        return (await runPack(only, resources, readPackConfig(d.stack, pack.name), context)).findings;
     }
 
     it.each(DEFECTS.map((d) => [`${d.stack}: ${d.id} -> ${d.policy} (${d.level})`, d] as const))("%s", async (_title, d) => {
-        const base = new StackEditor(recorded.get(d.stack)!.resources);
+        const base = new StackEditor((d.base === "team-fraud" ? team : platform).get(d.stack)!.resources);
         if (d.base === "model") asModelWorkload(base);
         const baseline = await findingsOf(d, base.resources);
         expect(show(baseline), "the baseline must comply").toBe("");

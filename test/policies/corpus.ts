@@ -3,9 +3,9 @@
  * (`runStack`), changes one thing, and names the policy that must catch it and at which level the
  * stack's config file enforces it. Together they cover every policy of every pack.
  *
- * Model policies start from the "model" baseline: the recorded MLflow Deployment labelled as an
- * approved, pinned model workload (what the ModelService component will register), so that a single
- * change then makes one defect.
+ * Model policies start from the "model" baseline (the recorded MLflow Deployment labelled as an
+ * approved, pinned model workload) or from the team-fraud example project, which deploys a real
+ * ModelService and BatchInference on the platform: a single change then makes one defect.
  */
 import type { RecordedResource } from "../../engine/recorder";
 import { labelKeys } from "../../components/naming";
@@ -79,7 +79,8 @@ export interface Defect {
     readonly policy: string;
     /** The level the stack's config file enforces it at. */
     readonly level: "mandatory" | "advisory";
-    readonly base?: "model";
+    /** Start from the MLflow Deployment labelled as a model workload, or from the team-fraud example project. */
+    readonly base?: "model" | "team-fraud";
     readonly apply: (s: StackEditor) => void;
 }
 
@@ -292,6 +293,44 @@ export const DEFECTS: readonly Defect[] = [
     { id: "unbounded retries", stack: "prod", policy: "cronjob-backoff-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)) },
     { id: "ServiceMonitor removed", stack: "prod", policy: "model-workload-monitored", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlflow-service-monitor") },
     { id: "alerts removed", stack: "prod", policy: "model-alerts-defined", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlops-platform-alerts") },
+    // --- the team example: ModelService and BatchInference
+    {
+        id: "scorer approval a year old",
+        stack: "prod",
+        policy: "model-approval-record",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) =>
+            s.edit("fraud-scorer-deployment", (d) => {
+                for (const m of [d.metadata.annotations, d.metadata.labels]) if (m[K.approvalDate]) m[K.approvalDate] = "2025-10-01";
+            }),
+    },
+    {
+        id: "scorer serving an alias",
+        stack: "prod",
+        policy: "model-version-pinned",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => s.edit("fraud-scorer-deployment", (d) => (mlflowContainer(d).env.find((e: Props) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion")),
+    },
+    { id: "HPA scales the scorer to one", stack: "prod", policy: "deployment-replicas-ha", level: "mandatory", base: "team-fraud", apply: (s) => s.edit("fraud-scorer-hpa", (h) => (h.spec.minReplicas = 1)) },
+    { id: "scorer ServiceMonitor removed", stack: "prod", policy: "model-workload-monitored", level: "mandatory", base: "team-fraud", apply: (s) => s.remove("fraud-scorer-service-monitor") },
+    {
+        id: "nightly job without active deadline",
+        stack: "prod",
+        policy: "cronjob-deadlines-set",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => s.edit("fraud-nightly-scoring-cronjob", (c) => delete c.spec.jobTemplate.spec.activeDeadlineSeconds),
+    },
+    {
+        id: "test scorer image by tag",
+        stack: "test",
+        policy: "image-digest-pinned",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => s.edit("fraud-scorer-deployment", (d) => (mlflowContainer(d).image = mlflowContainer(d).image.replace(/@sha256:[a-f0-9]+$/, ":12"))),
+    },
 ];
 
 /**

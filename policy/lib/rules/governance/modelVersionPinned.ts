@@ -33,7 +33,7 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         pack: "mlops-governance",
         title: "Model workloads pin a model version",
         description:
-            "A model workload carries `mlops.<domain>/model-version` with a registered version number (not `latest`, a stage like `Production` or an alias), every copy of it agrees, and each MODEL_URI variable is the literal `models:/<name>/<number>` of that version.",
+            "A model workload carries `mlops.<domain>/model-version` with a registered version number (not `latest`, a stage like `Production` or an alias), every copy of it agrees, and each MODEL_URI variable (and `mlops.<domain>/model-uri` annotation) is the literal `models:/<name>/<number>` of that version.",
         rationale:
             "A stage or alias resolves to whatever version is promoted next: the running model then changes without a deployment, an approval or a rollback path, and no one can tell afterwards which version produced a prediction.",
         severity: "high",
@@ -63,6 +63,12 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         const distinct = [...new Set(versions.map((v) => String(v.value)))];
         if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
         const version = distinct.length === 1 && VERSION.test(distinct[0]) ? distinct[0] : undefined;
+        for (const { where, value } of orgValues(type, props, "model-uri", ctx.labelDomain)) {
+            const uriKey = orgKeyName("model-uri", ctx.labelDomain);
+            const problem = typeof value === "string" ? modelUriProblem(value) : "not a string";
+            if (problem) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}", ${problem}.`);
+            else if (version && PINNED_URI.exec(value as string)![2] !== version) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}" but ${key} is ${version}.`);
+        }
         const pod = podTemplate(type, props);
         for (const c of pod ? containersOf(pod.spec) : []) {
             for (const e of Array.isArray(c.container.env) ? c.container.env : []) {
