@@ -17,6 +17,8 @@ import { policyPackArgs } from "../policy/lib/serve";
 import { kmsKeyRotationEnabled } from "../policy/lib/rules/security/kmsKeyRotationEnabled";
 import { PACK_NAMES, SEVERITIES } from "../policy/lib/types";
 import { raw, strict, UnknownValueError } from "../policy/lib/unknowns";
+import { readProject, readStackConfig } from "../engine/project";
+import { ROOT } from "./harness";
 import { createResourceValidationArgs, resourcePolicy, runResourcePolicy, UNKNOWN } from "./policies/util";
 
 const ALL = PACKS.flatMap((p) => p.policies.map((factory) => ({ pack: p.name, factory })));
@@ -103,6 +105,15 @@ describe("per-stack config files", () => {
     it("keep data-protecting policies mandatory in dev and the others advisory", () => {
         for (const { pack, factory } of ALL) {
             expect(effectiveLevel(readPackConfig("dev", pack), factory.meta.name), factory.meta.name).toBe(factory.meta.protectsData ? "mandatory" : "advisory");
+        }
+    });
+    it("name each stack's own account and ECR registry, as Pulumi.<stack>.yaml configures them", () => {
+        const project = readProject(ROOT);
+        for (const stack of STACKS) {
+            const aws = JSON.parse(readStackConfig(project, stack).config["mlops:aws"]);
+            const governance = readPackConfig(stack, "mlops-governance") as Record<string, any>;
+            expect(governance["no-cross-environment-references"].environmentAccounts[stack]).toContain(aws.accountId);
+            expect(governance["image-registry-allowed"].allowedRegistries).toEqual([`${aws.accountId}.dkr.ecr.${aws.region}.amazonaws.com/*`]);
         }
     });
     it("mark the data-protecting rules the platform agreed on", () => {
