@@ -12,34 +12,17 @@ import { ruleFileYaml } from "../components/alertRules";
 import type { Environment } from "../components/config";
 import { contextHash, ecrLifecyclePolicy } from "../components/containerImage";
 import { fullSlo, type ModelServiceArgs, ModelService, serviceRuleGroups, validateModelServiceArgs } from "../components/modelService";
-import type { PlatformRefs } from "../components/modelWorkload";
 import { selectorLabels } from "../components/naming";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runProgram, type StackRun } from "./harness";
+import { platformRefs, RUNBOOKS } from "./modelServiceFixtures";
 
-export const RUNBOOKS = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";
 const NOW = new Date("2026-11-22T12:00:00Z");
 const DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0@sha256:${"a".repeat(64)}`;
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0";
 const BUILD_CONTEXT = path.join("examples", "team-fraud", "model-server");
 const SCHEMA = { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", required: ["amount"], properties: { amount: { type: "number", minimum: 0 } } };
-
-/** Platform references as a team stack gets them from the platform stack. */
-export function platformRefs(environment: Environment): PlatformRefs {
-    return {
-        environment,
-        labelDomain: "acme.io",
-        costCentre: "CC-5120",
-        runbookBaseUrl: RUNBOOKS,
-        mlflowTrackingUri: "http://mlflow.mlflow.svc.cluster.local",
-        artifactBucketName: `acme-mlops-${environment}-artifacts`,
-        gatewayNamespace: "ingress-nginx",
-        monitoringNamespace: "monitoring",
-        pushgatewayUrl: "http://pushgateway.monitoring.svc.cluster.local:9091",
-        serviceAccountName: "workload",
-    };
-}
 
 /** Valid arguments of the fraud scorer in prod; `change` replaces top-level fields. */
 function prodArgs(change: Partial<ModelServiceArgs> = {}): ModelServiceArgs {
