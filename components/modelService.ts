@@ -304,7 +304,7 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
         );
     }
     rollback.push(
-        `**Roll back only the server image** (a bad build of the same model version): the Deployment keeps its last 10 revisions.`,
+        `**Roll back only the server image** (a bad build of the same model version): the Deployment keeps its last 10 revisions; \`rollout undo\` returns to the previous pod template, image and model version as they were, so check the history first.`,
         ["```sh", `kubectl -n ${ns} rollout history ${deploy}`, `kubectl -n ${ns} rollout undo ${deploy}`, `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, "```"].join("\n"),
         "Then pin the image that works in the team's stack: the next `pulumi up` would otherwise roll the undone image out again.",
     );

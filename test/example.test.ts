@@ -1,0 +1,163 @@
+/**
+ * The example team project (examples/team-fraud) for dev, test and prod: it runs on the same engine as
+ * the platform, with its StackReference answered by the REAL platform stack's recorded outputs of the
+ * same environment, so the example cannot drift from the platform's output shape. It checks that the
+ * team stack builds its own provider from those outputs, deploys valid objects into its namespace with
+ * the platform's values, and that docs/operating-notes/ holds its current operating notes
+ * (`npm run operating-notes` rewrites them).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { beforeAll, describe, expect, it } from "vitest";
+import * as library from "../components/index";
+import { kubeconfigFor } from "../components/providers";
+import { validateObjects } from "../engine/kubernetes";
+import { configNamespace } from "../engine/project";
+import { ROOT, runProject, runStack, type StackRun, STACKS, stackReferenceOutputs } from "./harness";
+
+const EXAMPLE = path.join(ROOT, "examples", "team-fraud");
+const NOTES = path.join(ROOT, "docs", "operating-notes");
+const UPDATE_NOTES = process.env.UPDATE_OPERATING_NOTES === "1";
+
+describe("the platform library", () => {
+    it("is importable by its package name, from components/index.ts", () => {
+        expect(require.resolve("mlops-platform")).toBe(path.join(ROOT, "components", "index.ts"));
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        expect(pkg.exports["."]).toEqual({ types: "./components/index.ts", default: "./components/index.ts" });
+        for (const name of ["ModelService", "BatchInference", "readPlatform", "ContainerImage", "parseCron", "parseModelUri", "renderOperatingNote"]) {
+            expect(typeof (library as Record<string, unknown>)[name], name).toBe("function");
+        }
+    });
+});
+
+describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
+    let platform: StackRun;
+    let team: StackRun;
+    let outputs: Record<string, any>;
+    let config: Record<string, string>;
+    beforeAll(async () => {
+        platform = await runStack(stack);
+        outputs = platform.outputs();
+        team = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: stackReferenceOutputs(platform) } });
+        config = configNamespace(team.recording.stackConfig.config, "team-fraud");
+    });
+    const objects = () => team.k8s().map((o) => o.object);
+    const deployment = () => team.k8sObject("Deployment", "fraud-scorer") as any;
+    const cronJob = () => team.k8sObject("CronJob", "fraud-nightly-scoring") as any;
+    const envOf = (container: any) => Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+    it("is its own project, referencing the platform stack of its environment", () => {
+        expect(team.recording.project).toBe("team-fraud");
+        expect(config.platformStack).toBe(`acme/mlops/${stack}`);
+        expect(config.environment).toBe(outputs.environment);
+        expect(config.labelDomain).toBe(outputs.labelDomain);
+        expect(JSON.parse(config.aws).region).toBe(outputs.region);
+        expect(outputs.teams.fraud.namespace).toBe("ml-fraud");
+    });
+
+    it("builds its Kubernetes provider from the platform's cluster outputs, with the team's deploy role", () => {
+        const provider = team.one("pulumi:providers:kubernetes");
+        expect(provider.name).toBe("platform-kubernetes");
+        const inputs = team.inputs(provider);
+        const deployRoleArn = JSON.parse(config.aws).deployRoleArn;
+        expect(inputs.kubeconfig).toBe(
+            kubeconfigFor({
+                environment: stack,
+                aws: { region: outputs.region, deployRoleArn },
+                cluster: { name: outputs.kubernetes.clusterName, endpoint: outputs.kubernetes.endpoint, certificateAuthorityData: outputs.kubernetes.certificateAuthorityData },
+            }),
+        );
+        const kubeconfig = JSON.parse(inputs.kubeconfig);
+        expect(kubeconfig.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", outputs.kubernetes.clusterName, "--region", "eu-west-1", "--output", "json", "--role-arn", deployRoleArn]);
+        expect(deployRoleArn).toBe(`arn:aws:iam::${JSON.parse(config.aws).accountId}:role/team-fraud-deploy`);
+        // Provider settings reach the engine as strings (structured ones JSON-encoded).
+        expect(inputs.enableServerSideApply).toBe("true");
+    });
+
+    it("creates every resource with an explicit provider of its package", () => {
+        const providers = Object.fromEntries(team.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.type.split(":")[2], r]));
+        expect(Object.keys(providers).sort()).toEqual(stack === "dev" ? ["aws", "docker", "kubernetes"] : ["aws", "kubernetes"]);
+        expect(JSON.parse(team.inputs(providers.aws).allowedAccountIds)).toEqual([JSON.parse(config.aws).accountId]);
+        expect(team.inputs(providers.aws).region).toBe(outputs.region);
+        for (const r of team.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))) {
+            const pkg = r.type.split(":")[0];
+            expect(r.provider.startsWith(`${providers[pkg].urn}::`), `${r.type} ${r.name} uses ${r.provider}`).toBe(true);
+        }
+    });
+
+    it("deploys valid objects into the team's namespace only", async () => {
+        expect(await validateObjects(objects())).toEqual([]);
+        for (const o of objects()) expect(o.metadata.namespace).toBe(outputs.teams.fraud.namespace);
+        const kinds = objects().map((o) => o.kind).sort();
+        expect(kinds).toEqual(
+            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
+        );
+    });
+
+    it("uses the platform's MLflow, bucket, gateway, monitoring, Pushgateway and service account", () => {
+        const server = envOf(deployment().spec.template.spec.containers[0]);
+        expect(server.MLFLOW_TRACKING_URI).toBe(outputs.mlflowTrackingUri);
+        expect(server.PREDICTION_LOG_URI).toBe(`s3://${outputs.artifactBucketName}/prediction-logs/fraud/fraud-scorer/`);
+        expect(deployment().spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
+        const policy = team.k8sObject("NetworkPolicy", "fraud-scorer-ingress") as any;
+        expect(policy.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.kubernetes.gatewayNamespace });
+        expect(policy.spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.monitoring.namespace });
+        const batch = envOf(cronJob().spec.jobTemplate.spec.template.spec.containers[0]);
+        expect(batch.MLOPS_PUSHGATEWAY_URL).toBe(outputs.monitoring.pushgatewayUrl);
+        expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/models/fraud/batch-inputs/transactions/`);
+        expect(cronJob().spec.jobTemplate.spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
+        // The workload role of the platform may read and write exactly what the job and the server use.
+        expect(outputs.teams.fraud.modelPrefix).toBe("models/fraud");
+        expect(outputs.teams.fraud.predictionLogPrefix).toBe("prediction-logs/fraud");
+    });
+
+    it(stack === "dev" ? "builds the scorer image into the team's ECR repository and deploys its digest" : "deploys the digests promoted into the environment's account", () => {
+        const image = deployment().spec.template.spec.containers[0].image as string;
+        const scorer = JSON.parse(config.scorer);
+        if (stack === "dev") {
+            const repo = team.one("aws:ecr/repository:Repository");
+            expect(team.inputs(repo)).toMatchObject({ name: "ml-fraud/fraud-scorer", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+            expect(image).toBe(team.one("docker:index/image:Image").outputs.repoDigest);
+            expect(team.inputs(team.one("docker:index/image:Image")).build.context).toBe(path.join("examples", "team-fraud", "model-server"));
+        } else {
+            expect(team.ofType("aws:ecr/repository:Repository")).toEqual([]);
+            expect(image).toBe(scorer.image.reference);
+            expect(cronJob().spec.jobTemplate.spec.template.spec.containers[0].image).toBe(JSON.parse(config.nightly).image.reference);
+        }
+        expect(image).toMatch(new RegExp(`^${JSON.parse(config.aws).accountId}\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ml-fraud/fraud-scorer(:[\\w.-]+)?@sha256:[a-f0-9]{64}$`));
+    });
+
+    it("pins the model version everywhere but allows an alias nowhere; prod carries the approval", () => {
+        const labels = deployment().spec.template.metadata.labels;
+        const scorer = JSON.parse(config.scorer);
+        expect(scorer.modelUri).toMatch(/^models:\/fraud-scorer\/\d+$/);
+        expect(labels["mlops.acme.io/model-version"]).toBe(scorer.modelUri.split("/").pop());
+        expect(labels["mlops.acme.io/approval-ticket"]).toBe(stack === "prod" ? "CHG-10423" : undefined);
+        expect(deployment().spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "fraud-scorer", "app.kubernetes.io/instance": "fraud-scorer", "app.kubernetes.io/component": "model-server" });
+    });
+
+    it("exports its URL, images and operating notes", () => {
+        const o = team.outputs();
+        expect(o.namespace).toBe("ml-fraud");
+        expect(o.scorerUrl).toBe("http://fraud-scorer.ml-fraud.svc.cluster.local");
+        expect(o.scorerImage).toBe(deployment().spec.template.spec.containers[0].image);
+        expect(o.nightlyOutputUri).toBe(`s3://${outputs.artifactBucketName}/prediction-logs/fraud/batch/nightly-scoring/`);
+        expect(o.nightlyStaleAfterSeconds).toBe(129600);
+        expect(o.scorerOperatingNote).toContain(`# fraud-scorer: online model service`);
+        expect(o.nightlyOperatingNote).toContain(`# fraud-nightly-scoring: scheduled batch scoring`);
+    });
+
+    it.runIf(stack === "prod")("has its operating notes in docs/operating-notes/ (npm run operating-notes)", () => {
+        const o = team.outputs();
+        const notes = { "team-fraud-fraud-scorer.md": o.scorerOperatingNote, "team-fraud-fraud-nightly-scoring.md": o.nightlyOperatingNote };
+        for (const [file, note] of Object.entries(notes)) {
+            const target = path.join(NOTES, file);
+            if (UPDATE_NOTES) {
+                fs.mkdirSync(NOTES, { recursive: true });
+                fs.writeFileSync(target, note);
+            }
+            expect(fs.existsSync(target), `${target} is missing: run npm run operating-notes`).toBe(true);
+            expect(fs.readFileSync(target, "utf8"), `${target} is out of date: run npm run operating-notes`).toBe(note);
+        }
+    });
+});
