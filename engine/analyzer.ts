@@ -310,25 +310,81 @@ function toProvider(p: AnalyzerProvider): analyzerPb.AnalyzerProviderResource {
     return m;
 }
 
-function toAnalyzeRequest(r: AnalyzerResource, skipInternalKeys: boolean): analyzerPb.AnalyzeRequest {
+/** Provider messages by URN: a provider is sent with each of its resources, built once. */
+type ProviderCache = Map<string, analyzerPb.AnalyzerProviderResource>;
+
+/**
+ * Builds request messages once for every pack of a run: the same message may be sent to several packs,
+ * and is serialised once (see {@link AnalyzerClient}). Messages must not change once sent.
+ */
+export class AnalyzerRequests {
+    private readonly providers: ProviderCache = new Map();
+
+    analyze(r: AnalyzerResource): AnalyzeRequestMessage {
+        return toAnalyzeRequest(r, true, this.providers);
+    }
+
+    remediate(r: AnalyzerResource): AnalyzeRequestMessage {
+        return toAnalyzeRequest(r, false, this.providers);
+    }
+
+    analyzeStack(resources: readonly AnalyzerStackResource[]): AnalyzeStackRequestMessage {
+        const req = new analyzerPb.AnalyzeStackRequest();
+        req.setResourcesList(resources.map((r) => toStackResource(r, this.providers)));
+        return req;
+    }
+}
+
+/** A built Analyze/Remediate request. */
+export type AnalyzeRequestMessage = analyzerPb.AnalyzeRequest;
+/** A built AnalyzeStack request. */
+export type AnalyzeStackRequestMessage = analyzerPb.AnalyzeStackRequest;
+
+const serialized = new WeakMap<object, Buffer>();
+
+/** Serialises a request message once, however many packs it goes to. */
+function serializeOnce(message: { serializeBinary(): Uint8Array }): Buffer {
+    let bytes = serialized.get(message);
+    if (!bytes) serialized.set(message, (bytes = Buffer.from(message.serializeBinary())));
+    return bytes;
+}
+
+/** The generated Analyzer client, with the requests that carry resources serialised once per message. */
+const AnalyzerClient = grpc.makeGenericClientConstructor(
+    {
+        ...analyzerRpc.AnalyzerService,
+        analyze: { ...analyzerRpc.AnalyzerService.analyze, requestSerialize: serializeOnce },
+        remediate: { ...analyzerRpc.AnalyzerService.remediate, requestSerialize: serializeOnce },
+        analyzeStack: { ...analyzerRpc.AnalyzerService.analyzeStack, requestSerialize: serializeOnce },
+    } as unknown as grpc.ServiceDefinition,
+    "Analyzer",
+);
+
+function cachedProvider(p: AnalyzerProvider, cache: ProviderCache): analyzerPb.AnalyzerProviderResource {
+    let m = cache.get(p.urn);
+    if (!m) cache.set(p.urn, (m = toProvider(p)));
+    return m;
+}
+
+function toAnalyzeRequest(r: AnalyzerResource, skipInternalKeys: boolean, providers: ProviderCache): analyzerPb.AnalyzeRequest {
     const m = new analyzerPb.AnalyzeRequest();
     m.setUrn(r.urn);
     m.setType(r.type);
     m.setName(r.name);
     m.setProperties(Struct.fromJavaScript((skipInternalKeys ? withoutInternalKeys(r.properties) : r.properties) as any));
     m.setOptions(toOptions(r.options));
-    if (r.provider) m.setProvider(toProvider(r.provider));
+    if (r.provider) m.setProvider(cachedProvider(r.provider, providers));
     return m;
 }
 
-function toStackResource(r: AnalyzerStackResource): analyzerPb.AnalyzerResource {
+function toStackResource(r: AnalyzerStackResource, providers: ProviderCache): analyzerPb.AnalyzerResource {
     const m = new analyzerPb.AnalyzerResource();
     m.setUrn(r.urn);
     m.setType(r.type);
     m.setName(r.name);
     m.setProperties(Struct.fromJavaScript(withoutInternalKeys(r.properties) as any));
     m.setOptions(toOptions(r.options));
-    if (r.provider) m.setProvider(toProvider(r.provider));
+    if (r.provider) m.setProvider(cachedProvider(r.provider, providers));
     m.setParent(r.parent);
     m.setDependenciesList(r.dependencies);
     const deps = m.getPropertydependenciesMap();
@@ -400,6 +456,7 @@ export class PolicyPackProcess {
     /** Lines the pack printed after its port (stdout) and on stderr. */
     readonly output: { stream: "stdout" | "stderr"; line: string }[] = [];
     private stderrText = "";
+    private readonly providers: ProviderCache = new Map();
     private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     private readonly exitPromise: Promise<void>;
     private closed = false;
@@ -407,7 +464,7 @@ export class PolicyPackProcess {
     private constructor(
         readonly project: PolicyPackProject,
         private readonly child: ChildProcess,
-        private client: analyzerRpc.AnalyzerClient | undefined,
+        private client: grpc.Client | undefined,
         private readonly timeoutMs: number,
     ) {
         this.exitPromise = new Promise((resolve) => {
@@ -521,7 +578,7 @@ export class PolicyPackProcess {
     }
 
     private async connect(port: number, engineAddress: string): Promise<void> {
-        const client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+        const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
             "grpc.max_receive_message_length": MAX_MESSAGE,
             "grpc.max_send_message_length": MAX_MESSAGE,
         });
@@ -632,15 +689,18 @@ export class PolicyPackProcess {
         await this.call("configure", req);
     }
 
-    async analyze(r: AnalyzerResource): Promise<AnalyzeResult> {
-        const res = await this.call<analyzerPb.AnalyzeResponse>("analyze", toAnalyzeRequest(r, true));
+    /** Analyze one resource (a prebuilt request may be shared between packs: see AnalyzerRequests). */
+    async analyze(r: AnalyzerResource | AnalyzeRequestMessage): Promise<AnalyzeResult> {
+        const req = r instanceof analyzerPb.AnalyzeRequest ? r : toAnalyzeRequest(r, true, this.providers);
+        const res = await this.call<analyzerPb.AnalyzeResponse>("analyze", req);
         return { diagnostics: fromDiagnostics(res.getDiagnosticsList(), this.project.version), notApplicable: fromNotApplicable(res.getNotApplicableList()) };
     }
 
-    async remediate(r: AnalyzerResource): Promise<Remediation[]> {
+    async remediate(r: AnalyzerResource | AnalyzeRequestMessage): Promise<Remediation[]> {
+        const req = r instanceof analyzerPb.AnalyzeRequest ? r : toAnalyzeRequest(r, false, this.providers);
         let res: analyzerPb.RemediateResponse;
         try {
-            res = await this.call<analyzerPb.RemediateResponse>("remediate", toAnalyzeRequest(r, false));
+            res = await this.call<analyzerPb.RemediateResponse>("remediate", req);
         } catch (err) {
             if ((err as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED) return [];
             throw err;
@@ -655,9 +715,14 @@ export class PolicyPackProcess {
         }));
     }
 
-    async analyzeStack(resources: AnalyzerStackResource[]): Promise<AnalyzeResult> {
-        const req = new analyzerPb.AnalyzeStackRequest();
-        req.setResourcesList(resources.map(toStackResource));
+    async analyzeStack(resources: AnalyzerStackResource[] | AnalyzeStackRequestMessage): Promise<AnalyzeResult> {
+        let req: analyzerPb.AnalyzeStackRequest;
+        if (Array.isArray(resources)) {
+            req = new analyzerPb.AnalyzeStackRequest();
+            req.setResourcesList(resources.map((r) => toStackResource(r, this.providers)));
+        } else {
+            req = resources;
+        }
         let res: analyzerPb.AnalyzeResponse;
         try {
             res = await this.call<analyzerPb.AnalyzeResponse>("analyzeStack", req);

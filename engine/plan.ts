@@ -5,13 +5,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { isPolicyPackDir, PolicyPackError, type StackContext } from "./analyzer";
+import { isPolicyPackDir, PolicyPackError } from "./analyzer";
 import { kubernetesObjects, type RenderedObject, type SchemaError, validateObjects } from "./kubernetes";
-import { type PolicyPackSpec, type PolicyReport, runPolicyPacks } from "./policies";
+import { type PolicyPackSpec, type PolicyReport, PolicySession } from "./policies";
 import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
 import { ProjectError } from "./project";
-import { ProgramError, type RecordedResource } from "./recorder";
-import { type ModuleLoader, recordStack, type StackRecording } from "./stack";
+import { ProgramError, type RecordedResource, type RegisterHook } from "./recorder";
+import { type ModuleLoader, recordStack, resolveStack, type StackRecording } from "./stack";
 
 /** Exit codes of `npm run plan` (documented in docs/plan.md). */
 export const EXIT = {
@@ -84,7 +84,7 @@ export interface Plan {
     stack: string;
     organization: string;
     recording: StackRecording;
-    /** Resources with policy remediations applied to their inputs. */
+    /** The recorded resources (with policy remediations applied to their inputs, as the engine would). */
     resources: RecordedResource[];
     /** Kubernetes objects (secrets revealed, for validation; redact before writing). */
     objects: RenderedObject[];
@@ -117,25 +117,49 @@ export function combineExitCodes(codes: readonly number[]): number {
 /** Records the stack, validates its Kubernetes objects and runs the policy packs. */
 export async function planStack(opts: PlanOptions): Promise<Plan> {
     const organization = opts.organization ?? "organization";
-    const recording = await recordStack({ root: opts.root, stack: opts.stack, configOverrides: opts.configOverrides, load: opts.load, preview: opts.preview });
+    const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
+    // As the CLI does, the packs start and are configured while the program loads (in their own
+    // processes), and analyse every resource as it registers, before the mocks answer it.
+    const starting =
+        opts.policyPacks.length > 0
+            ? PolicySession.start({
+                  packs: opts.policyPacks,
+                  stack: { project: info.name, stack: opts.stack, organization, dryRun: true, config: stackConfig.config, configSecretKeys: stackConfig.secretKeys },
+                  timeoutMs: opts.policyTimeoutMs,
+              })
+            : undefined;
+    starting?.catch(() => undefined); // handled below; a failed start must not count as unhandled meanwhile
+    let recording: StackRecording;
     let policy: PolicyReport | undefined;
-    if (opts.policyPacks.length > 0) {
-        const ctx: StackContext = {
-            project: recording.project,
-            stack: opts.stack,
-            organization,
-            dryRun: true,
-            config: recording.stackConfig.config,
-            configSecretKeys: recording.stackConfig.secretKeys,
-        };
-        policy = await runPolicyPacks(recording.resources, { packs: opts.policyPacks, stack: ctx, timeoutMs: opts.policyTimeoutMs });
+    let session: PolicySession | undefined;
+    try {
+        let startError: unknown;
+        const onRegister: RegisterHook | undefined = starting
+            ? async (r, lookup) => {
+                  try {
+                      session ??= await starting;
+                  } catch (err) {
+                      startError ??= err;
+                      return undefined;
+                  }
+                  return session.onRegister(r, lookup);
+              }
+            : undefined;
+        try {
+            recording = await recordStack({ root: opts.root, stack: opts.stack, configOverrides: opts.configOverrides, load: opts.load, preview: opts.preview, onRegister });
+        } catch (err) {
+            throw startError ?? session?.failure ?? err;
+        }
+        // A pack that failed (to start, or during the run) stops the plan, as it stops a preview.
+        if (startError) throw startError;
+        if (session?.failure) throw session.failure;
+        session ??= await starting;
+        if (session) policy = await session.finish(recording.resources);
+    } finally {
+        const s = session ?? (await starting?.catch(() => undefined));
+        await s?.close();
     }
-    const resources = policy?.remediatedInputs.size
-        ? recording.resources.map((r) => {
-              const inputs = policy!.remediatedInputs.get(r.urn);
-              return inputs ? { ...r, inputs } : r;
-          })
-        : recording.resources;
+    const resources = recording.resources;
     const objects = kubernetesObjects(resources);
     const schemaErrors = await validateObjects(objects.map((o) => o.object));
     const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, objects, schemaErrors, policy, exitCode: 0 };

@@ -1,13 +1,15 @@
 /**
- * Runs CrossGuard policy packs over a recording the way `pulumi preview --policy-pack` runs them:
+ * Runs CrossGuard policy packs alongside a recording the way `pulumi preview --policy-pack` runs them:
  * every pack is started and configured (ConfigureStack, GetAnalyzerInfo, the reconciled policy config
- * with Configure), then each resource in registration order goes through `Remediate` on every pack and
- * then `Analyze` on every pack with the remediated properties (the engine's two passes), and at the end
- * `AnalyzeStack` gets every resource with its parent, dependencies and property dependencies.
+ * with Configure) while the program loads; each registration then goes through `Remediate` on every pack
+ * and `Analyze` on every pack with the remediated inputs before the mocks answer it (the engine's two
+ * passes, at the same moment); at the end `AnalyzeStack` gets every resource with its parent,
+ * dependencies and property dependencies.
  */
 import * as fs from "fs";
 import type { RecordedAlias, RecordedResource } from "./recorder";
 import {
+    AnalyzerRequests,
     type AnalyzeDiagnostic,
     type AnalyzerResource,
     type AnalyzerStackResource,
@@ -63,12 +65,13 @@ export function providerUrn(ref: string): string {
     return i < 0 ? ref : ref.slice(0, i);
 }
 
+/** Finds a recorded resource by URN (a Map will do). */
+export interface ResourceLookup {
+    get(urn: string): RecordedResource | undefined;
+}
+
 /** What `Analyze` receives for a recorded resource (`inputs` defaults to its recorded inputs). */
-export function toAnalyzerResource(
-    r: RecordedResource,
-    byUrn: ReadonlyMap<string, RecordedResource>,
-    inputs: Record<string, unknown> = r.inputs,
-): AnalyzerResource {
+export function toAnalyzerResource(r: RecordedResource, byUrn: ResourceLookup, inputs: Record<string, unknown> = r.inputs): AnalyzerResource {
     const o = r.options;
     const timeouts = o.customTimeouts ?? {};
     const out: AnalyzerResource = {
@@ -99,20 +102,12 @@ export function toAnalyzerResource(
 }
 
 /**
- * What `AnalyzeStack` receives: the resource's final state (the mocked outputs; with remediated inputs
- * laid over them), its parent and dependencies. As in the engine, options carry no parent here.
+ * What `AnalyzeStack` receives: the resource's final state (its outputs: the mocked provider's answer
+ * to the inputs, remediations included), its parent and dependencies. As in the engine, its options
+ * carry no parent here.
  */
-export function toAnalyzerStackResource(
-    r: RecordedResource,
-    byUrn: ReadonlyMap<string, RecordedResource>,
-    remediatedInputs?: Record<string, unknown>,
-): AnalyzerStackResource {
-    let state: Record<string, unknown> = r.custom ? r.outputs : { ...r.outputs };
-    if (remediatedInputs) {
-        state = { ...r.outputs, ...remediatedInputs };
-        for (const k of Object.keys(r.inputs)) if (!(k in remediatedInputs)) delete state[k];
-    }
-    const base = toAnalyzerResource(r, byUrn, state);
+export function toAnalyzerStackResource(r: RecordedResource, byUrn: ResourceLookup): AnalyzerStackResource {
+    const base = toAnalyzerResource(r, byUrn, r.outputs);
     return {
         ...base,
         options: { ...base.options, parent: "" },
@@ -137,7 +132,7 @@ export interface PolicyRunOptions {
     stack: StackContext;
     /** Start-up budget and per-RPC deadline. */
     timeoutMs: number;
-    /** Resources analysed at once (each still goes remediate -> analyze in order). Default 16. */
+    /** Registrations analysed at once (each still goes remediate -> analyze in order). Default 64. */
     concurrency?: number;
 }
 
@@ -178,27 +173,14 @@ export interface PolicyReport {
     packs: PackReport[];
     violations: PolicyViolation[];
     remediations: PolicyRemediation[];
-    /** Inputs of remediated resources, by URN. */
-    remediatedInputs: Map<string, Record<string, unknown>>;
+    /** Inputs of remediated resources as the program gave them, by URN (the records hold the remediated ones). */
+    originalInputs: Map<string, Record<string, unknown>>;
     /** Messages packs logged through the engine's Log RPC. */
     engineLogs: string[];
-    /** Seconds spent starting and configuring the packs (a fixed cost per run). */
+    /** Seconds the packs took to start and be configured (overlapping the program's own start). */
     startupSeconds: number;
-    /** Seconds spent in all, start-up included. */
+    /** Seconds from the packs' start to the end of AnalyzeStack. */
     seconds: number;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-    const results = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            results[i] = await fn(items[i], i);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
 
 function wrap(pack: string, what: string, err: unknown): Error {
@@ -210,6 +192,17 @@ interface LoadedPack {
     process: PolicyPackProcess;
     report: PackReport;
     steps: Map<string, string>;
+    /** Does any resource policy run at the remediate level? */
+    remediates: boolean;
+}
+
+/**
+ * Does any resource policy of the pack run at the `remediate` level under `config`? A CrossGuard pack
+ * only remediates with such policies (its Remediate answers nothing otherwise), so the plan leaves out
+ * the call - the one place where it sends fewer RPCs than the CLI, with the same result.
+ */
+export function remediates(policies: readonly PolicyInfo[], config: Record<string, PolicyConfig>): boolean {
+    return policies.some((p) => p.type !== "stack" && (config[p.name]?.enforcementLevel ?? p.enforcementLevel) === "remediate");
 }
 
 /**
@@ -245,6 +238,7 @@ export async function configurePack(proc: PolicyPackProcess, spec: PolicyPackSpe
             process: proc,
             report: { dir: spec.dir, name: info.name, version: info.version, pluginVersion: plugin.version, configFile: spec.configFile, config, policies: info.policies, output: [] },
             steps: new Map(info.policies.map((p) => [p.name, p.remediationSteps])),
+            remediates: remediates(info.policies, config),
         };
     } catch (err) {
         throw wrap(spec.dir, "configuration", err);
@@ -257,80 +251,153 @@ async function loadPack(spec: PolicyPackSpec, engine: EngineServer, opts: Policy
     return configurePack(proc, spec, opts.stack);
 }
 
-/** Runs the packs over `resources`; always stops every pack process before returning or throwing. */
-export async function runPolicyPacks(resources: readonly RecordedResource[], opts: PolicyRunOptions): Promise<PolicyReport> {
-    const t0 = process.hrtime.bigint();
-    const engine = await EngineServer.start();
-    const started: PolicyPackProcess[] = [];
-    try {
-        // Start every pack at once (as the CLI does) and wait for all, so none is left running on failure.
+/** A semaphore: at most `n` tasks at once. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+    let active = 0;
+    const queue: (() => void)[] = [];
+    return async <T>(task: () => Promise<T>) => {
+        if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+        active++;
+        try {
+            return await task();
+        } finally {
+            active--;
+            queue.shift()?.();
+        }
+    };
+}
+
+/**
+ * Policy packs running alongside a program, as in `pulumi preview --policy-pack`: the packs start (and
+ * are configured) while the program loads; each registration then goes through `Remediate` on every
+ * pack and `Analyze` on every pack with the remediated inputs before the mocks answer it (see
+ * {@link PolicySession.onRegister}, a RegisterHook); {@link PolicySession.finish} runs `AnalyzeStack`.
+ * Always {@link PolicySession.close} it.
+ */
+export class PolicySession {
+    private readonly violations: { index: number; v: PolicyViolation }[] = [];
+    private readonly remediations: { index: number; m: PolicyRemediation }[] = [];
+    private readonly originalInputs = new Map<string, Record<string, unknown>>();
+    private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+    private readonly requests = new AnalyzerRequests();
+    private order = 0;
+    /** The first failure of a pack during the run (it also fails the registration that met it). */
+    failure: Error | undefined;
+
+    private constructor(
+        private readonly engine: EngineServer,
+        private readonly packs: LoadedPack[],
+        private readonly started: number,
+        private readonly startupSeconds: number,
+        concurrency: number,
+    ) {
+        this.limit = limiter(concurrency);
+    }
+
+    /** Starts and configures every pack at once; on any failure stops them all and throws. */
+    static async start(opts: PolicyRunOptions): Promise<PolicySession> {
+        const t0 = Number(process.hrtime.bigint()) / 1e9;
+        const engine = await EngineServer.start();
+        const started: PolicyPackProcess[] = [];
         const settled = await Promise.allSettled(opts.packs.map((spec) => loadPack(spec, engine, opts, started)));
         const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-        if (failed) throw failed.reason;
+        if (failed) {
+            await Promise.all(started.map((p) => p.close()));
+            await engine.close();
+            throw failed.reason;
+        }
         const packs = settled.map((s) => (s as PromiseFulfilledResult<LoadedPack>).value);
-        const startupSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        return new PolicySession(engine, packs, t0, Number(process.hrtime.bigint()) / 1e9 - t0, opts.concurrency ?? 64);
+    }
 
-        const byUrn = new Map(resources.map((r) => [r.urn, r]));
-        const remediatedInputs = new Map<string, Record<string, unknown>>();
-        const perResource = await mapLimit(resources, opts.concurrency ?? 16, async (r) => {
-            const violations: PolicyViolation[] = [];
-            const remediations: PolicyRemediation[] = [];
-            let inputs = r.inputs;
-            for (const pack of packs) {
-                let results;
-                try {
-                    results = await pack.process.remediate(toAnalyzerResource(r, byUrn, inputs));
-                } catch (err) {
-                    throw wrap(pack.report.dir, `Remediate(${r.urn})`, err);
-                }
-                for (const m of results) {
-                    if (m.diagnostic) {
-                        violations.push({
-                            policyName: m.policyName,
-                            policyPackName: m.policyPackName,
-                            policyPackVersion: m.policyPackVersion,
-                            description: m.description,
-                            message: m.diagnostic,
-                            enforcementLevel: "advisory",
-                            urn: r.urn,
-                            severity: "",
-                            stage: "remediation",
-                            remediationSteps: pack.steps.get(m.policyName) ?? "",
-                        });
-                    } else if (m.properties) {
-                        remediations.push({ urn: r.urn, policyPackName: m.policyPackName, policyPackVersion: m.policyPackVersion, policyName: m.policyName, description: m.description, before: inputs, after: m.properties });
-                        inputs = m.properties;
+    /**
+     * Remediates, then analyzes, one registration; returns its remediated inputs, if any. Never rejects:
+     * a pack's failure is kept in {@link failure} and later registrations are no longer analysed.
+     */
+    onRegister = (r: RecordedResource, lookup: (urn: string) => RecordedResource | undefined): Promise<Record<string, unknown> | undefined> => {
+        const index = this.order++;
+        const byUrn = { get: lookup };
+        return this.limit(async () => {
+            if (this.failure) return undefined;
+            try {
+                let inputs = r.inputs;
+                for (const pack of this.packs) {
+                    if (!pack.remediates) continue;
+                    let results;
+                    try {
+                        results = await pack.process.remediate(this.requests.remediate(toAnalyzerResource(r, byUrn, inputs)));
+                    } catch (err) {
+                        throw wrap(pack.report.dir, `Remediate(${r.urn})`, err);
+                    }
+                    for (const m of results) {
+                        if (m.diagnostic) {
+                            this.violations.push({
+                                index,
+                                v: {
+                                    policyName: m.policyName,
+                                    policyPackName: m.policyPackName,
+                                    policyPackVersion: m.policyPackVersion,
+                                    description: m.description,
+                                    message: m.diagnostic,
+                                    enforcementLevel: "advisory",
+                                    urn: r.urn,
+                                    severity: "",
+                                    stage: "remediation",
+                                    remediationSteps: pack.steps.get(m.policyName) ?? "",
+                                },
+                            });
+                        } else if (m.properties) {
+                            this.remediations.push({
+                                index,
+                                m: { urn: r.urn, policyPackName: m.policyPackName, policyPackVersion: m.policyPackVersion, policyName: m.policyName, description: m.description, before: inputs, after: m.properties },
+                            });
+                            inputs = m.properties;
+                        }
                     }
                 }
-            }
-            if (inputs !== r.inputs) remediatedInputs.set(r.urn, inputs);
-            for (const pack of packs) {
-                let res;
-                try {
-                    res = await pack.process.analyze(toAnalyzerResource(r, byUrn, inputs));
-                } catch (err) {
-                    throw wrap(pack.report.dir, `Analyze(${r.urn})`, err);
+                // One request for every pack; the packs analyse it at once (the engine asks them in turn:
+                // Analyze has no effect, so only the order of the results could differ, and it is kept).
+                const request = this.requests.analyze(toAnalyzerResource(r, byUrn, inputs));
+                const results = await Promise.all(
+                    this.packs.map((pack) => pack.process.analyze(request).catch((err) => Promise.reject(wrap(pack.report.dir, `Analyze(${r.urn})`, err)))),
+                );
+                for (const [i, pack] of this.packs.entries()) {
+                    const res = results[i];
+                    for (const d of res.diagnostics) {
+                        this.violations.push({
+                            index,
+                            v: {
+                                ...d,
+                                // The engine reports remediate-level violations as mandatory, on this resource's URN.
+                                enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
+                                urn: r.urn,
+                                stage: "resource",
+                                remediationSteps: pack.steps.get(d.policyName) ?? "",
+                            },
+                        });
+                    }
                 }
-                for (const d of res.diagnostics) {
-                    violations.push({
-                        ...d,
-                        // The engine reports remediate-level violations as mandatory, on this resource's URN.
-                        enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
-                        urn: r.urn,
-                        stage: "resource",
-                        remediationSteps: pack.steps.get(d.policyName) ?? "",
-                    });
-                }
+                if (inputs === r.inputs) return undefined;
+                this.originalInputs.set(r.urn, r.inputs);
+                return inputs;
+            } catch (err) {
+                // Recorded, not thrown: a failed registration of the stack resource would end the
+                // program with an unhandled rejection. The caller checks `failure` after the run.
+                this.failure ??= err as Error;
+                return undefined;
             }
-            return { violations, remediations };
         });
+    };
 
-        const stackResources = resources.map((r) => toAnalyzerStackResource(r, byUrn, remediatedInputs.get(r.urn)));
+    /** `AnalyzeStack` on every pack with the final resources, then the report. */
+    async finish(resources: readonly RecordedResource[]): Promise<PolicyReport> {
+        const byUrn = new Map(resources.map((r) => [r.urn, r]));
+        const request = this.requests.analyzeStack(resources.map((r) => toAnalyzerStackResource(r, byUrn)));
         const stackViolations = await Promise.all(
-            packs.map(async (pack) => {
+            this.packs.map(async (pack) => {
                 let res;
                 try {
-                    res = await pack.process.analyzeStack(stackResources);
+                    res = await pack.process.analyzeStack(request);
                 } catch (err) {
                     throw wrap(pack.report.dir, "AnalyzeStack", err);
                 }
@@ -344,18 +411,22 @@ export async function runPolicyPacks(resources: readonly RecordedResource[], opt
                 );
             }),
         );
-        for (const pack of packs) pack.report.output = pack.process.output.map((o) => o.line);
+        for (const pack of this.packs) pack.report.output = pack.process.output.map((o) => o.line);
+        const byIndex = <T extends { index: number }>(list: T[]) => [...list].sort((a, b) => a.index - b.index);
         return {
-            packs: packs.map((p) => p.report),
-            violations: [...perResource.flatMap((p) => p.violations), ...stackViolations.flat()],
-            remediations: perResource.flatMap((p) => p.remediations),
-            remediatedInputs,
-            engineLogs: engine.logs.map((l) => `${l.severity}: ${l.message}`),
-            startupSeconds,
-            seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+            packs: this.packs.map((p) => p.report),
+            violations: [...byIndex(this.violations).map((x) => x.v), ...stackViolations.flat()],
+            remediations: byIndex(this.remediations).map((x) => x.m),
+            originalInputs: this.originalInputs,
+            engineLogs: this.engine.logs.map((l) => `${l.severity}: ${l.message}`),
+            startupSeconds: this.startupSeconds,
+            seconds: Number(process.hrtime.bigint()) / 1e9 - this.started,
         };
-    } finally {
-        await Promise.all(started.map((p) => p.close()));
-        await engine.close();
+    }
+
+    /** Stops every pack and the engine server. */
+    async close(): Promise<void> {
+        await Promise.all(this.packs.map((p) => p.process.close()));
+        await this.engine.close();
     }
 }

@@ -154,15 +154,18 @@ export function reconcilePolicyPackConfig(
 }
 
 /**
- * The default config file of a pack for a stack, first that exists: `<pack>/config/<stack>.json`,
- * `<packs>/config/<pack-dir-name>/<stack>.json`, `<packs>/config/<stack>.json` (where `<packs>` is the
- * directory holding the pack, e.g. `policy/`).
+ * The default config file of a pack for a stack, first that exists (`<packs>` is the directory holding
+ * the pack, e.g. `policy/`; `<pack>` its directory name):
+ * `<packs>/<pack>/config/<stack>.json`, `<packs>/config/<stack>/<pack>.json` (this repository's layout),
+ * `<packs>/config/<pack>/<stack>.json`, `<packs>/config/<stack>.json`.
  */
 export function findPolicyConfig(packDir: string, stack: string): string | undefined {
     const parent = path.dirname(path.resolve(packDir));
+    const pack = path.basename(path.resolve(packDir));
     const candidates = [
         path.join(packDir, "config", `${stack}.json`),
-        path.join(parent, "config", path.basename(path.resolve(packDir)), `${stack}.json`),
+        path.join(parent, "config", stack, `${pack}.json`),
+        path.join(parent, "config", pack, `${stack}.json`),
         path.join(parent, "config", `${stack}.json`),
     ];
     return candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());

@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 // Internal runtime modules: not all of their functions are in the published typings.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -143,13 +144,24 @@ export function urnOf(parent: string, type: string, name: string): string {
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
+/**
+ * Called with each registration before the mocks answer it, as the Pulumi engine runs analyzers (policy
+ * packs) on a resource before its step; may return replacement inputs (wire form), which the mocks and
+ * the record then see - as the engine uses a policy's remediated inputs. `lookup` finds resources
+ * registered so far by URN. A rejection fails the registration.
+ */
+export type RegisterHook = (
+    record: RecordedResource,
+    lookup: (urn: string) => RecordedResource | undefined,
+) => Promise<Record<string, unknown> | undefined>;
+
 /** A MockMonitor that records the full register-resource request of every resource. */
 export class RecordingMonitor extends MockMonitor {
     readonly records: RecordedResource[] = [];
     readonly logs: Recording["logs"] = [];
     private readonly byUrn = new Map<string, RecordedResource>();
 
-    constructor() {
+    constructor(private readonly onRegister?: RegisterHook) {
         super({
             newResource: (args) => mockState(args),
             call: (args) => mockCall(args),
@@ -203,6 +215,18 @@ export class RecordingMonitor extends MockMonitor {
             return;
         }
         const rec = record;
+        if (this.onRegister) {
+            try {
+                const replaced = await this.onRegister(rec, (urn) => this.byUrn.get(urn));
+                if (replaced) {
+                    rec.inputs = replaced;
+                    req.setObject(Struct.fromJavaScript(replaced as any));
+                }
+            } catch (err) {
+                callback(err);
+                return;
+            }
+        }
         await super.registerResource(req, (err: any, resp: any) => {
             if (!err && resp) {
                 rec.id = resp.getId() || undefined;
@@ -237,6 +261,8 @@ export interface RunOptions {
     organization?: string;
     /** Account and region that mocked ARNs use. */
     mockContext?: MockContext;
+    /** Runs on every registration before the mocks answer (policy analysis). */
+    onRegister?: RegisterHook;
 }
 
 /** Error raised when the program itself failed; `cause` is what it threw. */
@@ -261,7 +287,7 @@ let running = false;
 export async function record(opts: RunOptions): Promise<Recording> {
     if (running) throw new Error("record(): a program is already running in this process");
     running = true;
-    const monitor = new RecordingMonitor();
+    const monitor = new RecordingMonitor(opts.onRegister);
     try {
         if (opts.mockContext) setMockContext(opts.mockContext);
         settings.setMockOptions(monitor, opts.project, opts.stack, opts.preview ?? false, opts.organization ?? "organization");

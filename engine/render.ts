@@ -127,9 +127,8 @@ export interface PlanDocumentInput {
     project: string;
     stack: string;
     organization: string;
+    /** The recorded resources (inputs as the engine would deploy them: policy remediations applied). */
     resources: readonly RecordedResource[];
-    /** Inputs after policy remediations, by URN. */
-    remediatedInputs?: ReadonlyMap<string, Record<string, unknown>>;
     outputs: Record<string, unknown>;
     schemaErrors: readonly SchemaError[];
     kubernetesObjects: number;
@@ -147,7 +146,7 @@ export function planDocument(p: PlanDocumentInput) {
         organization: p.organization,
         exitCode: p.exitCode,
         summary: { resources: p.resources.length, ...kinds, byType: Object.fromEntries(countByType(p.resources)) },
-        resources: p.resources.map((r) => resourceEntry(r, p.remediatedInputs?.get(r.urn) ?? r.inputs)),
+        resources: p.resources.map((r) => resourceEntry(r)),
         outputs: redact(p.outputs, SECRET_MASK),
         kubernetes: { objects: p.kubernetesObjects, schemaErrors: p.schemaErrors },
         policy: p.policy

@@ -5,7 +5,7 @@
 import * as path from "path";
 import { type ProjectInfo, readProject, readStackConfig, type StackConfig } from "./project";
 import type { MockContext } from "./mockState";
-import { record, type Recording } from "./recorder";
+import { record, type Recording, type RegisterHook } from "./recorder";
 
 /** Loads the entry module fresh and returns its exports (the stack outputs). */
 export type ModuleLoader = (entry: string) => unknown;
@@ -53,16 +53,25 @@ export interface RecordStackOptions {
     /** Extra or replacement config values (`ns:key` -> string), e.g. to try a broken config. */
     configOverrides?: Record<string, string | undefined>;
     preview?: boolean;
+    /** Runs on every registration before the mocks answer (policy analysis); see RegisterHook. */
+    onRegister?: RegisterHook;
 }
 
-export async function recordStack(opts: RecordStackOptions): Promise<StackRecording> {
-    const info = readProject(opts.root);
-    const stackConfig = readStackConfig(info, opts.stack);
+/** The project and the stack's config as the program will see it (overrides applied). */
+export function resolveStack(root: string, stack: string, configOverrides?: Record<string, string | undefined>): { info: ProjectInfo; stackConfig: StackConfig } {
+    const info = readProject(root);
+    const stackConfig = readStackConfig(info, stack);
     const config = { ...stackConfig.config };
-    for (const [k, v] of Object.entries(opts.configOverrides ?? {})) {
+    for (const [k, v] of Object.entries(configOverrides ?? {})) {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
+    return { info, stackConfig: { ...stackConfig, config } };
+}
+
+export async function recordStack(opts: RecordStackOptions): Promise<StackRecording> {
+    const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
+    const config = stackConfig.config;
     const load = opts.load ?? requireFresh(opts.root);
     const recording = await record({
         project: info.name,
@@ -72,6 +81,7 @@ export async function recordStack(opts: RecordStackOptions): Promise<StackRecord
         program: () => load(info.entry),
         preview: opts.preview,
         mockContext: mockContextFrom(config),
+        onRegister: opts.onRegister,
     });
-    return { ...recording, stackConfig: { ...stackConfig, config }, info };
+    return { ...recording, stackConfig, info };
 }

@@ -182,7 +182,6 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             stack: plan.stack,
             organization: plan.organization,
             resources: plan.recording.resources,
-            remediatedInputs: plan.policy?.remediatedInputs,
             outputs: plan.recording.outputs,
             schemaErrors: plan.schemaErrors,
             kubernetesObjects: plan.objects.length,

@@ -60,7 +60,7 @@ describe("reconcilePolicyPackConfig", () => {
 });
 
 describe("findPolicyConfig", () => {
-    it("prefers the pack's own file, then policy/config/<pack>/, then policy/config/", () => {
+    it("prefers the pack's own file, then policy/config/<stack>/<pack>.json, policy/config/<pack>/, policy/config/", () => {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
         const pack = path.join(tmp, "policy", "guard");
         fs.mkdirSync(path.join(pack, "config"), { recursive: true });
@@ -72,6 +72,10 @@ describe("findPolicyConfig", () => {
         const perPack = path.join(tmp, "policy", "config", "guard", "dev.json");
         fs.writeFileSync(perPack, "{}");
         expect(findPolicyConfig(pack, "dev")).toBe(perPack);
+        fs.mkdirSync(path.join(tmp, "policy", "config", "dev"), { recursive: true });
+        const perStack = path.join(tmp, "policy", "config", "dev", "guard.json");
+        fs.writeFileSync(perStack, "{}");
+        expect(findPolicyConfig(pack, "dev")).toBe(perStack);
         const own = path.join(pack, "config", "dev.json");
         fs.writeFileSync(own, "{}");
         expect(findPolicyConfig(pack, "dev")).toBe(own);

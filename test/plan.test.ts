@@ -13,6 +13,7 @@ import { isSecret, reveal } from "../engine/values";
 import { ROOT, vitestLoader } from "./harness";
 
 const FIXTURE_PROJECT = path.join(ROOT, "test", "fixtures", "project");
+const PACK = path.join(ROOT, "test", "fixtures", "policy-pack");
 const base = { policyPacks: [], policyTimeoutMs: 10_000, load: vitestLoader };
 
 describe("failures", () => {
@@ -41,9 +42,15 @@ describe("failures", () => {
 });
 
 describe("the fixture project", () => {
-    it("records engine URNs, keeps secure config secret and masks it on the way out", async () => {
-        const plan = await planStack({ ...base, root: FIXTURE_PROJECT, stack: "ok" });
+    it("records engine URNs, keeps secure config secret and masks it on the way out; packs remediate at registration", async () => {
+        const plan = await planStack({ ...base, root: FIXTURE_PROJECT, stack: "ok", policyPacks: [{ dir: PACK }], policyTimeoutMs: 20_000 });
         expect(plan.exitCode).toBe(EXIT.OK);
+        expect(plan.policy!.violations).toEqual([]);
+        // The remediation happened before the mocks answered, as in the engine: the provider saw it.
+        const ns = plan.resources.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+        expect(reveal<any>(ns.inputs).metadata.labels).toEqual({ "policy.example.io/checked": "true" });
+        expect(reveal<any>(ns.outputs).metadata.labels).toEqual({ "policy.example.io/checked": "true" });
+        expect(plan.policy!.originalInputs.get(ns.urn)).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: { name: "fraud" } });
         const urns = plan.resources.map((r) => r.urn);
         // The full parent type chain, and no root-stack prefix, as `resource.NewURN` in the engine.
         expect(urns).toContain("urn:pulumi:ok::fixture::pulumi:pulumi:Stack::fixture-ok");

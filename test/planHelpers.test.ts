@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { PolicyPackError } from "../engine/analyzer";
 import type { KubernetesObject } from "../engine/kubernetes";
 import { combineExitCodes, describeFailure, discoverPolicyPacks, EXIT, planExitCode, resolvePolicyPacks, UsageError } from "../engine/plan";
-import { aliasUrn, parseGoDuration, providerUrn, toAnalyzerResource, toAnalyzerStackResource, urnName } from "../engine/policies";
+import { aliasUrn, parseGoDuration, providerUrn, remediates, toAnalyzerResource, toAnalyzerStackResource, urnName } from "../engine/policies";
 import { PolicyConfigError } from "../engine/policyConfig";
 import { ProjectError } from "../engine/project";
 import { ProgramError, type RecordedResource } from "../engine/recorder";
@@ -145,15 +145,24 @@ describe("from a registration to what analyzers receive", () => {
         expect(toAnalyzerResource(team, byUrn).provider).toBeUndefined();
     });
 
-    it("AnalyzeStack gets the final state (remediated inputs over outputs), parent and dependencies", () => {
+    it("AnalyzeStack gets the final state (outputs), parent and dependencies, no parent in options", () => {
         const s = toAnalyzerStackResource(bucket, byUrn);
         expect(s.properties).toEqual(bucket.outputs);
         expect(s.options.parent).toBe("");
         expect(s.parent).toBe(storage.urn);
         expect(s.dependencies).toEqual([provider.urn]);
         expect(s.propertyDependencies).toEqual(bucket.propertyDependencies);
-        const remediated = toAnalyzerStackResource(bucket, byUrn, { bucket: "b", forceDestroy: true });
-        expect(remediated.properties).toEqual({ bucket: "b", forceDestroy: true, arn: "arn:aws:s3:::b" });
+    });
+});
+
+describe("remediates", () => {
+    const p = (name: string, enforcementLevel: any, type: any = "resource") => ({ name, enforcementLevel, type }) as any;
+    it("is true only when a resource policy runs at the remediate level", () => {
+        expect(remediates([p("a", "advisory"), p("b", "mandatory")], {})).toBe(false);
+        expect(remediates([p("a", "remediate")], {})).toBe(true);
+        expect(remediates([p("a", "remediate")], { a: { enforcementLevel: "advisory" } })).toBe(false);
+        expect(remediates([p("a", "advisory")], { a: { enforcementLevel: "remediate" } })).toBe(true);
+        expect(remediates([p("s", "remediate", "stack")], {})).toBe(false);
     });
 });
 
