@@ -77,7 +77,7 @@ const builds = [scorerConfig.image, nightlyConfig.image].some((i) => "build" in 
 
 // Explicit providers: the platform's cluster, the team's AWS account (ECR for builds), Docker only when building.
 const awsProvider = new aws.Provider(`aws-${environment}`, {
-    region: platform.region.apply((r) => r as aws.Region),
+    region: platform.region as pulumi.Output<aws.Region>,
     allowedAccountIds: [aws_.accountId],
     ...(aws_.deployRoleArn ? { assumeRoles: [{ roleArn: aws_.deployRoleArn, sessionName: `pulumi-team-${team}-${environment}` }] } : {}),
     defaultTags: { tags: { team, environment, "cost-centre": config.require("costCentre"), "managed-by": "pulumi" } },
