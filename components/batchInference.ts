@@ -58,52 +58,6 @@ export const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
 /** Finished Jobs (and their pods' logs) are kept this long; deleting a failed one resolves BatchJobFailed. */
 export const JOB_TTL_SECONDS = 7 * 24 * 3600;
 
-/** Arguments of {@link BatchInference}. */
-export interface BatchInferenceArgs {
-    /** Team that owns the job (`mlops:teams[].name`): it runs in namespace `ml-<team>`, its alerts go to the team. */
-    readonly team: string;
-    /** People or groups accountable for the job: named in the operating note and an annotation. */
-    readonly owners: readonly string[];
-    /** What the job needs from the platform stack (`readPlatform` reads it from the stack outputs). */
-    readonly platform: PlatformRefs;
-    /** Name of the CronJob (lower-case, starting with a letter, at most 52 characters). Default `<model>-batch`. */
-    readonly jobName?: string;
-    /** The version to score with, `models:/<team>-<model>/<version>`; an alias (`models:/<name>@champion`) is accepted in dev only. */
-    readonly modelUri: string;
-    /** Registry alias the version was resolved from when deploying (`champion`): the `stage` label. Default none. */
-    readonly alias?: string;
-    /** The version to roll back to: in the operating note and an annotation. Default none (first version). */
-    readonly previousVersion?: number;
-    /** Who approved this version, the change ticket and the date. Required in prod. */
-    readonly approval?: ApprovalRecord;
-    /** The job image: `{ reference }` (pinned by digest outside dev) or `{ build: { context } }` (built, pushed to ECR, deployed by digest). */
-    readonly image: ImageSource;
-    /** Cron schedule: five fields (ranges, steps, lists, month and day names) or @daily-style descriptors. */
-    readonly schedule: string;
-    /** IANA time zone of the schedule and of the run-date partition. Default `Etc/UTC`. */
-    readonly timeZone?: string;
-    /** Prefix of the inputs in the artifact bucket: under `models/<team>/`, which the team's workload role may read. */
-    readonly input: { readonly prefix: string };
-    /** Prefix of the outputs, partitioned by run below it: under `prediction-logs/<team>/`, which the role may write. Default `prediction-logs/<team>/batch/<job>`. */
-    readonly output?: { readonly prefix?: string };
-    /** Requests and limits of the job container. */
-    readonly resources: ResourceSettings;
-    /** Retries of a failed run (the Job's backoffLimit), 0 to 3. Default 2. */
-    readonly retries?: number;
-    /** Longest a run may take, in seconds (activeDeadlineSeconds); at most the shortest gap between runs. Default the shorter of that gap and 6 hours. */
-    readonly deadlineSeconds?: number;
-    /** Arguments of the container, replacing the default `score --model-uri ... --input-uri ... --output-uri ... --partition ...`. */
-    readonly args?: readonly string[];
-    /** Numeric uid/gid the image runs as. Default 10001. */
-    readonly runAsUser?: number;
-    /** Size limit of the writable /tmp. Default 4Gi. */
-    readonly tmpSizeLimit?: string;
-    /** Extra environment variables (not those the component sets). Default none. */
-    readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Create the CronJob suspended (no runs until resumed). Default false. */
-    readonly suspend?: boolean;
-}
-
 /** Environment variables the component sets (a team's `env` may not override them). */
 export const BATCH_ENV = [
     "MODEL_URI", "MODEL_NAME", "MODEL_VERSION", "MODEL_ALIAS", "MLOPS_TEAM", "MLOPS_JOB", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME",
@@ -334,6 +288,52 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
     }
     problems.push(...extraEnvProblems(args.env, BATCH_ENV));
     if (problems.length > 0) throw new Error(`BatchInference "${name}": ${problems.join("; ")}.`);
+}
+
+/** Arguments of {@link BatchInference}. */
+export interface BatchInferenceArgs {
+    /** Team that owns the job (`mlops:teams[].name`): it runs in namespace `ml-<team>`, its alerts go to the team. */
+    readonly team: string;
+    /** People or groups accountable for the job: named in the operating note and an annotation. */
+    readonly owners: readonly string[];
+    /** What the job needs from the platform stack (`readPlatform` reads it from the stack outputs). */
+    readonly platform: PlatformRefs;
+    /** Name of the CronJob (lower-case, starting with a letter, at most 52 characters). Default `<model>-batch`. */
+    readonly jobName?: string;
+    /** The version to score with, `models:/<team>-<model>/<version>`; an alias (`models:/<name>@champion`) is accepted in dev only. */
+    readonly modelUri: string;
+    /** Registry alias the version was resolved from when deploying (`champion`): the `stage` label. Default none. */
+    readonly alias?: string;
+    /** The version to roll back to: in the operating note and an annotation. Default none (first version). */
+    readonly previousVersion?: number;
+    /** Who approved this version, the change ticket and the date. Required in prod. */
+    readonly approval?: ApprovalRecord;
+    /** The job image: `{ reference }` (pinned by digest outside dev) or `{ build: { context } }` (built, pushed to ECR, deployed by digest). */
+    readonly image: ImageSource;
+    /** Cron schedule: five fields (ranges, steps, lists, month and day names) or @daily-style descriptors. */
+    readonly schedule: string;
+    /** IANA time zone of the schedule and of the run-date partition. Default `Etc/UTC`. */
+    readonly timeZone?: string;
+    /** Prefix of the inputs in the artifact bucket: under `models/<team>/`, which the team's workload role may read. */
+    readonly input: { readonly prefix: string };
+    /** Prefix of the outputs, partitioned by run below it: under `prediction-logs/<team>/`, which the role may write. Default `prediction-logs/<team>/batch/<job>`. */
+    readonly output?: { readonly prefix?: string };
+    /** Requests and limits of the job container. */
+    readonly resources: ResourceSettings;
+    /** Retries of a failed run (the Job's backoffLimit), 0 to 3. Default 2. */
+    readonly retries?: number;
+    /** Longest a run may take, in seconds (activeDeadlineSeconds); at most the shortest gap between runs. Default the shorter of that gap and 6 hours. */
+    readonly deadlineSeconds?: number;
+    /** Arguments of the container, replacing the default `score --model-uri ... --input-uri ... --output-uri ... --partition ...`. */
+    readonly args?: readonly string[];
+    /** Numeric uid/gid the image runs as. Default 10001. */
+    readonly runAsUser?: number;
+    /** Size limit of the writable /tmp. Default 4Gi. */
+    readonly tmpSizeLimit?: string;
+    /** Extra environment variables (not those the component sets). Default none. */
+    readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Create the CronJob suspended (no runs until resumed). Default false. */
+    readonly suspend?: boolean;
 }
 
 /** Scheduled batch scoring with one model version. */

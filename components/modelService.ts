@@ -98,54 +98,6 @@ export const SERVICE_ALERTS: readonly AlertName[] = [
     "ModelPredictionValueShift",
 ];
 
-/** Arguments of {@link ModelService}. */
-export interface ModelServiceArgs {
-    /** Team that owns the service (`mlops:teams[].name`): it runs in namespace `ml-<team>`, its alerts go to the team. */
-    readonly team: string;
-    /** People or groups accountable for the model: named in the operating note and an annotation. */
-    readonly owners: readonly string[];
-    /** What the service needs from the platform stack (`readPlatform` reads it from the stack outputs). */
-    readonly platform: PlatformRefs;
-    /** Name of the Deployment, Service and the rest (lower-case, starting with a letter, at most 46 characters). Default the model name. */
-    readonly serviceName?: string;
-    /** The version to serve, `models:/<team>-<model>/<version>`; an alias (`models:/<name>@champion`) is accepted in dev only. */
-    readonly modelUri: string;
-    /** Registry alias the version was resolved from when deploying (`champion`): the `stage` label. Default none. */
-    readonly alias?: string;
-    /** The version to roll back to (the one served before): in the operating note and an annotation. Default none (first version). */
-    readonly previousVersion?: number;
-    /** Who approved this version, the change ticket and the date. Required in prod. */
-    readonly approval?: ApprovalRecord;
-    /** The server image: `{ reference }` (pinned by digest outside dev) or `{ build: { context } }` (built, pushed to ECR, deployed by digest). */
-    readonly image: ImageSource;
-    /** Container port of predictions and health checks (named `http`). Default 8080. */
-    readonly port?: number;
-    /** Container port of `/metrics` (named `metrics`). Default 9090. */
-    readonly metricsPort?: number;
-    /** Health endpoints on `port`, and how long the model may take to load. Default `/health/ready`, `/health/live`, 300 s. */
-    readonly health?: { readonly readinessPath?: string; readonly livenessPath?: string; readonly startupTimeoutSeconds?: number };
-    /** Requests and limits of the server container. */
-    readonly resources: ResourceSettings;
-    /** Replicas: the HPA scales between min and max (a fixed count when equal). min is at least 2 in prod. */
-    readonly replicas: { readonly min: number; readonly max: number };
-    /** Autoscaling targets: CPU utilisation (default 70%), optionally requests per second per pod; scale-down stabilisation (default 300 s). */
-    readonly autoscaling?: { readonly targetCpuUtilization?: number; readonly targetRequestsPerSecond?: number; readonly scaleDownStabilizationSeconds?: number };
-    /** JSON Schema of a request body, mounted for the server at `MODEL_INPUT_SCHEMA_PATH`. Required in prod. */
-    readonly inputSchema?: Readonly<Record<string, unknown>>;
-    /** Request/response logging: on or off, the share of requests logged (0-1, default 1), and where (under `prediction-logs/<team>/`, default `prediction-logs/<team>/<model>`). */
-    readonly predictionLogging: { readonly enabled: boolean; readonly sampleRate?: number; readonly prefix?: string };
-    /** Service-level objectives: the thresholds of this service's alerts. */
-    readonly slo: ServiceSlo;
-    /** Seconds a stopping pod keeps serving after it left the Service's endpoints (preStop). Default 10. */
-    readonly drainSeconds?: number;
-    /** Numeric uid/gid the image runs as. Default 10001. */
-    readonly runAsUser?: number;
-    /** Size limit of the writable /tmp, where the model is downloaded. Default 2Gi. */
-    readonly tmpSizeLimit?: string;
-    /** Extra environment variables of the server (not those the component sets). Default none. */
-    readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
-}
-
 /** Environment variables the component sets (a team's `env` may not override them). */
 export const MODEL_SERVICE_ENV = [
     "MODEL_URI", "MODEL_NAME", "MODEL_VERSION", "MODEL_ALIAS", "MLOPS_TEAM", "MLOPS_SERVICE", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME",
@@ -443,6 +395,54 @@ export function inputSchemaProblems(schema: unknown): string[] {
     } catch (e) {
         return [`inputSchema is not a valid JSON Schema: ${(e as Error).message}`];
     }
+}
+
+/** Arguments of {@link ModelService}. */
+export interface ModelServiceArgs {
+    /** Team that owns the service (`mlops:teams[].name`): it runs in namespace `ml-<team>`, its alerts go to the team. */
+    readonly team: string;
+    /** People or groups accountable for the model: named in the operating note and an annotation. */
+    readonly owners: readonly string[];
+    /** What the service needs from the platform stack (`readPlatform` reads it from the stack outputs). */
+    readonly platform: PlatformRefs;
+    /** Name of the Deployment, Service and the rest (lower-case, starting with a letter, at most 46 characters). Default the model name. */
+    readonly serviceName?: string;
+    /** The version to serve, `models:/<team>-<model>/<version>`; an alias (`models:/<name>@champion`) is accepted in dev only. */
+    readonly modelUri: string;
+    /** Registry alias the version was resolved from when deploying (`champion`): the `stage` label. Default none. */
+    readonly alias?: string;
+    /** The version to roll back to (the one served before): in the operating note and an annotation. Default none (first version). */
+    readonly previousVersion?: number;
+    /** Who approved this version, the change ticket and the date. Required in prod. */
+    readonly approval?: ApprovalRecord;
+    /** The server image: `{ reference }` (pinned by digest outside dev) or `{ build: { context } }` (built, pushed to ECR, deployed by digest). */
+    readonly image: ImageSource;
+    /** Container port of predictions and health checks (named `http`). Default 8080. */
+    readonly port?: number;
+    /** Container port of `/metrics` (named `metrics`). Default 9090. */
+    readonly metricsPort?: number;
+    /** Health endpoints on `port`, and how long the model may take to load. Default `/health/ready`, `/health/live`, 300 s. */
+    readonly health?: { readonly readinessPath?: string; readonly livenessPath?: string; readonly startupTimeoutSeconds?: number };
+    /** Requests and limits of the server container. */
+    readonly resources: ResourceSettings;
+    /** Replicas: the HPA scales between min and max (a fixed count when equal). min is at least 2 in prod. */
+    readonly replicas: { readonly min: number; readonly max: number };
+    /** Autoscaling targets: CPU utilisation (default 70%), optionally requests per second per pod; scale-down stabilisation (default 300 s). */
+    readonly autoscaling?: { readonly targetCpuUtilization?: number; readonly targetRequestsPerSecond?: number; readonly scaleDownStabilizationSeconds?: number };
+    /** JSON Schema of a request body, mounted for the server at `MODEL_INPUT_SCHEMA_PATH`. Required in prod. */
+    readonly inputSchema?: Readonly<Record<string, unknown>>;
+    /** Request/response logging: on or off, the share of requests logged (0-1, default 1), and where (under `prediction-logs/<team>/`, default `prediction-logs/<team>/<model>`). */
+    readonly predictionLogging: { readonly enabled: boolean; readonly sampleRate?: number; readonly prefix?: string };
+    /** Service-level objectives: the thresholds of this service's alerts. */
+    readonly slo: ServiceSlo;
+    /** Seconds a stopping pod keeps serving after it left the Service's endpoints (preStop). Default 10. */
+    readonly drainSeconds?: number;
+    /** Numeric uid/gid the image runs as. Default 10001. */
+    readonly runAsUser?: number;
+    /** Size limit of the writable /tmp, where the model is downloaded. Default 2Gi. */
+    readonly tmpSizeLimit?: string;
+    /** Extra environment variables of the server (not those the component sets). Default none. */
+    readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** An online prediction API for one model version. */
