@@ -20,7 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { modelAlertGroups, type RuleGroup, STALE_FACTOR } from "./alertRules";
 import type { ResourceSettings } from "./config";
-import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, stalenessWindowSeconds } from "./cron";
+import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
 import { METRICS } from "./metricsContract";
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./mlflowTracking";
 import { DEFAULT_QUALITY_SLO } from "./modelService";
@@ -163,13 +163,15 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
     const ns = servingNamespaceName(i.team);
     const cj = `cronjob/${i.jobName}`;
     const version = "version" in i.model ? String(i.model.version) : `resolved from @${i.model.alias} at each run (dev only)`;
+    const first = runMinutesOfDay(i.schedule)[0];
+    const firstRun = `${String(Math.floor(first / 60)).padStart(2, "0")}:${String(first % 60).padStart(2, "0")}`;
     const backfill = [
         "```sh",
         `# Re-run the last scheduled run (rewrites its partition):`,
         `kubectl -n ${ns} create job ${i.jobName}-manual-$(date +%s) --from=${cj}`,
         `# Backfill the run scheduled at a given time (its partition):`,
         `kubectl -n ${ns} create job ${i.jobName}-backfill-$(date +%s) --from=${cj} --dry-run=client -o yaml \\`,
-        `  | kubectl set env --local -f - MLOPS_SCHEDULED_TIME=2025-06-01T02:30:00 -o yaml | kubectl -n ${ns} create -f -`,
+        `  | kubectl set env --local -f - MLOPS_SCHEDULED_TIME=<YYYY-MM-DD>T${firstRun}:00 -o yaml | kubectl -n ${ns} create -f -`,
         "```",
     ].join("\n");
     const rollback: string[] = [];
