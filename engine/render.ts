@@ -151,7 +151,7 @@ export function planDocument(p: PlanDocumentInput) {
         kubernetes: { objects: p.kubernetesObjects, schemaErrors: p.schemaErrors },
         policy: p.policy
             ? {
-                  packs: p.policy.packs.map((k) => ({ name: k.name, version: k.version, dir: k.dir, configFile: k.configFile ?? null, policies: k.policies.length })),
+                  packs: p.policy.packs.map((k) => ({ name: k.name, version: k.version, dir: k.dir, configFile: k.configFile ?? null, policies: k.policies.length, output: k.output })),
                   violations: p.policy.violations,
                   remediations: p.policy.remediations.map((m) => ({ ...m, before: redact(m.before, SECRET_MASK), after: redact(m.after, SECRET_MASK) })),
               }

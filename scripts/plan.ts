@@ -148,7 +148,11 @@ function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): str
     } else {
         out.push(`Kubernetes: ${plan.objects.length} objects, all valid against the upstream schemas`, "");
     }
-    if (plan.policy) out.push(renderPolicyReport(plan.policy), "");
+    if (plan.policy) {
+        out.push(renderPolicyReport(plan.policy), "");
+        // What packs wrote besides their port, as the CLI shows a plugin's output.
+        for (const p of plan.policy.packs.filter((k) => k.output.length)) out.push(`Output of ${p.name}:`, ...p.output.map((l) => `    ${l}`), "");
+    }
     else out.push(`Policy: ${skipped}`, "");
     return out.join("\n");
 }
