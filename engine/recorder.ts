@@ -306,24 +306,39 @@ export async function record(opts: RunOptions): Promise<Recording> {
         // The program's own failure is caught inside the stack's init so that it does not also surface
         // as an unhandled rejection of the stack resource; it is rethrown once the runtime is idle.
         let failure: { error: unknown } | undefined;
+        // A rejection nobody handles (e.g. a resource input whose promise rejects) fails the program, as
+        // under the Pulumi CLI's language host, instead of crashing the process or leaving it waiting.
+        const rejection = ownUnhandledRejections();
         try {
-            const result = await pulumi.runtime.runInPulumiStack(async () => {
-                try {
-                    return (await opts.program()) as Record<string, unknown>;
-                } catch (error) {
-                    failure = { error };
-                    return {};
-                }
-            });
-            await settings.waitForRPCs();
+            const run = pulumi.runtime
+                .runInPulumiStack(async () => {
+                    try {
+                        return (await opts.program()) as Record<string, unknown>;
+                    } catch (error) {
+                        failure = { error };
+                        return {};
+                    }
+                })
+                .then(async (r) => {
+                    await settings.waitForRPCs();
+                    // Node reports unhandled rejections after the microtask queue drains: let it, so a
+                    // registration that failed is reported here, not after the recording was returned.
+                    await new Promise((resolve) => setImmediate(resolve));
+                    await settings.waitForRPCs();
+                    return r;
+                });
+            const result = await Promise.race([run, rejection.failed]);
             if (failure) throw failure.error;
             // The stack's outputs as the engine receives them (RegisterResourceOutputs of the root stack):
             // `result` holds the resolved values, which have lost their secret marks.
             const root = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack" && !r.parent);
             outputs = root ? root.outputs : ((await serializeOutputs(result)) ?? {});
         } catch (err) {
+            // What the failed program left pending is not a leak to report when the process exits.
+            (state.getStore().leakCandidates as Set<unknown> | undefined)?.clear();
             throw new ProgramError(`the program failed: ${err instanceof Error ? err.message : String(err)}`, err, monitor.records);
         } finally {
+            rejection.restore();
             restore();
             restoreStacks();
         }
@@ -331,6 +346,30 @@ export async function record(opts: RunOptions): Promise<Recording> {
     } finally {
         running = false;
     }
+}
+
+/**
+ * While a program runs, unhandled rejections are the program's failures: this takes over the process's
+ * `unhandledRejection` listeners (a test runner's too) and hands back a promise that rejects with the
+ * first one. `restore` puts the previous listeners back.
+ */
+function ownUnhandledRejections(): { failed: Promise<never>; restore: () => void } {
+    const previous = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    let reject!: (reason: unknown) => void;
+    const failed = new Promise<never>((_, r) => {
+        reject = r;
+    });
+    failed.catch(() => undefined); // only raced; never itself unhandled
+    const listener = (reason: unknown) => reject(reason);
+    process.on("unhandledRejection", listener);
+    return {
+        failed,
+        restore: () => {
+            process.removeListener("unhandledRejection", listener);
+            for (const l of previous) process.on("unhandledRejection", l);
+        },
+    };
 }
 
 /**
