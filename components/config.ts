@@ -57,9 +57,13 @@ const count = (min: number, max: number) =>
 const bool = z.boolean({ message: "true or false" });
 
 const resourcesSchema = z.strictObject({
+    /** CPU the scheduler reserves for the container. */
     cpuRequest: quantity,
+    /** Memory the scheduler reserves for the container. */
     memoryRequest: quantity,
+    /** CPU the container is throttled at. */
     cpuLimit: quantity,
+    /** Memory the container is killed at (OOM). */
     memoryLimit: quantity,
 });
 
@@ -267,6 +271,7 @@ const monitoringSchema = z.strictObject({
     namespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)").default("monitoring"),
     /** URL of the repository's docs/runbooks folder: every alert links to <url>/<alert>.md. */
     runbookBaseUrl: fmt(/^https:\/\/\S+[^/\s]$/, "an https:// URL of the docs/runbooks folder, without a trailing slash"),
+    /** Prometheus (kube-prometheus-stack). */
     prometheus: z.strictObject({
         /** Prometheus replicas (each scrapes everything; Alertmanager deduplicates). */
         replicas: count(1, 5),
@@ -274,21 +279,30 @@ const monitoringSchema = z.strictObject({
         retentionDays: posInt(365),
         /** Size of each replica's volume in GiB (retention by size stops at 90% of it). */
         storageGi: count(5, 16384),
+        /** Requests and limits of each pod. */
         resources: resourcesSchema,
     }),
+    /** Alertmanager (kube-prometheus-stack). */
     alertmanager: z.strictObject({
         /** Alertmanager replicas (a gossip cluster). */
         replicas: count(1, 5),
         /** Size of each replica's volume (silences, notification log) in GiB. */
         storageGi: count(1, 100),
+        /** Requests and limits of each pod. */
         resources: resourcesSchema,
     }),
-    grafana: z.strictObject({ resources: resourcesSchema }),
+    /** Grafana (kube-prometheus-stack): private, admin password generated. */
+    grafana: z.strictObject({
+        /** Requests and limits of the Grafana pod. */
+        resources: resourcesSchema,
+    }),
+    /** The Pushgateway that receives drift scores and batch-job metrics. */
     pushgateway: z.strictObject({
         /** Keep pushed metrics on a volume across restarts. */
         persistence: bool,
         /** Volume size in GiB when persistent. */
         storageGi: count(1, 100),
+        /** Requests and limits of each pod. */
         resources: resourcesSchema,
     }),
     /** Default model SLOs of every team. */
@@ -317,15 +331,21 @@ export const platformConfigSchema = z.strictObject({
     costCentre: fmt(/^[A-Za-z0-9-]{2,32}$/, "a cost centre code like CC-4410"),
     /** DNS domain of the organisation, used for label keys: mlops.<domain>/team. */
     labelDomain: fmt(DNS_SUBDOMAIN, "a DNS domain like example.com"),
+    /** The AWS account and region of the stack. */
     aws: awsSchema,
+    /** The existing EKS cluster the platform deploys into. */
     cluster: clusterSchema,
+    /** The VPC of the cluster and the database. */
     network: networkSchema,
+    /** The S3 artifact store. */
     artifactStore: artifactStoreSchema,
+    /** MLflow tracking server and model registry. */
     mlflow: mlflowSchema,
     /** Quota and limit ranges of team serving namespaces. */
     serving: servingSchema,
     /** Product teams that get a serving namespace (in the environments each lists). Default none. */
     teams: z.array(teamSchema, { message: "a list of teams" }).default([]),
+    /** Prometheus, Alertmanager, Grafana, Pushgateway, alerting and drift checks. */
     monitoring: monitoringSchema,
     /**
      * Alertmanager receiver secrets, set with `pulumi config set --secret --path
