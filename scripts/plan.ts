@@ -20,7 +20,9 @@ Several stacks are planned one after the other; the exit code is the most severe
   --details                   show every resource's inputs in the tree (secrets masked)
   --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/
   --policy-pack-config <file> config of the matching --policy-pack (repeatable, one per pack);
-                              default: <pack>/config/<stack>.json or policy/config/<stack>.json
+                              default: the first of <pack>/config/<stack>.json,
+                              policy/config/<stack>/<pack>.json (this repository's layout),
+                              policy/config/<pack>/<stack>.json, policy/config/<stack>.json
   --no-policy                 run no policy pack
   --policy-timeout <seconds>  budget for a pack to start and for each call to it (default 60)
   -c, --config <ns:key=value> set a config value for this plan only (repeatable; like pulumi --config)
