@@ -22,7 +22,7 @@ import { modelAlertGroups, type RuleGroup, STALE_FACTOR } from "./alertRules";
 import type { ResourceSettings } from "./config";
 import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
 import { METRICS } from "./metricsContract";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./mlflowTracking";
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { DEFAULT_QUALITY_SLO } from "./modelService";
 import {
     commonProblems,

@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_REFERENCE, type ResourceSettings } from "./config";
 import { METRICS } from "./metricsContract";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./mlflowTracking";
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { dnsName, type LabelContext, selectorLabels, standardLabels } from "./naming";
 
 /** uid/gid the drift-check image runs as (the distroless `nonroot` user). */

@@ -16,6 +16,7 @@ import type { DatabaseSettings, ResourceSettings } from "./config";
 import { irsaTrustPolicy, normalizePrefix } from "./iam";
 import { InClusterPostgres } from "./inClusterPostgres";
 import { type LabelContext, selectorLabels, standardLabels } from "./naming";
+import { containerResources, dnsEgressRule, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
 
 /** Port the server listens on inside the pod. */
@@ -596,10 +597,6 @@ export function mlflowAccessLabel(labelDomain: string): Record<string, string> {
     return { [`mlops.${labelDomain}/mlflow-access`]: "true" };
 }
 
-/** Selects a namespace by name (the label Kubernetes sets on every namespace). */
-export function namespaceNameLabel(namespace: string): Record<string, string> {
-    return { "kubernetes.io/metadata.name": namespace };
-}
 
 /** Pod Security Admission labels enforcing, auditing and warning at one level. */
 export function podSecurityLabels(level: "restricted" | "baseline"): Record<string, string> {
@@ -723,40 +720,9 @@ export function mlflowGcArgs(o: { artifactsDestination: pulumi.Input<string>; ol
     ];
 }
 
-/** Requests and limits of a container. */
-export function containerResources(r: ResourceSettings): k8s.types.input.core.v1.ResourceRequirements {
-    return { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } };
-}
 
-/** Pod security context of the `restricted` Pod Security Standard, as a numeric non-root user. */
-export function restrictedPodSecurityContext(uid: number): k8s.types.input.core.v1.PodSecurityContext {
-    return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
-}
 
-/** Container security context of the `restricted` standard, with a read-only root filesystem. */
-export function restrictedContainerSecurityContext(uid: number): k8s.types.input.core.v1.SecurityContext {
-    return {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: uid,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        privileged: false,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-    };
-}
 
-/** Egress to the cluster DNS (CoreDNS in kube-system) on port 53. */
-export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
-    return {
-        to: [{ namespaceSelector: { matchLabels: namespaceNameLabel("kube-system") }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-        ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-        ],
-    };
-}
 
 /** Spread replicas over nodes (soft) and, when asked, over zones (hard). */
 export function topologySpread(

@@ -26,7 +26,7 @@ import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
 import { type AlertName, formatPercent, formatSeconds, modelAlertGroups, type ModelSlo, type RuleGroup } from "./alertRules";
 import type { ResourceSettings } from "./config";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./mlflowTracking";
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
     commonProblems,
     DEFAULT_SERVICE_ACCOUNT,

@@ -24,7 +24,7 @@ import * as random from "@pulumi/random";
 import { type AlertingRule, modelAlertGroups, type ModelSlo, platformAlertGroups, type RuleGroup } from "./alertRules";
 import { CREDENTIAL_SUFFIXES, type ReceiverSettings, type ResourceSettings } from "./config";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
-import { containerResources, namespaceNameLabel } from "./mlflowTracking";
+import { containerResources, namespaceNameLabel } from "./k8sHelpers";
 import { labelKeys, type LabelContext, standardLabels } from "./naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
 

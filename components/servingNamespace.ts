@@ -15,7 +15,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "./config";
 import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
-import { dnsEgressRule, MLFLOW_PORT, mlflowAccessLabel, namespaceNameLabel } from "./mlflowTracking";
+import { dnsEgressRule, namespaceNameLabel } from "./k8sHelpers";
+import { MLFLOW_PORT, mlflowAccessLabel } from "./mlflowTracking";
 import { IAM_ROLE_MAX, K8S_NAME_MAX, type LabelContext, standardLabels } from "./naming";
 
 /** Service account of the team's model servers and batch jobs. */
