@@ -154,6 +154,8 @@ describe.each(STACKS)("stack %s", (stack) => {
     describe("kubernetes objects", () => {
         it("all pass the upstream schemas", async () => {
             const objects = run.k8s().map((o) => o.object);
+            // MLflow, monitoring and team namespaces render dozens of objects in every stack.
+            expect(objects.length).toBeGreaterThan(20);
             const errors = await validateObjects(objects);
             expect(errors).toEqual([]);
         });
