@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { setStackReferenceOutputs } from "../engine/mockState";
 import { readProject } from "../engine/project";
 import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
 
@@ -29,6 +30,9 @@ Several stacks are planned one after the other; the exit code is the most severe
   -C, --cwd <dir>             project directory (default: the current directory)
   --organization <name>       organisation the packs are told about (default "organization")
   --preview                   keep computed values unknown, as during a real preview
+  --stack-reference <name>=<file>
+                              StackReferences to <name> return the outputs in <file>: a plan.json
+                              written by --out (e.g. of the platform stack) or a JSON object (repeatable)
 
 exit codes: 0 ok, 1 mandatory policy violations, 2 the plan could not be made (flags, stack files,
 invalid config, the program threw), 3 a policy pack failed (start, crash, timeout, invalid policy
@@ -47,6 +51,8 @@ interface Flags {
     root: string;
     organization?: string;
     preview: boolean;
+    /** Outputs that StackReferences to these stack names return: name -> plan.json (or outputs JSON) file. */
+    stackReferences: Record<string, string>;
 }
 
 /** Parses argv (without node and script); throws UsageError. Exported for tests. */
@@ -68,6 +74,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
                 cwd: { type: "string", short: "C" },
                 organization: { type: "string" },
                 preview: { type: "boolean", default: false },
+                "stack-reference": { type: "string", multiple: true },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -85,6 +92,12 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         if (eq <= 0) throw new UsageError(`--config expects key=value, got "${c}"`);
         config[c.slice(0, eq)] = c.slice(eq + 1);
     }
+    const stackReferences: Record<string, string> = {};
+    for (const r of v["stack-reference"] ?? []) {
+        const eq = r.indexOf("=");
+        if (eq <= 0) throw new UsageError(`--stack-reference expects <stack name>=<plan.json>, got "${r}"`);
+        stackReferences[r.slice(0, eq)] = path.resolve(cwd, r.slice(eq + 1));
+    }
     if (v["no-policy"] && (v["policy-pack"]?.length || v["policy-pack-config"]?.length)) {
         throw new UsageError("--no-policy cannot be combined with --policy-pack or --policy-pack-config");
     }
@@ -101,7 +114,26 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         root: path.resolve(cwd, v.cwd ?? "."),
         organization: v.organization,
         preview: v.preview ?? false,
+        stackReferences,
     };
+}
+
+/**
+ * Makes StackReferences answer offline: each named stack returns the outputs of a plan of that stack
+ * (`<dir>/<stack>/plan.json` from `--out`; secrets in it are masked) or of a plain JSON object of outputs.
+ */
+function useStackReferences(refs: Record<string, string>): void {
+    const outputs: Record<string, { outputs: Record<string, unknown> }> = {};
+    for (const [name, file] of Object.entries(refs)) {
+        let doc: any;
+        try {
+            doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch (err) {
+            throw new UsageError(`--stack-reference ${name}: cannot read ${file}: ${(err as Error).message}`);
+        }
+        outputs[name] = { outputs: doc && typeof doc === "object" && "planFormat" in doc ? doc.outputs : doc };
+    }
+    setStackReferenceOutputs(outputs);
 }
 
 /** Relative path for messages. */
@@ -222,6 +254,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
     }
     const f = flags;
+    try {
+        useStackReferences(f.stackReferences);
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        return EXIT.PROGRAM_ERROR;
+    }
     const log = (s: string) => (f.json ? process.stderr : process.stdout).write(`${s}\n`);
     const results: { exitCode: number; doc: unknown }[] = [];
     for (const stack of f.stacks) {

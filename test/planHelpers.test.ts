@@ -261,6 +261,10 @@ describe("flags, packs and exit codes", () => {
         expect(() => parseFlags(["dev", "-c", "novalue"])).toThrow(/key=value/);
         expect(() => parseFlags(["dev", "--no-policy", "--policy-pack", "x"])).toThrow(/cannot be combined/);
         expect(() => parseFlags(["dev", "--bogus"])).toThrow(UsageError);
+        expect(parseFlags(["dev", "--stack-reference", "acme/mlops/dev=.plan/dev/plan.json"], "/w")).toMatchObject({
+            stackReferences: { "acme/mlops/dev": "/w/.plan/dev/plan.json" },
+        });
+        expect(() => parseFlags(["dev", "--stack-reference", "plan.json"])).toThrow(/<stack name>=<plan.json>/);
     });
 
     it("finds packs and matches config files by position", () => {
