@@ -29,16 +29,11 @@ import {
     type TestResource,
     UNKNOWN,
     variant,
+    withResource,
 } from "./policies/util";
 
-/** The model stack with the resource `name` changed (or removed when `mutate` returns null). */
-function stackVariant(name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] {
-    return f.modelStack().flatMap((r) => {
-        if (r.name !== name) return [r];
-        const props = structuredClone(r.props);
-        return mutate(props) === null ? [] : [{ ...r, props }];
-    });
-}
+/** The fixture stack with the resource `name` changed (or removed when `mutate` returns null). */
+const stackVariant = (name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] => withResource(f.modelStack(), name, mutate);
 
 const DEPLOYMENT_REF = "Deployment team-fraud/fraud";
 

@@ -45,16 +45,11 @@ import {
     type TestResource,
     UNKNOWN,
     variant,
+    withResource,
 } from "./policies/util";
 
-/** The bucket stack with `mutate` applied to the resource named `name` (or removed when mutate returns null). */
-function bucketVariant(name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] {
-    return f.bucketStack().flatMap((r) => {
-        if (r.name !== name) return [r];
-        const props = structuredClone(r.props);
-        return mutate(props) === null ? [] : [{ ...r, props }];
-    });
-}
+/** The fixture stack with the resource `name` changed (or removed when `mutate` returns null). */
+const bucketVariant = (name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] => withResource(f.bucketStack(), name, mutate);
 
 const BUCKET_REF = `S3 bucket "bucket" (${f.BUCKET_NAME})`;
 

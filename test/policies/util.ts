@@ -203,3 +203,12 @@ export function variant<T>(base: T, mutate: (copy: T) => void): T {
     mutate(copy);
     return copy;
 }
+
+/** `stack` with the resource named `name` changed by `mutate` (on a copy), or removed when `mutate` returns null. */
+export function withResource(stack: TestResource[], name: string, mutate: (props: Record<string, any>) => unknown): TestResource[] {
+    return stack.flatMap((r) => {
+        if (r.name !== name) return [r];
+        const props = structuredClone(r.props);
+        return mutate(props) === null ? [] : [{ ...r, props }];
+    });
+}
