@@ -33,6 +33,8 @@ export const AUTH_DATABASE = "mlflow_auth";
 export const DATABASE_USER = "mlflow";
 /** User name of the basic-auth administrator. */
 export const ADMIN_USERNAME = "admin";
+/** Pod labels of the Job that creates the team users (mlflowTeamAccess.ts); admitted to the server with auth on. */
+export const MLFLOW_TEAM_USERS_SELECTOR: Readonly<Record<string, string>> = selectorLabels({ name: MLFLOW_NAME, component: "team-users" });
 
 /** What MLflow needs of the artifact store: the bucket, and a policy for read-write under a prefix. */
 export interface ArtifactStoreAccess {
@@ -447,6 +449,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
                                 { namespaceSelector: { matchLabels: namespaceNameLabel(args.cluster.monitoringNamespace) } },
                                 // The gc job deletes artifacts through the server's artifact proxy.
                                 { podSelector: { matchLabels: gcSelector } },
+                                // With auth on, the Job that creates the team users (MlflowTeamAccess).
+                                ...(args.auth ? [{ podSelector: { matchLabels: { ...MLFLOW_TEAM_USERS_SELECTOR } } }] : []),
                             ],
                             ports: [{ protocol: "TCP", port: MLFLOW_PORT }],
                         },

@@ -7,6 +7,7 @@ import { ArtifactStore } from "../components/artifactStore";
 import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
 import { ContainerImage } from "../components/containerImage";
 import { DriftCheck } from "../components/driftCheck";
+import { MlflowTeamAccess } from "../components/mlflowTeamAccess";
 import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/mlflowTracking";
 import { MonitoringStack } from "../components/monitoringStack";
 import { artifactBucketName, dnsName, iamRoleName } from "../components/naming";
@@ -21,6 +22,8 @@ export interface Platform {
     /** Serving namespaces of the teams of this environment, by team name. */
     readonly servingNamespaces: Readonly<Record<string, ServingNamespace>>;
     readonly driftChecks: readonly DriftCheck[];
+    /** MLflow users and `mlflow-credentials` Secrets of the teams; undefined with auth off or no teams. */
+    readonly mlflowTeamAccess: MlflowTeamAccess | undefined;
 }
 
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
@@ -183,5 +186,24 @@ export function createPlatform(cfg: PlatformConfig): Platform {
         }
     }
 
-    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks };
+    // --- MLflow users of the teams: the `mlflow-credentials` Secret their workloads read (auth on) ----
+    let mlflowTeamAccess: MlflowTeamAccess | undefined;
+    if (cfg.mlflow.auth && mlflow.adminSecretName && teams.length > 0) {
+        mlflowTeamAccess = new MlflowTeamAccess(
+            "mlflow-team-access",
+            {
+                labels,
+                mlflowNamespace: mlflow.namespace,
+                trackingUri: mlflow.trackingUri,
+                adminSecretName: mlflow.adminSecretName,
+                image: mlflow.image,
+                serverSelector: mlflow.serverSelector,
+                teams: teams.map((t) => ({ name: t.name, namespace: servingNamespaces[t.name].namespaceName })),
+            },
+            // The Job needs the server up: it runs after everything of MLflow is created.
+            { ...withProviders, dependsOn: [mlflow] },
+        );
+    }
+
+    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess };
 }

@@ -492,7 +492,7 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect((mlflowObject(run, "NetworkPolicy", "default-deny") as any).spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         });
 
-        it("admit the server port only from access-labelled namespaces, the gateway, monitoring and the gc job", () => {
+        it("admit the server port only from access-labelled namespaces, the gateway, monitoring, the gc job and (auth on) the team-users job", () => {
             const policy = mlflowObject(run, "NetworkPolicy", "mlflow") as any;
             const gc = mlflowObject(run, "CronJob", "mlflow-gc") as any;
             expect(policy.spec.podSelector).toEqual({ matchLabels: deployment().spec.selector.matchLabels });
@@ -504,6 +504,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                         { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.cluster.gatewayNamespace } } },
                         { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
                         { podSelector: { matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "garbage-collector" } } },
+                        // With auth on, the Job that creates the team users (test/mlflowTeamAccess.test.ts).
+                        ...(authOn ? [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "team-users" } } }] : []),
                     ],
                     ports: [{ protocol: "TCP", port: 5000 }],
                 },
