@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
+import { BinaryWriter } from "google-protobuf";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
@@ -342,10 +343,69 @@ export type AnalyzeStackRequestMessage = analyzerPb.AnalyzeStackRequest;
 
 const serialized = new WeakMap<object, Buffer>();
 
+/**
+ * The `properties` of a request or stack resource, already in wire form (field 2, a Struct), appended to
+ * the rest of the message when it is serialised. Building a `Struct` message tree
+ * (`Struct.fromJavaScript`) and then serialising it was the plan's largest cost of a policy run; the
+ * bytes are the same a `Struct` would give (keys sorted, as jspb's map writes them).
+ */
+const propertyBytes = new WeakMap<object, Uint8Array>();
+
+// BinaryWriter.writeMessage skips a null or undefined value: values are passed boxed, `[value]`.
+const writeValue = (box: [unknown], w: BinaryWriter): void => {
+    // The cases and the error of Value.fromJavaScript.
+    const v = box[0];
+    if (v === null) w.writeEnum(1, 0);
+    else if (typeof v === "number") w.writeDouble(2, v);
+    else if (typeof v === "string") w.writeString(3, v);
+    else if (typeof v === "boolean") w.writeBool(4, v);
+    else if (Array.isArray(v)) w.writeMessage(6, v, writeList);
+    else if (typeof v === "object") w.writeMessage(5, v, writeStruct);
+    else throw new Error("Unexpected struct type.");
+};
+const writeList = (list: unknown[], w: BinaryWriter): void => {
+    for (const item of list) w.writeMessage(1, [item], writeValue);
+};
+const writeEntry = (entry: [string, unknown], w: BinaryWriter): void => {
+    w.writeString(1, entry[0]);
+    w.writeMessage(2, [entry[1]], writeValue);
+};
+const writeStruct = (o: Record<string, unknown>, w: BinaryWriter): void => {
+    const keys: string[] = [];
+    for (const k in o) keys.push(k);
+    keys.sort();
+    for (const k of keys) w.writeMessage(1, [k, o[k]], writeEntry);
+};
+
+/** `properties` (field 2) of `message`, encoded now (so bad values fail here, as Struct.fromJavaScript did), written with it. */
+function setPropertyBytes(message: object, properties: Record<string, unknown>): void {
+    const w = new BinaryWriter();
+    w.writeMessage(2, properties, writeStruct);
+    propertyBytes.set(message, w.getResultBuffer());
+}
+
+/** A message's bytes with its properties. */
+function messageBytes(message: { serializeBinary(): Uint8Array }): Buffer {
+    const extra = propertyBytes.get(message);
+    const own = message.serializeBinary();
+    return extra ? Buffer.concat([own, extra]) : Buffer.from(own);
+}
+
 /** Serialises a request message once, however many packs it goes to. */
 function serializeOnce(message: { serializeBinary(): Uint8Array }): Buffer {
     let bytes = serialized.get(message);
-    if (!bytes) serialized.set(message, (bytes = Buffer.from(message.serializeBinary())));
+    if (!bytes) serialized.set(message, (bytes = messageBytes(message)));
+    return bytes;
+}
+
+/** Serialises an AnalyzeStack request once: its resources (field 1) with their properties. */
+function serializeStackOnce(message: analyzerPb.AnalyzeStackRequest): Buffer {
+    let bytes = serialized.get(message);
+    if (!bytes) {
+        const w = new BinaryWriter();
+        for (const r of message.getResourcesList()) w.writeBytes(1, messageBytes(r));
+        serialized.set(message, (bytes = Buffer.from(w.getResultBuffer())));
+    }
     return bytes;
 }
 
@@ -355,7 +415,7 @@ const AnalyzerClient = grpc.makeGenericClientConstructor(
         ...analyzerRpc.AnalyzerService,
         analyze: { ...analyzerRpc.AnalyzerService.analyze, requestSerialize: serializeOnce },
         remediate: { ...analyzerRpc.AnalyzerService.remediate, requestSerialize: serializeOnce },
-        analyzeStack: { ...analyzerRpc.AnalyzerService.analyzeStack, requestSerialize: serializeOnce },
+        analyzeStack: { ...analyzerRpc.AnalyzerService.analyzeStack, requestSerialize: serializeStackOnce },
     } as unknown as grpc.ServiceDefinition,
     "Analyzer",
 );
@@ -371,7 +431,7 @@ function toAnalyzeRequest(r: AnalyzerResource, skipInternalKeys: boolean, provid
     m.setUrn(r.urn);
     m.setType(r.type);
     m.setName(r.name);
-    m.setProperties(Struct.fromJavaScript((skipInternalKeys ? withoutInternalKeys(r.properties) : r.properties) as any));
+    setPropertyBytes(m, (skipInternalKeys ? withoutInternalKeys(r.properties) : r.properties) as Record<string, unknown>);
     m.setOptions(toOptions(r.options));
     if (r.provider) m.setProvider(cachedProvider(r.provider, providers));
     return m;
@@ -382,7 +442,7 @@ function toStackResource(r: AnalyzerStackResource, providers: ProviderCache): an
     m.setUrn(r.urn);
     m.setType(r.type);
     m.setName(r.name);
-    m.setProperties(Struct.fromJavaScript(withoutInternalKeys(r.properties) as any));
+    setPropertyBytes(m, withoutInternalKeys(r.properties) as Record<string, unknown>);
     m.setOptions(toOptions(r.options));
     if (r.provider) m.setProvider(cachedProvider(r.provider, providers));
     m.setParent(r.parent);

@@ -120,49 +120,87 @@ async function bare(services: number): Promise<Measurement> {
 /** Loads what the program and the plan load, before anything is timed. */
 function preload(): void {
     require("@pulumi/aws");
-    require("@pulumi/kubernetes");
-    require("../components/artifactStore");
+    const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
+    // @pulumi/kubernetes loads each API group's module on first use: load the ones a ModelService uses.
+    void [k8s.core.v1.ConfigMap, k8s.core.v1.Service, k8s.apps.v1.Deployment, k8s.autoscaling.v2.HorizontalPodAutoscaler];
+    void [k8s.policy.v1.PodDisruptionBudget, k8s.networking.v1.NetworkPolicy, k8s.apiextensions.CustomResource];
+    require("../components/modelService");
     require("../components/providers");
+    require("../test/modelServiceFixtures");
     require("../stacks/config");
 }
 
-/** The synthetic program: prod's providers and config, then `services` services. */
+/** A digest-pinned prebuilt server image, as prod requires (promoted from test). */
+const BENCH_IMAGE = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0@sha256:${"a".repeat(64)}`;
+/** The request schema every synthetic service validates against. */
+const BENCH_SCHEMA = {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    type: "object",
+    required: ["amount", "merchant"],
+    properties: { amount: { type: "number", minimum: 0 }, merchant: { type: "string", maxLength: 64 } },
+};
+
+/**
+ * The synthetic program: prod's config and the platform's explicit providers (AWS and the cluster, as
+ * `createProviders` builds them), then `services` ModelServices of one team (fraud, namespace ml-fraud)
+ * with prod's rules: a digest-pinned prebuilt image, an approval record, a numeric model version, an
+ * input schema, an HPA; the platform references as a team stack reads them (test/modelServiceFixtures).
+ */
 function syntheticProgram(services: number): () => unknown {
     return () => {
-        const k8s = require("@pulumi/kubernetes");
         const { loadPlatformConfig } = require("../stacks/config");
         const { createProviders } = require("../components/providers");
-        const { ArtifactStore } = require("../components/artifactStore");
+        const { ModelService } = require("../components/modelService") as typeof import("../components/modelService");
+        const { platformRefs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
         const cfg = loadPlatformConfig();
         const providers = createProviders(cfg);
+        const platform = platformRefs("prod");
         for (let i = 0; i < services; i++) {
-            const name = `svc-${i}`;
-            const store = new ArtifactStore(
-                name,
+            const model = `fraud-scorer-${i}`;
+            new ModelService(
+                model,
                 {
-                    bucketName: `${cfg.organization}-bench-${name}-${cfg.aws.accountId}`,
-                    noncurrentVersionExpirationDays: 30,
-                    abortIncompleteUploadDays: 7,
-                    protect: true,
+                    team: "fraud",
+                    owners: ["fraud-ml@acme.io"],
+                    platform,
+                    modelUri: `models:/${model}/12`,
+                    alias: "champion",
+                    previousVersion: 11,
+                    approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" },
+                    image: { reference: BENCH_IMAGE },
+                    resources: { cpuRequest: "1", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "3Gi" },
+                    replicas: { min: 3, max: 12 },
+                    autoscaling: { targetCpuUtilization: 60, targetRequestsPerSecond: 40 },
+                    inputSchema: BENCH_SCHEMA,
+                    predictionLogging: { enabled: true, sampleRate: 0.1 },
+                    slo: { latencyP95Seconds: 0.25, errorRatio: 0.005 },
                 },
                 { providers: [providers.aws, providers.kubernetes] },
-            );
-            new k8s.core.v1.ConfigMap(
-                `${name}-settings`,
-                { metadata: { name: `${name}-settings`, namespace: "serving", labels: { "app.kubernetes.io/name": name } }, data: { bucket: store.bucketName } },
-                { provider: providers.kubernetes, parent: store },
             );
         }
         return {};
     };
 }
 
+/** The kinds of a ModelService's objects. */
+const WARM_UP_KINDS = [
+    ["v1", "ConfigMap"],
+    ["v1", "Service"],
+    ["apps/v1", "Deployment"],
+    ["autoscaling/v2", "HorizontalPodAutoscaler"],
+    ["policy/v1", "PodDisruptionBudget"],
+    ["networking.k8s.io/v1", "NetworkPolicy"],
+    ["monitoring.coreos.com/v1", "ServiceMonitor"],
+    ["monitoring.coreos.com/v1", "PrometheusRule"],
+] as const;
+
 async function plan(services: number, withPolicy: boolean, packDirs: string[]): Promise<Measurement> {
     preload();
     const { planStack, resolvePolicyPacks } = require("../engine/plan") as typeof import("../engine/plan");
     const { manifestFiles, planDocument } = require("../engine/render") as typeof import("../engine/render");
     const { validateObject } = require("../engine/kubernetes") as typeof import("../engine/kubernetes");
-    await validateObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "warm-up" } });
+    // The schemas are loaded on first use of each kind: load those of a ModelService's objects.
+    for (const [apiVersion, kind] of WARM_UP_KINDS) await validateObject({ apiVersion, kind, metadata: { name: "warm-up" } });
 
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bench-"));
     const t0 = now();
@@ -304,7 +342,7 @@ async function main(): Promise<void> {
     }
     const sizes = values.sizes!.split(",").map(Number);
     const repeat = Math.max(1, Number(values.repeat));
-    console.log(`Offline plan benchmark: synthetic prod stack of N services (ArtifactStore + ConfigMap); ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
+    console.log(`Offline plan benchmark: synthetic prod stack of N ModelServices (one team, prod rules); ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
     console.log(`Policy packs: ${packs.map((p) => path.relative(ROOT, p) || p).join(", ")} (prod config); best of ${repeat} run${repeat === 1 ? "" : "s"} per measurement, each in a fresh process.\n`);
     const rows: Row[] = [];
     for (const n of sizes) {
