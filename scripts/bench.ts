@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --sizes 1,10,100,300] [--policy-pack <dir>]... [--repeat <n>]`: how the offline plan
- * scales. For each size N it plans a synthetic prod stack with N "services" (each an ArtifactStore with
- * its ten AWS resources, plus a ConfigMap describing it, so Kubernetes validation and manifests are part
- * of the work) and measures, each in a fresh child process so peak RSS is per run:
+ * scales. For each size N it plans a synthetic prod stack with N ModelServices of one team (prod rules:
+ * digest-pinned prebuilt image, approval record, numeric model version, input schema; the platform's
+ * explicit AWS and Kubernetes providers; nine Kubernetes objects each, so Kubernetes validation and
+ * manifests are part of the work) and measures, each in a fresh child process so peak RSS is per run:
  *
  * - floor:  the bare mock runtime (the SDK's MockMonitor) registering the same number of trivial custom
  *           resources, and nothing else - the least any plan of that many resources can cost;
