@@ -378,10 +378,22 @@ export function validateModelServiceArgs(name: string, args: ModelServiceArgs, n
     if (problems.length > 0) throw new Error(`ModelService "${name}": ${problems.join("; ")}.`);
 }
 
+/** Verdicts of schemas already checked, by their JSON text: building a validator costs ~10 ms each. */
+const schemaVerdicts = new Map<string, string[]>();
+
 /** Problems of an input schema: a valid JSON Schema object, small enough for a ConfigMap. */
 export function inputSchemaProblems(schema: unknown): string[] {
     if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return ["inputSchema must be a JSON Schema object"];
-    const size = Buffer.byteLength(JSON.stringify(schema));
+    const text = JSON.stringify(schema);
+    let verdict = schemaVerdicts.get(text);
+    if (!verdict) {
+        verdict = checkInputSchema(schema, Buffer.byteLength(text));
+        schemaVerdicts.set(text, verdict);
+    }
+    return [...verdict];
+}
+
+function checkInputSchema(schema: object, size: number): string[] {
     if (size > INPUT_SCHEMA_MAX_BYTES) return [`inputSchema is ${size} bytes; at most ${INPUT_SCHEMA_MAX_BYTES} fit`];
     const dialect = (schema as { $schema?: unknown }).$schema;
     // The server validates with the draft the schema names (draft 7 when it names none).
