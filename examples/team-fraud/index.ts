@@ -80,7 +80,7 @@ const awsProvider = new aws.Provider(`aws-${environment}`, {
     region: platform.region as pulumi.Output<aws.Region>,
     allowedAccountIds: [aws_.accountId],
     ...(aws_.deployRoleArn ? { assumeRoles: [{ roleArn: aws_.deployRoleArn, sessionName: `pulumi-team-${team}-${environment}` }] } : {}),
-    defaultTags: { tags: { team, environment, "cost-centre": config.require("costCentre"), "managed-by": "pulumi" } },
+    defaultTags: { tags: { owner: team, team, environment, "cost-centre": config.require("costCentre"), "managed-by": "pulumi" } },
 });
 const providers: pulumi.ProviderResource[] = [platform.kubernetesProvider, awsProvider];
 if (builds) providers.push(new docker.Provider(`docker-${environment}`, {}));
