@@ -131,16 +131,6 @@ function preload(): void {
     require("../stacks/config");
 }
 
-/** A digest-pinned prebuilt server image, as prod requires (promoted from test). */
-const BENCH_IMAGE = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0@sha256:${"a".repeat(64)}`;
-/** The request schema every synthetic service validates against. */
-const BENCH_SCHEMA = {
-    $schema: "https://json-schema.org/draft/2020-12/schema",
-    type: "object",
-    required: ["amount", "merchant"],
-    properties: { amount: { type: "number", minimum: 0 }, merchant: { type: "string", maxLength: 64 } },
-};
-
 /**
  * The synthetic program: prod's config and the platform's explicit providers (AWS and the cluster, as
  * `createProviders` builds them), then `services` ModelServices of one team (fraud, namespace ml-fraud)
@@ -152,32 +142,13 @@ function syntheticProgram(services: number): () => unknown {
         const { loadPlatformConfig } = require("../stacks/config");
         const { createProviders } = require("../components/providers");
         const { ModelService } = require("../components/modelService") as typeof import("../components/modelService");
-        const { platformRefs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
+        const { prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
         const cfg = loadPlatformConfig();
         const providers = createProviders(cfg);
-        const platform = platformRefs("prod");
         for (let i = 0; i < services; i++) {
             const model = `fraud-scorer-${i}`;
-            new ModelService(
-                model,
-                {
-                    team: "fraud",
-                    owners: ["fraud-ml@acme.io"],
-                    platform,
-                    modelUri: `models:/${model}/12`,
-                    alias: "champion",
-                    previousVersion: 11,
-                    approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" },
-                    image: { reference: BENCH_IMAGE },
-                    resources: { cpuRequest: "1", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "3Gi" },
-                    replicas: { min: 3, max: 12 },
-                    autoscaling: { targetCpuUtilization: 60, targetRequestsPerSecond: 40 },
-                    inputSchema: BENCH_SCHEMA,
-                    predictionLogging: { enabled: true, sampleRate: 0.1 },
-                    slo: { latencyP95Seconds: 0.25, errorRatio: 0.005 },
-                },
-                { providers: [providers.aws, providers.kubernetes] },
-            );
+            // The fraud scorer's prod arguments (test/modelServiceFixtures), one model per service.
+            new ModelService(model, prodArgs({ modelUri: `models:/${model}/12` }), { providers: [providers.aws, providers.kubernetes] });
         }
         return {};
     };

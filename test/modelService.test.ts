@@ -16,34 +16,12 @@ import { selectorLabels } from "../components/naming";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runProgram, type StackRun } from "./harness";
-import { platformRefs, RUNBOOKS } from "./modelServiceFixtures";
+import { DIGEST_REF, platformRefs, prodArgs, RUNBOOKS, SCHEMA } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
-const DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0@sha256:${"a".repeat(64)}`;
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0";
 const BUILD_CONTEXT = path.join("examples", "team-fraud", "model-server");
-const SCHEMA = { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", required: ["amount"], properties: { amount: { type: "number", minimum: 0 } } };
 
-/** Valid arguments of the fraud scorer in prod; `change` replaces top-level fields. */
-function prodArgs(change: Partial<ModelServiceArgs> = {}): ModelServiceArgs {
-    return {
-        team: "fraud",
-        owners: ["fraud-ml@acme.io"],
-        platform: platformRefs("prod"),
-        modelUri: "models:/fraud-scorer/12",
-        alias: "champion",
-        previousVersion: 11,
-        approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" },
-        image: { reference: DIGEST_REF },
-        resources: { cpuRequest: "1", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "3Gi" },
-        replicas: { min: 3, max: 12 },
-        autoscaling: { targetCpuUtilization: 60, targetRequestsPerSecond: 40 },
-        inputSchema: SCHEMA,
-        predictionLogging: { enabled: true, sampleRate: 0.1 },
-        slo: { latencyP95Seconds: 0.25, errorRatio: 0.005 },
-        ...change,
-    };
-}
 
 /** Valid arguments in dev: one replica, a tag, no approval, no schema, no logging. */
 function devArgs(change: Partial<ModelServiceArgs> = {}): ModelServiceArgs {
