@@ -31,10 +31,11 @@ import {
     defaultRepositoryName,
     deployedImage,
     extraEnvProblems,
+    imageDescription,
     type ImageSource,
     imageProblems,
-    isImageBuild,
     mlflowEnv,
+    modelEnv,
     modelWorkloadAnnotations,
     modelWorkloadLabels,
     type PlatformRefs,
@@ -403,9 +404,7 @@ export class BatchInference extends pulumi.ComponentResource {
                 alias: args.alias,
                 previousVersion: args.previousVersion,
                 approval: args.approval,
-                image: isImageBuild(args.image)
-                    ? `built from ${args.image.build.context} and pushed to ECR ${args.image.build.repositoryName ?? imageDefaults.repositoryName} (deployed by digest)`
-                    : args.image.reference,
+                image: imageDescription(args.image, imageDefaults.repositoryName),
                 schedule,
                 timeZone,
                 timing,
@@ -422,11 +421,7 @@ export class BatchInference extends pulumi.ComponentResource {
         const inputUri = pulumi.interpolate`s3://${p.artifactBucketName}/${inputPrefix}/`;
         const outputUri = pulumi.interpolate`s3://${p.artifactBucketName}/${outputPrefix}/`;
         const envVars: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "MODEL_URI", value: args.modelUri },
-            { name: "MODEL_NAME", value: model.name },
-            ...("version" in model ? [{ name: "MODEL_VERSION", value: String(model.version) }] : []),
-            ...(stage ? [{ name: "MODEL_ALIAS", value: stage }] : []),
-            { name: "MLOPS_TEAM", value: args.team },
+            ...modelEnv(args.modelUri, model, stage, args.team),
             { name: "MLOPS_JOB", value: jobName },
             ...mlflowEnv(p.mlflowTrackingUri),
             { name: "MLOPS_INPUT_URI", value: inputUri },

@@ -34,10 +34,11 @@ import {
     defaultRepositoryName,
     deployedImage,
     extraEnvProblems,
+    imageDescription,
     type ImageSource,
     imageProblems,
-    isImageBuild,
     mlflowEnv,
+    modelEnv,
     modelWorkloadAnnotations,
     modelWorkloadLabels,
     type PlatformRefs,
@@ -538,9 +539,7 @@ export class ModelService extends pulumi.ComponentResource {
                 alias: args.alias,
                 previousVersion: args.previousVersion,
                 approval: args.approval,
-                image: isImageBuild(args.image)
-                    ? `built from ${args.image.build.context} and pushed to ECR ${args.image.build.repositoryName ?? imageDefaults.repositoryName} (deployed by digest)`
-                    : args.image.reference,
+                image: imageDescription(args.image, imageDefaults.repositoryName),
                 replicas: args.replicas,
                 targetCpuUtilization: auto.targetCpuUtilization,
                 targetRequestsPerSecond: auto.targetRequestsPerSecond,
@@ -561,11 +560,7 @@ export class ModelService extends pulumi.ComponentResource {
 
         // --- The server ----------------------------------------------------------------------------
         const env_: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "MODEL_URI", value: args.modelUri },
-            { name: "MODEL_NAME", value: model.name },
-            ...("version" in model ? [{ name: "MODEL_VERSION", value: String(model.version) }] : []),
-            ...(stage ? [{ name: "MODEL_ALIAS", value: stage }] : []),
-            { name: "MLOPS_TEAM", value: args.team },
+            ...modelEnv(args.modelUri, model, stage, args.team),
             { name: "MLOPS_SERVICE", value: serviceName },
             ...mlflowEnv(p.mlflowTrackingUri),
             { name: "PORT", value: String(port) },

@@ -270,6 +270,27 @@ export function mlflowEnv(trackingUri: pulumi.Input<string>): k8s.types.input.co
     ];
 }
 
+/**
+ * What a workload runs and for whom, as environment variables: the model URI, name, version (when the
+ * URI pins one) and alias, and the owning team. Every model server and batch job gets the same set.
+ */
+export function modelEnv(modelUri: string, model: ModelRef, alias: string | undefined, team: string): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        { name: "MODEL_URI", value: modelUri },
+        { name: "MODEL_NAME", value: model.name },
+        ...("version" in model ? [{ name: "MODEL_VERSION", value: String(model.version) }] : []),
+        ...(alias ? [{ name: "MODEL_ALIAS", value: alias }] : []),
+        { name: "MLOPS_TEAM", value: team },
+    ];
+}
+
+/** How an operating note names the image: the prebuilt reference, or where it is built and pushed. */
+export function imageDescription(image: ImageSource, defaultRepositoryName: string): string {
+    return isImageBuild(image)
+        ? `built from ${image.build.context} and pushed to ECR ${image.build.repositoryName ?? defaultRepositoryName} (deployed by digest)`
+        : image.reference;
+}
+
 /** Problems of extra environment variables a team adds: valid names, none the component sets itself. */
 export function extraEnvProblems(env: Readonly<Record<string, unknown>> | undefined, reserved: readonly string[]): string[] {
     return Object.keys(env ?? {}).flatMap((k) => {
