@@ -4,6 +4,7 @@
  * test: tests use the pack definitions (policies.ts) and the in-process runner.
  */
 import { PolicyPack } from "@pulumi/policy";
+import { decodePropertiesOnce } from "./decodeOnce";
 import type { PackDefinition, PolicyOptions } from "./define";
 
 /** Instantiates every policy of the pack: mandatory unless the stack's config file says otherwise. */
@@ -17,5 +18,6 @@ export function policyPackArgs(pack: PackDefinition, options: PolicyOptions<any>
 
 /** Serves `pack` as a Pulumi policy pack. */
 export function servePack(pack: PackDefinition): PolicyPack {
+    decodePropertiesOnce();
     return new PolicyPack(pack.name, policyPackArgs(pack));
 }
