@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { describe, expect, it } from "vitest";
 import { ProgramError } from "../engine/recorder";
 import { runProgram } from "./harness";
@@ -43,5 +44,29 @@ describe("recording engine failures", () => {
         expect(run.inputs(run.one("aws:s3/bucket:Bucket")).bucket).toBe("fine");
         expect(run.outputs().ok).toBe("yes");
         expect(run.recording.outputs.ok).toMatchObject({ value: "yes" });
+    });
+
+    it("answers each registration as the SDK's MockMonitor does: outputs, secrets and mock state reach the program", async () => {
+        let seen: unknown[] = [];
+        let tagsSecret: Promise<boolean> | undefined;
+        const run = await runProgram(() => {
+            const p = provider();
+            const b = new aws.s3.Bucket("b", { bucket: "fine", tags: { owner: "fraud", team: pulumi.secret("t") } }, { provider: p });
+            pulumi.all([b.bucket, b.tags, b.arn, b.id]).apply((v) => {
+                seen = v;
+            });
+            tagsSecret = pulumi.isSecret(b.tags);
+            return { tags: b.tags, arn: b.arn };
+        });
+        const bucket = run.one("aws:s3/bucket:Bucket");
+        expect(seen.slice(0, 2)).toEqual(["fine", { owner: "fraud", team: "t" }]);
+        expect(seen[2]).toBe(bucket.outputs.arn);
+        expect(seen[2]).toMatch(/^arn:aws:s3:::fine$/);
+        expect(seen[3]).toBe(bucket.id);
+        // The secret inside the map makes the whole output secret, as over the wire.
+        expect(run.recording.outputs.tags).toMatchObject({ value: { owner: "fraud", team: "t" } });
+        expect(await tagsSecret).toBe(true);
+        // The recorded state is what a Struct carries: the stand-in response loses nothing a real one would keep.
+        expect(Struct.fromJavaScript(bucket.outputs as never).toJavaScript()).toEqual(bucket.outputs);
     });
 });
