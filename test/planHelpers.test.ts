@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import YAML from "yaml";
 import { PolicyPackError } from "../engine/analyzer";
 import type { KubernetesObject } from "../engine/kubernetes";
 import { combineExitCodes, describeFailure, discoverPolicyPacks, EXIT, planExitCode, resolvePolicyPacks, UsageError } from "../engine/plan";
@@ -20,6 +21,7 @@ import {
     MANIFEST_SECRET_PLACEHOLDER,
     manifestFiles,
     manifestObject,
+    manifestYaml,
     manifestPath,
     owningComponent,
     renderTree,
@@ -198,6 +200,21 @@ describe("manifests", () => {
         const deploy = res({ urn: `${storage.urn.replace("my:index:Storage::fraud-storage", "my:index:Storage$kubernetes:apps/v1:Deployment::api")}`, type: "kubernetes:apps/v1:Deployment", name: "api", parent: storage.urn });
         expect(owningComponent(deploy, byUrn)).toBe("fraud-storage");
         expect(owningComponent(provider, byUrn)).toBe("_stack");
+    });
+
+    it("writes YAML that a YAML 1.1 reader (kubectl) and a YAML 1.2 reader both read back unchanged", () => {
+        // Strings that YAML 1.1 or 1.2 would read as booleans, null, numbers, dates or merge keys.
+        const tricky = fc.constantFrom("yes", "no", "on", "off", "y", "n", "Y", "NO", "True", "~", "null", "0777", "0o17", "0x1F", "1e3", "1_000", ".inf", "-.nan", "08", "2001-12-14", "12:30:45", "<<", "=", "- a", "a: b", "#x", "");
+        const value = fc.oneof(tricky, fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(tricky, fc.string()), { maxLength: 3 }));
+        const object = fc.dictionary(fc.oneof(tricky, fc.string({ minLength: 1 })), fc.oneof(value, fc.dictionary(tricky, value, { maxKeys: 3 })), { maxKeys: 6 });
+        fc.assert(
+            fc.property(object, (o) => {
+                const text = manifestYaml({ apiVersion: "v1", kind: "ConfigMap", data: o });
+                for (const version of ["1.1", "1.2"] as const) expect(YAML.parse(text, { version, merge: false })).toEqual({ apiVersion: "v1", kind: "ConfigMap", data: o });
+            }),
+            { numRuns: 1000, seed: 20261122 },
+        );
+        expect(manifestYaml({ metadata: { labels: { enabled: "on", legacy: "yes" } } })).toBe("metadata:\n  labels:\n    enabled: 'on'\n    legacy: 'yes'\n");
     });
 
     it("keeps two objects that would share a file", () => {
