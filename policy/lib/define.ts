@@ -79,8 +79,8 @@ export class NotApplicableSignal extends Error {
 
 /**
  * Runs `make` with stack capture off. Not-applicable outcomes are control flow, thrown for most
- * (policy, resource) pairs of a stack, and never shown with a stack; capturing one for each was the
- * largest single cost of a pack's analysis (about a third of the security pack's CPU at 1,000 resources).
+ * (policy, resource) pairs of a stack, and never shown with a stack; capturing one for each cost the
+ * security pack about 0.3 s of its 7 s CPU at 1,000 resources.
  */
 function withoutStack<T>(make: () => T): T {
     const limit = Error.stackTraceLimit;
