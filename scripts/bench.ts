@@ -104,37 +104,65 @@ function benchOutDir(): string {
 // The children.
 // ------------------------------------------------------------------------------------------------
 
-/** The bare SDK mock runtime registering `count` trivial custom resources. */
-async function floor(count: number): Promise<Measurement> {
+/** What one run on the bare mocks sees: each register-resource request (components and the stack too). */
+type RequestHook = (req: any) => void;
+
+/**
+ * Runs `program` as the stack `project`/prod on the SDK's bare MockMonitor, with the recording engine's
+ * runtime settings (so the SDK goes as fast as it can), and times it: wall and CPU seconds, a CPU profile
+ * when asked. `onRequest` sees every registration; `config` is set before the program runs.
+ */
+async function timedOnBareMocks(
+    mode: Mode,
+    n: number,
+    project: string,
+    program: () => unknown,
+    opts: { onRequest?: RequestHook; config?: { config: Record<string, string>; secretKeys: string[] } } = {},
+): Promise<{ seconds: number; cpuSeconds: number }> {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: unknown) => unknown };
     const settings = require("@pulumi/pulumi/runtime/settings");
     const { cheapDebugStacks } = require("../engine/recorder") as typeof import("../engine/recorder");
-    startProfile("floor", count);
+    startProfile(mode, n);
     const t0 = now();
     const c0 = cpu();
-    // The same runtime settings the recording engine uses, so the floor is the fastest the SDK goes.
     const restore = cheapDebugStacks();
     const monitor = new MockMonitor({
         newResource: (a: { name: string; inputs: unknown }) => ({ id: `${a.name}-id`, state: a.inputs }),
         call: (a: { inputs: unknown }) => a.inputs,
     });
-    settings.setMockOptions(monitor, "bench", "prod", false, "organization");
-    await pulumi.runtime.runInPulumiStack(async () => {
-        class Raw extends pulumi.CustomResource {
-            constructor(name: string, props: Record<string, unknown>) {
-                super("bench:index:Raw", name, props);
-            }
-        }
-        for (let i = 0; i < count; i++) new Raw(`raw-${i}`, { index: i, name: `raw-${i}` });
-        return {};
-    });
+    const { onRequest } = opts;
+    if (onRequest) {
+        const register = (monitor as any).registerResource.bind(monitor);
+        (monitor as any).registerResource = (req: any, cb: unknown) => {
+            onRequest(req);
+            return register(req, cb);
+        };
+    }
+    settings.setMockOptions(monitor, project, "prod", false, "organization");
+    if (opts.config) pulumi.runtime.setAllConfig(opts.config.config, opts.config.secretKeys);
+    await pulumi.runtime.runInPulumiStack(async () => program() as Record<string, unknown>);
     await settings.waitForRPCs();
     restore();
     const seconds = now() - t0;
     const cpuSeconds = cpu() - c0;
     await stopProfile();
-    return { mode: "floor", services: 0, resources: count + 1, seconds, cpuSeconds, peakRssMiB: peakRssMiB() };
+    return { seconds, cpuSeconds };
+}
+
+/** The bare mock runtime registering `count` trivial custom resources. */
+async function floor(count: number): Promise<Measurement> {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    class Raw extends pulumi.CustomResource {
+        constructor(name: string, props: Record<string, unknown>) {
+            super("bench:index:Raw", name, props);
+        }
+    }
+    const t = await timedOnBareMocks("floor", count, "bench", () => {
+        for (let i = 0; i < count; i++) new Raw(`raw-${i}`, { index: i, name: `raw-${i}` });
+        return {};
+    });
+    return { mode: "floor", services: 0, resources: count + 1, ...t, peakRssMiB: peakRssMiB() };
 }
 
 /** One registration as the monitor received it: what the replay floor registers again. */
@@ -154,25 +182,13 @@ interface Registration {
  */
 async function replay(file: string): Promise<Measurement> {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: unknown) => unknown };
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    const { cheapDebugStacks } = require("../engine/recorder") as typeof import("../engine/recorder");
     const registrations = JSON.parse(fs.readFileSync(file, "utf8")) as Registration[];
-    startProfile("replay", registrations.length);
-    const t0 = now();
-    const c0 = cpu();
-    const restore = cheapDebugStacks();
-    const monitor = new MockMonitor({
-        newResource: (a: { name: string; inputs: unknown }) => ({ id: `${a.name}-id`, state: a.inputs }),
-        call: (a: { inputs: unknown }) => a.inputs,
-    });
-    settings.setMockOptions(monitor, "bench", "prod", false, "organization");
     class Raw extends pulumi.CustomResource {
         constructor(type: string, name: string, props: Record<string, unknown>) {
             super(type, name, props);
         }
     }
-    await pulumi.runtime.runInPulumiStack(async () => {
+    const t = await timedOnBareMocks("replay", registrations.length, "bench", () => {
         for (const r of registrations) {
             // Provider types are reserved for provider classes: the raw stand-in keeps the inputs, not the type.
             if (r.custom) new Raw(r.type.startsWith("pulumi:providers:") ? "bench:index:Provider" : r.type, r.name, r.inputs);
@@ -180,12 +196,7 @@ async function replay(file: string): Promise<Measurement> {
         }
         return {};
     });
-    await settings.waitForRPCs();
-    restore();
-    const seconds = now() - t0;
-    const cpuSeconds = cpu() - c0;
-    await stopProfile();
-    return { mode: "replay", services: 0, resources: registrations.length + 1, seconds, cpuSeconds, peakRssMiB: peakRssMiB() };
+    return { mode: "replay", services: 0, resources: registrations.length + 1, ...t, peakRssMiB: peakRssMiB() };
 }
 
 /**
@@ -194,41 +205,20 @@ async function replay(file: string): Promise<Measurement> {
  */
 async function bare(services: number, captureFile?: string): Promise<Measurement> {
     preload();
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: unknown) => { resources: Map<string, unknown> } };
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    const { cheapDebugStacks } = require("../engine/recorder") as typeof import("../engine/recorder");
     const { readProject, readStackConfig } = require("../engine/project") as typeof import("../engine/project");
     const stackConfig = readStackConfig(readProject(ROOT), "prod");
-    startProfile("bare", services);
-    const t0 = now();
-    const c0 = cpu();
-    const restore = cheapDebugStacks();
     let count = 0;
-    const monitor = new MockMonitor({
-        newResource: (a: { name: string; inputs: unknown }) => ({ id: `${a.name}-id`, state: a.inputs }),
-        call: (a: { inputs: unknown }) => a.inputs,
-    });
-    // Count every registration (components too), as the plan does.
-    const register = (monitor as any).registerResource.bind(monitor);
     const captured: Registration[] = [];
-    (monitor as any).registerResource = (req: any, cb: unknown) => {
+    // Count every registration (components too), as the plan does.
+    const onRequest: RequestHook = (req) => {
         count++;
         if (captureFile && req.getType() !== "pulumi:pulumi:Stack") {
             captured.push({ type: req.getType(), name: req.getName(), custom: req.getCustom(), inputs: req.getObject()?.toJavaScript() ?? {} });
         }
-        return register(req, cb);
     };
-    settings.setMockOptions(monitor, "mlops", "prod", false, "organization");
-    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
-    await pulumi.runtime.runInPulumiStack(async () => syntheticProgram(services)() as Record<string, unknown>);
-    await settings.waitForRPCs();
-    restore();
-    const seconds = now() - t0;
-    const cpuSeconds = cpu() - c0;
-    await stopProfile();
+    const t = await timedOnBareMocks("bare", services, "mlops", syntheticProgram(services), { onRequest, config: stackConfig });
     if (captureFile) fs.writeFileSync(captureFile, JSON.stringify(captured));
-    return { mode: "bare", services, resources: count, seconds, cpuSeconds, peakRssMiB: peakRssMiB() };
+    return { mode: "bare", services, resources: count, ...t, peakRssMiB: peakRssMiB() };
 }
 
 /** Loads what the program and the plan load, before anything is timed. */
