@@ -9,7 +9,7 @@
  * Every rule carries `severity` and `team` (Alertmanager routes on `team`) and the annotations `summary`,
  * `description` and `runbook_url`, which points at docs/runbooks/<slug>.md.
  */
-import YAML from "yaml";
+import { portableYaml } from "./yaml";
 import { METRICS, seriesNames } from "./metricsContract";
 
 export type Severity = "critical" | "warning";
@@ -295,9 +295,9 @@ export function validateModelAlertArgs(args: ModelAlertArgs): void {
     if (problems.length > 0) throw new Error(`modelAlertGroups: ${problems.join("; ")}.`);
 }
 
-/** A rule file as Prometheus and promtool read it. */
+/** A rule file as Prometheus and promtool read it (go-yaml: strings a YAML 1.1 reader would not take as strings are quoted). */
 export function ruleFileYaml(groups: readonly RuleGroup[]): string {
-    return YAML.stringify({ groups }, { lineWidth: 0 });
+    return portableYaml({ groups });
 }
 
 /** Every alerting rule of a list of groups. */

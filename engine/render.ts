@@ -4,7 +4,7 @@
  * never leave in clear: inputs are redacted, Secret data is replaced by a placeholder.
  */
 import * as path from "path";
-import * as jsYaml from "js-yaml";
+import { portableYaml } from "../components/yaml";
 import type { KubernetesObject, RenderedObject, SchemaError } from "./kubernetes";
 import type { RecordedResource } from "./recorder";
 import type { PolicyReport, PolicyViolation } from "./policies";
@@ -245,32 +245,12 @@ export interface ManifestFile {
 }
 
 /**
- * Plain scalars a YAML 1.1 reader takes for something other than a string: booleans (`yes`, `on`, `y`...),
- * nulls, the merge key and value indicators, and anything that starts like a number (1.1 reads `1_000`,
- * `0b11`, `0777` and `1:30` as integers, `.` and `.inf` as floats; lax readers take `e0` for one).
- * Over-matching only adds quotes, which never changes a value.
- */
-const YAML11_NON_STRING = /^(?:y|yes|n|no|true|false|on|off|null|~|<<|=|[-+]?[0-9.].*|[-+]?[0-9._]*e[-+]?[0-9_]*)$/i;
-
-/** js-yaml's default schema, plus the YAML 1.1 readings above, so the dumper quotes those strings too. */
-const KUBECTL_SCHEMA = jsYaml.DEFAULT_SCHEMA.extend({
-    implicit: [
-        new jsYaml.Type("tag:mlops.acme.io,2026:yaml11-non-string", {
-            kind: "scalar",
-            resolve: (s: string | null) => s !== null && YAML11_NON_STRING.test(s),
-            construct: (s: string) => s,
-        }),
-    ],
-});
-
-/**
- * One object as YAML that kubectl reads back unchanged. kubectl parses YAML 1.1 (sigs.k8s.io/yaml), where
- * plain `yes`, `on`, `y` or `1_000` are not strings, so such strings are quoted (the `yaml` package
- * wrote them plain). js-yaml is also about three times faster than the `yaml` package's stringify, a
- * large part of writing manifests.
+ * One object as YAML that kubectl reads back unchanged (kubectl parses YAML 1.1: see `portableYaml`).
+ * js-yaml is also about three times faster than the `yaml` package's stringify, a large part of
+ * writing manifests.
  */
 export function manifestYaml(object: unknown): string {
-    return jsYaml.dump(object, { lineWidth: -1, noRefs: true, schema: KUBECTL_SCHEMA });
+    return portableYaml(object);
 }
 
 /** Every object as a YAML file, grouped by namespace and owning component. */

@@ -13,8 +13,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import YAML from "yaml";
 import { ruleFileYaml, type RuleGroup } from "../components/alertRules";
+import { portableYaml } from "../components/yaml";
 import { RELEASES } from "../components/monitoringStack";
 import { kubernetesObjects } from "../engine/kubernetes";
 import { listStacks } from "../engine/project";
@@ -48,7 +48,7 @@ export function alertmanagerConfigOf(resources: readonly RecordedResource[]): Re
 
 /** Every file of a recording: rule files and alertmanager.yaml. */
 export function monitoringFilesOf(resources: readonly RecordedResource[]): RenderedFile[] {
-    return [...ruleFilesOf(resources), { path: "alertmanager.yaml", content: YAML.stringify(alertmanagerConfigOf(resources), { lineWidth: 0 }) }];
+    return [...ruleFilesOf(resources), { path: "alertmanager.yaml", content: portableYaml(alertmanagerConfigOf(resources)) }];
 }
 
 /** Writes files under `dir`; returns their absolute paths. */
