@@ -5,6 +5,7 @@
  */
 import { PolicyPack } from "@pulumi/policy";
 import { decodePropertiesOnce } from "./decodeOnce";
+import { decodeStructsFromWire } from "./fastStruct";
 import type { PackDefinition, PolicyOptions } from "./define";
 
 /** Instantiates every policy of the pack: mandatory unless the stack's config file says otherwise. */
@@ -18,6 +19,7 @@ export function policyPackArgs(pack: PackDefinition, options: PolicyOptions<any>
 
 /** Serves `pack` as a Pulumi policy pack. */
 export function servePack(pack: PackDefinition): PolicyPack {
+    decodeStructsFromWire();
     decodePropertiesOnce();
     return new PolicyPack(pack.name, policyPackArgs(pack));
 }
