@@ -14,6 +14,11 @@
  * carries a hash of the user list and of the passwords, so adding a team or rotating a password replaces
  * it (delete before replace) and the new Job runs again. A NetworkPolicy lets its pods out to DNS and the
  * server only; the server's policy admits them (mlflowTracking.ts, {@link MLFLOW_TEAM_USERS_SELECTOR}).
+ *
+ * With `metricsUser`, the same Job also creates the user Prometheus scrapes MLflow's /metrics as
+ * ({@link MLFLOW_METRICS_USERNAME}, credentials in the Secret {@link MLFLOW_METRICS_SECRET} of the MLflow
+ * namespace, where the ServiceMonitor is). MLflow's basic auth lets any authenticated user read /metrics,
+ * so the scrape does not need the admin's credentials, which can create users and change permissions.
  */
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
@@ -37,6 +42,11 @@ export const TEAM_PASSWORDS_DIR = "/etc/mlflow/team-passwords";
  * so that user names travel only inside secrets (a key of a Secret is not secret).
  */
 export const TEAM_USERS_FILE = "users.json";
+
+/** The MLflow user Prometheus scrapes /metrics as: not a team user (those are `team-<name>`), not the admin. */
+export const MLFLOW_METRICS_USERNAME = "metrics-prometheus";
+/** Secret in the MLflow namespace with that user's credentials (keys {@link MLFLOW_CREDENTIALS_KEYS}). */
+export const MLFLOW_METRICS_SECRET = `${MLFLOW_NAME}-metrics-credentials`;
 
 /** MLflow user name of a team. */
 export function mlflowTeamUsername(team: string): string {
@@ -63,8 +73,13 @@ export interface MlflowTeamAccessArgs {
     readonly image: pulumi.Input<string>;
     /** Pod labels of the server, the only peer the Job's pods may reach. */
     readonly serverSelector: Record<string, string>;
-    /** The teams of the environment. */
+    /** The teams of the environment (none is allowed with `metricsUser`). */
     readonly teams: readonly MlflowTeam[];
+    /**
+     * Also create the user Prometheus scrapes /metrics as, and the Secret {@link MLFLOW_METRICS_SECRET}
+     * with its credentials in the MLflow namespace. Default false.
+     */
+    readonly metricsUser?: boolean;
 }
 
 /**
@@ -138,6 +153,8 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
     public readonly usernames: Readonly<Record<string, string>>;
     /** Name of the Job that creates the users. */
     public readonly jobName: pulumi.Output<string>;
+    /** The Secret (in the MLflow namespace) with the metrics user's credentials; undefined without `metricsUser`. */
+    public readonly metricsSecretName: string | undefined;
 
     constructor(name: string, args: MlflowTeamAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         validateMlflowTeamAccessArgs(args);
@@ -168,6 +185,20 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
             );
         }
         this.usernames = usernames;
+        if (args.metricsUser) {
+            const password = new random.RandomPassword(`${name}-metrics-password`, { ...uriSafePassword(32), keepers: { role: "metrics" } }, child);
+            passwords[MLFLOW_METRICS_USERNAME] = password.result;
+            new k8s.core.v1.Secret(
+                `${name}-metrics-credentials`,
+                {
+                    metadata: { name: MLFLOW_METRICS_SECRET, namespace: args.mlflowNamespace, labels: standardLabels(ctx, { name: MLFLOW_METRICS_SECRET, component: "metrics-credentials" }) },
+                    type: "Opaque",
+                    stringData: pulumi.secret({ [MLFLOW_CREDENTIALS_KEYS.username]: MLFLOW_METRICS_USERNAME, [MLFLOW_CREDENTIALS_KEYS.password]: password.result }),
+                },
+                child,
+            );
+        }
+        this.metricsSecretName = args.metricsUser ? MLFLOW_METRICS_SECRET : undefined;
         const userList = Object.keys(passwords).sort();
 
         const passwordsSecret = new k8s.core.v1.Secret(
@@ -252,14 +283,14 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
             { parent: this, deleteBeforeReplace: true },
         );
 
-        this.registerOutputs({ jobName: this.jobName });
+        this.registerOutputs({ jobName: this.jobName, metricsSecretName: this.metricsSecretName });
     }
 }
 
 /** Checks the arguments before anything is registered. */
 export function validateMlflowTeamAccessArgs(args: MlflowTeamAccessArgs): void {
     const problems: string[] = [];
-    if (args.teams.length === 0) problems.push("teams must name at least one team");
+    if (args.teams.length === 0 && !args.metricsUser) problems.push("teams must name at least one team (or metricsUser must be true)");
     const seen = new Set<string>();
     for (const t of args.teams) {
         if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(t.name)) problems.push(`team "${t.name}" must be 2-20 lower-case letters, digits and -, starting with a letter`);

@@ -88,7 +88,7 @@ export interface MonitoringStackArgs {
         readonly serviceSelector: Record<string, string>;
         /** Service port name. */
         readonly portName: string;
-        /** Secret (in the MLflow namespace) with basic-auth credentials for scraping; omit when auth is off. */
+        /** Secret (in the MLflow namespace) with the basic-auth credentials Prometheus scrapes with (the platform: the metrics user, never the admin); omit when auth is off. */
         readonly basicAuth?: { readonly secretName: pulumi.Input<string>; readonly usernameKey: string; readonly passwordKey: string };
     };
     /** Protect and retain the namespace and releases (prod). Default false. */

@@ -7,7 +7,7 @@ import { ArtifactStore } from "../components/artifactStore";
 import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
 import { ContainerImage } from "../components/containerImage";
 import { DriftCheck } from "../components/driftCheck";
-import { MlflowTeamAccess } from "../components/mlflowTeamAccess";
+import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/mlflowTeamAccess";
 import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/mlflowTracking";
 import { MonitoringStack } from "../components/monitoringStack";
 import { artifactBucketName, dnsName, iamRoleName } from "../components/naming";
@@ -122,7 +122,8 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                 serviceName: MLFLOW_NAME,
                 serviceSelector: mlflow.serverSelector,
                 portName: "http",
-                basicAuth: mlflow.adminSecretName ? { secretName: mlflow.adminSecretName, usernameKey: "admin-username", passwordKey: "admin-password" } : undefined,
+                // With auth on, Prometheus scrapes as the metrics user (created below), not as the admin.
+                basicAuth: cfg.mlflow.auth ? { secretName: MLFLOW_METRICS_SECRET, usernameKey: MLFLOW_CREDENTIALS_KEYS.username, passwordKey: MLFLOW_CREDENTIALS_KEYS.password } : undefined,
             },
             protect: isProd,
         },
@@ -186,9 +187,9 @@ export function createPlatform(cfg: PlatformConfig): Platform {
         }
     }
 
-    // --- MLflow users of the teams: the `mlflow-credentials` Secret their workloads read (auth on) ----
+    // --- MLflow users (auth on): the teams' `mlflow-credentials` Secrets, and Prometheus' metrics user ----
     let mlflowTeamAccess: MlflowTeamAccess | undefined;
-    if (cfg.mlflow.auth && mlflow.adminSecretName && teams.length > 0) {
+    if (cfg.mlflow.auth && mlflow.adminSecretName) {
         mlflowTeamAccess = new MlflowTeamAccess(
             "mlflow-team-access",
             {
@@ -199,6 +200,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                 image: mlflow.image,
                 serverSelector: mlflow.serverSelector,
                 teams: teams.map((t) => ({ name: t.name, namespace: servingNamespaces[t.name].namespaceName })),
+                metricsUser: true,
             },
             // The Job needs the server up: it runs after everything of MLflow is created.
             { ...withProviders, dependsOn: [mlflow] },

@@ -2,7 +2,7 @@
  * MLflow users of the teams (MlflowTeamAccess) as recorded for each stack: with auth on (test, prod), per
  * team a generated password, the `mlflow-credentials` Secret the team's workloads read, and the Job in the
  * MLflow namespace that creates the users with the admin credentials from the admin Secret; its network
- * path to the server. With auth off (dev), nothing.
+ * path to the server; the metrics user Prometheus scrapes /metrics as. With auth off (dev), nothing.
  */
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,8 @@ import { parsePlatformConfig, type PlatformConfig, teamsIn } from "../components
 import { MLFLOW_CREDENTIALS_SECRET } from "../components/driftCheck";
 import {
     MLFLOW_CREDENTIALS_KEYS,
+    MLFLOW_METRICS_SECRET,
+    MLFLOW_METRICS_USERNAME,
     mlflowTeamUsername,
     passwordsChecksum,
     TEAM_PASSWORDS_DIR,
@@ -42,6 +44,9 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
     const authOn = stack !== "dev";
     const component = () => run.ofType(COMPONENT);
     const passwordOf = (team: string) => run.one("random:index/randomPassword:RandomPassword", `mlflow-team-access-${team}-password`).outputs.result as string;
+    const metricsPassword = () => run.one("random:index/randomPassword:RandomPassword", "mlflow-team-access-metrics-password").outputs.result as string;
+    /** Every user the Job creates: the teams' and the metrics user, by user name. */
+    const allPasswords = () => ({ ...Object.fromEntries(teamsIn(cfg).map((t) => [mlflowTeamUsername(t.name), passwordOf(t.name)])), [MLFLOW_METRICS_USERNAME]: metricsPassword() });
     const job = () => {
         const jobs = run.k8sOfKind("Job", cfg.mlflow.namespace);
         expect(jobs).toHaveLength(1);
@@ -85,12 +90,27 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
         expect(refs.map((r: any) => r.key).sort()).toEqual(Object.values(MLFLOW_CREDENTIALS_KEYS).sort());
     });
 
-    it("keeps the team passwords for the Job in a secret Secret in the MLflow namespace", () => {
+    it("keeps the users' passwords for the Job in a secret Secret in the MLflow namespace", () => {
         const secret = run.ofType(SECRET).find((s) => run.inputs(s).metadata.name === TEAM_PASSWORDS_SECRET)!;
         expect(run.inputs(secret).metadata.namespace).toBe(cfg.mlflow.namespace);
         expect(run.isSecretInput(secret, "stringData")).toBe(true);
         expect(Object.keys(run.inputs(secret).stringData)).toEqual([TEAM_USERS_FILE]);
-        expect(JSON.parse(run.inputs(secret).stringData[TEAM_USERS_FILE])).toEqual(Object.fromEntries(teamsIn(cfg).map((t) => [mlflowTeamUsername(t.name), passwordOf(t.name)])));
+        expect(JSON.parse(run.inputs(secret).stringData[TEAM_USERS_FILE])).toEqual(allPasswords());
+    });
+
+    it("creates the user Prometheus scrapes /metrics as, with its credentials in a secret Secret beside the ServiceMonitor", () => {
+        const secret = run.ofType(SECRET).find((s) => run.inputs(s).metadata.name === MLFLOW_METRICS_SECRET)!;
+        expect(secret.parent).toBe(component()[0].urn);
+        expect(run.inputs(secret).metadata.namespace).toBe(cfg.mlflow.namespace);
+        expect(run.isSecretInput(secret, "stringData")).toBe(true);
+        expect(run.inputs(secret).stringData).toEqual({ username: MLFLOW_METRICS_USERNAME, password: metricsPassword() });
+        expect(metricsPassword()).toMatch(/^[A-Za-z0-9]{32}$/);
+        // Not the admin, and no team's user.
+        const adminPassword = run.one("random:index/randomPassword:RandomPassword", "mlflow-admin-password").outputs.result as string;
+        expect(metricsPassword()).not.toBe(adminPassword);
+        expect(teamsIn(cfg).map((t) => mlflowTeamUsername(t.name))).not.toContain(MLFLOW_METRICS_USERNAME);
+        const monitor = run.k8sOfKind("ServiceMonitor", cfg.mlflow.namespace).find((m) => m.metadata.name === "mlflow") as any;
+        expect(monitor.spec.endpoints[0].basicAuth).toEqual({ username: { name: MLFLOW_METRICS_SECRET, key: "username" }, password: { name: MLFLOW_METRICS_SECRET, key: "password" } });
     });
 
     it("creates the users with a Job in the MLflow namespace: admin credentials from the admin Secret, passwords from a mounted Secret", () => {
@@ -112,8 +132,10 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
 
     it("never carries a literal password (nor a user name: those stay inside Secrets), and its inputs hold no secret", () => {
         const text = JSON.stringify(job());
-        for (const team of teamsIn(cfg)) expect(text).not.toContain(passwordOf(team.name));
-        for (const team of teamsIn(cfg)) expect(text).not.toContain(mlflowTeamUsername(team.name));
+        for (const [user, password] of Object.entries(allPasswords())) {
+            expect(text).not.toContain(password);
+            expect(text).not.toContain(user);
+        }
         const adminPassword = run.one("random:index/randomPassword:RandomPassword", "mlflow-admin-password").outputs.result as string;
         expect(text).not.toContain(adminPassword);
         for (const e of job().spec.template.spec.containers[0].env) expect(e.name.endsWith("PASSWORD") ? e.value : undefined).toBeUndefined();
@@ -128,8 +150,8 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
         expect(j.spec.activeDeadlineSeconds).toBeGreaterThan(0);
         expect(j.spec.ttlSecondsAfterFinished).toBeUndefined();
         expect(j.spec.template.spec.restartPolicy).toBe("Never");
-        const users = teamsIn(cfg).map((t) => `team-${t.name}`);
-        const checksum = passwordsChecksum(Object.fromEntries(teamsIn(cfg).map((t) => [`team-${t.name}`, passwordOf(t.name)])));
+        const users = [...teamsIn(cfg).map((t) => `team-${t.name}`), MLFLOW_METRICS_USERNAME];
+        const checksum = passwordsChecksum(allPasswords());
         expect(j.metadata.name).toBe(teamUsersJobName(users, checksum));
         expect(j.spec.template.metadata.annotations).toEqual({ "mlops.acme.io/teams": teamsIn(cfg).map((t) => t.name).sort().join(","), "mlops.acme.io/passwords-checksum": checksum });
         expect(run.ofType(JOB)[0].options.deleteBeforeReplace).toBe(true);
@@ -181,7 +203,8 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
     it("renders objects that pass the Kubernetes schemas", async () => {
         const component = run.ofType(COMPONENT)[0];
         const own = run.k8s().filter((o) => o.resource.parent === component.urn).map((o) => o.object);
-        expect(own.map((o) => o.kind).sort()).toEqual(["Job", "NetworkPolicy", "Secret", ...teamsIn(cfg).map(() => "Secret")].sort());
+        // The Job, its policy, the passwords, the metrics user's Secret and each team's.
+        expect(own.map((o) => o.kind).sort()).toEqual(["Job", "NetworkPolicy", "Secret", "Secret", ...teamsIn(cfg).map(() => "Secret")].sort());
         expect(await validateObjects(own)).toEqual([]);
     });
 });
@@ -209,8 +232,8 @@ describe("MlflowTeamAccess helpers", () => {
         for (const line of TEAM_USERS_SCRIPT.split("\n").filter((l) => l.includes("print("))) expect(line).not.toMatch(/password\b(?!\")/);
     });
 
-    it("refuses no teams, bad team names and duplicates", () => {
-        const args = (teams: { name: string }[]) =>
+    it("refuses no users at all, bad team names and duplicates", () => {
+        const args = (teams: { name: string }[], metricsUser = false) =>
             ({
                 labels: { labelDomain: "acme.io", owner: "o", environment: "test", costCentre: "c" },
                 mlflowNamespace: "mlflow",
@@ -219,8 +242,10 @@ describe("MlflowTeamAccess helpers", () => {
                 image: "img:1",
                 serverSelector: {},
                 teams: teams.map((t) => ({ ...t, namespace: `ml-${t.name}` })),
+                metricsUser,
             }) as const;
-        expect(() => validateMlflowTeamAccessArgs(args([]))).toThrow(/at least one team/);
+        expect(() => validateMlflowTeamAccessArgs(args([]))).toThrow(/at least one team \(or metricsUser must be true\)/);
+        expect(() => validateMlflowTeamAccessArgs(args([], true))).not.toThrow();
         expect(() => validateMlflowTeamAccessArgs(args([{ name: "Fraud" }]))).toThrow(/lower-case/);
         expect(() => validateMlflowTeamAccessArgs(args([{ name: "fraud" }, { name: "fraud" }]))).toThrow(/twice/);
         expect(() => validateMlflowTeamAccessArgs(args([{ name: "fraud" }, { name: "recsys" }]))).not.toThrow();

@@ -8,6 +8,7 @@ import { type AlertingRule, ALERTS } from "../components/alertRules";
 import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../components/config";
 import { dashboardQueries } from "../components/dashboards";
 import { unknownMetrics } from "../components/metricsContract";
+import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/mlflowTeamAccess";
 import {
     alertmanagerConfig,
     CHARTS,
@@ -192,8 +193,11 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         const [endpoint] = inputs.spec.endpoints;
         expect(endpoint).toMatchObject({ port: "http", path: "/metrics" });
         if (cfg.mlflow.auth) {
-            const secretName = run.k8sOfKind("Secret", cfg.mlflow.namespace).find((s) => (s as any).stringData?.["admin-password"])!.metadata.name;
-            expect(endpoint.basicAuth).toEqual({ username: { name: secretName, key: "admin-username" }, password: { name: secretName, key: "admin-password" } });
+            // The metrics user's Secret beside the ServiceMonitor, never the admin's.
+            expect(endpoint.basicAuth).toEqual({ username: { name: MLFLOW_METRICS_SECRET, key: "username" }, password: { name: MLFLOW_METRICS_SECRET, key: "password" } });
+            const secret = run.k8sOfKind("Secret", cfg.mlflow.namespace).find((s) => s.metadata.name === MLFLOW_METRICS_SECRET) as any;
+            expect(secret.stringData.username).toBe(MLFLOW_METRICS_USERNAME);
+            expect(secret.stringData["admin-password"]).toBeUndefined();
         } else {
             expect(endpoint.basicAuth).toBeUndefined();
         }
