@@ -1,0 +1,152 @@
+/**
+ * `npm run build:lib`: the platform's library as product teams install it.
+ *
+ * A team's own Pulumi project imports `mlops-platform` (components/index.ts). Inside this repository the
+ * TypeScript sources are used directly, but a package installed under node_modules must be JavaScript:
+ * the Pulumi CLI's TypeScript support (ts-node) does not compile files under node_modules, and a
+ * JavaScript project cannot load TypeScript at all. This compiles components/ (tsconfig.lib.json) to
+ * `dist/lib` with declarations and source maps, writes the package's own package.json and README, and
+ * packs it: `dist/mlops-platform-<version>.tgz`, for `npm install <tarball>` or `npm publish dist/lib`.
+ *
+ * The Pulumi SDK and providers are peer dependencies: a Pulumi program must load one copy of
+ * @pulumi/pulumi (resources, outputs and the runtime's settings are module state), and a team that uses
+ * @pulumi/aws or @pulumi/kubernetes itself should share the platform's. Everything else the components
+ * import is a dependency, at the exact version this repository tests with.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+export const LIB_DIR = path.join(ROOT, "dist", "lib");
+
+export interface PackageJson {
+    name: string;
+    version: string;
+    description?: string;
+    license?: string;
+    engines?: Record<string, string>;
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    [key: string]: unknown;
+}
+
+/** Modules a component imports that are shared with the team's program: peer dependencies. */
+export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/random"] as const;
+/** The other modules components import: dependencies of the library. */
+export const LIBRARY_MODULES = ["ajv", "js-yaml", "zod"] as const;
+
+/**
+ * The library's package.json, from the repository's: same name, version and licence; peers at `^` the
+ * tested version (a team may be ahead within the major), dependencies at the tested version exactly.
+ */
+export function libraryManifest(root: PackageJson): PackageJson {
+    const version = (dep: string): string => {
+        const v = root.dependencies?.[dep];
+        if (!v) throw new Error(`build-lib: ${dep} is imported by components/ but is not a dependency in package.json`);
+        return v;
+    };
+    return {
+        name: root.name,
+        version: root.version,
+        description: "MLOps platform library for product teams: ModelService, BatchInference and readPlatform for Pulumi programs.",
+        license: root.license,
+        main: "index.js",
+        types: "index.d.ts",
+        exports: { ".": { types: "./index.d.ts", default: "./index.js" }, "./package.json": "./package.json" },
+        files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md"],
+        ...(root.engines ? { engines: root.engines } : {}),
+        dependencies: Object.fromEntries(LIBRARY_MODULES.map((m) => [m, version(m)])),
+        peerDependencies: Object.fromEntries(PEER_MODULES.map((m) => [m, `^${version(m)}`])),
+    };
+}
+
+/** The package's README: what it is and where the guide is. */
+export function libraryReadme(manifest: PackageJson): string {
+    return [
+        `# ${manifest.name}`,
+        "",
+        `${manifest.description}`,
+        "",
+        "```ts",
+        'import { ModelService, readPlatform } from "mlops-platform";',
+        "```",
+        "",
+        "Install it with its peers, the Pulumi SDK and providers your program shares with it:",
+        "",
+        "```sh",
+        `npm install ${manifest.name}-${manifest.version}.tgz ${Object.entries(manifest.peerDependencies ?? {})
+            .map(([m, v]) => `${m}@${v.replace(/^\^/, "")}`)
+            .join(" ")}`,
+        "```",
+        "",
+        "The team guide (docs/team-guide.md of the platform repository) walks through a complete team project,",
+        "examples/team-fraud.",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The check a built package must pass: a Pulumi program on the SDK's mocks, run by plain node (no
+ * TypeScript), that creates the fraud scorer's prod ModelService and prints every registration (type,
+ * name, inputs). `MLOPS_LIB` names the module to load it from.
+ */
+const SMOKE_PROGRAM = `
+const fs = require("fs");
+const pulumi = require("@pulumi/pulumi");
+const registered = [];
+pulumi.runtime.setMocks({
+    newResource: (a) => { registered.push({ type: a.type, name: a.name, inputs: a.inputs }); return { id: a.name + "-id", state: a.inputs }; },
+    call: (a) => a.inputs,
+}, "team-fraud", "prod", false);
+const { ModelService } = require(process.env.MLOPS_LIB);
+new ModelService("fraud-scorer", JSON.parse(fs.readFileSync(process.argv[2], "utf8")));
+process.once("beforeExit", () => process.stdout.write(JSON.stringify(registered)));
+`;
+
+/**
+ * Installs the packed tarball in a scratch team project (its peers and dependencies linked from this
+ * repository's node_modules, so one copy of each is loaded) and runs {@link SMOKE_PROGRAM} with plain
+ * node against it and, under tsx, against components/: the package must register exactly what the
+ * sources do. Throws when it does not.
+ */
+export function verifyPackage(tarball: string, manifest: PackageJson): number {
+    const project = fs.mkdtempSync(path.join(require("os").tmpdir(), "mlops-lib-check-"));
+    try {
+        const modules = path.join(project, "node_modules");
+        fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
+        execFileSync("tar", ["xzf", tarball, "-C", modules]);
+        fs.renameSync(path.join(modules, "package"), path.join(modules, manifest.name));
+        for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]) {
+            fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
+        }
+        const { prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
+        fs.writeFileSync(path.join(project, "args.json"), JSON.stringify(prodArgs()));
+        fs.writeFileSync(path.join(project, "smoke.js"), SMOKE_PROGRAM);
+        const run = (execArgv: string[], lib: string) =>
+            execFileSync(process.execPath, [...execArgv, "smoke.js", "args.json"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: lib, NODE_OPTIONS: "" } });
+        const packaged = JSON.parse(run([], manifest.name)) as { type: string; name: string }[];
+        const sources = JSON.parse(run(["--import", require.resolve("tsx")], path.join(ROOT, "components", "index.ts"))) as unknown[];
+        if (packaged.length === 0) throw new Error("build-lib: the packaged ModelService registered nothing");
+        if (JSON.stringify(packaged) !== JSON.stringify(sources)) {
+            throw new Error(`build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`);
+        }
+        return packaged.length;
+    } finally {
+        fs.rmSync(project, { recursive: true, force: true });
+    }
+}
+
+function main(): void {
+    fs.rmSync(LIB_DIR, { recursive: true, force: true });
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.lib.json")], { cwd: ROOT, stdio: "inherit" });
+    const manifest = libraryManifest(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson);
+    fs.writeFileSync(path.join(LIB_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    fs.writeFileSync(path.join(LIB_DIR, "README.md"), libraryReadme(manifest));
+    const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
+    const tarball = path.join(path.dirname(LIB_DIR), name);
+    const registrations = verifyPackage(tarball, manifest);
+    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources.`);
+}
+
+if (require.main === module) main();
