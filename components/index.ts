@@ -30,7 +30,6 @@ export {
     rollingUpdateFor,
     DEFAULT_QUALITY_SLO,
     SERVICE_ALERTS,
-    RPS_METRIC,
     type ModelServiceArgs,
     type ServiceSlo,
 } from "./modelService";
@@ -50,6 +49,7 @@ export {
 export { DEFAULT_SERVICE_ACCOUNT, DEFAULT_WORKLOAD_UID, type ImageBuild, type ImageSource, type PlatformRefs } from "./modelWorkload";
 export { type ApprovalRecord, type ModelRef, modelVersionUri, parseModelUri, approvalProblems, MODEL_NAME_MAX } from "./modelUri";
 export { parseCron, runGaps, stalenessWindowSeconds, partitionTemplate, isIanaTimeZone, formatDuration, CronError, type CronSchedule } from "./cron";
+export { RPS_METRIC } from "./metricsContract";
 export { renderOperatingNote, type OperatingNote, type NoteSignal } from "./operatingNote";
 export { ContainerImage, type ContainerImageArgs } from "./containerImage";
 export { ALERTS, runbookPath, STALE_FACTOR, type AlertName, type RuleGroup } from "./alertRules";

@@ -174,6 +174,47 @@ export const EXTERNAL_METRICS: readonly ExternalMetric[] = [
     { name: "mlflow_http_request_exceptions_total", source: "MLflow --expose-prometheus (prometheus_flask_exporter)" },
 ];
 
+/**
+ * The custom metric a ModelService's HPA scales on for `autoscaling.targetRequestsPerSecond`: requests per
+ * second per pod, served on the custom metrics API (custom.metrics.k8s.io) by prometheus-adapter, which
+ * the MonitoringStack installs with {@link requestsPerSecondAdapterRule}.
+ */
+export const RPS_METRIC = "mlops_model_requests_per_second";
+
+/** One rule of prometheus-adapter's configuration (https://github.com/kubernetes-sigs/prometheus-adapter/blob/master/docs/config.md). */
+export interface AdapterRule {
+    readonly seriesQuery: string;
+    readonly resources: { readonly overrides: Record<string, { readonly resource: string }> };
+    readonly name: { readonly matches: string; readonly as: string };
+    readonly metricsQuery: string;
+}
+
+/** The window of the rate behind {@link RPS_METRIC}: four scrapes at the model servers' 30 s interval. */
+export const RPS_RATE_WINDOW = "2m";
+
+/**
+ * The adapter rule that serves {@link RPS_METRIC}: the per-second rate of the model server's request
+ * counter over {@link RPS_RATE_WINDOW}, summed per pod (all status codes: load is load), for the pods and
+ * namespace the HPA asks about (the `namespace` and `pod` target labels the ServiceMonitor adds).
+ */
+export function requestsPerSecondAdapterRule(): AdapterRule {
+    const counter = METRICS.requests.name;
+    return {
+        seriesQuery: `${counter}{namespace!="",pod!=""}`,
+        resources: { overrides: { namespace: { resource: "namespace" }, pod: { resource: "pod" } } },
+        name: { matches: `^${counter}$`, as: RPS_METRIC },
+        metricsQuery: `sum(rate(<<.Series>>{<<.LabelMatchers>>}[${RPS_RATE_WINDOW}])) by (<<.GroupBy>>)`,
+    };
+}
+
+/**
+ * An adapter rule's `metricsQuery` as the adapter sends it to Prometheus for one HPA request: the
+ * template's `<<.Series>>`, `<<.LabelMatchers>>` and `<<.GroupBy>>` filled in.
+ */
+export function adapterQuery(rule: AdapterRule, series: string, labelMatchers: string, groupBy: string): string {
+    return rule.metricsQuery.replaceAll("<<.Series>>", series).replaceAll("<<.LabelMatchers>>", labelMatchers).replaceAll("<<.GroupBy>>", groupBy);
+}
+
 /** The series names a metric is queried by: a histogram `x` as `x_bucket`, `x_sum`, `x_count`. */
 export function seriesNames(spec: Pick<MetricSpec, "name" | "type">): string[] {
     return spec.type === "histogram" ? [`${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`] : [spec.name];

@@ -47,6 +47,7 @@ import {
     scopedRuleGroups,
     teamLabelContext,
 } from "./modelWorkload";
+import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
@@ -61,8 +62,6 @@ export const INPUT_SCHEMA_DIR = "/etc/mlops/input-schema";
 export const INPUT_SCHEMA_FILE = "schema.json";
 /** Largest input schema accepted (a ConfigMap holds at most 1 MiB). */
 export const INPUT_SCHEMA_MAX_BYTES = 256 * 1024;
-/** Custom metric the HPA reads for a requests-per-second target (served by prometheus-adapter, docs/team-guide.md). */
-export const RPS_METRIC = "mlops_model_requests_per_second";
 /** The label Kubernetes puts on every namespace: its name (network policy peers select namespaces by it). */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** Seconds between SIGTERM and SIGKILL beyond the drain: in-flight requests finish. */

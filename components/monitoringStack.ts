@@ -13,6 +13,9 @@
  *   exposed (ClusterIP, no ingress), loading the platform's dashboards from ConfigMaps.
  * - A ServiceMonitor for MLflow, and a NetworkPolicy that admits only serving namespaces and Prometheus
  *   to the Pushgateway.
+ * - prometheus-adapter serving the custom metrics API with one metric, the model servers' requests per
+ *   second per pod ({@link RPS_METRIC}), which a ModelService's HPA scales on when it sets
+ *   `autoscaling.targetRequestsPerSecond`.
  *
  * Prometheus and Alertmanager volumes are created by the operator from volumeClaimTemplates: their PVCs
  * are not Pulumi resources. A StatefulSet's PVCs outlive it, and in prod the namespace and the releases
@@ -25,6 +28,7 @@ import { type AlertingRule, modelAlertGroups, type ModelSlo, platformAlertGroups
 import { CREDENTIAL_SUFFIXES, type ReceiverSettings, type ResourceSettings } from "./config";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
 import { containerResources, namespaceNameLabel } from "./k8sHelpers";
+import { requestsPerSecondAdapterRule, RPS_METRIC } from "./metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "./naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
 
@@ -32,10 +36,13 @@ import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABE
 export const CHARTS = {
     kubePrometheusStack: { chart: "kube-prometheus-stack", version: "79.7.1", repo: "https://prometheus-community.github.io/helm-charts" },
     pushgateway: { chart: "prometheus-pushgateway", version: "3.4.2", repo: "https://prometheus-community.github.io/helm-charts" },
+    prometheusAdapter: { chart: "prometheus-adapter", version: "5.3.0", repo: "https://prometheus-community.github.io/helm-charts" },
 } as const;
 
 /** Helm release names; with fullnameOverride they make the object names stable. */
-export const RELEASES = { kubePrometheusStack: "kube-prometheus-stack", pushgateway: "pushgateway" } as const;
+export const RELEASES = { kubePrometheusStack: "kube-prometheus-stack", pushgateway: "pushgateway", prometheusAdapter: "prometheus-adapter" } as const;
+/** Port of the Prometheus service kube-prometheus-stack creates. */
+export const PROMETHEUS_PORT = 9090;
 /** Secret holding the receivers' webhook URLs and routing keys, mounted into Alertmanager. */
 export const RECEIVER_SECRET = "alertmanager-receivers";
 /** Where the operator mounts `alertmanagerSpec.secrets`. */
@@ -306,6 +313,41 @@ export function pushgatewayValues(args: MonitoringStackArgs): Record<string, unk
     };
 }
 
+/** In-cluster URL of the Prometheus service of kube-prometheus-stack in `namespace` (without the port). */
+export function prometheusServiceUrl(namespace: string): string {
+    return `http://${RELEASES.kubePrometheusStack}-prometheus.${namespace}.svc.cluster.local`;
+}
+
+/**
+ * Helm values of prometheus-adapter: the custom metrics API (custom.metrics.k8s.io) with the one metric
+ * the platform's HPAs use ({@link requestsPerSecondAdapterRule}); not the chart's default rules (every
+ * container metric, relisted from Prometheus every minute, that nothing here reads) and no resource or
+ * external metrics (the cluster's metrics-server keeps metrics.k8s.io). As many replicas as Prometheus,
+ * with a disruption budget when there are several: an HPA without its metric does not scale.
+ */
+export function prometheusAdapterValues(args: MonitoringStackArgs): Record<string, unknown> {
+    const replicas = args.prometheus.replicas;
+    return {
+        fullnameOverride: RELEASES.prometheusAdapter,
+        customLabels: ownershipLabels(args.labels),
+        podLabels: ownershipLabels(args.labels),
+        prometheus: { url: prometheusServiceUrl(args.namespace), port: PROMETHEUS_PORT, path: "" },
+        replicas,
+        podDisruptionBudget: replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false },
+        resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }),
+        podSecurityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        rules: { default: false, custom: [requestsPerSecondAdapterRule()], external: [] },
+    };
+}
+
 /** A PrometheusRule object's worth of rules: its name, the team that owns the alerts, the groups. */
 export interface RuleSet {
     readonly name: string;
@@ -449,6 +491,24 @@ export class MonitoringStack extends pulumi.ComponentResource {
             },
             afterCrds,
         );
+        // The custom metrics API for the HPAs' requests-per-second target. It only reads Prometheus, so it
+        // waits for the release that runs it, not for anything else.
+        new k8s.helm.v3.Release(
+            `${name}-prometheus-adapter`,
+            {
+                name: RELEASES.prometheusAdapter,
+                chart: CHARTS.prometheusAdapter.chart,
+                version: CHARTS.prometheusAdapter.version,
+                repositoryOpts: { repo: CHARTS.prometheusAdapter.repo },
+                namespace: ns,
+                createNamespace: false,
+                values: prometheusAdapterValues(args),
+                timeout: 300,
+                maxHistory: 10,
+                cleanupOnFail: true,
+            },
+            afterCrds,
+        );
         new k8s.networking.v1.NetworkPolicy(
             `${name}-pushgateway-ingress`,
             {
@@ -540,7 +600,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         const svc = (service: string, port: number) => pulumi.interpolate`http://${service}.${ns}.svc.cluster.local:${port}`;
         this.namespace = ns;
         this.pushgatewayUrl = svc(RELEASES.pushgateway, PUSHGATEWAY_PORT);
-        this.prometheusUrl = svc(`${RELEASES.kubePrometheusStack}-prometheus`, 9090);
+        this.prometheusUrl = svc(`${RELEASES.kubePrometheusStack}-prometheus`, PROMETHEUS_PORT);
         this.grafanaUrl = svc(`${RELEASES.kubePrometheusStack}-grafana`, 80);
         this.grafanaAdminSecretName = grafanaSecret.metadata.name;
         this.grafanaAdminPassword = pulumi.secret(grafanaPassword.result);

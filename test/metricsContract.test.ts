@@ -8,7 +8,20 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { alertingRules, modelAlertGroups, platformAlertGroups } from "../components/alertRules";
 import { batchJobsDashboard, dashboardQueries, mlflowDashboard, modelServiceDashboard } from "../components/dashboards";
-import { allowedSeriesNames, EXTERNAL_METRICS, isContractName, METRICS, metricNamesIn, seriesNames, unknownMetrics } from "../components/metricsContract";
+import {
+    adapterQuery,
+    allowedSeriesNames,
+    EXTERNAL_METRICS,
+    isContractName,
+    METRICS,
+    metricNamesIn,
+    requestsPerSecondAdapterRule,
+    RPS_METRIC,
+    RPS_RATE_WINDOW,
+    seriesNames,
+    unknownMetrics,
+} from "../components/metricsContract";
+import { hpaMetrics } from "../components/modelService";
 import { ROOT } from "./harness";
 import { MODEL_FIXTURE, PLATFORM_FIXTURE } from "./promtool/fixture";
 
@@ -128,5 +141,20 @@ describe("rules and dashboards use only the contract", () => {
         for (const m of Object.values(METRICS)) {
             expect(seriesNames(m).some((s) => used.has(s)), m.name).toBe(true);
         }
+    });
+});
+
+describe("the HPAs' requests-per-second metric", () => {
+    it("is served by the adapter from the model servers' request counter, per pod, and is what a ModelService's HPA asks for", () => {
+        const rule = requestsPerSecondAdapterRule();
+        expect(rule.name.as).toBe(RPS_METRIC);
+        expect(new RegExp(rule.name.matches).test(METRICS.requests.name)).toBe(true);
+        expect(METRICS.requests.type).toBe("counter");
+        expect(unknownMetrics(rule.seriesQuery)).toEqual([]);
+        expect(metricNamesIn(rule.seriesQuery)).toEqual([METRICS.requests.name]);
+        expect(rule.resources.overrides).toEqual({ namespace: { resource: "namespace" }, pod: { resource: "pod" } });
+        // A counter is only meaningful as a rate; grouped by what the HPA asks for (pods).
+        expect(adapterQuery(rule, "s", "a=\"b\"", "pod")).toBe(`sum(rate(s{a="b"}[${RPS_RATE_WINDOW}])) by (pod)`);
+        expect(hpaMetrics(60, 40)[1]).toEqual({ type: "Pods", pods: { metric: { name: RPS_METRIC }, target: { type: "AverageValue", averageValue: "40" } } });
     });
 });

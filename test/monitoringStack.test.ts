@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type AlertingRule, ALERTS } from "../components/alertRules";
 import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../components/config";
 import { dashboardQueries } from "../components/dashboards";
-import { unknownMetrics } from "../components/metricsContract";
+import { requestsPerSecondAdapterRule, RPS_METRIC, unknownMetrics } from "../components/metricsContract";
 import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/mlflowTeamAccess";
 import {
     alertmanagerConfig,
@@ -241,6 +241,39 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
                 },
             ],
         });
+    });
+
+    it("installs prometheus-adapter serving the requests-per-second metric the HPAs scale on, from this stack's Prometheus", () => {
+        const r = release("prometheus-adapter");
+        expect(run.inputs(r)).toMatchObject({
+            chart: "prometheus-adapter",
+            version: CHARTS.prometheusAdapter.version,
+            repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
+            namespace: "monitoring",
+            createNamespace: false,
+        });
+        expect(CHARTS.prometheusAdapter.version).toMatch(/^\d+\.\d+\.\d+$/);
+        expect(r.dependencies).toContain(release("kube-prometheus-stack").urn);
+        const v = run.inputs(r).values;
+        // The Prometheus service kube-prometheus-stack creates (its fullnameOverride + "-prometheus"), and the stack's own URL of it.
+        expect(v.prometheus).toEqual({ url: `http://${kpsValues().fullnameOverride}-prometheus.monitoring.svc.cluster.local`, port: 9090, path: "" });
+        expect(`${v.prometheus.url}:${v.prometheus.port}`).toBe(run.outputs().monitoring.prometheusUrl);
+        // One metric, the HPAs': no default container rules, no external or resource metrics (metrics-server keeps metrics.k8s.io).
+        expect(v.rules).toEqual({ default: false, custom: [requestsPerSecondAdapterRule()], external: [] });
+        expect(v.rules.custom[0].name.as).toBe(RPS_METRIC);
+        expect(v.replicas).toBe(cfg.monitoring.prometheus.replicas);
+        expect(v.podDisruptionBudget).toEqual(cfg.monitoring.prometheus.replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false });
+        expect(v.securityContext).toEqual({
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(v.podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(v.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        expect(v.customLabels).toMatchObject({ "mlops.acme.io/team": "ml-platform", "mlops.acme.io/environment": stack });
     });
 
     it("renders objects that pass the Kubernetes and prometheus-operator schemas", async () => {

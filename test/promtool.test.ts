@@ -12,6 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, teamsIn } from "../components/config";
+import { adapterQuery, METRICS, requestsPerSecondAdapterRule } from "../components/metricsContract";
+import { portableYaml } from "../components/yaml";
 import { configNamespace } from "../engine/project";
 import { alertmanagerConfigOf, hasCommand, monitoringFilesOf, ruleFilesOf, run, writeFiles } from "../scripts/render-rules";
 import { ROOT, runStack, type StackRun, STACKS } from "./harness";
@@ -55,6 +57,23 @@ describe.skipIf(!hasPromtool)("promtool test rules", () => {
         const r = run("promtool", ["test", "rules", "model-serving.test.yaml"], dir);
         expect(r.status).not.toBe(0);
         expect(r.output).toContain("alertname: ModelErrorRatioHigh");
+    });
+});
+
+describe.skipIf(!hasPromtool)("prometheus-adapter's query", () => {
+    it("is valid PromQL once the adapter fills in its template, and a broken one is not", () => {
+        const dir = path.join(tmp, "adapter");
+        const rule = requestsPerSecondAdapterRule();
+        // What the adapter asks Prometheus for an HPA of two pods in ml-fraud.
+        const expr = adapterQuery(rule, METRICS.requests.name, 'namespace="ml-fraud",pod=~"scorer-a|scorer-b"', "pod");
+        expect(expr).toBe('sum(rate(mlops_model_requests_total{namespace="ml-fraud",pod=~"scorer-a|scorer-b"}[2m])) by (pod)');
+        const check = (e: string) => {
+            writeFiles(dir, [{ path: "adapter.yaml", content: portableYaml({ groups: [{ name: "adapter", rules: [{ record: "adapter:query", expr: e }] }] }) }]);
+            return run("promtool", ["check", "rules", path.join(dir, "adapter.yaml")]);
+        };
+        const ok = check(expr);
+        expect(ok.status, ok.output).toBe(0);
+        expect(check(expr.replace("[2m]", "[2 m]")).status).not.toBe(0);
     });
 });
 
