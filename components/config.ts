@@ -21,7 +21,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const ACCOUNT_ID = /^\d{12}$/;
-const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+export const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const OIDC_PROVIDER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider\/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\/[A-Z0-9]{8,64}$/;
 const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -252,6 +252,14 @@ const teamSchema = z.strictObject({
         .min(1, { message: "at least one owner" }),
     /** Kubernetes RBAC group of the team's deployers (mapped from IAM by EKS access entries), e.g. acme:team-fraud-deployers. */
     deployGroup: fmt(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/, "a Kubernetes group name like acme:team-fraud-deployers"),
+    /**
+     * IAM roles of the team's deployers (its CI role, its SSO role): each gets an EKS access entry into
+     * `deployGroup`, so it can deploy to the team's namespace and nowhere else. Default none (map them
+     * outside the platform).
+     */
+    deployRoleArns: z
+        .array(fmt(IAM_ROLE_ARN, "an IAM role ARN like arn:aws:iam::123456789012:role/team-fraud-deploy"), { message: "a list of IAM role ARNs" })
+        .default([]),
     /** Environments the team exists in. */
     environments: z
         .array(z.enum(ENVIRONMENTS, { message: `one of ${ENVIRONMENTS.join(", ")}` }), { message: `a list of ${ENVIRONMENTS.join(", ")}` })
@@ -745,6 +753,14 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
         if (/^system:/i.test(team.deployGroup)) {
             problems.push(`${key(`${at}.deployGroup`)}: got ${show(team.deployGroup)}; expected a group of the organisation, not a Kubernetes system: group.`);
         }
+        team.deployRoleArns.forEach((arn, j) => {
+            // EKS allows one access entry per principal: a role shared by two teams would be two entries.
+            const other = cfg.teams.findIndex((t, k) => k < i && t.deployRoleArns.includes(arn));
+            const earlier = team.deployRoleArns.indexOf(arn) < j;
+            if (other >= 0 || earlier) {
+                problems.push(`${key(`${at}.deployRoleArns[${j}]`)}: got ${show(arn)}; expected a role no other entry maps (${earlier ? "listed twice" : `teams[${other}] maps it`}): EKS keeps one access entry per principal.`);
+            }
+        });
         const quota = teamQuota(cfg, team);
         for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
             if (quantityValue(quota[limit]) < quantityValue(quota[request])) {

@@ -13,7 +13,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "./config";
+import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "./config";
 import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
 import { dnsEgressRule, namespaceNameLabel } from "./k8sHelpers";
 import { MLFLOW_PORT, mlflowAccessLabel } from "./mlflowTracking";
@@ -45,6 +45,13 @@ export interface ServingNamespaceArgs {
     readonly owners: readonly string[];
     /** Kubernetes RBAC group of the team's deployers, bound to the deployer Role of this namespace. */
     readonly deployGroup: string;
+    /**
+     * IAM roles of the team's deployers: each gets an EKS access entry (type STANDARD) into `deployGroup`
+     * on `clusterName`, and so the deployer Role of this namespace and nothing else. Default none.
+     */
+    readonly deployRoleArns?: readonly string[];
+    /** Name of the EKS cluster; required with `deployRoleArns`. */
+    readonly clusterName?: string;
     /** Ownership labels of the stack; the team becomes the owner of its namespace's objects. */
     readonly labels: LabelContext;
     /** Pod Security level enforced: `restricted` (test, prod) or `baseline` (dev). Warn and audit are always `restricted`. */
@@ -375,6 +382,22 @@ export class ServingNamespace extends pulumi.ComponentResource {
             child,
         );
 
+        // The cluster's authentication mode must include the EKS API (API or API_AND_CONFIG_MAP). No access
+        // policy is associated: the group's only rights are the RoleBinding above.
+        for (const principalArn of args.deployRoleArns ?? []) {
+            new aws.eks.AccessEntry(
+                `${name}-deployer-${principalArn.split("/").pop()}`,
+                {
+                    clusterName: args.clusterName!,
+                    principalArn,
+                    type: "STANDARD",
+                    kubernetesGroups: [args.deployGroup],
+                    tags: { team: args.team },
+                },
+                child,
+            );
+        }
+
         this.namespaceName = ns;
         this.serviceAccountName = workload.serviceAccountName;
         this.roleArn = workload.roleArn;
@@ -405,6 +428,10 @@ export function validateServingNamespaceArgs(args: ServingNamespaceArgs): void {
     if (!/^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/.test(args.deployGroup) || /^system:/i.test(args.deployGroup)) {
         problems.push(`deployGroup "${args.deployGroup}" must be a group of the organisation (like acme:team-fraud-deployers), not a system: group`);
     }
+    const roles = args.deployRoleArns ?? [];
+    for (const arn of roles) if (!IAM_ROLE_ARN.test(arn)) problems.push(`deployRoleArns: "${arn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
+    if (new Set(roles.map((a) => a.split("/").pop())).size !== roles.length) problems.push("deployRoleArns must not list a role (or two roles of the same name) twice");
+    if (roles.length > 0 && !args.clusterName) problems.push("clusterName is required with deployRoleArns");
     for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
         if (quantityValue(args.quota[limit]) < quantityValue(args.quota[request])) {
             problems.push(`quota.${limit} (${args.quota[limit]}) must be at least quota.${request} (${args.quota[request]})`);

@@ -139,6 +139,8 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                 team: team.name,
                 owners: team.owners,
                 deployGroup: team.deployGroup,
+                deployRoleArns: team.deployRoleArns,
+                clusterName: cfg.cluster.name,
                 labels,
                 enforce: cfg.environment === "dev" ? "baseline" : "restricted",
                 quota: teamQuota(cfg, team),

@@ -60,7 +60,7 @@ describe("defaults per environment", () => {
 describe("errors name the key, the value and what is allowed", () => {
     it("a typo in a team key suggests the right one", () => {
         expect(problems("dev", (r) => (r.teams[0].deployGroups = r.teams[0].deployGroup))).toEqual([
-            expect.stringMatching(/^mlops:teams\[0\]\.deployGroups: unknown key; did you mean "mlops:teams\[0\]\.deployGroup"\? Allowed keys here: name, owners, deployGroup, environments/),
+            expect.stringMatching(/^mlops:teams\[0\]\.deployGroups: unknown key; did you mean "mlops:teams\[0\]\.deployGroup"\? Allowed keys here: name, owners, deployGroup, deployRoleArns, environments/),
         ]);
     });
 
@@ -72,6 +72,21 @@ describe("errors name the key, the value and what is allowed", () => {
         expect(problems("dev", (r) => (r.teams[1].name = "ml-platform"))).toContain(
             'mlops:teams[1].name: got "ml-platform"; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).',
         );
+    });
+
+    it("maps a deploy role once: an IAM role ARN, not listed twice, not by two teams", () => {
+        const fraudRole = "arn:aws:iam::210987654321:role/team-fraud-deploy";
+        expect(problems("dev", (r) => (r.teams[0].deployRoleArns = ["arn:aws:iam::21098765432:role/x"]))).toEqual([
+            'mlops:teams[0].deployRoleArns[0]: got "arn:aws:iam::21098765432:role/x"; expected an IAM role ARN like arn:aws:iam::123456789012:role/team-fraud-deploy.',
+        ]);
+        expect(problems("dev", (r) => (r.teams[0].deployRoleArns = [fraudRole, fraudRole]))).toEqual([
+            `mlops:teams[0].deployRoleArns[1]: got "${fraudRole}"; expected a role no other entry maps (listed twice): EKS keeps one access entry per principal.`,
+        ]);
+        expect(problems("dev", (r) => (r.teams[1].deployRoleArns = [fraudRole]))).toEqual([
+            `mlops:teams[1].deployRoleArns[0]: got "${fraudRole}"; expected a role no other entry maps (teams[0] maps it): EKS keeps one access entry per principal.`,
+        ]);
+        // Optional: a team without deploy roles is valid.
+        expect(() => problems("dev", (r) => delete r.teams[0].deployRoleArns)).toThrow("the config was accepted");
     });
 
     it("checks formats: team names, owners, Slack channels, environments, SLO ranges", () => {

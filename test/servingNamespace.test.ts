@@ -229,6 +229,21 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         expect(run.k8sOfKind("ClusterRoleBinding")).toEqual([]);
     });
 
+    it("map each of the team's deploy roles into its deploy group with an EKS access entry, and grant nothing else", () => {
+        const entries = run.ofType("aws:eks/accessEntry:AccessEntry");
+        const expected = teamsIn(cfg).flatMap((t) => t.deployRoleArns.map((arn) => ({ team: t, arn })));
+        // The fraud team's stack deploys with this role (examples/team-fraud/Pulumi.<stack>.yaml).
+        expect(expected.map((e) => e.arn)).toContain(`arn:aws:iam::${cfg.aws.accountId}:role/team-fraud-deploy`);
+        expect(entries).toHaveLength(expected.length);
+        for (const { team, arn } of expected) {
+            const entry = entries.find((e) => run.inputs(e).principalArn === arn)!;
+            expect(run.inputs(entry)).toEqual({ clusterName: cfg.cluster.name, principalArn: arn, type: "STANDARD", kubernetesGroups: [team.deployGroup], tags: { team: team.name } });
+            expect(entry.parent).toBe(run.ofType("mlops:index:ServingNamespace").find((c) => c.name === `team-${team.name}`)!.urn);
+        }
+        // The group's rights are the namespaced RoleBinding only: no access policy is associated.
+        expect(run.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")).toEqual([]);
+    });
+
     it("schedule the configured drift checks with restricted pods and the drift-check service account", () => {
         const cronJobs = k8sIn("CronJob", "ml-fraud").filter((c) => c.metadata.name?.startsWith("drift-check-"));
         expect(cronJobs.map((c) => c.metadata.name)).toEqual(["drift-check-fraud-scorer"]);
@@ -400,6 +415,12 @@ describe("pure helpers and validation", () => {
         expect(() => validateServingNamespaceArgs({ ...valid, quota: { ...valid.quota, limitsMemory: "4Gi" } })).toThrow(/quota.limitsMemory \(4Gi\) must be at least quota.memory \(8Gi\)/);
         expect(() => validateServingNamespaceArgs({ ...valid, limitRange: { ...valid.limitRange, defaultCpuLimit: "4" } })).toThrow(/limitRange.defaultCpuLimit \(4\) must be at most limitRange.maxCpu \(2\)/);
         expect(() => validateServingNamespaceArgs({ ...valid, network: { ...valid.network, vpcCidr: "10.10.0.1/16" } })).toThrow(/vpcCidr/);
+        expect(() => validateServingNamespaceArgs({ ...valid, deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).toThrow(/clusterName is required with deployRoleArns/);
+        expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:user/deploy"] })).toThrow(/deployRoleArns: "arn:aws:iam::123456789012:user\/deploy" must be an IAM role ARN/);
+        expect(() =>
+            validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy", "arn:aws:iam::210987654321:role/deploy"] }),
+        ).toThrow(/deployRoleArns must not list a role \(or two roles of the same name\) twice/);
+        expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).not.toThrow();
         const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "r" } });
         expect(both).toThrow(/team "x".*; roleNames.workload and roleNames.driftCheck must differ/);
     });
