@@ -4,10 +4,14 @@
  * It renders a Deployment (zero-downtime rolling updates, startup/readiness/liveness probes, restricted
  * pods, spread over zones and nodes, drained before it stops), a ClusterIP Service with the named ports
  * `http` and `metrics`, an HPA (a fixed replica count when min = max), a PodDisruptionBudget, a
- * NetworkPolicy that admits only the gateway (http) and Prometheus (metrics), a ServiceMonitor, a
- * PrometheusRule with this service's SLO thresholds (the platform's model alerts narrowed to this
+ * ServiceMonitor, a PrometheusRule with this service's SLO thresholds (the platform's model alerts narrowed to this
  * service), a ConfigMap with the JSON Schema of its requests, and its operating note (a ConfigMap, and
  * the {@link ModelService.operatingNote} output).
+ *
+ * Network access is the serving namespace's (servingNamespace.ts): default deny, the gateway on `http`,
+ * Prometheus on `http` and `metrics`. The service adds no NetworkPolicy of its own: the team's deploy
+ * group may not create any (an allow rule of a team could undo the namespace's default deny), and one
+ * that admits the same peers would add nothing.
  *
  * The server contract (docs/team-guide.md): the image serves `POST /invocations` and the health
  * endpoints on `port`, the metrics of docs/metrics-contract.md on `metricsPort` at `/metrics`, loads
@@ -51,7 +55,7 @@ import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { METRICS_PORT_NAME, predictionLogPrefix, PROMETHEUS_POD_LABELS, SERVING_PORT_NAME, servingNamespaceName } from "./servingNamespace";
+import { METRICS_PORT_NAME, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./servingNamespace";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
 export const SERVICE_NAME_MAX = 46;
@@ -62,8 +66,6 @@ export const INPUT_SCHEMA_DIR = "/etc/mlops/input-schema";
 export const INPUT_SCHEMA_FILE = "schema.json";
 /** Largest input schema accepted (a ConfigMap holds at most 1 MiB). */
 export const INPUT_SCHEMA_MAX_BYTES = 256 * 1024;
-/** The label Kubernetes puts on every namespace: its name (network policy peers select namespaces by it). */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** Seconds between SIGTERM and SIGKILL beyond the drain: in-flight requests finish. */
 export const SHUTDOWN_SECONDS = 30;
 
@@ -672,25 +674,6 @@ export class ModelService extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     // A crash-looping pod never blocks a node drain.
                     unhealthyPodEvictionPolicy: "AlwaysAllow",
-                },
-            },
-            child,
-        );
-
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-ingress`,
-            {
-                metadata: meta(`${serviceName}-ingress`),
-                spec: {
-                    podSelector: { matchLabels: selector },
-                    policyTypes: ["Ingress"],
-                    ingress: [
-                        { from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: p.gatewayNamespace } } }], ports: [{ protocol: "TCP", port: SERVING_PORT_NAME }] },
-                        {
-                            from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: p.monitoringNamespace } }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
-                            ports: [{ protocol: "TCP", port: METRICS_PORT_NAME }],
-                        },
-                    ],
                 },
             },
             child,

@@ -2,7 +2,7 @@
  * `npm run bench [-- --sizes 1,10,100,300] [--policy-pack <dir>]... [--repeat <n>] [--out-dir <dir>]`: how
  * the offline plan scales. For each size N it plans a synthetic prod stack with N ModelServices of one
  * team (prod rules: digest-pinned prebuilt image, approval record, numeric model version, input schema;
- * the platform's explicit AWS and Kubernetes providers; nine Kubernetes objects each, so Kubernetes
+ * the platform's explicit AWS and Kubernetes providers; eight Kubernetes objects each, so Kubernetes
  * validation and manifests are part of the work) and measures, each in a fresh child process so peak
  * RSS is per run:
  *
@@ -227,7 +227,7 @@ function preload(): void {
     const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
     // @pulumi/kubernetes loads each API group's module on first use: load the ones a ModelService uses.
     void [k8s.core.v1.ConfigMap, k8s.core.v1.Service, k8s.apps.v1.Deployment, k8s.autoscaling.v2.HorizontalPodAutoscaler];
-    void [k8s.policy.v1.PodDisruptionBudget, k8s.networking.v1.NetworkPolicy, k8s.apiextensions.CustomResource];
+    void [k8s.policy.v1.PodDisruptionBudget, k8s.apiextensions.CustomResource];
     require("../components/modelService");
     require("../components/providers");
     require("../test/modelServiceFixtures");
@@ -264,7 +264,6 @@ const WARM_UP_KINDS = [
     ["apps/v1", "Deployment"],
     ["autoscaling/v2", "HorizontalPodAutoscaler"],
     ["policy/v1", "PodDisruptionBudget"],
-    ["networking.k8s.io/v1", "NetworkPolicy"],
     ["monitoring.coreos.com/v1", "ServiceMonitor"],
     ["monitoring.coreos.com/v1", "PrometheusRule"],
 ] as const;

@@ -90,8 +90,28 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         for (const o of objects()) expect(o.metadata.namespace).toBe(outputs.teams.fraud.namespace);
         const kinds = objects().map((o) => o.kind).sort();
         expect(kinds).toEqual(
-            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
+            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
         );
+    });
+
+    it("creates only what its deploy role may: mapped into the team's deploy group, whose Role allows every object it creates", () => {
+        // The team deploys as its deploy role (team-fraud:aws.deployRoleArn); the platform maps that role
+        // into the team's deploy group with an EKS access entry.
+        const deployRole = (JSON.parse(config.aws) as { deployRoleArn: string }).deployRoleArn;
+        const entry = platform.ofType("aws:eks/accessEntry:AccessEntry").find((e) => platform.inputs(e).principalArn === deployRole)!;
+        expect(entry, `no access entry for ${deployRole}`).toBeDefined();
+        const [group] = platform.inputs(entry).kubernetesGroups as string[];
+        const binding = platform.k8sOfKind("RoleBinding", outputs.teams.fraud.namespace)[0] as any;
+        expect(binding.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }]);
+        const rules = (platform.k8sOfKind("Role", outputs.teams.fraud.namespace)[0] as any).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+        const plural = (kind: string) => (kind.endsWith("y") ? `${kind.slice(0, -1)}ies` : `${kind}s`).toLowerCase();
+        for (const o of objects()) {
+            const apiGroup = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+            for (const verb of ["create", "update", "patch", "delete"]) {
+                const allowed = rules.some((r) => r.apiGroups.includes(apiGroup) && r.resources.includes(plural(o.kind)) && r.verbs.includes(verb));
+                expect(allowed, `${verb} ${apiGroup}/${plural(o.kind)} (${o.kind} ${o.metadata.name})`).toBe(true);
+            }
+        }
     });
 
     it("uses the platform's MLflow, bucket, gateway, monitoring, Pushgateway and service account", () => {
@@ -99,9 +119,10 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(server.MLFLOW_TRACKING_URI).toBe(outputs.mlflowTrackingUri);
         expect(server.PREDICTION_LOG_URI).toBe(`s3://${outputs.artifactBucketName}/prediction-logs/fraud/fraud-scorer/`);
         expect(deployment().spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
-        const policy = team.k8sObject("NetworkPolicy", "fraud-scorer-ingress") as any;
-        expect(policy.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.kubernetes.gatewayNamespace });
-        expect(policy.spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.monitoring.namespace });
+        // The namespace's own policies (the platform's) admit the gateway and Prometheus the team stack reads.
+        const policy = (name: string) => platform.k8sOfKind("NetworkPolicy", outputs.teams.fraud.namespace).find((p) => p.metadata.name === name) as any;
+        expect(policy("allow-gateway-ingress").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.kubernetes.gatewayNamespace });
+        expect(policy("allow-prometheus-scrape").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.monitoring.namespace });
         const batch = envOf(cronJob().spec.jobTemplate.spec.template.spec.containers[0]);
         expect(batch.MLOPS_PUSHGATEWAY_URL).toBe(outputs.monitoring.pushgatewayUrl);
         expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/models/fraud/batch-inputs/transactions/`);

@@ -13,6 +13,7 @@ import type { Environment } from "../components/config";
 import { contextHash, ecrLifecyclePolicy } from "../components/containerImage";
 import { fullSlo, type ModelServiceArgs, ModelService, serviceRuleGroups, validateModelServiceArgs } from "../components/modelService";
 import { selectorLabels } from "../components/naming";
+import { deployerRules, METRICS_PORT_NAME, SERVING_PORT_NAME } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runProgram, type StackRun } from "./harness";
@@ -181,7 +182,6 @@ describe("ModelService in prod", () => {
             "ConfigMap/fraud-scorer-operating-note",
             "Deployment/fraud-scorer",
             "HorizontalPodAutoscaler/fraud-scorer",
-            "NetworkPolicy/fraud-scorer-ingress",
             "PodDisruptionBudget/fraud-scorer",
             "PrometheusRule/fraud-scorer-alerts",
             "Service/fraud-scorer",
@@ -199,7 +199,7 @@ describe("ModelService in prod", () => {
         expect(component.name).toBe("fraud-scorer");
         const children = run.children(component);
         expect(children.map((c) => c.name).sort()).toEqual(
-            ["alerts", "deployment", "hpa", "ingress", "input-schema", "operating-note", "pdb", "service", "service-monitor"].map((r) => `fraud-scorer-${r}`).sort(),
+            ["alerts", "deployment", "hpa", "input-schema", "operating-note", "pdb", "service", "service-monitor"].map((r) => `fraud-scorer-${r}`).sort(),
         );
         expect(run.resources.filter((r) => r.custom).every((r) => r.parent === component.urn)).toBe(true);
     });
@@ -233,9 +233,9 @@ describe("ModelService in prod", () => {
         expect(d.spec.selector.matchLabels).toEqual(selector);
         expect(d.spec.template.metadata.labels).toMatchObject(selector);
         expect(Object.keys(selector)).not.toContain("app.kubernetes.io/version");
-        for (const kind of ["Service", "NetworkPolicy", "PodDisruptionBudget", "ServiceMonitor"]) {
+        for (const kind of ["Service", "PodDisruptionBudget", "ServiceMonitor"]) {
             const o = one(run, kind);
-            const s = o.spec.selector?.matchLabels ?? o.spec.selector ?? o.spec.podSelector.matchLabels;
+            const s = o.spec.selector?.matchLabels ?? o.spec.selector;
             expect(s, kind).toEqual(selector);
         }
     });
@@ -355,18 +355,14 @@ describe("ModelService in prod", () => {
         expect(one(run, "PodDisruptionBudget").spec).toEqual({ minAvailable: 2, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" });
     });
 
-    it("admits only the gateway (http) and Prometheus (metrics)", () => {
-        expect(one(run, "NetworkPolicy").spec).toEqual({
-            podSelector: { matchLabels: selector },
-            policyTypes: ["Ingress"],
-            ingress: [
-                { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }], ports: [{ protocol: "TCP", port: "http" }] },
-                {
-                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
-                    ports: [{ protocol: "TCP", port: "metrics" }],
-                },
-            ],
-        });
+    it("leaves network access to the serving namespace: no NetworkPolicy, ports named as the namespace's policies admit them", () => {
+        // The namespace admits the gateway on the port named http and Prometheus on http and metrics; the
+        // team's deploy group may read NetworkPolicies but not create them.
+        expect(run.k8s().filter((o) => o.object.kind === "NetworkPolicy")).toEqual([]);
+        expect(deployerRules().find((r) => (r.resources as string[]).includes("networkpolicies"))?.verbs).toEqual(["get", "list", "watch"]);
+        const ports = deployment().spec.template.spec.containers[0].ports.map((p: any) => p.name).sort();
+        expect(ports).toEqual([METRICS_PORT_NAME, SERVING_PORT_NAME].sort());
+        expect(one(run, "Service").spec.ports.map((p: any) => p.targetPort).sort()).toEqual([METRICS_PORT_NAME, SERVING_PORT_NAME].sort());
     });
 
     it("is scraped on its metrics port at /metrics", () => {
