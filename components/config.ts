@@ -96,6 +96,12 @@ const clusterSchema = z.strictObject({
     nodeSecurityGroupId: fmt(SECURITY_GROUP_ID, "a security group id like sg-0123456789abcdef0"),
     /** Namespace of the ingress controller / gateway that fronts model APIs. */
     gatewayNamespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)"),
+    /**
+     * Install metrics-server (kube-system), which serves the CPU and memory metrics HPAs scale on; EKS has
+     * none unless added. Set false when the cluster already runs one (the EKS add-on or another install):
+     * two cannot both serve metrics.k8s.io. Default true.
+     */
+    installMetricsServer: z.boolean({ message: "true or false" }).default(true),
 });
 
 const networkSchema = z.strictObject({

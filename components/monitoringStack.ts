@@ -15,7 +15,8 @@
  *   to the Pushgateway.
  * - prometheus-adapter serving the custom metrics API with one metric, the model servers' requests per
  *   second per pod ({@link RPS_METRIC}), which a ModelService's HPA scales on when it sets
- *   `autoscaling.targetRequestsPerSecond`.
+ *   `autoscaling.targetRequestsPerSecond`; and, unless the cluster has one, metrics-server, which serves
+ *   the CPU utilisation every HPA scales on.
  *
  * Prometheus and Alertmanager volumes are created by the operator from volumeClaimTemplates: their PVCs
  * are not Pulumi resources. A StatefulSet's PVCs outlive it, and in prod the namespace and the releases
@@ -37,10 +38,18 @@ export const CHARTS = {
     kubePrometheusStack: { chart: "kube-prometheus-stack", version: "79.7.1", repo: "https://prometheus-community.github.io/helm-charts" },
     pushgateway: { chart: "prometheus-pushgateway", version: "3.4.2", repo: "https://prometheus-community.github.io/helm-charts" },
     prometheusAdapter: { chart: "prometheus-adapter", version: "5.3.0", repo: "https://prometheus-community.github.io/helm-charts" },
+    metricsServer: { chart: "metrics-server", version: "3.12.2", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
 } as const;
 
 /** Helm release names; with fullnameOverride they make the object names stable. */
-export const RELEASES = { kubePrometheusStack: "kube-prometheus-stack", pushgateway: "pushgateway", prometheusAdapter: "prometheus-adapter" } as const;
+export const RELEASES = {
+    kubePrometheusStack: "kube-prometheus-stack",
+    pushgateway: "pushgateway",
+    prometheusAdapter: "prometheus-adapter",
+    metricsServer: "metrics-server",
+} as const;
+/** Namespace of metrics-server, where the cluster's own add-ons run. */
+export const METRICS_SERVER_NAMESPACE = "kube-system";
 /** Port of the Prometheus service kube-prometheus-stack creates. */
 export const PROMETHEUS_PORT = 9090;
 /** Secret holding the receivers' webhook URLs and routing keys, mounted into Alertmanager. */
@@ -73,6 +82,11 @@ export interface MonitoringStackArgs {
     readonly alertmanager: { readonly replicas: number; readonly storageGi: number; readonly resources: ResourceSettings };
     readonly grafana: { readonly resources: ResourceSettings };
     readonly pushgateway: { readonly persistence: boolean; readonly storageGi: number; readonly resources: ResourceSettings };
+    /**
+     * Install metrics-server into kube-system (CPU and memory for the HPAs); false when the cluster runs
+     * one already. Default false.
+     */
+    readonly metricsServer?: boolean;
     /** URL of docs/runbooks; every alert links to `<url>/<runbook>.md`. */
     readonly runbookBaseUrl: string;
     /** The platform owner's receiver (default route and platform alerts). */
@@ -322,7 +336,7 @@ export function prometheusServiceUrl(namespace: string): string {
  * Helm values of prometheus-adapter: the custom metrics API (custom.metrics.k8s.io) with the one metric
  * the platform's HPAs use ({@link requestsPerSecondAdapterRule}); not the chart's default rules (every
  * container metric, relisted from Prometheus every minute, that nothing here reads) and no resource or
- * external metrics (the cluster's metrics-server keeps metrics.k8s.io). As many replicas as Prometheus,
+ * external metrics (metrics-server keeps metrics.k8s.io). As many replicas as Prometheus,
  * with a disruption budget when there are several: an HPA without its metric does not scale.
  */
 export function prometheusAdapterValues(args: MonitoringStackArgs): Record<string, unknown> {
@@ -345,6 +359,33 @@ export function prometheusAdapterValues(args: MonitoringStackArgs): Record<strin
             seccompProfile: { type: "RuntimeDefault" },
         },
         rules: { default: false, custom: [requestsPerSecondAdapterRule()], external: [] },
+    };
+}
+
+/**
+ * Helm values of metrics-server: the resource metrics API (metrics.k8s.io: CPU and memory of pods and
+ * nodes) HPAs read for CPU targets. As many replicas as Prometheus, with a disruption budget when there
+ * are several; restricted; the chart's default arguments (the kubelets' internal addresses, their status
+ * port, 15 s resolution).
+ */
+export function metricsServerValues(args: MonitoringStackArgs): Record<string, unknown> {
+    const replicas = args.prometheus.replicas;
+    return {
+        fullnameOverride: RELEASES.metricsServer,
+        commonLabels: ownershipLabels(args.labels),
+        replicas,
+        podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
+        resources: containerResources({ cpuRequest: "100m", memoryRequest: "200Mi", cpuLimit: "1", memoryLimit: "500Mi" }),
+        podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        apiService: { create: true },
     };
 }
 
@@ -509,6 +550,24 @@ export class MonitoringStack extends pulumi.ComponentResource {
             },
             afterCrds,
         );
+        if (args.metricsServer) {
+            new k8s.helm.v3.Release(
+                `${name}-metrics-server`,
+                {
+                    name: RELEASES.metricsServer,
+                    chart: CHARTS.metricsServer.chart,
+                    version: CHARTS.metricsServer.version,
+                    repositoryOpts: { repo: CHARTS.metricsServer.repo },
+                    namespace: METRICS_SERVER_NAMESPACE,
+                    createNamespace: false,
+                    values: metricsServerValues(args),
+                    timeout: 300,
+                    maxHistory: 10,
+                    cleanupOnFail: true,
+                },
+                child,
+            );
+        }
         new k8s.networking.v1.NetworkPolicy(
             `${name}-pushgateway-ingress`,
             {

@@ -110,6 +110,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
             alertmanager: cfg.monitoring.alertmanager,
             grafana: cfg.monitoring.grafana,
             pushgateway: cfg.monitoring.pushgateway,
+            metricsServer: cfg.cluster.installMetricsServer,
             runbookBaseUrl: cfg.monitoring.runbookBaseUrl,
             platformReceiver: cfg.monitoring.platformAlerts,
             teams: teams.map((t) => ({ name: t.name, namespace: servingNamespaceName(t.name), receiver: t.alerts, slo: teamSlo(cfg, t) })),

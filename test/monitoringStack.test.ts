@@ -276,6 +276,26 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.customLabels).toMatchObject({ "mlops.acme.io/team": "ml-platform", "mlops.acme.io/environment": stack });
     });
 
+    it("installs metrics-server into kube-system for the HPAs' CPU targets, pinned and restricted", () => {
+        expect(cfg.cluster.installMetricsServer).toBe(true);
+        const r = release("metrics-server");
+        expect(run.inputs(r)).toMatchObject({
+            chart: "metrics-server",
+            version: CHARTS.metricsServer.version,
+            repositoryOpts: { repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+            namespace: "kube-system",
+            createNamespace: false,
+        });
+        expect(CHARTS.metricsServer.version).toMatch(/^\d+\.\d+\.\d+$/);
+        const v = run.inputs(r).values;
+        expect(v.apiService).toEqual({ create: true });
+        expect(v.replicas).toBe(cfg.monitoring.prometheus.replicas);
+        expect(v.podDisruptionBudget).toEqual(cfg.monitoring.prometheus.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false });
+        expect(v.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } });
+        expect(v.commonLabels).toMatchObject({ "mlops.acme.io/environment": stack });
+        expect(r.parent).toBe(run.ofType("mlops:index:MonitoringStack")[0].urn);
+    });
+
     it("renders objects that pass the Kubernetes and prometheus-operator schemas", async () => {
         const objects = run
             .k8s()
@@ -283,6 +303,17 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             .map((o) => o.object);
         expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["Namespace", "Secret", "NetworkPolicy", "PrometheusRule", "ServiceMonitor", "ConfigMap"]));
         expect(await validateObjects(objects)).toEqual([]);
+    });
+});
+
+describe("a cluster that runs its own metrics-server", () => {
+    it("gets none from the platform (mlops:cluster.installMetricsServer false), and the rest unchanged", async () => {
+        const base = await runStack("prod");
+        const cluster = { ...JSON.parse(base.recording.stackConfig.config["mlops:cluster"]), installMetricsServer: false };
+        const run = await runStack("prod", { "mlops:cluster": JSON.stringify(cluster) });
+        const releases = (r: StackRun) => r.ofType(RELEASE).map((x) => r.inputs(x).name as string).sort();
+        expect(releases(base)).toContain("metrics-server");
+        expect(releases(run)).toEqual(releases(base).filter((n) => n !== "metrics-server"));
     });
 });
 
