@@ -28,7 +28,7 @@ import * as random from "@pulumi/random";
 import { type AlertingRule, modelAlertGroups, type ModelSlo, platformAlertGroups, type RuleGroup } from "./alertRules";
 import { CREDENTIAL_SUFFIXES, type ReceiverSettings, type ResourceSettings } from "./config";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
-import { containerResources, namespaceNameLabel } from "./k8sHelpers";
+import { containerResources, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { requestsPerSecondAdapterRule, RPS_METRIC } from "./metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "./naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
@@ -349,15 +349,8 @@ export function prometheusAdapterValues(args: MonitoringStackArgs): Record<strin
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false },
         resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }),
-        podSecurityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        },
+        podSecurityContext: restrictedPodSecurityContext(10001),
+        securityContext: restrictedContainerSecurityContext(10001),
         rules: { default: false, custom: [requestsPerSecondAdapterRule()], external: [] },
     };
 }
@@ -376,15 +369,8 @@ export function metricsServerValues(args: MonitoringStackArgs): Record<string, u
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
         resources: containerResources({ cpuRequest: "100m", memoryRequest: "200Mi", cpuLimit: "1", memoryLimit: "500Mi" }),
-        podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        },
+        podSecurityContext: restrictedPodSecurityContext(1000),
+        securityContext: restrictedContainerSecurityContext(1000),
         apiService: { create: true },
     };
 }
@@ -496,78 +482,40 @@ export class MonitoringStack extends pulumi.ComponentResource {
         }
 
         // --- Charts --------------------------------------------------------------------------------
-        const kps = new k8s.helm.v3.Release(
-            `${name}-kube-prometheus-stack`,
-            {
-                name: RELEASES.kubePrometheusStack,
-                chart: CHARTS.kubePrometheusStack.chart,
-                version: CHARTS.kubePrometheusStack.version,
-                repositoryOpts: { repo: CHARTS.kubePrometheusStack.repo },
-                namespace: ns,
-                createNamespace: false,
-                values: kubePrometheusStackValues(args, { grafanaAdminSecret: grafanaSecret.metadata.name, receiverSecret: receiverSecret.metadata.name }),
-                timeout: 900,
-                maxHistory: 10,
-                cleanupOnFail: true,
-            },
+        /** A pinned chart of {@link CHARTS} as the Helm release of the same key, resource `<name>-<release>`. */
+        const chartRelease = (key: keyof typeof CHARTS, namespace: pulumi.Input<string>, values: Record<string, unknown>, timeout: number, opts: pulumi.CustomResourceOptions) =>
+            new k8s.helm.v3.Release(
+                `${name}-${RELEASES[key]}`,
+                {
+                    name: RELEASES[key],
+                    chart: CHARTS[key].chart,
+                    version: CHARTS[key].version,
+                    repositoryOpts: { repo: CHARTS[key].repo },
+                    namespace,
+                    createNamespace: false,
+                    values,
+                    timeout,
+                    maxHistory: 10,
+                    cleanupOnFail: true,
+                },
+                opts,
+            );
+        const kps = chartRelease(
+            "kubePrometheusStack",
+            ns,
+            kubePrometheusStackValues(args, { grafanaAdminSecret: grafanaSecret.metadata.name, receiverSecret: receiverSecret.metadata.name }),
+            900,
             // The release owns the Prometheus and Alertmanager StatefulSets and their volumes.
             { parent: this, protect, retainOnDelete: protect },
         );
         // Custom resources need the operator's CRDs, which the kube-prometheus-stack release installs.
         const afterCrds: pulumi.CustomResourceOptions = { parent: this, dependsOn: [kps] };
-
-        new k8s.helm.v3.Release(
-            `${name}-pushgateway`,
-            {
-                name: RELEASES.pushgateway,
-                chart: CHARTS.pushgateway.chart,
-                version: CHARTS.pushgateway.version,
-                repositoryOpts: { repo: CHARTS.pushgateway.repo },
-                namespace: ns,
-                createNamespace: false,
-                values: pushgatewayValues(args),
-                timeout: 300,
-                maxHistory: 10,
-                cleanupOnFail: true,
-            },
-            afterCrds,
-        );
-        // The custom metrics API for the HPAs' requests-per-second target. It only reads Prometheus, so it
-        // waits for the release that runs it, not for anything else.
-        new k8s.helm.v3.Release(
-            `${name}-prometheus-adapter`,
-            {
-                name: RELEASES.prometheusAdapter,
-                chart: CHARTS.prometheusAdapter.chart,
-                version: CHARTS.prometheusAdapter.version,
-                repositoryOpts: { repo: CHARTS.prometheusAdapter.repo },
-                namespace: ns,
-                createNamespace: false,
-                values: prometheusAdapterValues(args),
-                timeout: 300,
-                maxHistory: 10,
-                cleanupOnFail: true,
-            },
-            afterCrds,
-        );
-        if (args.metricsServer) {
-            new k8s.helm.v3.Release(
-                `${name}-metrics-server`,
-                {
-                    name: RELEASES.metricsServer,
-                    chart: CHARTS.metricsServer.chart,
-                    version: CHARTS.metricsServer.version,
-                    repositoryOpts: { repo: CHARTS.metricsServer.repo },
-                    namespace: METRICS_SERVER_NAMESPACE,
-                    createNamespace: false,
-                    values: metricsServerValues(args),
-                    timeout: 300,
-                    maxHistory: 10,
-                    cleanupOnFail: true,
-                },
-                child,
-            );
-        }
+        chartRelease("pushgateway", ns, pushgatewayValues(args), 300, afterCrds);
+        // The custom metrics API for the HPAs' requests-per-second target. It reads Prometheus, so it comes
+        // after the release that runs it.
+        chartRelease("prometheusAdapter", ns, prometheusAdapterValues(args), 300, afterCrds);
+        // The resource metrics API for the HPAs' CPU targets, unless the cluster runs its own.
+        if (args.metricsServer) chartRelease("metricsServer", METRICS_SERVER_NAMESPACE, metricsServerValues(args), 300, child);
         new k8s.networking.v1.NetworkPolicy(
             `${name}-pushgateway-ingress`,
             {

@@ -33,6 +33,13 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
     });
     const release = (name: string): RecordedResource => run.ofType(RELEASE).find((r) => run.inputs(r).name === name)!;
     const kpsValues = () => run.inputs(release("kube-prometheus-stack")).values;
+    /** The release of a chart: pinned to an exact version from its repository, into an existing namespace. */
+    const pinnedRelease = (name: string, chart: string, repo: string, namespace: string): RecordedResource => {
+        const r = release(name);
+        expect(run.inputs(r)).toMatchObject({ chart, repositoryOpts: { repo }, namespace, createNamespace: false });
+        expect(run.inputs(r).version).toMatch(/^\d+\.\d+\.\d+$/);
+        return r;
+    };
 
     it("creates the monitoring namespace, privileged for node-exporter, warning at restricted", () => {
         const ns = run.k8sObject("Namespace", "monitoring");
@@ -244,15 +251,8 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
     });
 
     it("installs prometheus-adapter serving the requests-per-second metric the HPAs scale on, from this stack's Prometheus", () => {
-        const r = release("prometheus-adapter");
-        expect(run.inputs(r)).toMatchObject({
-            chart: "prometheus-adapter",
-            version: CHARTS.prometheusAdapter.version,
-            repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
-            namespace: "monitoring",
-            createNamespace: false,
-        });
-        expect(CHARTS.prometheusAdapter.version).toMatch(/^\d+\.\d+\.\d+$/);
+        const r = pinnedRelease("prometheus-adapter", "prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "monitoring");
+        expect(run.inputs(r).version).toBe(CHARTS.prometheusAdapter.version);
         expect(r.dependencies).toContain(release("kube-prometheus-stack").urn);
         const v = run.inputs(r).values;
         // The Prometheus service kube-prometheus-stack creates (its fullnameOverride + "-prometheus"), and the stack's own URL of it.
@@ -266,8 +266,10 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.securityContext).toEqual({
             runAsNonRoot: true,
             runAsUser: 10001,
+            runAsGroup: 10001,
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
+            privileged: false,
             capabilities: { drop: ["ALL"] },
             seccompProfile: { type: "RuntimeDefault" },
         });
@@ -278,15 +280,8 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
 
     it("installs metrics-server into kube-system for the HPAs' CPU targets, pinned and restricted", () => {
         expect(cfg.cluster.installMetricsServer).toBe(true);
-        const r = release("metrics-server");
-        expect(run.inputs(r)).toMatchObject({
-            chart: "metrics-server",
-            version: CHARTS.metricsServer.version,
-            repositoryOpts: { repo: "https://kubernetes-sigs.github.io/metrics-server/" },
-            namespace: "kube-system",
-            createNamespace: false,
-        });
-        expect(CHARTS.metricsServer.version).toMatch(/^\d+\.\d+\.\d+$/);
+        const r = pinnedRelease("metrics-server", "metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "kube-system");
+        expect(run.inputs(r).version).toBe(CHARTS.metricsServer.version);
         const v = run.inputs(r).values;
         expect(v.apiService).toEqual({ create: true });
         expect(v.replicas).toBe(cfg.monitoring.prometheus.replicas);
