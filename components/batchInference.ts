@@ -46,7 +46,7 @@ import {
 import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { modelPrefix, predictionLogPrefix, servingNamespaceName } from "./servingNamespace";
+import { batchInputPrefix, batchOutputPrefix, modelPrefix, predictionLogPrefix, servingNamespaceName } from "./servingNamespace";
 
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
 export const JOB_NAME_MAX = 52;
@@ -94,9 +94,9 @@ export function batchTiming(schedule: CronSchedule): BatchTiming {
     };
 }
 
-/** Default output prefix of a job. */
+/** Default output prefix of a job: its own folder of the team's batch outputs. */
 export function defaultOutputPrefix(team: string, jobName: string): string {
-    return `${predictionLogPrefix(team)}/batch/${jobName}`;
+    return `${batchOutputPrefix(team)}/${jobName}`;
 }
 
 /** Alert rules of one job: its failed runs, and staleness with the window its schedule implies. */
@@ -215,7 +215,7 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
             ["Stale after", `${formatDuration(i.timing.staleAfterSeconds)} without a successful run (${STALE_FACTOR} x the longest gap)`],
         ],
         failures: [
-            "The inputs are missing or unreadable (S3 AccessDenied: the prefix is outside models/<team>/, or the data for the run is not there yet).",
+            "The inputs are missing or unreadable (S3 AccessDenied: the prefix is outside batch-inputs/<team>/ and models/<team>/, or the data for the run is not there yet).",
             "The model cannot be loaded: MLflow unreachable or refusing the credentials, the version or its artifacts missing.",
             `A run fails repeatedly (a bug, bad data, OOMKilled at the memory limit): after ${i.retries} retries the run fails.`,
             `A run takes longer than ${formatDuration(i.deadlineSeconds)} and is stopped (DeadlineExceeded); while one runs, the next is skipped (no overlap).`,
@@ -270,17 +270,18 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
             }
         }
     }
-    const readable = modelPrefix(args.team);
-    const writable = predictionLogPrefix(args.team);
-    if (!isUnderPrefix(args.input.prefix, readable)) {
-        problems.push(`input.prefix "${args.input.prefix}" must be under ${readable}/ (the only prefix the team's workload role may read)`);
+    const readable = [batchInputPrefix(args.team), modelPrefix(args.team)];
+    const writable = [batchOutputPrefix(args.team), predictionLogPrefix(args.team)];
+    const list = (prefixes: string[]) => prefixes.map((p) => `${p}/`).join(" or ");
+    if (!readable.some((p) => isUnderPrefix(args.input.prefix, p))) {
+        problems.push(`input.prefix "${args.input.prefix}" must be under ${list(readable)} (the prefixes the team's workload role may read)`);
     }
     const output = args.output?.prefix ?? (jobName ? defaultOutputPrefix(args.team, jobName) : undefined);
     if (output !== undefined) {
-        if (!isUnderPrefix(output, writable)) {
-            problems.push(`output.prefix "${output}" must be under ${writable}/ (the only prefix the team's workload role may write)`);
-        } else if (model && isUnderPrefix(output, `${writable}/${model.name}`)) {
-            problems.push(`output.prefix "${output}" is where the online service of ${model.name} logs its requests (read by its drift check); use another, like ${writable}/batch/<job>`);
+        if (!writable.some((p) => isUnderPrefix(output, p))) {
+            problems.push(`output.prefix "${output}" must be under ${list(writable)} (the prefixes the team's workload role may write)`);
+        } else if (model && isUnderPrefix(output, `${predictionLogPrefix(args.team)}/${model.name}`)) {
+            problems.push(`output.prefix "${output}" is where the online service of ${model.name} logs its requests (read by its drift check); use another, like ${batchOutputPrefix(args.team)}/<job>`);
         }
     }
     if (args.args !== undefined && (!Array.isArray(args.args) || args.args.some((a) => typeof a !== "string"))) problems.push("args must be a list of strings");
@@ -317,9 +318,9 @@ export interface BatchInferenceArgs {
     readonly schedule: string;
     /** IANA time zone of the schedule and of the run-date partition. Default `Etc/UTC`. */
     readonly timeZone?: string;
-    /** Prefix of the inputs in the artifact bucket: under `models/<team>/`, which the team's workload role may read. */
+    /** Prefix of the inputs in the artifact bucket: under `batch-inputs/<team>/` (or `models/<team>/`), which the team's workload role may read. */
     readonly input: { readonly prefix: string };
-    /** Prefix of the outputs, partitioned by run below it: under `prediction-logs/<team>/`, which the role may write. Default `prediction-logs/<team>/batch/<job>`. */
+    /** Prefix of the outputs, partitioned by run below it: under `batch-outputs/<team>/` (or `prediction-logs/<team>/`), which the role may write. Default `batch-outputs/<team>/<job>`. */
     readonly output?: { readonly prefix?: string };
     /** Requests and limits of the job container. */
     readonly resources: ResourceSettings;

@@ -53,5 +53,5 @@ export { RPS_METRIC } from "./metricsContract";
 export { renderOperatingNote, type OperatingNote, type NoteSignal } from "./operatingNote";
 export { ContainerImage, type ContainerImageArgs } from "./containerImage";
 export { ALERTS, runbookPath, STALE_FACTOR, type AlertName, type RuleGroup } from "./alertRules";
-export { modelPrefix, predictionLogPrefix, servingNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "./servingNamespace";
+export { batchInputPrefix, batchOutputPrefix, modelPrefix, predictionLogPrefix, servingNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "./servingNamespace";
 export { ENVIRONMENTS, type Environment, type ResourceSettings } from "./config";

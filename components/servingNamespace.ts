@@ -98,6 +98,16 @@ export function predictionLogPrefix(team: string): string {
     return `prediction-logs/${team}`;
 }
 
+/** S3 prefix of a team's batch-scoring inputs (read by its batch jobs through the workload role). */
+export function batchInputPrefix(team: string): string {
+    return `batch-inputs/${team}`;
+}
+
+/** S3 prefix of a team's batch-scoring outputs (written, not read, by its batch jobs through the workload role). */
+export function batchOutputPrefix(team: string): string {
+    return `batch-outputs/${team}`;
+}
+
 /** Pod Security Admission labels: `enforce` at one level, `warn` and `audit` at `restricted`, all at the latest policy version. */
 export function podSecurityAdmissionLabels(enforce: PodSecurityLevel): Record<string, string> {
     return {
@@ -115,11 +125,14 @@ export function servingNamespaceLabel(labelDomain: string): Record<string, strin
     return { [`mlops.${labelDomain}/serving`]: "true" };
 }
 
-/** Policy of the workload role: read the team's models, write (not read) its prediction logs. */
+/**
+ * Policy of the workload role (model servers and batch jobs): read the team's models and batch inputs,
+ * write (not read) its prediction logs and batch outputs.
+ */
 export function workloadPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
     return mergePolicies(
-        s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team)] }),
-        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team)] }),
+        s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team), batchInputPrefix(team)] }),
+        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team), batchOutputPrefix(team)] }),
     );
 }
 
@@ -245,6 +258,10 @@ export class ServingNamespace extends pulumi.ComponentResource {
     public readonly modelPrefix: string;
     /** Prefix of the team's prediction logs (`prediction-logs/<team>`). */
     public readonly predictionLogPrefix: string;
+    /** Prefix of the team's batch inputs (`batch-inputs/<team>`), readable by the workload role. */
+    public readonly batchInputPrefix: string;
+    /** Prefix of the team's batch outputs (`batch-outputs/<team>`), writable by the workload role. */
+    public readonly batchOutputPrefix: string;
     /** Labels a team's own objects should carry. */
     public readonly labels: Record<string, string>;
 
@@ -260,6 +277,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
         this.labels = labelsFor("model-serving");
         this.modelPrefix = modelPrefix(args.team);
         this.predictionLogPrefix = predictionLogPrefix(args.team);
+        this.batchInputPrefix = batchInputPrefix(args.team);
+        this.batchOutputPrefix = batchOutputPrefix(args.team);
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -411,6 +430,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
             driftCheckRoleArn: this.driftCheckRoleArn,
             modelPrefix: this.modelPrefix,
             predictionLogPrefix: this.predictionLogPrefix,
+            batchInputPrefix: this.batchInputPrefix,
+            batchOutputPrefix: this.batchOutputPrefix,
             labels: this.labels,
         });
     }

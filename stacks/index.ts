@@ -58,6 +58,8 @@ export const teams = Object.fromEntries(
             driftCheckRoleArn: s.driftCheckRoleArn,
             modelPrefix: s.modelPrefix,
             predictionLogPrefix: s.predictionLogPrefix,
+            batchInputPrefix: s.batchInputPrefix,
+            batchOutputPrefix: s.batchOutputPrefix,
             labels: s.labels,
         },
     ]),

@@ -35,8 +35,8 @@ function prodArgs(change: Partial<BatchInferenceArgs> = {}): BatchInferenceArgs 
         image: { reference: DIGEST_REF },
         schedule: "30 2 * * *",
         timeZone: "Europe/Berlin",
-        input: { prefix: "models/fraud/batch-inputs/transactions" },
-        output: { prefix: "prediction-logs/fraud/batch/nightly-scoring" },
+        input: { prefix: "batch-inputs/fraud/transactions" },
+        output: { prefix: "batch-outputs/fraud/nightly-scoring" },
         resources: { cpuRequest: "2", memoryRequest: "4Gi", cpuLimit: "4", memoryLimit: "8Gi" },
         retries: 2,
         deadlineSeconds: 10800,
@@ -74,10 +74,11 @@ describe("BatchInference arguments", () => {
         ["negative retries", "prod", { retries: -1 }, "retries must be an integer from 0 to 3 (the Job's backoffLimit), got -1"],
         ["a deadline longer than the gap between runs", "prod", { schedule: "0 * * * *", deadlineSeconds: 7200 }, "deadlineSeconds (7200) must not exceed the shortest time between two runs (3600 s, 1h): runs never overlap, so a longer run would skip the next"],
         ["a 30 s deadline", "prod", { deadlineSeconds: 30 }, "deadlineSeconds must be an integer from 60 to 86400, got 30"],
-        ["inputs the role cannot read", "prod", { input: { prefix: "raw/transactions" } }, 'input.prefix "raw/transactions" must be under models/fraud/ (the only prefix the team\'s workload role may read)'],
-        ["inputs of another team", "prod", { input: { prefix: "models/recsys/features" } }, 'input.prefix "models/recsys/features" must be under models/fraud/ (the only prefix the team\'s workload role may read)'],
-        ["outputs the role cannot write", "prod", { output: { prefix: "models/fraud/scores" } }, 'output.prefix "models/fraud/scores" must be under prediction-logs/fraud/ (the only prefix the team\'s workload role may write)'],
-        ["outputs among the online request logs", "prod", { output: { prefix: "prediction-logs/fraud/fraud-scorer/batch" } }, 'output.prefix "prediction-logs/fraud/fraud-scorer/batch" is where the online service of fraud-scorer logs its requests (read by its drift check); use another, like prediction-logs/fraud/batch/<job>'],
+        ["inputs the role cannot read", "prod", { input: { prefix: "raw/transactions" } }, 'input.prefix "raw/transactions" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s workload role may read)'],
+        ["inputs of another team", "prod", { input: { prefix: "batch-inputs/recsys/features" } }, 'input.prefix "batch-inputs/recsys/features" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s workload role may read)'],
+        ["outputs the role cannot write", "prod", { output: { prefix: "models/fraud/scores" } }, 'output.prefix "models/fraud/scores" must be under batch-outputs/fraud/ or prediction-logs/fraud/ (the prefixes the team\'s workload role may write)'],
+        ["outputs of another team", "prod", { output: { prefix: "batch-outputs/recsys/scores" } }, 'output.prefix "batch-outputs/recsys/scores" must be under batch-outputs/fraud/ or prediction-logs/fraud/ (the prefixes the team\'s workload role may write)'],
+        ["outputs among the online request logs", "prod", { output: { prefix: "prediction-logs/fraud/fraud-scorer/batch" } }, 'output.prefix "prediction-logs/fraud/fraud-scorer/batch" is where the online service of fraud-scorer logs its requests (read by its drift check); use another, like batch-outputs/fraud/<job>'],
         ["an unpinned image in test", "test", { image: { reference: TAG_REF } }, `image "${TAG_REF}" must be pinned by digest (repo@sha256:...) in test`],
         ["an unpinned image in prod", "prod", { image: { reference: "x:latest" } }, 'image "x:latest" must be pinned by digest (repo@sha256:...) in prod'],
         ["no approval in prod", "prod", { approval: undefined }, "approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version"],
@@ -178,8 +179,8 @@ describe("BatchInference in prod", () => {
             MLOPS_TEAM: "fraud",
             MLOPS_JOB: "fraud-nightly-scoring",
             MLFLOW_TRACKING_URI: "http://mlflow.mlflow.svc.cluster.local",
-            MLOPS_INPUT_URI: "s3://acme-mlops-prod-artifacts/models/fraud/batch-inputs/transactions/",
-            MLOPS_OUTPUT_URI: "s3://acme-mlops-prod-artifacts/prediction-logs/fraud/batch/nightly-scoring/",
+            MLOPS_INPUT_URI: "s3://acme-mlops-prod-artifacts/batch-inputs/fraud/transactions/",
+            MLOPS_OUTPUT_URI: "s3://acme-mlops-prod-artifacts/batch-outputs/fraud/nightly-scoring/",
             MLOPS_OUTPUT_PARTITION: "run_date=%Y-%m-%d",
             MLOPS_SCHEDULE: "30 2 * * *",
             MLOPS_TIME_ZONE: "Europe/Berlin",
@@ -213,7 +214,7 @@ describe("BatchInference in prod", () => {
         expect(note.data["README.md"]).toBe(job.operatingNote);
         const md = job.operatingNote;
         expect(md).toContain("| Schedule | 30 2 * * * (Europe/Berlin); a run every 1d |");
-        expect(md).toContain("| Output | s3://<artifact bucket>/prediction-logs/fraud/batch/nightly-scoring/run_date=%Y-%m-%d/ (strftime of the scheduled time, Europe/Berlin) |");
+        expect(md).toContain("| Output | s3://<artifact bucket>/batch-outputs/fraud/nightly-scoring/run_date=%Y-%m-%d/ (strftime of the scheduled time, Europe/Berlin) |");
         expect(md).toContain(`| BatchJobStale | warning | no successful run for 1d 12h, for 10m | [batch-job-stale](${RUNBOOKS}/batch-job-stale.md) |`);
         expect(md).toContain("set this job's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12`, with the `approval` of version 11");
         expect(md).toContain("kubectl -n ml-fraud create job fraud-nightly-scoring-manual-$(date +%s) --from=cronjob/fraud-nightly-scoring");
@@ -233,7 +234,7 @@ describe("BatchInference defaults", () => {
         expect(cj.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 7200 });
         expect(job.outputPartition).toBe("run_date=%Y-%m-%d/run_time=%H%M");
         const env = cj.spec.jobTemplate.spec.template.spec.containers[0].env;
-        expect(env.find((e: any) => e.name === "MLOPS_OUTPUT_URI").value).toBe("s3://acme-mlops-prod-artifacts/prediction-logs/fraud/batch/fraud-scorer-batch/");
+        expect(env.find((e: any) => e.name === "MLOPS_OUTPUT_URI").value).toBe("s3://acme-mlops-prod-artifacts/batch-outputs/fraud/fraud-scorer-batch/");
         expect(env.find((e: any) => e.name === "MLOPS_EXPECTED_INTERVAL_SECONDS").value).toBe("7200");
     });
 

@@ -125,11 +125,13 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(policy("allow-prometheus-scrape").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.monitoring.namespace });
         const batch = envOf(cronJob().spec.jobTemplate.spec.template.spec.containers[0]);
         expect(batch.MLOPS_PUSHGATEWAY_URL).toBe(outputs.monitoring.pushgatewayUrl);
-        expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/models/fraud/batch-inputs/transactions/`);
+        expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/${outputs.teams.fraud.batchInputPrefix}/transactions/`);
         expect(cronJob().spec.jobTemplate.spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
         // The workload role of the platform may read and write exactly what the job and the server use.
         expect(outputs.teams.fraud.modelPrefix).toBe("models/fraud");
         expect(outputs.teams.fraud.predictionLogPrefix).toBe("prediction-logs/fraud");
+        expect(outputs.teams.fraud.batchInputPrefix).toBe("batch-inputs/fraud");
+        expect(outputs.teams.fraud.batchOutputPrefix).toBe("batch-outputs/fraud");
     });
 
     it(stack === "dev" ? "builds the scorer image into the team's ECR repository and deploys its digest" : "deploys the digests promoted into the environment's account", () => {
@@ -162,7 +164,7 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(o.namespace).toBe("ml-fraud");
         expect(o.scorerUrl).toBe("http://fraud-scorer.ml-fraud.svc.cluster.local");
         expect(o.scorerImage).toBe(deployment().spec.template.spec.containers[0].image);
-        expect(o.nightlyOutputUri).toBe(`s3://${outputs.artifactBucketName}/prediction-logs/fraud/batch/nightly-scoring/`);
+        expect(o.nightlyOutputUri).toBe(`s3://${outputs.artifactBucketName}/${outputs.teams.fraud.batchOutputPrefix}/nightly-scoring/`);
         expect(o.nightlyStaleAfterSeconds).toBe(129600);
         expect(o.scorerOperatingNote).toContain(`# fraud-scorer: online model service`);
         expect(o.nightlyOperatingNote).toContain(`# fraud-nightly-scoring: scheduled batch scoring`);

@@ -360,7 +360,7 @@ describe("model and team names", () => {
                 expect(job).toMatch(DNS_1035);
                 expect(job.length).toBeLessThanOrEqual(JOB_NAME_MAX);
                 expect(`${job}-${"9".repeat(10)}`.length).toBeLessThanOrEqual(63);
-                expect(isUnderPrefix(defaultOutputPrefix(team, job), `prediction-logs/${team}`)).toBe(true);
+                expect(isUnderPrefix(defaultOutputPrefix(team, job), `batch-outputs/${team}`)).toBe(true);
                 // ECR repositories of builds: lower-case path segments, at most 256 characters.
                 expect(defaultRepositoryName(team, model)).toMatch(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/);
                 expect(servingNamespaceName(team).length).toBeLessThanOrEqual(63);

@@ -163,7 +163,7 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         expect(ingressPolicies.sort()).toEqual(["allow-gateway-ingress", "allow-prometheus-scrape"]);
     });
 
-    it("give the workload a role that reads only the team's models and only writes its prediction logs", () => {
+    it("give the workload a role that reads only the team's models and batch inputs and only writes its prediction logs and batch outputs", () => {
         const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
         const keyArn = run.one("aws:kms/key:Key", "artifacts-key").outputs.arn as string;
         for (const team of teamsIn(cfg)) {
@@ -193,11 +193,21 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                     Effect: "Allow",
                     Action: ["s3:ListBucket", "s3:GetBucketLocation"],
                     Resource: bucketArn,
-                    Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`] } },
+                    Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`, `batch-inputs/${team.name}`, `batch-inputs/${team.name}/*`] } },
                 },
-                { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"], Resource: [`${bucketArn}/models/${team.name}/*`] },
+                {
+                    Sid: "ReadObjects",
+                    Effect: "Allow",
+                    Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
+                    Resource: [`${bucketArn}/models/${team.name}/*`, `${bucketArn}/batch-inputs/${team.name}/*`],
+                },
                 { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: keyArn },
-                { Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/prediction-logs/${team.name}/*`] },
+                {
+                    Sid: "WriteObjects",
+                    Effect: "Allow",
+                    Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+                    Resource: [`${bucketArn}/prediction-logs/${team.name}/*`, `${bucketArn}/batch-outputs/${team.name}/*`],
+                },
                 { Sid: "EncryptWithBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: keyArn },
             ]);
             const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((s) => s.metadata.name === "workload")!;
@@ -359,9 +369,8 @@ describe("IAM documents", () => {
                     doc.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => /Object|Multipart/.test(a)));
                 for (const s of objects(workloadPolicy(bucket, team))) {
                     const writes = (s.Action as string[]).includes("s3:PutObject");
-                    for (const res of s.Resource as string[]) {
-                        expect(res).toBe(writes ? `${bucket.bucketArn}/prediction-logs/${team}/*` : `${bucket.bucketArn}/models/${team}/*`);
-                    }
+                    const own = writes ? ["prediction-logs", "batch-outputs"] : ["models", "batch-inputs"];
+                    expect(s.Resource).toEqual(own.map((area) => `${bucket.bucketArn}/${area}/${team}/*`));
                 }
                 for (const s of objects(driftCheckPolicy(bucket, team))) {
                     expect(s.Action).not.toContain("s3:PutObject");
