@@ -4,7 +4,8 @@
  * run, so history is kept.
  *
  * Runs never overlap (`concurrencyPolicy: Forbid`), must start soon after their scheduled time and
- * finish within a deadline, retry a bounded number of times, and run as the team's workload identity
+ * finish within a deadline, retry a bounded number of times, and run as the team's batch identity (the
+ * `batch` service account: it reads the team's models and batch inputs, writes only its batch outputs)
  * with the restricted security context. A PrometheusRule narrows the platform's batch alerts to this
  * job: BatchJobFailed for its failed runs, and BatchJobStale with a window derived from the schedule
  * (the longest gap between two runs times STALE_FACTOR). Its operating note is a ConfigMap and the
@@ -26,7 +27,7 @@ import { containerResources, restrictedContainerSecurityContext, restrictedPodSe
 import { DEFAULT_QUALITY_SLO } from "./modelService";
 import {
     commonProblems,
-    DEFAULT_SERVICE_ACCOUNT,
+    DEFAULT_BATCH_SERVICE_ACCOUNT,
     DEFAULT_WORKLOAD_UID,
     defaultRepositoryName,
     deployedImage,
@@ -46,7 +47,7 @@ import {
 import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { batchInputPrefix, batchOutputPrefix, modelPrefix, predictionLogPrefix, servingNamespaceName } from "./servingNamespace";
+import { batchInputPrefix, batchOutputPrefix, modelPrefix, servingNamespaceName } from "./servingNamespace";
 
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
 export const JOB_NAME_MAX = 52;
@@ -271,18 +272,13 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
         }
     }
     const readable = [batchInputPrefix(args.team), modelPrefix(args.team)];
-    const writable = [batchOutputPrefix(args.team), predictionLogPrefix(args.team)];
-    const list = (prefixes: string[]) => prefixes.map((p) => `${p}/`).join(" or ");
+    const writable = batchOutputPrefix(args.team);
     if (!readable.some((p) => isUnderPrefix(args.input.prefix, p))) {
-        problems.push(`input.prefix "${args.input.prefix}" must be under ${list(readable)} (the prefixes the team's workload role may read)`);
+        problems.push(`input.prefix "${args.input.prefix}" must be under ${readable.map((p) => `${p}/`).join(" or ")} (the prefixes the team's batch role may read)`);
     }
     const output = args.output?.prefix ?? (jobName ? defaultOutputPrefix(args.team, jobName) : undefined);
-    if (output !== undefined) {
-        if (!writable.some((p) => isUnderPrefix(output, p))) {
-            problems.push(`output.prefix "${output}" must be under ${list(writable)} (the prefixes the team's workload role may write)`);
-        } else if (model && isUnderPrefix(output, `${predictionLogPrefix(args.team)}/${model.name}`)) {
-            problems.push(`output.prefix "${output}" is where the online service of ${model.name} logs its requests (read by its drift check); use another, like ${batchOutputPrefix(args.team)}/<job>`);
-        }
+    if (output !== undefined && !isUnderPrefix(output, writable)) {
+        problems.push(`output.prefix "${output}" must be under ${writable}/ (the only prefix the team's batch role may write)`);
     }
     if (args.args !== undefined && (!Array.isArray(args.args) || args.args.some((a) => typeof a !== "string"))) problems.push("args must be a list of strings");
     const uid = args.runAsUser ?? DEFAULT_WORKLOAD_UID;
@@ -318,9 +314,9 @@ export interface BatchInferenceArgs {
     readonly schedule: string;
     /** IANA time zone of the schedule and of the run-date partition. Default `Etc/UTC`. */
     readonly timeZone?: string;
-    /** Prefix of the inputs in the artifact bucket: under `batch-inputs/<team>/` (or `models/<team>/`), which the team's workload role may read. */
+    /** Prefix of the inputs in the artifact bucket: under `batch-inputs/<team>/` (or `models/<team>/`), which the team's batch role may read. */
     readonly input: { readonly prefix: string };
-    /** Prefix of the outputs, partitioned by run below it: under `batch-outputs/<team>/` (or `prediction-logs/<team>/`), which the role may write. Default `batch-outputs/<team>/<job>`. */
+    /** Prefix of the outputs, partitioned by run below it: under `batch-outputs/<team>/`, which the team's batch role may write. Default `batch-outputs/<team>/<job>`. */
     readonly output?: { readonly prefix?: string };
     /** Requests and limits of the job container. */
     readonly resources: ResourceSettings;
@@ -465,7 +461,7 @@ export class BatchInference extends pulumi.ComponentResource {
                                 metadata: { labels: { ...labels, ...selector } },
                                 spec: {
                                     restartPolicy: "Never",
-                                    serviceAccountName: p.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT,
+                                    serviceAccountName: p.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT,
                                     automountServiceAccountToken: false,
                                     enableServiceLinks: false,
                                     securityContext: restrictedPodSecurityContext(uid),

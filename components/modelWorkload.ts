@@ -17,6 +17,8 @@ import { labelKeys, type LabelContext, labelValue, standardLabels } from "./nami
 export const DEFAULT_WORKLOAD_UID = 10001;
 /** Service account of team workloads (ServingNamespace's `workload`). */
 export const DEFAULT_SERVICE_ACCOUNT = "workload";
+/** The batch service account every serving namespace has (ServingNamespace): batch-scoring jobs run as it. */
+export const DEFAULT_BATCH_SERVICE_ACCOUNT = "batch";
 
 /**
  * What a team's workloads need from the platform stack: read them from its outputs with a
@@ -42,8 +44,10 @@ export interface PlatformRefs {
     readonly monitoringNamespace: pulumi.Input<string>;
     /** In-cluster URL of the Pushgateway (stack output `monitoring.pushgatewayUrl`): batch jobs push their run metrics. */
     readonly pushgatewayUrl: pulumi.Input<string>;
-    /** The team's workload service account (stack output `teams.<team>.serviceAccountName`). Default `workload`. */
+    /** The team's workload service account, model servers run as it (stack output `teams.<team>.serviceAccountName`). Default `workload`. */
     readonly serviceAccountName?: pulumi.Input<string>;
+    /** The team's batch service account, batch jobs run as it (stack output `teams.<team>.batchServiceAccountName`). Default `batch`. */
+    readonly batchServiceAccountName?: pulumi.Input<string>;
 }
 
 /** An image built from a local context and pushed to an ECR repository the component creates. */

@@ -12,7 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "./config";
-import { DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
+import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
 import { kubeconfigFor } from "./providers";
 import { servingNamespaceName } from "./servingNamespace";
@@ -42,6 +42,9 @@ export interface PlatformTeamOutput {
     readonly roleArn: string;
     readonly driftCheckServiceAccountName: string;
     readonly driftCheckRoleArn: string;
+    /** Absent in platform stacks older than the batch identity: batch jobs then fall back to `batch`. */
+    readonly batchServiceAccountName?: string;
+    readonly batchRoleArn?: string;
     readonly modelPrefix: string;
     readonly predictionLogPrefix: string;
     readonly labels: Record<string, string>;
@@ -164,6 +167,7 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
             monitoringNamespace: monitoring.namespace,
             pushgatewayUrl: monitoring.pushgatewayUrl,
             serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
+            batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),
         },
     };
 }

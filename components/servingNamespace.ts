@@ -23,6 +23,8 @@ import { IAM_ROLE_MAX, K8S_NAME_MAX, type LabelContext, standardLabels } from ".
 export const WORKLOAD_SERVICE_ACCOUNT = "workload";
 /** Service account of the team's drift checks. */
 export const DRIFT_CHECK_SERVICE_ACCOUNT = "drift-check";
+/** Service account of a team's batch-scoring jobs (BatchInference). */
+export const BATCH_SERVICE_ACCOUNT = "batch";
 /** Port of the Pushgateway the drift checks and batch jobs push to. */
 export const PUSHGATEWAY_PORT = 9091;
 /** Pod labels of the Pushgateway (prometheus-pushgateway chart) and of Prometheus (prometheus-operator). */
@@ -65,7 +67,7 @@ export interface ServingNamespaceArgs {
     /** ARN of the cluster's OIDC provider, trusted by the IRSA roles. */
     readonly oidcProviderArn: string;
     /** Names of the IRSA roles (at most 64 characters). */
-    readonly roleNames: { readonly workload: string; readonly driftCheck: string };
+    readonly roleNames: { readonly workload: string; readonly driftCheck: string; readonly batch: string };
     /** Peers of the network policies. */
     readonly network: {
         /** CIDR of the VPC: excluded from the HTTPS egress, so pods reach AWS but not other VPC hosts. */
@@ -98,12 +100,12 @@ export function predictionLogPrefix(team: string): string {
     return `prediction-logs/${team}`;
 }
 
-/** S3 prefix of a team's batch-scoring inputs (read by its batch jobs through the workload role). */
+/** S3 prefix of a team's batch-scoring inputs (read by its batch jobs through the batch role). */
 export function batchInputPrefix(team: string): string {
     return `batch-inputs/${team}`;
 }
 
-/** S3 prefix of a team's batch-scoring outputs (written, not read, by its batch jobs through the workload role). */
+/** S3 prefix of a team's batch-scoring outputs (written, not read, by its batch jobs through the batch role). */
 export function batchOutputPrefix(team: string): string {
     return `batch-outputs/${team}`;
 }
@@ -125,14 +127,19 @@ export function servingNamespaceLabel(labelDomain: string): Record<string, strin
     return { [`mlops.${labelDomain}/serving`]: "true" };
 }
 
-/**
- * Policy of the workload role (model servers and batch jobs): read the team's models and batch inputs,
- * write (not read) its prediction logs and batch outputs.
- */
+/** Policy of the workload role (model servers): read the team's models, write (not read) its prediction logs. */
 export function workloadPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
     return mergePolicies(
+        s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team)] }),
+        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team)] }),
+    );
+}
+
+/** Policy of the batch role (batch-scoring jobs): read the team's models and batch inputs, write (not read) its batch outputs. */
+export function batchPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
+    return mergePolicies(
         s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team), batchInputPrefix(team)] }),
-        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team), batchOutputPrefix(team)] }),
+        s3WriteOnlyPolicy({ ...bucket, prefixes: [batchOutputPrefix(team)] }),
     );
 }
 
@@ -258,10 +265,14 @@ export class ServingNamespace extends pulumi.ComponentResource {
     public readonly modelPrefix: string;
     /** Prefix of the team's prediction logs (`prediction-logs/<team>`). */
     public readonly predictionLogPrefix: string;
-    /** Prefix of the team's batch inputs (`batch-inputs/<team>`), readable by the workload role. */
+    /** Prefix of the team's batch inputs (`batch-inputs/<team>`), readable by the batch role. */
     public readonly batchInputPrefix: string;
-    /** Prefix of the team's batch outputs (`batch-outputs/<team>`), writable by the workload role. */
+    /** Prefix of the team's batch outputs (`batch-outputs/<team>`), writable by the batch role. */
     public readonly batchOutputPrefix: string;
+    /** Service account for batch-scoring jobs. */
+    public readonly batchServiceAccountName: pulumi.Output<string>;
+    /** ARN of its IRSA role. */
+    public readonly batchRoleArn: pulumi.Output<string>;
     /** Labels a team's own objects should carry. */
     public readonly labels: Record<string, string>;
 
@@ -353,7 +364,7 @@ export class ServingNamespace extends pulumi.ComponentResource {
 
         // --- Workload identities -------------------------------------------------------------------
         const bucket = { bucketArn: args.artifactStore.bucketArn, kmsKeyArn: args.artifactStore.kmsKeyArn };
-        const identity = (role: "workload" | "drift-check", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
+        const identity = (role: "workload" | "drift-check" | "batch", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
             const iamRole = new aws.iam.Role(
                 `${name}-${role}-role`,
                 {
@@ -382,8 +393,9 @@ export class ServingNamespace extends pulumi.ComponentResource {
             );
             return { roleArn: iamRole.arn, serviceAccountName: sa.metadata.name };
         };
-        const workload = identity("workload", WORKLOAD_SERVICE_ACCOUNT, args.roleNames.workload, workloadPolicy(bucket, args.team), "Model servers and batch jobs");
+        const workload = identity("workload", WORKLOAD_SERVICE_ACCOUNT, args.roleNames.workload, workloadPolicy(bucket, args.team), "Model servers");
         const drift = identity("drift-check", DRIFT_CHECK_SERVICE_ACCOUNT, args.roleNames.driftCheck, driftCheckPolicy(bucket, args.team), "Drift checks");
+        const batch = identity("batch", BATCH_SERVICE_ACCOUNT, args.roleNames.batch, batchPolicy(bucket, args.team), "Batch scoring jobs");
 
         // --- Deployers -----------------------------------------------------------------------------
         const role = new k8s.rbac.v1.Role(
@@ -422,12 +434,16 @@ export class ServingNamespace extends pulumi.ComponentResource {
         this.roleArn = workload.roleArn;
         this.driftCheckServiceAccountName = drift.serviceAccountName;
         this.driftCheckRoleArn = drift.roleArn;
+        this.batchServiceAccountName = batch.serviceAccountName;
+        this.batchRoleArn = batch.roleArn;
         this.registerOutputs({
             namespaceName: this.namespaceName,
             serviceAccountName: this.serviceAccountName,
             roleArn: this.roleArn,
             driftCheckServiceAccountName: this.driftCheckServiceAccountName,
             driftCheckRoleArn: this.driftCheckRoleArn,
+            batchServiceAccountName: this.batchServiceAccountName,
+            batchRoleArn: this.batchRoleArn,
             modelPrefix: this.modelPrefix,
             predictionLogPrefix: this.predictionLogPrefix,
             batchInputPrefix: this.batchInputPrefix,
@@ -466,6 +482,6 @@ export function validateServingNamespaceArgs(args: ServingNamespaceArgs): void {
     for (const [key, roleName] of Object.entries(args.roleNames)) {
         if (roleName.length === 0 || roleName.length > IAM_ROLE_MAX) problems.push(`roleNames.${key} must be 1-${IAM_ROLE_MAX} characters, got "${roleName}"`);
     }
-    if (args.roleNames.workload === args.roleNames.driftCheck) problems.push("roleNames.workload and roleNames.driftCheck must differ");
+    if (new Set(Object.values(args.roleNames)).size !== Object.keys(args.roleNames).length) problems.push("roleNames.workload, roleNames.driftCheck and roleNames.batch must differ");
     if (problems.length > 0) throw new Error(`ServingNamespace ${args.team}: ${problems.join("; ")}.`);
 }

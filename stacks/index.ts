@@ -56,6 +56,8 @@ export const teams = Object.fromEntries(
             roleArn: s.roleArn,
             driftCheckServiceAccountName: s.driftCheckServiceAccountName,
             driftCheckRoleArn: s.driftCheckRoleArn,
+            batchServiceAccountName: s.batchServiceAccountName,
+            batchRoleArn: s.batchRoleArn,
             modelPrefix: s.modelPrefix,
             predictionLogPrefix: s.predictionLogPrefix,
             batchInputPrefix: s.batchInputPrefix,

@@ -74,11 +74,11 @@ describe("BatchInference arguments", () => {
         ["negative retries", "prod", { retries: -1 }, "retries must be an integer from 0 to 3 (the Job's backoffLimit), got -1"],
         ["a deadline longer than the gap between runs", "prod", { schedule: "0 * * * *", deadlineSeconds: 7200 }, "deadlineSeconds (7200) must not exceed the shortest time between two runs (3600 s, 1h): runs never overlap, so a longer run would skip the next"],
         ["a 30 s deadline", "prod", { deadlineSeconds: 30 }, "deadlineSeconds must be an integer from 60 to 86400, got 30"],
-        ["inputs the role cannot read", "prod", { input: { prefix: "raw/transactions" } }, 'input.prefix "raw/transactions" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s workload role may read)'],
-        ["inputs of another team", "prod", { input: { prefix: "batch-inputs/recsys/features" } }, 'input.prefix "batch-inputs/recsys/features" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s workload role may read)'],
-        ["outputs the role cannot write", "prod", { output: { prefix: "models/fraud/scores" } }, 'output.prefix "models/fraud/scores" must be under batch-outputs/fraud/ or prediction-logs/fraud/ (the prefixes the team\'s workload role may write)'],
-        ["outputs of another team", "prod", { output: { prefix: "batch-outputs/recsys/scores" } }, 'output.prefix "batch-outputs/recsys/scores" must be under batch-outputs/fraud/ or prediction-logs/fraud/ (the prefixes the team\'s workload role may write)'],
-        ["outputs among the online request logs", "prod", { output: { prefix: "prediction-logs/fraud/fraud-scorer/batch" } }, 'output.prefix "prediction-logs/fraud/fraud-scorer/batch" is where the online service of fraud-scorer logs its requests (read by its drift check); use another, like batch-outputs/fraud/<job>'],
+        ["inputs the role cannot read", "prod", { input: { prefix: "raw/transactions" } }, 'input.prefix "raw/transactions" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s batch role may read)'],
+        ["inputs of another team", "prod", { input: { prefix: "batch-inputs/recsys/features" } }, 'input.prefix "batch-inputs/recsys/features" must be under batch-inputs/fraud/ or models/fraud/ (the prefixes the team\'s batch role may read)'],
+        ["outputs the role cannot write", "prod", { output: { prefix: "models/fraud/scores" } }, 'output.prefix "models/fraud/scores" must be under batch-outputs/fraud/ (the only prefix the team\'s batch role may write)'],
+        ["outputs of another team", "prod", { output: { prefix: "batch-outputs/recsys/scores" } }, 'output.prefix "batch-outputs/recsys/scores" must be under batch-outputs/fraud/ (the only prefix the team\'s batch role may write)'],
+        ["outputs among the online request logs", "prod", { output: { prefix: "prediction-logs/fraud/fraud-scorer/batch" } }, 'output.prefix "prediction-logs/fraud/fraud-scorer/batch" must be under batch-outputs/fraud/ (the only prefix the team\'s batch role may write)'],
         ["an unpinned image in test", "test", { image: { reference: TAG_REF } }, `image "${TAG_REF}" must be pinned by digest (repo@sha256:...) in test`],
         ["an unpinned image in prod", "prod", { image: { reference: "x:latest" } }, 'image "x:latest" must be pinned by digest (repo@sha256:...) in prod'],
         ["no approval in prod", "prod", { approval: undefined }, "approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version"],
@@ -153,10 +153,10 @@ describe("BatchInference in prod", () => {
         expect(spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 10800, ttlSecondsAfterFinished: 604800 });
     });
 
-    it("runs restricted pods as the team's workload identity", () => {
+    it("runs restricted pods as the team's batch identity", () => {
         const p = pod().spec;
         expect(p.restartPolicy).toBe("Never");
-        expect(p.serviceAccountName).toBe("workload");
+        expect(p.serviceAccountName).toBe("batch");
         expect(p.automountServiceAccountToken).toBe(false);
         expect(p.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
         expect(container().securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, runAsNonRoot: true });

@@ -126,8 +126,9 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         const batch = envOf(cronJob().spec.jobTemplate.spec.template.spec.containers[0]);
         expect(batch.MLOPS_PUSHGATEWAY_URL).toBe(outputs.monitoring.pushgatewayUrl);
         expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/${outputs.teams.fraud.batchInputPrefix}/transactions/`);
-        expect(cronJob().spec.jobTemplate.spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
-        // The workload role of the platform may read and write exactly what the job and the server use.
+        expect(cronJob().spec.jobTemplate.spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.batchServiceAccountName);
+        expect(outputs.teams.fraud.batchServiceAccountName).toBe("batch");
+        // The workload and batch roles of the platform may read and write exactly what the server and the job use.
         expect(outputs.teams.fraud.modelPrefix).toBe("models/fraud");
         expect(outputs.teams.fraud.predictionLogPrefix).toBe("prediction-logs/fraud");
         expect(outputs.teams.fraud.batchInputPrefix).toBe("batch-inputs/fraud");

@@ -18,6 +18,7 @@ export function platformRefs(environment: Environment): PlatformRefs {
         monitoringNamespace: "monitoring",
         pushgatewayUrl: "http://pushgateway.monitoring.svc.cluster.local:9091",
         serviceAccountName: "workload",
+        batchServiceAccountName: "batch",
     };
 }
 

@@ -14,6 +14,7 @@ import {
     servingNetworkPolicies,
     validateServingNamespaceArgs,
     workloadPolicy,
+    batchPolicy,
     type ServingNamespaceArgs,
 } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
@@ -163,7 +164,7 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         expect(ingressPolicies.sort()).toEqual(["allow-gateway-ingress", "allow-prometheus-scrape"]);
     });
 
-    it("give the workload a role that reads only the team's models and batch inputs and only writes its prediction logs and batch outputs", () => {
+    it("give the workload (model servers) a role that reads only the team's models and only writes its prediction logs", () => {
         const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
         const keyArn = run.one("aws:kms/key:Key", "artifacts-key").outputs.arn as string;
         for (const team of teamsIn(cfg)) {
@@ -193,24 +194,34 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                     Effect: "Allow",
                     Action: ["s3:ListBucket", "s3:GetBucketLocation"],
                     Resource: bucketArn,
-                    Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`, `batch-inputs/${team.name}`, `batch-inputs/${team.name}/*`] } },
+                    Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`] } },
                 },
-                {
-                    Sid: "ReadObjects",
-                    Effect: "Allow",
-                    Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
-                    Resource: [`${bucketArn}/models/${team.name}/*`, `${bucketArn}/batch-inputs/${team.name}/*`],
-                },
+                { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"], Resource: [`${bucketArn}/models/${team.name}/*`] },
                 { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: keyArn },
-                {
-                    Sid: "WriteObjects",
-                    Effect: "Allow",
-                    Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-                    Resource: [`${bucketArn}/prediction-logs/${team.name}/*`, `${bucketArn}/batch-outputs/${team.name}/*`],
-                },
+                { Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/prediction-logs/${team.name}/*`] },
                 { Sid: "EncryptWithBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: keyArn },
             ]);
             const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((s) => s.metadata.name === "workload")!;
+            expect(sa.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": role.outputs.arn });
+            expect(sa.automountServiceAccountToken).toBe(false);
+        }
+    });
+
+    it("give batch jobs a separate role that reads the team's models and batch inputs and only writes its batch outputs", () => {
+        const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
+        for (const team of teamsIn(cfg)) {
+            const role = run.one("aws:iam/role:Role", `team-${team.name}-batch-role`);
+            expect(run.inputs(role).name).toBe(`acme-${stack}-batch-${team.name}`);
+            expect(policyOf(run.inputs(role).assumeRolePolicy).Statement[0].Condition.StringEquals[`${ISSUER(cfg)}:sub`]).toBe(`system:serviceaccount:ml-${team.name}:batch`);
+            const statements = policyOf(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-batch-policy`)).policy).Statement;
+            const of = (sid: string) => statements.find((x: any) => x.Sid === sid);
+            expect(of("ReadObjects").Resource).toEqual([`${bucketArn}/models/${team.name}/*`, `${bucketArn}/batch-inputs/${team.name}/*`]);
+            expect(of("WriteObjects")).toEqual({ Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/batch-outputs/${team.name}/*`] });
+            // No other identity reaches the batch prefixes.
+            for (const other of ["workload", "drift-check"]) {
+                expect(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-${other}-policy`)).policy).not.toMatch(/batch-(inputs|outputs)/);
+            }
+            const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((x) => x.metadata.name === "batch")!;
             expect(sa.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": role.outputs.arn });
             expect(sa.automountServiceAccountToken).toBe(false);
         }
@@ -367,10 +378,14 @@ describe("IAM documents", () => {
             fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/), (team) => {
                 const objects = (doc: ReturnType<typeof workloadPolicy>) =>
                     doc.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => /Object|Multipart/.test(a)));
-                for (const s of objects(workloadPolicy(bucket, team))) {
-                    const writes = (s.Action as string[]).includes("s3:PutObject");
-                    const own = writes ? ["prediction-logs", "batch-outputs"] : ["models", "batch-inputs"];
-                    expect(s.Resource).toEqual(own.map((area) => `${bucket.bucketArn}/${area}/${team}/*`));
+                for (const [policy, reads, writes] of [
+                    [workloadPolicy, ["models"], ["prediction-logs"]],
+                    [batchPolicy, ["models", "batch-inputs"], ["batch-outputs"]],
+                ] as const) {
+                    for (const s of objects(policy(bucket, team))) {
+                        const own = (s.Action as string[]).includes("s3:PutObject") ? writes : reads;
+                        expect(s.Resource).toEqual(own.map((area) => `${bucket.bucketArn}/${area}/${team}/*`));
+                    }
                 }
                 for (const s of objects(driftCheckPolicy(bucket, team))) {
                     expect(s.Action).not.toContain("s3:PutObject");
@@ -412,7 +427,7 @@ describe("pure helpers and validation", () => {
         limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "128Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi" },
         artifactStore: { bucketArn: "arn:aws:s3:::b", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" },
         oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789",
-        roleNames: { workload: "acme-dev-serve-fraud", driftCheck: "acme-dev-drift-fraud" },
+        roleNames: { workload: "acme-dev-serve-fraud", driftCheck: "acme-dev-drift-fraud", batch: "acme-dev-batch-fraud" },
         network: { vpcCidr: "10.10.0.0/16", gatewayNamespace: "ingress-nginx", monitoringNamespace: "monitoring", mlflowNamespace: "mlflow" },
     };
 
@@ -430,8 +445,8 @@ describe("pure helpers and validation", () => {
             validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy", "arn:aws:iam::210987654321:role/deploy"] }),
         ).toThrow(/deployRoleArns must not list a role \(or two roles of the same name\) twice/);
         expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).not.toThrow();
-        const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "r" } });
-        expect(both).toThrow(/team "x".*; roleNames.workload and roleNames.driftCheck must differ/);
+        const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "d", batch: "r" } });
+        expect(both).toThrow(/team "x".*; roleNames.workload, roleNames.driftCheck and roleNames.batch must differ/);
     });
 
     it("drift checks: names fit a CronJob, deadlines fit the interval, arguments are checked", () => {
