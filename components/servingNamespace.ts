@@ -5,10 +5,12 @@
  * `restricted` (dev enforces `baseline` and warns/audits `restricted`), carries the team and owner labels
  * and the label that admits it to MLflow, and is bounded by a ResourceQuota and a LimitRange. Traffic is
  * denied by default in both directions; narrow policies allow DNS, the gateway and Prometheus in, and
- * MLflow, the Pushgateway and HTTPS to AWS (S3, STS) out. Two service accounts have IRSA roles: the
- * workload's reads the team's models and writes its prediction logs (never reads them back); the drift
- * check's reads both. The team's deploy group gets a Role in this namespace only, without Secrets and
- * without any RBAC verbs, so it cannot escalate.
+ * MLflow, the Pushgateway and HTTPS to AWS (S3, STS) out. Three service accounts have IRSA roles: the
+ * workload's (model servers) reads the team's models and writes its prediction logs (never reads them
+ * back); the batch jobs' reads the models and batch inputs and writes batch outputs; the drift check's
+ * reads models and prediction logs. The team's deploy group gets a Role in this namespace only, without
+ * Secrets and without any RBAC verbs, so it cannot escalate; its IAM roles (`deployRoleArns`) are mapped
+ * into the group with EKS access entries.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
