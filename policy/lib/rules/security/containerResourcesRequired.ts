@@ -1,5 +1,4 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 export interface Config {
     requests: string[];
@@ -7,10 +6,9 @@ export interface Config {
 }
 
 /** Every container declares resource requests and limits. */
-export const containerResourcesRequired = defineResourcePolicy<Config>({
+export const containerResourcesRequired = definePodPolicy<Config>({
     meta: {
         name: "container-resources-required",
-        pack: "mlops-security",
         title: "Containers declare requests and limits",
         description: "Every container (init containers included) declares `resources.requests` and `resources.limits` for CPU and memory (configurable).",
         rationale: "Without requests the scheduler overcommits nodes; without limits one runaway model server or batch job starves its neighbours (a denial of service from inside the cluster) and is OOM-killed unpredictably.",
@@ -22,27 +20,22 @@ export const containerResourcesRequired = defineResourcePolicy<Config>({
             { framework: "SOC2", control: "A1.1" },
         ],
         topics: ["kubernetes", "capacity"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {
         requests: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must request." },
         limits: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must limit." },
     },
-    types: POD_TYPES,
-    check: ({ type, props }, config) =>
-        checkPod(type, props, (pod) =>
-            eachContainer(
-                pod,
-                (c) => {
-                    const r = c.container.resources ?? {};
-                    const missing = [
-                        ...config.requests.filter((k) => r.requests?.[k] === undefined).map((k) => `requests.${k}`),
-                        ...config.limits.filter((k) => r.limits?.[k] === undefined).map((k) => `limits.${k}`),
-                    ];
-                    return missing.length > 0 ? `${c.label} does not set resources.${missing.join(", resources.")}.` : undefined;
-                },
-                ["container", "initContainer"],
-            ),
+    check: (pod, config) =>
+        eachContainer(
+            pod,
+            (c) => {
+                const r = c.container.resources ?? {};
+                const missing = [
+                    ...config.requests.filter((k) => r.requests?.[k] === undefined).map((k) => `requests.${k}`),
+                    ...config.limits.filter((k) => r.limits?.[k] === undefined).map((k) => `limits.${k}`),
+                ];
+                return missing.length > 0 ? `${c.label} does not set resources.${missing.join(", resources.")}.` : undefined;
+            },
+            ["container", "initContainer"],
         ),
 });

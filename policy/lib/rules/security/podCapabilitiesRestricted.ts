@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** Containers drop all capabilities and add back only allowed ones. */
-export const podCapabilitiesRestricted = defineResourcePolicy<{ allowedCapabilities: string[] }>({
+export const podCapabilitiesRestricted = definePodPolicy<{ allowedCapabilities: string[] }>({
     meta: {
         name: "pod-capabilities-restricted",
-        pack: "mlops-security",
         title: "Containers drop all capabilities",
         description: "Every container drops `ALL` capabilities and adds back none but the allowed ones (`NET_BIND_SERVICE`).",
         rationale: "The default capability set includes NET_RAW, CHOWN, SETUID and others that container breakouts rely on; an inference server or batch job needs none of them.",
@@ -16,24 +14,18 @@ export const podCapabilitiesRestricted = defineResourcePolicy<{ allowedCapabilit
             { framework: "CIS-K8S", control: "5.2.9" },
             { framework: "NIST-800-53", control: "CM-7" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {
         allowedCapabilities: { type: "array", items: { type: "string" }, default: ["NET_BIND_SERVICE"], description: "Capabilities a container may add back." },
     },
-    types: POD_TYPES,
-    check: ({ type, props }, config) =>
-        checkPod(type, props, (pod) =>
-            eachContainer(pod, (c) => {
-                const caps = c.container.securityContext?.capabilities ?? {};
-                const problems: string[] = [];
-                const drop: string[] = Array.isArray(caps.drop) ? caps.drop : [];
-                if (!drop.includes("ALL")) problems.push(`${c.label} does not drop ALL capabilities.`);
-                const extra = (Array.isArray(caps.add) ? (caps.add as string[]) : []).filter((a) => !config.allowedCapabilities.includes(a));
-                if (extra.length > 0) problems.push(`${c.label} adds capabilities ${extra.join(", ")}; allowed: ${config.allowedCapabilities.join(", ") || "none"}.`);
-                return problems;
-            }),
-        ),
+    check: (pod, config) =>
+        eachContainer(pod, (c) => {
+            const caps = c.container.securityContext?.capabilities ?? {};
+            const problems: string[] = [];
+            const drop: string[] = Array.isArray(caps.drop) ? caps.drop : [];
+            if (!drop.includes("ALL")) problems.push(`${c.label} does not drop ALL capabilities.`);
+            const extra = (Array.isArray(caps.add) ? (caps.add as string[]) : []).filter((a) => !config.allowedCapabilities.includes(a));
+            if (extra.length > 0) problems.push(`${c.label} adds capabilities ${extra.join(", ")}; allowed: ${config.allowedCapabilities.join(", ") || "none"}.`);
+            return problems;
+        }),
 });

@@ -1,5 +1,7 @@
 /** Shared by the pod policies: the pod template of a workload and the containers' effective settings. */
+import { type ConfigSchemaOf, defineResourcePolicy, type ResourcePolicyFactory } from "../../define";
 import { containersOf, type ContainerKind, type ContainerRef, objectRef, podTemplate, POD_TYPES, type PodTemplate } from "../../k8s";
+import type { PolicyMetadata } from "../../types";
 
 export { POD_TYPES };
 
@@ -27,3 +29,22 @@ export function effective(pod: PodTemplate, c: ContainerRef, field: string): any
 
 /** Common metadata of the pod security policies. */
 export const POD_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map((k) => `${k} (pod template)`);
+
+/** What a pod policy declares: its metadata without what every pod policy shares, config, and a check of the pod. */
+export interface PodPolicyDefinition<C> {
+    /** `pack` is mlops-security and `appliesTo` every workload kind; `topics` default to pod-security, kubernetes; `protectsData` to false. */
+    readonly meta: Omit<PolicyMetadata, "pack" | "appliesTo" | "topics" | "protectsData"> & Partial<Pick<PolicyMetadata, "topics" | "protectsData">>;
+    readonly config: ConfigSchemaOf<C>;
+    /** Messages about the pod template (the object is prefixed), `[]` when compliant. */
+    readonly check: (pod: PodTemplate, config: C) => string[];
+}
+
+/** A security policy over the pod template of every workload kind ({@link POD_TYPES}). */
+export function definePodPolicy<C extends object>(def: PodPolicyDefinition<C>): ResourcePolicyFactory<C> {
+    return defineResourcePolicy<C>({
+        meta: { topics: ["pod-security", "kubernetes"], protectsData: false, ...def.meta, pack: "mlops-security", appliesTo: POD_APPLIES_TO },
+        config: def.config,
+        types: POD_TYPES,
+        check: ({ type, props }, config) => checkPod(type, props, (pod) => def.check(pod, config)),
+    });
+}

@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy } from "./podCommon";
 
 /** Pods mount no hostPath volumes. */
-export const podNoHostPath = defineResourcePolicy<Record<string, never>>({
+export const podNoHostPath = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-no-host-path",
-        pack: "mlops-security",
         title: "Pods mount no host paths",
         description: "No pod declares a `hostPath` volume.",
         rationale: "A hostPath volume exposes the node's filesystem (kubelet credentials, the container runtime socket, other pods' data) to the container.",
@@ -16,16 +14,10 @@ export const podNoHostPath = defineResourcePolicy<Record<string, never>>({
             { framework: "CIS-K8S", control: "5.2.12" },
             { framework: "NIST-800-53", control: "AC-3" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {},
-    types: POD_TYPES,
-    check: ({ type, props }) =>
-        checkPod(type, props, (pod) =>
-            (Array.isArray(pod.spec.volumes) ? pod.spec.volumes : [])
-                .filter((v: any) => v?.hostPath)
-                .map((v: any) => `volume "${v.name}" mounts the host path ${v.hostPath.path ?? "(unset)"}.`),
-        ),
+    check: (pod) =>
+        (Array.isArray(pod.spec.volumes) ? pod.spec.volumes : [])
+            .filter((v: any) => v?.hostPath)
+            .map((v: any) => `volume "${v.name}" mounts the host path ${v.hostPath.path ?? "(unset)"}.`),
 });

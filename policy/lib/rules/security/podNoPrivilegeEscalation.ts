@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** Containers cannot gain privileges (setuid binaries, file capabilities). */
-export const podNoPrivilegeEscalation = defineResourcePolicy<Record<string, never>>({
+export const podNoPrivilegeEscalation = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-no-privilege-escalation",
-        pack: "mlops-security",
         title: "Containers cannot escalate privileges",
         description: "Every container sets `securityContext.allowPrivilegeEscalation: false`.",
         rationale: "With escalation allowed, a process can gain more privileges than its parent through setuid binaries or file capabilities, undoing runAsNonRoot and dropped capabilities.",
@@ -16,16 +14,10 @@ export const podNoPrivilegeEscalation = defineResourcePolicy<Record<string, neve
             { framework: "CIS-K8S", control: "5.2.6" },
             { framework: "NIST-800-53", control: "AC-6" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {},
-    types: POD_TYPES,
-    check: ({ type, props }) =>
-        checkPod(type, props, (pod) =>
-            eachContainer(pod, (c) =>
-                c.container.securityContext?.allowPrivilegeEscalation === false ? undefined : `${c.label} does not set securityContext.allowPrivilegeEscalation: false.`,
-            ),
+    check: (pod) =>
+        eachContainer(pod, (c) =>
+            c.container.securityContext?.allowPrivilegeEscalation === false ? undefined : `${c.label} does not set securityContext.allowPrivilegeEscalation: false.`,
         ),
 });

@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** No container runs privileged. */
-export const podNoPrivileged = defineResourcePolicy<Record<string, never>>({
+export const podNoPrivileged = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-no-privileged",
-        pack: "mlops-security",
         title: "No privileged containers",
         description: "No container sets `securityContext.privileged: true`.",
         rationale: "A privileged container has every capability and access to all host devices: it is root on the node.",
@@ -16,12 +14,8 @@ export const podNoPrivileged = defineResourcePolicy<Record<string, never>>({
             { framework: "CIS-K8S", control: "5.2.2" },
             { framework: "NIST-800-53", control: "AC-6" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {},
-    types: POD_TYPES,
-    check: ({ type, props }) =>
-        checkPod(type, props, (pod) => eachContainer(pod, (c) => (c.container.securityContext?.privileged === true ? `${c.label} runs privileged.` : undefined))),
+    check: (pod) =>
+        eachContainer(pod, (c) => (c.container.securityContext?.privileged === true ? `${c.label} runs privileged.` : undefined)),
 });

@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** Containers mount their root filesystem read-only. */
-export const podReadOnlyRootFilesystem = defineResourcePolicy<Record<string, never>>({
+export const podReadOnlyRootFilesystem = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-read-only-root-filesystem",
-        pack: "mlops-security",
         title: "Container root filesystems are read-only",
         description: "Every container sets `securityContext.readOnlyRootFilesystem: true`; writable paths are explicit volumes (emptyDir).",
         rationale: "An attacker who gets code execution cannot drop tools or modify the application (or a model file baked into the image) when the image filesystem is read-only.",
@@ -16,16 +14,10 @@ export const podReadOnlyRootFilesystem = defineResourcePolicy<Record<string, nev
             { framework: "NIST-800-53", control: "SI-7" },
             { framework: "NIST-800-53", control: "CM-7" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {},
-    types: POD_TYPES,
-    check: ({ type, props }) =>
-        checkPod(type, props, (pod) =>
-            eachContainer(pod, (c) =>
-                c.container.securityContext?.readOnlyRootFilesystem === true ? undefined : `${c.label} does not set securityContext.readOnlyRootFilesystem: true.`,
-            ),
+    check: (pod) =>
+        eachContainer(pod, (c) =>
+            c.container.securityContext?.readOnlyRootFilesystem === true ? undefined : `${c.label} does not set securityContext.readOnlyRootFilesystem: true.`,
         ),
 });

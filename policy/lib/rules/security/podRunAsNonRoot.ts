@@ -1,11 +1,9 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, effective, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer, effective } from "./podCommon";
 
 /** Containers run as a non-root user. */
-export const podRunAsNonRoot = defineResourcePolicy<Record<string, never>>({
+export const podRunAsNonRoot = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-run-as-non-root",
-        pack: "mlops-security",
         title: "Containers run as non-root",
         description: "Every container has `runAsNonRoot: true` (its own or the pod's securityContext) and no `runAsUser: 0`.",
         rationale: "Root in a container is root on the node's kernel namespaces; a container escape or a writable host mount then means node compromise.",
@@ -16,19 +14,13 @@ export const podRunAsNonRoot = defineResourcePolicy<Record<string, never>>({
             { framework: "CIS-K8S", control: "5.2.7" },
             { framework: "NIST-800-53", control: "AC-6" },
         ],
-        topics: ["pod-security", "kubernetes"],
-        protectsData: false,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {},
-    types: POD_TYPES,
-    check: ({ type, props }) =>
-        checkPod(type, props, (pod) =>
-            eachContainer(pod, (c) => {
-                const problems: string[] = [];
-                if (effective(pod, c, "runAsNonRoot") !== true) problems.push(`${c.label} does not set securityContext.runAsNonRoot: true.`);
-                if (effective(pod, c, "runAsUser") === 0) problems.push(`${c.label} runs as user 0 (root).`);
-                return problems;
-            }),
-        ),
+    check: (pod) =>
+        eachContainer(pod, (c) => {
+            const problems: string[] = [];
+            if (effective(pod, c, "runAsNonRoot") !== true) problems.push(`${c.label} does not set securityContext.runAsNonRoot: true.`);
+            if (effective(pod, c, "runAsUser") === 0) problems.push(`${c.label} runs as user 0 (root).`);
+            return problems;
+        }),
 });

@@ -1,5 +1,4 @@
-import { defineResourcePolicy } from "../../define";
-import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "./podCommon";
+import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** `scheme://user:password@host`: a connection string with the password in it. */
 const CREDENTIAL_URI = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
@@ -10,10 +9,9 @@ export interface Config {
 }
 
 /** Environment variables that look like secrets come from a Secret, never a literal. */
-export const secretEnvFromSecretRef = defineResourcePolicy<Config>({
+export const secretEnvFromSecretRef = definePodPolicy<Config>({
     meta: {
         name: "secret-env-from-secret-ref",
-        pack: "mlops-security",
         title: "Secrets reach containers through Secret references",
         description:
             "A container environment variable whose name looks like a secret (matches `namePattern`: PASSWORD, SECRET, TOKEN, API_KEY, ACCESS_KEY, CREDENTIALS...) is set with `valueFrom.secretKeyRef`, never a literal `value` or a ConfigMap; and no literal value of any variable embeds a password in a URI (`scheme://user:password@host`).",
@@ -27,7 +25,6 @@ export const secretEnvFromSecretRef = defineResourcePolicy<Config>({
         ],
         topics: ["secrets", "kubernetes"],
         protectsData: true,
-        appliesTo: POD_APPLIES_TO,
     },
     config: {
         namePattern: {
@@ -37,22 +34,19 @@ export const secretEnvFromSecretRef = defineResourcePolicy<Config>({
         },
         allowedNames: { type: "array", items: { type: "string" }, default: [], description: "Names that match the pattern but hold no secret (e.g. a token file path)." },
     },
-    types: POD_TYPES,
-    check: ({ type, props }, config) => {
+    check: (pod, config) => {
         const secretLike = new RegExp(config.namePattern, "i");
-        return checkPod(type, props, (pod) =>
-            eachContainer(pod, (c) =>
-                (Array.isArray(c.container.env) ? c.container.env : [])
-                    .filter((e: any) => typeof e?.name === "string" && !config.allowedNames.includes(e.name))
-                    .flatMap((e: any) => {
-                        if (!secretLike.test(e.name)) {
-                            return typeof e.value === "string" && CREDENTIAL_URI.test(e.value) ? [`${c.label} sets ${e.name} to a URI with an embedded password: use valueFrom.secretKeyRef.`] : [];
-                        }
-                        if (e.value !== undefined) return [`${c.label} sets ${e.name} as a literal value: use valueFrom.secretKeyRef.`];
-                        if (!e.valueFrom?.secretKeyRef) return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
-                        return [];
-                    }),
-            ),
+        return eachContainer(pod, (c) =>
+            (Array.isArray(c.container.env) ? c.container.env : [])
+                .filter((e: any) => typeof e?.name === "string" && !config.allowedNames.includes(e.name))
+                .flatMap((e: any) => {
+                    if (!secretLike.test(e.name)) {
+                        return typeof e.value === "string" && CREDENTIAL_URI.test(e.value) ? [`${c.label} sets ${e.name} to a URI with an embedded password: use valueFrom.secretKeyRef.`] : [];
+                    }
+                    if (e.value !== undefined) return [`${c.label} sets ${e.name} as a literal value: use valueFrom.secretKeyRef.`];
+                    if (!e.valueFrom?.secretKeyRef) return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
+                    return [];
+                }),
         );
     },
 });
