@@ -43,8 +43,11 @@ import {
     prometheusRuleSpec,
     scopedRuleGroups,
     teamLabelContext,
+    workloadNoteFacts,
+    type WorkloadNoteInput,
+    workloadNoteInput,
 } from "./modelWorkload";
-import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
+import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
 import { batchInputPrefix, batchOutputPrefix, modelPrefix, servingNamespaceName } from "./servingNamespace";
@@ -137,18 +140,8 @@ export function batchRuleGroups(o: { team: string; jobName: string; schedule: Cr
 }
 
 /** What the operating note of a batch job says. */
-export interface BatchNoteInput {
+export interface BatchNoteInput extends WorkloadNoteInput {
     readonly jobName: string;
-    readonly team: string;
-    readonly owners: readonly string[];
-    readonly environment: string;
-    readonly labelDomain: string;
-    readonly model: ModelRef;
-    readonly modelUri: string;
-    readonly alias?: string;
-    readonly previousVersion?: number;
-    readonly approval?: ApprovalRecord;
-    readonly image: string;
     readonly schedule: CronSchedule;
     readonly timeZone: string;
     readonly timing: BatchTiming;
@@ -164,7 +157,6 @@ export interface BatchNoteInput {
 export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
     const ns = servingNamespaceName(i.team);
     const cj = `cronjob/${i.jobName}`;
-    const version = "version" in i.model ? String(i.model.version) : `resolved from @${i.model.alias} at each run (dev only)`;
     const first = runMinutesOfDay(i.schedule)[0];
     const firstRun = `${String(Math.floor(first / 60)).padStart(2, "0")}:${String(first % 60).padStart(2, "0")}`;
     const backfill = [
@@ -195,14 +187,7 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
             `Scores the inputs under \`${i.inputPrefix}/\` with the registered model \`${i.model.name}\` (${i.modelUri}) for team ${i.team} in ${i.environment}, ` +
             `on the schedule \`${i.schedule.expression}\` (${i.timeZone}), and writes each run's predictions to its own partition \`${i.outputPrefix}/${i.partition}/\` of the artifact bucket, so earlier runs are kept.`,
         facts: [
-            ["Owners", i.owners.join(", ")],
-            ["Team", i.team],
-            ["Environment", i.environment],
-            ["Namespace", ns],
-            ["Model", `${i.model.name} version ${version}${i.alias ? ` (alias ${i.alias})` : ""}`],
-            ["Previous version", i.previousVersion !== undefined ? String(i.previousVersion) : "none recorded"],
-            ["Approval", i.approval ? `${i.approval.approvedBy}, ${i.approval.ticket}, ${i.approval.date}` : "none recorded"],
-            ["Image", i.image],
+            ...workloadNoteFacts(i, "at each run"),
             [
                 "Schedule",
                 `${i.schedule.expression} (${i.timeZone}); ` +
@@ -391,17 +376,8 @@ export class BatchInference extends pulumi.ComponentResource {
         this.ruleGroups = batchRuleGroups({ team: args.team, jobName, schedule, timeZone, runbookBaseUrl: p.runbookBaseUrl });
         this.operatingNote = renderOperatingNote(
             batchInferenceNote({
+                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName)),
                 jobName,
-                team: args.team,
-                owners: args.owners,
-                environment: env,
-                labelDomain: p.labelDomain,
-                model,
-                modelUri: args.modelUri,
-                alias: args.alias,
-                previousVersion: args.previousVersion,
-                approval: args.approval,
-                image: imageDescription(args.image, imageDefaults.repositoryName),
                 schedule,
                 timeZone,
                 timing,

@@ -50,9 +50,12 @@ import {
     type RuleScope,
     scopedRuleGroups,
     teamLabelContext,
+    workloadNoteFacts,
+    type WorkloadNoteInput,
+    workloadNoteInput,
 } from "./modelWorkload";
 import { RPS_METRIC } from "./metricsContract";
-import { type ApprovalRecord, isUnderPrefix, type ModelRef, modelVersionUri, parseModelUri } from "./modelUri";
+import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
 import { METRICS_PORT_NAME, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./servingNamespace";
@@ -208,19 +211,8 @@ export function serviceSignals(slo: ModelSlo, rules: readonly { alert: string; f
 }
 
 /** What the operating note of a service says. */
-export interface ModelServiceNoteInput {
+export interface ModelServiceNoteInput extends WorkloadNoteInput {
     readonly serviceName: string;
-    readonly team: string;
-    readonly owners: readonly string[];
-    readonly environment: string;
-    readonly labelDomain: string;
-    readonly model: ModelRef;
-    readonly modelUri: string;
-    readonly alias?: string;
-    readonly previousVersion?: number;
-    readonly approval?: ApprovalRecord;
-    /** Where the image comes from, in words. */
-    readonly image: string;
     readonly replicas: { readonly min: number; readonly max: number };
     readonly targetCpuUtilization: number;
     readonly targetRequestsPerSecond?: number;
@@ -236,7 +228,6 @@ export interface ModelServiceNoteInput {
 /** The operating note of a model service. */
 export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
     const ns = servingNamespaceName(i.team);
-    const version = "version" in i.model ? String(i.model.version) : `resolved from @${i.model.alias} when a pod starts (dev only)`;
     const deploy = `deployment/${i.serviceName}`;
     const scaling =
         i.replicas.min === i.replicas.max
@@ -268,14 +259,7 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
             `Serves predictions of the registered model \`${i.model.name}\` (${i.modelUri}) for team ${i.team} in ${i.environment}, ` +
             `at \`http://${i.serviceName}.${ns}.svc.cluster.local\` (\`POST /invocations\`), reachable only through the gateway.`,
         facts: [
-            ["Owners", i.owners.join(", ")],
-            ["Team", i.team],
-            ["Environment", i.environment],
-            ["Namespace", ns],
-            ["Model", `${i.model.name} version ${version}${i.alias ? ` (alias ${i.alias})` : ""}`],
-            ["Previous version", i.previousVersion !== undefined ? String(i.previousVersion) : "none recorded"],
-            ["Approval", i.approval ? `${i.approval.approvedBy}, ${i.approval.ticket}, ${i.approval.date}` : "none recorded"],
-            ["Image", i.image],
+            ...workloadNoteFacts(i, "when a pod starts"),
             ["Replicas", scaling],
             ["Ports", `http ${i.port} (Service port ${SERVICE_HTTP_PORT}), metrics ${i.metricsPort} (/metrics)`],
             ["Input schema", i.inputSchema ? `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE} (ConfigMap ${i.serviceName}-input-schema)` : "none: requests are not validated"],
@@ -530,17 +514,8 @@ export class ModelService extends pulumi.ComponentResource {
         this.ruleGroups = serviceRuleGroups({ team: args.team, serviceName, modelName: model.name, slo, runbookBaseUrl: p.runbookBaseUrl });
         this.operatingNote = renderOperatingNote(
             modelServiceNote({
+                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName)),
                 serviceName,
-                team: args.team,
-                owners: args.owners,
-                environment: env,
-                labelDomain: p.labelDomain,
-                model,
-                modelUri: args.modelUri,
-                alias: args.alias,
-                previousVersion: args.previousVersion,
-                approval: args.approval,
-                image: imageDescription(args.image, imageDefaults.repositoryName),
                 replicas: args.replicas,
                 targetCpuUtilization: auto.targetCpuUtilization,
                 targetRequestsPerSecond: auto.targetRequestsPerSecond,

@@ -12,6 +12,7 @@ import { ContainerImage, validateContainerImageArgs } from "./containerImage";
 import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
 import { type ApprovalRecord, approvalProblems, isModelVersion, type ModelRef, modelNameProblem, parseModelUri, teamNameProblem } from "./modelUri";
 import { labelKeys, type LabelContext, labelValue, standardLabels } from "./naming";
+import { servingNamespaceName } from "./servingNamespace";
 
 /** uid/gid a model image runs as unless told otherwise (a numeric non-root user). */
 export const DEFAULT_WORKLOAD_UID = 10001;
@@ -160,6 +161,56 @@ export interface ModelWorkloadCommon {
     readonly previousVersion?: number;
     readonly approval?: ApprovalRecord;
     readonly resources: ResourceSettings;
+}
+
+/** What the operating note of either component says about who owns the workload and what it runs. */
+export interface WorkloadNoteInput {
+    readonly team: string;
+    readonly owners: readonly string[];
+    readonly environment: string;
+    readonly labelDomain: string;
+    readonly model: ModelRef;
+    readonly modelUri: string;
+    readonly alias?: string;
+    readonly previousVersion?: number;
+    readonly approval?: ApprovalRecord;
+    /** Where the image comes from, in words. */
+    readonly image: string;
+}
+
+/** The note input of a workload from its arguments, its parsed model and the words for its image. */
+export function workloadNoteInput(args: ModelWorkloadCommon, model: ModelRef, image: string): WorkloadNoteInput {
+    const p = args.platform;
+    return {
+        team: args.team,
+        owners: args.owners,
+        environment: p.environment,
+        labelDomain: p.labelDomain,
+        model,
+        modelUri: args.modelUri,
+        alias: args.alias,
+        previousVersion: args.previousVersion,
+        approval: args.approval,
+        image,
+    };
+}
+
+/**
+ * The facts a workload's note opens with: owners, team, environment, namespace, model version, previous
+ * version, approval, image. `resolvedWhen` says when an alias (dev only) is resolved to a version.
+ */
+export function workloadNoteFacts(i: WorkloadNoteInput, resolvedWhen: string): [string, string][] {
+    const version = "version" in i.model ? String(i.model.version) : `resolved from @${i.model.alias} ${resolvedWhen} (dev only)`;
+    return [
+        ["Owners", i.owners.join(", ")],
+        ["Team", i.team],
+        ["Environment", i.environment],
+        ["Namespace", servingNamespaceName(i.team)],
+        ["Model", `${i.model.name} version ${version}${i.alias ? ` (alias ${i.alias})` : ""}`],
+        ["Previous version", i.previousVersion !== undefined ? String(i.previousVersion) : "none recorded"],
+        ["Approval", i.approval ? `${i.approval.approvedBy}, ${i.approval.ticket}, ${i.approval.date}` : "none recorded"],
+        ["Image", i.image],
+    ];
 }
 
 /** Checks what both components take; returns the parsed model URI (when valid) and every problem. */
