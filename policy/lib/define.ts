@@ -261,6 +261,47 @@ function attachType(fn: object, types: readonly string[] | ((t: string) => boole
     if (Array.isArray(types) && types.length === 1) (fn as { __pulumiType?: string }).__pulumiType = types[0];
 }
 
+/** What a resource and a stack validation call both get: stack tags, the pack's config, a way to say "not applicable". */
+interface ValidationCall {
+    readonly stackTags: ReadonlyMap<string, string>;
+    getConfig<T extends object>(): T;
+    notApplicable(reason?: string): never;
+}
+
+/**
+ * One run of a policy's check: the config (defaults, the pack's options, the stack's config file), the
+ * environment scope, and a skip or an unknown value as "not applicable" (CrossGuard's own outcome).
+ */
+function runCheck<C extends object, T>(
+    def: BaseDefinition<C>,
+    defaults: C & Partial<ScopeConfig>,
+    opts: PolicyOptions<C>,
+    args: ValidationCall,
+    check: (config: C, ctx: PolicyContext) => T,
+): T {
+    const ctx = (opts.context ?? runtimeContext)(args.stackTags);
+    const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
+    const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
+    if (outOfScope) notApplicable(args, outOfScope);
+    try {
+        return check(config, ctx);
+    } catch (e) {
+        const reason = skipReason(e);
+        if (reason === undefined) throw e;
+        return notApplicable(args, reason);
+    }
+}
+
+/** The fields of the CrossGuard policy object a factory builds, validation function aside. */
+function policyObject<C>(def: BaseDefinition<C>, schema: PolicyConfigSchema, opts: PolicyOptions<C>) {
+    return { ...policyFields(def.meta), enforcementLevel: opts.enforcementLevel ?? "mandatory", configSchema: schema };
+}
+
+/** What a factory tells about its policy besides building it. */
+function factoryFields<C>(def: BaseDefinition<C>, schema: PolicyConfigSchema, defaults: C & Partial<ScopeConfig>) {
+    return { meta: def.meta, configSchema: schema, defaults, environments: def.environments };
+}
+
 /** Defines a resource policy: returns its factory. */
 export function defineResourcePolicy<C extends object>(def: ResourcePolicyDefinition<C>): ResourcePolicyFactory<C> {
     validateMeta(def.meta);
@@ -270,42 +311,17 @@ export function defineResourcePolicy<C extends object>(def: ResourcePolicyDefini
     const typeList = typeof types === "function" ? undefined : types;
 
     const factory = (opts: PolicyOptions<C> = {}): ResourceValidationPolicy => {
-        const contextOf = opts.context ?? runtimeContext;
         const validate = (args: ResourceValidationArgs, report: ReportViolation) => {
             if (!appliesToType(args.type)) {
                 notApplicable(args, typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
             }
-            const ctx = contextOf(args.stackTags);
-            const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
-            const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
-            if (outOfScope) notApplicable(args, outOfScope);
-            let messages: string[];
-            try {
-                messages = def.check(args, config, ctx);
-            } catch (e) {
-                const reason = skipReason(e);
-                if (reason === undefined) throw e;
-                return notApplicable(args, reason);
-            }
+            const messages = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args, config, ctx));
             for (const m of messages) report(m);
         };
         attachType(validate, types);
-        return {
-            ...policyFields(def.meta),
-            enforcementLevel: opts.enforcementLevel ?? "mandatory",
-            configSchema: schema,
-            validateResource: validate,
-        };
+        return { ...policyObject(def, schema, opts), validateResource: validate };
     };
-    return Object.assign(factory, {
-        kind: "resource" as const,
-        meta: def.meta,
-        configSchema: schema,
-        defaults,
-        environments: def.environments,
-        check: def.check,
-        appliesToType,
-    });
+    return Object.assign(factory, { kind: "resource" as const, ...factoryFields(def, schema, defaults), check: def.check, appliesToType });
 }
 
 function summarize(skipped: readonly Skipped[]): string {
@@ -320,39 +336,15 @@ export function defineStackPolicy<C extends object>(def: StackPolicyDefinition<C
     const { schema, defaults } = schemaOf(def);
 
     const factory = (opts: PolicyOptions<C> = {}): StackValidationPolicy => {
-        const contextOf = opts.context ?? runtimeContext;
         const validate = (args: StackValidationArgs, report: ReportViolation) => {
-            const ctx = contextOf(args.stackTags);
-            const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
-            const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
-            if (outOfScope) notApplicable(args, outOfScope);
-            let outcome: StackOutcome;
-            try {
-                const result = def.check(args.resources as readonly PolicyResource[], config, ctx);
-                outcome = Array.isArray(result) ? { violations: result, skipped: [] } : result;
-            } catch (e) {
-                const reason = skipReason(e);
-                if (reason === undefined) throw e;
-                return notApplicable(args, reason);
-            }
+            const result = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args.resources as readonly PolicyResource[], config, ctx));
+            const outcome: StackOutcome = Array.isArray(result) ? { violations: result, skipped: [] } : result;
             for (const v of outcome.violations) report(v.message, v.urn);
             if (outcome.skipped.length > 0) notApplicable(args, summarize(outcome.skipped));
         };
-        return {
-            ...policyFields(def.meta),
-            enforcementLevel: opts.enforcementLevel ?? "mandatory",
-            configSchema: schema,
-            validateStack: validate,
-        };
+        return { ...policyObject(def, schema, opts), validateStack: validate };
     };
-    return Object.assign(factory, {
-        kind: "stack" as const,
-        meta: def.meta,
-        configSchema: schema,
-        defaults,
-        environments: def.environments,
-        check: def.check,
-    });
+    return Object.assign(factory, { kind: "stack" as const, ...factoryFields(def, schema, defaults), check: def.check });
 }
 
 /** A pack: its name, description and the list of its policy factories. */
