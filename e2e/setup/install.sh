@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs and builds everything the end-to-end tier runs, on a fresh machine, idempotently:
+# Debian packages, the Kubernetes binaries (built from Go modules, cached under ~/.cache/mlops-e2e),
+# and the Python environments (from the pinned locks). Each step skips what is already there.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+
+# Debian packages (command -> package); a package's services are never started by apt here.
+declare -A pkgs=(
+  [etcd]=etcd-server
+)
+missing=()
+for cmd in "${!pkgs[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("${pkgs[$cmd]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "e2e: installing ${missing[*]}"
+  apt-get update -qq
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+bash "$here/build-kube.sh"
