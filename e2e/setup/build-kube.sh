@@ -21,6 +21,12 @@ if [ "${#missing[@]}" -eq 0 ]; then echo "kube: $KUBE_VERSION cached in $out/bin
 staging="${KUBE_VERSION/v1./v0.}"
 mod="$out/module"
 mkdir -p "$mod" "$out/bin"
+# One build at a time (several suites or checkouts may ask at once); the second waits, then finds it cached.
+exec 9>"$out/.lock"
+flock 9
+missing=()
+for c in "${cmds[@]}"; do [ -x "$out/bin/$c" ] || missing+=("$c"); done
+if [ "${#missing[@]}" -eq 0 ]; then echo "kube: $KUBE_VERSION cached in $out/bin"; exit 0; fi
 cd "$mod"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 [ -f go.mod ] || cat > go.mod <<MOD
