@@ -158,6 +158,10 @@ const WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"];
  * that reaches beyond it: no Secrets (read or write; the platform delivers secrets, and a Secret read
  * right would expose every credential of the namespace at once), no RBAC objects or verbs (no escalate,
  * bind, impersonate: no escalation), no NetworkPolicy, quota or service-account writes, no pods/exec.
+ * It covers what the Pulumi Kubernetes provider needs to create, update, delete and await every kind a
+ * team stack creates (`providerAccessNeeds` in kubernetesAccess.ts): the informers it runs while it waits for a
+ * Deployment (ReplicaSets, Pods, PersistentVolumeClaims), a Job (Pods) and a Service (Endpoints).
+ * docs/team-guide.md lists these rules; a test keeps the two equal.
  */
 export function deployerRules(): k8s.types.input.rbac.v1.PolicyRule[] {
     return [
@@ -169,6 +173,8 @@ export function deployerRules(): k8s.types.input.rbac.v1.PolicyRule[] {
         { apiGroups: [""], resources: ["pods"], verbs: [...READ, "delete"] },
         { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
         { apiGroups: [""], resources: ["events", "serviceaccounts", "resourcequotas", "limitranges", "persistentvolumeclaims"], verbs: READ },
+        // The provider waits for a Service until its Endpoints list ready addresses (an informer: list, watch).
+        { apiGroups: [""], resources: ["endpoints"], verbs: READ },
         { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
         { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: WRITE },
         { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },

@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as library from "../components/index";
+import { providerAccessNeeds, rulesAllow } from "../components/kubernetesAccess";
 import { kubeconfigFor } from "../components/providers";
+import { deployerRules } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import { ROOT, runProject, runStack, type StackRun, STACKS, stackReferenceOutputs } from "./harness";
@@ -45,6 +47,15 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     const deployment = () => team.k8sObject("Deployment", "fraud-scorer") as any;
     const cronJob = () => team.k8sObject("CronJob", "fraud-nightly-scoring") as any;
     const envOf = (container: any) => Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+    it("creates only kinds whose provider access (create, update, delete, await) the team's deployer Role grants", () => {
+        const kinds = [...new Set(objects().map((o) => o.kind))].sort();
+        expect(kinds.length).toBeGreaterThan(5);
+        const missing = kinds.flatMap((kind) =>
+            providerAccessNeeds(kind).flatMap((n) => n.verbs.filter((v) => !rulesAllow(deployerRules(), n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`)),
+        );
+        expect(missing).toEqual([]);
+    });
 
     it("is its own project, referencing the platform stack of its environment", () => {
         expect(team.recording.project).toBe("team-fraud");

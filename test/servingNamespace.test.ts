@@ -2,6 +2,8 @@
  * Team serving namespaces as recorded for dev, test and prod: Pod Security labels, quotas, network
  * policies, IRSA roles scoped to exactly the team's prefixes, the deployers' Role, and the drift check.
  */
+import * as fs from "fs";
+import * as path from "path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../components/config";
@@ -17,9 +19,10 @@ import {
     batchPolicy,
     type ServingNamespaceArgs,
 } from "../components/servingNamespace";
+import { PROVIDER_AWAIT_WATCHES, providerAccessNeeds, rulesAllow } from "../components/kubernetesAccess";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
-import { policyOf, runStack, type StackRun, STACKS } from "./harness";
+import { policyOf, ROOT, runStack, type StackRun, STACKS } from "./harness";
 
 const ISSUER = (cfg: PlatformConfig) => cfg.cluster.oidcProviderArn.split(":oidc-provider/")[1];
 
@@ -368,6 +371,35 @@ describe("deployer role", () => {
         expect(can("networking.k8s.io", "networkpolicies", "create")).toBe(false);
         expect(can("", "serviceaccounts", "create")).toBe(false);
         expect(can("", "resourcequotas", "update")).toBe(false);
+    });
+    it("lets the Pulumi provider create, update, delete and await every kind ModelService and BatchInference create", () => {
+        // The kinds of the team components (the example team stack's objects are checked in example.test.ts).
+        const teamKinds = ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "CronJob", "Job", "ServiceMonitor", "PrometheusRule"];
+        const missing = teamKinds.flatMap((kind) =>
+            providerAccessNeeds(kind).flatMap((n) => n.verbs.filter((v) => !rulesAllow(rules, n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`)),
+        );
+        expect(missing).toEqual([]);
+        // The informers of the awaits, spelled out: Deployments, Jobs and Services wait on related objects.
+        expect(PROVIDER_AWAIT_WATCHES.Service).toEqual(["Endpoints"]);
+        for (const verb of ["list", "watch"]) {
+            expect(rulesAllow(rules, "", "endpoints", verb)).toBe(true);
+            expect(rulesAllow(rules, "apps", "replicasets", verb)).toBe(true);
+            expect(rulesAllow(rules, "", "pods", verb)).toBe(true);
+            expect(rulesAllow(rules, "", "persistentvolumeclaims", verb)).toBe(true);
+        }
+    });
+    it("is listed rule for rule in docs/team-guide.md", () => {
+        const guide = fs.readFileSync(path.join(ROOT, "docs", "team-guide.md"), "utf8");
+        const table = /<!-- deployer-role:start -->([\s\S]*?)<!-- deployer-role:end -->/.exec(guide);
+        expect(table, "docs/team-guide.md has the deployer-role table").not.toBeNull();
+        const documented = table![1]
+            .trim()
+            .split("\n")
+            .slice(2)
+            .map((row) => row.split("|").slice(1, -1).map((c) => c.trim()))
+            .map(([group, resources, verbs]) => `${group === "(core)" ? "" : group} | ${resources} | ${verbs}`);
+        const actual = rules.map((r) => `${(r.apiGroups as string[]).join(", ")} | ${(r.resources as string[]).join(", ")} | ${(r.verbs as string[]).join(", ")}`);
+        expect(documented).toEqual(actual);
     });
 });
 
