@@ -15,3 +15,14 @@ export const E2E_CACHE = process.env.E2E_CACHE ?? path.join(os.homedir(), ".cach
 export function kubeBinary(name: "kube-apiserver" | "kubectl" | "kubelet" | "kube-scheduler" | "kube-controller-manager"): string {
     return path.join(E2E_CACHE, `kube-${KUBE_VERSION}`, "bin", name);
 }
+
+/**
+ * The prometheus-operator release whose CRDs the tier installs (e2e/setup/prometheus-operator-crds.sh
+ * reads the same variable; see there why it is v0.86.1 for kube-prometheus-stack 79.7.1's v0.86.2).
+ */
+export const PROMETHEUS_OPERATOR_VERSION = process.env.PROMETHEUS_OPERATOR_VERSION ?? "v0.86.1";
+
+/** Directory of the cached prometheus-operator CRD manifests (monitoring.coreos.com_*.yaml). */
+export function prometheusOperatorCrdDir(): string {
+    return path.join(E2E_CACHE, `prometheus-operator-crds-${PROMETHEUS_OPERATOR_VERSION}`);
+}

@@ -9,6 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian packages (command -> package); a package's services are never started by apt here.
 declare -A pkgs=(
   [etcd]=etcd-server
+  [openssl]=openssl
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
@@ -23,3 +24,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 bash "$here/build-kube.sh"
+# The prometheus-operator CRDs (ServiceMonitor, PrometheusRule, ...) from its Go module, cached.
+bash "$here/prometheus-operator-crds.sh"
