@@ -50,7 +50,7 @@ import {
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { batchInputPrefix, batchOutputPrefix, modelPrefix, servingNamespaceName } from "./servingNamespace";
+import { batchInputPrefix, batchOutputPrefix, modelPrefix, servingNamespaceName } from "./contract";
 
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
 export const JOB_NAME_MAX = 52;

@@ -8,12 +8,10 @@
  * resource is registered.
  */
 import { z } from "zod";
+import { CONFIG_NAMESPACE, ENVIRONMENTS, type Environment } from "./contract";
 
-/** The configuration namespace (the Pulumi project name). */
-export const CONFIG_NAMESPACE = "mlops";
-
-export const ENVIRONMENTS = ["dev", "test", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+/** The configuration namespace (the Pulumi project name), and the environments: the contract's. */
+export { CONFIG_NAMESPACE, ENVIRONMENTS, type Environment };
 
 // ---------------------------------------------------------------------------------------------
 // Formats. Each carries the sentence used in error messages, so a user learns what is allowed.

@@ -13,6 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_REFERENCE, type ResourceSettings } from "./config";
+import { MLFLOW_CREDENTIALS_SECRET } from "./contract";
 import { METRICS } from "./metricsContract";
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { dnsName, type LabelContext, selectorLabels, standardLabels } from "./naming";
@@ -22,7 +23,7 @@ export const DRIFT_CHECK_UID = 65532;
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix). */
 export const CRONJOB_NAME_MAX = 52;
 /** Secret (in the team namespace) with MLflow credentials when MLflow auth is on; optional. */
-export const MLFLOW_CREDENTIALS_SECRET = "mlflow-credentials";
+export { MLFLOW_CREDENTIALS_SECRET };
 
 /** Arguments of {@link DriftCheck}. */
 export interface DriftCheckArgs {

@@ -26,6 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
 import { dnsEgressRule, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { ORG_ANNOTATIONS, orgKey } from "./contract";
 import { MLFLOW_NAME, MLFLOW_PORT, MLFLOW_TEAM_USERS_SELECTOR, MLFLOW_UID, uriSafePassword } from "./mlflowTracking";
 import { type LabelContext, standardLabels } from "./naming";
 
@@ -243,8 +244,8 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
                             labels: jobLabels,
                             annotations: {
                                 // Team names, not user names: those stay inside the Secrets.
-                                [`mlops.${ctx.labelDomain}/teams`]: args.teams.map((t) => t.name).sort().join(","),
-                                [`mlops.${ctx.labelDomain}/passwords-checksum`]: checksum,
+                                [orgKey(ctx.labelDomain, ORG_ANNOTATIONS.teams)]: args.teams.map((t) => t.name).sort().join(","),
+                                [orgKey(ctx.labelDomain, ORG_ANNOTATIONS.passwordsChecksum)]: checksum,
                             },
                         },
                         spec: {

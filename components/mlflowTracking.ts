@@ -18,9 +18,10 @@ import { InClusterPostgres } from "./inClusterPostgres";
 import { type LabelContext, selectorLabels, standardLabels } from "./naming";
 import { containerResources, dnsEgressRule, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
+import { MLFLOW_PORT, ORG_LABELS, orgKey } from "./contract";
 
-/** Port the server listens on inside the pod. */
-export const MLFLOW_PORT = 5000;
+/** Port the server listens on inside the pod (the contract's: serving namespaces' NetworkPolicies name it). */
+export { MLFLOW_PORT };
 /** Port of the ClusterIP Service (`http://mlflow.<namespace>.svc.cluster.local`). */
 export const MLFLOW_SERVICE_PORT = 80;
 /** uid/gid of the `mlflow` user of `images/mlflow/Dockerfile`. */
@@ -598,7 +599,7 @@ export function mlflowTrackingUri(namespace: string): string {
  * `mlops.<domain>/mlflow-access: "true"`. Serving and team namespaces carry it.
  */
 export function mlflowAccessLabel(labelDomain: string): Record<string, string> {
-    return { [`mlops.${labelDomain}/mlflow-access`]: "true" };
+    return { [orgKey(labelDomain, ORG_LABELS.mlflowAccess)]: "true" };
 }
 
 

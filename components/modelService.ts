@@ -58,7 +58,7 @@ import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { METRICS_PORT_NAME, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./servingNamespace";
+import { METRICS_PORT_NAME, ORG_ANNOTATIONS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
 export const SERVICE_NAME_MAX = 46;
@@ -508,7 +508,7 @@ export class ModelService extends pulumi.ComponentResource {
             volumes.push({ name: "input-schema", configMap: { name: schemaMap.metadata.name, defaultMode: 0o444 } });
             mounts.push({ name: "input-schema", mountPath: INPUT_SCHEMA_DIR, readOnly: true });
             // A changed schema rolls the pods, which read it at start.
-            podAnnotations[`mlops.${p.labelDomain}/input-schema-sha256`] = createHash("sha256").update(schemaJson).digest("hex");
+            podAnnotations[orgKey(p.labelDomain, ORG_ANNOTATIONS.inputSchemaSha256)] = createHash("sha256").update(schemaJson).digest("hex");
         }
 
         this.ruleGroups = serviceRuleGroups({ team: args.team, serviceName, modelName: model.name, slo, runbookBaseUrl: p.runbookBaseUrl });

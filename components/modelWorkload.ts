@@ -9,17 +9,31 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AlertingRule, AlertName, RuleGroup } from "./alertRules";
 import { type Environment, IMAGE_REFERENCE, quantityValue, type ResourceSettings } from "./config";
 import { ContainerImage, validateContainerImageArgs } from "./containerImage";
-import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
-import { type ApprovalRecord, approvalProblems, isModelVersion, type ModelRef, modelNameProblem, parseModelUri, teamNameProblem } from "./modelUri";
-import { labelKeys, type LabelContext, labelValue, standardLabels } from "./naming";
-import { servingNamespaceName } from "./servingNamespace";
+import {
+    type ApprovalRecord,
+    approvalProblems,
+    BATCH_SERVICE_ACCOUNT,
+    isModelVersion,
+    labelKeys,
+    MLFLOW_CREDENTIALS_SECRET,
+    MODEL_ALIAS,
+    MODEL_URI_ENV,
+    type ModelRef,
+    ORG_ANNOTATIONS,
+    orgKey,
+    parseModelUri,
+    servingNamespaceName,
+    WORKLOAD_SERVICE_ACCOUNT,
+} from "./contract";
+import { modelNameProblem, teamNameProblem } from "./modelUri";
+import { type LabelContext, labelValue, standardLabels } from "./naming";
 
 /** uid/gid a model image runs as unless told otherwise (a numeric non-root user). */
 export const DEFAULT_WORKLOAD_UID = 10001;
 /** Service account of team workloads (ServingNamespace's `workload`). */
-export const DEFAULT_SERVICE_ACCOUNT = "workload";
+export const DEFAULT_SERVICE_ACCOUNT = WORKLOAD_SERVICE_ACCOUNT;
 /** The batch service account every serving namespace has (ServingNamespace): batch-scoring jobs run as it. */
-export const DEFAULT_BATCH_SERVICE_ACCOUNT = "batch";
+export const DEFAULT_BATCH_SERVICE_ACCOUNT = BATCH_SERVICE_ACCOUNT;
 
 /**
  * What a team's workloads need from the platform stack: read them from its outputs with a
@@ -244,7 +258,7 @@ export function commonProblems(args: ModelWorkloadCommon, now: Date = new Date()
             );
         }
     }
-    if (args.alias !== undefined && !/^[a-z][a-z0-9_-]{0,62}$/.test(args.alias)) {
+    if (args.alias !== undefined && !MODEL_ALIAS.test(args.alias)) {
         problems.push(`alias "${args.alias}" must be a registry alias like champion (lower-case letters, digits, _ and -)`);
     }
     if (args.previousVersion !== undefined) {
@@ -307,11 +321,11 @@ export function modelWorkloadAnnotations(
     a: { owners: readonly string[]; modelUri: string; approval?: ApprovalRecord; previousVersion?: number },
 ): Record<string, string> {
     const keys = labelKeys(labelDomain);
-    const p = `mlops.${labelDomain}`;
+    const key = (suffix: string) => orgKey(labelDomain, suffix);
     return {
-        [`${p}/owners`]: a.owners.join(", "),
-        [`${p}/model-uri`]: a.modelUri,
-        ...(a.previousVersion !== undefined ? { [`${p}/previous-version`]: String(a.previousVersion) } : {}),
+        [key(ORG_ANNOTATIONS.owners)]: a.owners.join(", "),
+        [key(ORG_ANNOTATIONS.modelUri)]: a.modelUri,
+        ...(a.previousVersion !== undefined ? { [key(ORG_ANNOTATIONS.previousVersion)]: String(a.previousVersion) } : {}),
         ...(a.approval ? { [keys.approvedBy]: a.approval.approvedBy, [keys.approvalTicket]: a.approval.ticket, [keys.approvalDate]: a.approval.date } : {}),
     };
 }
@@ -331,7 +345,7 @@ export function mlflowEnv(trackingUri: pulumi.Input<string>): k8s.types.input.co
  */
 export function modelEnv(modelUri: string, model: ModelRef, alias: string | undefined, team: string): k8s.types.input.core.v1.EnvVar[] {
     return [
-        { name: "MODEL_URI", value: modelUri },
+        { name: MODEL_URI_ENV, value: modelUri },
         { name: "MODEL_NAME", value: model.name },
         ...("version" in model ? [{ name: "MODEL_VERSION", value: String(model.version) }] : []),
         ...(alias ? [{ name: "MODEL_ALIAS", value: alias }] : []),

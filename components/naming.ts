@@ -4,6 +4,9 @@
  */
 import { createHash } from "crypto";
 import type { Environment, PlatformConfig } from "./config";
+import { AWS_TAGS, labelKeys } from "./contract";
+
+export { labelKeys };
 
 /** Kubernetes DNS-1123 label: 63 characters of [a-z0-9-], alphanumeric at both ends. */
 export const K8S_NAME_MAX = 63;
@@ -57,29 +60,12 @@ export interface Ownership {
 /** AWS tags every resource gets through the provider's `defaultTags`. */
 export function awsDefaultTags(cfg: Pick<PlatformConfig, "owner" | "environment" | "costCentre">): Record<string, string> {
     return {
-        owner: cfg.owner,
-        environment: cfg.environment,
-        "cost-centre": cfg.costCentre,
-        "managed-by": "pulumi",
-        platform: "mlops",
+        [AWS_TAGS.owner]: cfg.owner,
+        [AWS_TAGS.environment]: cfg.environment,
+        [AWS_TAGS.costCentre]: cfg.costCentre,
+        [AWS_TAGS.managedBy]: "pulumi",
+        [AWS_TAGS.platform]: "mlops",
     };
-}
-
-/** Label keys in the organisation's own namespace: `mlops.<domain>/<key>`. */
-export function labelKeys(labelDomain: string) {
-    const p = `mlops.${labelDomain}`;
-    return {
-        team: `${p}/team`,
-        owner: `${p}/owner`,
-        environment: `${p}/environment`,
-        costCentre: `${p}/cost-centre`,
-        model: `${p}/model`,
-        modelVersion: `${p}/model-version`,
-        stage: `${p}/stage`,
-        approvedBy: `${p}/approved-by`,
-        approvalTicket: `${p}/approval-ticket`,
-        approvalDate: `${p}/approval-date`,
-    } as const;
 }
 
 /** Kubernetes label values: 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */

@@ -15,7 +15,7 @@ import type { Environment } from "./config";
 import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
 import { kubeconfigFor } from "./providers";
-import { servingNamespaceName } from "./servingNamespace";
+import { servingNamespaceName } from "./contract";
 
 /** The platform stack's `kubernetes` output. */
 export interface PlatformKubernetesOutput {

@@ -18,23 +18,43 @@ import * as pulumi from "@pulumi/pulumi";
 import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "./config";
 import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
 import { dnsEgressRule, namespaceNameLabel } from "./k8sHelpers";
-import { MLFLOW_PORT, mlflowAccessLabel } from "./mlflowTracking";
+import {
+    BATCH_SERVICE_ACCOUNT,
+    batchInputPrefix,
+    batchOutputPrefix,
+    DRIFT_CHECK_SERVICE_ACCOUNT,
+    METRICS_PORT_NAME,
+    MLFLOW_PORT,
+    modelPrefix,
+    ORG_ANNOTATIONS,
+    ORG_LABELS,
+    orgKey,
+    predictionLogPrefix,
+    SERVING_PORT_NAME,
+    servingNamespaceName,
+    WORKLOAD_SERVICE_ACCOUNT,
+} from "./contract";
+import { mlflowAccessLabel } from "./mlflowTracking";
 import { IAM_ROLE_MAX, K8S_NAME_MAX, type LabelContext, standardLabels } from "./naming";
 
-/** Service account of the team's model servers and batch jobs. */
-export const WORKLOAD_SERVICE_ACCOUNT = "workload";
-/** Service account of the team's drift checks. */
-export const DRIFT_CHECK_SERVICE_ACCOUNT = "drift-check";
-/** Service account of a team's batch-scoring jobs (BatchInference). */
-export const BATCH_SERVICE_ACCOUNT = "batch";
+// Names a team's workloads rely on are the contract's (contract/names.ts).
+export {
+    BATCH_SERVICE_ACCOUNT,
+    batchInputPrefix,
+    batchOutputPrefix,
+    DRIFT_CHECK_SERVICE_ACCOUNT,
+    METRICS_PORT_NAME,
+    modelPrefix,
+    predictionLogPrefix,
+    SERVING_PORT_NAME,
+    servingNamespaceName,
+    WORKLOAD_SERVICE_ACCOUNT,
+};
 /** Port of the Pushgateway the drift checks and batch jobs push to. */
 export const PUSHGATEWAY_PORT = 9091;
 /** Pod labels of the Pushgateway (prometheus-pushgateway chart) and of Prometheus (prometheus-operator). */
 export const PUSHGATEWAY_POD_LABELS = { "app.kubernetes.io/name": "prometheus-pushgateway" } as const;
 export const PROMETHEUS_POD_LABELS = { "app.kubernetes.io/name": "prometheus" } as const;
-/** Named container ports the metrics contract asks model servers to use (docs/metrics-contract.md). */
-export const SERVING_PORT_NAME = "http";
-export const METRICS_PORT_NAME = "metrics";
 /** The EC2 instance metadata service: denied, so pods cannot borrow the node's role. */
 export const INSTANCE_METADATA_CIDR = "169.254.169.254/32";
 
@@ -87,31 +107,6 @@ export interface ServingNamespaceArgs {
     readonly protect?: boolean;
 }
 
-/** Name of a team's serving namespace. */
-export function servingNamespaceName(team: string): string {
-    return `ml-${team}`;
-}
-
-/** S3 prefix of a team's model artifacts (read by its servers). */
-export function modelPrefix(team: string): string {
-    return `models/${team}`;
-}
-
-/** S3 prefix of a team's logged predictions and inputs (written by its servers, read by its drift checks). */
-export function predictionLogPrefix(team: string): string {
-    return `prediction-logs/${team}`;
-}
-
-/** S3 prefix of a team's batch-scoring inputs (read by its batch jobs through the batch role). */
-export function batchInputPrefix(team: string): string {
-    return `batch-inputs/${team}`;
-}
-
-/** S3 prefix of a team's batch-scoring outputs (written, not read, by its batch jobs through the batch role). */
-export function batchOutputPrefix(team: string): string {
-    return `batch-outputs/${team}`;
-}
-
 /** Pod Security Admission labels: `enforce` at one level, `warn` and `audit` at `restricted`, all at the latest policy version. */
 export function podSecurityAdmissionLabels(enforce: PodSecurityLevel): Record<string, string> {
     return {
@@ -126,7 +121,7 @@ export function podSecurityAdmissionLabels(enforce: PodSecurityLevel): Record<st
 
 /** The label that marks team serving namespaces (admitted to the Pushgateway). */
 export function servingNamespaceLabel(labelDomain: string): Record<string, string> {
-    return { [`mlops.${labelDomain}/serving`]: "true" };
+    return { [orgKey(labelDomain, ORG_LABELS.serving)]: "true" };
 }
 
 /** Policy of the workload role (model servers): read the team's models, write (not read) its prediction logs. */
@@ -311,8 +306,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
                         ...servingNamespaceLabel(args.labels.labelDomain),
                     },
                     annotations: {
-                        [`mlops.${args.labels.labelDomain}/owners`]: args.owners.join(", "),
-                        [`mlops.${args.labels.labelDomain}/deploy-group`]: args.deployGroup,
+                        [orgKey(args.labels.labelDomain, ORG_ANNOTATIONS.owners)]: args.owners.join(", "),
+                        [orgKey(args.labels.labelDomain, ORG_ANNOTATIONS.deployGroup)]: args.deployGroup,
                     },
                 },
             },

@@ -12,6 +12,7 @@
  * stack tag `environment`, then the stack's own `mlops:environment` config key (or `<project>:environment`
  * of a team project). The label domain is `mlops:labelDomain` (or `<project>:labelDomain`).
  */
+import { CONFIG_NAMESPACE, SHARED_CONFIG_KEYS } from "../../components/contract";
 import { ENVIRONMENTS, type Environment, isEnvironment, type PolicyContext } from "./types";
 
 /** The environment a stack name denotes: `prod`, or the last `-`/`.`/`_`/`/` separated part (`acme/prod`, `mlops-prod`). */
@@ -36,7 +37,7 @@ function stackConfig(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** A project config value by key (`<project>:<key>`): `mlops:` first, then any other project's. */
 export function projectConfigValue(config: Record<string, string>, key: string): string | undefined {
-    const own = config[`mlops:${key}`];
+    const own = config[`${CONFIG_NAMESPACE}:${key}`];
     if (typeof own === "string" && own) return own;
     const other = Object.entries(config).find(([k, v]) => k.endsWith(`:${key}`) && !k.slice(0, -key.length - 1).includes(":") && typeof v === "string" && v);
     return other?.[1];
@@ -50,9 +51,9 @@ export function runtimeContext(stackTags?: ReadonlyMap<string, string>, env: Nod
     const stackName = env.PULUMI_NODEJS_STACK || undefined;
     const config = stackConfig(env);
     const tagEnv = stackTags?.get("environment");
-    const configEnv = projectConfigValue(config, "environment");
+    const configEnv = projectConfigValue(config, SHARED_CONFIG_KEYS.environment);
     const environment = environmentOfStack(stackName) ?? (isEnvironment(tagEnv) ? tagEnv : undefined) ?? (isEnvironment(configEnv) ? configEnv : undefined);
-    const labelDomain = projectConfigValue(config, "labelDomain");
+    const labelDomain = projectConfigValue(config, SHARED_CONFIG_KEYS.labelDomain);
     return { stack: stackName, environment, labelDomain, now: new Date() };
 }
 

@@ -3,6 +3,7 @@
  * `{ apiVersion, kind, metadata, spec }`): which types are objects, where a workload keeps its pod
  * template, its containers, labels in the organisation's domain, and label selectors.
  */
+import { ORG_KEY_PREFIX, ORG_LABELS, orgKey as contractKey } from "../../components/contract";
 
 /** Types that are Kubernetes objects (not providers, Helm releases, YAML/Kustomize groups, patches, lists). */
 export function isKubernetesObjectType(type: string): boolean {
@@ -95,10 +96,11 @@ export function containersOf(spec: Record<string, any>, kinds: readonly Containe
 export function orgKey(labels: Record<string, unknown> | undefined, suffix: string, domain: string | undefined): string | undefined {
     if (!labels) return undefined;
     if (domain) {
-        const key = `mlops.${domain}/${suffix}`;
+        const key = contractKey(domain, suffix);
         return Object.prototype.hasOwnProperty.call(labels, key) ? key : undefined;
     }
-    const re = new RegExp(`^mlops\\.[a-z0-9.-]+/${suffix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const re = new RegExp(`^${escape(ORG_KEY_PREFIX)}[a-z0-9.-]+/${escape(suffix)}$`);
     return Object.keys(labels).find((k) => re.test(k));
 }
 
@@ -110,7 +112,7 @@ export function orgValue(labels: Record<string, unknown> | undefined, suffix: st
 
 /** How messages name an org key: `mlops.acme.io/team`, or `mlops.<domain>/team` when unknown. */
 export function orgKeyName(suffix: string, domain: string | undefined): string {
-    return `mlops.${domain ?? "<domain>"}/${suffix}`;
+    return contractKey(domain ?? "<domain>", suffix);
 }
 
 export interface LabelSelector {
@@ -157,10 +159,10 @@ export function serviceSelects(selector: Record<string, string> | undefined, lab
 
 /** The organisation's model label on a workload (object or pod template labels), or undefined. */
 export function modelName(type: string, props: Record<string, any>, domain: string | undefined): string | undefined {
-    const own = orgValue(props?.metadata?.labels, "model", domain);
+    const own = orgValue(props?.metadata?.labels, ORG_LABELS.model, domain);
     if (typeof own === "string" && own) return own;
     const pod = podTemplate(type, props);
-    const fromPod = orgValue(pod?.metadata?.labels, "model", domain);
+    const fromPod = orgValue(pod?.metadata?.labels, ORG_LABELS.model, domain);
     return typeof fromPod === "string" && fromPod ? fromPod : undefined;
 }
 

@@ -18,6 +18,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { SHARED_CONFIG_KEYS } from "../../components/contract";
 import { environmentOfStack, projectConfigValue } from "./context";
 import { effectiveLevel, effectiveProperties, type PackConfigFile } from "./configFiles";
 import type { PackDefinition, PolicyFactory } from "./define";
@@ -120,7 +121,7 @@ const notApplicable = (reason?: string): never => {
 
 /** The stack context of a recorded stack: environment from the stack name, label domain from its config. */
 export function contextForStack(stack: string, config: Record<string, string> = {}, now = new Date()): PolicyContext {
-    return { stack, environment: environmentOfStack(stack), labelDomain: projectConfigValue(config, "labelDomain"), now };
+    return { stack, environment: environmentOfStack(stack), labelDomain: projectConfigValue(config, SHARED_CONFIG_KEYS.labelDomain), now };
 }
 
 /** Runs one pack over `resources` with a stack's config file, in-process. */

@@ -6,8 +6,9 @@ import type { EnforcementLevel, Severity } from "@pulumi/policy";
 
 export type { EnforcementLevel, Severity };
 
-export const ENVIRONMENTS = ["dev", "test", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+import { ENVIRONMENTS, type Environment, isEnvironment } from "../../components/contract";
+
+export { ENVIRONMENTS, type Environment, isEnvironment };
 
 export const PACK_NAMES = ["mlops-governance", "mlops-security", "mlops-reliability"] as const;
 export type PackName = (typeof PACK_NAMES)[number];
@@ -92,6 +93,3 @@ export interface StackOutcome {
     readonly skipped: Skipped[];
 }
 
-export function isEnvironment(v: unknown): v is Environment {
-    return typeof v === "string" && (ENVIRONMENTS as readonly string[]).includes(v);
-}

@@ -8,7 +8,7 @@
  * ModelService and BatchInference on the platform: a single change then makes one defect.
  */
 import type { RecordedResource } from "../../engine/recorder";
-import { labelKeys } from "../../components/naming";
+import { labelKeys } from "../../components/contract";
 
 const K = labelKeys("acme.io");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

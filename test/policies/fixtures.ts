@@ -1,9 +1,9 @@
 /**
  * Happy-path resources for the policy tests: each complies with every policy. A test copies one,
- * changes one field, and asserts the violation. Label and annotation keys come from
- * components/naming.ts, as the components (and the future ModelService) write them.
+ * changes one field, and asserts the violation. Label and annotation keys come from the contract
+ * (components/contract), which the components write and the policies read.
  */
-import { labelKeys } from "../../components/naming";
+import { labelKeys } from "../../components/contract";
 import type { TestResource } from "./util";
 
 export const DOMAIN = "acme.io";

@@ -1,3 +1,4 @@
+import { OWNERSHIP_TAGS } from "../../../../components/contract";
 import { effectiveTags } from "../../aws";
 import { isTaggableAwsType } from "../../awsTaggable";
 import { defineStackPolicy, evaluateEach, skip } from "../../define";
@@ -23,7 +24,7 @@ export const awsOwnershipTags = defineStackPolicy<{ requiredTags: string[] }>({
         limitations: "A resource whose provider the engine does not send (older CLIs) is reported as not evaluated unless its own tags are complete.",
     },
     config: {
-        requiredTags: { type: "array", items: { type: "string" }, default: ["owner", "environment", "cost-centre"], description: "Tag keys every taggable resource must carry." },
+        requiredTags: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_TAGS], description: "Tag keys every taggable resource must carry." },
     },
     check: (resources, config) =>
         evaluateEach(

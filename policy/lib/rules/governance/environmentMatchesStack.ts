@@ -1,3 +1,4 @@
+import { AWS_TAGS, ORG_LABELS } from "../../../../components/contract";
 import { effectiveTags, providerDefaultTags } from "../../aws";
 import { isTaggableAwsType } from "../../awsTaggable";
 import { defineStackPolicy, evaluateEach, skip } from "../../define";
@@ -28,19 +29,19 @@ export const environmentMatchesStack = defineStackPolicy<Record<string, never>>(
         const subjects = resources.filter((r) => r.type === "pulumi:providers:aws" || isTaggableAwsType(r.type) || isKubernetesObjectType(r.type));
         return evaluateEach(subjects, (r) => {
             if (r.type === "pulumi:providers:aws") {
-                const tag = providerDefaultTags(r).environment;
+                const tag = providerDefaultTags(r)[AWS_TAGS.environment];
                 return tag !== undefined && tag !== env ? [`provider ${r.name} tags everything environment=${String(tag)} in the ${env} stack.`] : [];
             }
             if (r.type.startsWith("aws:")) {
-                const tag = effectiveTags(r).environment;
+                const tag = effectiveTags(r)[AWS_TAGS.environment];
                 return tag !== undefined && tag !== env ? [`${r.type} "${r.name}" is tagged environment=${String(tag)} in the ${env} stack.`] : [];
             }
             const problems: string[] = [];
-            const key = orgKeyName("environment", ctx.labelDomain);
-            const own = orgValue(r.props.metadata?.labels, "environment", ctx.labelDomain);
+            const key = orgKeyName(ORG_LABELS.environment, ctx.labelDomain);
+            const own = orgValue(r.props.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
             if (own !== undefined && own !== env) problems.push(`${objectRef(r.type, r.props, r.name)} is labelled ${key}=${String(own)} in the ${env} stack.`);
             const pod = podTemplate(r.type, r.props);
-            const inPod = orgValue(pod?.metadata?.labels, "environment", ctx.labelDomain);
+            const inPod = orgValue(pod?.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
             if (inPod !== undefined && inPod !== env) problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
             return problems;
         });

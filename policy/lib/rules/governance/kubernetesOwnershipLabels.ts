@@ -1,3 +1,4 @@
+import { OWNERSHIP_LABELS } from "../../../../components/contract";
 import { defineResourcePolicy } from "../../define";
 import { isKubernetesObjectType, objectRef, orgKeyName, orgValue, podTemplate } from "../../k8s";
 
@@ -10,14 +11,14 @@ export const kubernetesOwnershipLabels = defineResourcePolicy<{ requiredLabels: 
         description: "Every Kubernetes object, and the pod template of every workload, has non-empty `mlops.<domain>/team` and `mlops.<domain>/owner` labels (configurable suffixes).",
         rationale: "Labels are how alerts are routed, costs are allocated per team (pods are what consume the cluster), and orphaned objects are found.",
         severity: "low",
-        remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts, on the object and on its pod template.",
+        remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts (every component does), on the object and on its pod template.",
         controls: [{ framework: "NIST-800-53", control: "CM-8" }],
         topics: ["ownership", "kubernetes"],
         protectsData: false,
         appliesTo: ["every kubernetes:* object (not Helm releases)"],
     },
     config: {
-        requiredLabels: { type: "array", items: { type: "string" }, default: ["team", "owner"], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." },
+        requiredLabels: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_LABELS], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." },
     },
     types: isKubernetesObjectType,
     check: ({ type, props }, config, ctx) => {

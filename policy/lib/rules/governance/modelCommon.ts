@@ -1,4 +1,5 @@
 /** Shared by the model governance policies: model workloads and their org labels/annotations. */
+import { ORG_LABELS } from "../../../../components/contract";
 import { skip } from "../../define";
 import { isModelWorkloadType, modelName, objectRef, orgKeyName, orgValue, podTemplate } from "../../k8s";
 
@@ -9,7 +10,7 @@ export { isModelWorkloadType };
 /** The model a workload runs; skips (not applicable) when it is not a model workload. */
 export function requireModel(type: string, props: Record<string, any>, domain: string | undefined): { model: string; ref: string } {
     const model = modelName(type, props, domain);
-    if (!model) skip(`not a model workload (no ${orgKeyName("model", domain)} label)`);
+    if (!model) skip(`not a model workload (no ${orgKeyName(ORG_LABELS.model, domain)} label)`);
     return { model, ref: objectRef(type, props) };
 }
 

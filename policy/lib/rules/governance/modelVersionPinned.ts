@@ -1,3 +1,4 @@
+import { MODEL_URI_ENV, ORG_ANNOTATIONS, ORG_LABELS, PINNED_MODEL_URI, REGISTRY_STAGES } from "../../../../components/contract";
 import { defineResourcePolicy } from "../../define";
 import { containersOf, orgKeyName, podTemplate } from "../../k8s";
 import { isModelWorkloadType, MODEL_APPLIES_TO, orgValues, requireModel } from "./modelCommon";
@@ -7,12 +8,14 @@ export interface Config {
 }
 
 const VERSION = /^\d+$/;
-const PINNED_URI = /^models:\/([^/@]+)\/(\d+)$/;
+const PINNED_URI = PINNED_MODEL_URI;
+/** Words that name a stage or a common alias rather than a version. */
+const NOT_A_VERSION = new RegExp(`^(${[...REGISTRY_STAGES, "champion", "challenger"].join("|")})$`, "i");
 
 /** Why a version string is not a pin, in words. */
 function notPinned(version: string): string {
     if (/^latest$/i.test(version)) return "latest";
-    if (/^(production|staging|archived|none|champion|challenger)$/i.test(version)) return `the stage or alias "${version}"`;
+    if (NOT_A_VERSION.test(version)) return `the stage or alias "${version}"`;
     return `"${version}"`;
 }
 
@@ -37,7 +40,8 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         rationale:
             "A stage or alias resolves to whatever version is promoted next: the running model then changes without a deployment, an approval or a rollback path, and no one can tell afterwards which version produced a prediction.",
         severity: "high",
-        remediation: "Deploy a specific registered version: label mlops.<domain>/model-version: \"<n>\" and MODEL_URI=models:/<name>/<n> (the ModelService component sets both from `modelVersion`).",
+        remediation:
+            "Deploy a specific registered version: label mlops.<domain>/model-version: \"<n>\" and MODEL_URI=models:/<name>/<n> (ModelService and BatchInference set both from `modelUri: \"models:/<name>/<n>\"`; an alias URI is for dev only).",
         controls: [
             { framework: "NIST-800-53", control: "CM-2" },
             { framework: "NIST-800-53", control: "CM-3" },
@@ -48,14 +52,14 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         appliesTo: MODEL_APPLIES_TO,
     },
     config: {
-        uriVariables: { type: "array", items: { type: "string" }, default: ["MODEL_URI"], description: "Environment variables that hold the model URI." },
+        uriVariables: { type: "array", items: { type: "string" }, default: [MODEL_URI_ENV], description: "Environment variables that hold the model URI." },
     },
     types: isModelWorkloadType,
     check: ({ type, props }, config, ctx) => {
         const { ref } = requireModel(type, props, ctx.labelDomain);
-        const key = orgKeyName("model-version", ctx.labelDomain);
+        const key = orgKeyName(ORG_LABELS.modelVersion, ctx.labelDomain);
         const problems: string[] = [];
-        const versions = orgValues(type, props, "model-version", ctx.labelDomain);
+        const versions = orgValues(type, props, ORG_LABELS.modelVersion, ctx.labelDomain);
         if (versions.length === 0) problems.push(`${ref} does not pin a model version: set the ${key} label to the registered version number.`);
         for (const { where, value } of versions) {
             if (typeof value !== "string" || !VERSION.test(value)) problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value))}; expected a registered version number.`);
@@ -63,8 +67,8 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         const distinct = [...new Set(versions.map((v) => String(v.value)))];
         if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
         const version = distinct.length === 1 && VERSION.test(distinct[0]) ? distinct[0] : undefined;
-        for (const { where, value } of orgValues(type, props, "model-uri", ctx.labelDomain)) {
-            const uriKey = orgKeyName("model-uri", ctx.labelDomain);
+        for (const { where, value } of orgValues(type, props, ORG_ANNOTATIONS.modelUri, ctx.labelDomain)) {
+            const uriKey = orgKeyName(ORG_ANNOTATIONS.modelUri, ctx.labelDomain);
             const problem = typeof value === "string" ? modelUriProblem(value) : "not a string";
             if (problem) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}", ${problem}.`);
             else if (version && PINNED_URI.exec(value as string)![2] !== version) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}" but ${key} is ${version}.`);

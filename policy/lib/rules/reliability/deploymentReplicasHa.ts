@@ -11,7 +11,7 @@ export const deploymentReplicasHa = defineStackPolicy<{ minReplicas: number }>({
             "Every Deployment and StatefulSet has `spec.replicas` of at least `minReplicas` (2), or a HorizontalPodAutoscaler in its namespace targets it (`scaleTargetRef`) with `minReplicas` of at least that.",
         rationale: "A single replica makes every node drain, eviction, rollout or crash an outage of the model API or the tracking server.",
         severity: "medium",
-        remediation: "Set `replicas: 2` or more (mlops:mlflow.replicas, ModelService `replicas`), or an HPA with `minReplicas: 2`.",
+        remediation: "Set `replicas: 2` or more (mlops:mlflow.replicas, ModelService `replicas.min`), or an HPA with `minReplicas: 2`.",
         controls: [
             { framework: "NIST-800-53", control: "CP-10" },
             { framework: "SOC2", control: "A1.2" },
