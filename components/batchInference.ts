@@ -19,12 +19,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { modelAlertGroups, type RuleGroup, STALE_FACTOR } from "./alertRules";
+import { type AlertName, alertSignals, type RuleGroup, STALE_FACTOR, type StaleWindow, workloadAlertGroups } from "./alertRules";
 import type { ResourceSettings } from "./config";
 import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
-import { METRICS } from "./metricsContract";
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
-import { DEFAULT_QUALITY_SLO } from "./modelService";
 import {
     commonProblems,
     DEFAULT_BATCH_SERVICE_ACCOUNT,
@@ -41,7 +39,6 @@ import {
     modelWorkloadLabels,
     type PlatformRefs,
     prometheusRuleSpec,
-    scopedRuleGroups,
     teamLabelContext,
     workloadNoteFacts,
     type WorkloadNoteInput,
@@ -103,40 +100,29 @@ export function defaultOutputPrefix(team: string, jobName: string): string {
     return `${batchOutputPrefix(team)}/${jobName}`;
 }
 
+/** The alerts of a batch job, in the order the operating note lists them. */
+export const BATCH_ALERTS: readonly AlertName[] = ["BatchJobFailed", "BatchJobStale"];
+
+/** When a job is stale: 1.5 times the longest gap between two runs of its schedule, with the words of its alert. */
+export function staleWindow(schedule: CronSchedule, timeZone: string): StaleWindow {
+    const seconds = stalenessWindowSeconds(schedule);
+    return { seconds, schedule: schedule.expression, timeZone, maxGap: formatDuration(runGaps(schedule).maxGapSeconds), window: formatDuration(seconds) };
+}
+
 /** Alert rules of one job: its failed runs, and staleness with the window its schedule implies. */
 export function batchRuleGroups(o: { team: string; jobName: string; schedule: CronSchedule; timeZone: string; runbookBaseUrl: string }): RuleGroup[] {
-    const namespace = servingNamespaceName(o.team);
-    // The batch rules do not read SLOs; modelAlertGroups wants a complete set.
-    const groups = modelAlertGroups({ team: o.team, namespace, slo: { latencyP95Seconds: 1, errorRatio: 0.01, ...DEFAULT_QUALITY_SLO }, runbookBaseUrl: o.runbookBaseUrl });
-    const scoped = scopedRuleGroups(groups, {
-        namespace,
+    return workloadAlertGroups({
+        team: o.team,
+        namespace: servingNamespaceName(o.team),
         instance: o.jobName,
-        alerts: ["BatchJobFailed", "BatchJobStale"],
+        alerts: BATCH_ALERTS,
         scope: [
             ["kube_job_", `job_name=~"${o.jobName}-[0-9]+"`],
             ["mlops_batch_job_", `job="${o.jobName}"`],
         ],
+        stale: staleWindow(o.schedule, o.timeZone),
+        runbookBaseUrl: o.runbookBaseUrl,
     });
-    const window = stalenessWindowSeconds(o.schedule);
-    const { maxGapSeconds } = runGaps(o.schedule);
-    return scoped.map((g) => ({
-        ...g,
-        rules: g.rules.map((r) =>
-            r.alert !== "BatchJobStale"
-                ? r
-                : {
-                      ...r,
-                      // The window comes from the schedule itself, not from what the job pushes: it holds even if the job pushes a wrong interval.
-                      expr: `time() - max by (namespace, job) (${METRICS.batchLastSuccess.name}{namespace="${namespace}", job="${o.jobName}"}) > ${window}`,
-                      annotations: {
-                          ...r.annotations,
-                          description:
-                              `Batch job {{ $labels.job }} in {{ $labels.namespace }} last succeeded {{ $value | humanizeDuration }} ago. Its schedule "${o.schedule.expression}" (${o.timeZone}) ` +
-                              `leaves at most ${formatDuration(maxGapSeconds)} between runs, so it is stale after ${formatDuration(window)} (${STALE_FACTOR} times that).`,
-                      },
-                  },
-        ),
-    }));
 }
 
 /** What the operating note of a batch job says. */
@@ -209,10 +195,7 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
             "The job succeeds but cannot push its metrics to the Pushgateway: the outputs are there, but the job looks stale.",
             "The outputs are wrong although the run succeeded: a bad model version or drifted inputs (roll back, then re-run the partitions).",
         ],
-        signals: [
-            { alert: "BatchJobFailed", firesWhen: `a run of ${i.jobName} failed (retries exhausted or deadline passed), at once` },
-            { alert: "BatchJobStale", firesWhen: `no successful run for ${formatDuration(i.timing.staleAfterSeconds)}, for 10m` },
-        ],
+        signals: alertSignals(BATCH_ALERTS, {}, { namespace: ns, workload: i.jobName, stale: staleWindow(i.schedule, i.timeZone) }),
         runbookBaseUrl: i.runbookBaseUrl,
         afterAlert: [
             `The alert goes to team ${i.team}'s receiver (Alertmanager routes on \`team="${i.team}"\`).`,

@@ -28,7 +28,7 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
-import { type AlertName, formatPercent, formatSeconds, modelAlertGroups, type ModelSlo, type RuleGroup } from "./alertRules";
+import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "./alertRules";
 import type { ResourceSettings } from "./config";
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
@@ -47,8 +47,6 @@ import {
     modelWorkloadLabels,
     type PlatformRefs,
     prometheusRuleSpec,
-    type RuleScope,
-    scopedRuleGroups,
     teamLabelContext,
     workloadNoteFacts,
     type WorkloadNoteInput,
@@ -183,31 +181,18 @@ export function serviceRuleScope(serviceName: string, modelName: string): RuleSc
     ];
 }
 
-/** The rule groups of one service: the platform's model alerts with its SLO thresholds, narrowed to it. */
+/** The rule groups of one service: the registry's model alerts with its SLO thresholds, narrowed to it. */
 export function serviceRuleGroups(o: { team: string; serviceName: string; modelName: string; slo: ModelSlo; runbookBaseUrl: string }): RuleGroup[] {
     const namespace = servingNamespaceName(o.team);
-    const groups = modelAlertGroups({ team: o.team, namespace, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
-    return scopedRuleGroups(groups, { namespace, instance: o.serviceName, alerts: SERVICE_ALERTS, scope: serviceRuleScope(o.serviceName, o.modelName) });
+    validateModelAlertArgs({ team: o.team, namespace, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
+    const scope = serviceRuleScope(o.serviceName, o.modelName);
+    return workloadAlertGroups({ team: o.team, namespace, instance: o.serviceName, alerts: SERVICE_ALERTS, scope, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
 }
 
-/** When each alert of a service fires, in words, with its thresholds. */
+/** When each alert of a service fires, in words, with its thresholds (the registry's sentences). */
 export function serviceSignals(slo: ModelSlo, rules: readonly { alert: string; for: string }[]): NoteSignal[] {
-    const text: Partial<Record<AlertName, string>> = {
-        ModelServiceDown: "no replica is available",
-        ModelErrorRatioHigh: `more than ${formatPercent(slo.errorRatio)} of requests fail with 5xx over 5 minutes`,
-        ModelLatencyP95High: `p95 latency is above ${formatSeconds(slo.latencyP95Seconds)} over 5 minutes`,
-        ModelReplicasUnavailable: "fewer replicas are available than desired",
-        ModelPodCrashLooping: "a container is in CrashLoopBackOff or restarted 3 times in 30 minutes",
-        ModelArtifactStoreErrors: "loading the model or writing prediction logs to S3 fails",
-        ModelInputValidationFailuresHigh: `input validation failures exceed ${slo.inputValidationFailureRatio} per request over 10 minutes`,
-        ModelFeatureDriftHigh: `the drift check scores a feature above ${slo.driftScore} (PSI)`,
-        ModelPredictionClassShift: `a predicted class's share moved more than ${formatPercent(slo.predictionShift)} from the week before`,
-        ModelPredictionValueShift: `the predicted-value distribution moved more than ${formatPercent(slo.predictionShift)} (KS) from the week before`,
-    };
-    return SERVICE_ALERTS.flatMap((alert) => {
-        const rule = rules.find((r) => r.alert === alert);
-        return rule ? [{ alert, firesWhen: `${text[alert]}, for ${rule.for}` }] : [];
-    });
+    const deployed = SERVICE_ALERTS.filter((alert) => rules.some((r) => r.alert === alert));
+    return alertSignals(deployed, slo, { namespace: "" });
 }
 
 /** What the operating note of a service says. */

@@ -1,12 +1,12 @@
 /**
  * What ModelService and BatchInference share: the platform references a team's workloads need, the
  * image source (a pinned prebuilt reference or a build pushed to ECR), validation of the arguments both
- * take, the labels and annotations of a model workload, MLflow settings, and the narrowing of the
- * platform's team-wide alert rules (alertRules.ts) to one workload.
+ * take, the labels and annotations of a model workload, MLflow settings, and the PrometheusRule spec of
+ * a workload's alert rules (alertRules.ts builds them).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertingRule, AlertName, RuleGroup } from "./alertRules";
+import type { RuleGroup } from "./alertRules";
 import { type Environment, IMAGE_REFERENCE, quantityValue, type ResourceSettings } from "./config";
 import { ContainerImage, validateContainerImageArgs } from "./containerImage";
 import {
@@ -367,43 +367,6 @@ export function extraEnvProblems(env: Readonly<Record<string, unknown>> | undefi
         if (reserved.includes(k)) return [`env "${k}" is set by the component; remove it`];
         return [];
     });
-}
-
-/** Matchers that narrow a team-wide expression to one workload: for series whose name starts with `prefix`, add `matcher`. */
-export type RuleScope = readonly (readonly [prefix: string, matcher: string])[];
-
-/**
- * Narrows a rule expression of the team's namespace to one workload: every selector
- * `metric{namespace="<ns>"...}` gets the matcher of its metric's scope.
- * @throws Error when a selector's metric has no scope (the rule would watch the whole namespace).
- */
-export function scopeExpression(expr: string, namespace: string, scope: RuleScope): string {
-    return expr.replace(/([A-Za-z_:][A-Za-z0-9_:]*)\{namespace="([^"]*)"/g, (whole, metric: string, ns: string) => {
-        if (ns !== namespace) return whole;
-        const match = scope.find(([prefix]) => metric.startsWith(prefix));
-        if (!match) throw new Error(`scopeExpression: no scope for metric ${metric} in "${expr}"`);
-        return `${metric}{namespace="${namespace}", ${match[1]}`;
-    });
-}
-
-/**
- * The rules of `groups` named in `alerts`, narrowed to one workload by `scope`, in groups renamed
- * `<group>-<instance>` (unique beside the team-wide groups). Alert labels are unchanged, so when the
- * team-wide rule fires for the same series Alertmanager sees one alert, not two.
- */
-export function scopedRuleGroups(
-    groups: readonly RuleGroup[],
-    o: { namespace: string; instance: string; alerts: readonly AlertName[]; scope: RuleScope },
-): RuleGroup[] {
-    return groups
-        .map((g) => ({
-            name: `${g.name}-${o.instance}`,
-            ...(g.interval ? { interval: g.interval } : {}),
-            rules: g.rules
-                .filter((r) => (o.alerts as readonly string[]).includes(r.alert))
-                .map((r): AlertingRule => ({ ...r, expr: scopeExpression(r.expr, o.namespace, o.scope) })),
-        }))
-        .filter((g) => g.rules.length > 0);
 }
 
 /** A PrometheusRule's spec groups (the CRD wants `interval` only when set). */

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ALERTS, STALE_FACTOR } from "../components/alertRules";
+import { ALERTS, namespaceSelector, STALE_FACTOR, workloadAlertGroups } from "../components/alertRules";
 import { batchRuleGroups, batchTiming, defaultOutputPrefix, JOB_NAME_MAX } from "../components/batchInference";
 import {
     CRON_DESCRIPTORS,
@@ -33,7 +33,7 @@ import {
     startupFailureThreshold,
 } from "../components/modelService";
 import { approvalProblems, isUnderPrefix, MODEL_NAME_MAX, modelNameProblem, modelVersionUri, parseApprovalDate, parseModelUri, teamNameProblem } from "../components/modelUri";
-import { defaultRepositoryName, modelWorkloadLabels, scopeExpression, scopedRuleGroups, teamLabelContext } from "../components/modelWorkload";
+import { defaultRepositoryName, modelWorkloadLabels, teamLabelContext } from "../components/modelWorkload";
 import { selectorLabels } from "../components/naming";
 import { renderOperatingNote, runbookUrl } from "../components/operatingNote";
 import { platformOutputProblems } from "../components/platformReference";
@@ -559,9 +559,14 @@ describe("rule scoping", () => {
     });
 
     it("refuses a metric it cannot scope rather than alerting on the whole namespace", () => {
-        expect(() => scopeExpression('up{namespace="ml-fraud"} == 0', "ml-fraud", [["mlops_", 'service="x"']])).toThrow("scopeExpression: no scope for metric up");
-        expect(scopeExpression('up{namespace="other"} == 0', "ml-fraud", [])).toBe('up{namespace="other"} == 0');
-        expect(scopedRuleGroups([{ name: "g", rules: [] }], { namespace: "ml-fraud", instance: "x", alerts: [], scope: [] })).toEqual([]);
+        const select = namespaceSelector("ml-fraud", [["mlops_", 'service="x"']]);
+        expect(select("mlops_model_requests_total", 'status=~"5.."')).toBe('mlops_model_requests_total{namespace="ml-fraud", service="x", status=~"5.."}');
+        expect(() => select("up")).toThrow("no scope for metric up: the rule would watch all of namespace ml-fraud");
+        expect(namespaceSelector("ml-fraud")("up")).toBe('up{namespace="ml-fraud"}');
+        expect(workloadAlertGroups({ team: "fraud", namespace: "ml-fraud", instance: "x", alerts: [], scope: [], runbookBaseUrl: RUNBOOKS })).toEqual([]);
+        expect(() => workloadAlertGroups({ team: "fraud", namespace: "ml-fraud", instance: "x", alerts: ["ModelErrorRatioHigh"], scope: [["mlops_", 'service="x"']], runbookBaseUrl: RUNBOOKS })).toThrow(
+            "ModelErrorRatioHigh reads slo.errorRatio, which is not given",
+        );
     });
 
     it("derives the batch staleness window from the schedule", () => {

@@ -8,8 +8,14 @@ import * as path from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { BATCH_ALERTS, batchRuleGroups } from "../components/batchInference";
+import { parseCron } from "../components/cron";
+import { metricNamesIn } from "../components/metricsContract";
+import { fullSlo, SERVICE_ALERTS, serviceRuleGroups } from "../components/modelService";
 import {
+    ALERT_NAMES,
     ALERTS,
+    type AlertDefinition,
     type AlertName,
     alertingRules,
     formatPercent,
@@ -18,8 +24,11 @@ import {
     type ModelSlo,
     platformAlertGroups,
     runbookPath,
+    sloParameters,
+    TEAM_ALERTS,
     validateModelAlertArgs,
 } from "../components/alertRules";
+import { withAlertTable } from "../scripts/alert-docs";
 import { ROOT } from "./harness";
 import { MODEL_FIXTURE, PLATFORM_FIXTURE, RUNBOOK_BASE_URL } from "./promtool/fixture";
 
@@ -82,6 +91,73 @@ describe("every alert", () => {
         }
         expect([...firing].sort()).toEqual(Object.keys(ALERTS).sort());
         expect(quiet.size).toBeGreaterThan(5);
+    });
+});
+
+describe("the registry", () => {
+    const doc = (file: string) => fs.readFileSync(path.join(ROOT, "docs", file), "utf8");
+    /** The row of a markdown table that starts with `| <alert>` (or names it in its first cell). */
+    const rowOf = (text: string, alert: string) => text.split("\n").find((l) => l.startsWith("|") && l.split("|")[1].split(",").map((c) => c.trim()).includes(alert));
+
+    it("reads an SLO parameter only where the threshold is that parameter", () => {
+        expect(sloParameters(ALERT_NAMES).sort()).toEqual(Object.keys(SLO).sort());
+        for (const name of ALERT_NAMES) {
+            const def: AlertDefinition = ALERTS[name];
+            if (!def.slo) continue;
+            const rule = alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo: { ...SLO, [def.slo]: 0.123 } })).find((r) => r.alert === name)!;
+            expect(rule.expr, name).toContain("> 0.123");
+        }
+    });
+
+    it("a workload's rules are the team-wide rules with their selectors narrowed, nothing else", () => {
+        const slo = fullSlo({ latencyP95Seconds: SLO.latencyP95Seconds, errorRatio: SLO.errorRatio });
+        const team = Object.fromEntries(alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo })).map((r) => [r.alert, r]));
+        const service = alertingRules(serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo, runbookBaseUrl: RUNBOOK_BASE_URL }));
+        const batch = alertingRules(batchRuleGroups({ team: "fraud", jobName: "fraud-nightly", schedule: parseCron("0 2 * * *"), timeZone: "UTC", runbookBaseUrl: RUNBOOK_BASE_URL }));
+        expect(service.map((r) => r.alert).sort()).toEqual([...SERVICE_ALERTS].sort());
+        expect(batch.map((r) => r.alert)).toEqual([...BATCH_ALERTS]);
+        const unscoped = (expr: string) => expr.replace(/, (service|deployment|model|job|job_name|pod)=~?"[^"]*"/g, "");
+        for (const r of [...service, ...batch.filter((b) => b.alert !== "BatchJobStale")]) {
+            expect(unscoped(r.expr), r.alert).toBe(team[r.alert].expr);
+            expect({ ...r, expr: "" }, r.alert).toEqual({ ...team[r.alert], expr: "" });
+        }
+        // A job's staleness reads its schedule instead of the interval it pushes.
+        const stale = batch.find((r) => r.alert === "BatchJobStale")!;
+        expect(stale.expr).toBe('time() - max by (namespace, job) (mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud", job="fraud-nightly"}) > 129600');
+        expect(stale.labels).toEqual(team.BatchJobStale.labels);
+    });
+
+    it("every alert of a team's namespace is team-wide, and every workload alert is one of them", () => {
+        expect([...TEAM_ALERTS].sort()).toEqual(ALERT_NAMES.filter((a) => a !== "MLflowDown").sort());
+        for (const a of [...SERVICE_ALERTS, ...BATCH_ALERTS]) expect(TEAM_ALERTS).toContain(a);
+    });
+
+    it("docs/metrics-contract.md lists every alert with the metrics its expression reads and its runbook (generated, current)", () => {
+        const text = doc("metrics-contract.md");
+        expect(text === withAlertTable(text), "docs/metrics-contract.md is out of date: run npm run alert:docs").toBe(true);
+        const rules = Object.fromEntries(allRules().map((r) => [r.alert, r]));
+        for (const name of ALERT_NAMES) {
+            const row = rowOf(text, name);
+            expect(row, name).toBeDefined();
+            expect(row).toContain(`| ${ALERTS[name].severity} |`);
+            expect(row).toContain(`(runbooks/${ALERTS[name].runbook}.md)`);
+            for (const metric of metricNamesIn(rules[name].expr)) {
+                if (metric.startsWith("mlops_")) expect(row, `${name} reads ${metric}`).toContain(`\`${metric.replace(/_(bucket|count|sum)$/, "")}\``);
+                else expect(row, `${name} reads ${metric}`).toMatch(metric === "up" ? /`up`/ : /kube-state-metrics/);
+            }
+        }
+    });
+
+    it("docs/team-guide.md lists the alerts of a service and a job with their severity and runbook", () => {
+        const text = doc("team-guide.md");
+        for (const name of [...SERVICE_ALERTS, ...BATCH_ALERTS]) {
+            const row = rowOf(text, name);
+            expect(row, name).toBeDefined();
+            expect(row!.split("|")[2].trim(), name).toBe(ALERTS[name].severity);
+            expect(row).toContain(`(runbooks/${ALERTS[name].runbook}.md)`);
+            const slo = (ALERTS[name] as AlertDefinition).slo;
+            if (slo) expect(row, name).toContain(`slo.${slo}`);
+        }
     });
 });
 
