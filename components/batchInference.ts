@@ -47,7 +47,7 @@ import {
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { batchInputPrefix, batchOutputPrefix, modelPrefix, servingNamespaceName } from "./contract";
+import { batchInputPrefix, batchOutputPrefix, modelPrefix, ORG_LABELS, orgKey, servingNamespaceName } from "./contract";
 
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
 export const JOB_NAME_MAX = 52;
@@ -160,7 +160,7 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this job's \`modelUri\` to \`${modelVersionUri(i.model.name, i.previousVersion)}\` and \`previousVersion\` to \`${i.model.version}\`` +
                 (i.environment === "prod" ? `, with the \`approval\` of version ${i.previousVersion}` : "") +
                 ", then deploy. The next scheduled run uses it.",
-            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} get ${cj} -L mlops.${i.labelDomain}/model-version`, "```"].join("\n"),
+            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} get ${cj} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
             `Then re-run the partitions version ${i.model.version} wrote, oldest first (below), and point the registry alias back (docs/registry-conventions.md#rollback).`,
         );
     } else {

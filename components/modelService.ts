@@ -56,7 +56,7 @@ import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
-import { METRICS_PORT_NAME, ORG_ANNOTATIONS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
+import { METRICS_PORT_NAME, ORG_ANNOTATIONS, ORG_LABELS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
 export const SERVICE_NAME_MAX = 46;
@@ -225,7 +225,7 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this service's \`modelUri\` to \`${previousUri}\` and \`previousVersion\` to \`${i.model.version}\`` +
                 (i.environment === "prod" ? `, with the \`approval\` of version ${i.previousVersion}` : "") +
                 ", then deploy and watch the rollout:",
-            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, `kubectl -n ${ns} get ${deploy} -L mlops.${i.labelDomain}/model-version`, "```"].join("\n"),
+            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, `kubectl -n ${ns} get ${deploy} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
             `Point the registry alias back too (docs/registry-conventions.md#rollback), so the registry says what is served: \`MlflowClient().set_registered_model_alias("${i.model.name}", "${i.alias ?? "champion"}", ${i.previousVersion})\`, and tag version ${i.model.version} \`rollback.reason\`.`,
         );
     } else {
