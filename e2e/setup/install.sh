@@ -26,3 +26,6 @@ fi
 bash "$here/build-kube.sh"
 # The prometheus-operator CRDs (ServiceMonitor, PrometheusRule, ...) from its Go module, cached.
 bash "$here/prometheus-operator-crds.sh"
+
+# The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
+if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi

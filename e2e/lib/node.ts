@@ -1,0 +1,470 @@
+/**
+ * A real single-node Kubernetes cluster on this machine, for the end-to-end tier: its own etcd and
+ * kube-apiserver (TLS, token authentication, Node+RBAC authorization, NodeRestriction and PodSecurity
+ * admission), containerd (Debian's, its own config, root and socket in a temp directory) with runc,
+ * a bridge CNI network on a private /24 of its own with no masquerade (packets never leave the machine),
+ * kubelet, kube-scheduler and kube-controller-manager built from the same Go modules as the API server.
+ * There is no kube-proxy and no cluster DNS: pods are reached at their IPs from this machine, and a
+ * Service is proven by its endpoints.
+ *
+ * `LocalNode.start()` brings it up; `stop()` tears it down and restores what it changed on the machine
+ * (hostState.ts), returning what it could not restore. `nodeSupport()` says whether this machine can run
+ * it at all, and why not.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { diff, HostSnapshot, restore, snapshot, unmountAll } from "./hostState";
+import { buildPauseImage, PAUSE_IMAGE } from "./nodeImages";
+import { kubeBinary } from "./paths";
+
+/** Where the node finds Debian's CNI plugins. */
+export const CNI_BIN_DIR = "/usr/lib/cni";
+
+/** Whether this machine can run a real node, and if not, why (every reason found). */
+export interface NodeSupport {
+    readonly ok: boolean;
+    readonly reasons: string[];
+}
+
+function which(cmd: string): boolean {
+    return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+/** The cgroup hierarchies mounted on this machine: mount point -> filesystem type (cgroup or cgroup2). */
+export function cgroupMounts(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+        const [pre, post] = line.split(" - ");
+        if (!post) continue;
+        const fstype = post.split(" ")[0];
+        if (fstype === "cgroup" || fstype === "cgroup2") out.set(pre.split(" ")[4], fstype);
+    }
+    return out;
+}
+
+/** Checks what the node needs from this machine: Linux, root, cgroups, overlayfs, network namespaces, the binaries. */
+export function nodeSupport(): NodeSupport {
+    const reasons: string[] = [];
+    if (process.platform !== "linux") return { ok: false, reasons: [`not Linux (${process.platform})`] };
+    if (process.getuid?.() !== 0) reasons.push("not running as root (kubelet, containerd and runc need root)");
+    const mounts = cgroupMounts();
+    const v2 = [...mounts.values()].includes("cgroup2") && fs.existsSync("/sys/fs/cgroup/cgroup.controllers");
+    const v1 = ["memory", "cpu", "pids", "cpuset"].filter((c) => ![...mounts.entries()].some(([m, t]) => t === "cgroup" && path.basename(m).split(",").includes(c)));
+    if (mounts.size === 0) reasons.push("no cgroup filesystem is mounted");
+    else if (!v2 && v1.length > 0) reasons.push(`cgroup v1 controllers missing: ${v1.join(", ")}`);
+    if (!fs.readFileSync("/proc/filesystems", "utf8").includes("overlay")) reasons.push("the kernel has no overlay filesystem (containerd's snapshotter)");
+    if (reasons.length === 0 && spawnSync("unshare", ["--net", "true"], { stdio: "ignore" }).status !== 0) reasons.push("cannot create a network namespace (unshare --net)");
+    for (const cmd of ["containerd", "containerd-shim-runc-v2", "runc", "ctr", "etcd", "iptables", "ip", "gcc", "openssl", "debootstrap", "chroot", "go"]) {
+        if (!which(cmd)) reasons.push(`${cmd} not installed (E2E_NODE=1 bash e2e/setup/install-node.sh installs it)`);
+    }
+    for (const plugin of ["bridge", "host-local", "loopback"]) {
+        if (!fs.existsSync(path.join(CNI_BIN_DIR, plugin))) reasons.push(`CNI plugin ${plugin} missing in ${CNI_BIN_DIR} (Debian: containernetworking-plugins)`);
+    }
+    for (const bin of ["kube-apiserver", "kubectl", "kubelet", "kube-scheduler", "kube-controller-manager"] as const) {
+        if (!fs.existsSync(kubeBinary(bin))) reasons.push(`${bin} not built (KUBE_NODE=1 bash e2e/setup/build-kube.sh)`);
+    }
+    return { ok: reasons.length === 0, reasons };
+}
+
+/** A free TCP port on loopback, from the OS. */
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or `timeoutMs` passes. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>, explain?: () => string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+        try {
+            const v = await check();
+            if (v !== undefined && v !== false) return v;
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String((last as Error).message ?? last).slice(0, 500)}` : ""}${explain ? `\n${explain()}` : ""}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+interface Proc {
+    readonly name: string;
+    readonly child: ChildProcess;
+    readonly log: string;
+    exited: boolean;
+}
+
+/** Options of a node. */
+export interface LocalNodeOptions {
+    /** The node's name (also kubelet's hostname override). */
+    readonly nodeName?: string;
+}
+
+/** The last lines of a log file (for error messages). */
+export function tail(file: string, lines = 30): string {
+    try {
+        return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+    } catch {
+        return "";
+    }
+}
+
+function openssl(cwd: string, ...args: string[]): void {
+    execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** A running single-node cluster. */
+export class LocalNode {
+    /** The node's temp root: every config, state directory, socket and log. */
+    readonly root: string;
+    readonly nodeName: string;
+    /** The pods' network (a /24 of 10.217.0.0/16) and the bridge's address on it (the node's IP). */
+    readonly podSubnet: string;
+    readonly nodeIP: string;
+    readonly bridge: string;
+    /** The Services' virtual range (no kube-proxy: it only names Services, nothing routes it). */
+    readonly serviceSubnet: string;
+    /** The admin kubeconfig (a token of a system:masters user). */
+    readonly kubeconfig: string;
+    readonly apiServerURL: string;
+    private readonly procs: Proc[] = [];
+    private hostBefore?: HostSnapshot;
+    private cgroupDirs: string[] = [];
+    private stopped = false;
+
+    private constructor(root: string, nodeName: string, octet: number, apiPort: number) {
+        this.root = root;
+        this.nodeName = nodeName;
+        this.podSubnet = `10.217.${octet}.0/24`;
+        this.nodeIP = `10.217.${octet}.1`;
+        this.serviceSubnet = `10.218.${octet}.0/24`;
+        this.bridge = `mlops${path.basename(root).slice(-6).replace(/[^a-zA-Z0-9]/g, "x")}`.slice(0, 15);
+        this.kubeconfig = path.join(root, "admin.kubeconfig");
+        this.apiServerURL = `https://127.0.0.1:${apiPort}`;
+    }
+
+    /** Brings up the node; on any failure, tears down what it started and rethrows. */
+    static async start(opts: LocalNodeOptions = {}): Promise<LocalNode> {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-node-"));
+        fs.chmodSync(root, 0o711);
+        const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254), await freePort());
+        try {
+            await node.up();
+            return node;
+        } catch (e) {
+            const left = await node.stop();
+            if (left.length > 0) console.error(`node teardown after a failed start left: ${left.join("; ")}`);
+            throw e;
+        }
+    }
+
+    private p(...parts: string[]): string {
+        return path.join(this.root, ...parts);
+    }
+
+    private spawn(name: string, cmd: string, args: string[]): Proc {
+        const log = this.p("logs", `${name}.log`);
+        fs.mkdirSync(path.dirname(log), { recursive: true });
+        const fd = fs.openSync(log, "a");
+        const child = spawn(cmd, args, { stdio: ["ignore", fd, fd], cwd: this.root });
+        fs.closeSync(fd);
+        const proc: Proc = { name, child, log, exited: false };
+        child.on("exit", () => { proc.exited = true; });
+        this.procs.push(proc);
+        return proc;
+    }
+
+    private async waitUp<T>(proc: Proc, what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+        return waitFor(what, timeoutMs, () => {
+            if (proc.exited) throw new Error(`${proc.name} exited (code ${proc.child.exitCode}):\n${tail(proc.log)}`);
+            return check();
+        }, () => `${proc.name} log:\n${tail(proc.log)}`);
+    }
+
+    /** Runs kubectl against the node as the admin; throws with kubectl's stderr on failure. */
+    kubectl(args: string[], input?: string): string {
+        const r = spawnSync(kubeBinary("kubectl"), ["--kubeconfig", this.kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20 });
+        if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
+        return r.stdout;
+    }
+
+    /** kubectl returning parsed JSON (-o json added). */
+    kubectlJson<T = any>(args: string[]): T {
+        return JSON.parse(this.kubectl([...args, "-o", "json"])) as T;
+    }
+
+    /** Imports an OCI image archive into containerd's CRI namespace (k8s.io), where kubelet finds it. */
+    importImage(archive: string): void {
+        execFileSync("ctr", ["--address", this.p("containerd", "containerd.sock"), "-n", "k8s.io", "images", "import", "--no-unpack=false", archive],
+            { stdio: ["ignore", "ignore", "pipe"] });
+    }
+
+    private writeKubeconfig(file: string, user: string, token: string): void {
+        const ca = fs.readFileSync(this.p("pki", "ca.crt")).toString("base64");
+        fs.writeFileSync(file, [
+            "apiVersion: v1", "kind: Config",
+            "clusters:", `- name: e2e`, "  cluster:", `    server: ${this.apiServerURL}`, `    certificate-authority-data: ${ca}`,
+            "users:", `- name: ${user}`, "  user:", `    token: ${token}`,
+            "contexts:", "- name: e2e", "  context:", "    cluster: e2e", `    user: ${user}`,
+            "current-context: e2e", "",
+        ].join("\n"), { mode: 0o600 });
+    }
+
+    private async up(): Promise<void> {
+        this.hostBefore = snapshot();
+        // --- PKI: a CA, the API server's serving cert, its client cert towards kubelet, the service-account key.
+        const pki = this.p("pki");
+        fs.mkdirSync(pki, { mode: 0o700 });
+        openssl(pki, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mlops-e2e-node-ca");
+        const serviceIP = this.serviceSubnet.replace(/0\/24$/, "1");
+        fs.writeFileSync(path.join(pki, "server.ext"), `subjectAltName=IP:127.0.0.1,IP:${serviceIP},IP:${this.nodeIP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`);
+        const cert = (name: string, subj: string, ext?: string) => {
+            openssl(pki, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subj);
+            openssl(pki, "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "2", ...(ext ? ["-extfile", ext] : []));
+        };
+        cert("apiserver", "/CN=kube-apiserver", "server.ext");
+        cert("kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client");
+        openssl(pki, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", "sa.key");
+        openssl(pki, "pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub");
+        // --- Identities: static tokens (never in argv), one kubeconfig each.
+        const tok = () => crypto.randomBytes(24).toString("hex");
+        const ids = {
+            admin: { token: tok(), user: "e2e-admin", groups: "system:masters" },
+            kubelet: { token: tok(), user: `system:node:${this.nodeName}`, groups: "system:nodes" },
+            scheduler: { token: tok(), user: "system:kube-scheduler", groups: "" },
+            controller: { token: tok(), user: "system:kube-controller-manager", groups: "" },
+        };
+        fs.writeFileSync(path.join(pki, "tokens.csv"), Object.values(ids).map((i) => `${i.token},${i.user},${i.user},"${i.groups}"`).join("\n") + "\n", { mode: 0o600 });
+        this.writeKubeconfig(this.kubeconfig, ids.admin.user, ids.admin.token);
+        for (const k of ["kubelet", "scheduler", "controller"] as const) this.writeKubeconfig(this.p(`${k}.kubeconfig`), ids[k].user, ids[k].token);
+
+        // --- etcd
+        const [etcdPort, etcdPeer] = [await freePort(), await freePort()];
+        const etcd = this.spawn("etcd", "etcd", [
+            "--name", "e2e", "--data-dir", this.p("etcd"),
+            "--listen-client-urls", `http://127.0.0.1:${etcdPort}`, "--advertise-client-urls", `http://127.0.0.1:${etcdPort}`,
+            "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
+            "--initial-cluster", `e2e=http://127.0.0.1:${etcdPeer}`, "--log-level", "warn",
+        ]);
+        await this.waitUp(etcd, "etcd", 30_000, async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok);
+
+        // --- the node's network: the bridge exists before kubelet, so the node's IP is private to this machine.
+        execFileSync("ip", ["link", "add", this.bridge, "type", "bridge"]);
+        execFileSync("ip", ["addr", "add", `${this.nodeIP}/24`, "dev", this.bridge]);
+        execFileSync("ip", ["link", "set", this.bridge, "up"]);
+
+        // --- kube-apiserver
+        const apiPort = Number(new URL(this.apiServerURL).port);
+        const apiserver = this.spawn("kube-apiserver", kubeBinary("kube-apiserver"), [
+            `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+            "--bind-address=127.0.0.1", `--secure-port=${apiPort}`, `--advertise-address=${this.nodeIP}`,
+            `--tls-cert-file=${pki}/apiserver.crt`, `--tls-private-key-file=${pki}/apiserver.key`, `--client-ca-file=${pki}/ca.crt`,
+            `--token-auth-file=${pki}/tokens.csv`, "--anonymous-auth=false",
+            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+            `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+            `--service-account-key-file=${pki}/sa.pub`, `--service-account-signing-key-file=${pki}/sa.key`,
+            `--service-cluster-ip-range=${this.serviceSubnet}`,
+            `--kubelet-client-certificate=${pki}/kubelet-client.crt`, `--kubelet-client-key=${pki}/kubelet-client.key`,
+            "--kubelet-preferred-address-types=InternalIP", `--cert-dir=${this.p("apiserver")}`,
+            "--profiling=false", "--enable-priority-and-fairness=false", "--endpoint-reconciler-type=none",
+        ]);
+        await this.waitUp(apiserver, "kube-apiserver /readyz", 120_000, () => this.kubectl(["get", "--raw", "/readyz"]).trim() === "ok");
+
+        // --- containerd: config, root, state and sockets in the temp root; runc's state too.
+        const cd = this.p("containerd");
+        fs.mkdirSync(cd);
+        fs.mkdirSync(this.p("cni", "net.d"), { recursive: true });
+        fs.writeFileSync(path.join(cd, "config.toml"), [
+            "version = 2",
+            `root = "${cd}/root"`, `state = "${cd}/state"`,
+            "[grpc]", `  address = "${cd}/containerd.sock"`,
+            "[ttrpc]", `  address = "${cd}/containerd.sock.ttrpc"`,
+            '[plugins."io.containerd.grpc.v1.cri"]',
+            `  sandbox_image = "${PAUSE_IMAGE}"`,
+            // Without CAP_SYS_RESOURCE (as in this sandbox) runc cannot lower oom_score_adj below its own.
+            "  restrict_oom_score_adj = true",
+            '  [plugins."io.containerd.grpc.v1.cri".cni]',
+            `    bin_dir = "${CNI_BIN_DIR}"`, `    conf_dir = "${this.p("cni", "net.d")}"`, "    max_conf_num = 1",
+            '  [plugins."io.containerd.grpc.v1.cri".containerd]',
+            '    snapshotter = "overlayfs"', '    default_runtime_name = "runc"',
+            '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+            '      runtime_type = "io.containerd.runc.v2"',
+            '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+            `        Root = "${cd}/runc"`, "        SystemdCgroup = false", "",
+        ].join("\n"));
+        fs.writeFileSync(this.p("cni", "net.d", "10-mlops-e2e.conflist"), JSON.stringify({
+            cniVersion: "1.0.0", name: "mlops-e2e",
+            plugins: [{
+                type: "bridge", bridge: this.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
+                ipam: { type: "host-local", ranges: [[{ subnet: this.podSubnet, gateway: this.nodeIP }]], dataDir: this.p("cni", "ipam") },
+            }],
+        }, null, 2));
+        const containerd = this.spawn("containerd", "containerd", ["--config", path.join(cd, "config.toml")]);
+        await this.waitUp(containerd, "containerd", 30_000, () => spawnSync("ctr", ["--address", path.join(cd, "containerd.sock"), "version"], { stdio: "ignore" }).status === 0);
+        this.importImage(buildPauseImage());
+
+        // --- kubelet: its own cgroup root (created here, removed at stop), root dir, pod logs, ports.
+        const cgroupRoot = `/${path.basename(this.root)}`;
+        for (const [mount] of cgroupMounts()) {
+            const dir = path.join(mount, cgroupRoot);
+            fs.mkdirSync(dir);
+            this.cgroupDirs.push(dir);
+            for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+                if (fs.existsSync(path.join(mount, f))) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(mount, f)));
+            }
+        }
+        const [kubeletPort, healthzPort] = [await freePort(), await freePort()];
+        fs.writeFileSync(this.p("kubelet.yaml"), JSON.stringify({
+            apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
+            address: this.nodeIP, port: kubeletPort, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort,
+            authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: `${pki}/ca.crt` } },
+            authorization: { mode: "Webhook" },
+            containerRuntimeEndpoint: `unix://${cd}/containerd.sock`,
+            cgroupDriver: "cgroupfs", cgroupRoot, cgroupsPerQOS: true,
+            podLogsDir: this.p("pod-logs"),
+            failSwapOn: false,
+            // kubelet's iptables chains (KUBE-FIREWALL on INPUT/OUTPUT, the hint and canary chains) are not made:
+            // they would drop packets for other software on this shared machine; nothing here needs them.
+            makeIPTablesUtilChains: false,
+            // Evict nothing and collect no images because a shared disk is fuller than a dedicated node's.
+            evictionHard: { "memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+            imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 99,
+            serializeImagePulls: false, registerNode: true,
+            nodeStatusUpdateFrequency: "4s", syncFrequency: "10s", fileCheckFrequency: "10s",
+            resolvConf: "/etc/resolv.conf",
+        }, null, 2));
+        const kubelet = this.spawn("kubelet", kubeBinary("kubelet"), [
+            `--config=${this.p("kubelet.yaml")}`, `--kubeconfig=${this.p("kubelet.kubeconfig")}`,
+            `--root-dir=${this.p("kubelet")}`, `--cert-dir=${this.p("kubelet", "pki")}`,
+            `--hostname-override=${this.nodeName}`, `--node-ip=${this.nodeIP}`, "--v=1",
+        ]);
+        // --- scheduler and controller-manager (no serving port: nothing scrapes them here).
+        this.spawn("kube-scheduler", kubeBinary("kube-scheduler"), [
+            `--kubeconfig=${this.p("scheduler.kubeconfig")}`, "--leader-elect=false", "--secure-port=0",
+        ]);
+        this.spawn("kube-controller-manager", kubeBinary("kube-controller-manager"), [
+            `--kubeconfig=${this.p("controller.kubeconfig")}`, "--leader-elect=false", "--secure-port=0",
+            `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`, "--use-service-account-credentials=true",
+            `--service-cluster-ip-range=${this.serviceSubnet}`, "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
+        ]);
+        await this.waitUp(kubelet, `node ${this.nodeName} Ready`, 180_000, () => {
+            for (const p of this.procs) if (p.exited) throw new Error(`${p.name} exited (code ${p.child.exitCode}):\n${tail(p.log)}`);
+            const node = this.kubectlJson(["get", "node", this.nodeName]);
+            return node.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+        });
+        // The service-account controller has made the default namespace's account (pods need it to be admitted).
+        await waitFor("the default service account", 60_000, () => this.kubectlJson(["get", "serviceaccount", "default", "-n", "default"]).metadata?.name === "default");
+    }
+
+    /** A process's log (for diagnosing a failed test). */
+    log(name: "etcd" | "kube-apiserver" | "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager"): string {
+        return tail(this.p("logs", `${name}.log`), 80);
+    }
+
+    private async stopProc(proc: Proc, graceMs = 10_000): Promise<void> {
+        if (proc.exited || proc.child.pid === undefined) return;
+        proc.child.kill("SIGTERM");
+        const deadline = Date.now() + graceMs;
+        while (!proc.exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (!proc.exited) {
+            proc.child.kill("SIGKILL");
+            while (!proc.exited) await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+
+    /** Shim processes of this node's containerd (their command line names its socket). */
+    private shimPids(): number[] {
+        const sock = this.p("containerd", "containerd.sock");
+        const pids: number[] = [];
+        for (const e of fs.readdirSync("/proc")) {
+            if (!/^\d+$/.test(e)) continue;
+            try {
+                const cmd = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
+                if (cmd[0].endsWith("containerd-shim-runc-v2") && cmd.includes(sock)) pids.push(Number(e));
+            } catch { /* gone */ }
+        }
+        return pids;
+    }
+
+    /**
+     * Tears the node down in order (pods through the API so kubelet stops them and the CNI releases their
+     * network; kubelet; what containers remain through containerd; containerd and its shims; the control
+     * plane), then restores the machine: mounts, cgroups, the bridge, sysctls, iptables, the fixed
+     * directories. Returns what it could not restore (empty: the machine is as it was). Idempotent.
+     */
+    async stop(): Promise<string[]> {
+        if (this.stopped) return [];
+        this.stopped = true;
+        const errors: string[] = [];
+        const proc = (name: string) => this.procs.find((p) => p.name === name);
+        const running = (name: string) => { const p = proc(name); return p !== undefined && !p.exited; };
+        for (const name of ["kube-controller-manager", "kube-scheduler"]) { const p = proc(name); if (p) await this.stopProc(p); }
+        if (running("kube-apiserver") && running("kubelet")) {
+            try {
+                this.kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=2", "--wait=false"]);
+                await waitFor("pods to be gone", 90_000, () => this.kubectlJson(["get", "pods", "--all-namespaces"]).items.length === 0);
+            } catch (e) {
+                errors.push(`pods not deleted cleanly: ${(e as Error).message.split("\n")[0]}`);
+            }
+        }
+        const kubelet = proc("kubelet");
+        if (kubelet) await this.stopProc(kubelet);
+        const sock = this.p("containerd", "containerd.sock");
+        if (running("containerd")) {
+            const ctr = (...args: string[]) => spawnSync("ctr", ["--address", sock, "-n", "k8s.io", ...args], { encoding: "utf8" });
+            for (const line of (ctr("tasks", "ls", "-q").stdout ?? "").split("\n").filter(Boolean)) {
+                ctr("tasks", "kill", "-a", "-s", "SIGKILL", line);
+            }
+            await new Promise((r) => setTimeout(r, 500));
+            for (const line of (ctr("tasks", "ls", "-q").stdout ?? "").split("\n").filter(Boolean)) ctr("tasks", "delete", "-f", line);
+            for (const line of (ctr("containers", "ls", "-q").stdout ?? "").split("\n").filter(Boolean)) ctr("containers", "delete", line);
+            await this.stopProc(proc("containerd")!);
+        }
+        for (const pid of this.shimPids()) {
+            try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+        }
+        for (const name of ["kube-apiserver", "etcd"]) { const p = proc(name); if (p) await this.stopProc(p); }
+        for (const p of this.procs) await this.stopProc(p);
+        errors.push(...unmountAll(this.root));
+        // Cgroups: deepest first; a cgroup directory is removed with rmdir once it holds no process.
+        for (const dir of this.cgroupDirs) {
+            const all: string[] = [];
+            const walk = (d: string) => {
+                for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+                all.push(d);
+            };
+            try { walk(dir); } catch { continue; }
+            for (const d of all) {
+                try { fs.rmdirSync(d); } catch (e) { errors.push(`rmdir ${d}: ${(e as Error).message}`); }
+            }
+        }
+        if (spawnSync("ip", ["link", "show", this.bridge], { stdio: "ignore" }).status === 0) {
+            const r = spawnSync("ip", ["link", "delete", this.bridge], { encoding: "utf8" });
+            if (r.status !== 0) errors.push(`ip link delete ${this.bridge}: ${r.stderr.trim()}`);
+        }
+        if (this.hostBefore) {
+            errors.push(...restore(this.hostBefore));
+            errors.push(...diff(this.hostBefore).map((d) => `still differs: ${d}`));
+        }
+        if (spawnSync("ip", ["link", "show", this.bridge], { stdio: "ignore" }).status === 0) errors.push(`bridge ${this.bridge} still exists`);
+        try {
+            fs.rmSync(this.root, { recursive: true, force: true });
+        } catch (e) {
+            errors.push(`rm ${this.root}: ${(e as Error).message}`);
+        }
+        return errors;
+    }
+}
