@@ -2,8 +2,8 @@
  * The platform's pod contract on a real node (e2e/lib/node.ts): kubelet, containerd and runc run a pod
  * under the security context the components render (restrictedPodSecurityContext /
  * restrictedContainerSecurityContext: non-root numeric UID, read-only root filesystem, every capability
- * dropped, RuntimeDefault seccomp) with an emptyDir /tmp, and it becomes Ready; a Service selects it and
- * gets its endpoint; the namespace's Pod Security labels (podSecurityAdmissionLabels) refuse a pod that
+ * dropped, RuntimeDefault seccomp) with an emptyDir /tmp, and it becomes Ready; a Service selects it,
+ * gets its endpoint and answers on its ClusterIP (kube-proxy); the namespace's Pod Security labels (podSecurityAdmissionLabels) refuse a pod that
  * breaks the restricted level; teardown leaves the machine as it found it.
  *
  * Opt-in (E2E_NODE=1; CI sets it) and gated on the machine: when it cannot run a node (not root, no
@@ -94,7 +94,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
         expect(exec("touch /tmp/probe && echo writable")).toBe("writable");
     });
 
-    it("gives a Service selecting the pod its endpoint", async () => {
+    it("gives a Service selecting the pod its endpoint, and the Service answers on its ClusterIP", async () => {
         node.kubectl(["apply", "-f", "-"], JSON.stringify({
             apiVersion: "v1", kind: "Service",
             metadata: { name: "web", namespace: "team-e2e" },
@@ -108,6 +108,13 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
         });
         expect(endpoints.ready).toEqual([podIP]);
         expect(endpoints.port).toBe(8080);
+        // kube-proxy's rules: the ClusterIP's port 80 reaches the pod's named port.
+        const clusterIP = node.kubectlJson(["get", "service", "web", "-n", "team-e2e"]).spec.clusterIP;
+        const body = await waitFor("the Service answering on its ClusterIP", 30_000, async () => {
+            const res = await fetch(`http://${clusterIP}/index.html`, { signal: AbortSignal.timeout(2000) });
+            return res.ok ? res.text() : undefined;
+        });
+        expect(body).toBe("ready\n");
     });
 
     it("refuses a pod that breaks the namespace's restricted Pod Security level", () => {

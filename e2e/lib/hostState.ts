@@ -1,8 +1,9 @@
 /**
  * The parts of the machine a real node changes outside its own temporary directory, recorded before it
  * starts and put back when it stops: the kernel tunables kubelet sets (kernel.panic, kernel.panic_on_oops,
- * vm.overcommit_memory, vm.panic_on_oom, the root key quotas) and the bridge CNI sets (ip_forward), the
- * iptables chains and rules of every table (IPv4 and IPv6), and the entries under the fixed directories
+ * vm.overcommit_memory, vm.panic_on_oom, the root key quotas), the bridge CNI sets (ip_forward) and
+ * kube-proxy may set (route_localnet, bridge-nf-call-*, conntrack limits), the iptables chains and rules
+ * of every table (IPv4 and IPv6; kube-proxy's Service rules), and the entries under the fixed directories
  * containerd and the CNI plugins write to (/run/containerd, /run/netns, /var/lib/cni).
  * `restore` undoes exactly what appeared or changed since `snapshot`, and `diff` says what still differs.
  */
@@ -20,6 +21,13 @@ export const NODE_SYSCTLS = [
     "kernel/keys/root_maxbytes",
     "net/ipv4/ip_forward",
     "net/ipv4/conf/all/forwarding",
+    // kube-proxy's (it leaves the conntrack limits alone: conntrack.maxPerCore 0, timeouts 0).
+    "net/ipv4/conf/all/route_localnet",
+    "net/bridge/bridge-nf-call-iptables",
+    "net/bridge/bridge-nf-call-ip6tables",
+    "net/netfilter/nf_conntrack_max",
+    "net/netfilter/nf_conntrack_tcp_timeout_established",
+    "net/netfilter/nf_conntrack_tcp_timeout_close_wait",
 ];
 
 /** Fixed directories the node's software writes entries under (outside its own temp root). */

@@ -4,8 +4,7 @@
  * admission), containerd (Debian's, its own config, root and socket in a temp directory) with runc,
  * a bridge CNI network on a private /24 of its own with no masquerade (packets never leave the machine),
  * kubelet, kube-scheduler and kube-controller-manager built from the same Go modules as the API server.
- * There is no kube-proxy and no cluster DNS: pods are reached at their IPs from this machine, and a
- * Service is proven by its endpoints.
+ * kube-proxy (iptables mode) makes Service ClusterIPs answer on this machine; there is no cluster DNS.
  *
  * `LocalNode.start()` brings it up; `stop()` tears it down and restores what it changed on the machine
  * (hostState.ts), returning what it could not restore. `nodeSupport()` says whether this machine can run
@@ -64,7 +63,7 @@ export function nodeSupport(): NodeSupport {
     for (const plugin of ["bridge", "host-local", "loopback"]) {
         if (!fs.existsSync(path.join(CNI_BIN_DIR, plugin))) reasons.push(`CNI plugin ${plugin} missing in ${CNI_BIN_DIR} (Debian: containernetworking-plugins)`);
     }
-    for (const bin of ["kube-apiserver", "kubectl", "kubelet", "kube-scheduler", "kube-controller-manager"] as const) {
+    for (const bin of ["kube-apiserver", "kubectl", "kubelet", "kube-scheduler", "kube-controller-manager", "kube-proxy"] as const) {
         if (!fs.existsSync(kubeBinary(bin))) reasons.push(`${bin} not built (KUBE_NODE=1 bash e2e/setup/build-kube.sh)`);
     }
     return { ok: reasons.length === 0, reasons };
@@ -135,7 +134,7 @@ export class LocalNode {
     readonly podSubnet: string;
     readonly nodeIP: string;
     readonly bridge: string;
-    /** The Services' virtual range (no kube-proxy: it only names Services, nothing routes it). */
+    /** The Services' virtual range (kube-proxy's iptables rules make it answer on this machine). */
     readonly serviceSubnet: string;
     /** The admin kubeconfig (a token of a system:masters user). */
     readonly kubeconfig: string;
@@ -246,10 +245,11 @@ export class LocalNode {
             kubelet: { token: tok(), user: `system:node:${this.nodeName}`, groups: "system:nodes" },
             scheduler: { token: tok(), user: "system:kube-scheduler", groups: "" },
             controller: { token: tok(), user: "system:kube-controller-manager", groups: "" },
+            proxy: { token: tok(), user: "system:kube-proxy", groups: "" },
         };
         fs.writeFileSync(path.join(pki, "tokens.csv"), Object.values(ids).map((i) => `${i.token},${i.user},${i.user},"${i.groups}"`).join("\n") + "\n", { mode: 0o600 });
         this.writeKubeconfig(this.kubeconfig, ids.admin.user, ids.admin.token);
-        for (const k of ["kubelet", "scheduler", "controller"] as const) this.writeKubeconfig(this.p(`${k}.kubeconfig`), ids[k].user, ids[k].token);
+        for (const k of ["kubelet", "scheduler", "controller", "proxy"] as const) this.writeKubeconfig(this.p(`${k}.kubeconfig`), ids[k].user, ids[k].token);
 
         // --- etcd
         const [etcdPort, etcdPeer] = [await freePort(), await freePort()];
@@ -360,17 +360,31 @@ export class LocalNode {
             `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`, "--use-service-account-credentials=true",
             `--service-cluster-ip-range=${this.serviceSubnet}`, "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
         ]);
+        // --- kube-proxy (iptables mode): ClusterIPs answer on this machine. It leaves the conntrack sysctls
+        // alone and opens no localhost NodePorts; its rules are removed at stop with everything else new.
+        const [proxyHealthz, proxyMetrics] = [await freePort(), await freePort()];
+        fs.writeFileSync(this.p("kube-proxy.yaml"), JSON.stringify({
+            apiVersion: "kubeproxy.config.k8s.io/v1alpha1", kind: "KubeProxyConfiguration",
+            clientConnection: { kubeconfig: this.p("proxy.kubeconfig") },
+            hostnameOverride: this.nodeName, mode: "iptables", clusterCIDR: this.podSubnet,
+            healthzBindAddress: `127.0.0.1:${proxyHealthz}`, metricsBindAddress: `127.0.0.1:${proxyMetrics}`,
+            conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
+            iptables: { localhostNodePorts: false, masqueradeAll: false },
+            nodePortAddresses: [`${this.nodeIP}/32`],
+        }, null, 2));
+        const proxy = this.spawn("kube-proxy", kubeBinary("kube-proxy"), [`--config=${this.p("kube-proxy.yaml")}`]);
         await this.waitUp(kubelet, `node ${this.nodeName} Ready`, 180_000, () => {
             for (const p of this.procs) if (p.exited) throw new Error(`${p.name} exited (code ${p.child.exitCode}):\n${tail(p.log)}`);
             const node = this.kubectlJson(["get", "node", this.nodeName]);
             return node.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
         });
+        await this.waitUp(proxy, "kube-proxy healthy", 60_000, async () => (await fetch(`http://127.0.0.1:${proxyHealthz}/healthz`)).ok);
         // The service-account controller has made the default namespace's account (pods need it to be admitted).
         await waitFor("the default service account", 60_000, () => this.kubectlJson(["get", "serviceaccount", "default", "-n", "default"]).metadata?.name === "default");
     }
 
     /** A process's log (for diagnosing a failed test). */
-    log(name: "etcd" | "kube-apiserver" | "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager"): string {
+    log(name: "etcd" | "kube-apiserver" | "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager" | "kube-proxy"): string {
         return tail(this.p("logs", `${name}.log`), 80);
     }
 
@@ -411,7 +425,7 @@ export class LocalNode {
         const errors: string[] = [];
         const proc = (name: string) => this.procs.find((p) => p.name === name);
         const running = (name: string) => { const p = proc(name); return p !== undefined && !p.exited; };
-        for (const name of ["kube-controller-manager", "kube-scheduler"]) { const p = proc(name); if (p) await this.stopProc(p); }
+        for (const name of ["kube-controller-manager", "kube-scheduler", "kube-proxy"]) { const p = proc(name); if (p) await this.stopProc(p); }
         if (running("kube-apiserver") && running("kubelet")) {
             try {
                 this.kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=2", "--wait=false"]);

@@ -12,7 +12,7 @@ export const KUBE_VERSION = process.env.KUBE_VERSION ?? "v1.32.13";
 export const E2E_CACHE = process.env.E2E_CACHE ?? path.join(os.homedir(), ".cache", "mlops-e2e");
 
 /** A Kubernetes binary built by e2e/setup/build-kube.sh. */
-export function kubeBinary(name: "kube-apiserver" | "kubectl" | "kubelet" | "kube-scheduler" | "kube-controller-manager"): string {
+export function kubeBinary(name: "kube-apiserver" | "kubectl" | "kubelet" | "kube-scheduler" | "kube-controller-manager" | "kube-proxy"): string {
     return path.join(E2E_CACHE, `kube-${KUBE_VERSION}`, "bin", name);
 }
 

@@ -12,7 +12,7 @@ KUBE_VERSION="${KUBE_VERSION:-v1.32.13}"
 E2E_CACHE="${E2E_CACHE:-$HOME/.cache/mlops-e2e}"
 out="$E2E_CACHE/kube-$KUBE_VERSION"
 cmds=(kube-apiserver kubectl)
-if [ "${KUBE_NODE:-0}" = 1 ]; then cmds+=(kubelet kube-scheduler kube-controller-manager); fi
+if [ "${KUBE_NODE:-0}" = 1 ]; then cmds+=(kubelet kube-scheduler kube-controller-manager kube-proxy); fi
 
 missing=()
 for c in "${cmds[@]}"; do [ -x "$out/bin/$c" ] || missing+=("$c"); done
