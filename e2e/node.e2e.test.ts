@@ -129,11 +129,13 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
 
     it("tears down and leaves the machine as it found it (sysctls, iptables, mounts, fixed directories, bridge, cgroups)", async () => {
         const root = node.root;
+        const apiDir = node.api!.dataDir;
         stopped = await node.stop();
         expect(stopped).toEqual([]);
         expect(diff(before)).toEqual([]);
         const fs = await import("fs");
         expect(fs.existsSync(root)).toBe(false);
+        expect(fs.existsSync(apiDir)).toBe(false);
         expect(fs.readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(root);
     });
 });

@@ -1,7 +1,8 @@
 /**
  * A real single-node Kubernetes cluster on this machine, for the end-to-end tier: its own etcd and
- * kube-apiserver (TLS, token authentication, Node+RBAC authorization, NodeRestriction and PodSecurity
- * admission), containerd (Debian's, its own config, root and socket in a temp directory) with runc,
+ * kube-apiserver from the shared fixture (apiserver.ts: TLS, token authentication, RBAC, the default
+ * admission plugins with PodSecurity), here with the Node authorizer and NodeRestriction added and a
+ * client certificate towards kubelet; containerd (Debian's, its own config, root and socket in a temp directory) with runc,
  * a bridge CNI network on a private /24 of its own with no masquerade (packets never leave the machine),
  * kubelet, kube-scheduler and kube-controller-manager built from the same Go modules as the API server.
  * kube-proxy (iptables mode) makes Service ClusterIPs answer on this machine; there is no cluster DNS.
@@ -16,6 +17,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { ApiServer, startApiServer } from "./apiserver";
 import { diff, HostSnapshot, restore, snapshot, unmountAll } from "./hostState";
 import { buildPauseImage, PAUSE_IMAGE } from "./nodeImages";
 import { kubeBinary } from "./paths";
@@ -134,32 +136,26 @@ export class LocalNode {
     readonly podSubnet: string;
     readonly nodeIP: string;
     readonly bridge: string;
-    /** The Services' virtual range (kube-proxy's iptables rules make it answer on this machine). */
-    readonly serviceSubnet: string;
-    /** The admin kubeconfig (a token of a system:masters user). */
-    readonly kubeconfig: string;
-    readonly apiServerURL: string;
+    /** The API server (etcd and kube-apiserver of the shared fixture); set once started. */
+    api?: ApiServer;
     private readonly procs: Proc[] = [];
     private hostBefore?: HostSnapshot;
     private cgroupDirs: string[] = [];
     private stopped = false;
 
-    private constructor(root: string, nodeName: string, octet: number, apiPort: number) {
+    private constructor(root: string, nodeName: string, octet: number) {
         this.root = root;
         this.nodeName = nodeName;
         this.podSubnet = `10.217.${octet}.0/24`;
         this.nodeIP = `10.217.${octet}.1`;
-        this.serviceSubnet = `10.218.${octet}.0/24`;
         this.bridge = `mlops${path.basename(root).slice(-6).replace(/[^a-zA-Z0-9]/g, "x")}`.slice(0, 15);
-        this.kubeconfig = path.join(root, "admin.kubeconfig");
-        this.apiServerURL = `https://127.0.0.1:${apiPort}`;
     }
 
     /** Brings up the node; on any failure, tears down what it started and rethrows. */
     static async start(opts: LocalNodeOptions = {}): Promise<LocalNode> {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-node-"));
         fs.chmodSync(root, 0o711);
-        const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254), await freePort());
+        const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254));
         try {
             await node.up();
             return node;
@@ -193,7 +189,13 @@ export class LocalNode {
         }, () => `${proc.name} log:\n${tail(proc.log)}`);
     }
 
-    /** Runs kubectl against the node as the admin; throws with kubectl's stderr on failure. */
+    /** The administrator's kubeconfig (the fixture's `system:masters` token). */
+    get kubeconfig(): string {
+        if (!this.api) throw new Error("the node's API server is not running");
+        return this.api.kubeconfig;
+    }
+
+    /** Runs kubectl against the node as the administrator; throws with kubectl's stderr on failure. */
     kubectl(args: string[], input?: string): string {
         const r = spawnSync(kubeBinary("kubectl"), ["--kubeconfig", this.kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20 });
         if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
@@ -212,10 +214,11 @@ export class LocalNode {
     }
 
     private writeKubeconfig(file: string, user: string, token: string): void {
-        const ca = fs.readFileSync(this.p("pki", "ca.crt")).toString("base64");
+        const api = this.api!;
+        const ca = fs.readFileSync(api.caFile).toString("base64");
         fs.writeFileSync(file, [
             "apiVersion: v1", "kind: Config",
-            "clusters:", `- name: e2e`, "  cluster:", `    server: ${this.apiServerURL}`, `    certificate-authority-data: ${ca}`,
+            "clusters:", `- name: e2e`, "  cluster:", `    server: ${api.url}`, `    certificate-authority-data: ${ca}`,
             "users:", `- name: ${user}`, "  user:", `    token: ${token}`,
             "contexts:", "- name: e2e", "  context:", "    cluster: e2e", `    user: ${user}`,
             "current-context: e2e", "",
@@ -224,64 +227,39 @@ export class LocalNode {
 
     private async up(): Promise<void> {
         this.hostBefore = snapshot();
-        // --- PKI: a CA, the API server's serving cert, its client cert towards kubelet, the service-account key.
+        // --- PKI of the kubelet side: a CA kubelet trusts for client certificates, and the API server's
+        // client certificate towards kubelet (exec, logs, port-forward).
         const pki = this.p("pki");
         fs.mkdirSync(pki, { mode: 0o700 });
-        openssl(pki, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mlops-e2e-node-ca");
-        const serviceIP = this.serviceSubnet.replace(/0\/24$/, "1");
-        fs.writeFileSync(path.join(pki, "server.ext"), `subjectAltName=IP:127.0.0.1,IP:${serviceIP},IP:${this.nodeIP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n`);
-        const cert = (name: string, subj: string, ext?: string) => {
-            openssl(pki, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subj);
-            openssl(pki, "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "2", ...(ext ? ["-extfile", ext] : []));
-        };
-        cert("apiserver", "/CN=kube-apiserver", "server.ext");
-        cert("kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client");
-        openssl(pki, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", "sa.key");
-        openssl(pki, "pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub");
-        // --- Identities: static tokens (never in argv), one kubeconfig each.
-        const tok = () => crypto.randomBytes(24).toString("hex");
-        const ids = {
-            admin: { token: tok(), user: "e2e-admin", groups: "system:masters" },
-            kubelet: { token: tok(), user: `system:node:${this.nodeName}`, groups: "system:nodes" },
-            scheduler: { token: tok(), user: "system:kube-scheduler", groups: "" },
-            controller: { token: tok(), user: "system:kube-controller-manager", groups: "" },
-            proxy: { token: tok(), user: "system:kube-proxy", groups: "" },
-        };
-        fs.writeFileSync(path.join(pki, "tokens.csv"), Object.values(ids).map((i) => `${i.token},${i.user},${i.user},"${i.groups}"`).join("\n") + "\n", { mode: 0o600 });
-        this.writeKubeconfig(this.kubeconfig, ids.admin.user, ids.admin.token);
-        for (const k of ["kubelet", "scheduler", "controller", "proxy"] as const) this.writeKubeconfig(this.p(`${k}.kubeconfig`), ids[k].user, ids[k].token);
+        openssl(pki, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mlops-e2e-kubelet-client-ca");
+        openssl(pki, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "kubelet-client.key", "-out", "kubelet-client.csr", "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client");
+        openssl(pki, "x509", "-req", "-in", "kubelet-client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "kubelet-client.crt", "-days", "2");
 
-        // --- etcd
-        const [etcdPort, etcdPeer] = [await freePort(), await freePort()];
-        const etcd = this.spawn("etcd", "etcd", [
-            "--name", "e2e", "--data-dir", this.p("etcd"),
-            "--listen-client-urls", `http://127.0.0.1:${etcdPort}`, "--advertise-client-urls", `http://127.0.0.1:${etcdPort}`,
-            "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
-            "--initial-cluster", `e2e=http://127.0.0.1:${etcdPeer}`, "--log-level", "warn",
-        ]);
-        await this.waitUp(etcd, "etcd", 30_000, async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok);
+        // --- The API server (the shared fixture), with what a node needs besides: the Node authorizer and
+        // NodeRestriction (kubelet acts as system:node:<name>), the client certificate towards kubelet.
+        const identities = {
+            kubelet: { user: `system:node:${this.nodeName}`, groups: ["system:nodes"] },
+            scheduler: { user: "system:kube-scheduler", groups: [] },
+            controller: { user: "system:kube-controller-manager", groups: [] },
+            proxy: { user: "system:kube-proxy", groups: [] },
+        };
+        this.api = await startApiServer({
+            users: Object.values(identities),
+            prometheusOperatorCrds: false,
+            extraArgs: [
+                // --authorization-mode is a list: this adds Node to the fixture's RBAC.
+                "--authorization-mode=Node", "--enable-admission-plugins=NodeRestriction",
+                `--kubelet-client-certificate=${pki}/kubelet-client.crt`, `--kubelet-client-key=${pki}/kubelet-client.key`,
+                "--kubelet-preferred-address-types=InternalIP",
+            ],
+        });
+        // One kubeconfig per component, each with its own static token (never in argv).
+        for (const [k, id] of Object.entries(identities)) this.writeKubeconfig(this.p(`${k}.kubeconfig`), id.user, this.api.tokenFor(id.user, id.groups));
 
         // --- the node's network: the bridge exists before kubelet, so the node's IP is private to this machine.
         execFileSync("ip", ["link", "add", this.bridge, "type", "bridge"]);
         execFileSync("ip", ["addr", "add", `${this.nodeIP}/24`, "dev", this.bridge]);
         execFileSync("ip", ["link", "set", this.bridge, "up"]);
-
-        // --- kube-apiserver
-        const apiPort = Number(new URL(this.apiServerURL).port);
-        const apiserver = this.spawn("kube-apiserver", kubeBinary("kube-apiserver"), [
-            `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-            "--bind-address=127.0.0.1", `--secure-port=${apiPort}`, `--advertise-address=${this.nodeIP}`,
-            `--tls-cert-file=${pki}/apiserver.crt`, `--tls-private-key-file=${pki}/apiserver.key`, `--client-ca-file=${pki}/ca.crt`,
-            `--token-auth-file=${pki}/tokens.csv`, "--anonymous-auth=false",
-            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
-            `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
-            `--service-account-key-file=${pki}/sa.pub`, `--service-account-signing-key-file=${pki}/sa.key`,
-            `--service-cluster-ip-range=${this.serviceSubnet}`,
-            `--kubelet-client-certificate=${pki}/kubelet-client.crt`, `--kubelet-client-key=${pki}/kubelet-client.key`,
-            "--kubelet-preferred-address-types=InternalIP", `--cert-dir=${this.p("apiserver")}`,
-            "--profiling=false", "--enable-priority-and-fairness=false", "--endpoint-reconciler-type=none",
-        ]);
-        await this.waitUp(apiserver, "kube-apiserver /readyz", 120_000, () => this.kubectl(["get", "--raw", "/readyz"]).trim() === "ok");
 
         // --- containerd: config, root, state and sockets in the temp root; runc's state too.
         const cd = this.p("containerd");
@@ -357,8 +335,9 @@ export class LocalNode {
         ]);
         this.spawn("kube-controller-manager", kubeBinary("kube-controller-manager"), [
             `--kubeconfig=${this.p("controller.kubeconfig")}`, "--leader-elect=false", "--secure-port=0",
-            `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`, "--use-service-account-credentials=true",
-            `--service-cluster-ip-range=${this.serviceSubnet}`, "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
+            // Each controller with its own service account's token (TokenRequest); kube-root-ca.crt is the fixture's CA.
+            `--root-ca-file=${this.api.caFile}`, "--use-service-account-credentials=true",
+            "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
         ]);
         // --- kube-proxy (iptables mode): ClusterIPs answer on this machine. It leaves the conntrack sysctls
         // alone and opens no localhost NodePorts; its rules are removed at stop with everything else new.
@@ -384,7 +363,7 @@ export class LocalNode {
     }
 
     /** A process's log (for diagnosing a failed test). */
-    log(name: "etcd" | "kube-apiserver" | "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager" | "kube-proxy"): string {
+    log(name: "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager" | "kube-proxy"): string {
         return tail(this.p("logs", `${name}.log`), 80);
     }
 
@@ -426,7 +405,7 @@ export class LocalNode {
         const proc = (name: string) => this.procs.find((p) => p.name === name);
         const running = (name: string) => { const p = proc(name); return p !== undefined && !p.exited; };
         for (const name of ["kube-controller-manager", "kube-scheduler", "kube-proxy"]) { const p = proc(name); if (p) await this.stopProc(p); }
-        if (running("kube-apiserver") && running("kubelet")) {
+        if (this.api && running("kubelet")) {
             try {
                 this.kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=2", "--wait=false"]);
                 await waitFor("pods to be gone", 90_000, () => this.kubectlJson(["get", "pods", "--all-namespaces"]).items.length === 0);
@@ -450,8 +429,8 @@ export class LocalNode {
         for (const pid of this.shimPids()) {
             try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
         }
-        for (const name of ["kube-apiserver", "etcd"]) { const p = proc(name); if (p) await this.stopProc(p); }
         for (const p of this.procs) await this.stopProc(p);
+        await this.api?.stop();
         errors.push(...unmountAll(this.root));
         // Cgroups: deepest first; a cgroup directory is removed with rmdir once it holds no process.
         for (const dir of this.cgroupDirs) {
