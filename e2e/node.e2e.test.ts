@@ -14,7 +14,8 @@ import { podSecurityAdmissionLabels } from "../components/servingNamespace";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/k8sHelpers";
 import { diff, HostSnapshot, snapshot } from "./lib/hostState";
 import { LocalNode, nodeSupport, waitFor } from "./lib/node";
-import { buildBaseImage, BuiltImage } from "./lib/nodeImages";
+import * as path from "path";
+import { buildPythonImage, BuiltImage } from "./lib/nodeImages";
 
 const UID = 10001;
 
@@ -34,7 +35,11 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
     let stopped: string[] | undefined;
 
     beforeAll(async () => {
-        image = buildBaseImage(UID);
+        // The base layer plus a virtualenv from a pinned lock and the numeric user, as the application images.
+        image = buildPythonImage({
+            name: "node-web", lock: path.join(__dirname, "fixtures", "node-web.requirements.lock"),
+            uid: UID, userName: "app", cmd: ["python", "-m", "http.server", "8080"],
+        });
         before = snapshot();
         node = await LocalNode.start();
         node.importImage(image.archive);
@@ -63,7 +68,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
                 securityContext: restrictedPodSecurityContext(UID),
                 containers: [{
                     name: "web", image: image.ref, imagePullPolicy: "Never",
-                    command: ["/bin/sh", "-c", "echo ready > /tmp/index.html && exec python3 -m http.server 8080 --directory /tmp"],
+                    command: ["/bin/sh", "-c", "echo ready > /tmp/index.html && exec python -m http.server 8080 --directory /tmp"],
                     ports: [{ name: "http", containerPort: 8080 }],
                     securityContext: restrictedContainerSecurityContext(UID),
                     readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 2 },
@@ -86,7 +91,10 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
         expect(await res.text()).toBe("ready\n");
         // What the process really runs as, seen from inside the container.
         const exec = (script: string) => node.kubectl(["exec", "-n", "team-e2e", "web", "--", "/bin/sh", "-c", script]).trim();
-        expect(exec("id -u; id -g")).toBe(`${UID}\n${UID}`);
+        expect(exec("id -u; id -g; id -un")).toBe(`${UID}\n${UID}\napp`);
+        // The image's virtualenv, from the lock, is what `python` runs.
+        expect(exec("command -v python; python -c 'import importlib.metadata as m; print(m.version(\"prometheus-client\"))'"))
+            .toBe("/opt/venv/bin/python\n0.22.1");
         expect(exec("grep -E '^(CapEff|CapBnd|CapPrm):' /proc/self/status | awk '{print $2}' | sort -u")).toBe("0000000000000000");
         expect(exec("grep '^NoNewPrivs:' /proc/self/status | awk '{print $2}'")).toBe("1");
         expect(exec("grep '^Seccomp:' /proc/self/status | awk '{print $2}'")).toBe("2");

@@ -134,7 +134,16 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             // pip needs name resolution inside the chroot; the file is not part of the layer.
             fs.copyFileSync("/etc/resolv.conf", path.join(root, "etc/resolv.conf"));
             fs.copyFileSync(spec.lock, path.join(root, "tmp/requirements.lock"));
-            const chroot = (...args: string[]) => execFileSync("chroot", [root, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+            // pip inside the chroot trusts what pip on this machine trusts (a TLS-intercepting egress proxy's CA,
+            // say): the machine's bundle is copied in for the build only (/tmp is not part of any layer).
+            const hostBundle = [process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"].find((f) => f && fs.existsSync(f));
+            if (hostBundle) fs.copyFileSync(hostBundle, path.join(root, "tmp/build-ca.crt"));
+            const env: NodeJS.ProcessEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp", LANG: "C.UTF-8" };
+            for (const k of ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_DEFAULT_TIMEOUT", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]) {
+                if (process.env[k]) env[k] = process.env[k];
+            }
+            if (hostBundle) env.PIP_CERT = "/tmp/build-ca.crt";
+            const chroot = (...args: string[]) => execFileSync("chroot", [root, ...args], { stdio: ["ignore", "ignore", "inherit"], env });
             chroot("/usr/bin/python3", "-m", "venv", VENV);
             chroot(`${VENV}/bin/pip`, "install", "--no-cache-dir", "--disable-pip-version-check", "--no-deps", "--require-hashes",
                 "-r", "/tmp/requirements.lock");
@@ -165,17 +174,6 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
         } finally {
             fs.rmSync(work, { recursive: true, force: true });
         }
-    });
-    return { ref, archive };
-}
-
-/** The base layer alone as an image (python3 from Debian, user `uid`), for pods that need no lock. */
-export function buildBaseImage(uid: number): BuiltImage {
-    const base = buildBaseLayer();
-    const key = hashOf(path.basename(base), String(uid));
-    const ref = `${LOCAL_REGISTRY}/debian-python:${key}`;
-    const archive = cached(path.join(IMAGE_CACHE, `debian-python-${key}.oci.tar`), (out) => {
-        writeOciArchive({ ref, layers: [base], out, config: { cmd: ["/usr/bin/python3"], user: `${uid}:${uid}`, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"] } });
     });
     return { ref, archive };
 }
