@@ -26,6 +26,8 @@ declare -A pkgs=(
   [/usr/bin/gcc]=gcc
   [/usr/bin/mount]=mount
   [/usr/bin/nsenter]=util-linux
+  [/usr/sbin/ip]=iproute2
+  [/usr/bin/openssl]=openssl
 )
 missing=()
 for f in "${!pkgs[@]}"; do [ -x "$f" ] || missing+=("${pkgs[$f]}"); done
@@ -39,3 +41,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 KUBE_NODE=1 bash "$here/build-kube.sh"
+
+# The pause image (pause.c from the kubernetes module the build above downloaded) and the Debian base
+# layer (debootstrap from Debian's archive), cached under $E2E_CACHE/node-images.
+cd "$here/../.." && npx tsx e2e/setup/node-images.ts
