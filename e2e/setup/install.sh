@@ -10,6 +10,9 @@ export DEBIAN_FRONTEND=noninteractive
 declare -A pkgs=(
   [etcd]=etcd-server
   [openssl]=openssl
+  # The drift-check suite: a real Pushgateway, and promtool to test the alert rules on what it serves.
+  [prometheus-pushgateway]=prometheus-pushgateway
+  [promtool]=prometheus
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
@@ -26,6 +29,8 @@ fi
 bash "$here/build-kube.sh"
 # The prometheus-operator CRDs (ServiceMonitor, PrometheusRule, ...) from its Go module, cached.
 bash "$here/prometheus-operator-crds.sh"
+# The drift-check suite's Python environment (images/drift-check and e2e/setup/drift-check locks).
+bash "$here/drift-venv.sh"
 
 # The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
 if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
