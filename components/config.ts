@@ -323,7 +323,7 @@ const monitoringSchema = z.strictObject({
     platformAlerts: receiverSchema,
     /** Hours before a still-firing alert is sent again. */
     repeatIntervalHours: posInt(168),
-    /** Image of the drift check (`repo@sha256:...`; a tag alone is accepted in dev only); needed when a team has drift checks. */
+    /** Prebuilt drift-check image (`repo@sha256:...`; a tag alone is accepted in dev only); omit to build `images/drift-check` when a team has drift checks. */
     driftCheckImage: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-drift-check:0.4.0@sha256:<64 hex digits>")
         .refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" })
         .optional(),
@@ -788,11 +788,7 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
             problems.push(`${key(`serving.limitRange.${low}`)}: got ${show(lr[low])}; expected at most ${high} (${show(lr[high])}).`);
         }
     }
-    const withDriftChecks = teamsIn(cfg).filter((t) => t.driftChecks.length > 0);
     const image = cfg.monitoring.driftCheckImage;
-    if (withDriftChecks.length > 0 && image === undefined) {
-        problems.push(`${key("monitoring.driftCheckImage")}: got ${show(image)}; expected the drift-check image, because team ${withDriftChecks[0].name} has drift checks.`);
-    }
     if (cfg.environment !== "dev" && image !== undefined && !image.includes("@sha256:")) {
         problems.push(`${key("monitoring.driftCheckImage")}: got ${show(image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
     }

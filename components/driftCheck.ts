@@ -45,8 +45,8 @@ export interface DriftCheckArgs {
     readonly intervalMinutes: number;
     /** Hours of logged predictions compared with the reference. */
     readonly windowHours: number;
-    /** The drift-check image, pinned. */
-    readonly image: string;
+    /** The drift-check image (images/drift-check), pinned: a `ContainerImage.imageRef` or a prebuilt reference. */
+    readonly image: pulumi.Input<string>;
     readonly resources: ResourceSettings;
     /** Artifact bucket name. */
     readonly bucketName: pulumi.Input<string>;
@@ -160,7 +160,8 @@ export class DriftCheck extends pulumi.ComponentResource {
 /** Checks the arguments before anything is registered; every problem at once. */
 export function validateDriftCheckArgs(args: DriftCheckArgs): void {
     const problems: string[] = [];
-    if (!IMAGE_REFERENCE.test(args.image) || /:latest(@|$)/.test(args.image)) {
+    // A built image's reference is known only after the build; it is a digest by construction.
+    if (typeof args.image === "string" && (!IMAGE_REFERENCE.test(args.image) || /:latest(@|$)/.test(args.image))) {
         problems.push(`image "${args.image}" must be a pinned image reference (repo:tag or repo@sha256:<digest>), not :latest`);
     }
     if (!/^(\S+\s+){4}\S+$/.test(args.schedule)) problems.push(`schedule "${args.schedule}" must be a five-field cron expression like 15 * * * *`);

@@ -29,6 +29,11 @@ export interface Platform {
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
 const MLFLOW_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "mlflow"));
 
+/** Build context of the drift-check image, relative to the project directory. */
+const DRIFT_CHECK_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "drift-check"));
+/** Release of the drift-check program (images/drift-check/drift_check/__init__.py): the start of its image tag. */
+export const DRIFT_CHECK_VERSION = "1.0.0";
+
 /** Creates every component of the platform for `cfg.environment`. */
 export function createPlatform(cfg: PlatformConfig): Platform {
     const providers = createProviders(cfg);
@@ -131,6 +136,21 @@ export function createPlatform(cfg: PlatformConfig): Platform {
         withProviders,
     );
 
+    // The drift-check image: a prebuilt, digest-pinned image when configured, else built from
+    // images/drift-check, once, when a team of this environment has drift checks.
+    let driftCheckImage: pulumi.Input<string> | undefined = cfg.monitoring.driftCheckImage;
+    const driftImage = (): pulumi.Input<string> =>
+        (driftCheckImage ??= new ContainerImage(
+            "drift-check-image",
+            {
+                repositoryName: `${cfg.organization}/mlops/drift-check`,
+                context: DRIFT_CHECK_IMAGE_CONTEXT,
+                tagPrefix: DRIFT_CHECK_VERSION,
+                protect: isProd,
+            },
+            { providers: [...providers.all, providers.docker()] },
+        ).imageRef);
+
     const servingNamespaces: Record<string, ServingNamespace> = {};
     const driftChecks: DriftCheck[] = [];
     for (const team of teams) {
@@ -175,8 +195,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                         schedule: check.schedule,
                         intervalMinutes: check.intervalMinutes,
                         windowHours: check.windowHours,
-                        // Config validation requires the image whenever a team of this environment has drift checks.
-                        image: cfg.monitoring.driftCheckImage as string,
+                        image: driftImage(),
                         resources: cfg.monitoring.driftCheckResources,
                         bucketName: artifactStore.bucketName,
                         modelPrefix: serving.modelPrefix,

@@ -7,7 +7,10 @@ import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parsePlatformConfig } from "../components/config";
 import { contextHash, type ContainerImageArgs, ecrLifecyclePolicy, validateContainerImageArgs } from "../components/containerImage";
+import { configNamespace } from "../engine/project";
+import { DRIFT_CHECK_VERSION } from "../stacks/platform";
 import { ROOT, runStack, type StackRun, STACKS } from "./harness";
 
 const MLFLOW_CONTEXT = path.join(ROOT, "images", "mlflow");
@@ -41,7 +44,7 @@ describe.each(STACKS)("the MLflow server image in %s", (stack) => {
     it("builds images/mlflow for linux/amd64 with the configured MLflow version and pushes a content-addressed tag", () => {
         const image = run.one("docker:index/image:Image", "mlflow-image-image");
         const inputs = run.inputs(image);
-        const repoUrl = run.one("aws:ecr/repository:Repository").outputs.repositoryUrl as string;
+        const repoUrl = run.one("aws:ecr/repository:Repository", "mlflow-image-repository").outputs.repositoryUrl as string;
         expect(repoUrl).toMatch(/^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/acme\/mlops\/mlflow$/);
         const tag = `3.1.1-${contextHash(MLFLOW_CONTEXT).slice(0, 12)}`;
         expect(inputs.imageName).toBe(`${repoUrl}:${tag}`);
@@ -57,14 +60,13 @@ describe.each(STACKS)("the MLflow server image in %s", (stack) => {
     });
 
     it("builds and pushes with an explicit docker provider, not a default one", () => {
-        const image = run.one("docker:index/image:Image");
         const provider = run.one("pulumi:providers:docker");
         expect(provider.name).toBe(`docker-${stack}`);
-        expect(image.provider.startsWith(provider.urn)).toBe(true);
+        for (const image of run.ofType("docker:index/image:Image")) expect(image.provider.startsWith(provider.urn)).toBe(true);
     });
 
     it("deploys the pushed image by digest, and exports that reference", () => {
-        const digestRef = run.one("docker:index/image:Image").outputs.repoDigest as string;
+        const digestRef = run.one("docker:index/image:Image", "mlflow-image-image").outputs.repoDigest as string;
         expect(digestRef).toMatch(/^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/acme\/mlops\/mlflow@sha256:[a-f0-9]{64}$/);
         const deployment = run.k8sOfKind("Deployment", "mlflow")[0] as any;
         const images = [...deployment.spec.template.spec.initContainers, ...deployment.spec.template.spec.containers].map((c: any) => c.image);
@@ -84,6 +86,7 @@ describe("a prebuilt MLflow image (mlops:mlflow.image)", () => {
     });
 
     it("builds nothing: no repository, no docker image, no docker provider", () => {
+        // Pulumi.test.yaml names a prebuilt drift-check image too.
         expect(run.ofType("aws:ecr/repository:Repository")).toEqual([]);
         expect(run.ofType("docker:index/image:Image")).toEqual([]);
         expect(run.ofType("pulumi:providers:docker")).toEqual([]);
@@ -175,5 +178,37 @@ describe("validateContainerImageArgs", () => {
         [{ buildArgs: { "MLFLOW-VERSION": "3" } }, /build argument "MLFLOW-VERSION"/],
     ] as const)("rejects %o", (change, message) => {
         expect(() => validateContainerImageArgs({ ...valid, ...change })).toThrow(message);
+    });
+});
+
+const DRIFT_CHECK_CONTEXT = path.join(ROOT, "images", "drift-check");
+
+describe("the drift-check image", () => {
+    it("is built from images/drift-check in dev (no prebuilt image configured) and the CronJob runs it by digest", async () => {
+        const run = await runStack("dev");
+        const repo = run.one("aws:ecr/repository:Repository", "drift-check-image-repository");
+        expect(run.inputs(repo)).toMatchObject({ name: "acme/mlops/drift-check", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+        const image = run.one("docker:index/image:Image", "drift-check-image-image");
+        const inputs = run.inputs(image);
+        expect(inputs.imageName).toBe(`${repo.outputs.repositoryUrl}:${DRIFT_CHECK_VERSION}-${contextHash(DRIFT_CHECK_CONTEXT).slice(0, 12)}`);
+        expect(inputs.build).toEqual({ context: "images/drift-check", dockerfile: path.join("images", "drift-check", "Dockerfile"), platform: "linux/amd64", args: {} });
+        const digestRef = image.outputs.repoDigest as string;
+        expect(digestRef).toMatch(/\/acme\/mlops\/drift-check@sha256:[a-f0-9]{64}$/);
+        const cronJobs = run.k8sOfKind("CronJob", "ml-fraud") as any[];
+        expect(cronJobs.map((c) => c.spec.jobTemplate.spec.template.spec.containers[0].image)).toEqual([digestRef]);
+    });
+
+    it.each(["test", "prod"] as const)("is the configured prebuilt digest in %s: nothing is built", async (stack) => {
+        const run = await runStack(stack);
+        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.name)).toEqual(["mlflow-image-repository"]);
+        const cronJob = (run.k8sOfKind("CronJob", "ml-fraud") as any[])[0];
+        const cfg = parsePlatformConfig(configNamespace(run.recording.stackConfig.config, "mlops"), stack);
+        expect(cfg.monitoring.driftCheckImage).toMatch(/@sha256:[a-f0-9]{64}$/);
+        expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].image).toBe(cfg.monitoring.driftCheckImage);
+    });
+
+    it("its tag prefix is the program's release", () => {
+        const init = fs.readFileSync(path.join(DRIFT_CHECK_CONTEXT, "drift_check", "__init__.py"), "utf8");
+        expect(init).toContain(`__version__ = "${DRIFT_CHECK_VERSION}"`);
     });
 });
