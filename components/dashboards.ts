@@ -174,6 +174,13 @@ export function modelServiceDashboard(): Dashboard {
                 queries: [[`max by (feature, method) (${METRICS.featureDriftScore.name}{${m}})`, "{{feature}} ({{method}})"]],
             },
             {
+                title: "Missing input share (drift check)",
+                description: "Share of the drift check's window of logged requests in which a feature is absent, null or not of its reference type.",
+                unit: "percentunit",
+                min: 0,
+                queries: [[`max by (feature) (${METRICS.featureMissingRatio.name}{${m}})`, "{{feature}}"]],
+            },
+            {
                 title: "Artifact store errors",
                 unit: "ops",
                 queries: [[`sum by (operation, error_code) (rate(${METRICS.artifactStoreErrors.name}{${m}}[$__rate_interval]))`, "{{operation}} {{error_code}}"]],

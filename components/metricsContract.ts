@@ -106,8 +106,16 @@ export const METRICS = {
         name: "mlops_feature_drift_score",
         type: "gauge",
         unit: "1",
-        help: "Drift of one input feature (or of the prediction, feature=\"__prediction__\") between recent logged requests and the training reference of the served version; method is psi or ks.",
+        help: "Drift of one input feature (or of the prediction, feature=\"__prediction__\") between recent logged requests and the training reference of the served version; method is psi (the platform's drift check) or ks.",
         labels: [...MODEL_LABELS, "feature", "method"],
+        source: "drift-check",
+    },
+    featureMissingRatio: {
+        name: "mlops_feature_missing_ratio",
+        type: "gauge",
+        unit: "1",
+        help: "Share of the drift check's window of logged requests in which one input feature (or the prediction, feature=\"__prediction__\") is absent, null or not of its type in the reference profile.",
+        labels: [...MODEL_LABELS, "feature"],
         source: "drift-check",
     },
     batchLastSuccess: {
