@@ -22,7 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type AlertName, alertSignals, type RuleGroup, STALE_FACTOR, type StaleWindow, workloadAlertGroups } from "./alertRules";
 import type { ResourceSettings } from "./config";
 import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
     commonProblems,
     DEFAULT_BATCH_SERVICE_ACCOUNT,
@@ -431,7 +431,7 @@ export class BatchInference extends pulumi.ComponentResource {
                                             imagePullPolicy: "IfNotPresent",
                                             args: containerArgs,
                                             env: envVars,
-                                            resources: containerResources(args.resources),
+                                            resources: containerResources(args.resources, ephemeralStorage("1Gi", [args.tmpSizeLimit ?? "4Gi"])),
                                             securityContext: restrictedContainerSecurityContext(uid),
                                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                         },

@@ -63,6 +63,10 @@ const resourcesSchema = z.strictObject({
     cpuLimit: quantity,
     /** Memory the container is killed at (OOM). */
     memoryLimit: quantity,
+    /** Local disk (logs, writable layer, emptyDir scratch) the scheduler reserves; default per workload (docs/configuration.md). */
+    ephemeralStorageRequest: quantity.optional(),
+    /** Local disk the pod is evicted at; default per workload: its scratch volumes' size limits plus 256Mi. */
+    ephemeralStorageLimit: quantity.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +183,10 @@ const quotaSchema = z.strictObject({
     limitsCpu: quantity,
     /** Sum of the memory limits. */
     limitsMemory: quantity,
+    /** Sum of the ephemeral-storage (local disk) requests. */
+    ephemeralStorage: quantity,
+    /** Sum of the ephemeral-storage limits. */
+    limitsEphemeralStorage: quantity,
     /** Pods, running or pending. */
     pods: count(1, 1000),
     /** Services (never LoadBalancer or NodePort: the gateway fronts the models). */
@@ -200,6 +208,12 @@ const limitRangeSchema = z.strictObject({
     maxCpu: quantity,
     /** Largest memory limit one container may set. */
     maxMemory: quantity,
+    /** Ephemeral-storage (local disk) request of a container that sets none. */
+    defaultEphemeralStorageRequest: quantity,
+    /** Ephemeral-storage limit of a container that sets none. */
+    defaultEphemeralStorageLimit: quantity,
+    /** Largest ephemeral-storage limit one container may set. */
+    maxEphemeralStorage: quantity,
 });
 
 const servingSchema = z.strictObject({
@@ -389,16 +403,16 @@ const MLFLOW_IMAGE = { version: "3.1.1" };
 /** Team serving namespaces: dev small, prod sized for several replicated model servers per team. */
 const SERVING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["serving"]>> = {
     dev: {
-        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0 },
-        limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "256Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi" },
+        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0, ephemeralStorage: "16Gi", limitsEphemeralStorage: "64Gi" },
+        limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "256Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "8Gi" },
     },
     test: {
-        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2 },
-        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "4", maxMemory: "8Gi" },
+        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2, ephemeralStorage: "32Gi", limitsEphemeralStorage: "128Gi" },
+        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "4", maxMemory: "8Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "16Gi" },
     },
     prod: {
-        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5 },
-        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "8", maxMemory: "32Gi" },
+        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5, ephemeralStorage: "128Gi", limitsEphemeralStorage: "512Gi" },
+        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "8", maxMemory: "32Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "32Gi" },
     },
 };
 
@@ -766,7 +780,7 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
             }
         });
         const quota = teamQuota(cfg, team);
-        for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
+        for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"], ["limitsEphemeralStorage", "ephemeralStorage"]] as const) {
             if (quantityValue(quota[limit]) < quantityValue(quota[request])) {
                 problems.push(`${key(`${at}.quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`);
             }
@@ -783,6 +797,8 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
         ["defaultCpuLimit", "maxCpu"],
         ["defaultMemoryRequest", "defaultMemoryLimit"],
         ["defaultMemoryLimit", "maxMemory"],
+        ["defaultEphemeralStorageRequest", "defaultEphemeralStorageLimit"],
+        ["defaultEphemeralStorageLimit", "maxEphemeralStorage"],
     ] as const) {
         if (quantityValue(lr[low]) > quantityValue(lr[high])) {
             problems.push(`${key(`serving.limitRange.${low}`)}: got ${show(lr[low])}; expected at most ${high} (${show(lr[high])}).`);

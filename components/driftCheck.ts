@@ -15,13 +15,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_REFERENCE, type ResourceSettings } from "./config";
 import { MLFLOW_CREDENTIALS_SECRET } from "./contract";
 import { METRICS } from "./metricsContract";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { dnsName, type LabelContext, selectorLabels, standardLabels } from "./naming";
 
 /** uid/gid the drift-check image runs as (the distroless `nonroot` user). */
 export const DRIFT_CHECK_UID = 65532;
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix). */
 export const CRONJOB_NAME_MAX = 52;
+/** Size limit of the /tmp emptyDir (the program itself writes nothing there: HOME for libraries). */
+export const DRIFT_CHECK_TMP_SIZE = "1Gi";
+/** Ephemeral storage of the drift-check container: little reserved (logs), the limit covers /tmp. */
+export const DRIFT_CHECK_STORAGE = ephemeralStorage("128Mi", [DRIFT_CHECK_TMP_SIZE]);
 /** Secret (in the team namespace) with MLflow credentials when MLflow auth is on; optional. */
 export { MLFLOW_CREDENTIALS_SECRET };
 
@@ -137,12 +141,12 @@ export class DriftCheck extends pulumi.ComponentResource {
                                             imagePullPolicy: "IfNotPresent",
                                             args: ["check", "--model", args.model, "--alias", args.alias, "--window-hours", String(args.windowHours)],
                                             env,
-                                            resources: containerResources(args.resources),
+                                            resources: containerResources(args.resources, DRIFT_CHECK_STORAGE),
                                             securityContext: restrictedContainerSecurityContext(DRIFT_CHECK_UID),
                                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                         },
                                     ],
-                                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+                                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: DRIFT_CHECK_TMP_SIZE } }],
                                 },
                             },
                         },

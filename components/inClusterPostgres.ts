@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceSettings } from "./config";
+import { containerResources, ephemeralStorage } from "./k8sHelpers";
 import { type LabelContext, selectorLabels, standardLabels } from "./naming";
 import { POSTGRES_PORT } from "./rdsPostgres";
 
@@ -130,10 +131,8 @@ export class InClusterPostgres extends pulumi.ComponentResource {
                                         // A subdirectory: the volume's root holds lost+found, which initdb refuses.
                                         { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
                                     ],
-                                    resources: {
-                                        requests: { cpu: resources.cpuRequest, memory: resources.memoryRequest },
-                                        limits: { cpu: resources.cpuLimit, memory: resources.memoryLimit },
-                                    },
+                                    // Data is on the volume; /tmp and /var/run/postgresql are the disk-backed scratch.
+                                    resources: containerResources(resources, ephemeralStorage("128Mi", ["256Mi", "16Mi"])),
                                     startupProbe: { exec: { command: pgIsReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
                                     readinessProbe: { exec: { command: pgIsReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                                     livenessProbe: { exec: { command: pgIsReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },

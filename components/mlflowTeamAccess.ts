@@ -25,7 +25,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
-import { dnsEgressRule, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, dnsEgressRule, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { ORG_ANNOTATIONS, orgKey } from "./contract";
 import { MLFLOW_NAME, MLFLOW_PORT, MLFLOW_TEAM_USERS_SELECTOR, MLFLOW_UID, uriSafePassword } from "./mlflowTracking";
 import { type LabelContext, standardLabels } from "./naming";
@@ -265,7 +265,7 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
                                         { name: "MLFLOW_ADMIN_PASSWORD", valueFrom: adminKey("admin-password") },
                                         { name: "MLFLOW_TEAM_USERS_FILE", value: `${TEAM_PASSWORDS_DIR}/${TEAM_USERS_FILE}` },
                                     ],
-                                    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                                    resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }, ephemeralStorage("64Mi", ["64Mi"])),
                                     securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
                                     volumeMounts: [
                                         { name: "tmp", mountPath: "/tmp" },

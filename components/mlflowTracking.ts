@@ -16,7 +16,7 @@ import type { DatabaseSettings, ResourceSettings } from "./config";
 import { irsaTrustPolicy, normalizePrefix } from "./iam";
 import { InClusterPostgres } from "./inClusterPostgres";
 import { type LabelContext, selectorLabels, standardLabels } from "./naming";
-import { containerResources, dnsEgressRule, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
 import { MLFLOW_PORT, ORG_LABELS, orgKey } from "./contract";
 
@@ -24,6 +24,10 @@ import { MLFLOW_PORT, ORG_LABELS, orgKey } from "./contract";
 export { MLFLOW_PORT };
 /** Port of the ClusterIP Service (`http://mlflow.<namespace>.svc.cluster.local`). */
 export const MLFLOW_SERVICE_PORT = 80;
+/** Ephemeral storage of the server and its init containers: 512Mi reserved (proxied artifact uploads pass through /tmp), the 1Gi /tmp covered. */
+export const MLFLOW_STORAGE = ephemeralStorage("512Mi", ["1Gi"]);
+/** Ephemeral storage of the gc container (its /tmp is 1Gi too). */
+export const MLFLOW_GC_STORAGE = ephemeralStorage("256Mi", ["1Gi"]);
 /** uid/gid of the `mlflow` user of `images/mlflow/Dockerfile`. */
 export const MLFLOW_UID = 10001;
 /** Name of the server's Service, Deployment and service account. */
@@ -294,7 +298,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
             { name: "TMPDIR", value: "/tmp" },
             backendEnv,
         ];
-        const initResources = containerResources(args.resources);
+        const initResources = containerResources(args.resources, MLFLOW_STORAGE);
         const initContainers: k8s.types.input.core.v1.Container[] = [
             {
                 name: "db-upgrade",
@@ -376,7 +380,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
                                     args: mlflowServerArgs({ artifactsDestination, workers: gunicornWorkers(args.resources), auth: args.auth }),
                                     env: serverEnv,
                                     ports: [{ name: "http", containerPort: MLFLOW_PORT, protocol: "TCP" }],
-                                    resources: containerResources(args.resources),
+                                    resources: containerResources(args.resources, MLFLOW_STORAGE),
                                     startupProbe: { ...health, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
                                     readinessProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                                     livenessProbe: { ...health, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
@@ -524,10 +528,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
                                             command: ["mlflow"],
                                             args: mlflowGcArgs({ artifactsDestination, olderThanDays: args.gcOlderThanDays }),
                                             env: gcEnv,
-                                            resources: {
-                                                requests: { cpu: "100m", memory: "256Mi" },
-                                                limits: { cpu: "1", memory: "1Gi" },
-                                            },
+                                            resources: containerResources({ cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }, MLFLOW_GC_STORAGE),
                                             securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
                                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                         },

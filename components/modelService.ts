@@ -30,7 +30,7 @@ import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
 import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "./alertRules";
 import type { ResourceSettings } from "./config";
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
     commonProblems,
     DEFAULT_SERVICE_ACCOUNT,
@@ -574,7 +574,7 @@ export class ModelService extends pulumi.ComponentResource {
                                         { name: METRICS_PORT_NAME, containerPort: metricsPort, protocol: "TCP" },
                                     ],
                                     env: env_,
-                                    resources: containerResources(args.resources),
+                                    resources: containerResources(args.resources, ephemeralStorage("512Mi", [args.tmpSizeLimit ?? "2Gi"])),
                                     startupProbe: { ...probe(health.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5) },
                                     readinessProbe: { ...probe(health.readinessPath), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 },
                                     livenessProbe: { ...probe(health.livenessPath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },

@@ -149,13 +149,18 @@ export function resourceProblems(r: ResourceSettings): string[] {
     const problems: string[] = [];
     const value = (key: keyof ResourceSettings) => {
         try {
-            return quantityValue(r[key]);
+            return quantityValue(r[key] as string);
         } catch {
             problems.push(`resources.${key} "${r[key]}" is not a Kubernetes quantity (like 500m, 2, 512Mi or 4Gi)`);
             return undefined;
         }
     };
-    for (const [request, limit] of [["cpuRequest", "cpuLimit"], ["memoryRequest", "memoryLimit"]] as const) {
+    for (const [request, limit] of [["cpuRequest", "cpuLimit"], ["memoryRequest", "memoryLimit"], ["ephemeralStorageRequest", "ephemeralStorageLimit"]] as const) {
+        // Ephemeral storage is optional (each workload has a default); checked when both are set.
+        if (r[request] === undefined || r[limit] === undefined) {
+            for (const key of [request, limit]) if (r[key] !== undefined) value(key);
+            continue;
+        }
         const [req, lim] = [value(request), value(limit)];
         if (req !== undefined && lim !== undefined) {
             if (req <= 0) problems.push(`resources.${request} must be above 0`);

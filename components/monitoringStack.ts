@@ -28,12 +28,17 @@ import * as random from "@pulumi/random";
 import { type AlertingRule, modelAlertGroups, type ModelSlo, platformAlertGroups, type RuleGroup } from "./alertRules";
 import { CREDENTIAL_SUFFIXES, type ReceiverSettings, type ResourceSettings } from "./config";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
-import { containerResources, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import { requestsPerSecondAdapterRule, RPS_METRIC } from "./metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "./naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
 
 /** The Helm charts, pinned. */
+/** Ephemeral storage of the charts' main containers: logs and writable layer (Prometheus, Alertmanager and a persistent Pushgateway keep their data on volumes). */
+export const CHART_STORAGE = ephemeralStorage("64Mi");
+/** Grafana keeps its database and plugins in an emptyDir (persistence is off: dashboards and the data source are provisioned). */
+export const GRAFANA_STORAGE = ephemeralStorage("256Mi", ["1Gi"]);
+
 export const CHARTS = {
     kubePrometheusStack: { chart: "kube-prometheus-stack", version: "79.7.1", repo: "https://prometheus-community.github.io/helm-charts" },
     pushgateway: { chart: "prometheus-pushgateway", version: "3.4.2", repo: "https://prometheus-community.github.io/helm-charts" },
@@ -237,7 +242,7 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
             create: true,
             rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false, windows: false },
         },
-        prometheusOperator: { resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "512Mi" }) },
+        prometheusOperator: { resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "512Mi" }, CHART_STORAGE) },
         prometheus: {
             ingress: { enabled: false },
             service: { type: "ClusterIP" },
@@ -246,7 +251,7 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
                 retention: `${p.retentionDays}d`,
                 // Stop at 90% of the volume: a full disk corrupts the head block.
                 retentionSize: `${Math.floor(p.storageGi * 0.9)}GB`,
-                resources: containerResources(p.resources),
+                resources: containerResources(p.resources, CHART_STORAGE),
                 externalLabels: { cluster: args.clusterName, environment: args.labels.environment },
                 // Select ServiceMonitors, PodMonitors, Probes, rules and scrape configs in every namespace,
                 // not only those labelled with this release: teams ship their own.
@@ -271,7 +276,7 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
             }),
             alertmanagerSpec: {
                 replicas: a.replicas,
-                resources: containerResources(a.resources),
+                resources: containerResources(a.resources, CHART_STORAGE),
                 // Mounted at /etc/alertmanager/secrets/<name>/: the config reads the receiver secrets there.
                 secrets: [refs.receiverSecret],
                 storage: { volumeClaimTemplate: volumeClaimTemplate(a.storageGi) },
@@ -284,7 +289,7 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
             ingress: { enabled: false },
             persistence: { enabled: false },
             testFramework: { enabled: false },
-            resources: containerResources(args.grafana.resources),
+            resources: containerResources(args.grafana.resources, GRAFANA_STORAGE),
             defaultDashboardsTimezone: "utc",
             "grafana.ini": {
                 analytics: { reporting_enabled: false, check_for_updates: false },
@@ -311,7 +316,7 @@ export function pushgatewayValues(args: MonitoringStackArgs): Record<string, unk
         fullnameOverride: RELEASES.pushgateway,
         podLabels: ownershipLabels(args.labels),
         automountServiceAccountToken: false,
-        resources: containerResources(pg.resources),
+        resources: containerResources(pg.resources, CHART_STORAGE),
         securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
         containerSecurityContext: {
             runAsNonRoot: true,
@@ -348,7 +353,7 @@ export function prometheusAdapterValues(args: MonitoringStackArgs): Record<strin
         prometheus: { url: prometheusServiceUrl(args.namespace), port: PROMETHEUS_PORT, path: "" },
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false },
-        resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }),
+        resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }, CHART_STORAGE),
         podSecurityContext: restrictedPodSecurityContext(10001),
         securityContext: restrictedContainerSecurityContext(10001),
         rules: { default: false, custom: [requestsPerSecondAdapterRule()], external: [] },
@@ -368,7 +373,7 @@ export function metricsServerValues(args: MonitoringStackArgs): Record<string, u
         commonLabels: ownershipLabels(args.labels),
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
-        resources: containerResources({ cpuRequest: "100m", memoryRequest: "200Mi", cpuLimit: "1", memoryLimit: "500Mi" }),
+        resources: containerResources({ cpuRequest: "100m", memoryRequest: "200Mi", cpuLimit: "1", memoryLimit: "500Mi" }, CHART_STORAGE),
         podSecurityContext: restrictedPodSecurityContext(1000),
         securityContext: restrictedContainerSecurityContext(1000),
         apiService: { create: true },

@@ -327,6 +327,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
                         "requests.memory": q.memory,
                         "limits.cpu": q.limitsCpu,
                         "limits.memory": q.limitsMemory,
+                        "requests.ephemeral-storage": q.ephemeralStorage,
+                        "limits.ephemeral-storage": q.limitsEphemeralStorage,
                         pods: String(q.pods),
                         services: String(q.services),
                         persistentvolumeclaims: String(q.persistentVolumeClaims),
@@ -347,9 +349,9 @@ export class ServingNamespace extends pulumi.ComponentResource {
                     limits: [
                         {
                             type: "Container",
-                            defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest },
-                            default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit },
-                            max: { cpu: lr.maxCpu, memory: lr.maxMemory },
+                            defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest, "ephemeral-storage": lr.defaultEphemeralStorageRequest },
+                            default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit, "ephemeral-storage": lr.defaultEphemeralStorageLimit },
+                            max: { cpu: lr.maxCpu, memory: lr.maxMemory, "ephemeral-storage": lr.maxEphemeralStorage },
                         },
                     ],
                 },
