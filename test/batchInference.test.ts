@@ -160,7 +160,8 @@ describe("BatchInference in prod", () => {
         expect(p.automountServiceAccountToken).toBe(false);
         expect(p.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
         expect(container().securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, runAsNonRoot: true });
-        expect(container().resources).toEqual({ requests: { cpu: "2", memory: "4Gi" }, limits: { cpu: "4", memory: "8Gi" } });
+        // Ephemeral storage: 1Gi reserved, the limit covers the 4Gi /tmp plus 256Mi of logs and writable layer.
+        expect(container().resources).toEqual({ requests: { cpu: "2", memory: "4Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "4", memory: "8Gi", "ephemeral-storage": "4352Mi" } });
         expect(p.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "4Gi" } }]);
         expect(pod().metadata.labels).toMatchObject(selectorLabels({ name: "fraud-scorer", instance: "fraud-nightly-scoring", component: "batch-inference" }));
     });

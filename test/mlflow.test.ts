@@ -367,7 +367,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect(podSpec().volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "1Gi" } });
             expect(envOf(c, "HOME").value).toBe("/tmp");
             const r = cfg.mlflow.resources;
-            expect(c.resources).toEqual({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } });
+            expect(c.resources).toEqual({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest, "ephemeral-storage": "512Mi" }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit, "ephemeral-storage": "1280Mi" } });
+            for (const init of podSpec().initContainers) expect(init.resources).toEqual(c.resources);
         });
 
         it("rolls out without losing capacity, with the configured replicas", () => {

@@ -172,8 +172,8 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
             capabilities: { drop: ["ALL"] },
             seccompProfile: { type: "RuntimeDefault" },
         });
-        expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-        expect(c.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String), "ephemeral-storage": "64Mi" });
+        expect(c.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String), "ephemeral-storage": "320Mi" });
         for (const v of pod.volumes) expect(v.hostPath).toBeUndefined();
     });
 

@@ -283,7 +283,8 @@ describe("ModelService in prod", () => {
             { name: "tmp", mountPath: "/tmp" },
             { name: "input-schema", mountPath: "/etc/mlops/input-schema", readOnly: true },
         ]);
-        expect(container().resources).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } });
+        // Ephemeral storage: 512Mi reserved (the model download), the limit covers the 2Gi /tmp plus 256Mi.
+        expect(container().resources).toEqual({ requests: { cpu: "1", memory: "2Gi", "ephemeral-storage": "512Mi" }, limits: { cpu: "2", memory: "3Gi", "ephemeral-storage": "2304Mi" } });
     });
 
     it("drains before it stops and spreads over zones (hard) and nodes", () => {

@@ -82,7 +82,10 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             replicas: p.replicas,
             retention: `${p.retentionDays}d`,
             retentionSize: `${Math.floor(p.storageGi * 0.9)}GB`,
-            resources: { requests: { cpu: p.resources.cpuRequest, memory: p.resources.memoryRequest }, limits: { cpu: p.resources.cpuLimit, memory: p.resources.memoryLimit } },
+            resources: {
+                requests: { cpu: p.resources.cpuRequest, memory: p.resources.memoryRequest, "ephemeral-storage": "64Mi" },
+                limits: { cpu: p.resources.cpuLimit, memory: p.resources.memoryLimit, "ephemeral-storage": "256Mi" },
+            },
             externalLabels: { cluster: `ml-${stack}`, environment: stack },
             storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${p.storageGi}Gi` } } } } },
             serviceMonitorSelectorNilUsesHelmValues: false,
@@ -274,7 +277,7 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             seccompProfile: { type: "RuntimeDefault" },
         });
         expect(v.podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
-        expect(v.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        expect(v.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String), "ephemeral-storage": "256Mi" });
         expect(v.customLabels).toMatchObject({ "mlops.acme.io/team": "ml-platform", "mlops.acme.io/environment": stack });
     });
 

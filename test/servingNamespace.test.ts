@@ -79,6 +79,8 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                 "requests.memory": q.memory,
                 "limits.cpu": q.limitsCpu,
                 "limits.memory": q.limitsMemory,
+                "requests.ephemeral-storage": q.ephemeralStorage,
+                "limits.ephemeral-storage": q.limitsEphemeralStorage,
                 pods: String(q.pods),
                 services: String(q.services),
                 persistentvolumeclaims: String(q.persistentVolumeClaims),
@@ -90,15 +92,16 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
             expect((limits.spec as any).limits).toEqual([
                 {
                     type: "Container",
-                    defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest },
-                    default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit },
-                    max: { cpu: lr.maxCpu, memory: lr.maxMemory },
+                    defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest, "ephemeral-storage": lr.defaultEphemeralStorageRequest },
+                    default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit, "ephemeral-storage": lr.defaultEphemeralStorageLimit },
+                    max: { cpu: lr.maxCpu, memory: lr.maxMemory, "ephemeral-storage": lr.maxEphemeralStorage },
                 },
             ]);
         }
         const fraud = (k8sIn("ResourceQuota", "ml-fraud")[0].spec as any).hard;
         expect(fraud["requests.cpu"]).toBe({ dev: "4", test: "8", prod: "48" }[stack]);
         expect(fraud.pods).toBe({ dev: "20", test: "40", prod: "150" }[stack]);
+        expect([fraud["requests.ephemeral-storage"], fraud["limits.ephemeral-storage"]]).toEqual({ dev: ["16Gi", "64Gi"], test: ["32Gi", "128Gi"], prod: ["128Gi", "512Gi"] }[stack]);
     });
 
     it("deny all traffic, then allow DNS, the gateway, Prometheus, MLflow, the Pushgateway and HTTPS outside the VPC", () => {
@@ -291,7 +294,11 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
             seccompProfile: { type: "RuntimeDefault" },
         });
         const r = cfg.monitoring.driftCheckResources;
-        expect(container.resources).toEqual({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } });
+        // Ephemeral storage: 128Mi reserved, the limit covers the 1Gi /tmp plus 256Mi.
+        expect(container.resources).toEqual({
+            requests: { cpu: r.cpuRequest, memory: r.memoryRequest, "ephemeral-storage": "128Mi" },
+            limits: { cpu: r.cpuLimit, memory: r.memoryLimit, "ephemeral-storage": "1280Mi" },
+        });
         expect(container.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
         expect(pod.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
         const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
