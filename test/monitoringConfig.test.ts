@@ -133,6 +133,15 @@ describe("errors name the key, the value and what is allowed", () => {
         expect(problems("dev", (r) => (r.serving = { limitRange: { defaultMemoryLimit: "8Gi" } }))).toEqual([
             'mlops:serving.limitRange.defaultMemoryLimit: got "8Gi"; expected at most maxMemory ("4Gi").',
         ]);
+        expect(problems("prod", (r) => (r.teams[0].quota.limitsEphemeralStorage = "64Gi"))).toEqual([
+            'mlops:teams[0].quota.limitsEphemeralStorage: got "64Gi"; expected at least the requests quota "128Gi" (ephemeralStorage).',
+        ]);
+        expect(problems("dev", (r) => (r.serving = { limitRange: { defaultEphemeralStorageRequest: "2Gi" } }))).toEqual([
+            'mlops:serving.limitRange.defaultEphemeralStorageRequest: got "2Gi"; expected at most defaultEphemeralStorageLimit ("1Gi").',
+        ]);
+        expect(problems("dev", (r) => (r.serving = { limitRange: { defaultEphemeralStorageLimit: "16Gi" } }))).toEqual([
+            'mlops:serving.limitRange.defaultEphemeralStorageLimit: got "16Gi"; expected at most maxEphemeralStorage ("8Gi").',
+        ]);
     });
 
     it("receiver credentials must name a receiver, and their values are never shown", () => {
