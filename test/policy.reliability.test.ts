@@ -4,6 +4,7 @@
  * nobody scrapes or alerts on.
  */
 import { describe, expect, it } from "vitest";
+import { containerEphemeralStorageSet } from "../policy/lib/rules/reliability/containerEphemeralStorageSet";
 import { cronjobBackoffBounded } from "../policy/lib/rules/reliability/cronjobBackoffBounded";
 import { cronjobDeadlinesSet } from "../policy/lib/rules/reliability/cronjobDeadlinesSet";
 import { cronjobNoConcurrentRuns } from "../policy/lib/rules/reliability/cronjobNoConcurrentRuns";
@@ -12,7 +13,7 @@ import { mentions, modelAlertsDefined, selectsNamespace } from "../policy/lib/ru
 import { modelWorkloadMonitored } from "../policy/lib/rules/reliability/modelWorkloadMonitored";
 import { statefulResourcesProtected } from "../policy/lib/rules/reliability/statefulResourcesProtected";
 import { workloadHasPdb } from "../policy/lib/rules/reliability/workloadHasPdb";
-import { selects } from "../policy/lib/k8s";
+import { quantityNumber, selects } from "../policy/lib/k8s";
 import * as f from "./policies/fixtures";
 import {
     assertHasResourceViolation,
@@ -225,5 +226,51 @@ describe("model-alerts-defined", () => {
         await assertNoStackViolations(policy, args(byNamespace));
         expect(selectsNamespace('up{namespace=~"team-.*"}', "team-fraud")).toBe(true);
         expect(selectsNamespace('up{namespace="team-fraud-2"}', "team-fraud")).toBe(false);
+    });
+});
+
+describe("container-ephemeral-storage-set", () => {
+    const policy = resourcePolicy(containerEphemeralStorageSet);
+    const deployment = (mutate: (d: Record<string, any>) => void = () => {}) =>
+        createResourceValidationArgs(f.DEPLOYMENT, variant(f.modelDeployment(), mutate), { factory: containerEphemeralStorageSet });
+    const server = (d: Record<string, any>) => d.spec.template.spec.containers[0];
+
+    it("passes containers that request and limit it above the pod's scratch", async () => {
+        await assertNoResourceViolations(policy, deployment());
+        await assertNoResourceViolations(policy, createResourceValidationArgs(f.CRONJOB, f.modelCronJob(), { factory: containerEphemeralStorageSet }));
+    });
+    it("reports a container or init container without a request or a limit", async () => {
+        await assertHasResourceViolation(
+            policy,
+            deployment((d) => delete server(d).resources.limits["ephemeral-storage"]),
+            `${DEPLOYMENT_REF}: container "server" does not set resources.limits["ephemeral-storage"].`,
+        );
+        await assertHasResourceViolation(
+            policy,
+            deployment((d) => (d.spec.template.spec.initContainers = [{ name: "migrate", image: f.IMAGE, resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } }])),
+            `${DEPLOYMENT_REF}: initContainer "migrate" does not set resources.requests["ephemeral-storage"] or resources.limits["ephemeral-storage"].`,
+        );
+    });
+    it("reports limits that do not exceed the disk-backed emptyDirs, not memory-backed ones", async () => {
+        await assertHasResourceViolation(
+            policy,
+            deployment((d) => (server(d).resources.limits["ephemeral-storage"] = "1Gi")),
+            `${DEPLOYMENT_REF}: the containers' ephemeral-storage limits add up to no more than the emptyDir volumes tmp (1Gi): the pod is evicted before they fill; limit each container at its scratch plus room for logs.`,
+        );
+        await assertNoResourceViolations(policy, deployment((d) => (d.spec.template.spec.volumes = [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "8Gi" } }])));
+    });
+    it("is not applicable while a limit is unknown (preview)", async () => {
+        await assertResourceNotApplicable(policy, deployment((d) => (server(d).resources.limits["ephemeral-storage"] = UNKNOWN)), "unknown during preview");
+    });
+    it("quantityNumber reads Kubernetes quantities", () => {
+        expect([quantityNumber("512Mi"), quantityNumber("1Gi"), quantityNumber("1.5G"), quantityNumber("100m"), quantityNumber(3), quantityNumber("1 Gi"), quantityNumber(undefined)]).toEqual([
+            512 * 1024 ** 2,
+            1024 ** 3,
+            1.5e9,
+            0.1,
+            3,
+            undefined,
+            undefined,
+        ]);
     });
 });

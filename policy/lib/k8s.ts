@@ -172,3 +172,14 @@ export const MODEL_WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "
 export function isModelWorkloadType(type: string): boolean {
     return isKubernetesObjectType(type) && (MODEL_WORKLOAD_KINDS as readonly string[]).includes(kindOf(type));
 }
+
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/;
+const QUANTITY_FACTOR: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+
+/** The number a Kubernetes quantity stands for (`512Mi` -> 536870912, a number as itself); undefined when it is not one. */
+export function quantityNumber(q: unknown): number | undefined {
+    if (typeof q === "number") return q;
+    if (typeof q !== "string") return undefined;
+    const m = QUANTITY.exec(q.trim());
+    return m ? Number(m[1]) * QUANTITY_FACTOR[m[2] ?? ""] : undefined;
+}

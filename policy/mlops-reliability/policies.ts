@@ -1,5 +1,6 @@
 /** The reliability pack: highly available prod workloads, protected state, well-behaved batch jobs, monitored models. */
 import { definePack } from "../lib/define";
+import { containerEphemeralStorageSet } from "../lib/rules/reliability/containerEphemeralStorageSet";
 import { cronjobBackoffBounded } from "../lib/rules/reliability/cronjobBackoffBounded";
 import { cronjobDeadlinesSet } from "../lib/rules/reliability/cronjobDeadlinesSet";
 import { cronjobNoConcurrentRuns } from "../lib/rules/reliability/cronjobNoConcurrentRuns";
@@ -21,5 +22,6 @@ export const pack = definePack({
         cronjobBackoffBounded,
         modelWorkloadMonitored,
         modelAlertsDefined,
+        containerEphemeralStorageSet,
     ],
 });

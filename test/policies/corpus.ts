@@ -185,6 +185,20 @@ export const DEFECTS: readonly Defect[] = [
     },
     { id: "privileged container", stack: "prod", policy: "pod-no-privileged", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.privileged = true)) },
     { id: "no limits", stack: "prod", policy: "container-resources-required", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).resources.limits) },
+    {
+        id: "no ephemeral-storage limit",
+        stack: "prod",
+        policy: "container-ephemeral-storage-set",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => delete d.spec.template.spec.initContainers[0].resources.limits["ephemeral-storage"]),
+    },
+    {
+        id: "ephemeral-storage limit below the drift check's /tmp",
+        stack: "test",
+        policy: "container-ephemeral-storage-set",
+        level: "mandatory",
+        apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => (driftContainer(c).resources.limits["ephemeral-storage"] = "512Mi")),
+    },
     { id: "no readiness probe", stack: "prod", policy: "container-probes-required", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).readinessProbe) },
     {
         id: "literal password",

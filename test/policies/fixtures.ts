@@ -61,7 +61,7 @@ export function container(name = "server"): Record<string, any> {
             { name: "LOG_LEVEL", value: "info" },
         ],
         ports: [{ name: "http", containerPort: 8080 }],
-        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        resources: { requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "256Mi" }, limits: { cpu: "2", memory: "2Gi", "ephemeral-storage": "1280Mi" } },
         readinessProbe: { httpGet: { path: "/health", port: "http" } },
         livenessProbe: { httpGet: { path: "/health", port: "http" } },
         securityContext: {
@@ -87,7 +87,7 @@ export function podSpec(): Record<string, any> {
         securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
         initContainers: [init],
         containers: [container()],
-        volumes: [{ name: "tmp", emptyDir: {} }],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
     };
 }
 
