@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from drift_check import push
-from drift_check.__main__ import UsageError, settings
+from drift_check.__main__ import UsageError, main, settings
 from drift_check.sources import read_window
 
 ENV = {
@@ -68,3 +68,12 @@ def test_exposition_escapes_labels_and_renames_the_drift_metric():
         f'{push.ROWS_SCORED}{{model="m"}} 3.0',
     ]
     assert push.group_url("http://pgw:9091/", "drift-check-m", "ml-fraud") == "http://pgw:9091/metrics/job/drift-check-m/namespace/ml-fraud"
+
+
+def test_main_exits_2_on_bad_arguments_or_environment_and_1_when_a_source_fails():
+    assert main(["check", "--model", "m", "--alias", "champion", "--window-hours", "24"], env={}) == 2
+    with pytest.raises(SystemExit) as e:
+        main(["check", "--model", "m"], env=ENV)
+    assert e.value.code == 2
+    # MLflow unreachable (nothing listens on port 9 of loopback): a failed source, exit 1.
+    assert main(["check", "--model", "m", "--alias", "champion", "--window-hours", "24"], env={**ENV, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}) == 1
