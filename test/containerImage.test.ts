@@ -207,6 +207,21 @@ describe("the drift-check image", () => {
         expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].image).toBe(cfg.monitoring.driftCheckImage);
     });
 
+    it("the CronJob renders every variable and argument the program requires (images/drift-check/drift_check/__main__.py)", async () => {
+        const main = fs.readFileSync(path.join(DRIFT_CHECK_CONTEXT, "drift_check", "__main__.py"), "utf8");
+        const required = [.../REQUIRED_ENV = \(([^)]*)\)/.exec(main)![1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
+        expect(required).toContain("MLOPS_PUSHGATEWAY_URL");
+        const run = await runStack("dev");
+        const c = (run.k8sOfKind("CronJob", "ml-fraud") as any[])[0].spec.jobTemplate.spec.template.spec.containers[0];
+        const rendered = c.env.filter((e: any) => e.value !== undefined).map((e: any) => e.name);
+        expect(required.filter((n) => !rendered.includes(n))).toEqual([]);
+        expect(c.command).toBeUndefined(); // the image's ENTRYPOINT runs the program
+        expect(c.args.filter((a: string) => a.startsWith("--"))).toEqual(["--model", "--alias", "--window-hours"]);
+        for (const flag of c.args.filter((a: string) => a.startsWith("--"))) expect(main).toContain(`check.add_argument("${flag}"`);
+        expect(c.args[0]).toBe("check");
+        expect(fs.readFileSync(path.join(DRIFT_CHECK_CONTEXT, "Dockerfile"), "utf8")).toMatch(/^ENTRYPOINT \["python3", "-m", "drift_check"\]$/m);
+    });
+
     it("its tag prefix is the program's release", () => {
         const init = fs.readFileSync(path.join(DRIFT_CHECK_CONTEXT, "drift_check", "__init__.py"), "utf8");
         expect(init).toContain(`__version__ = "${DRIFT_CHECK_VERSION}"`);
