@@ -506,6 +506,12 @@ export interface StartOptions {
 
 const MAX_MESSAGE = 400 * 1024 * 1024;
 
+/** Default budget for a pack to start and for each call to it: generous, so a busy machine does not fail a plan. */
+export const DEFAULT_POLICY_TIMEOUT_SECONDS = 180;
+
+/** Appended to every timeout message: the flag that sets the budget. */
+export const TIMEOUT_HINT = "; on a busy machine allow more time with --policy-timeout <seconds>";
+
 /** Text of the last lines of `s`, for error messages. */
 function tail(s: string, lines = 20): string {
     return s.trimEnd().split("\n").slice(-lines).join("\n");
@@ -597,7 +603,7 @@ export class PolicyPackProcess {
             let portLine: string | undefined;
             let outBuf = "";
             const timer = setTimeout(() => {
-                fail(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not print its port within ${this.timeoutMs / 1000}s`, this.stderrText));
+                fail(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not print its port within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText));
             }, this.timeoutMs);
             const fail = (err: Error) => {
                 clearTimeout(timer);
@@ -646,7 +652,7 @@ export class PolicyPackProcess {
         const deadline = Date.now() + this.timeoutMs;
         await new Promise<void>((resolve, reject) =>
             client.waitForReady(deadline, (err) =>
-                err ? reject(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not begin responding to RPC connections`, this.stderrText)) : resolve(),
+                err ? reject(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not begin responding to RPC connections within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText)) : resolve(),
             ),
         );
         const req = new analyzerPb.AnalyzerHandshakeRequest();
@@ -670,7 +676,7 @@ export class PolicyPackProcess {
             client[method].call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
                 if (!err) return resolve(res);
                 if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-                    reject(Object.assign(new PolicyPackError(`policy pack "${this.dir}" timed out in ${method} after ${this.timeoutMs / 1000}s`, this.stderrText), { code: err.code }));
+                    reject(Object.assign(new PolicyPackError(`policy pack "${this.dir}" timed out in ${method} after ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText), { code: err.code }));
                 } else if (err.code === grpc.status.UNAVAILABLE && this.exited) {
                     const status = this.exited.code !== null ? `exit status ${this.exited.code}` : `killed by ${this.exited.signal}`;
                     reject(Object.assign(new PolicyPackError(`policy pack "${this.dir}" exited during ${method} (${status})`, this.stderrText), { code: err.code }));

@@ -9,6 +9,7 @@ import { isPolicyPackDir, PolicyPackError } from "./analyzer";
 import { kubernetesObjects, type RenderedObject, type SchemaError, validateObjects } from "./kubernetes";
 import { type PolicyPackSpec, type PolicyReport, PolicySession } from "./policies";
 import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
+import { NO_PROGRESS, type ProgressSink } from "./progress";
 import { ProjectError } from "./project";
 import { ProgramError, type RecordedResource, type RegisterHook } from "./recorder";
 import { type ModuleLoader, recordStack, resolveStack, type StackRecording } from "./stack";
@@ -25,6 +26,8 @@ export const EXIT = {
     POLICY_PACK_ERROR: 3,
     /** At least one Kubernetes object fails its schema. */
     INVALID_KUBERNETES: 4,
+    /** `--fail-on-stateful-delete`: the diff deletes or replaces a stateful or protected resource. */
+    STATEFUL_DELETE: 5,
 } as const;
 
 /** Error in how the plan was asked for (flags, paths). */
@@ -79,6 +82,8 @@ export interface PlanOptions {
     load?: ModuleLoader;
     /** Packs already started for this plan by {@link startPolicySession} (used instead of starting `policyPacks`); the plan closes them. */
     policySession?: Promise<PolicySession>;
+    /** Told of each phase as it starts and ends (engine/progress.ts). */
+    progress?: ProgressSink;
 }
 
 export interface Plan {
@@ -107,11 +112,12 @@ const SEVERITY: Record<number, number> = {
     [EXIT.OK]: 0,
     [EXIT.INVALID_KUBERNETES]: 1,
     [EXIT.MANDATORY_VIOLATIONS]: 2,
+    [EXIT.STATEFUL_DELETE]: 2.5,
     [EXIT.POLICY_PACK_ERROR]: 3,
     [EXIT.PROGRAM_ERROR]: 4,
 };
 
-/** The exit code of several plans: the most severe (2 > 3 > 1 > 4 > 0). */
+/** The exit code of several plans: the most severe (2 > 3 > 5 > 1 > 4 > 0). */
 export function combineExitCodes(codes: readonly number[]): number {
     return codes.reduce((worst, c) => ((SEVERITY[c] ?? 5) > (SEVERITY[worst] ?? 5) ? c : worst), EXIT.OK);
 }
@@ -135,17 +141,27 @@ export function startPolicySession(opts: Omit<PlanOptions, "policySession">): Pr
 /** Records the stack, validates its Kubernetes objects and runs the policy packs. */
 export async function planStack(opts: PlanOptions): Promise<Plan> {
     const organization = opts.organization ?? "organization";
+    const progress = opts.progress ?? NO_PROGRESS;
     // As the CLI does, the packs start and are configured while the program loads (in their own
     // processes), and analyse every resource as it registers, before the mocks answer it.
-    const starting = opts.policySession ?? startPolicySession(opts);
+    const packCount = opts.policySession ? undefined : opts.policyPacks.length;
+    if (packCount !== 0) progress.start("starting the policy packs");
+    const starting = (opts.policySession ?? startPolicySession(opts))?.then((s) => {
+        progress.done("starting the policy packs", packCount ? `${packCount} pack${packCount === 1 ? "" : "s"} ready` : "ready");
+        return s;
+    });
     starting?.catch(() => undefined); // handled below; a failed start must not count as unhandled meanwhile
     let recording: StackRecording;
     let policy: PolicyReport | undefined;
     let session: PolicySession | undefined;
     try {
         let startError: unknown;
+        let registered = 0;
+        // Only with packs: a hook delays each registration by a turn, which changes the order the
+        // program's resources register in (the recording without packs is the harness's).
         const onRegister: RegisterHook | undefined = starting
             ? async (r, lookup) => {
+                  progress.count(++registered, "resources");
                   try {
                       session ??= await starting;
                   } catch (err) {
@@ -155,23 +171,32 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
                   return session.onRegister(r, lookup);
               }
             : undefined;
+        progress.start("running the program");
         try {
             recording = await recordStack({ root: opts.root, stack: opts.stack, configOverrides: opts.configOverrides, load: opts.load, preview: opts.preview, onRegister });
         } catch (err) {
             throw startError ?? session?.failure ?? err;
         }
+        progress.done("running the program", `${recording.resources.length} resources${starting ? " (each analysed by the packs as it registered)" : ""}`);
         // A pack that failed (to start, or during the run) stops the plan, as it stops a preview.
         if (startError) throw startError;
         if (session?.failure) throw session.failure;
         session ??= await starting;
-        if (session) policy = await session.finish(recording.resources);
+        if (session) {
+            progress.start("checking the stack with the policy packs");
+            policy = await session.finish(recording.resources);
+            const n = policy.violations.length;
+            progress.done("checking the stack with the policy packs", `${n} violation${n === 1 ? "" : "s"}`);
+        }
     } finally {
         const s = session ?? (await starting?.catch(() => undefined));
         await s?.close();
     }
     const resources = recording.resources;
     const objects = kubernetesObjects(resources);
+    progress.start("validating Kubernetes objects");
     const schemaErrors = await validateObjects(objects.map((o) => o.object));
+    progress.done("validating Kubernetes objects", `${objects.length} objects, ${schemaErrors.length ? `${new Set(schemaErrors.map((e) => e.object)).size} invalid` : "all valid"}`);
     const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, objects, schemaErrors, policy, exitCode: 0 };
     plan.exitCode = planExitCode(plan);
     return plan;

@@ -5,7 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { DEFAULT_POLICY_TIMEOUT_SECONDS } from "../engine/analyzer";
+import { dataLosingChanges, diffPlans, type PlanDiff, type PlanDocument, renderDiff, renderDiffMarkdown, withoutStack } from "../engine/diff";
 import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { NO_PROGRESS, Progress } from "../engine/progress";
 import { setStackReferenceOutputs } from "../engine/mockState";
 import { readProject } from "../engine/project";
 import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
@@ -25,7 +28,7 @@ Several stacks are planned one after the other; the exit code is the most severe
                               policy/config/<stack>/<pack>.json (this repository's layout),
                               policy/config/<pack>/<stack>.json, policy/config/<stack>.json
   --no-policy                 run no policy pack
-  --policy-timeout <seconds>  budget for a pack to start and for each call to it (default 60)
+  --policy-timeout <seconds>  budget for a pack to start and for each call to it (default ${DEFAULT_POLICY_TIMEOUT_SECONDS})
   -c, --config <ns:key=value> set a config value for this plan only (repeatable; like pulumi --config)
   -C, --cwd <dir>             project directory (default: the current directory)
   --organization <name>       organisation the packs are told about (default "organization")
@@ -33,10 +36,21 @@ Several stacks are planned one after the other; the exit code is the most severe
   --stack-reference <name>=<file>
                               StackReferences to <name> return the outputs in <file>: a plan.json
                               written by --out (e.g. of the platform stack) or a JSON object (repeatable)
+  --quiet                     no progress on stderr (by default each phase and its time; a live line
+                              on a terminal)
+
+diffs (what a change does; stateful and protected resources first):
+  --diff <plan.json | dir>    compare each stack's plan with a baseline: a plan.json, or a directory
+                              written by --out (its <stack>/plan.json), e.g. the plan of main
+  --compare                   plan exactly two stacks and show how the second differs from the first
+                              (environment drift): npm run -s plan -- --compare test prod
+  --markdown <file>           also write the diff as Markdown (a pull-request comment) to <file>
+  --fail-on-stateful-delete   exit 5 when the diff deletes or replaces a stateful or protected resource
 
 exit codes: 0 ok, 1 mandatory policy violations, 2 the plan could not be made (flags, stack files,
 invalid config, the program threw), 3 a policy pack failed (start, crash, timeout, invalid policy
-config), 4 invalid Kubernetes objects`;
+config), 4 invalid Kubernetes objects, 5 a stateful or protected resource deleted or replaced
+(--fail-on-stateful-delete)`;
 
 interface Flags {
     stacks: string[];
@@ -53,6 +67,12 @@ interface Flags {
     preview: boolean;
     /** Outputs that StackReferences to these stack names return: name -> plan.json (or outputs JSON) file. */
     stackReferences: Record<string, string>;
+    quiet: boolean;
+    /** Baseline plan.json or --out directory. */
+    diff?: string;
+    compare: boolean;
+    markdown?: string;
+    failOnStatefulDelete: boolean;
 }
 
 /** Parses argv (without node and script); throws UsageError. Exported for tests. */
@@ -69,12 +89,17 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
                 "policy-pack": { type: "string", multiple: true },
                 "policy-pack-config": { type: "string", multiple: true },
                 "no-policy": { type: "boolean", default: false },
-                "policy-timeout": { type: "string", default: "60" },
+                "policy-timeout": { type: "string", default: String(DEFAULT_POLICY_TIMEOUT_SECONDS) },
                 config: { type: "string", short: "c", multiple: true },
                 cwd: { type: "string", short: "C" },
                 organization: { type: "string" },
                 preview: { type: "boolean", default: false },
                 "stack-reference": { type: "string", multiple: true },
+                quiet: { type: "boolean", short: "q", default: false },
+                diff: { type: "string" },
+                compare: { type: "boolean", default: false },
+                markdown: { type: "string" },
+                "fail-on-stateful-delete": { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -101,8 +126,15 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
     if (v["no-policy"] && (v["policy-pack"]?.length || v["policy-pack-config"]?.length)) {
         throw new UsageError("--no-policy cannot be combined with --policy-pack or --policy-pack-config");
     }
+    const stacks = [...new Set(parsed.positionals)];
+    if (v.compare && stacks.length !== 2) throw new UsageError(`--compare expects exactly two stacks (the baseline first), got ${stacks.length}`);
+    if (v.compare && v.diff) throw new UsageError("--compare cannot be combined with --diff");
+    if ((v.markdown || v["fail-on-stateful-delete"]) && !v.compare && !v.diff) throw new UsageError("--markdown and --fail-on-stateful-delete need --diff or --compare");
+    if (v.diff && stacks.length > 1 && !(fs.existsSync(path.resolve(cwd, v.diff)) && fs.statSync(path.resolve(cwd, v.diff)).isDirectory())) {
+        throw new UsageError("--diff with several stacks needs a directory written by --out (one <stack>/plan.json each)");
+    }
     return {
-        stacks: [...new Set(parsed.positionals)],
+        stacks,
         json: v.json ?? false,
         out: v.out ? path.resolve(cwd, v.out) : undefined,
         details: v.details ?? false,
@@ -115,7 +147,28 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         organization: v.organization,
         preview: v.preview ?? false,
         stackReferences,
+        quiet: v.quiet ?? false,
+        diff: v.diff ? path.resolve(cwd, v.diff) : undefined,
+        compare: v.compare ?? false,
+        markdown: v.markdown ? path.resolve(cwd, v.markdown) : undefined,
+        failOnStatefulDelete: v["fail-on-stateful-delete"] ?? false,
     };
+}
+
+/** The baseline plan of `stack` for --diff: the file itself, or `<dir>/<stack>/plan.json`. */
+export function readBaseline(diff: string, stack: string): PlanDocument {
+    const file = fs.existsSync(diff) && fs.statSync(diff).isDirectory() ? path.join(diff, stack, "plan.json") : diff;
+    let doc: any;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new UsageError(`--diff: cannot read the baseline plan ${file}: ${(err as Error).message}`);
+    }
+    if (Array.isArray(doc)) doc = doc.find((d) => d?.stack === stack);
+    if (!doc || doc.planFormat !== 1 || !Array.isArray(doc.resources)) {
+        throw new UsageError(`--diff: ${file} is not a plan of stack "${stack}" (write one with --out or --json)${doc?.error ? `; that plan failed: ${doc.error}` : ""}`);
+    }
+    return doc as PlanDocument;
 }
 
 /**
@@ -201,6 +254,7 @@ const VERDICT: Record<number, string> = {
 
 /** Plans one stack; prints its report (or its one error). Returns its exit code and JSON document. */
 async function planOne(f: Flags, stack: string, log: (s: string) => void): Promise<{ exitCode: number; doc: unknown }> {
+    const progress = f.quiet ? undefined : new Progress({ label: stack });
     try {
         const projectName = readProject(f.root).name;
         const configOverrides = Object.fromEntries(Object.entries(f.config).map(([k, v]) => [configKey(k, projectName), v]));
@@ -214,7 +268,9 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             policyTimeoutMs: f.timeoutMs,
             organization: f.organization,
             preview: f.preview,
+            progress: progress ?? NO_PROGRESS,
         });
+        progress?.stop();
         const doc = planDocument({
             project: plan.project,
             stack: plan.stack,
@@ -235,6 +291,7 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
         log(`exit ${plan.exitCode}: ${VERDICT[plan.exitCode]}`);
         return { exitCode: plan.exitCode, doc };
     } catch (err) {
+        progress?.stop();
         const { exitCode, message } = describeFailure(err, f.root);
         process.stderr.write(`error: ${f.stacks.length > 1 ? `${stack}: ` : ""}${message}\n`);
         return { exitCode, doc: { planFormat: 1, stack, exitCode, error: message } };
@@ -266,11 +323,42 @@ async function main(argv: string[]): Promise<number> {
         if (f.stacks.length > 1) log(`${results.length ? "\n" : ""}=== ${stack} ===`);
         results.push(await planOne(f, stack, log));
     }
+    const codes = results.map((r) => r.exitCode);
+    // Diffs: each stack against its baseline, or the second stack against the first.
+    const diffs: PlanDiff[] = [];
+    try {
+        if (f.compare) {
+            const [a, b] = results.map((r) => r.doc as PlanDocument);
+            if (!a.error && !b.error) diffs.push(diffPlans(withoutStack(a), withoutStack(b)));
+        } else if (f.diff) {
+            for (const r of results) {
+                const head = r.doc as PlanDocument;
+                if (!head.error) diffs.push(diffPlans(readBaseline(f.diff, head.stack), head));
+            }
+        }
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        codes.push(EXIT.PROGRAM_ERROR);
+    }
+    if (diffs.length && !f.json) process.stdout.write(`\n${diffs.map(renderDiff).join("\n\n")}\n`);
+    if (diffs.length && f.markdown) {
+        fs.writeFileSync(f.markdown, `${diffs.map(renderDiffMarkdown).join("\n\n")}\n`);
+        log(`Wrote the diff as Markdown to ${rel(f.markdown)}`);
+    }
+    if (f.failOnStatefulDelete) {
+        const lost = diffs.flatMap(dataLosingChanges);
+        if (lost.length) {
+            process.stderr.write(`error: --fail-on-stateful-delete: ${lost.length} stateful or protected resource${lost.length === 1 ? " is" : "s are"} deleted or replaced:\n${lost.map((c) => `  ${c.kind} ${c.urn}`).join("\n")}\n`);
+            codes.push(EXIT.STATEFUL_DELETE);
+        }
+    }
     if (f.json) {
         const docs = results.map((r) => r.doc);
-        process.stdout.write(`${JSON.stringify(f.stacks.length === 1 ? docs[0] : docs, null, 2)}\n`);
+        const out = f.stacks.length === 1 ? docs[0] : docs;
+        const withDiff = diffs.length ? (f.compare ? { plans: docs, diff: diffs[0] } : Array.isArray(out) ? { plans: out, diffs } : { ...(out as object), diff: diffs[0] }) : out;
+        process.stdout.write(`${JSON.stringify(withDiff, null, 2)}\n`);
     }
-    return combineExitCodes(results.map((r) => r.exitCode));
+    return combineExitCodes(codes);
 }
 
 if (require.main === module) {

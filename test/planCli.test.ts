@@ -20,7 +20,10 @@ const SILENT_PACK = "test/fixtures/broken-packs/silent";
 interface Run {
     code: number | null;
     stdout: string;
+    /** stderr without the progress lines. */
     stderr: string;
+    /** The progress lines (`plan <stack>: <phase>...`). */
+    progress: string[];
     seconds: number;
 }
 
@@ -36,7 +39,9 @@ function plan(args: string[]): Promise<Run> {
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(killer);
-            resolve({ code, stdout, stderr, seconds: (Date.now() - t0) / 1000 });
+            const lines = stderr.split(/(?<=\n)/);
+            const isProgress = (l: string) => /^plan [^ :]+: /.test(l);
+            resolve({ code, stdout, stderr: lines.filter((l) => !isProgress(l)).join(""), progress: lines.filter(isProgress).map((l) => l.trimEnd()), seconds: (Date.now() - t0) / 1000 });
         });
     });
 }
@@ -126,6 +131,12 @@ describe("npm run plan: exit codes", () => {
         const r = runs.violate;
         expect(r.stderr).toBe("");
         expect(r.code).toBe(1);
+        expect(r.progress).toEqual([
+            expect.stringMatching(/^plan ok: starting the policy packs: 1 pack ready in \d+\.\ds$/),
+            expect.stringMatching(/^plan ok: running the program: 10 resources \(each analysed by the packs as it registered\) in \d+\.\ds$/),
+            expect.stringMatching(/^plan ok: checking the stack with the policy packs: 2 violations in \d+\.\ds$/),
+            expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
+        ]);
         expect(r.stdout).toContain("pulumi:pulumi:Stack  fixture-ok\n├─ pulumi:providers:kubernetes  k8s\n");
         expect(r.stdout).toContain("└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data  [2 aliases]\n");
         // --details shows inputs, secrets masked (the secure config value never appears).
@@ -168,11 +179,33 @@ describe("npm run plan: exit codes", () => {
     it("exit 3: a pack that never answers times out, and is not left running", () => {
         const r = runs.packTimeout;
         expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s\n$/);
+        expect(r.stderr).toMatch(/^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s; on a busy machine allow more time with --policy-timeout <seconds>\n$/);
         expect(r.seconds).toBeLessThan(20);
         const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
         expect(ps.split("\n").filter((l) => l.includes("run-policy-pack") && l.includes("silent"))).toEqual([]);
     });
+
+    it("exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment", async () => {
+        const md = path.join(outDir, "diff.md");
+        const r = await plan(["ok", "-C", FIXTURE_PROJECT, "-c", 'fixture:teams=["risk"]', "--no-policy", "--diff", path.join(outDir, "fixture"), "--fail-on-stateful-delete", "--markdown", md]);
+        expect(r.code).toBe(5);
+        const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
+        expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
+        expect(diff).toContain("WARNING: 2 stateful or protected resources deleted or replaced (data may be lost):");
+        const rows = diff.split("\n").filter((l) => /^ {2}(\+|-|~) /.test(l));
+        expect(rows.slice(0, 2).map((l) => l.trim())).toEqual([
+            "-  delete  aws:s3/bucket:Bucket  fraud-storage-data [stateful]",
+            "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
+        ]);
+        expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
+        expect(r.stderr).toMatch(/^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m);
+        expect(fs.readFileSync(md, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
+        // Progress: each phase with its time, plain lines (stderr is not a terminal).
+        expect(r.progress).toEqual([
+            expect.stringMatching(/^plan ok: running the program: \d+ resources in \d+\.\ds$/),
+            expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
+        ]);
+    }, 60_000);
 
     it("exit 4: an invalid Kubernetes object, with its path and schema error", () => {
         const r = runs.invalidK8s;
