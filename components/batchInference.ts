@@ -20,10 +20,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type AlertName, alertSignals, type RuleGroup, STALE_FACTOR, type StaleWindow, workloadAlertGroups } from "./alertRules";
+import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "./config";
 import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
+    checkWorkloadArgs,
     commonProblems,
     DEFAULT_BATCH_SERVICE_ACCOUNT,
     DEFAULT_WORKLOAD_UID,
@@ -43,6 +45,7 @@ import {
     workloadNoteFacts,
     type WorkloadNoteInput,
     workloadNoteInput,
+    WORKLOAD_COMMON_SHAPE,
 } from "./modelWorkload";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
@@ -210,12 +213,33 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
 
 /** Checks the arguments before anything is registered; every problem at once. */
 export function validateBatchInferenceArgs(name: string, args: BatchInferenceArgs, now: Date = new Date()): void {
+    checkWorkloadArgs<BatchInferenceArgs>("BatchInference", name, args, BATCH_INFERENCE_SHAPE, (a) => batchValueProblems(a, now));
+}
+
+/** Every argument of {@link BatchInferenceArgs}: what it must be and whether it is required. */
+export const BATCH_INFERENCE_SHAPE: Shape = {
+    ...WORKLOAD_COMMON_SHAPE,
+    jobName: opt("string"),
+    schedule: req("string", 'a cron expression like "0 2 * * *"'),
+    timeZone: opt("string"),
+    input: req({ object: { prefix: req("string", "the S3 prefix the job reads") } }, "{ prefix }"),
+    output: opt({ object: { prefix: opt("string") } }),
+    retries: opt("integer"),
+    deadlineSeconds: opt("integer"),
+    args: opt("string[]"),
+    suspend: opt("boolean"),
+} satisfies ShapeOf<BatchInferenceArgs>;
+
+/** Problems of the values (the shape holds, or its problems are reported apart). */
+function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     const { model, problems } = commonProblems(args, now);
     const jobName = args.jobName ?? (model ? `${model.name}-batch` : undefined);
     if (jobName !== undefined && (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(jobName) || jobName.length > JOB_NAME_MAX)) {
         problems.push(`jobName "${jobName}" must be lower-case letters, digits and -, starting with a letter, at most ${JOB_NAME_MAX} characters`);
     }
-    if (jobName !== undefined) problems.push(...imageProblems(args.image, args.platform.environment, { repositoryName: defaultRepositoryName(args.team, jobName), tagPrefix: jobName }));
+    // Checked even when the model URI is not (its name makes the default job name): one pass, not rounds.
+    const imageName = jobName ?? "batch";
+    problems.push(...imageProblems(args.image, args.platform.environment, { repositoryName: defaultRepositoryName(args.team, imageName), tagPrefix: imageName }));
     let schedule: CronSchedule | undefined;
     try {
         schedule = parseCron(args.schedule);
@@ -248,14 +272,13 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
     if (output !== undefined && !isUnderPrefix(output, writable)) {
         problems.push(`output.prefix "${output}" must be under ${writable}/ (the only prefix the team's batch role may write)`);
     }
-    if (args.args !== undefined && (!Array.isArray(args.args) || args.args.some((a) => typeof a !== "string"))) problems.push("args must be a list of strings");
     const uid = args.runAsUser ?? DEFAULT_WORKLOAD_UID;
     if (!Number.isInteger(uid) || uid < 1 || uid > 2147483647) problems.push(`runAsUser must be a numeric non-root uid (1 to 2147483647), got ${uid}`);
     if (args.tmpSizeLimit !== undefined && !/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(args.tmpSizeLimit)) {
         problems.push(`tmpSizeLimit "${args.tmpSizeLimit}" is not a Kubernetes quantity like 4Gi`);
     }
     problems.push(...extraEnvProblems(args.env, BATCH_ENV));
-    if (problems.length > 0) throw new Error(`BatchInference "${name}": ${problems.join("; ")}.`);
+    return problems;
 }
 
 /** Arguments of {@link BatchInference}. */

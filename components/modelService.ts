@@ -29,9 +29,11 @@ import Ajv from "ajv";
 import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
 import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "./alertRules";
+import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "./config";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
 import {
+    checkWorkloadArgs,
     commonProblems,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_WORKLOAD_UID,
@@ -51,6 +53,7 @@ import {
     workloadNoteFacts,
     type WorkloadNoteInput,
     workloadNoteInput,
+    WORKLOAD_COMMON_SHAPE,
 } from "./modelWorkload";
 import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
@@ -273,15 +276,44 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
     };
 }
 
-/** Checks the arguments before anything is registered; every problem at once. */
+/** Every argument of {@link ModelServiceArgs}: what it must be and whether it is required. */
+export const MODEL_SERVICE_SHAPE: Shape = {
+    ...WORKLOAD_COMMON_SHAPE,
+    serviceName: opt("string"),
+    port: opt("integer"),
+    metricsPort: opt("integer"),
+    health: opt({ object: { readinessPath: opt("string"), livenessPath: opt("string"), startupTimeoutSeconds: opt("integer") } }),
+    replicas: req({ object: { min: req("integer"), max: req("integer") } }, "{ min, max }"),
+    autoscaling: opt({ object: { targetCpuUtilization: opt("integer"), targetRequestsPerSecond: opt("number"), scaleDownStabilizationSeconds: opt("integer") } }),
+    inputSchema: opt("record"),
+    predictionLogging: req({ object: { enabled: req("boolean"), sampleRate: opt("number"), prefix: opt("string") } }, "{ enabled, sampleRate?, prefix? }"),
+    slo: req(
+        { object: { latencyP95Seconds: req("number"), errorRatio: req("number"), inputValidationFailureRatio: opt("number"), driftScore: opt("number"), predictionShift: opt("number") } satisfies ShapeOf<ServiceSlo> },
+        "{ latencyP95Seconds, errorRatio }",
+    ),
+    drainSeconds: opt("integer"),
+} satisfies ShapeOf<ModelServiceArgs>;
+
+/**
+ * Checks the arguments before anything is registered, as they may come from plain JavaScript or
+ * untyped config: every missing argument, wrong type, unknown key and invalid value at once, in one
+ * error naming each argument.
+ */
 export function validateModelServiceArgs(name: string, args: ModelServiceArgs, now: Date = new Date()): void {
+    checkWorkloadArgs<ModelServiceArgs>("ModelService", name, args, MODEL_SERVICE_SHAPE, (a) => modelServiceValueProblems(a, now));
+}
+
+/** Problems of the values (the shape holds, or its problems are reported apart). */
+function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] {
     const { model, problems } = commonProblems(args, now);
     const env = args.platform.environment;
     const serviceName = args.serviceName ?? model?.name;
     if (serviceName !== undefined && (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(serviceName) || serviceName.length > SERVICE_NAME_MAX)) {
         problems.push(`serviceName "${serviceName}" must be lower-case letters, digits and -, starting with a letter, at most ${SERVICE_NAME_MAX} characters`);
     }
-    if (serviceName !== undefined) problems.push(...imageProblems(args.image, env, { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName }));
+    // Checked even when the model URI is not (its name is the default service name): one pass, not rounds.
+    const imageName = serviceName ?? "service";
+    problems.push(...imageProblems(args.image, env, { repositoryName: defaultRepositoryName(args.team, imageName), tagPrefix: imageName }));
     const port = args.port ?? 8080;
     const metricsPort = args.metricsPort ?? 9090;
     for (const [key, value] of [["port", port], ["metricsPort", metricsPort]] as const) {
@@ -346,7 +378,7 @@ export function validateModelServiceArgs(name: string, args: ModelServiceArgs, n
         problems.push(`tmpSizeLimit "${args.tmpSizeLimit}" is not a Kubernetes quantity like 2Gi`);
     }
     problems.push(...extraEnvProblems(args.env, MODEL_SERVICE_ENV));
-    if (problems.length > 0) throw new Error(`ModelService "${name}": ${problems.join("; ")}.`);
+    return problems;
 }
 
 /** Verdicts of schemas already checked, by their JSON text: building a validator costs ~10 ms each. */

@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RuleGroup } from "./alertRules";
+import { argumentsError, type ArgKind, fillForChecks, opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
 import { type Environment, IMAGE_REFERENCE, quantityValue, type ResourceSettings } from "./config";
 import { ContainerImage, validateContainerImageArgs } from "./containerImage";
 import {
@@ -377,4 +378,72 @@ export function extraEnvProblems(env: Readonly<Record<string, unknown>> | undefi
 /** A PrometheusRule's spec groups (the CRD wants `interval` only when set). */
 export function prometheusRuleSpec(groups: readonly RuleGroup[]): { groups: RuleGroup[] } {
     return { groups: groups.map((g) => ({ name: g.name, ...(g.interval ? { interval: g.interval } : {}), rules: g.rules })) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shapes of the arguments both workloads take (runtime checks: components/argShape.ts).
+// ------------------------------------------------------------------------------------------------
+
+/** Shape of {@link PlatformRefs}. */
+export const PLATFORM_REFS_SHAPE = {
+    environment: req("string", "dev, test or prod (readPlatform(...).refs gives every platform field)"),
+    labelDomain: req("string", "the organisation's DNS domain, like acme.io"),
+    costCentre: req("string", "the cost centre the team's objects are billed to"),
+    runbookBaseUrl: req("string", "https:// URL of docs/runbooks without a trailing slash"),
+    mlflowTrackingUri: req("input", "stack output mlflowTrackingUri"),
+    artifactBucketName: req("input", "stack output artifactBucketName"),
+    gatewayNamespace: req("input", "stack output kubernetes.gatewayNamespace"),
+    monitoringNamespace: req("input", "stack output monitoring.namespace"),
+    pushgatewayUrl: req("input", "stack output monitoring.pushgatewayUrl"),
+    serviceAccountName: opt("input"),
+    batchServiceAccountName: opt("input"),
+} satisfies ShapeOf<PlatformRefs>;
+
+/** Shape of {@link ImageSource}. */
+export const IMAGE_SHAPE: ArgKind = {
+    describe: '{ reference: "<registry>/<repository>@sha256:<digest>" } or { build: { context } }',
+    oneOf: [
+        { reference: req("string") },
+        { build: req({ object: { context: req("string", "directory of the build context"), dockerfile: opt("string"), buildArgs: opt("record"), repositoryName: opt("string"), tagPrefix: opt("string") } }) },
+    ],
+};
+
+/** Shape of ResourceSettings. */
+export const RESOURCES_SHAPE: ArgKind = {
+    object: {
+        cpuRequest: req("string", "a Kubernetes quantity like 500m"),
+        memoryRequest: req("string", "a Kubernetes quantity like 1Gi"),
+        cpuLimit: req("string", "a Kubernetes quantity like 2"),
+        memoryLimit: req("string", "a Kubernetes quantity like 2Gi"),
+        ephemeralStorageRequest: opt("string"),
+        ephemeralStorageLimit: opt("string"),
+    } satisfies ShapeOf<ResourceSettings>,
+};
+
+/** Shape of the arguments ModelService and BatchInference share. */
+export const WORKLOAD_COMMON_SHAPE = {
+    team: req("string", "the team's name (mlops:teams[].name)"),
+    owners: req("string[]", "a list of the people or groups accountable for the model"),
+    platform: req({ object: PLATFORM_REFS_SHAPE }, "readPlatform(...).refs"),
+    modelUri: req("string", "models:/<name>/<version>"),
+    alias: opt("string"),
+    previousVersion: opt("integer"),
+    approval: opt({ object: { approvedBy: req("string"), ticket: req("string"), date: req("string", "YYYY-MM-DD") } }),
+    image: req(IMAGE_SHAPE),
+    resources: req(RESOURCES_SHAPE, "{ cpuRequest, memoryRequest, cpuLimit, memoryLimit }"),
+    runAsUser: opt("integer"),
+    tmpSizeLimit: opt("string"),
+    env: opt("record"),
+} satisfies Shape;
+
+/**
+ * Checks a workload's arguments in one pass: the shape (missing, wrong type, unknown), then the values
+ * where the shape holds. Throws one error listing every problem, each naming its argument.
+ */
+export function checkWorkloadArgs<T>(component: string, name: string, args: unknown, shape: Shape, valueProblems: (safe: T) => string[]): void {
+    const shapeIssues = shapeProblems(args, shape);
+    if (shapeIssues.some((p) => p.path === "")) throw argumentsError(component, name, shapeIssues.map((p) => p.message));
+    const values = withoutShapeDuplicates(valueProblems(fillForChecks<T>(args, shape)), shapeIssues);
+    const problems = [...shapeIssues.map((p) => p.message), ...values];
+    if (problems.length > 0) throw argumentsError(component, name, problems);
 }

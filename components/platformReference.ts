@@ -11,6 +11,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
 import type { Environment } from "./config";
 import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
@@ -82,8 +83,21 @@ export interface TeamPlatform {
     readonly team: pulumi.Output<PlatformTeamOutput>;
 }
 
-/** Problems of the arguments (empty when fine). */
+/** Every argument of {@link PlatformReferenceArgs}: what it must be and whether it is required. */
+export const PLATFORM_REFERENCE_SHAPE: Shape = {
+    stack: req("string", "the platform stack, fully qualified: <organisation>/mlops/<environment>"),
+    team: req("string", "the team's name (mlops:teams[].name)"),
+    environment: req("string", "dev, test or prod"),
+    labelDomain: req("string", "the organisation's DNS domain, like acme.io"),
+    costCentre: req("string", "the cost centre the team's objects are billed to"),
+    runbookBaseUrl: req("string", "https:// URL of docs/runbooks without a trailing slash"),
+    deployRoleArn: opt("string"),
+} satisfies ShapeOf<PlatformReferenceArgs>;
+
+/** Problems of the arguments (empty when fine): shape first, then values, every one at once. */
 export function platformReferenceProblems(args: PlatformReferenceArgs): string[] {
+    const shape = shapeProblems(args, PLATFORM_REFERENCE_SHAPE);
+    if (shape.some((p) => p.path === "")) return shape.map((p) => p.message);
     const problems: string[] = [];
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(args.stack)) {
         problems.push(`stack "${args.stack}" must be a fully qualified stack name like acme/mlops/${args.environment}`);
@@ -91,10 +105,16 @@ export function platformReferenceProblems(args: PlatformReferenceArgs): string[]
     const team = teamNameProblem(args.team);
     if (team) problems.push(team);
     if (!["dev", "test", "prod"].includes(args.environment)) problems.push(`environment "${args.environment}" must be dev, test or prod`);
+    if (typeof args.labelDomain === "string" && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(args.labelDomain)) {
+        problems.push(`labelDomain "${args.labelDomain}" must be a DNS domain like acme.io`);
+    }
+    if (typeof args.runbookBaseUrl === "string" && !/^https:\/\/\S+[^/\s]$/.test(args.runbookBaseUrl)) {
+        problems.push(`runbookBaseUrl "${args.runbookBaseUrl}" must be an https:// URL of docs/runbooks without a trailing slash`);
+    }
     if (args.deployRoleArn !== undefined && !/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/.test(args.deployRoleArn)) {
         problems.push(`deployRoleArn "${args.deployRoleArn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
     }
-    return problems;
+    return [...shape.map((p) => p.message), ...withoutShapeDuplicates(problems, shape)];
 }
 
 /**

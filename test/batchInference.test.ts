@@ -87,7 +87,7 @@ describe("BatchInference arguments", () => {
         ["a malformed model URI", "test", { modelUri: "models:/fraud-scorer/v12" }, 'model URI "models:/fraud-scorer/v12" has version "v12"; a version is a positive integer'],
         ["a job name too long", "prod", { jobName: `fraud-${"n".repeat(47)}` }, `jobName "fraud-${"n".repeat(47)}" must be lower-case letters, digits and -, starting with a letter, at most 52 characters`],
         ["a job name with capitals", "prod", { jobName: "Nightly" }, 'jobName "Nightly" must be lower-case letters, digits and -, starting with a letter, at most 52 characters'],
-        ["args that are not strings", "prod", { args: ["score", 3 as unknown as string] }, "args must be a list of strings"],
+        ["args that are not strings", "prod", { args: ["score", 3 as unknown as string] }, "args must be a list of strings, got 3 (a number) at args[1]"],
         ["an env var the component sets", "prod", { env: { MLOPS_OUTPUT_URI: "s3://elsewhere/" } }, 'env "MLOPS_OUTPUT_URI" is set by the component; remove it'],
         ["requests above limits", "prod", { resources: { cpuRequest: "2", memoryRequest: "16Gi", cpuLimit: "4", memoryLimit: "8Gi" } }, "resources.memoryRequest (16Gi) must not exceed resources.memoryLimit (8Gi)"],
         ["no owners", "prod", { owners: [""] }, "owners must name at least one person or group accountable for the model"],
