@@ -49,15 +49,42 @@ export function discoverPolicyPacks(root: string): string[] {
         .sort();
 }
 
+/** The package that ships the platform's policy packs (its `policy/` directory). */
+export const PLATFORM_PACKAGE = "mlops-platform";
+
 /**
- * The packs to run and their config files: the given packs (or those discovered under policy/), each
+ * The platform's policy packs as installed with its library: `<mlops-platform>/policy/*` resolved from
+ * the project (a team project has them under node_modules; this repository resolves itself). Empty
+ * when the project does not depend on the library.
+ */
+export function shippedPolicyPacks(root: string): string[] {
+    let manifest: string;
+    try {
+        manifest = require.resolve(`${PLATFORM_PACKAGE}/package.json`, { paths: [path.resolve(root)] });
+    } catch {
+        return [];
+    }
+    return discoverPolicyPacks(path.dirname(fs.realpathSync(manifest)));
+}
+
+/**
+ * The packs a plan runs by default: the project's own (`<root>/policy/*`), or else the platform's packs
+ * shipped with the library it depends on, so no team plan goes unchecked because the team has no packs.
+ */
+export function defaultPolicyPacks(root: string): string[] {
+    const own = discoverPolicyPacks(root);
+    return own.length > 0 ? own : shippedPolicyPacks(root);
+}
+
+/**
+ * The packs to run and their config files: the given packs (or {@link defaultPolicyPacks}), each
  * with its `--policy-pack-config` (matched by position, as the CLI does) or its default config file.
  */
 export function resolvePolicyPacks(root: string, stack: string, packs: string[] | undefined, configs: string[]): PolicyPackSpec[] {
     if (configs.length > 0 && (packs === undefined || configs.length !== packs.length)) {
         throw new UsageError(`--policy-pack-config must be given once per --policy-pack (${configs.length} config files for ${packs?.length ?? 0} packs)`);
     }
-    const dirs = packs ?? discoverPolicyPacks(root);
+    const dirs = packs ?? defaultPolicyPacks(root);
     return dirs.map((dir, i) => {
         if (!isPolicyPackDir(dir)) throw new UsageError(`--policy-pack ${dir}: no PulumiPolicy.yaml there`);
         const configFile = configs[i] ?? findPolicyConfig(dir, stack);

@@ -16,6 +16,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { PACK_MAIN, packDirs, POLICY_DIR } from "./build-policy";
 
 const ROOT = path.resolve(__dirname, "..");
 export const LIB_DIR = path.join(ROOT, "dist", "lib");
@@ -35,6 +36,8 @@ export interface PackageJson {
 export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/random"] as const;
 /** The other modules components import: dependencies of the library. */
 export const LIBRARY_MODULES = ["ajv", "js-yaml", "zod"] as const;
+/** What the compiled policy packs load from where they are installed (scripts/build-policy.ts): dependencies too. */
+export const PACK_MODULES = ["@pulumi/policy", "google-protobuf"] as const;
 
 /**
  * The library's package.json, from the repository's: same name, version and licence; peers at `^` the
@@ -54,9 +57,9 @@ export function libraryManifest(root: PackageJson): PackageJson {
         main: "index.js",
         types: "index.d.ts",
         exports: { ".": { types: "./index.d.ts", default: "./index.js" }, "./package.json": "./package.json" },
-        files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md"],
+        files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md", "policy/**"],
         ...(root.engines ? { engines: root.engines } : {}),
-        dependencies: Object.fromEntries(LIBRARY_MODULES.map((m) => [m, version(m)])),
+        dependencies: Object.fromEntries([...LIBRARY_MODULES, ...PACK_MODULES].map((m) => [m, version(m)])),
         peerDependencies: Object.fromEntries(PEER_MODULES.map((m) => [m, `^${version(m)}`])),
     };
 }
@@ -110,7 +113,7 @@ process.once("beforeExit", () => process.stdout.write(JSON.stringify(registered)
  * node against it and, under tsx, against components/: the package must register exactly what the
  * sources do. Throws when it does not.
  */
-export function verifyPackage(tarball: string, manifest: PackageJson): number {
+export async function verifyPackage(tarball: string, manifest: PackageJson): Promise<number> {
     const project = fs.mkdtempSync(path.join(require("os").tmpdir(), "mlops-lib-check-"));
     try {
         const modules = path.join(project, "node_modules");
@@ -131,22 +134,74 @@ export function verifyPackage(tarball: string, manifest: PackageJson): number {
         if (JSON.stringify(packaged) !== JSON.stringify(sources)) {
             throw new Error(`build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`);
         }
+        // The shipped packs: found by a team project's plan, and each loads from the installed package.
+        const { shippedPolicyPacks } = require("../engine/plan") as typeof import("../engine/plan");
+        const packs = shippedPolicyPacks(project);
+        if (packs.map((p) => path.basename(p)).join(",") !== packDirs().map((p) => path.basename(p)).join(",")) {
+            throw new Error(`build-lib: a team project finds the packs ${packs.join(", ") || "(none)"} in the package`);
+        }
+        const { EngineServer, PolicyPackProcess } = require("../engine/analyzer") as typeof import("../engine/analyzer");
+        const engine = await EngineServer.start();
+        try {
+            for (const pack of packs) {
+                const proc = await PolicyPackProcess.start(pack, {
+                    engineAddress: engine.address,
+                    stack: { project: "team-fraud", stack: "prod", organization: "acme", dryRun: true, config: {}, configSecretKeys: [] },
+                    timeoutMs: 180_000,
+                });
+                try {
+                    const info = await proc.getAnalyzerInfo();
+                    if (info.policies.length === 0) throw new Error(`build-lib: the packaged pack ${pack} lists no policies`);
+                } finally {
+                    await proc.close();
+                }
+            }
+        } finally {
+            await engine.close();
+        }
         return packaged.length;
     } finally {
         fs.rmSync(project, { recursive: true, force: true });
     }
 }
 
-function main(): void {
+/**
+ * The platform's policy packs, compiled, with their per-environment config, under `<lib>/policy/`: a team
+ * project's plan runs them by default (engine/plan.ts `shippedPolicyPacks`), and `pulumi preview
+ * --policy-pack node_modules/mlops-platform/policy/<pack>` runs them with the CLI.
+ */
+export function copyPolicyPacks(libDir: string): string[] {
+    const out = path.join(libDir, "policy");
+    const packs = packDirs();
+    for (const dir of packs) {
+        const target = path.join(out, path.basename(dir));
+        fs.mkdirSync(path.join(target, "bin"), { recursive: true });
+        fs.copyFileSync(path.join(dir, "PulumiPolicy.yaml"), path.join(target, "PulumiPolicy.yaml"));
+        fs.copyFileSync(path.join(dir, PACK_MAIN), path.join(target, PACK_MAIN));
+        // The pack's dependencies are the library's (PACK_MODULES), installed beside it.
+        const { dependencies: _deps, ...manifest } = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+        fs.writeFileSync(path.join(target, "package.json"), `${JSON.stringify(manifest, null, 4)}\n`);
+    }
+    fs.cpSync(path.join(POLICY_DIR, "config"), path.join(out, "config"), { recursive: true });
+    return packs.map((d) => path.basename(d));
+}
+
+async function main(): Promise<void> {
     fs.rmSync(LIB_DIR, { recursive: true, force: true });
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.lib.json")], { cwd: ROOT, stdio: "inherit" });
+    copyPolicyPacks(LIB_DIR);
     const manifest = libraryManifest(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson);
     fs.writeFileSync(path.join(LIB_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(LIB_DIR, "README.md"), libraryReadme(manifest));
     const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
     const tarball = path.join(path.dirname(LIB_DIR), name);
-    const registrations = verifyPackage(tarball, manifest);
-    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources.`);
+    const registrations = await verifyPackage(tarball, manifest);
+    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources, and its policy packs start.`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+    main().catch((err) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

@@ -7,7 +7,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { DEFAULT_POLICY_TIMEOUT_SECONDS } from "../engine/analyzer";
 import { dataLosingChanges, diffPlans, type PlanDiff, type PlanDocument, renderDiff, renderDiffMarkdown, withoutStack } from "../engine/diff";
-import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, resolvePolicyPacks, UsageError } from "../engine/plan";
+import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, PLATFORM_PACKAGE, resolvePolicyPacks, UsageError } from "../engine/plan";
 import { NO_PROGRESS, Progress } from "../engine/progress";
 import { setStackReferenceOutputs } from "../engine/mockState";
 import { readProject } from "../engine/project";
@@ -22,7 +22,9 @@ Several stacks are planned one after the other; the exit code is the most severe
                               stacks, a JSON array of plans
   --out <dir>                 write <dir>/<stack>/plan.json and <dir>/<stack>/manifests/**.yaml
   --details                   show every resource's inputs in the tree (secrets masked)
-  --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/
+  --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/,
+                              or else the platform's packs shipped with the mlops-platform library
+                              the project depends on (no packs at all is an error: see --no-policy)
   --policy-pack-config <file> config of the matching --policy-pack (repeatable, one per pack);
                               default: the first of <pack>/config/<stack>.json,
                               policy/config/<stack>/<pack>.json (this repository's layout),
@@ -259,7 +261,13 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
         const projectName = readProject(f.root).name;
         const configOverrides = Object.fromEntries(Object.entries(f.config).map(([k, v]) => [configKey(k, projectName), v]));
         const packs = f.noPolicy ? [] : resolvePolicyPacks(f.root, stack, f.packs, f.packConfigs);
-        const skipped = f.noPolicy ? "skipped (--no-policy)" : packs.length === 0 ? `no policy packs under ${rel(path.join(f.root, "policy"))}/ (none with a PulumiPolicy.yaml): skipped` : undefined;
+        if (!f.noPolicy && packs.length === 0) {
+            // Never a silent green: a plan that would check nothing fails unless asked for with --no-policy.
+            throw new UsageError(
+                `no policy packs to run: none under ${rel(path.join(f.root, "policy"))}/ and the project does not depend on ${PLATFORM_PACKAGE} (whose packs a plan runs by default); name packs with --policy-pack, or plan unchecked with --no-policy`,
+            );
+        }
+        const skipped = f.noPolicy ? "skipped (--no-policy)" : undefined;
         const plan = await planStack({
             root: f.root,
             stack,

@@ -9,7 +9,8 @@ import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { LIBRARY_MODULES, libraryManifest, libraryReadme, type PackageJson, PEER_MODULES } from "../scripts/build-lib";
+import { LIBRARY_MODULES, libraryManifest, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES } from "../scripts/build-lib";
+import { PACK_EXTERNALS } from "../scripts/build-policy";
 import { ROOT } from "./harness";
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
@@ -35,15 +36,22 @@ function importedPackages(): Set<string> {
 }
 
 describe("the library's package.json", () => {
+    it("depends on what the shipped policy packs load (their bundles' externals other than the SDK peer)", () => {
+        const packExternals = new Set(PACK_EXTERNALS.map(packageOf));
+        packExternals.delete("@pulumi/pulumi");
+        expect([...packExternals].sort()).toEqual([...PACK_MODULES].sort());
+        expect(manifest.files).toContain("policy/**");
+    });
+
     it("declares exactly the packages the components import: the Pulumi SDK and providers as peers, the rest as dependencies", () => {
         const declared = [...Object.keys(manifest.peerDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})].sort();
-        expect(declared).toEqual([...importedPackages()].sort());
+        expect(declared).toEqual([...new Set([...importedPackages(), ...PACK_MODULES])].sort());
         expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual([...PEER_MODULES].sort());
-        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...LIBRARY_MODULES].sort());
+        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...LIBRARY_MODULES, ...PACK_MODULES].sort());
     });
 
     it("pins dependencies to the tested versions and allows peers within the tested major", () => {
-        for (const m of LIBRARY_MODULES) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
+        for (const m of [...LIBRARY_MODULES, ...PACK_MODULES]) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
         for (const m of PEER_MODULES) expect(manifest.peerDependencies?.[m]).toBe(`^${rootPackage.dependencies?.[m]}`);
         expect(manifest).toMatchObject({ name: "mlops-platform", version: rootPackage.version, license: rootPackage.license, engines: rootPackage.engines });
         expect(manifest.private).toBeUndefined();
