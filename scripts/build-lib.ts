@@ -38,6 +38,13 @@ export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernete
 export const LIBRARY_MODULES = ["ajv", "js-yaml", "zod"] as const;
 /** What the compiled policy packs load from where they are installed (scripts/build-policy.ts): dependencies too. */
 export const PACK_MODULES = ["@pulumi/policy", "google-protobuf"] as const;
+/**
+ * What the offline plan (`mlops-plan`, scripts/plan.ts bundled into `bin/plan.js`) loads besides the
+ * SDK: dependencies too. tsx loads a team's TypeScript program, as `npm run plan` does here.
+ */
+export const PLAN_MODULES = ["@grpc/grpc-js", "ajv", "google-protobuf", "kubernetes-models", "@kubernetes-models/prometheus-operator", "tsx", "yaml"] as const;
+/** The plan's command in the package. */
+export const PLAN_BIN = "bin/plan.js";
 
 /**
  * The library's package.json, from the repository's: same name, version and licence; peers at `^` the
@@ -59,7 +66,8 @@ export function libraryManifest(root: PackageJson): PackageJson {
         exports: { ".": { types: "./index.d.ts", default: "./index.js" }, "./package.json": "./package.json" },
         files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md", "policy/**"],
         ...(root.engines ? { engines: root.engines } : {}),
-        dependencies: Object.fromEntries([...LIBRARY_MODULES, ...PACK_MODULES].map((m) => [m, version(m)])),
+        bin: { "mlops-plan": PLAN_BIN },
+        dependencies: Object.fromEntries([...new Set([...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES])].sort().map((m) => [m, version(m)])),
         peerDependencies: Object.fromEntries(PEER_MODULES.map((m) => [m, `^${version(m)}`])),
     };
 }
@@ -121,6 +129,7 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         execFileSync("tar", ["xzf", tarball, "-C", modules]);
         fs.renameSync(path.join(modules, "package"), path.join(modules, manifest.name));
         for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]) {
+            fs.mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
             fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
         }
         const { prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
@@ -159,6 +168,7 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         } finally {
             await engine.close();
         }
+        verifyTeamPlan(project, manifest);
         return packaged.length;
     } finally {
         fs.rmSync(project, { recursive: true, force: true });
@@ -186,17 +196,58 @@ export function copyPolicyPacks(libDir: string): string[] {
     return packs.map((d) => path.basename(d));
 }
 
+/**
+ * The scaffold's team repository (scripts/new-team.ts) in the scratch project, planned by the packaged
+ * `mlops-plan` with plain node against the prod platform plan's outputs: it must pass with the shipped
+ * packs, found without --policy-pack. Throws when it does not.
+ */
+function verifyTeamPlan(project: string, manifest: PackageJson): void {
+    const { defaultTeamOptions, teamFiles } = require("./new-team") as typeof import("./new-team");
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
+    const options = { ...defaultTeamOptions("fraud", root), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } };
+    for (const [rel, content] of teamFiles(options, root)) {
+        if (rel === "package.json" || rel.startsWith(".github/")) continue;
+        fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
+        fs.writeFileSync(path.join(project, rel), content);
+    }
+    const platform = execFileSync(process.execPath, ["--import", require.resolve("tsx"), path.join(ROOT, "scripts", "plan.ts"), "prod", "--no-policy", "--quiet", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 });
+    fs.writeFileSync(path.join(project, "platform-prod.json"), platform);
+    const bin = path.join(project, "node_modules", manifest.name, PLAN_BIN);
+    const out = execFileSync(process.execPath, [bin, "prod", "--quiet", "--stack-reference", "acme/mlops/prod=platform-prod.json"], { cwd: project, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packaged mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
+}
+
+/** scripts/plan.ts and the engine as one file, `<lib>/bin/plan.js`: the team's `npm run plan`. */
+export async function bundlePlan(libDir: string): Promise<void> {
+    const { build } = await import("esbuild");
+    await build({
+        entryPoints: [path.join(ROOT, "scripts", "plan.ts")],
+        outfile: path.join(libDir, PLAN_BIN),
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        target: "node20",
+        packages: "external",
+        keepNames: true,
+        logLevel: "warning",
+        // A team's program is TypeScript: load it as tsx does for `npm run plan` in the platform repository.
+        banner: { js: '#!/usr/bin/env node\n// The offline plan of the mlops-platform library (scripts/plan.ts bundled by npm run build:lib).\nrequire("tsx/cjs/api").register();' },
+    });
+    fs.chmodSync(path.join(libDir, PLAN_BIN), 0o755);
+}
+
 async function main(): Promise<void> {
     fs.rmSync(LIB_DIR, { recursive: true, force: true });
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.lib.json")], { cwd: ROOT, stdio: "inherit" });
     copyPolicyPacks(LIB_DIR);
+    await bundlePlan(LIB_DIR);
     const manifest = libraryManifest(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson);
     fs.writeFileSync(path.join(LIB_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(LIB_DIR, "README.md"), libraryReadme(manifest));
     const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
     const tarball = path.join(path.dirname(LIB_DIR), name);
     const registrations = await verifyPackage(tarball, manifest);
-    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources, and its policy packs start.`);
+    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources; its policy packs start; its mlops-plan plans the team scaffold green with them.`);
 }
 
 if (require.main === module) {

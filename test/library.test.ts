@@ -9,7 +9,7 @@ import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { LIBRARY_MODULES, libraryManifest, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES } from "../scripts/build-lib";
+import { LIBRARY_MODULES, libraryManifest, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES, PLAN_BIN, PLAN_MODULES } from "../scripts/build-lib";
 import { PACK_EXTERNALS } from "../scripts/build-policy";
 import { ROOT } from "./harness";
 
@@ -41,17 +41,18 @@ describe("the library's package.json", () => {
         packExternals.delete("@pulumi/pulumi");
         expect([...packExternals].sort()).toEqual([...PACK_MODULES].sort());
         expect(manifest.files).toContain("policy/**");
+        expect(manifest.bin).toEqual({ "mlops-plan": PLAN_BIN });
     });
 
     it("declares exactly the packages the components import: the Pulumi SDK and providers as peers, the rest as dependencies", () => {
         const declared = [...Object.keys(manifest.peerDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})].sort();
-        expect(declared).toEqual([...new Set([...importedPackages(), ...PACK_MODULES])].sort());
+        expect(declared).toEqual([...new Set([...importedPackages(), ...PACK_MODULES, ...PLAN_MODULES])].sort());
         expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual([...PEER_MODULES].sort());
-        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...LIBRARY_MODULES, ...PACK_MODULES].sort());
+        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...new Set([...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES])].sort());
     });
 
     it("pins dependencies to the tested versions and allows peers within the tested major", () => {
-        for (const m of [...LIBRARY_MODULES, ...PACK_MODULES]) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
+        for (const m of [...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES]) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
         for (const m of PEER_MODULES) expect(manifest.peerDependencies?.[m]).toBe(`^${rootPackage.dependencies?.[m]}`);
         expect(manifest).toMatchObject({ name: "mlops-platform", version: rootPackage.version, license: rootPackage.license, engines: rootPackage.engines });
         expect(manifest.private).toBeUndefined();
