@@ -623,8 +623,16 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     if (issue.code === "unrecognized_keys") {
         const allowed = objectKeysAt(issue.path);
         return issue.keys.map((k) => {
-            const suggestion = suggestKey(k, allowed);
             const full = keyName([...issue.path, k]);
+            // `pulumi config set mlops:mlflow.replicas 2` (without --path) writes a flat key with a dot.
+            const [head] = k.split(".");
+            if (issue.path.length === 0 && k.includes(".") && allowed.includes(head)) {
+                return (
+                    `${full}: unknown key; it looks like a nested key written flat (pulumi config set without --path). ` +
+                    `Remove it (pulumi config rm '${full}') and set it nested: pulumi config set --path '${full}' <value>.`
+                );
+            }
+            const suggestion = suggestKey(k, allowed);
             return (
                 `${full}: unknown key` +
                 (suggestion ? `; did you mean "${keyName([...issue.path, suggestion])}"?` : ".") +

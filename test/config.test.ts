@@ -205,3 +205,12 @@ describe("missing sections", () => {
         expect(problems).toContain("mlops:network: got nothing (the key is missing); a value is required: a map with the keys vpcId, vpcCidr, privateSubnetIds.");
     });
 });
+
+describe("a nested key written flat", () => {
+    it("gets the pulumi config set --path it needs, not just 'unknown key'", () => {
+        const raw = { ...rawConfig("dev"), "mlflow.replicas": "2" };
+        expect(() => parsePlatformConfig(raw, "dev")).toThrow(
+            "mlops:mlflow.replicas: unknown key; it looks like a nested key written flat (pulumi config set without --path). Remove it (pulumi config rm 'mlops:mlflow.replicas') and set it nested: pulumi config set --path 'mlops:mlflow.replicas' <value>.",
+        );
+    });
+});

@@ -104,3 +104,4 @@ describe("npm run -s new-team -- fraud", () => {
         ]);
     }, 120_000);
 });
+
