@@ -326,8 +326,106 @@ function servePack(pack2) {
 }
 __name(servePack, "servePack");
 
-// policy/lib/types.ts
+// components/contract/approval.ts
+var APPROVER = /^[A-Za-z0-9][A-Za-z0-9@._:+-]{0,127}$/;
+var APPROVAL_TICKET = /^[A-Z][A-Z0-9]+-\d+$/;
+var APPROVAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+var APPROVAL_MAX_AGE_DAYS = 90;
+var APPROVAL_CLOCK_SKEW_DAYS = 1;
+var DAY_MS = 864e5;
+function parseApprovalDate(date) {
+  const m = APPROVAL_DATE.exec(date);
+  if (!m) return void 0;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d ? t : void 0;
+}
+__name(parseApprovalDate, "parseApprovalDate");
+function approvalDateStatus(date, now) {
+  const parsed = typeof date === "string" ? parseApprovalDate(date) : void 0;
+  if (!parsed) return { status: "invalid" };
+  const ageDays = (now.getTime() - parsed.getTime()) / DAY_MS;
+  return ageDays < -APPROVAL_CLOCK_SKEW_DAYS ? { status: "future" } : { status: "valid", ageDays };
+}
+__name(approvalDateStatus, "approvalDateStatus");
+
+// components/contract/environments.ts
 var ENVIRONMENTS = ["dev", "test", "prod"];
+function isEnvironment(value2) {
+  return typeof value2 === "string" && ENVIRONMENTS.includes(value2);
+}
+__name(isEnvironment, "isEnvironment");
+
+// components/contract/labels.ts
+var ORG_KEY_PREFIX = "mlops.";
+function orgKey(labelDomain, suffix) {
+  return `${ORG_KEY_PREFIX}${labelDomain}/${suffix}`;
+}
+__name(orgKey, "orgKey");
+var ORG_LABELS = {
+  /** Team that owns the object. */
+  team: "team",
+  /** The platform owner, or the owning team for a team's objects. */
+  owner: "owner",
+  /** dev, test or prod. */
+  environment: "environment",
+  costCentre: "cost-centre",
+  /** The registered model a workload runs: what makes it a model workload for the policies. */
+  model: "model",
+  /** The registered version number a model workload runs. */
+  modelVersion: "model-version",
+  /** The registry alias the version was resolved from. */
+  stage: "stage",
+  /** The approval record of a production model (also as annotations, with the exact values). */
+  approvedBy: "approved-by",
+  approvalTicket: "approval-ticket",
+  approvalDate: "approval-date",
+  /** Marks a team's serving namespace (admitted to the Pushgateway). */
+  serving: "serving",
+  /** Marks pods and namespaces admitted to the MLflow tracking server. */
+  mlflowAccess: "mlflow-access"
+};
+var ORG_ANNOTATIONS = {
+  /** People or groups accountable, comma-separated. */
+  owners: "owners",
+  /** The exact `models:/` URI a workload runs. */
+  modelUri: "model-uri",
+  /** The version to roll back to. */
+  previousVersion: "previous-version",
+  /** SHA-256 of a model server's input schema (rolls the pods when it changes). */
+  inputSchemaSha256: "input-schema-sha256",
+  /** The RBAC group of a serving namespace's deployers. */
+  deployGroup: "deploy-group",
+  /** The teams an MLflow team-access object covers, and the checksum of their passwords. */
+  teams: "teams",
+  passwordsChecksum: "passwords-checksum"
+};
+var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
+var AWS_TAGS = {
+  owner: "owner",
+  environment: "environment",
+  costCentre: "cost-centre",
+  managedBy: "managed-by",
+  platform: "platform"
+};
+var OWNERSHIP_TAGS = [AWS_TAGS.owner, AWS_TAGS.environment, AWS_TAGS.costCentre];
+
+// components/contract/modelRegistry.ts
+var REGISTRY_STAGES = ["production", "staging", "archived", "none"];
+var PINNED_MODEL_URI = /^models:\/([^/@]+)\/(\d+)$/;
+var MODEL_URI_ENV = "MODEL_URI";
+var STAGE = new RegExp(`^(${REGISTRY_STAGES.join("|")})$`, "i");
+
+// components/contract/stackConfig.ts
+var CONFIG_NAMESPACE = "mlops";
+var SHARED_CONFIG_KEYS = {
+  /** dev, test or prod. */
+  environment: "environment",
+  /** DNS domain of the organisation's label keys (`acme.io`). */
+  labelDomain: "labelDomain"
+};
+
+// policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
   SOC2: { name: "SOC 2 Trust Services Criteria", version: "2017" },
@@ -336,10 +434,6 @@ var FRAMEWORKS = {
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
   "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
 };
-function isEnvironment(v) {
-  return typeof v === "string" && ENVIRONMENTS.includes(v);
-}
-__name(isEnvironment, "isEnvironment");
 
 // policy/lib/context.ts
 function environmentOfStack(stack) {
@@ -362,7 +456,7 @@ function stackConfig(env) {
 }
 __name(stackConfig, "stackConfig");
 function projectConfigValue(config, key) {
-  const own = config[`mlops:${key}`];
+  const own = config[`${CONFIG_NAMESPACE}:${key}`];
   if (typeof own === "string" && own) return own;
   const other = Object.entries(config).find(([k, v]) => k.endsWith(`:${key}`) && !k.slice(0, -key.length - 1).includes(":") && typeof v === "string" && v);
   return other?.[1];
@@ -372,9 +466,9 @@ function runtimeContext(stackTags, env = process.env) {
   const stackName = env.PULUMI_NODEJS_STACK || void 0;
   const config = stackConfig(env);
   const tagEnv = stackTags?.get("environment");
-  const configEnv = projectConfigValue(config, "environment");
+  const configEnv = projectConfigValue(config, SHARED_CONFIG_KEYS.environment);
   const environment = environmentOfStack(stackName) ?? (isEnvironment(tagEnv) ? tagEnv : void 0) ?? (isEnvironment(configEnv) ? configEnv : void 0);
-  const labelDomain = projectConfigValue(config, "labelDomain");
+  const labelDomain = projectConfigValue(config, SHARED_CONFIG_KEYS.labelDomain);
   return { stack: stackName, environment, labelDomain, now: /* @__PURE__ */ new Date() };
 }
 __name(runtimeContext, "runtimeContext");
@@ -1542,7 +1636,7 @@ var awsOwnershipTags = defineStackPolicy({
     limitations: "A resource whose provider the engine does not send (older CLIs) is reported as not evaluated unless its own tags are complete."
   },
   config: {
-    requiredTags: { type: "array", items: { type: "string" }, default: ["owner", "environment", "cost-centre"], description: "Tag keys every taggable resource must carry." }
+    requiredTags: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_TAGS], description: "Tag keys every taggable resource must carry." }
   },
   check: /* @__PURE__ */ __name((resources, config) => evaluateEach(
     resources.filter((r) => isTaggableAwsType(r.type)),
@@ -1613,30 +1707,31 @@ function containersOf(spec, kinds = ["container", "initContainer", "ephemeralCon
   return out;
 }
 __name(containersOf, "containersOf");
-function orgKey(labels, suffix, domain) {
+function orgKey2(labels, suffix, domain) {
   if (!labels) return void 0;
   if (domain) {
-    const key = `mlops.${domain}/${suffix}`;
+    const key = orgKey(domain, suffix);
     return Object.prototype.hasOwnProperty.call(labels, key) ? key : void 0;
   }
-  const re = new RegExp(`^mlops\\.[a-z0-9.-]+/${suffix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const escape = /* @__PURE__ */ __name((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "escape");
+  const re = new RegExp(`^${escape(ORG_KEY_PREFIX)}[a-z0-9.-]+/${escape(suffix)}$`);
   return Object.keys(labels).find((k) => re.test(k));
 }
-__name(orgKey, "orgKey");
+__name(orgKey2, "orgKey");
 function orgValue(labels, suffix, domain) {
-  const key = orgKey(labels, suffix, domain);
+  const key = orgKey2(labels, suffix, domain);
   return key === void 0 ? void 0 : labels[key];
 }
 __name(orgValue, "orgValue");
 function orgKeyName(suffix, domain) {
-  return `mlops.${domain ?? "<domain>"}/${suffix}`;
+  return orgKey(domain ?? "<domain>", suffix);
 }
 __name(orgKeyName, "orgKeyName");
 function modelName(type, props, domain) {
-  const own = orgValue(props?.metadata?.labels, "model", domain);
+  const own = orgValue(props?.metadata?.labels, ORG_LABELS.model, domain);
   if (typeof own === "string" && own) return own;
   const pod = podTemplate(type, props);
-  const fromPod = orgValue(pod?.metadata?.labels, "model", domain);
+  const fromPod = orgValue(pod?.metadata?.labels, ORG_LABELS.model, domain);
   return typeof fromPod === "string" && fromPod ? fromPod : void 0;
 }
 __name(modelName, "modelName");
@@ -1645,6 +1740,7 @@ function isModelWorkloadType(type) {
   return isKubernetesObjectType(type) && MODEL_WORKLOAD_KINDS.includes(kindOf(type));
 }
 __name(isModelWorkloadType, "isModelWorkloadType");
+var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
 
 // policy/lib/rules/governance/environmentMatchesStack.ts
 var environmentMatchesStack = defineStackPolicy({
@@ -1670,19 +1766,19 @@ var environmentMatchesStack = defineStackPolicy({
     const subjects = resources.filter((r) => r.type === "pulumi:providers:aws" || isTaggableAwsType(r.type) || isKubernetesObjectType(r.type));
     return evaluateEach(subjects, (r) => {
       if (r.type === "pulumi:providers:aws") {
-        const tag = providerDefaultTags(r).environment;
+        const tag = providerDefaultTags(r)[AWS_TAGS.environment];
         return tag !== void 0 && tag !== env ? [`provider ${r.name} tags everything environment=${String(tag)} in the ${env} stack.`] : [];
       }
       if (r.type.startsWith("aws:")) {
-        const tag = effectiveTags(r).environment;
+        const tag = effectiveTags(r)[AWS_TAGS.environment];
         return tag !== void 0 && tag !== env ? [`${r.type} "${r.name}" is tagged environment=${String(tag)} in the ${env} stack.`] : [];
       }
       const problems = [];
-      const key = orgKeyName("environment", ctx.labelDomain);
-      const own = orgValue(r.props.metadata?.labels, "environment", ctx.labelDomain);
+      const key = orgKeyName(ORG_LABELS.environment, ctx.labelDomain);
+      const own = orgValue(r.props.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
       if (own !== void 0 && own !== env) problems.push(`${objectRef(r.type, r.props, r.name)} is labelled ${key}=${String(own)} in the ${env} stack.`);
       const pod = podTemplate(r.type, r.props);
-      const inPod = orgValue(pod?.metadata?.labels, "environment", ctx.labelDomain);
+      const inPod = orgValue(pod?.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
       if (inPod !== void 0 && inPod !== env) problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
       return problems;
     });
@@ -1842,14 +1938,14 @@ var kubernetesOwnershipLabels = defineResourcePolicy({
     description: "Every Kubernetes object, and the pod template of every workload, has non-empty `mlops.<domain>/team` and `mlops.<domain>/owner` labels (configurable suffixes).",
     rationale: "Labels are how alerts are routed, costs are allocated per team (pods are what consume the cluster), and orphaned objects are found.",
     severity: "low",
-    remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts, on the object and on its pod template.",
+    remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts (every component does), on the object and on its pod template.",
     controls: [{ framework: "NIST-800-53", control: "CM-8" }],
     topics: ["ownership", "kubernetes"],
     protectsData: false,
     appliesTo: ["every kubernetes:* object (not Helm releases)"]
   },
   config: {
-    requiredLabels: { type: "array", items: { type: "string" }, default: ["team", "owner"], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." }
+    requiredLabels: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_LABELS], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." }
   },
   types: isKubernetesObjectType,
   check: /* @__PURE__ */ __name(({ type, props }, config, ctx) => {
@@ -1875,7 +1971,7 @@ var kubernetesOwnershipLabels = defineResourcePolicy({
 var MODEL_APPLIES_TO = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].map((k) => `${k} labelled mlops.<domain>/model`);
 function requireModel(type, props, domain) {
   const model = modelName(type, props, domain);
-  if (!model) skip2(`not a model workload (no ${orgKeyName("model", domain)} label)`);
+  if (!model) skip2(`not a model workload (no ${orgKeyName(ORG_LABELS.model, domain)} label)`);
   return { model, ref: objectRef(type, props) };
 }
 __name(requireModel, "requireModel");
@@ -1897,28 +1993,15 @@ function orgValues(type, props, suffix, domain) {
 __name(orgValues, "orgValues");
 
 // policy/lib/rules/governance/modelApprovalRecord.ts
-var DAY_MS = 864e5;
-var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
-function parseIsoDate(value2) {
-  const m = ISO_DATE.exec(value2);
-  if (!m) return void 0;
-  const date = new Date(m[4] ? value2 : `${value2}T00:00:00Z`);
-  if (Number.isNaN(date.getTime())) return void 0;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return void 0;
-  return date;
-}
-__name(parseIsoDate, "parseIsoDate");
 var modelApprovalRecord = defineResourcePolicy({
   meta: {
     name: "model-approval-record",
     pack: "mlops-governance",
     title: "Production models carry an approval record",
-    description: "A model workload (labelled `mlops.<domain>/model`) carries `mlops.<domain>/approved-by`, `mlops.<domain>/approval-ticket` matching the ticket pattern and `mlops.<domain>/approval-date` (ISO 8601, not in the future, at most `maxApprovalAgeDays` old), as annotations or labels.",
+    description: "A model workload (labelled `mlops.<domain>/model`) carries `mlops.<domain>/approved-by` (a user or group name), `mlops.<domain>/approval-ticket` matching the ticket pattern and `mlops.<domain>/approval-date` (a date written `YYYY-MM-DD`, not in the future, at most `maxApprovalAgeDays` old), as annotations or labels.",
     rationale: "Promoting a model to production is a change that affects customers: it needs a named approver and a ticket an auditor can follow to the evaluation results. An old approval no longer covers the data the model now sees.",
     severity: "high",
-    remediation: "Record the approval on the workload (the ModelService component takes `approval: { approvedBy, ticket, date }`): annotations mlops.<domain>/approved-by, approval-ticket (e.g. MLOPS-1234), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
+    remediation: "Record the approval on the workload (ModelService and BatchInference take `approval: { approvedBy, ticket, date }` and set these): annotations mlops.<domain>/approved-by, approval-ticket (e.g. CHG-10423), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
     controls: [
       { framework: "NIST-800-53", control: "CM-3" },
       { framework: "SOC2", control: "CC8.1" }
@@ -1928,8 +2011,8 @@ var modelApprovalRecord = defineResourcePolicy({
     appliesTo: MODEL_APPLIES_TO
   },
   config: {
-    ticketPattern: { type: "string", default: "^[A-Z][A-Z0-9]+-\\d+$", description: "Regular expression an approval ticket id must match." },
-    maxApprovalAgeDays: { type: "integer", minimum: 1, default: 90, description: "Days after which an approval expires." }
+    ticketPattern: { type: "string", default: APPROVAL_TICKET.source, description: "Regular expression an approval ticket id must match." },
+    maxApprovalAgeDays: { type: "integer", minimum: 1, default: APPROVAL_MAX_AGE_DAYS, description: "Days after which an approval expires." }
   },
   environments: ["prod"],
   types: isModelWorkloadType,
@@ -1937,26 +2020,25 @@ var modelApprovalRecord = defineResourcePolicy({
     const { ref } = requireModel(type, props, ctx.labelDomain);
     const key = /* @__PURE__ */ __name((suffix) => orgKeyName(suffix, ctx.labelDomain), "key");
     const first = /* @__PURE__ */ __name((suffix) => orgValues(type, props, suffix, ctx.labelDomain)[0]?.value, "first");
-    const approvedBy = first("approved-by");
-    const ticket = first("approval-ticket");
-    const date = first("approval-date");
+    const approvedBy = first(ORG_LABELS.approvedBy);
+    const ticket = first(ORG_LABELS.approvalTicket);
+    const date = first(ORG_LABELS.approvalDate);
     if (approvedBy === void 0 && ticket === void 0 && date === void 0) {
-      return [`${ref} has no approval record: set ${key("approved-by")}, ${key("approval-ticket")} and ${key("approval-date")}.`];
+      return [`${ref} has no approval record: set ${key(ORG_LABELS.approvedBy)}, ${key(ORG_LABELS.approvalTicket)} and ${key(ORG_LABELS.approvalDate)}.`];
     }
     const problems = [];
-    if (typeof approvedBy !== "string" || approvedBy.trim() === "") problems.push(`${ref}: ${key("approved-by")} is missing or empty.`);
+    if (typeof approvedBy !== "string" || approvedBy.trim() === "") problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} is missing or empty.`);
+    else if (!APPROVER.test(approvedBy)) problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} "${approvedBy}" is not a user or group name (like jane.doe).`);
     if (typeof ticket !== "string" || !new RegExp(config.ticketPattern).test(ticket)) {
-      problems.push(`${ref}: ${key("approval-ticket")} ${ticket === void 0 ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`);
+      problems.push(`${ref}: ${key(ORG_LABELS.approvalTicket)} ${ticket === void 0 ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`);
     }
-    const parsed = typeof date === "string" ? parseIsoDate(date) : void 0;
-    if (!parsed) {
-      problems.push(`${ref}: ${key("approval-date")} ${date === void 0 ? "is missing" : `"${String(date)}" is not an ISO 8601 date (YYYY-MM-DD)`}.`);
-    } else {
-      const age = (ctx.now.getTime() - parsed.getTime()) / DAY_MS;
-      if (age < -1) problems.push(`${ref}: ${key("approval-date")} ${date} is in the future.`);
-      else if (age > config.maxApprovalAgeDays) {
-        problems.push(`${ref}: the approval of ${date} is ${Math.floor(age)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`);
-      }
+    const when = approvalDateStatus(date, ctx.now);
+    if (when.status === "invalid") {
+      problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date === void 0 ? "is missing" : `"${String(date)}" is not a date written YYYY-MM-DD`}.`);
+    } else if (when.status === "future") {
+      problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date} is in the future.`);
+    } else if (when.ageDays > config.maxApprovalAgeDays) {
+      problems.push(`${ref}: the approval of ${date} is ${Math.floor(when.ageDays)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`);
     }
     return problems;
   }, "check")
@@ -1964,10 +2046,11 @@ var modelApprovalRecord = defineResourcePolicy({
 
 // policy/lib/rules/governance/modelVersionPinned.ts
 var VERSION = /^\d+$/;
-var PINNED_URI = /^models:\/([^/@]+)\/(\d+)$/;
+var PINNED_URI = PINNED_MODEL_URI;
+var NOT_A_VERSION = new RegExp(`^(${[...REGISTRY_STAGES, "champion", "challenger"].join("|")})$`, "i");
 function notPinned(version) {
   if (/^latest$/i.test(version)) return "latest";
-  if (/^(production|staging|archived|none|champion|challenger)$/i.test(version)) return `the stage or alias "${version}"`;
+  if (NOT_A_VERSION.test(version)) return `the stage or alias "${version}"`;
   return `"${version}"`;
 }
 __name(notPinned, "notPinned");
@@ -1988,7 +2071,7 @@ var modelVersionPinned = defineResourcePolicy({
     description: "A model workload carries `mlops.<domain>/model-version` with a registered version number (not `latest`, a stage like `Production` or an alias), every copy of it agrees, and each MODEL_URI variable (and `mlops.<domain>/model-uri` annotation) is the literal `models:/<name>/<number>` of that version.",
     rationale: "A stage or alias resolves to whatever version is promoted next: the running model then changes without a deployment, an approval or a rollback path, and no one can tell afterwards which version produced a prediction.",
     severity: "high",
-    remediation: 'Deploy a specific registered version: label mlops.<domain>/model-version: "<n>" and MODEL_URI=models:/<name>/<n> (the ModelService component sets both from `modelVersion`).',
+    remediation: 'Deploy a specific registered version: label mlops.<domain>/model-version: "<n>" and MODEL_URI=models:/<name>/<n> (ModelService and BatchInference set both from `modelUri: "models:/<name>/<n>"`; an alias URI is for dev only).',
     controls: [
       { framework: "NIST-800-53", control: "CM-2" },
       { framework: "NIST-800-53", control: "CM-3" },
@@ -1999,14 +2082,14 @@ var modelVersionPinned = defineResourcePolicy({
     appliesTo: MODEL_APPLIES_TO
   },
   config: {
-    uriVariables: { type: "array", items: { type: "string" }, default: ["MODEL_URI"], description: "Environment variables that hold the model URI." }
+    uriVariables: { type: "array", items: { type: "string" }, default: [MODEL_URI_ENV], description: "Environment variables that hold the model URI." }
   },
   types: isModelWorkloadType,
   check: /* @__PURE__ */ __name(({ type, props }, config, ctx) => {
     const { ref } = requireModel(type, props, ctx.labelDomain);
-    const key = orgKeyName("model-version", ctx.labelDomain);
+    const key = orgKeyName(ORG_LABELS.modelVersion, ctx.labelDomain);
     const problems = [];
-    const versions = orgValues(type, props, "model-version", ctx.labelDomain);
+    const versions = orgValues(type, props, ORG_LABELS.modelVersion, ctx.labelDomain);
     if (versions.length === 0) problems.push(`${ref} does not pin a model version: set the ${key} label to the registered version number.`);
     for (const { where, value: value2 } of versions) {
       if (typeof value2 !== "string" || !VERSION.test(value2)) problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value2))}; expected a registered version number.`);
@@ -2014,8 +2097,8 @@ var modelVersionPinned = defineResourcePolicy({
     const distinct = [...new Set(versions.map((v) => String(v.value)))];
     if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
     const version = distinct.length === 1 && VERSION.test(distinct[0]) ? distinct[0] : void 0;
-    for (const { where, value: value2 } of orgValues(type, props, "model-uri", ctx.labelDomain)) {
-      const uriKey = orgKeyName("model-uri", ctx.labelDomain);
+    for (const { where, value: value2 } of orgValues(type, props, ORG_ANNOTATIONS.modelUri, ctx.labelDomain)) {
+      const uriKey = orgKeyName(ORG_ANNOTATIONS.modelUri, ctx.labelDomain);
       const problem = typeof value2 === "string" ? modelUriProblem(value2) : "not a string";
       if (problem) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value2)}", ${problem}.`);
       else if (version && PINNED_URI.exec(value2)[2] !== version) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value2)}" but ${key} is ${version}.`);

@@ -326,8 +326,66 @@ function servePack(pack2) {
 }
 __name(servePack, "servePack");
 
-// policy/lib/types.ts
+// components/contract/environments.ts
 var ENVIRONMENTS = ["dev", "test", "prod"];
+function isEnvironment(value2) {
+  return typeof value2 === "string" && ENVIRONMENTS.includes(value2);
+}
+__name(isEnvironment, "isEnvironment");
+
+// components/contract/labels.ts
+var ORG_KEY_PREFIX = "mlops.";
+function orgKey(labelDomain, suffix) {
+  return `${ORG_KEY_PREFIX}${labelDomain}/${suffix}`;
+}
+__name(orgKey, "orgKey");
+var ORG_LABELS = {
+  /** Team that owns the object. */
+  team: "team",
+  /** The platform owner, or the owning team for a team's objects. */
+  owner: "owner",
+  /** dev, test or prod. */
+  environment: "environment",
+  costCentre: "cost-centre",
+  /** The registered model a workload runs: what makes it a model workload for the policies. */
+  model: "model",
+  /** The registered version number a model workload runs. */
+  modelVersion: "model-version",
+  /** The registry alias the version was resolved from. */
+  stage: "stage",
+  /** The approval record of a production model (also as annotations, with the exact values). */
+  approvedBy: "approved-by",
+  approvalTicket: "approval-ticket",
+  approvalDate: "approval-date",
+  /** Marks a team's serving namespace (admitted to the Pushgateway). */
+  serving: "serving",
+  /** Marks pods and namespaces admitted to the MLflow tracking server. */
+  mlflowAccess: "mlflow-access"
+};
+var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
+var AWS_TAGS = {
+  owner: "owner",
+  environment: "environment",
+  costCentre: "cost-centre",
+  managedBy: "managed-by",
+  platform: "platform"
+};
+var OWNERSHIP_TAGS = [AWS_TAGS.owner, AWS_TAGS.environment, AWS_TAGS.costCentre];
+
+// components/contract/modelRegistry.ts
+var REGISTRY_STAGES = ["production", "staging", "archived", "none"];
+var STAGE = new RegExp(`^(${REGISTRY_STAGES.join("|")})$`, "i");
+
+// components/contract/stackConfig.ts
+var CONFIG_NAMESPACE = "mlops";
+var SHARED_CONFIG_KEYS = {
+  /** dev, test or prod. */
+  environment: "environment",
+  /** DNS domain of the organisation's label keys (`acme.io`). */
+  labelDomain: "labelDomain"
+};
+
+// policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
   SOC2: { name: "SOC 2 Trust Services Criteria", version: "2017" },
@@ -336,10 +394,6 @@ var FRAMEWORKS = {
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
   "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
 };
-function isEnvironment(v) {
-  return typeof v === "string" && ENVIRONMENTS.includes(v);
-}
-__name(isEnvironment, "isEnvironment");
 
 // policy/lib/context.ts
 function environmentOfStack(stack) {
@@ -362,7 +416,7 @@ function stackConfig(env) {
 }
 __name(stackConfig, "stackConfig");
 function projectConfigValue(config, key) {
-  const own = config[`mlops:${key}`];
+  const own = config[`${CONFIG_NAMESPACE}:${key}`];
   if (typeof own === "string" && own) return own;
   const other = Object.entries(config).find(([k, v]) => k.endsWith(`:${key}`) && !k.slice(0, -key.length - 1).includes(":") && typeof v === "string" && v);
   return other?.[1];
@@ -372,9 +426,9 @@ function runtimeContext(stackTags, env = process.env) {
   const stackName = env.PULUMI_NODEJS_STACK || void 0;
   const config = stackConfig(env);
   const tagEnv = stackTags?.get("environment");
-  const configEnv = projectConfigValue(config, "environment");
+  const configEnv = projectConfigValue(config, SHARED_CONFIG_KEYS.environment);
   const environment = environmentOfStack(stackName) ?? (isEnvironment(tagEnv) ? tagEnv : void 0) ?? (isEnvironment(configEnv) ? configEnv : void 0);
-  const labelDomain = projectConfigValue(config, "labelDomain");
+  const labelDomain = projectConfigValue(config, SHARED_CONFIG_KEYS.labelDomain);
   return { stack: stackName, environment, labelDomain, now: /* @__PURE__ */ new Date() };
 }
 __name(runtimeContext, "runtimeContext");
@@ -604,6 +658,197 @@ function definePack(pack2) {
 }
 __name(definePack, "definePack");
 
+// policy/lib/k8s.ts
+function isKubernetesObjectType(type) {
+  if (!type.startsWith("kubernetes:")) return false;
+  if (/^kubernetes:(helm\.sh|yaml|kustomize)/.test(type)) return false;
+  return !/(Patch|List)$/.test(type);
+}
+__name(isKubernetesObjectType, "isKubernetesObjectType");
+function kindOf(type) {
+  return type.split(":")[2] ?? type;
+}
+__name(kindOf, "kindOf");
+var POD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
+var POD_TYPES = [
+  "kubernetes:core/v1:Pod",
+  "kubernetes:apps/v1:Deployment",
+  "kubernetes:apps/v1:StatefulSet",
+  "kubernetes:apps/v1:DaemonSet",
+  "kubernetes:apps/v1:ReplicaSet",
+  "kubernetes:batch/v1:Job",
+  "kubernetes:batch/v1:CronJob"
+];
+function objectRef(type, props, fallbackName) {
+  const meta = props?.metadata ?? {};
+  const name = meta.name ?? fallbackName ?? "(unnamed)";
+  return `${kindOf(type)} ${meta.namespace ? `${meta.namespace}/` : ""}${name}`;
+}
+__name(objectRef, "objectRef");
+function podTemplate(type, props) {
+  const kind = kindOf(type);
+  if (kind === "Pod") return props.spec ? { spec: props.spec, metadata: props.metadata ?? {}, path: "spec" } : void 0;
+  if (kind === "CronJob") {
+    const t = props.spec?.jobTemplate?.spec?.template;
+    return t?.spec ? { spec: t.spec, metadata: t.metadata ?? {}, path: "spec.jobTemplate.spec.template.spec" } : void 0;
+  }
+  if (POD_KINDS.includes(kind)) {
+    const t = props.spec?.template;
+    return t?.spec ? { spec: t.spec, metadata: t.metadata ?? {}, path: "spec.template.spec" } : void 0;
+  }
+  return void 0;
+}
+__name(podTemplate, "podTemplate");
+function containersOf(spec, kinds = ["container", "initContainer", "ephemeralContainer"]) {
+  const out = [];
+  const lists = [
+    ["initContainer", spec.initContainers],
+    ["container", spec.containers],
+    ["ephemeralContainer", spec.ephemeralContainers]
+  ];
+  for (const [kind, list2] of lists) {
+    if (!kinds.includes(kind) || !Array.isArray(list2)) continue;
+    list2.forEach((c, i) => out.push({ container: c, kind, label: `${kind} "${c?.name ?? `#${i}`}"` }));
+  }
+  return out;
+}
+__name(containersOf, "containersOf");
+function orgKey2(labels, suffix, domain) {
+  if (!labels) return void 0;
+  if (domain) {
+    const key = orgKey(domain, suffix);
+    return Object.prototype.hasOwnProperty.call(labels, key) ? key : void 0;
+  }
+  const escape = /* @__PURE__ */ __name((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "escape");
+  const re = new RegExp(`^${escape(ORG_KEY_PREFIX)}[a-z0-9.-]+/${escape(suffix)}$`);
+  return Object.keys(labels).find((k) => re.test(k));
+}
+__name(orgKey2, "orgKey");
+function orgValue(labels, suffix, domain) {
+  const key = orgKey2(labels, suffix, domain);
+  return key === void 0 ? void 0 : labels[key];
+}
+__name(orgValue, "orgValue");
+function selects(selector, labels) {
+  if (!selector) return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case "In":
+        if (!has || !values.includes(l[e.key])) return false;
+        break;
+      case "NotIn":
+        if (has && values.includes(l[e.key])) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+__name(selects, "selects");
+function serviceSelects(selector, labels) {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return selects({ matchLabels: selector }, labels);
+}
+__name(serviceSelects, "serviceSelects");
+function modelName(type, props, domain) {
+  const own = orgValue(props?.metadata?.labels, ORG_LABELS.model, domain);
+  if (typeof own === "string" && own) return own;
+  const pod = podTemplate(type, props);
+  const fromPod = orgValue(pod?.metadata?.labels, ORG_LABELS.model, domain);
+  return typeof fromPod === "string" && fromPod ? fromPod : void 0;
+}
+__name(modelName, "modelName");
+var MODEL_WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+function isModelWorkloadType(type) {
+  return isKubernetesObjectType(type) && MODEL_WORKLOAD_KINDS.includes(kindOf(type));
+}
+__name(isModelWorkloadType, "isModelWorkloadType");
+var QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/;
+var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+function quantityNumber(q) {
+  if (typeof q === "number") return q;
+  if (typeof q !== "string") return void 0;
+  const m = QUANTITY.exec(q.trim());
+  return m ? Number(m[1]) * QUANTITY_FACTOR[m[2] ?? ""] : void 0;
+}
+__name(quantityNumber, "quantityNumber");
+
+// policy/lib/rules/security/podCommon.ts
+function checkPod(type, props, fn) {
+  const pod = podTemplate(type, props);
+  if (!pod) return [];
+  const ref = objectRef(type, props);
+  return fn(pod).map((m) => `${ref}: ${m}`);
+}
+__name(checkPod, "checkPod");
+function eachContainer(pod, fn, kinds) {
+  return containersOf(pod.spec, kinds).flatMap((c) => {
+    const r = fn(c);
+    return r === void 0 ? [] : Array.isArray(r) ? r : [r];
+  });
+}
+__name(eachContainer, "eachContainer");
+var POD_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map((k) => `${k} (pod template)`);
+
+// policy/lib/rules/reliability/containerEphemeralStorageSet.ts
+var RESOURCE = "ephemeral-storage";
+var containerEphemeralStorageSet = defineResourcePolicy({
+  meta: {
+    name: "container-ephemeral-storage-set",
+    pack: "mlops-reliability",
+    title: "Containers request and limit ephemeral storage",
+    description: "Every container (init containers included) sets `resources.requests` and `resources.limits` of `ephemeral-storage`, and the containers' limits add up to more than the pod's disk-backed `emptyDir` size limits.",
+    rationale: "Without a request the scheduler does not count the node's local disk (logs, writable layers, emptyDir scratch), so it overcommits it; under disk pressure the kubelet evicts pods that exceed their requests first, and pods without limits can fill the node. A pod whose limits are below its scratch volumes is evicted before a volume reaches its own size limit.",
+    severity: "medium",
+    remediation: 'Set `resources.requests["ephemeral-storage"]` and `resources.limits["ephemeral-storage"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.',
+    controls: [
+      { framework: "NIST-800-53", control: "SC-6" },
+      { framework: "SOC2", control: "A1.1" }
+    ],
+    topics: ["kubernetes", "capacity"],
+    protectsData: false,
+    appliesTo: POD_APPLIES_TO
+  },
+  config: {},
+  types: POD_TYPES,
+  check: /* @__PURE__ */ __name(({ type, props }) => checkPod(type, props, (pod) => {
+    const problems = eachContainer(
+      pod,
+      (c) => {
+        const r = c.container.resources ?? {};
+        const missing = [
+          ...r.requests?.[RESOURCE] === void 0 ? [`requests["${RESOURCE}"]`] : [],
+          ...r.limits?.[RESOURCE] === void 0 ? [`limits["${RESOURCE}"]`] : []
+        ];
+        return missing.length > 0 ? `${c.label} does not set resources.${missing.join(" or resources.")}.` : void 0;
+      },
+      ["container", "initContainer"]
+    );
+    if (problems.length > 0) return problems;
+    const scratch = (pod.spec.volumes ?? []).filter((v) => v?.emptyDir && v.emptyDir.medium !== "Memory" && v.emptyDir.sizeLimit !== void 0);
+    const scratchBytes = scratch.map((v) => quantityNumber(v.emptyDir.sizeLimit));
+    const limitBytes = containersOf(pod.spec, ["container"]).map((c) => quantityNumber(c.container.resources.limits[RESOURCE]));
+    if ([...scratchBytes, ...limitBytes].some((b) => b === void 0)) return [];
+    const total = /* @__PURE__ */ __name((xs) => xs.reduce((a, b) => a + b, 0), "total");
+    if (scratch.length > 0 && total(limitBytes) <= total(scratchBytes)) {
+      const names = scratch.map((v) => `${v.name} (${v.emptyDir.sizeLimit})`).join(", ");
+      return [`the containers' ephemeral-storage limits add up to no more than the emptyDir volumes ${names}: the pod is evicted before they fill; limit each container at its scratch plus room for logs.`];
+    }
+    return [];
+  }), "check")
+});
+
 // policy/lib/rules/reliability/cronjobCommon.ts
 var CRONJOB_TYPES = ["kubernetes:batch/v1:CronJob"];
 var cronRef = /* @__PURE__ */ __name((props) => `CronJob ${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? "(unnamed)"}`, "cronRef");
@@ -684,93 +929,6 @@ var cronjobNoConcurrentRuns = defineResourcePolicy({
   }, "check")
 });
 
-// policy/lib/k8s.ts
-function isKubernetesObjectType(type) {
-  if (!type.startsWith("kubernetes:")) return false;
-  if (/^kubernetes:(helm\.sh|yaml|kustomize)/.test(type)) return false;
-  return !/(Patch|List)$/.test(type);
-}
-__name(isKubernetesObjectType, "isKubernetesObjectType");
-function kindOf(type) {
-  return type.split(":")[2] ?? type;
-}
-__name(kindOf, "kindOf");
-var POD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
-function podTemplate(type, props) {
-  const kind = kindOf(type);
-  if (kind === "Pod") return props.spec ? { spec: props.spec, metadata: props.metadata ?? {}, path: "spec" } : void 0;
-  if (kind === "CronJob") {
-    const t = props.spec?.jobTemplate?.spec?.template;
-    return t?.spec ? { spec: t.spec, metadata: t.metadata ?? {}, path: "spec.jobTemplate.spec.template.spec" } : void 0;
-  }
-  if (POD_KINDS.includes(kind)) {
-    const t = props.spec?.template;
-    return t?.spec ? { spec: t.spec, metadata: t.metadata ?? {}, path: "spec.template.spec" } : void 0;
-  }
-  return void 0;
-}
-__name(podTemplate, "podTemplate");
-function orgKey(labels, suffix, domain) {
-  if (!labels) return void 0;
-  if (domain) {
-    const key = `mlops.${domain}/${suffix}`;
-    return Object.prototype.hasOwnProperty.call(labels, key) ? key : void 0;
-  }
-  const re = new RegExp(`^mlops\\.[a-z0-9.-]+/${suffix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
-  return Object.keys(labels).find((k) => re.test(k));
-}
-__name(orgKey, "orgKey");
-function orgValue(labels, suffix, domain) {
-  const key = orgKey(labels, suffix, domain);
-  return key === void 0 ? void 0 : labels[key];
-}
-__name(orgValue, "orgValue");
-function selects(selector, labels) {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-        if (!has || !values.includes(l[e.key])) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(l[e.key])) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-__name(selects, "selects");
-function serviceSelects(selector, labels) {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return selects({ matchLabels: selector }, labels);
-}
-__name(serviceSelects, "serviceSelects");
-function modelName(type, props, domain) {
-  const own = orgValue(props?.metadata?.labels, "model", domain);
-  if (typeof own === "string" && own) return own;
-  const pod = podTemplate(type, props);
-  const fromPod = orgValue(pod?.metadata?.labels, "model", domain);
-  return typeof fromPod === "string" && fromPod ? fromPod : void 0;
-}
-__name(modelName, "modelName");
-var MODEL_WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
-function isModelWorkloadType(type) {
-  return isKubernetesObjectType(type) && MODEL_WORKLOAD_KINDS.includes(kindOf(type));
-}
-__name(isModelWorkloadType, "isModelWorkloadType");
-
 // policy/lib/rules/reliability/workloadCommon.ts
 var HA_KINDS = ["Deployment", "StatefulSet"];
 var HPA_TYPES = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"];
@@ -807,7 +965,7 @@ var deploymentReplicasHa = defineStackPolicy({
     description: "Every Deployment and StatefulSet has `spec.replicas` of at least `minReplicas` (2), or a HorizontalPodAutoscaler in its namespace targets it (`scaleTargetRef`) with `minReplicas` of at least that.",
     rationale: "A single replica makes every node drain, eviction, rollout or crash an outage of the model API or the tracking server.",
     severity: "medium",
-    remediation: "Set `replicas: 2` or more (mlops:mlflow.replicas, ModelService `replicas`), or an HPA with `minReplicas: 2`.",
+    remediation: "Set `replicas: 2` or more (mlops:mlflow.replicas, ModelService `replicas.min`), or an HPA with `minReplicas: 2`.",
     controls: [
       { framework: "NIST-800-53", control: "CP-10" },
       { framework: "SOC2", control: "A1.2" }
@@ -860,7 +1018,7 @@ var modelAlertsDefined = defineStackPolicy({
     description: 'For every model workload (labelled `mlops.<domain>/model`, CronJobs included) an alerting rule of a PrometheusRule mentions the model name or the workload name (in its expression, labels or annotations), or selects the workload\'s namespace (`namespace="<ns>"`, as the per-team model alerts do).',
     rationale: "Metrics nobody alerts on are noticed after the customer: a model's error rate, latency, drift and failed batch runs need an alert routed to the owning team.",
     severity: "medium",
-    remediation: 'Create a PrometheusRule with the standard model alerts (alertRules.ts) selecting `model="<name>"`.',
+    remediation: 'Deploy the model with ModelService or BatchInference (each creates a PrometheusRule with the platform\'s alerts narrowed to it), or list the team in `mlops:teams` (its team-wide alerts select its namespace); otherwise create a PrometheusRule whose alert names the model or selects `namespace="<ns>"`.',
     controls: [
       { framework: "NIST-800-53", control: "SI-4" },
       { framework: "SOC2", control: "CC7.2" }
@@ -1022,7 +1180,8 @@ var pack = definePack({
     cronjobDeadlinesSet,
     cronjobBackoffBounded,
     modelWorkloadMonitored,
-    modelAlertsDefined
+    modelAlertsDefined,
+    containerEphemeralStorageSet
   ]
 });
 

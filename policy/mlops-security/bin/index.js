@@ -326,8 +326,61 @@ function servePack(pack2) {
 }
 __name(servePack, "servePack");
 
-// policy/lib/types.ts
+// components/contract/environments.ts
 var ENVIRONMENTS = ["dev", "test", "prod"];
+function isEnvironment(value2) {
+  return typeof value2 === "string" && ENVIRONMENTS.includes(value2);
+}
+__name(isEnvironment, "isEnvironment");
+
+// components/contract/labels.ts
+var ORG_LABELS = {
+  /** Team that owns the object. */
+  team: "team",
+  /** The platform owner, or the owning team for a team's objects. */
+  owner: "owner",
+  /** dev, test or prod. */
+  environment: "environment",
+  costCentre: "cost-centre",
+  /** The registered model a workload runs: what makes it a model workload for the policies. */
+  model: "model",
+  /** The registered version number a model workload runs. */
+  modelVersion: "model-version",
+  /** The registry alias the version was resolved from. */
+  stage: "stage",
+  /** The approval record of a production model (also as annotations, with the exact values). */
+  approvedBy: "approved-by",
+  approvalTicket: "approval-ticket",
+  approvalDate: "approval-date",
+  /** Marks a team's serving namespace (admitted to the Pushgateway). */
+  serving: "serving",
+  /** Marks pods and namespaces admitted to the MLflow tracking server. */
+  mlflowAccess: "mlflow-access"
+};
+var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
+var AWS_TAGS = {
+  owner: "owner",
+  environment: "environment",
+  costCentre: "cost-centre",
+  managedBy: "managed-by",
+  platform: "platform"
+};
+var OWNERSHIP_TAGS = [AWS_TAGS.owner, AWS_TAGS.environment, AWS_TAGS.costCentre];
+
+// components/contract/modelRegistry.ts
+var REGISTRY_STAGES = ["production", "staging", "archived", "none"];
+var STAGE = new RegExp(`^(${REGISTRY_STAGES.join("|")})$`, "i");
+
+// components/contract/stackConfig.ts
+var CONFIG_NAMESPACE = "mlops";
+var SHARED_CONFIG_KEYS = {
+  /** dev, test or prod. */
+  environment: "environment",
+  /** DNS domain of the organisation's label keys (`acme.io`). */
+  labelDomain: "labelDomain"
+};
+
+// policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
   SOC2: { name: "SOC 2 Trust Services Criteria", version: "2017" },
@@ -336,10 +389,6 @@ var FRAMEWORKS = {
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
   "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
 };
-function isEnvironment(v) {
-  return typeof v === "string" && ENVIRONMENTS.includes(v);
-}
-__name(isEnvironment, "isEnvironment");
 
 // policy/lib/context.ts
 function environmentOfStack(stack) {
@@ -362,7 +411,7 @@ function stackConfig(env) {
 }
 __name(stackConfig, "stackConfig");
 function projectConfigValue(config, key) {
-  const own = config[`mlops:${key}`];
+  const own = config[`${CONFIG_NAMESPACE}:${key}`];
   if (typeof own === "string" && own) return own;
   const other = Object.entries(config).find(([k, v]) => k.endsWith(`:${key}`) && !k.slice(0, -key.length - 1).includes(":") && typeof v === "string" && v);
   return other?.[1];
@@ -372,9 +421,9 @@ function runtimeContext(stackTags, env = process.env) {
   const stackName = env.PULUMI_NODEJS_STACK || void 0;
   const config = stackConfig(env);
   const tagEnv = stackTags?.get("environment");
-  const configEnv = projectConfigValue(config, "environment");
+  const configEnv = projectConfigValue(config, SHARED_CONFIG_KEYS.environment);
   const environment = environmentOfStack(stackName) ?? (isEnvironment(tagEnv) ? tagEnv : void 0) ?? (isEnvironment(configEnv) ? configEnv : void 0);
-  const labelDomain = projectConfigValue(config, "labelDomain");
+  const labelDomain = projectConfigValue(config, SHARED_CONFIG_KEYS.labelDomain);
   return { stack: stackName, environment, labelDomain, now: /* @__PURE__ */ new Date() };
 }
 __name(runtimeContext, "runtimeContext");
@@ -667,6 +716,7 @@ function containersOf(spec, kinds = ["container", "initContainer", "ephemeralCon
   return out;
 }
 __name(containersOf, "containersOf");
+var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
 
 // policy/lib/rules/security/podCommon.ts
 function checkPod(type, props, fn) {
