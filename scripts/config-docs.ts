@@ -153,8 +153,11 @@ export function render(): string {
         "Structured keys are YAML maps; `a.b` below is key `b` of the map `mlops:a`, `a[].b` key `b` of each",
         "list item. Secrets (alert receiver credentials) are set with `pulumi config set --secret --path`.",
         "",
-        "| Key | What it is | Allowed | dev | test | prod |",
-        "|---|---|---|---|---|---|",
+        "Required: **yes** when a stack file must set the key (no default in any environment); **each item**",
+        "for a key every item of a list must have; **no** otherwise (a default applies, or the key is optional).",
+        "",
+        "| Key | Required | What it is | Allowed | dev | test | prod |",
+        "|---|---|---|---|---|---|---|",
     ];
     // Defaults: what the environment gives before the stack file is read, plus schema defaults (the
     // real stack files fill the site-specific rest, so parse them to see the schema defaults applied).
@@ -172,8 +175,9 @@ export function render(): string {
             // A schema default (`.default(...)`) shows in every parsed stack that leaves the key out.
             return k.schemaDefault ? cell(lookup(parsed[env], k.path)) : "";
         });
-        const required = !k.optional && defaults.every((d) => d === "") && k.allowed !== "a map" && !k.path.includes("[]") ? " (required)" : "";
-        lines.push(`| \`${k.path}\`${required} | ${escape(k.description)} | ${escape(k.allowed)} | ${defaults.join(" | ")} |`);
+        const mustGive = !k.optional && defaults.every((d) => d === "") && k.allowed !== "a map";
+        const required = !mustGive ? "no" : k.path.includes("[]") ? "each item" : "**yes**";
+        lines.push(`| \`${k.path}\` | ${required} | ${escape(k.description)} | ${escape(k.allowed)} | ${defaults.join(" | ")} |`);
     }
     lines.push("", "Cross-key rules (checked after the schema): the OIDC provider is in `aws.accountId` and `aws.region`;");
     lines.push("test and prod use `mlflow.database.kind: rds`, and their images are pinned by digest; prod has MLflow auth,");

@@ -62,7 +62,8 @@ describe("pack layout", () => {
         expect(project.runtime).toBe("nodejs");
         expect(project.description).toBe(PACKS.find((p) => p.name === name)!.description);
         const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-        expect(pkg).toMatchObject({ name, main: "index.ts" });
+        // It runs compiled (npm run build:policy; test/policy.build.test.ts checks the bundle is current).
+        expect(pkg).toMatchObject({ name, main: "bin/index.js" });
         expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/); // PolicyPack reads it from package.json
         // The pack file serves its list and nothing else: the PolicyPack is constructed in policy/lib/serve.ts only.
         const index = fs.readFileSync(path.join(dir, "index.ts"), "utf8");
