@@ -590,9 +590,12 @@ function show(value: unknown): string {
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function keyName(path: readonly PropertyKey[]): string {
+function keyName(path: readonly PropertyKey[], input?: unknown): string {
     const [head, ...rest] = path.map(String);
-    return `${CONFIG_NAMESPACE}:${head}` + rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+    const name = `${CONFIG_NAMESPACE}:${head}` + rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+    // A team is named by its name too, not only by its position in the list.
+    const team = head === "teams" && path.length > 2 ? (valueAt(input, path.slice(0, 2)) as { name?: unknown } | undefined)?.name : undefined;
+    return typeof team === "string" ? `${name} (team ${JSON.stringify(team)})` : name;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -646,7 +649,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
         allowed = `a map with the keys ${objectKeysAt(issue.path).join(", ")}`;
     }
     const expected = value === undefined ? `a value is required: ${allowed}` : `expected ${allowed}`;
-    return [`${keyName(issue.path)}: got ${show(value)}; ${expected}.`];
+    return [`${keyName(issue.path, input)}: got ${show(value)}; ${expected}.`];
 }
 
 /**
@@ -771,31 +774,33 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
     const seen = new Set<string>();
     cfg.teams.forEach((team, i) => {
         const at = `teams[${i}]`;
-        if (seen.has(team.name)) problems.push(`${key(`${at}.name`)}: got ${show(team.name)}; expected a name no other team has.`);
+        // Teams are named by their name, not only by their position in the list.
+        const tkey = (field: string): string => `${key(`${at}.${field}`)} (team ${JSON.stringify(team.name)})`;
+        if (seen.has(team.name)) problems.push(`${tkey(`name`)}: got ${show(team.name)}; expected a name no other team has.`);
         seen.add(team.name);
         if (team.name === cfg.owner || team.name === "null") {
-            problems.push(`${key(`${at}.name`)}: got ${show(team.name)}; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).`);
+            problems.push(`${tkey(`name`)}: got ${show(team.name)}; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).`);
         }
         if (/^system:/i.test(team.deployGroup)) {
-            problems.push(`${key(`${at}.deployGroup`)}: got ${show(team.deployGroup)}; expected a group of the organisation, not a Kubernetes system: group.`);
+            problems.push(`${tkey(`deployGroup`)}: got ${show(team.deployGroup)}; expected a group of the organisation, not a Kubernetes system: group.`);
         }
         team.deployRoleArns.forEach((arn, j) => {
             // EKS allows one access entry per principal: a role shared by two teams would be two entries.
             const other = cfg.teams.findIndex((t, k) => k < i && t.deployRoleArns.includes(arn));
             const earlier = team.deployRoleArns.indexOf(arn) < j;
             if (other >= 0 || earlier) {
-                problems.push(`${key(`${at}.deployRoleArns[${j}]`)}: got ${show(arn)}; expected a role no other entry maps (${earlier ? "listed twice" : `teams[${other}] maps it`}): EKS keeps one access entry per principal.`);
+                problems.push(`${tkey(`deployRoleArns[${j}]`)}: got ${show(arn)}; expected a role no other entry maps (${earlier ? "listed twice" : `teams[${other}] (team ${JSON.stringify(cfg.teams[other]?.name)}) maps it`}): EKS keeps one access entry per principal.`);
             }
         });
         const quota = teamQuota(cfg, team);
         for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"], ["limitsEphemeralStorage", "ephemeralStorage"]] as const) {
             if (quantityValue(quota[limit]) < quantityValue(quota[request])) {
-                problems.push(`${key(`${at}.quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`);
+                problems.push(`${tkey(`quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`);
             }
         }
         const models = new Set<string>();
         team.driftChecks.forEach((check, j) => {
-            if (models.has(check.model)) problems.push(`${key(`${at}.driftChecks[${j}].model`)}: got ${show(check.model)}; expected one drift check per model.`);
+            if (models.has(check.model)) problems.push(`${tkey(`driftChecks[${j}].model`)}: got ${show(check.model)}; expected one drift check per model.`);
             models.add(check.model);
         });
     });

@@ -20,13 +20,28 @@ const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 // The tree.
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * The aliases the program gave a resource. A provider SDK's resource classes add type aliases of their
+ * own to every resource (a Deployment answers to its old apiVersions' types, a Bucket to BucketV2): an
+ * alias that changes only the type, under the same parent, says nothing about this program, so the tree
+ * leaves it out (plan.json keeps every alias).
+ */
+export function programAliases(r: Pick<RecordedResource, "options" | "parent">): RecordedResource["options"]["aliases"] {
+    return r.options.aliases.filter((a) => {
+        if ("urn" in a) return true;
+        const typeOnly = a.type !== undefined && a.name === undefined && a.stack === undefined && a.project === undefined && !a.noParent;
+        return !(typeOnly && (a.parentUrn === undefined || a.parentUrn === r.parent));
+    });
+}
+
 function flags(r: RecordedResource): string[] {
     const f: string[] = [];
     if (r.options.protect) f.push("protect");
     if (r.options.retainOnDelete) f.push("retainOnDelete");
     if (r.options.deleteBeforeReplace) f.push("deleteBeforeReplace");
     if (r.options.ignoreChanges.length) f.push(`ignoreChanges: ${r.options.ignoreChanges.join(", ")}`);
-    if (r.options.aliases.length) f.push(`${r.options.aliases.length} alias${r.options.aliases.length === 1 ? "" : "es"}`);
+    const own = programAliases(r);
+    if (own.length) f.push(`${own.length} alias${own.length === 1 ? "" : "es"}`);
     const secrets = secretPaths(r.inputs).length;
     if (secrets) f.push(`${secrets} secret input${secrets === 1 ? "" : "s"}`);
     return f;

@@ -66,24 +66,24 @@ describe("errors name the key, the value and what is allowed", () => {
 
     it("rejects a system: deploy group, a duplicate team and a team named like a receiver", () => {
         expect(problems("dev", (r) => (r.teams[0].deployGroup = "system:masters"))).toEqual([
-            'mlops:teams[0].deployGroup: got "system:masters"; expected a group of the organisation, not a Kubernetes system: group.',
+            'mlops:teams[0].deployGroup (team "fraud"): got "system:masters"; expected a group of the organisation, not a Kubernetes system: group.',
         ]);
-        expect(problems("dev", (r) => (r.teams[1].name = "fraud"))).toContain('mlops:teams[1].name: got "fraud"; expected a name no other team has.');
+        expect(problems("dev", (r) => (r.teams[1].name = "fraud"))).toContain('mlops:teams[1].name (team "fraud"): got "fraud"; expected a name no other team has.');
         expect(problems("dev", (r) => (r.teams[1].name = "ml-platform"))).toContain(
-            'mlops:teams[1].name: got "ml-platform"; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).',
+            'mlops:teams[1].name (team "ml-platform"): got "ml-platform"; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).',
         );
     });
 
     it("maps a deploy role once: an IAM role ARN, not listed twice, not by two teams", () => {
         const fraudRole = "arn:aws:iam::210987654321:role/team-fraud-deploy";
         expect(problems("dev", (r) => (r.teams[0].deployRoleArns = ["arn:aws:iam::21098765432:role/x"]))).toEqual([
-            'mlops:teams[0].deployRoleArns[0]: got "arn:aws:iam::21098765432:role/x"; expected an IAM role ARN like arn:aws:iam::123456789012:role/team-fraud-deploy.',
+            'mlops:teams[0].deployRoleArns[0] (team "fraud"): got "arn:aws:iam::21098765432:role/x"; expected an IAM role ARN like arn:aws:iam::123456789012:role/team-fraud-deploy.',
         ]);
         expect(problems("dev", (r) => (r.teams[0].deployRoleArns = [fraudRole, fraudRole]))).toEqual([
-            `mlops:teams[0].deployRoleArns[1]: got "${fraudRole}"; expected a role no other entry maps (listed twice): EKS keeps one access entry per principal.`,
+            `mlops:teams[0].deployRoleArns[1] (team "fraud"): got "${fraudRole}"; expected a role no other entry maps (listed twice): EKS keeps one access entry per principal.`,
         ]);
         expect(problems("dev", (r) => (r.teams[1].deployRoleArns = [fraudRole]))).toEqual([
-            `mlops:teams[1].deployRoleArns[0]: got "${fraudRole}"; expected a role no other entry maps (teams[0] maps it): EKS keeps one access entry per principal.`,
+            `mlops:teams[1].deployRoleArns[0] (team "recsys"): got "${fraudRole}"; expected a role no other entry maps (teams[0] (team "fraud") maps it): EKS keeps one access entry per principal.`,
         ]);
         // Optional: a team without deploy roles is valid.
         expect(() => problems("dev", (r) => delete r.teams[0].deployRoleArns)).toThrow("the config was accepted");
@@ -99,10 +99,10 @@ describe("errors name the key, the value and what is allowed", () => {
         });
         expect(p).toEqual(
             expect.arrayContaining([
-                'mlops:teams[0].name: got "Fraud_Team"; expected 2-20 lower-case letters, digits and -, starting with a letter.',
-                "mlops:teams[0].owners: got []; expected at least one owner.",
-                'mlops:teams[0].alerts.slackChannel: got "fraud-alerts"; expected a Slack channel like #fraud-ml-alerts (lower-case).',
-                'mlops:teams[0].environments[0]: got "staging"; expected one of dev, test, prod.',
+                'mlops:teams[0].name (team "Fraud_Team"): got "Fraud_Team"; expected 2-20 lower-case letters, digits and -, starting with a letter.',
+                'mlops:teams[0].owners (team "Fraud_Team"): got []; expected at least one owner.',
+                'mlops:teams[0].alerts.slackChannel (team "Fraud_Team"): got "fraud-alerts"; expected a Slack channel like #fraud-ml-alerts (lower-case).',
+                'mlops:teams[0].environments[0] (team "Fraud_Team"): got "staging"; expected one of dev, test, prod.',
                 "mlops:monitoring.slo.errorRatio: got 2; expected a ratio above 0 and at most 1.",
             ]),
         );
@@ -128,13 +128,13 @@ describe("errors name the key, the value and what is allowed", () => {
 
     it("quota limits must cover requests, LimitRange defaults must fit the maximum", () => {
         expect(problems("prod", (r) => (r.teams[0].quota.limitsCpu = "24"))).toEqual([
-            'mlops:teams[0].quota.limitsCpu: got "24"; expected at least the requests quota "48" (cpu).',
+            'mlops:teams[0].quota.limitsCpu (team "fraud"): got "24"; expected at least the requests quota "48" (cpu).',
         ]);
         expect(problems("dev", (r) => (r.serving = { limitRange: { defaultMemoryLimit: "8Gi" } }))).toEqual([
             'mlops:serving.limitRange.defaultMemoryLimit: got "8Gi"; expected at most maxMemory ("4Gi").',
         ]);
         expect(problems("prod", (r) => (r.teams[0].quota.limitsEphemeralStorage = "64Gi"))).toEqual([
-            'mlops:teams[0].quota.limitsEphemeralStorage: got "64Gi"; expected at least the requests quota "128Gi" (ephemeralStorage).',
+            'mlops:teams[0].quota.limitsEphemeralStorage (team "fraud"): got "64Gi"; expected at least the requests quota "128Gi" (ephemeralStorage).',
         ]);
         expect(problems("dev", (r) => (r.serving = { limitRange: { defaultEphemeralStorageRequest: "2Gi" } }))).toEqual([
             'mlops:serving.limitRange.defaultEphemeralStorageRequest: got "2Gi"; expected at most defaultEphemeralStorageLimit ("1Gi").',

@@ -138,7 +138,7 @@ describe("npm run plan: exit codes", () => {
             expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
         ]);
         expect(r.stdout).toContain("pulumi:pulumi:Stack  fixture-ok\n├─ pulumi:providers:kubernetes  k8s\n");
-        expect(r.stdout).toContain("└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data  [2 aliases]\n");
+        expect(r.stdout).toContain("└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data\n");
         // --details shows inputs, secrets masked (the secure config value never appears).
         expect(r.stdout).toContain('   ├─ kubernetes:core/v1:Secret  fraud-db  [1 secret input]\n   │       apiVersion: "v1"\n');
         expect(r.stdout).toContain('stringData: "[secret]"');

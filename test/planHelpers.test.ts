@@ -24,6 +24,7 @@ import {
     manifestYaml,
     manifestPath,
     owningComponent,
+    programAliases,
     renderTree,
     renderViolation,
 } from "../engine/render";
@@ -317,5 +318,14 @@ describe("flags, packs and exit codes", () => {
         expect(describeFailure(new PolicyConfigError("bad"), ROOT).exitCode).toBe(3);
         const packErr = describeFailure(new PolicyPackError("pack failed", "\x1b[90mline 1\x1b[39m\nline 2\n"), ROOT);
         expect(packErr).toEqual({ exitCode: 3, message: "pack failed\n  pack stderr:\n    line 1\n    line 2" });
+    });
+});
+
+describe("aliases in the tree", () => {
+    it("counts the program's aliases, not the type aliases a provider SDK gives every resource of a type", () => {
+        const parent = "urn:pulumi:dev::p::mlops:index:ModelService::s";
+        const sdk = [{ type: "kubernetes:apps/v1beta1:Deployment", parentUrn: parent }, { type: "kubernetes:extensions/v1beta1:Deployment" }];
+        const program = [{ name: "old-name" }, { noParent: true }, { urn: "urn:pulumi:dev::p::x::y" }, { type: "mlops:index:Old", parentUrn: "urn:pulumi:dev::p::other::o" }];
+        expect(programAliases({ parent, options: { aliases: [...sdk, ...program] } as never })).toEqual(program);
     });
 });
