@@ -33,17 +33,20 @@ import { requestsPerSecondAdapterRule, RPS_METRIC } from "./metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "./naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
 
-/** The Helm charts, pinned. */
 /** Ephemeral storage of the charts' main containers: logs and writable layer (Prometheus, Alertmanager and a persistent Pushgateway keep their data on volumes). */
 export const CHART_STORAGE = ephemeralStorage("64Mi");
 /** Grafana keeps its database and plugins in an emptyDir (persistence is off: dashboards and the data source are provisioned). */
 export const GRAFANA_STORAGE = ephemeralStorage("256Mi", ["1Gi"]);
 
+/**
+ * The Helm charts, pinned to versions whose sources the Go module proxy serves (engine/charts.ts), so
+ * the plan renders exactly what is installed: see docs/monitoring.md for why these versions.
+ */
 export const CHARTS = {
-    kubePrometheusStack: { chart: "kube-prometheus-stack", version: "79.7.1", repo: "https://prometheus-community.github.io/helm-charts" },
-    pushgateway: { chart: "prometheus-pushgateway", version: "3.4.2", repo: "https://prometheus-community.github.io/helm-charts" },
+    kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.6.1", repo: "https://prometheus-community.github.io/helm-charts" },
+    pushgateway: { chart: "prometheus-pushgateway", version: "3.8.0", repo: "https://prometheus-community.github.io/helm-charts" },
     prometheusAdapter: { chart: "prometheus-adapter", version: "5.3.0", repo: "https://prometheus-community.github.io/helm-charts" },
-    metricsServer: { chart: "metrics-server", version: "3.12.2", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+    metricsServer: { chart: "metrics-server", version: "3.13.1", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
 } as const;
 
 /** Helm release names; with fullnameOverride they make the object names stable. */

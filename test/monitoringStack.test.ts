@@ -58,7 +58,7 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         const kps = run.inputs(release("kube-prometheus-stack"));
         expect(kps).toMatchObject({
             chart: "kube-prometheus-stack",
-            version: "79.7.1",
+            version: "88.6.1",
             repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
             namespace: "monitoring",
             createNamespace: false,
