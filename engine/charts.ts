@@ -5,6 +5,7 @@
  * version. `scripts/build-charts.sh` builds and assembles them into a cache (default
  * `~/.cache/mlops-charts`, or `$MLOPS_CHARTS_CACHE`); this module says what is pinned and where it lands.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -137,4 +138,25 @@ export function dependencyVersion(chart: string, dependency: string, asks: strin
             `${chart} asks for ${dependency} ${asks}, the served sources hold ${served}` +
             (sub ? ` (DEPENDENCY_SUBSTITUTES expects ${sub.asks} -> ${sub.uses}: update it)` : `: pin other sources or add a documented substitute to DEPENDENCY_SUBSTITUTES`),
     };
+}
+
+/**
+ * Makes sure Helm and the charts are in the cache: when they are not, runs scripts/build-charts.sh
+ * (Go builds Helm and fetches the chart sources: a few minutes, once), its progress on stderr.
+ */
+export function ensureCharts(charts: readonly PinnedChart[], log: (line: string) => void, cache = chartsCache()): void {
+    if (chartsReady(charts, cache)) return;
+    log(`charts: Helm ${HELM_VERSION} or the charts are not in ${cache} yet: building them from the Go module proxy (first run only, a few minutes; --no-charts skips rendering)`);
+    const r = spawnSync("bash", [path.resolve(__dirname, "..", "scripts", "build-charts.sh")], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, MLOPS_CHARTS_CACHE: cache } });
+    if (r.status !== 0 || !chartsReady(charts, cache)) {
+        throw new ChartsUnavailableError(`scripts/build-charts.sh did not provide Helm and the charts in ${cache} (exit ${r.status ?? r.signal}); see its output above, or plan with --no-charts`);
+    }
+}
+
+/** Helm or the charts could not be built. */
+export class ChartsUnavailableError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ChartsUnavailableError";
+    }
 }

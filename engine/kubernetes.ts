@@ -13,6 +13,27 @@ export interface KubernetesObject {
     [key: string]: unknown;
 }
 
+/** Kinds that are not namespaced (an object of any other kind lands in its release's namespace). */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "APIService",
+    "IngressClass",
+    "RuntimeClass",
+    "CSIDriver",
+    "VolumeSnapshotClass",
+]);
+
 /** A Kubernetes object with the resource it came from. */
 export interface RenderedObject {
     resource: RecordedResource;

@@ -8,6 +8,8 @@ import * as path from "path";
 import { isPolicyPackDir, PolicyPackError } from "./analyzer";
 import { kubernetesObjects, type RenderedObject, type SchemaError, validateObjects } from "./kubernetes";
 import { type PolicyPackSpec, type PolicyReport, PolicySession } from "./policies";
+import { ChartsUnavailableError } from "./charts";
+import { ChartRenderError, renderReleases, type RenderOptions } from "./helm";
 import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
 import { NO_PROGRESS, type ProgressSink } from "./progress";
 import { ProjectError } from "./project";
@@ -111,6 +113,11 @@ export interface PlanOptions {
     policySession?: Promise<PolicySession>;
     /** Told of each phase as it starts and ends (engine/progress.ts). */
     progress?: ProgressSink;
+    /**
+     * Render every Helm Release (engine/helm.ts) and treat its objects as the plan's own: true for the
+     * charts cache, or how to render; default false (the Releases stay opaque).
+     */
+    charts?: boolean | RenderOptions;
 }
 
 export interface Plan {
@@ -118,8 +125,13 @@ export interface Plan {
     stack: string;
     organization: string;
     recording: StackRecording;
-    /** The recorded resources (with policy remediations applied to their inputs, as the engine would). */
+    /**
+     * The recorded resources (with policy remediations applied to their inputs, as the engine would),
+     * then the objects of the Helm releases, each a child of its Release (when charts are rendered).
+     */
     resources: RecordedResource[];
+    /** The rendered chart objects among `resources` (empty when charts are not rendered). */
+    chartResources: RecordedResource[];
     /** Kubernetes objects (secrets revealed, for validation; redact before writing). */
     objects: RenderedObject[];
     schemaErrors: SchemaError[];
@@ -181,6 +193,7 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
     let recording: StackRecording;
     let policy: PolicyReport | undefined;
     let session: PolicySession | undefined;
+    let chartResources: RecordedResource[] = [];
     try {
         let startError: unknown;
         let registered = 0;
@@ -209,9 +222,22 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
         if (startError) throw startError;
         if (session?.failure) throw session.failure;
         session ??= await starting;
+        // The charts' objects, after the program: the packs see each as the object it is, then the
+        // stack policies see them with the rest.
+        if (opts.charts) {
+            progress.start("rendering the Helm releases");
+            chartResources = renderReleases(recording.resources, opts.charts === true ? {} : opts.charts);
+            progress.done("rendering the Helm releases", `${chartResources.length} objects`);
+        }
+        if (session && chartResources.length > 0) {
+            const byUrn = new Map([...recording.resources, ...chartResources].map((r) => [r.urn, r]));
+            // What a pack would remediate in a chart object cannot change what Helm installs: inputs stay.
+            await Promise.all(chartResources.map((r) => session!.onRegister(r, (urn) => byUrn.get(urn))));
+            if (session.failure) throw session.failure;
+        }
         if (session) {
             progress.start("checking the stack with the policy packs");
-            policy = await session.finish(recording.resources);
+            policy = await session.finish([...recording.resources, ...chartResources]);
             const n = policy.violations.length;
             progress.done("checking the stack with the policy packs", `${n} violation${n === 1 ? "" : "s"}`);
         }
@@ -219,12 +245,12 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
         const s = session ?? (await starting?.catch(() => undefined));
         await s?.close();
     }
-    const resources = recording.resources;
+    const resources = [...recording.resources, ...chartResources];
     const objects = kubernetesObjects(resources);
     progress.start("validating Kubernetes objects");
     const schemaErrors = await validateObjects(objects.map((o) => o.object));
     progress.done("validating Kubernetes objects", `${objects.length} objects, ${schemaErrors.length ? `${new Set(schemaErrors.map((e) => e.object)).size} invalid` : "all valid"}`);
-    const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, objects, schemaErrors, policy, exitCode: 0 };
+    const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, chartResources, objects, schemaErrors, policy, exitCode: 0 };
     plan.exitCode = planExitCode(plan);
     return plan;
 }
@@ -254,6 +280,8 @@ export function describeFailure(err: unknown, root: string): { exitCode: number;
         return { exitCode: EXIT.POLICY_PACK_ERROR, message: `${err.message}${stderr}` };
     }
     if (err instanceof PolicyConfigError) return { exitCode: EXIT.POLICY_PACK_ERROR, message: err.message };
+    if (err instanceof ChartsUnavailableError) return { exitCode: EXIT.PROGRAM_ERROR, message: err.message };
+    if (err instanceof ChartRenderError) return { exitCode: EXIT.PROGRAM_ERROR, message: `cannot render the Helm releases: ${err.message}` };
     if (err instanceof ProgramError) {
         const cause = err.cause as { name?: string; message?: string } | undefined;
         if (cause?.name === "ConfigError" && cause.message) return { exitCode: EXIT.PROGRAM_ERROR, message: cause.message };

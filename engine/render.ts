@@ -5,7 +5,8 @@
  */
 import * as path from "path";
 import { portableYaml } from "../components/yaml";
-import type { KubernetesObject, RenderedObject, SchemaError } from "./kubernetes";
+import { CLUSTER_SCOPED_KINDS, type KubernetesObject, type RenderedObject, type SchemaError } from "./kubernetes";
+import { chartOrigin } from "./helm";
 import type { RecordedResource } from "./recorder";
 import type { PolicyReport, PolicyViolation } from "./policies";
 import { isSecret, redact, secretPaths, UNKNOWN } from "./values";
@@ -214,24 +215,6 @@ export function manifestObject(o: KubernetesObject): KubernetesObject {
     return { apiVersion, kind, metadata, ...rest } as KubernetesObject;
 }
 
-const CLUSTER_SCOPED = new Set([
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PriorityClass",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "APIService",
-    "IngressClass",
-    "RuntimeClass",
-    "CSIDriver",
-    "VolumeSnapshotClass",
-]);
-
 function safeSegment(s: string): string {
     return s.replace(/[^A-Za-z0-9._-]+/g, "_") || "_";
 }
@@ -248,7 +231,7 @@ export function owningComponent(r: RecordedResource, byUrn: ReadonlyMap<string, 
 
 /** `<namespace or _cluster>/<component>/<kind>-<name>.yaml` for an object. */
 export function manifestPath(o: KubernetesObject, component: string): string {
-    const ns = CLUSTER_SCOPED.has(o.kind) ? "_cluster" : (o.metadata.namespace ?? "default");
+    const ns = CLUSTER_SCOPED_KINDS.has(o.kind) ? "_cluster" : (o.metadata.namespace ?? "default");
     return path.posix.join(safeSegment(ns), safeSegment(component), `${safeSegment(o.kind.toLowerCase())}-${safeSegment(o.metadata.name ?? "unnamed")}.yaml`);
 }
 
@@ -274,6 +257,9 @@ export function manifestFiles(rendered: readonly RenderedObject[], resources: re
     const used = new Set<string>();
     return rendered.map(({ resource, object }) => {
         let p = manifestPath(object, owningComponent(resource, byUrn));
+        // A chart's objects go in a directory of their release, under the component that installs it.
+        const origin = chartOrigin(resource);
+        if (origin) p = path.posix.join(path.posix.dirname(p), safeSegment(`helm-${origin.release}`), path.posix.basename(p));
         if (used.has(p)) {
             // Same kind and name in one namespace, different API groups: keep both.
             const group = safeSegment(object.apiVersion.replace(/\//g, "."));
@@ -282,7 +268,8 @@ export function manifestFiles(rendered: readonly RenderedObject[], resources: re
         }
         used.add(p);
         const doc = manifestYaml(manifestObject(object));
-        return { path: p, content: `# Source: ${resource.urn}\n${doc}`, urn: resource.urn };
+        const template = origin ? `# Rendered by Helm from ${origin.source} of release ${origin.release}\n` : "";
+        return { path: p, content: `# Source: ${resource.urn}\n${template}${doc}`, urn: resource.urn };
     });
 }
 

@@ -9,8 +9,10 @@ import { DEFAULT_POLICY_TIMEOUT_SECONDS } from "../engine/analyzer";
 import { dataLosingChanges, diffPlans, type PlanDiff, type PlanDocument, renderDiff, renderDiffMarkdown, withoutStack } from "../engine/diff";
 import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, PLATFORM_PACKAGE, resolvePolicyPacks, UsageError } from "../engine/plan";
 import { NO_PROGRESS, Progress } from "../engine/progress";
+import { ensureCharts } from "../engine/charts";
 import { setStackReferenceOutputs } from "../engine/mockState";
 import { readProject } from "../engine/project";
+import { RELEASE_TYPE } from "../engine/helm";
 import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
 
 const USAGE = `usage: npm run plan -- <stack>... [flags]
@@ -30,6 +32,9 @@ Several stacks are planned one after the other; the exit code is the most severe
                               policy/config/<stack>/<pack>.json (this repository's layout),
                               policy/config/<pack>/<stack>.json, policy/config/<stack>.json
   --no-policy                 run no policy pack
+  --no-charts                 do not render the Helm releases (their objects are then not counted,
+                              written, validated or checked: the plan says so); by default Helm and the
+                              charts are built into ~/.cache/mlops-charts on first use (needs Go)
   --policy-timeout <seconds>  budget for a pack to start and for each call to it (default ${DEFAULT_POLICY_TIMEOUT_SECONDS})
   -c, --config <ns:key=value> set a config value for this plan only (repeatable; like pulumi --config)
   -C, --cwd <dir>             project directory (default: the current directory)
@@ -62,6 +67,7 @@ interface Flags {
     packs?: string[];
     packConfigs: string[];
     noPolicy: boolean;
+    noCharts: boolean;
     timeoutMs: number;
     config: Record<string, string>;
     root: string;
@@ -91,6 +97,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
                 "policy-pack": { type: "string", multiple: true },
                 "policy-pack-config": { type: "string", multiple: true },
                 "no-policy": { type: "boolean", default: false },
+                "no-charts": { type: "boolean", default: false },
                 "policy-timeout": { type: "string", default: String(DEFAULT_POLICY_TIMEOUT_SECONDS) },
                 config: { type: "string", short: "c", multiple: true },
                 cwd: { type: "string", short: "C" },
@@ -143,6 +150,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         packs: v["policy-pack"]?.map((p) => path.resolve(cwd, p)),
         packConfigs: (v["policy-pack-config"] ?? []).map((p) => path.resolve(cwd, p)),
         noPolicy: v["no-policy"] ?? false,
+        noCharts: v["no-charts"] ?? false,
         timeoutMs: timeout * 1000,
         config,
         root: path.resolve(cwd, v.cwd ?? "."),
@@ -217,11 +225,21 @@ function writeOutputs(plan: Plan, doc: unknown, outDir: string): { planFile: str
     return { planFile, manifests: files.length };
 }
 
+/** What the report says about the Helm releases: how many objects were rendered, or that they were not. */
+export function chartsLine(releases: number, chartObjects: number, noCharts: boolean): string | undefined {
+    if (releases === 0) return undefined;
+    if (noCharts) return `WARNING: --no-charts: the ${releases} Helm release${releases === 1 ? " was" : "s were"} not rendered; their objects are not counted, written, validated or checked by the policy packs`;
+    return `Helm releases: ${releases} rendered into ${chartObjects} object${chartObjects === 1 ? "" : "s"} (children of their Release in the tree; checked like the platform's own)`;
+}
+
 function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): string {
     const out: string[] = [];
     const k = countKinds(plan.resources);
+    const releases = plan.recording.resources.filter((r) => r.type === RELEASE_TYPE && r.custom).length;
+    const charts = chartsLine(releases, plan.chartResources.length, flags.noCharts);
     out.push(
         `Plan of ${plan.project}/${plan.stack}: ${plan.resources.length} resources (${k.custom} custom, ${k.components} components, ${k.providers} providers; mocked provider values)`,
+        ...(charts ? [charts] : []),
         "",
         renderTree(plan.resources, { details: flags.details }),
         "",
@@ -277,13 +295,14 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             organization: f.organization,
             preview: f.preview,
             progress: progress ?? NO_PROGRESS,
+            charts: f.noCharts ? false : { prepare: (charts) => ensureCharts(charts, (line) => process.stderr.write(`${line}\n`)) },
         });
         progress?.stop();
         const doc = planDocument({
             project: plan.project,
             stack: plan.stack,
             organization: plan.organization,
-            resources: plan.recording.resources,
+            resources: plan.resources,
             outputs: plan.recording.outputs,
             schemaErrors: plan.schemaErrors,
             kubernetesObjects: plan.objects.length,
