@@ -11,7 +11,9 @@ import { describe, expect, it } from "vitest";
 import { isTaggableAwsType, scanTaggableTypes, TAGGABLE_SOURCE_VERSION } from "../policy/lib/awsTaggable";
 import { configFilePath, CONFIG_DIR, configuredStacks, effectiveLevel, POLICY_DIR, readPackConfig } from "../policy/lib/configFiles";
 import { environmentOfStack, runtimeContext } from "../policy/lib/context";
-import { defineResourcePolicy } from "../policy/lib/define";
+import { chartExceptionFor, defineResourcePolicy } from "../policy/lib/define";
+import { podNoHostNamespaces } from "../policy/lib/rules/security/podNoHostNamespaces";
+import { workloadHasPdb } from "../policy/lib/rules/reliability/workloadHasPdb";
 import { PACKS, STACKS } from "../policy/lib/packs";
 import { policyPackArgs } from "../policy/lib/serve";
 import { kmsKeyRotationEnabled } from "../policy/lib/rules/security/kmsKeyRotationEnabled";
@@ -19,7 +21,7 @@ import { PACK_NAMES, SEVERITIES } from "../policy/lib/types";
 import { raw, strict, UnknownValueError } from "../policy/lib/unknowns";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT } from "./harness";
-import { createResourceValidationArgs, resourcePolicy, runResourcePolicy, UNKNOWN } from "./policies/util";
+import { createResourceValidationArgs, createStackValidationArgs, resourcePolicy, runResourcePolicy, runStackPolicy, stackPolicy, UNKNOWN } from "./policies/util";
 
 const ALL = PACKS.flatMap((p) => p.policies.map((factory) => ({ pack: p.name, factory })));
 
@@ -186,5 +188,58 @@ describe("taggable AWS types", () => {
     it("know buckets, keys and databases take tags and their configuration resources do not", () => {
         expect(["aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:rds/instance:Instance", "aws:iam/role:Role"].every(isTaggableAwsType)).toBe(true);
         expect(["aws:s3/bucketVersioning:BucketVersioning", "aws:kms/alias:Alias", "aws:iam/rolePolicy:RolePolicy"].some(isTaggableAwsType)).toBe(false);
+    });
+});
+
+describe("accepted chart exceptions (chartExceptions)", () => {
+    const CHART_URN = (type: string, name: string) => `urn:pulumi:prod::mlops::mlops:index:MonitoringStack$kubernetes:helm.sh/v3:Release$${type}::${name}`;
+    const DS = "kubernetes:apps/v1:DaemonSet";
+    const hostPid = { metadata: { name: "node-exporter", namespace: "monitoring" }, spec: { template: { spec: { hostPID: true, containers: [{ name: "c", image: "x" }] } } } };
+    const exception = { resource: "kube-prometheus-stack:monitoring/node-exporter", reason: "node-exporter reads the host's process table by design" };
+
+    it("every policy has the property, default empty, and the config files validate against it", () => {
+        for (const { factory } of ALL) expect((factory.defaults as Record<string, unknown>).chartExceptions).toEqual([]);
+        const ajv = new Ajv({ allErrors: true, strict: false });
+        const validate = ajv.compile(podNoHostNamespaces.configSchema);
+        expect(validate({ chartExceptions: [exception] })).toBe(true);
+        expect(validate({ chartExceptions: [{ resource: "node-exporter", reason: exception.reason }] })).toBe(false);
+        expect(validate({ chartExceptions: [{ resource: exception.resource, reason: "short" }] })).toBe(false);
+    });
+
+    it("matches chart objects only, by exact name or a trailing *", () => {
+        expect(chartExceptionFor([exception], CHART_URN(DS, "kube-prometheus-stack:monitoring/node-exporter"))).toBe(exception);
+        expect(chartExceptionFor([exception], CHART_URN(DS, "kube-prometheus-stack:monitoring/node-exporter-2"))).toBeUndefined();
+        const star = { ...exception, resource: "kube-prometheus-stack:monitoring/*" };
+        expect(chartExceptionFor([star], CHART_URN(DS, "kube-prometheus-stack:monitoring/anything"))).toBe(star);
+        // The platform's own resource of the same name is never excepted.
+        expect(chartExceptionFor([exception], `urn:pulumi:prod::mlops::${DS}::kube-prometheus-stack:monitoring/node-exporter`)).toBeUndefined();
+    });
+
+    it("a resource policy is not applicable to an excepted chart object, with the reason; it still reports the others", async () => {
+        const policy = resourcePolicy(podNoHostNamespaces);
+        const args = (name: string, urn: string) => ({
+            ...createResourceValidationArgs(DS, hostPid, { name, factory: podNoHostNamespaces, config: { chartExceptions: [exception] } }),
+            urn,
+        });
+        const excepted = await runResourcePolicy(policy, args("kube-prometheus-stack:monitoring/node-exporter", CHART_URN(DS, "kube-prometheus-stack:monitoring/node-exporter")));
+        expect(excepted.violations).toEqual([]);
+        expect(excepted.notApplicable).toBe(`accepted exception for ${exception.resource}: ${exception.reason}`);
+        const other = await runResourcePolicy(policy, args("kube-prometheus-stack:monitoring/other", CHART_URN(DS, "kube-prometheus-stack:monitoring/other")));
+        expect(other.violations.length).toBe(1);
+    });
+
+    it("a stack policy drops the violations of excepted chart objects only", async () => {
+        const dep = (name: string) => ({ metadata: { name, namespace: "monitoring" }, spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [] } } } });
+        const base = createStackValidationArgs(
+            [
+                { type: "kubernetes:apps/v1:Deployment", name: "a", props: dep("a") },
+                { type: "kubernetes:apps/v1:Deployment", name: "b", props: dep("b") },
+            ],
+            { factory: workloadHasPdb, config: { chartExceptions: [{ resource: "rel:monitoring/a", reason: "the chart has no disruption budget for it" }] } },
+        );
+        // Make both resources chart objects of release "rel".
+        const resources = base.resources.map((r, i) => ({ ...r, urn: CHART_URN("kubernetes:apps/v1:Deployment", `rel:monitoring/${"ab"[i]}`) }));
+        const run = await runStackPolicy(stackPolicy(workloadHasPdb), { ...base, resources });
+        expect(run.violations.map((v) => v.urn)).toEqual([CHART_URN("kubernetes:apps/v1:Deployment", "rel:monitoring/b")]);
     });
 });

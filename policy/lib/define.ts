@@ -48,6 +48,34 @@ export interface ScopeConfig {
     environments: Environment[];
 }
 
+/**
+ * An accepted exception: an object rendered from a Helm release (an upstream chart) that a policy does
+ * not apply to, and why. Only chart objects can be excepted - the platform's own resources change instead.
+ */
+export interface ChartException {
+    /** The chart object's resource name, `<release>:<namespace>/<name>` (`<release>:<name>` when cluster-scoped); a trailing `*` matches any rest. */
+    readonly resource: string;
+    /** Why the chart cannot meet the rule (documented in docs/policy-exceptions.md too). */
+    readonly reason: string;
+}
+
+/** The config every policy has: its accepted chart exceptions. */
+export interface ExceptionConfig {
+    chartExceptions: ChartException[];
+}
+
+/** The type token every rendered chart object's URN carries in its type chain: its parent is a Helm Release. */
+const CHART_PARENT = "kubernetes:helm.sh/v3:Release$";
+
+/** The exception that covers a resource (by URN), if it is a chart object and one matches its name. */
+export function chartExceptionFor(exceptions: readonly ChartException[] | undefined, urn: string | undefined): ChartException | undefined {
+    if (!urn || !exceptions?.length) return undefined;
+    const parts = urn.split("::");
+    if (!(parts[2] ?? "").includes(CHART_PARENT)) return undefined;
+    const name = parts.slice(3).join("::");
+    return exceptions.find((e) => (e.resource.endsWith("*") ? name.startsWith(e.resource.slice(0, -1)) : name === e.resource));
+}
+
 /** What a resource check sees: the parts of `ResourceValidationArgs` that are data. */
 export interface ResourceSubject {
     readonly type: string;
@@ -198,6 +226,22 @@ function schemaOf<C>(def: BaseDefinition<C>): { schema: PolicyConfigSchema; defa
         };
         properties.environments = scope;
     }
+    const exceptions: ConfigProperty<ChartException[]> = {
+        type: "array",
+        items: {
+            type: "object",
+            properties: {
+                resource: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[^\\s]+$" },
+                reason: { type: "string", minLength: 20 },
+            },
+            required: ["resource", "reason"],
+            additionalProperties: false,
+        },
+        default: [],
+        description:
+            "Objects rendered from a Helm release the policy does not apply to, each with the reason the upstream chart cannot meet it: `resource` is `<release>:<namespace>/<name>` (a trailing `*` matches any rest). Platform resources cannot be excepted.",
+    };
+    properties.chartExceptions = exceptions;
     const defaults = Object.fromEntries(Object.entries(properties).map(([k, p]) => [k, structuredClone(p.default)]));
     return { schema: { properties }, defaults: defaults as C & Partial<ScopeConfig> };
 }
@@ -263,6 +307,8 @@ function attachType(fn: object, types: readonly string[] | ((t: string) => boole
 
 /** What a resource and a stack validation call both get: stack tags, the pack's config, a way to say "not applicable". */
 interface ValidationCall {
+    /** The resource's URN (resource policies). */
+    readonly urn?: string;
     readonly stackTags: ReadonlyMap<string, string>;
     getConfig<T extends object>(): T;
     notApplicable(reason?: string): never;
@@ -283,6 +329,8 @@ function runCheck<C extends object, T>(
     const config = mergeConfig(defaults, opts.config, args.getConfig<Record<string, unknown>>());
     const outOfScope = scopeReason(config, def.environments !== undefined, ctx);
     if (outOfScope) notApplicable(args, outOfScope);
+    const excepted = chartExceptionFor((config as Partial<ExceptionConfig>).chartExceptions, args.urn);
+    if (excepted) notApplicable(args, `accepted exception for ${excepted.resource}: ${excepted.reason}`);
     try {
         return check(config, ctx);
     } catch (e) {
@@ -339,7 +387,8 @@ export function defineStackPolicy<C extends object>(def: StackPolicyDefinition<C
         const validate = (args: StackValidationArgs, report: ReportViolation) => {
             const result = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args.resources as readonly PolicyResource[], config, ctx));
             const outcome: StackOutcome = Array.isArray(result) ? { violations: result, skipped: [] } : result;
-            for (const v of outcome.violations) report(v.message, v.urn);
+            const exceptions = mergeConfig(defaults as Partial<ExceptionConfig>, opts.config, args.getConfig<Record<string, unknown>>()).chartExceptions;
+            for (const v of outcome.violations) if (!chartExceptionFor(exceptions, v.urn)) report(v.message, v.urn);
             if (outcome.skipped.length > 0) notApplicable(args, summarize(outcome.skipped));
         };
         return { ...policyObject(def, schema, opts), validateStack: validate };
