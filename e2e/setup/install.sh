@@ -34,3 +34,6 @@ bash "$here/drift-venv.sh"
 
 # The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
 if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
+
+# Helm and the platform's charts, from the Go module proxy (scripts/build-charts.sh; cached in ~/.cache/mlops-charts).
+bash "$here/../../scripts/build-charts.sh"
