@@ -331,7 +331,9 @@ export function pushgatewayValues(args: MonitoringStackArgs): Record<string, unk
         persistentVolume: { enabled: pg.persistence, size: `${pg.storageGi}Gi` },
         // Without persistence a restart forgets every pushed series (and the staleness alerts lose their input).
         extraArgs: pg.persistence ? ["--persistence.file=/data/pushgateway.data", "--persistence.interval=5m"] : [],
-        serviceMonitor: { enabled: true, namespace: args.namespace, honorLabels: true, additionalLabels: ownershipLabels(args.labels) },
+        // The chart (3.8.0) puts podLabels on every object it renders, its ServiceMonitor included: the
+        // ownership labels again as serviceMonitor.additionalLabels would be duplicate YAML keys there.
+        serviceMonitor: { enabled: true, namespace: args.namespace, honorLabels: true },
     };
 }
 
@@ -351,8 +353,9 @@ export function prometheusAdapterValues(args: MonitoringStackArgs): Record<strin
     const replicas = args.prometheus.replicas;
     return {
         fullnameOverride: RELEASES.prometheusAdapter,
+        // On every object and, in the chart (5.3.0), on the pod template too: podLabels as well would be
+        // duplicate YAML keys there.
         customLabels: ownershipLabels(args.labels),
-        podLabels: ownershipLabels(args.labels),
         prometheus: { url: prometheusServiceUrl(args.namespace), port: PROMETHEUS_PORT, path: "" },
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false },

@@ -20,10 +20,12 @@ export const HELM_VERSION = "v3.22.0";
 export const RENDER_KUBE_VERSION = "v1.32.13";
 
 /**
- * API versions the platform's cluster serves beyond Kubernetes' own (`helm template --api-versions`):
- * the Prometheus operator's CRDs (kube-prometheus-stack installs them) and the aggregated metrics APIs.
+ * API versions the platform's cluster serves beyond those Helm knows by itself (`helm template
+ * --api-versions`; Helm's own set is client-go's, which lacks the aggregator's): apiregistration.k8s.io/v1
+ * (without it prometheus-adapter renders no APIService), the Prometheus operator's CRDs
+ * (kube-prometheus-stack installs them) and the aggregated metrics APIs.
  */
-export const RENDER_API_VERSIONS = ["monitoring.coreos.com/v1", "monitoring.coreos.com/v1alpha1", "metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta1"] as const;
+export const RENDER_API_VERSIONS = ["apiregistration.k8s.io/v1", "monitoring.coreos.com/v1", "monitoring.coreos.com/v1alpha1", "metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta1"] as const;
 
 /** Where a chart repository's sources are served as a Go module. */
 export interface ChartSource {

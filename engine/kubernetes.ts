@@ -3,6 +3,7 @@
  * the upstream OpenAPI schemas with `kubernetes-models` (prometheus-operator kinds with
  * `@kubernetes-models/prometheus-operator`).
  */
+import Ajv, { type ValidateFunction } from "ajv";
 import type { RecordedResource } from "./recorder";
 import { reveal } from "./values";
 
@@ -111,9 +112,55 @@ export function objectRef(o: KubernetesObject): string {
     return [o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join("/");
 }
 
+/** Schemas of custom kinds by `<group>/<version>/<kind>`, compiled from CustomResourceDefinitions. */
+export type CrdSchemas = ReadonlyMap<string, ValidateFunction>;
+
+/**
+ * CRD patterns are Go (RE2) regular expressions: an inline `(?i)` JavaScript does not know becomes the
+ * `i` flag; a pattern JavaScript still cannot compile is not checked here (the API server checks it).
+ */
+const goRegExp = Object.assign(
+    (pattern: string, flags: string) => {
+        try {
+            return new RegExp(pattern, flags);
+        } catch {
+            try {
+                return new RegExp(pattern.replace(/\(\?i\)/g, ""), `${flags}i`);
+            } catch {
+                return /[\s\S]*/;
+            }
+        }
+    },
+    { code: "goRegExp" },
+);
+const crdAjv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: goRegExp } });
+
+/**
+ * The schemas the given CustomResourceDefinitions declare (`openAPIV3Schema` of each served version).
+ * Objects of those kinds are validated against them instead of the packaged models: the CRD is what the
+ * API server checks, and a chart ships the CRDs of the operator version it runs.
+ */
+export function crdSchemas(objects: readonly KubernetesObject[]): CrdSchemas {
+    const out = new Map<string, ValidateFunction>();
+    for (const o of objects) {
+        if (o.kind !== "CustomResourceDefinition" || !o.apiVersion.startsWith("apiextensions.k8s.io/")) continue;
+        const spec = (o as { spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean; schema?: { openAPIV3Schema?: object } }[] } }).spec;
+        for (const v of spec?.versions ?? []) {
+            if (!spec?.group || !spec.names?.kind || !v.schema?.openAPIV3Schema || v.served === false) continue;
+            out.set(`${spec.group}/${v.name}/${spec.names.kind}`, crdAjv.compile(v.schema.openAPIV3Schema));
+        }
+    }
+    return out;
+}
+
 /** Validates one object; returns its schema errors (an unknown kind is an error too). */
-export async function validateObject(o: KubernetesObject): Promise<SchemaError[]> {
+export async function validateObject(o: KubernetesObject, crds?: CrdSchemas): Promise<SchemaError[]> {
     const ref = objectRef(o);
+    const crd = crds?.get(`${o.apiVersion}/${o.kind}`);
+    if (crd) {
+        if (crd(o)) return [];
+        return (crd.errors ?? []).map((e) => ({ object: ref, path: e.instancePath, message: e.message ?? String(e) }));
+    }
     const mod = await loadModule(o.apiVersion);
     const Model = mod?.[o.kind];
     if (typeof Model !== "function") {
@@ -129,8 +176,12 @@ export async function validateObject(o: KubernetesObject): Promise<SchemaError[]
     }
 }
 
-/** Validates every object; returns all schema errors. */
+/**
+ * Validates every object; returns all schema errors. Objects of a kind a CustomResourceDefinition among
+ * them declares are validated against that CRD.
+ */
 export async function validateObjects(objects: readonly KubernetesObject[]): Promise<SchemaError[]> {
-    const results = await Promise.all(objects.map(validateObject));
+    const crds = crdSchemas(objects);
+    const results = await Promise.all(objects.map((o) => validateObject(o, crds)));
     return results.flat();
 }
