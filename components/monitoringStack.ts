@@ -245,6 +245,9 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
             create: true,
             rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false, windows: false },
         },
+        // The subcharts take their labels under their own keys (commonLabels reaches only this chart's templates).
+        "kube-state-metrics": { customLabels: ownershipLabels(args.labels) },
+        "prometheus-node-exporter": { commonLabels: ownershipLabels(args.labels) },
         prometheusOperator: { resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "512Mi" }, CHART_STORAGE) },
         prometheus: {
             ingress: { enabled: false },
@@ -292,6 +295,8 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
             ingress: { enabled: false },
             persistence: { enabled: false },
             testFramework: { enabled: false },
+            // Grafana's chart labels its objects with extraLabels, not kube-prometheus-stack's commonLabels.
+            extraLabels: ownershipLabels(args.labels),
             resources: containerResources(args.grafana.resources, GRAFANA_STORAGE),
             defaultDashboardsTimezone: "utc",
             "grafana.ini": {
@@ -377,6 +382,8 @@ export function metricsServerValues(args: MonitoringStackArgs): Record<string, u
     return {
         fullnameOverride: RELEASES.metricsServer,
         commonLabels: ownershipLabels(args.labels),
+        // The chart's pod template carries podLabels, not commonLabels.
+        podLabels: ownershipLabels(args.labels),
         replicas,
         podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
         resources: containerResources({ cpuRequest: "100m", memoryRequest: "200Mi", cpuLimit: "1", memoryLimit: "500Mi" }, CHART_STORAGE),
@@ -521,7 +528,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
         );
         // Custom resources need the operator's CRDs, which the kube-prometheus-stack release installs.
         const afterCrds: pulumi.CustomResourceOptions = { parent: this, dependsOn: [kps] };
-        chartRelease("pushgateway", ns, pushgatewayValues(args), 300, afterCrds);
+        // With persistence the release owns the Pushgateway's volume (pushed series survive restarts).
+        const pgData = protect && args.pushgateway.persistence;
+        chartRelease("pushgateway", ns, pushgatewayValues(args), 300, { ...afterCrds, protect: pgData, retainOnDelete: pgData });
         // The custom metrics API for the HPAs' requests-per-second target. It reads Prometheus, so it comes
         // after the release that runs it.
         chartRelease("prometheusAdapter", ns, prometheusAdapterValues(args), 300, afterCrds);

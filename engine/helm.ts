@@ -205,6 +205,7 @@ export function chartResources(spec: ReleaseSpec, rendered: readonly TemplateObj
         const urn = `${stackPart}::${project}::${qualifiedType}$${type}::${name}`;
         if (seen.has(urn)) throw new ChartRenderError(`release ${spec.name} renders ${o.kind} ${name.slice(spec.name.length + 1)} twice`);
         seen.add(urn);
+        const inputs = remark(o, spec.secrets) as Record<string, unknown>;
         const r: RecordedResource = {
             urn,
             type,
@@ -214,8 +215,9 @@ export function chartResources(spec: ReleaseSpec, rendered: readonly TemplateObj
             parent: release.urn,
             provider: release.provider,
             providers: {},
-            inputs: remark(o, spec.secrets) as Record<string, unknown>,
-            outputs: {},
+            inputs,
+            // The state a stack policy sees: what was applied (as the mocks answer for the platform's own).
+            outputs: inputs,
             dependencies: [release.urn],
             propertyDependencies: {},
             options: { ...release.options, aliases: [], importId: undefined },
