@@ -92,6 +92,9 @@ function configuredExceptions(stack: string): { policy: string; resource: string
 
 const matches = (pattern: string, name: string) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
 
+/** Findings on chart objects with the exceptions taken out, by stack (filled by the plans below). */
+const chartFindings = new Map<string, { policy: string; resource: string; level: string }[]>();
+
 describe.each(STACKS.map((s) => [s]))("the plan of %s with its charts rendered", (stack) => {
     let plan: Plan;
     let bare: Plan;
@@ -122,14 +125,22 @@ describe.each(STACKS.map((s) => [s]))("the plan of %s with its charts rendered",
         expect(plan.exitCode).toBe(0);
     });
 
-    it("the chart exceptions are exactly what the charts need: each covers a finding, each mandatory chart finding is covered", () => {
+    it("every mandatory chart finding is covered by an exception", () => {
         const chartUrns = new Set(bare.chartResources.map((r) => r.urn));
         const findings = bare.policy!.violations.filter((v) => chartUrns.has(v.urn)).map((v) => ({ policy: v.policyName, resource: v.urn.split("::").slice(3).join("::"), level: v.enforcementLevel }));
+        chartFindings.set(stack, findings);
         const exceptions = configuredExceptions(stack);
-        const stale = exceptions.filter((e) => !findings.some((f) => f.policy === e.policy && matches(e.resource, f.resource)));
-        expect(stale, "exceptions that match no finding: delete them").toEqual([]);
         const uncovered = findings.filter((f) => f.level === "mandatory" && !exceptions.some((e) => e.policy === f.policy && matches(e.resource, f.resource)));
         expect(uncovered).toEqual([]);
+    });
+});
+
+describe("the chart exceptions", () => {
+    it("each matches a finding in some stack (none is stale)", () => {
+        expect([...chartFindings.keys()].sort()).toEqual([...STACKS].sort());
+        const all = [...chartFindings.values()].flat();
+        const stale = STACKS.flatMap((s) => configuredExceptions(s)).filter((e) => !all.some((f) => f.policy === e.policy && matches(e.resource, f.resource)));
+        expect(stale, "exceptions that match no finding: delete them").toEqual([]);
     });
 });
 
