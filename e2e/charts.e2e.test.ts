@@ -10,7 +10,7 @@
  *   chart itself first), and the pods of every workload are admitted by Pod Security in the namespace
  *   the platform labels (server-side dry run of each pod template).
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,13 +19,14 @@ import { CHARTS } from "../components/monitoringStack";
 import { chartDir, chartsReady, HELM_VERSION, helmBinary } from "../engine/charts";
 import { checkValues } from "../engine/chartValues";
 import { chartOrigin, RELEASE_TYPE } from "../engine/helm";
-import { CLUSTER_SCOPED_KINDS, type KubernetesObject, kubernetesObjects } from "../engine/kubernetes";
+import { kubernetesObjects } from "../engine/kubernetes";
 import { discoverPolicyPacks, type Plan, planStack } from "../engine/plan";
 import { findPolicyConfig } from "../engine/policyConfig";
 import { recordStack } from "../engine/stack";
 import { reveal } from "../engine/values";
 import { ROOT, STACKS, vitestLoader } from "../test/harness";
-import { kubeBinary } from "./lib/paths";
+import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
+import { type ApplyResult, applyAll, dryRunTemplatePods, emulateControllers, refOf } from "./lib/apply";
 
 const PINNED = Object.values(CHARTS);
 
@@ -146,78 +147,57 @@ describe("the chart exceptions", () => {
 
 // --- The real API server ------------------------------------------------------------------------------
 
-/** What the e2e tier's API server helper (e2e/lib/apiserver.ts) gives: a running server and its admin kubeconfig. */
-interface ApiServer {
-    readonly kubeconfig: string;
-    stop(): Promise<void>;
-}
-
-const APISERVER_MODULE = "./lib/apiserver";
-
 describe("the rendered charts on a real kube-apiserver", () => {
-    let server: ApiServer | undefined;
-    let objects: KubernetesObject[];
-    let namespace: KubernetesObject;
-    const kubectl = (args: string[], input?: string) => {
-        const r = spawnSync(kubeBinary("kubectl"), ["--kubeconfig", server!.kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 256 << 20 });
-        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-    };
-    const apply = (docs: KubernetesObject[]) => kubectl(["apply", "--server-side", "--field-manager=helm", "--force-conflicts", "-f", "-"], docs.map((d) => JSON.stringify(d)).join("\n"));
+    let api: ApiServer | undefined;
+    let objects: KubeObject[];
+    let namespace: KubeObject;
+    const fmt = (rs: readonly ApplyResult[]) => rs.filter((r) => r.error).map((r) => `${r.ref}: ${r.error}`);
 
     beforeAll(async () => {
-        const mod = (await import(APISERVER_MODULE).catch((err) => {
-            throw new Error(`e2e/lib/apiserver.ts (the tier's API server helper) is needed here: ${err.message}`);
-        })) as { startApiServer: () => Promise<ApiServer> };
-        server = await mod.startApiServer();
+        // The CRDs come from the chart itself, not the fixture's.
+        api = await startApiServer({ prometheusOperatorCrds: false });
         const plan = await planStack({ root: ROOT, stack: "prod", load: vitestLoader, policyPacks: [], policyTimeoutMs: 60_000, charts: true });
         const chartUrns = new Set(plan.chartResources.map((r) => r.urn));
-        objects = kubernetesObjects(plan.resources)
-            .filter((o) => chartUrns.has(o.resource.urn))
-            .map((o) => o.object);
-        namespace = kubernetesObjects(plan.resources).find((o) => o.object.kind === "Namespace" && o.object.metadata.name === "monitoring")!.object;
+        const all = kubernetesObjects(plan.resources);
+        objects = all.filter((o) => chartUrns.has(o.resource.urn)).map((o) => o.object as KubeObject);
+        namespace = all.find((o) => o.object.kind === "Namespace" && o.object.metadata.name === "monitoring")!.object as KubeObject;
     });
     afterAll(async () => {
-        await server?.stop();
+        await api?.stop();
     });
 
-    it("applies every object server-side: the monitoring namespace as the platform labels it, the charts' CRDs, then the rest", () => {
-        let r = apply([namespace, ...objects.filter((o) => o.kind === "CustomResourceDefinition")]);
-        expect(r.stderr).not.toMatch(/error/i);
-        expect(r.status).toBe(0);
-        r = kubectl(["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]);
-        expect(r.status, r.stderr).toBe(0);
-        const late = (o: KubernetesObject) => ["APIService", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].includes(o.kind);
+    it("applies every object server-side: the monitoring namespace as the platform labels it, the charts' CRDs, then the rest", async () => {
+        const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+        expect(crds.length).toBe(10);
+        expect(fmt(await applyAll(api!, [namespace, ...crds]))).toEqual([]);
+        const wait = await api!.kubectl(["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]);
+        expect(wait.code, wait.stderr).toBe(0);
+        const late = (o: KubeObject) => ["APIService", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].includes(o.kind);
         const rest = objects.filter((o) => o.kind !== "CustomResourceDefinition");
-        // Namespaces the charts write into besides monitoring (kube-system exists).
-        r = apply(rest.filter((o) => !late(o)));
-        expect(r.status, r.stderr).toBe(0);
-        r = apply(rest.filter(late));
-        expect(r.status, r.stderr).toBe(0);
-        // Everything is there.
+        await emulateControllers(api!, [namespace, ...rest]);
+        const results = [...(await applyAll(api!, rest.filter((o) => !late(o)))), ...(await applyAll(api!, rest.filter(late)))];
+        expect(results).toHaveLength(rest.length);
+        expect(fmt(results)).toEqual([]);
+        // Unknown fields would come back as warnings (field validation Warn): there are none.
+        expect(results.flatMap((r) => r.warnings.filter((w) => /unknown field|duplicate field/.test(w)).map((w) => `${r.ref}: ${w}`))).toEqual([]);
         for (const o of objects) {
-            const ref = CLUSTER_SCOPED_KINDS.has(o.kind) ? [o.kind, o.metadata.name!] : [o.kind, o.metadata.name!, "-n", o.metadata.namespace!];
-            const kind = o.apiVersion.includes("/") ? `${o.kind}.${o.apiVersion.split("/")[0]}` : o.kind;
-            const got = kubectl(["get", kind, ...ref.slice(1), "-o", "name"]);
-            expect(got.status, `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}: ${got.stderr}`).toBe(0);
+            const got = await api!.request("GET", await api!.objectPath(o));
+            expect(got.status, refOf(o)).toBe(200);
         }
     });
 
-    it("Pod Security in the monitoring namespace admits the pods of every chart workload, node-exporter's included", () => {
-        const workloads = objects.filter((o) => ["Deployment", "DaemonSet", "StatefulSet", "Job"].includes(o.kind));
-        expect(workloads.length).toBeGreaterThan(3);
-        for (const w of workloads) {
-            const template = (w as any).spec.template;
-            const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `pss-${w.metadata.name}`.slice(0, 63), namespace: w.metadata.namespace, labels: template.metadata?.labels }, spec: template.spec };
-            const r = kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
-            expect(r.status, `${w.kind} ${w.metadata.namespace}/${w.metadata.name}: ${r.stderr}`).toBe(0);
-        }
+    it("Pod Security in the monitoring namespace admits the pods of every chart workload, node-exporter's included", async () => {
+        const results = await dryRunTemplatePods(api!, objects);
+        expect(results.length).toBeGreaterThan(5);
+        expect(results.filter((r) => r.error).map((r) => `${r.workload}: ${r.error}`)).toEqual([]);
         // The level matters: node-exporter's pod (host network, PID, paths) is refused where enforce is restricted.
-        const nodeExporter = workloads.find((w) => w.kind === "DaemonSet" && /node-exporter/.test(w.metadata.name!))!;
-        expect(kubectl(["create", "namespace", "pss-restricted"]).status).toBe(0);
-        expect(kubectl(["label", "namespace", "pss-restricted", "pod-security.kubernetes.io/enforce=restricted"]).status).toBe(0);
+        const nodeExporter = objects.find((w) => w.kind === "DaemonSet" && /node-exporter/.test(w.metadata.name!))!;
+        const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "pss-restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } };
+        expect((await api!.apply(ns)).status).toBe(200);
         const spec = { ...(nodeExporter as any).spec.template.spec, serviceAccountName: "default" };
-        const r = kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "node-exporter", namespace: "pss-restricted" }, spec }));
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toMatch(/violates PodSecurity "restricted:/);
+        await emulateControllers(api!, [ns]);
+        const r = await api!.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "node-exporter", namespace: "pss-restricted" }, spec }, { dryRun: true });
+        expect(r.status).toBe(403);
+        expect(String(r.body?.message)).toMatch(/violates PodSecurity "restricted:/);
     });
 });
