@@ -193,7 +193,7 @@ describe("the rendered charts on a real kube-apiserver", () => {
         // The level matters: node-exporter's pod (host network, PID, paths) is refused where enforce is restricted.
         const nodeExporter = objects.find((w) => w.kind === "DaemonSet" && /node-exporter/.test(w.metadata.name!))!;
         const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "pss-restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } };
-        expect((await api!.apply(ns)).status).toBe(200);
+        expect((await api!.apply(ns)).status).toBeLessThan(300);
         const spec = { ...(nodeExporter as any).spec.template.spec, serviceAccountName: "default" };
         await emulateControllers(api!, [ns]);
         const r = await api!.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "node-exporter", namespace: "pss-restricted" }, spec }, { dryRun: true });

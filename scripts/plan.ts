@@ -311,6 +311,11 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             exitCode: plan.exitCode,
         });
         if (!f.json) process.stdout.write(`${humanReport(plan, f, skipped)}\n`);
+        else if (f.noCharts) {
+            const releases = plan.recording.resources.filter((r) => r.type === RELEASE_TYPE && r.custom).length;
+            const warning = chartsLine(releases, 0, true);
+            if (warning) process.stderr.write(`${warning}\n`);
+        }
         if (f.out) {
             const w = writeOutputs(plan, doc, f.out);
             log(`Wrote ${rel(w.planFile)} and ${w.manifests} manifest${w.manifests === 1 ? "" : "s"} under ${rel(path.join(f.out, stack, "manifests"))}/`);
