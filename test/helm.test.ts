@@ -314,3 +314,51 @@ describe("the plan treats chart objects as its own", () => {
         expect(await validateObjects(objects)).toEqual([]);
     });
 });
+
+describe("custom objects are validated against the CRDs among the objects", () => {
+    const crd = {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "widgets.example.io" },
+        spec: {
+            group: "example.io",
+            names: { kind: "Widget", plural: "widgets" },
+            scope: "Namespaced",
+            versions: [
+                {
+                    name: "v1",
+                    served: true,
+                    storage: true,
+                    schema: {
+                        openAPIV3Schema: {
+                            type: "object",
+                            properties: {
+                                spec: {
+                                    type: "object",
+                                    properties: {
+                                        size: { type: "integer" },
+                                        // A Go (RE2) pattern with an inline flag, as the operator's CRDs have.
+                                        month: { type: "string", pattern: "^((?i)january|february)$" },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            ],
+        },
+    };
+    const widget = (spec: Record<string, unknown>) => ({ apiVersion: "example.io/v1", kind: "Widget", metadata: { name: "w", namespace: "n" }, spec });
+
+    it("a valid object passes, a wrong type fails with its path, RE2 inline flags are honoured", async () => {
+        expect(await validateObjects([crd, widget({ size: 3, month: "JANUARY" })])).toEqual([]);
+        expect(await validateObjects([crd, widget({ size: "three", month: "june" })])).toEqual([
+            { object: "Widget/n/w", path: "/spec/size", message: "must be integer" },
+            { object: "Widget/n/w", path: "/spec/month", message: 'must match pattern "^((?i)january|february)$"' },
+        ]);
+    });
+
+    it("without its CRD a custom kind has no schema", async () => {
+        expect(await validateObjects([widget({ size: 3 })])).toEqual([{ object: "Widget/n/w", path: "", message: "no schema for example.io/v1 Widget" }]);
+    });
+});
