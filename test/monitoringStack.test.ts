@@ -73,6 +73,21 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             expect.arrayContaining([run.ofType("kubernetes:core/v1:Namespace").find((n) => n.name === "monitoring-namespace")!.urn]),
         );
         expect([release("kube-prometheus-stack").options.protect]).toEqual([stack === "prod"]);
+        // The Pushgateway release owns its volume when it persists pushed series: protected and retained in prod.
+        const pgData = stack === "prod" && cfg.monitoring.pushgateway.persistence;
+        expect([release("pushgateway").options.protect, release("pushgateway").options.retainOnDelete]).toEqual([pgData, pgData]);
+        expect(stack !== "prod" || pgData).toBe(true);
+    });
+
+    it("labels the subcharts' objects through their own keys, and never twice where a chart already does", () => {
+        const owner = { "mlops.acme.io/team": "ml-platform", "mlops.acme.io/environment": stack };
+        const kps = kpsValues();
+        expect(kps.grafana.extraLabels).toMatchObject(owner);
+        expect(kps["kube-state-metrics"].customLabels).toMatchObject(owner);
+        expect(kps["prometheus-node-exporter"].commonLabels).toMatchObject(owner);
+        const pg = run.inputs(release("pushgateway")).values;
+        expect(pg.podLabels).toMatchObject(owner);
+        expect(pg.serviceMonitor.additionalLabels).toBeUndefined();
     });
 
     it("sizes Prometheus and Alertmanager for the environment", () => {
@@ -279,6 +294,8 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
         expect(v.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String), "ephemeral-storage": "256Mi" });
         expect(v.customLabels).toMatchObject({ "mlops.acme.io/team": "ml-platform", "mlops.acme.io/environment": stack });
+        // The chart puts customLabels on the pod template too: podLabels as well would duplicate YAML keys.
+        expect(v.podLabels).toBeUndefined();
     });
 
     it("installs metrics-server into kube-system for the HPAs' CPU targets, pinned and restricted", () => {
@@ -291,6 +308,8 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.podDisruptionBudget).toEqual(cfg.monitoring.prometheus.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false });
         expect(v.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } });
         expect(v.commonLabels).toMatchObject({ "mlops.acme.io/environment": stack });
+        // Its pod template carries podLabels, not commonLabels.
+        expect(v.podLabels).toEqual(v.commonLabels);
         expect(r.parent).toBe(run.ofType("mlops:index:MonitoringStack")[0].urn);
     });
 
