@@ -193,8 +193,8 @@ describe("the packs accept exactly what the components render", () => {
     });
 
     it("the ownership labels and tags the components set are the ones the policies require", () => {
-        expect(kubernetesOwnershipLabels.defaults).toEqual({ requiredLabels: [...OWNERSHIP_LABELS] });
-        expect(awsOwnershipTags.defaults).toEqual({ requiredTags: [...OWNERSHIP_TAGS] });
+        expect(kubernetesOwnershipLabels.defaults).toEqual({ requiredLabels: [...OWNERSHIP_LABELS], chartExceptions: [] });
+        expect(awsOwnershipTags.defaults).toEqual({ requiredTags: [...OWNERSHIP_TAGS], chartExceptions: [] });
         const labels = standardLabels({ labelDomain: DOMAIN, owner: "ml-platform", environment: "prod", costCentre: "CC-1" }, { name: "mlflow", component: "tracking-server" });
         for (const suffix of OWNERSHIP_LABELS) expect(labels[orgKey(DOMAIN, suffix)], suffix).toBeTruthy();
         const tags = awsDefaultTags({ owner: "ml-platform", environment: "prod", costCentre: "CC-1" });
