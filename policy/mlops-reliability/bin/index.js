@@ -462,6 +462,15 @@ function isUnknownValueError(e) {
 __name(isUnknownValueError, "isUnknownValueError");
 
 // policy/lib/define.ts
+var CHART_PARENT = "kubernetes:helm.sh/v3:Release$";
+function chartExceptionFor(exceptions, urn) {
+  if (!urn || !exceptions?.length) return void 0;
+  const parts = urn.split("::");
+  if (!(parts[2] ?? "").includes(CHART_PARENT)) return void 0;
+  const name = parts.slice(3).join("::");
+  return exceptions.find((e) => e.resource.endsWith("*") ? name.startsWith(e.resource.slice(0, -1)) : name === e.resource);
+}
+__name(chartExceptionFor, "chartExceptionFor");
 var NotApplicableSignal = class extends Error {
   constructor(reason) {
     super(reason);
@@ -526,6 +535,21 @@ function schemaOf(def) {
     };
     properties.environments = scope;
   }
+  const exceptions = {
+    type: "array",
+    items: {
+      type: "object",
+      properties: {
+        resource: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[^\\s]+$" },
+        reason: { type: "string", minLength: 20 }
+      },
+      required: ["resource", "reason"],
+      additionalProperties: false
+    },
+    default: [],
+    description: "Objects rendered from a Helm release the policy does not apply to, each with the reason the upstream chart cannot meet it: `resource` is `<release>:<namespace>/<name>` (a trailing `*` matches any rest). Platform resources cannot be excepted."
+  };
+  properties.chartExceptions = exceptions;
   const defaults = Object.fromEntries(Object.entries(properties).map(([k, p]) => [k, structuredClone(p.default)]));
   return { schema: { properties }, defaults };
 }
@@ -589,6 +613,8 @@ function runCheck(def, defaults, opts, args, check) {
   const config = mergeConfig(defaults, opts.config, args.getConfig());
   const outOfScope = scopeReason(config, def.environments !== void 0, ctx);
   if (outOfScope) notApplicable(args, outOfScope);
+  const excepted = chartExceptionFor(config.chartExceptions, args.urn);
+  if (excepted) notApplicable(args, `accepted exception for ${excepted.resource}: ${excepted.reason}`);
   try {
     return check(config, ctx);
   } catch (e) {
@@ -639,7 +665,8 @@ function defineStackPolicy(def) {
     const validate = /* @__PURE__ */ __name((args, report) => {
       const result = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args.resources, config, ctx));
       const outcome = Array.isArray(result) ? { violations: result, skipped: [] } : result;
-      for (const v of outcome.violations) report(v.message, v.urn);
+      const exceptions = mergeConfig(defaults, opts.config, args.getConfig()).chartExceptions;
+      for (const v of outcome.violations) if (!chartExceptionFor(exceptions, v.urn)) report(v.message, v.urn);
       if (outcome.skipped.length > 0) notApplicable(args, summarize(outcome.skipped));
     }, "validate");
     return { ...policyObject(def, schema, opts), validateStack: validate };
