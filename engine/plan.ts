@@ -14,7 +14,7 @@ import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
 import { NO_PROGRESS, type ProgressSink } from "./progress";
 import { ProjectError } from "./project";
 import { ProgramError, type RecordedResource, type RegisterHook } from "./recorder";
-import { type ModuleLoader, recordStack, resolveStack, type StackRecording } from "./stack";
+import { type ModuleLoader, type ProgramRunner, recordStack, resolveStack, type StackRecording } from "./stack";
 
 /** Exit codes of `npm run plan` (documented in docs/plan.md). */
 export const EXIT = {
@@ -109,6 +109,10 @@ export interface PlanOptions {
     /** Run as a preview (unknown values stay unknown). */
     preview?: boolean;
     load?: ModuleLoader;
+    /** How the program runs (engine/stack.ts); default `in-process`. `npm run plan` runs it as the CLI does. */
+    runner?: ProgramRunner;
+    /** CLI-style runs: the program's output as it arrives. */
+    onOutput?: (text: string) => void;
     /** Packs already started for this plan by {@link startPolicySession} (used instead of starting `policyPacks`); the plan closes them. */
     policySession?: Promise<PolicySession>;
     /** Told of each phase as it starts and ends (engine/progress.ts). */
@@ -213,7 +217,17 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
             : undefined;
         progress.start("running the program");
         try {
-            recording = await recordStack({ root: opts.root, stack: opts.stack, configOverrides: opts.configOverrides, load: opts.load, preview: opts.preview, onRegister });
+            recording = await recordStack({
+                root: opts.root,
+                stack: opts.stack,
+                configOverrides: opts.configOverrides,
+                load: opts.load,
+                preview: opts.preview,
+                onRegister,
+                runner: opts.runner,
+                organization,
+                onOutput: opts.onOutput,
+            });
         } catch (err) {
             throw startError ?? session?.failure ?? err;
         }

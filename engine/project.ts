@@ -15,6 +15,15 @@ export interface ProjectInfo {
     name: string;
     /** Absolute path of the program's entry module. */
     entry: string;
+    /**
+     * Where the Pulumi CLI runs the program, as its engine derives it from `main` (`getPwdMain`): the
+     * program directory (`--pwd` of the SDK's `cmd/run`) and the entry point it is given there - `.` when
+     * `main` is a directory or absent (cmd/run then resolves the package.json found from that directory),
+     * the file's base name when `main` is a file.
+     */
+    program: { directory: string; entryPoint: string };
+    /** `runtime.options` of Pulumi.yaml (typescript, tsconfig, nodeargs, packagemanager). */
+    runtimeOptions: Record<string, unknown>;
 }
 
 export interface StackConfig {
@@ -52,10 +61,29 @@ export function readProject(root: string): ProjectInfo {
     const file = path.join(root, "Pulumi.yaml");
     const doc = readYaml(file);
     if (typeof doc.name !== "string") throw new ProjectError(`${file} has no project name`);
-    const main = typeof doc.main === "string" ? doc.main : ".";
-    let entry = path.resolve(root, main);
+    const main = typeof doc.main === "string" && doc.main !== "" ? doc.main : undefined;
+    let entry = path.resolve(root, main ?? ".");
     if (fs.existsSync(entry) && fs.statSync(entry).isDirectory()) entry = path.join(entry, "index.ts");
-    return { root, name: doc.name, entry };
+    const runtime = doc.runtime;
+    const runtimeOptions = runtime && typeof runtime === "object" && runtime.options && typeof runtime.options === "object" ? (runtime.options as Record<string, unknown>) : {};
+    return { root, name: doc.name, entry, program: programLocation(file, root, main), runtimeOptions };
+}
+
+/**
+ * The engine's `getPwdMain`: no `main` runs `.` in the project root; a directory runs `.` in that
+ * directory; a file runs its base name in its directory. A `main` that does not exist fails, as
+ * `pulumi preview` fails ("project 'main' could not be read").
+ */
+export function programLocation(file: string, root: string, main: string | undefined): { directory: string; entryPoint: string } {
+    if (main === undefined) return { directory: root, entryPoint: "." };
+    const target = path.resolve(root, main);
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(target);
+    } catch {
+        throw new ProjectError(`${file}: project 'main' could not be read: ${main} (${target}) does not exist`);
+    }
+    return stat.isDirectory() ? { directory: target, entryPoint: "." } : { directory: path.dirname(target), entryPoint: path.basename(target) };
 }
 
 /** Names of the stacks that have a Pulumi.<stack>.yaml in `root`. */

@@ -273,6 +273,30 @@ export class RecordingMonitor extends MockMonitor {
     }
 }
 
+/**
+ * The monitor features the recording engine supports: what an in-process run sets in the SDK's store and
+ * what the CLI-style run (engine/programRun.ts) answers to `SupportsFeature`, so both register alike.
+ * `outputValues` is off (as in the SDK's MockMonitor): inputs arrive as plain values, secrets and
+ * unknowns, with their dependencies in `propertyDependencies`. Transforms, hooks and parameterised
+ * packages are off: the platform uses none of them.
+ */
+export const ENGINE_FEATURES: ReadonlySet<string> = new Set(["secrets", "resourceReferences", "deletedWith", "aliasSpecs"]);
+
+/** The SDK store flag each feature sets (runtime/settings.js `awaitFeatureSupport`). */
+const FEATURE_FLAGS: Record<string, string> = {
+    secrets: "supportsSecrets",
+    resourceReferences: "supportsResourceReferences",
+    outputValues: "supportsOutputValues",
+    deletedWith: "supportsDeletedWith",
+    replaceWith: "supportsReplaceWith",
+    aliasSpecs: "supportsAliasSpecs",
+    transforms: "supportsTransforms",
+    invokeTransforms: "supportsInvokeTransforms",
+    parameterization: "supportsParameterization",
+    resourceHooks: "supportsResourceHooks",
+    errorHooks: "supportsErrorHooks",
+};
+
 /** What to run and as which project and stack. */
 export interface RunOptions {
     /** Pulumi project name (from Pulumi.yaml). */
@@ -322,12 +346,7 @@ export async function record(opts: RunOptions): Promise<Recording> {
         if (opts.mockContext) setMockContext(opts.mockContext);
         settings.setMockOptions(monitor, opts.project, opts.stack, opts.preview ?? false, opts.organization ?? "organization");
         const store = state.getStore();
-        store.supportsSecrets = true;
-        store.supportsResourceReferences = true;
-        store.supportsOutputValues = false;
-        store.supportsDeletedWith = true;
-        store.supportsAliasSpecs = true;
-        store.supportsTransforms = false;
+        for (const [feature, flag] of Object.entries(FEATURE_FLAGS)) store[flag] = ENGINE_FEATURES.has(feature);
         pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
         const logs = monitor.logs;
         const restore = captureLogs(logs);

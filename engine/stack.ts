@@ -6,6 +6,7 @@ import * as path from "path";
 import { type ProjectInfo, readProject, readStackConfig, type StackConfig } from "./project";
 import type { MockContext } from "./mockState";
 import { record, type Recording, type RegisterHook } from "./recorder";
+import { type ProgramRunTimes, recordCliRun } from "./programRun";
 
 /** Loads the entry module fresh and returns its exports (the stack outputs). */
 export type ModuleLoader = (entry: string) => unknown;
@@ -42,7 +43,16 @@ export interface StackRecording extends Recording {
     project: string;
     stackConfig: StackConfig;
     info: ProjectInfo;
+    /** CLI-style runs: the program process's start-up (compile included) and run, seconds. */
+    times?: ProgramRunTimes;
 }
+
+/**
+ * How the program runs: `cli` - in its own process through the SDK's `cmd/run`, as `pulumi preview`
+ * runs it (engine/programRun.ts); `in-process` - imported into this process on the SDK's mock runtime
+ * (the unit tests' harness: no start-up per run).
+ */
+export type ProgramRunner = "cli" | "in-process";
 
 export interface RecordStackOptions {
     /** Directory with Pulumi.yaml. */
@@ -55,6 +65,11 @@ export interface RecordStackOptions {
     preview?: boolean;
     /** Runs on every registration before the mocks answer (policy analysis); see RegisterHook. */
     onRegister?: RegisterHook;
+    /** Default `in-process`; `load` applies to in-process runs only. */
+    runner?: ProgramRunner;
+    organization?: string;
+    /** CLI-style runs: the program's output as it arrives. */
+    onOutput?: (text: string) => void;
 }
 
 /** The project and the stack's config as the program will see it (overrides applied). */
@@ -72,6 +87,21 @@ export function resolveStack(root: string, stack: string, configOverrides?: Reco
 export async function recordStack(opts: RecordStackOptions): Promise<StackRecording> {
     const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
     const config = stackConfig.config;
+    if (opts.runner === "cli") {
+        const recording = await recordCliRun({
+            info,
+            project: info.name,
+            stack: opts.stack,
+            config,
+            secretKeys: stackConfig.secretKeys,
+            preview: opts.preview,
+            organization: opts.organization,
+            mockContext: mockContextFrom(config),
+            onRegister: opts.onRegister,
+            onOutput: opts.onOutput,
+        });
+        return { ...recording, stackConfig, info };
+    }
     const load = opts.load ?? requireFresh(opts.root);
     const recording = await record({
         project: info.name,
@@ -80,6 +110,7 @@ export async function recordStack(opts: RecordStackOptions): Promise<StackRecord
         secretKeys: stackConfig.secretKeys,
         program: () => load(info.entry),
         preview: opts.preview,
+        organization: opts.organization,
         mockContext: mockContextFrom(config),
         onRegister: opts.onRegister,
     });

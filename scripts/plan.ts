@@ -40,6 +40,8 @@ Several stacks are planned one after the other; the exit code is the most severe
   -C, --cwd <dir>             project directory (default: the current directory)
   --organization <name>       organisation the packs are told about (default "organization")
   --preview                   keep computed values unknown, as during a real preview
+  --in-process                import the program into this process instead of running it as the
+                              Pulumi CLI does (node, the SDK's cmd/run, ts-node; docs/plan.md)
   --stack-reference <name>=<file>
                               StackReferences to <name> return the outputs in <file>: a plan.json
                               written by --out (e.g. of the platform stack) or a JSON object (repeatable)
@@ -73,6 +75,8 @@ interface Flags {
     root: string;
     organization?: string;
     preview: boolean;
+    /** Run the program in this process (the test harness's way) instead of as the CLI runs it. */
+    inProcess: boolean;
     /** Outputs that StackReferences to these stack names return: name -> plan.json (or outputs JSON) file. */
     stackReferences: Record<string, string>;
     quiet: boolean;
@@ -103,6 +107,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
                 cwd: { type: "string", short: "C" },
                 organization: { type: "string" },
                 preview: { type: "boolean", default: false },
+                "in-process": { type: "boolean", default: false },
                 "stack-reference": { type: "string", multiple: true },
                 quiet: { type: "boolean", short: "q", default: false },
                 diff: { type: "string" },
@@ -156,6 +161,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         root: path.resolve(cwd, v.cwd ?? "."),
         organization: v.organization,
         preview: v.preview ?? false,
+        inProcess: v["in-process"] ?? false,
         stackReferences,
         quiet: v.quiet ?? false,
         diff: v.diff ? path.resolve(cwd, v.diff) : undefined,
@@ -247,6 +253,14 @@ function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): str
         renderTypeCounts(plan.resources),
         "",
     );
+    const t = plan.recording.times;
+    if (t) {
+        const { directory, entryPoint } = plan.recording.info.program;
+        out.push(
+            `Program: run as the Pulumi CLI runs it (@pulumi/pulumi/cmd/run, --pwd ${rel(directory) || "."}, entry point ${entryPoint}): start-up ${t.startup.toFixed(1)} s (node, TypeScript, modules), registrations ${t.program.toFixed(1)} s`,
+            "",
+        );
+    }
     const logs = plan.recording.logs;
     if (logs.length) out.push("Program diagnostics:", ...logs.map((l) => `    ${l.severity}: ${l.message}`), "");
     if (plan.schemaErrors.length) {
@@ -296,6 +310,8 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             preview: f.preview,
             progress: progress ?? NO_PROGRESS,
             charts: f.noCharts ? false : { prepare: (charts) => ensureCharts(charts, (line) => process.stderr.write(`${line}\n`)) },
+
+            runner: f.inProcess ? "in-process" : "cli",
         });
         progress?.stop();
         const doc = planDocument({

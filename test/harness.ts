@@ -46,7 +46,7 @@ export async function runProgram(program: () => unknown, stack = "unit", config:
     return new StackRun({
         ...recording,
         stackConfig: { stack, file: "", config, secretKeys: [] },
-        info: { root: ROOT, name: "mlops", entry: "" },
+        info: { root: ROOT, name: "mlops", entry: "", program: { directory: ROOT, entryPoint: "." }, runtimeOptions: {} },
     });
 }
 
