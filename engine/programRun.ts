@@ -31,7 +31,7 @@ import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
-import type { ProjectInfo } from "./project";
+import { cmdRunProgram, cmdRunTsconfig, type ProjectInfo } from "./project";
 import { ENGINE_FEATURES, ProgramError, type Recording, RecordingMonitor, type RunOptions } from "./recorder";
 import { setMockContext } from "./mockState";
 
@@ -276,6 +276,17 @@ export interface CliRunOptions extends Omit<RunOptions, "program"> {
     onOutput?: (text: string) => void;
 }
 
+/** Which compiler options ts-node used, for a compile error: the tsconfig.json cmd/run found, or none. */
+export function compiledWith(info: ProjectInfo): string {
+    const { directory, entryPoint } = info.program;
+    const program = path.relative(info.root, cmdRunProgram(directory, entryPoint)) || ".";
+    const tsconfig = cmdRunTsconfig(info);
+    return tsconfig
+        ? `(cmd/run compiled ${program} with the compiler options of ${path.relative(info.root, tsconfig)})`
+        : `(cmd/run compiled ${program} with its default compiler options: there is no tsconfig.json in ${path.relative(info.root, directory) || "."}/, the program directory, ` +
+              `and Pulumi.yaml sets no runtime.options.tsconfig - add one of them; docs/plan.md, "Execution model")`;
+}
+
 /** The error text of cmd/run's log (ANSI colours stripped). */
 function plain(text: string): string {
     // eslint-disable-next-line no-control-regex
@@ -348,7 +359,8 @@ export async function recordCliRun(opts: CliRunOptions): Promise<Recording & { t
                 (errors.length > 0
                     ? errorFromLog(errors[0].message)
                     : new Error(`Program exited with non-zero exit code: ${code}${output.trim() ? `\n${plain(output).trimEnd().split("\n").slice(-20).join("\n")}` : ""}`));
-            const message = cause instanceof Error ? cause.message : String(cause);
+            let message = cause instanceof Error ? cause.message : String(cause);
+            if (/Unable to compile TypeScript/.test(message)) message += `\n${compiledWith(opts.info)}`;
             throw new ProgramError(`the program failed: ${message}`, cause, monitor.records);
         }
         const logs = server.logs.filter((l) => l.severity === "warning").map((l) => ({ severity: l.severity, message: l.message, ...(l.urn ? { urn: l.urn } : {}) }));

@@ -62,11 +62,67 @@ export function readProject(root: string): ProjectInfo {
     const doc = readYaml(file);
     if (typeof doc.name !== "string") throw new ProjectError(`${file} has no project name`);
     const main = typeof doc.main === "string" && doc.main !== "" ? doc.main : undefined;
-    let entry = path.resolve(root, main ?? ".");
-    if (fs.existsSync(entry) && fs.statSync(entry).isDirectory()) entry = path.join(entry, "index.ts");
     const runtime = doc.runtime;
     const runtimeOptions = runtime && typeof runtime === "object" && runtime.options && typeof runtime.options === "object" ? (runtime.options as Record<string, unknown>) : {};
-    return { root, name: doc.name, entry, program: programLocation(file, root, main), runtimeOptions };
+    const program = programLocation(file, root, main);
+    let entry = cmdRunProgram(program.directory, program.entryPoint);
+    const inside = path.relative(program.directory, entry);
+    if (inside.startsWith("..") || path.isAbsolute(inside)) {
+        throw new ProjectError(
+            `${file}: main "${main ?? "."}" is a directory, so the Pulumi CLI runs the module the nearest package.json names for it: ` +
+                `${path.relative(root, entry) || "."}, outside the program directory ${path.relative(root, program.directory) || "."}/. ` +
+                `Name the program's file in main (e.g. main: ${path.join(path.relative(root, program.directory), "index.ts")}) or give the program directory a package.json of its own (docs/plan.md, "Execution model").`,
+        );
+    }
+    if (fs.existsSync(entry) && fs.statSync(entry).isDirectory()) entry = path.join(entry, "index.ts");
+    return { root, name: doc.name, entry, program, runtimeOptions };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const manifest = require("@pulumi/pulumi/runtime/manifest") as {
+    searchupPackageManifest(dir: string): string | undefined;
+    readPackageManifest(dir: string): { data: Record<string, any> };
+};
+
+/**
+ * The module the SDK's cmd/run loads for an entry point in a program directory (cmd/run/run.js `run`):
+ * a named file as it is; `.` through the nearest package.json (or package.yaml) from that directory -
+ * its `exports` (a string, or `"."`'s string or `default`/`require`/`import`), else its `main` - and the
+ * directory itself when none names an existing file. Found with the SDK's own manifest search.
+ */
+export function cmdRunProgram(directory: string, entryPoint: string): string {
+    const program = path.isAbsolute(entryPoint) ? entryPoint : path.join(directory, entryPoint);
+    if (entryPoint !== ".") return program;
+    const found = manifest.searchupPackageManifest(directory);
+    if (!found) return program;
+    const packageRoot = path.dirname(found);
+    let pkg: Record<string, any> = {};
+    try {
+        pkg = manifest.readPackageManifest(packageRoot).data;
+    } catch {
+        /* best effort, as cmd/run */
+    }
+    const existing = (p: unknown) => (typeof p === "string" && fs.existsSync(path.join(packageRoot, p)) ? path.join(packageRoot, p) : program);
+    if (typeof pkg.exports === "string") return existing(pkg.exports);
+    if (pkg.exports && typeof pkg.exports === "object") {
+        const main = pkg.exports["."];
+        if (typeof main === "string") return existing(main);
+        if (main && typeof main === "object") return existing(main.default || main.require || main.import);
+        return program;
+    }
+    return pkg.main ? existing(pkg.main) : program;
+}
+
+/**
+ * The tsconfig.json whose compiler options cmd/run gives ts-node: `runtime.options.tsconfig`
+ * (PULUMI_NODEJS_TSCONFIG_PATH, relative to the program directory) or `tsconfig.json` in the program
+ * directory - never one further up. Undefined when there is none: ts-node then compiles with cmd/run's
+ * defaults (target ES2020, module nodenext, no lib beyond the target's).
+ */
+export function cmdRunTsconfig(info: ProjectInfo): string | undefined {
+    const configured = info.runtimeOptions.tsconfig;
+    const file = path.resolve(info.program.directory, typeof configured === "string" && configured !== "" ? configured : "tsconfig.json");
+    return fs.existsSync(file) ? file : undefined;
 }
 
 /**

@@ -11,7 +11,7 @@ import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, PLATFORM
 import { NO_PROGRESS, Progress } from "../engine/progress";
 import { ensureCharts } from "../engine/charts";
 import { setStackReferenceOutputs } from "../engine/mockState";
-import { readProject } from "../engine/project";
+import { cmdRunProgram, cmdRunTsconfig, readProject } from "../engine/project";
 import { RELEASE_TYPE } from "../engine/helm";
 import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
 
@@ -255,9 +255,11 @@ function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): str
     );
     const t = plan.recording.times;
     if (t) {
-        const { directory, entryPoint } = plan.recording.info.program;
+        const info = plan.recording.info;
+        const tsconfig = cmdRunTsconfig(info);
         out.push(
-            `Program: run as the Pulumi CLI runs it (@pulumi/pulumi/cmd/run, --pwd ${rel(directory) || "."}, entry point ${entryPoint}): start-up ${t.startup.toFixed(1)} s (node, TypeScript, modules), registrations ${t.program.toFixed(1)} s`,
+            `Program: ${rel(cmdRunProgram(info.program.directory, info.program.entryPoint))} run as the Pulumi CLI runs it (@pulumi/pulumi/cmd/run --pwd ${rel(info.program.directory) || "."} ${info.program.entryPoint}), ` +
+                `compiled with ${tsconfig ? rel(tsconfig) : "cmd/run's default options (no tsconfig.json)"}; start-up ${t.startup.toFixed(1)} s (node, TypeScript, modules), registrations ${t.program.toFixed(1)} s`,
             "",
         );
     }
@@ -310,7 +312,6 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             preview: f.preview,
             progress: progress ?? NO_PROGRESS,
             charts: f.noCharts ? false : { prepare: (charts) => ensureCharts(charts, (line) => process.stderr.write(`${line}\n`)) },
-
             runner: f.inProcess ? "in-process" : "cli",
         });
         progress?.stop();
