@@ -103,6 +103,10 @@ export async function recordStack(opts: RecordStackOptions): Promise<StackRecord
         return { ...recording, stackConfig, info };
     }
     const load = opts.load ?? requireFresh(opts.root);
+    // cmd/run changes to the program directory (`--pwd`) before it loads the program: paths a program
+    // makes relative to process.cwd() (a Docker build context) are relative to it under the CLI.
+    const cwd = process.cwd();
+    process.chdir(info.program.directory);
     const recording = await record({
         project: info.name,
         stack: opts.stack,
@@ -113,6 +117,6 @@ export async function recordStack(opts: RecordStackOptions): Promise<StackRecord
         organization: opts.organization,
         mockContext: mockContextFrom(config),
         onRegister: opts.onRegister,
-    });
+    }).finally(() => process.chdir(cwd));
     return { ...recording, stackConfig, info };
 }

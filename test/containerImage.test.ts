@@ -48,9 +48,10 @@ describe.each(STACKS)("the MLflow server image in %s", (stack) => {
         expect(repoUrl).toMatch(/^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/acme\/mlops\/mlflow$/);
         const tag = `3.1.1-${contextHash(MLFLOW_CONTEXT).slice(0, 12)}`;
         expect(inputs.imageName).toBe(`${repoUrl}:${tag}`);
+        // Relative to the program's directory, stacks/, where the Pulumi CLI runs the program (and the provider).
         expect(inputs.build).toEqual({
-            context: "images/mlflow",
-            dockerfile: path.join("images", "mlflow", "Dockerfile"),
+            context: path.join("..", "images", "mlflow"),
+            dockerfile: path.join("..", "images", "mlflow", "Dockerfile"),
             platform: "linux/amd64",
             args: { MLFLOW_VERSION: "3.1.1" },
         });

@@ -1,6 +1,9 @@
 /**
  * `npm run plan` as a user runs it: a separate process (node with the tsx loader, as `tsx` runs it),
- * checked for its exit codes, its messages, its files, and that it ends (no hang, no stray pack).
+ * checked for its exit codes, its messages, its files, and that it ends (no hang, no stray pack). The
+ * programs run `--in-process` here (seconds, not a program process and its TypeScript compile per
+ * plan); the default, the program run as the Pulumi CLI runs it, is tested in test/programRun.test.ts
+ * (a fixture) and e2e/programRun.e2e.test.ts (these stacks and the example team stacks).
  */
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -30,7 +33,7 @@ interface Run {
 function plan(args: string[]): Promise<Run> {
     const t0 = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", ...args, "--no-charts"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--in-process", ...args, "--no-charts"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
