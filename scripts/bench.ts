@@ -16,6 +16,13 @@
  * - plan:   the plan's own work: program, recording, Kubernetes validation, plan.json and manifests;
  * - policy: the same plan with the packs under policy/ (prod config) analysing every resource, as
  *           `npm run plan -- prod` runs them (test/fixtures/policy-pack when there are none).
+ * - cli:    the plan with the same program run as the Pulumi CLI runs it (`npm run plan`'s default,
+ *           engine/programRun.ts): a project on disk whose index.ts makes the same ModelServices, run
+ *           through the SDK's cmd/run in its own process, registrations over gRPC. Its start-up (node,
+ *           ts-node, the modules; the TypeScript compile is ts-node's cached output: one untimed run
+ *           first warms the cache) is a fixed cost, reported apart; wall time from the program's first
+ *           resource to the plan's files is compared with the in-process plan's wall time (CPU time:
+ *           this process's and the program process's together, start-up included).
  *
  * Module loading is excluded from every measurement (a constant of the process, not of the plan); so is
  * the packs' start-up (their module loading, in their own processes), measured apart and reported next
@@ -34,7 +41,7 @@ import { parseArgs } from "util";
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE_PACK = path.join(ROOT, "test", "fixtures", "policy-pack");
 
-type Mode = "floor" | "replay" | "bare" | "plan" | "policy";
+type Mode = "floor" | "replay" | "bare" | "plan" | "policy" | "cli";
 
 interface Measurement {
     mode: Mode;
@@ -46,6 +53,8 @@ interface Measurement {
     cpuSeconds: number;
     /** Peak resident set size of the process, MiB. */
     peakRssMiB: number;
+    /** CLI-style runs: the program process's start-up (node, ts-node, the modules; the compile comes from ts-node's cache), seconds - excluded from `seconds`. */
+    programStartupSeconds?: number;
     /** Policy runs: start-up and configuration of the packs, seconds (before the measured work). */
     policyStartupSeconds?: number;
     violations?: number;
@@ -317,6 +326,76 @@ async function plan(services: number, withPolicy: boolean, packDirs: string[]): 
     };
 }
 
+/**
+ * The synthetic program as a project on disk, for the CLI-style run: index.ts makes BENCH_SERVICES
+ * ModelServices (the environment reaches the program through the language host, so one source file - and
+ * one cached compile - serves every size); prod's stack file; node_modules linked from the repository.
+ */
+function cliProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bench-cli-"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    fs.copyFileSync(path.join(ROOT, "Pulumi.prod.yaml"), path.join(dir, "Pulumi.prod.yaml"));
+    fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        `name: mlops\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n    tsconfig: ${path.join(ROOT, "tsconfig.json")}\nmain: index.ts\n`,
+    );
+    const from = (m: string) => JSON.stringify(path.join(ROOT, m));
+    fs.writeFileSync(
+        path.join(dir, "index.ts"),
+        [
+            `import { loadPlatformConfig } from ${from("stacks/config")};`,
+            `import { createProviders } from ${from("components/providers")};`,
+            `import { ModelService } from ${from("components/modelService")};`,
+            `import { prodArgs } from ${from("test/modelServiceFixtures")};`,
+            `const cfg = loadPlatformConfig();`,
+            `const providers = createProviders(cfg);`,
+            `for (let i = 0; i < Number(process.env.BENCH_SERVICES); i++) {`,
+            "    const model = `fraud-scorer-${i}`;",
+            "    new ModelService(model, prodArgs({ modelUri: `models:/${model}/12` }), { providers: [providers.aws, providers.kubernetes] });",
+            `}`,
+            ``,
+        ].join("\n"),
+    );
+    return dir;
+}
+
+/** CPU seconds of this process's waited-for children (/proc/self/stat cutime + cstime; 0 where there is no /proc). */
+function childrenCpu(): number {
+    try {
+        const fields = fs.readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /, "").split(" ");
+        return (Number(fields[13]) + Number(fields[14])) / 100;
+    } catch {
+        return 0;
+    }
+}
+
+async function cliPlan(services: number, project: string): Promise<Measurement> {
+    const { planStack } = require("../engine/plan") as typeof import("../engine/plan");
+    const { manifestFiles, planDocument } = require("../engine/render") as typeof import("../engine/render");
+    const { validateObject } = require("../engine/kubernetes") as typeof import("../engine/kubernetes");
+    for (const [apiVersion, kind] of WARM_UP_KINDS) await validateObject({ apiVersion, kind, metadata: { name: "warm-up" } });
+    process.env.BENCH_SERVICES = String(services);
+    const out = fs.mkdtempSync(path.join(benchOutDir(), "plan-bench-"));
+    startProfile("cli", services);
+    const t0 = now();
+    const c0 = cpu() + childrenCpu();
+    const p = await planStack({ root: project, stack: "prod", policyPacks: [], policyTimeoutMs: 120_000, runner: "cli" });
+    const doc = planDocument({ ...p, resources: p.recording.resources, outputs: p.recording.outputs, kubernetesObjects: p.objects.length });
+    fs.writeFileSync(path.join(out, "plan.json"), JSON.stringify(doc, null, 2));
+    for (const f of manifestFiles(p.objects, p.resources)) {
+        const file = path.join(out, f.path);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, f.content);
+    }
+    const total = now() - t0;
+    const cpuSeconds = cpu() + childrenCpu() - c0;
+    await stopProfile();
+    fs.rmSync(out, { recursive: true, force: true });
+    if (p.schemaErrors.length) throw new Error(`synthetic stack has invalid objects: ${JSON.stringify(p.schemaErrors[0])}`);
+    const startup = p.recording.times?.startup ?? 0;
+    return { mode: "cli", services, resources: p.resources.length, seconds: total - startup, cpuSeconds, peakRssMiB: peakRssMiB(), programStartupSeconds: startup };
+}
+
 // ------------------------------------------------------------------------------------------------
 // The parent.
 // ------------------------------------------------------------------------------------------------
@@ -344,6 +423,7 @@ interface Row {
     bare: Measurement;
     plan: Measurement;
     policy: Measurement;
+    cli: Measurement;
 }
 
 /** Seconds the packs' analysis adds to the plan (wall time: each pack works in its own process). */
@@ -424,6 +504,29 @@ function printTargets(rows: Row[]): void {
     }
 }
 
+/** The CLI-style run against the in-process plan: wall time per resource, start-up apart. */
+function printCli(rows: Row[], cold: Measurement): void {
+    console.log(`\nThe program run as the Pulumi CLI runs it (npm run plan's default), against the in-process plan (wall time, start-up apart; first compile of the program: ${fmt(cold.programStartupSeconds ?? 0, 1)} s start-up):`);
+    const header = ["services", "resources", "start-up s", "cli wall s", "in-process wall s", "cli / in-process per resource", "cli cpu s (both processes, start-up incl.)", "peak RSS MiB"];
+    const table = rows.map((r) => [
+        String(r.cli.services),
+        String(r.cli.resources),
+        fmt(r.cli.programStartupSeconds ?? 0, 2),
+        fmt(r.cli.seconds, 3),
+        fmt(r.plan.seconds, 3),
+        fmt(r.cli.seconds / r.cli.resources / (r.plan.seconds / r.plan.resources)),
+        fmt(r.cli.cpuSeconds, 3),
+        fmt(r.cli.peakRssMiB, 0),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+    console.log(header.map((h, i) => h.padStart(widths[i])).join("  "));
+    for (const t of table) console.log(t.map((c, i) => c.padStart(widths[i])).join("  "));
+    for (const r of rows.filter((x) => x.plan.services >= 100)) {
+        const ratio = r.cli.seconds / r.cli.resources / (r.plan.seconds / r.plan.resources);
+        console.log(`  time per resource within 20% of the in-process plan at ${r.plan.services} services: ${fmt(ratio)}x - ${ratio <= 1.2 ? "met" : "NOT met"}`);
+    }
+}
+
 async function main(): Promise<void> {
     const { values } = parseArgs({
         options: {
@@ -451,7 +554,9 @@ async function main(): Promise<void> {
                   ? await replay(n)
                   : mode === "bare" || mode === "capture"
                     ? await bare(count, mode === "capture" ? process.argv[process.argv.indexOf("--child") + 3] : undefined)
-                    : await plan(count, mode === "policy", packs);
+                    : mode === "cli"
+                      ? await cliPlan(count, process.argv[process.argv.indexOf("--child") + 3])
+                      : await plan(count, mode === "policy", packs);
         process.stdout.write(`${JSON.stringify(m)}\n`);
         return;
     }
@@ -461,6 +566,9 @@ async function main(): Promise<void> {
     console.log(`Plan output (plan.json, manifests) written under ${benchOutDir()}.`);
     console.log(`Policy packs: ${packs.map((p) => path.relative(ROOT, p) || p).join(", ")} (prod config); best of ${repeat} run${repeat === 1 ? "" : "s"} per measurement, each in a fresh process.\n`);
     const rows: Row[] = [];
+    const project = cliProject();
+    // Warms ts-node's cache (the first compile type-checks the program and everything it imports).
+    const cold = runChild(["cli", "1", project]);
     for (const n of sizes) {
         const p = best(repeat, ["plan", String(n), ...packArgs]);
         const b = best(repeat, ["bare", String(n)]);
@@ -470,10 +578,13 @@ async function main(): Promise<void> {
         const r = best(repeat, ["replay", captured]);
         fs.rmSync(path.dirname(captured), { recursive: true, force: true });
         const q = best(repeat, ["policy", String(n), ...packArgs]);
-        rows.push({ floor: f, replay: r, bare: b, plan: p, policy: q });
+        const c = best(repeat, ["cli", String(n), project]);
+        rows.push({ floor: f, replay: r, bare: b, plan: p, policy: q, cli: c });
     }
+    fs.rmSync(project, { recursive: true, force: true });
     printTable(rows);
     printTargets(rows);
+    printCli(rows, cold);
 }
 
 main().catch((err) => {

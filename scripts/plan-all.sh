@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The merge gate: plans the platform stacks dev, test and prod and the example team stack of each
-# environment, with every policy pack run in its own process through the analyzer protocol (as
-# `pulumi preview --policy-pack` runs it). Fails on a mandatory violation, an invalid Kubernetes object or
+# environment, each program run as the Pulumi CLI runs it (the SDK's cmd/run in its own process, compiled
+# with the project's tsconfig; docs/plan.md, "Execution model"), with every policy pack run in its own
+# process through the analyzer protocol (as `pulumi preview --policy-pack` runs it). Fails on a mandatory violation, an invalid Kubernetes object or
 # a program error. The team stack's StackReference answers with the platform plan's outputs.
 #   bash scripts/plan-all.sh [out-dir]     (default .plan)
 set -euo pipefail
