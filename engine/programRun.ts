@@ -146,7 +146,7 @@ type Handler = (call: { request: unknown }, cb: Callback) => void;
  */
 export class MonitorServer {
     readonly logs: ProgramLog[] = [];
-    /** The first error a registration failed with (the program then fails with it). */
+    /** The first error a call failed with (the cause, when the program then fails). */
     firstError: unknown;
     /** When the program's first resource (after the stack's) arrived: its start-up ends there. */
     firstRegistrationAt: number | undefined;
@@ -353,7 +353,8 @@ export async function recordCliRun(opts: CliRunOptions): Promise<Recording & { t
         const ended = Date.now();
         const times = { startup: ((server.firstRegistrationAt ?? ended) - started) / 1000, program: (ended - (server.firstRegistrationAt ?? ended)) / 1000 };
         const errors = server.logs.filter((l) => l.severity === "error");
-        if (code !== 0 || errors.length > 0 || server.firstError) {
+        // A registration the engine refused is the cause when the program then failed (not when it handled the error).
+        if (code !== 0 || errors.length > 0) {
             const cause =
                 server.firstError ??
                 (errors.length > 0
