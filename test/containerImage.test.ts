@@ -192,7 +192,8 @@ describe("the drift-check image", () => {
         const image = run.one("docker:index/image:Image", "drift-check-image-image");
         const inputs = run.inputs(image);
         expect(inputs.imageName).toBe(`${repo.outputs.repositoryUrl}:${DRIFT_CHECK_VERSION}-${contextHash(DRIFT_CHECK_CONTEXT).slice(0, 12)}`);
-        expect(inputs.build).toEqual({ context: "images/drift-check", dockerfile: path.join("images", "drift-check", "Dockerfile"), platform: "linux/amd64", args: {} });
+        // Relative to stacks/, where the Pulumi CLI runs the program (and the Docker provider).
+        expect(inputs.build).toEqual({ context: path.join("..", "images", "drift-check"), dockerfile: path.join("..", "images", "drift-check", "Dockerfile"), platform: "linux/amd64", args: {} });
         const digestRef = image.outputs.repoDigest as string;
         expect(digestRef).toMatch(/\/acme\/mlops\/drift-check@sha256:[a-f0-9]{64}$/);
         const cronJobs = run.k8sOfKind("CronJob", "ml-fraud") as any[];
