@@ -128,7 +128,9 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
         execFileSync("tar", ["xzf", tarball, "-C", modules]);
         fs.renameSync(path.join(modules, "package"), path.join(modules, manifest.name));
-        for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]) {
+        // The scaffold's devDependencies too (scripts/new-team.ts): the plan runs its program as the Pulumi
+        // CLI does, type-checked by ts-node with the project's tsconfig ("types": ["node"]).
+        for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), "typescript", "@types/node"]) {
             fs.mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
             fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
         }
