@@ -280,7 +280,8 @@ export function mlflowDashboard(args: { namespace: string; service: string }): D
                     `p${Math.round(q * 100)}`,
                 ]),
             },
-            { title: "Exceptions per second", unit: "ops", queries: [[`sum(rate(mlflow_http_request_exceptions_total{${t}}[$__rate_interval]))`, "exceptions"]] },
+            // prometheus_flask_exporter creates the exceptions series at the first exception: until then 0, not "no data".
+            { title: "Exceptions per second", unit: "ops", queries: [[`sum(rate(mlflow_http_request_exceptions_total{${t}}[$__rate_interval])) or vector(0)`, "exceptions"]] },
             {
                 title: "Memory working set by pod",
                 unit: "bytes",

@@ -303,8 +303,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
             {
                 name: "db-upgrade",
                 image: args.image,
-                command: ["mlflow"],
-                args: ["db", "upgrade", "$(MLFLOW_BACKEND_STORE_URI)"],
+                // Creates the schema on an empty database, migrates an existing one; the URI stays in the environment.
+                command: ["python", "-c", TRACKING_SCHEMA_SCRIPT],
                 env: baseEnv,
                 resources: initResources,
                 securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
@@ -332,8 +332,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
                 {
                     name: "auth-db-upgrade",
                     image: args.image,
-                    command: ["python", "-m", "mlflow.server.auth"],
-                    args: ["db", "upgrade", "--url", "$(MLFLOW_AUTH_DATABASE_URI)"],
+                    command: ["python", "-c", AUTH_SCHEMA_SCRIPT],
                     env: [...baseEnv, authDbEnv],
                     resources: initResources,
                     securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
@@ -351,7 +350,6 @@ export class MlflowTracking extends pulumi.ComponentResource {
             serverMounts.push({ name: "auth-config", mountPath: AUTH_CONFIG_DIR, readOnly: true });
         }
 
-        const health = { httpGet: { path: "/health", port: "http" } };
         new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
@@ -381,9 +379,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
                                     env: serverEnv,
                                     ports: [{ name: "http", containerPort: MLFLOW_PORT, protocol: "TCP" }],
                                     resources: containerResources(args.resources, MLFLOW_STORAGE),
-                                    startupProbe: { ...health, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
-                                    readinessProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-                                    livenessProbe: { ...health, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+                                    ...mlflowProbes(),
                                     securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
                                     volumeMounts: serverMounts,
                                 },
@@ -414,7 +410,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
                 `${name}-pdb`,
                 {
                     metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
-                    spec: { maxUnavailable: 1, selector: { matchLabels: this.serverSelector } },
+                    // A pod that is not ready (stuck, crash-looping) may be evicted: a drain does not hang on it.
+                    spec: { maxUnavailable: 1, selector: { matchLabels: this.serverSelector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
                 },
                 child,
             );
@@ -525,7 +522,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
                                         {
                                             name: "gc",
                                             image: args.image,
-                                            command: ["mlflow"],
+                                            // mlflow gc reads the backend store URI only from its flag: the wrapper passes it from the environment.
+                                            command: ["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT],
                                             args: mlflowGcArgs({ artifactsDestination, olderThanDays: args.gcOlderThanDays }),
                                             env: gcEnv,
                                             resources: containerResources({ cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }, MLFLOW_GC_STORAGE),
@@ -589,6 +587,114 @@ export const CREATE_DATABASE_SCRIPT = [
     "            pass",
     "conn.close()",
 ].join("\n");
+
+/**
+ * Postgres advisory lock keys (`pg_advisory_lock(hashtext(key))`) that serialise the schema steps of
+ * replicas starting together: one creates or migrates, the others wait and then find the schema current.
+ */
+export const SCHEMA_LOCK_KEYS = { tracking: "mlflow-tracking-schema", auth: "mlflow-auth-schema" } as const;
+
+/**
+ * The `db-upgrade` init container: creates the tracking store's schema on an empty database, migrates an
+ * existing one to MLflow's head revision. `mlflow db upgrade` alone only migrates: on an empty database
+ * its first migration fails (`relation "metrics" does not exist`), because the base tables are created by
+ * the tracking store itself. So, as `SqlAlchemyStore` does on first use: when the `experiments` table is
+ * missing, create MLflow's initial tables; then run the migrations to head (a no-op when current). Under
+ * a Postgres advisory lock, so concurrent replicas take turns. A failed migration leaves the base tables
+ * (Postgres DDL is transactional) and the next try migrates from there. The URI is read from
+ * `MLFLOW_BACKEND_STORE_URI`, never from argv; the log names no URI.
+ */
+export const TRACKING_SCHEMA_SCRIPT = [
+    "import os, sqlalchemy",
+    "from mlflow.store.db.utils import _get_schema_version, _upgrade_db, create_sqlalchemy_engine_with_retry",
+    "from mlflow.store.tracking.dbmodels.initial_models import Base",
+    'engine = create_sqlalchemy_engine_with_retry(os.environ["MLFLOW_BACKEND_STORE_URI"])',
+    `key = "${SCHEMA_LOCK_KEYS.tracking}"`,
+    "with engine.connect() as lock:",
+    '    lock.execute(sqlalchemy.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})',
+    "    try:",
+    '        if not sqlalchemy.inspect(engine).has_table("experiments"):',
+    '            print("empty database: creating the base tables", flush=True)',
+    "            Base.metadata.create_all(engine)",
+    "        before = _get_schema_version(engine)",
+    "        _upgrade_db(engine)",
+    '        print(f"schema {before} -> {_get_schema_version(engine)}", flush=True)',
+    "    finally:",
+    '        lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})',
+    "        lock.commit()",
+    "engine.dispose()",
+].join("\n");
+
+/**
+ * The `auth-db-upgrade` init container: migrates the basic-auth store (its first migration creates its
+ * tables, so an empty database works) under an advisory lock. The URI is read from
+ * `MLFLOW_AUTH_DATABASE_URI`, never from argv (`python -m mlflow.server.auth db upgrade --url` takes it
+ * as an argument).
+ */
+export const AUTH_SCHEMA_SCRIPT = [
+    "import os, sqlalchemy",
+    "from mlflow.server.auth.db.utils import migrate",
+    'engine = sqlalchemy.create_engine(os.environ["MLFLOW_AUTH_DATABASE_URI"])',
+    `key = "${SCHEMA_LOCK_KEYS.auth}"`,
+    "with engine.connect() as lock:",
+    '    lock.execute(sqlalchemy.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})',
+    "    try:",
+    '        migrate(engine, "head")',
+    '        print("auth schema at head", flush=True)',
+    "    finally:",
+    '        lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})',
+    "        lock.commit()",
+    "engine.dispose()",
+].join("\n");
+
+/**
+ * Runs the `mlflow` CLI with its arguments (`python -c <this> gc ...`) plus `--backend-store-uri` taken
+ * from `MLFLOW_BACKEND_STORE_URI`: `mlflow gc` reads the URI only from that flag, and a flag would put
+ * the database password in the process list. The argv the process starts with holds no URI.
+ */
+export const MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT = [
+    "import os, sys",
+    "from mlflow.cli import cli",
+    'cli.main(args=sys.argv[1:] + ["--backend-store-uri", os.environ["MLFLOW_BACKEND_STORE_URI"]], prog_name="mlflow")',
+].join("\n");
+
+/**
+ * The server's readiness check (an exec probe, `python -c <this> <port>`): the server answers `/health`
+ * on the port and the tracking database answers a query on its schema table. Prints the failing part's
+ * error type only (never a URI). Exit 0 when ready.
+ */
+export const READINESS_SCRIPT = [
+    "import os, sys, urllib.request",
+    "try:",
+    '    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=3) as r:',
+    "        assert r.status == 200, r.status",
+    "except Exception as e:",
+    '    sys.exit(f"server not ready: {type(e).__name__}")',
+    "import psycopg2",
+    "try:",
+    '    conn = psycopg2.connect(os.environ["MLFLOW_BACKEND_STORE_URI"], connect_timeout=3)',
+    "    with conn, conn.cursor() as cur:",
+    '        cur.execute("SELECT version_num FROM alembic_version")',
+    "        cur.fetchone()",
+    "    conn.close()",
+    "except Exception as e:",
+    '    sys.exit(f"database not ready: {type(e).__name__}")',
+].join("\n");
+
+/**
+ * The server's probes. Startup: `/health` (up to 5 minutes for a first start). Readiness, the real check
+ * ({@link READINESS_SCRIPT}): a gunicorn worker answers and the database is reachable; a busy or
+ * cut-off pod leaves the Service's endpoints and comes back by itself. Liveness, cheap and tolerant: a
+ * TCP connect to the port, which gunicorn's master accepts even when every worker is busy, failing for
+ * 3 minutes before a restart: an overloaded server is not restarted (which would make it worse).
+ */
+export function mlflowProbes(): Pick<k8s.types.input.core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    return {
+        startupProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+        readinessProbe: { exec: { command: ["python", "-c", READINESS_SCRIPT, String(MLFLOW_PORT)] }, periodSeconds: 10, timeoutSeconds: 8, failureThreshold: 3 },
+        livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 },
+    };
+}
 
 /** In-cluster URL of the tracking server of a namespace. */
 export function mlflowTrackingUri(namespace: string): string {
@@ -696,8 +802,10 @@ export function gunicornWorkers(resources: Pick<ResourceSettings, "cpuLimit" | "
 }
 
 /**
- * Arguments of `mlflow server`: listen on all interfaces, backend store from the environment (the
- * Secret, never a literal), artifacts proxied to S3 (clients need no AWS credentials), basic auth when on.
+ * Arguments of `mlflow server`: listen on all interfaces, artifacts proxied to S3 (clients need no AWS
+ * credentials), basic auth when on. No `--backend-store-uri`: `mlflow server` reads
+ * `MLFLOW_BACKEND_STORE_URI` from the environment (the Secret) and hands it to gunicorn in the
+ * environment too, so the password is in no process's argv.
  * The gunicorn timeout allows large artifact uploads through the proxy.
  */
 export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>; workers: number; auth: boolean }): pulumi.Input<string>[] {
@@ -705,7 +813,6 @@ export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>
         "server",
         "--host", "0.0.0.0",
         "--port", String(MLFLOW_PORT),
-        "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
         "--serve-artifacts",
         "--artifacts-destination", o.artifactsDestination,
         "--default-artifact-root", "mlflow-artifacts:/",
@@ -716,11 +823,13 @@ export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>
     ];
 }
 
-/** Arguments of `mlflow gc`: runs and experiments deleted more than `olderThanDays` ago. */
+/**
+ * Arguments of `mlflow gc` (after {@link MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT}, which adds
+ * `--backend-store-uri` from the environment): runs and experiments deleted more than `olderThanDays` ago.
+ */
 export function mlflowGcArgs(o: { artifactsDestination: pulumi.Input<string>; olderThanDays: number }): pulumi.Input<string>[] {
     return [
         "gc",
-        "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
         "--artifacts-destination", o.artifactsDestination,
         "--older-than", `${o.olderThanDays}d`,
     ];

@@ -136,6 +136,14 @@ describe("rules and dashboards use only the contract", () => {
         }
     });
 
+    it("the MLflow exceptions panel shows 0, not no data, before the first exception (the series is created by it)", () => {
+        const panel = mlflowDashboard({ namespace: "mlflow", service: "mlflow" }).panels.find((p) => p.title === "Exceptions per second");
+        const queries = panel ? dashboardQueries({ ...mlflowDashboard({ namespace: "mlflow", service: "mlflow" }), panels: [panel] }) : [];
+        expect(queries.filter((q) => q.includes("mlflow_http_request_exceptions_total"))).toEqual([
+            'sum(rate(mlflow_http_request_exceptions_total{namespace="mlflow", service="mlflow"}[$__rate_interval])) or vector(0)',
+        ]);
+    });
+
     it("every contract metric is used by a rule or a dashboard", () => {
         const used = new Set([...rules().map((r) => r.expr), ...dashboards().flatMap(dashboardQueries)].flatMap(metricNamesIn));
         for (const m of Object.values(METRICS)) {

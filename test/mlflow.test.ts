@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig } from "../components/config";
-import { mlflowAccessLabel, postgresUri } from "../components/mlflowTracking";
+import { AUTH_SCHEMA_SCRIPT, MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT, mlflowAccessLabel, postgresUri, READINESS_SCRIPT, TRACKING_SCHEMA_SCRIPT } from "../components/mlflowTracking";
 import { standardLabels } from "../components/naming";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
@@ -326,9 +326,19 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
     describe("server", () => {
         it("migrates the schema in an init container before the server starts", () => {
             const [first] = podSpec().initContainers;
-            expect(first).toMatchObject({ name: "db-upgrade", command: ["mlflow"], args: ["db", "upgrade", "$(MLFLOW_BACKEND_STORE_URI)"] });
+            // Create-or-upgrade (TRACKING_SCHEMA_SCRIPT), not `mlflow db upgrade`, which fails on an empty database.
+            expect(first).toMatchObject({ name: "db-upgrade", command: ["python", "-c", TRACKING_SCHEMA_SCRIPT] });
+            expect(first.args).toBeUndefined();
             expect(first.image).toBe(server().image);
             expect(envOf(first, "MLFLOW_BACKEND_STORE_URI").valueFrom.secretKeyRef).toEqual({ name: "mlflow-db", key: "backend-store-uri" });
+        });
+
+        it("no MLflow container has the database URI in its command or arguments (it is read from the environment)", () => {
+            const containers = [...podSpec().initContainers, ...podSpec().containers];
+            for (const c of containers) {
+                const argv = JSON.stringify([...(c.command ?? []), ...(c.args ?? [])]);
+                expect(argv, c.name).not.toMatch(/\$\(MLFLOW_[A-Z_]*URI\)|postgresql:\/\//);
+            }
         });
 
         it("serves artifacts from s3://<bucket>/mlflow with the backend URI from the Secret, never a literal", () => {
@@ -339,7 +349,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect(args).toContain("--serve-artifacts");
             expect(flag("--artifacts-destination")).toBe(`s3://${bucket}/mlflow`);
             expect(flag("--default-artifact-root")).toBe("mlflow-artifacts:/");
-            expect(flag("--backend-store-uri")).toBe("$(MLFLOW_BACKEND_STORE_URI)");
+            // `mlflow server` reads MLFLOW_BACKEND_STORE_URI itself (click envvar).
+            expect(args).not.toContain("--backend-store-uri");
             expect(Number(flag("--workers"))).toBeGreaterThanOrEqual(1);
             expect(envOf(server(), "MLFLOW_BACKEND_STORE_URI")).toEqual({
                 name: "MLFLOW_BACKEND_STORE_URI",
@@ -350,13 +361,16 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect(everything).not.toContain(dbPassword());
         });
 
-        it("probes /health on the http port: startup, readiness, liveness", () => {
+        it("probes: startup on /health, readiness the real check (server and database), liveness a tolerant TCP connect", () => {
             const c = server();
             expect(c.ports).toEqual([{ name: "http", containerPort: 5000, protocol: "TCP" }]);
-            for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-                expect(c[probe].httpGet).toEqual({ path: "/health", port: "http" });
-            }
+            expect(c.startupProbe.httpGet).toEqual({ path: "/health", port: "http" });
             expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(120);
+            expect(c.readinessProbe.exec.command).toEqual(["python", "-c", READINESS_SCRIPT, "5000"]);
+            expect(c.livenessProbe).toEqual({ tcpSocket: { port: "http" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 });
+            // Not the same check: an overloaded server leaves the endpoints before it would be restarted.
+            expect(JSON.stringify(c.livenessProbe)).not.toBe(JSON.stringify(c.readinessProbe));
+            expect(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold).toBeGreaterThan(c.readinessProbe.periodSeconds * c.readinessProbe.failureThreshold);
         });
 
         it("runs read-only as uid 10001 with a writable /tmp as HOME, with the configured resources", () => {
@@ -413,7 +427,12 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             const pdbs = run.k8sOfKind("PodDisruptionBudget", NS) as any[];
             if (cfg.mlflow.replicas > 1) {
                 expect(pdbs).toHaveLength(1);
-                expect(pdbs[0].spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment().spec.selector.matchLabels } });
+                expect(pdbs[0].spec).toEqual({
+                    maxUnavailable: 1,
+                    selector: { matchLabels: deployment().spec.selector.matchLabels },
+                    // Drains do not hang on a stuck (not ready) pod.
+                    unhealthyPodEvictionPolicy: "AlwaysAllow",
+                });
             } else {
                 expect(pdbs).toEqual([]);
             }
@@ -462,7 +481,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                 const names = podSpec().initContainers.map((c: any) => c.name);
                 expect(names).toEqual(["db-upgrade", "auth-db-create", "auth-db-upgrade"]);
                 const upgrade = podSpec().initContainers[2];
-                expect([...upgrade.command, ...upgrade.args]).toEqual(["python", "-m", "mlflow.server.auth", "db", "upgrade", "--url", "$(MLFLOW_AUTH_DATABASE_URI)"]);
+                expect(upgrade.command).toEqual(["python", "-c", AUTH_SCHEMA_SCRIPT]);
+                expect(upgrade.args).toBeUndefined();
                 expect(envOf(upgrade, "MLFLOW_AUTH_DATABASE_URI").valueFrom.secretKeyRef).toEqual({ name: "mlflow-auth", key: "database-uri" });
                 expect(envOf(podSpec().initContainers[1], "MLFLOW_AUTH_DATABASE").value).toBe("mlflow_auth");
             });
@@ -558,10 +578,10 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             const pod = cron.spec.jobTemplate.spec.template.spec;
             expect(pod).toMatchObject({ restartPolicy: "Never", serviceAccountName: "mlflow", automountServiceAccountToken: false });
             const [c] = pod.containers;
-            expect(c.command).toEqual(["mlflow"]);
+            // The wrapper adds --backend-store-uri from the environment: no URI in argv.
+            expect(c.command).toEqual(["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT]);
             expect(c.args).toEqual([
                 "gc",
-                "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
                 "--artifacts-destination", `s3://${bucket}/mlflow`,
                 "--older-than", `${cfg.mlflow.gcOlderThanDays}d`,
             ]);

@@ -16,7 +16,11 @@ import { type InClusterPostgresArgs, validateInClusterPostgresArgs } from "../co
 import {
     basicAuthIni,
     cpuCores,
+    AUTH_SCHEMA_SCRIPT,
     CREATE_DATABASE_SCRIPT,
+    MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT,
+    READINESS_SCRIPT,
+    TRACKING_SCHEMA_SCRIPT,
     gunicornWorkers,
     MAX_WORKERS,
     memoryMiB,
@@ -172,7 +176,6 @@ describe("server and gc arguments", () => {
             "server",
             "--host", "0.0.0.0",
             "--port", "5000",
-            "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
             "--serve-artifacts",
             "--artifacts-destination", dest,
             "--default-artifact-root", "mlflow-artifacts:/",
@@ -186,15 +189,28 @@ describe("server and gc arguments", () => {
     it("gc removes what was deleted more than N days ago, artifacts included", () => {
         expect(mlflowGcArgs({ artifactsDestination: dest, olderThanDays: 30 })).toEqual([
             "gc",
-            "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
             "--artifacts-destination", dest,
             "--older-than", "30d",
         ]);
     });
 
-    it.skipIf(!hasPython())("the auth-database init script is valid Python", () => {
-        expect(() => execFileSync("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read())"], { input: CREATE_DATABASE_SCRIPT })).not.toThrow();
+    it.skipIf(!hasPython())("the init, wrapper and probe scripts are valid Python", () => {
+        for (const script of [CREATE_DATABASE_SCRIPT, TRACKING_SCHEMA_SCRIPT, AUTH_SCHEMA_SCRIPT, MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT, READINESS_SCRIPT]) {
+            expect(() => execFileSync("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read())"], { input: script })).not.toThrow();
+        }
         expect(CREATE_DATABASE_SCRIPT).toContain("sql.Identifier(name)");
+    });
+
+    it("the schema scripts take their URI from the environment and serialise on an advisory lock", () => {
+        expect(TRACKING_SCHEMA_SCRIPT).toContain('os.environ["MLFLOW_BACKEND_STORE_URI"]');
+        expect(AUTH_SCHEMA_SCRIPT).toContain('os.environ["MLFLOW_AUTH_DATABASE_URI"]');
+        for (const s of [TRACKING_SCHEMA_SCRIPT, AUTH_SCHEMA_SCRIPT]) {
+            expect(s).toContain("pg_advisory_lock(hashtext(:k))");
+            expect(s).toContain("pg_advisory_unlock(hashtext(:k))");
+        }
+        // An empty database gets the base tables before the migrations (what `mlflow db upgrade` lacks).
+        expect(TRACKING_SCHEMA_SCRIPT.indexOf("Base.metadata.create_all")).toBeLessThan(TRACKING_SCHEMA_SCRIPT.indexOf("_upgrade_db(engine)"));
+        expect(MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT).toContain('"--backend-store-uri", os.environ["MLFLOW_BACKEND_STORE_URI"]');
     });
 });
 

@@ -18,6 +18,8 @@ missing=()
 for cmd in "${!pkgs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("${pkgs[$cmd]}")
 done
+# PostgreSQL server binaries (initdb, pg_ctl, postgres) live under /usr/lib/postgresql/<major>/bin.
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "e2e: installing ${missing[*]}"
   apt-get update -qq
@@ -37,3 +39,6 @@ if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
 
 # Helm and the platform's charts, from the Go module proxy (scripts/build-charts.sh; cached in ~/.cache/mlops-charts).
 bash "$here/../../scripts/build-charts.sh"
+
+# Python venvs from the locks (MLflow, the example model server, the S3 emulator).
+bash "$here/python-venvs.sh"
