@@ -144,7 +144,7 @@ const databaseSchema = z.strictObject({
 });
 
 const mlflowSchema = z.strictObject({
-    /** Pinned MLflow version: the official image `ghcr.io/mlflow/mlflow:v<version>` is the base of the server image. */
+    /** Pinned MLflow version: the server image's build fails unless its lock (images/mlflow/requirements.lock) pins this version. */
     version: fmt(/^\d+\.\d+\.\d+$/, "an exact MLflow version like 3.1.1"),
     /** Prebuilt server image (`repo@sha256:...`, a tag alone is accepted in dev only); omit to build `images/mlflow`. */
     image: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow@sha256:<64 hex digits>")
