@@ -568,8 +568,18 @@ export const BASIC_AUTH_INI = "basic_auth.ini";
 export const AUTH_CONFIG_DIR = "/etc/mlflow/auth";
 
 /**
- * Creates the auth database beside the tracking database if it does not exist yet (idempotent; a
- * replica that loses the race to create it succeeds too). Runs in an init container with psycopg2.
+ * Postgres advisory lock keys (`pg_advisory_lock(hashtext(key))`) that serialise the schema steps of
+ * replicas starting together: one creates or migrates, the others wait and then find the schema current.
+ */
+export const SCHEMA_LOCK_KEYS = { tracking: "mlflow-tracking-schema", auth: "mlflow-auth-schema" } as const;
+/** Advisory lock key of {@link CREATE_DATABASE_SCRIPT}. */
+export const AUTH_DATABASE_LOCK_KEY = "mlflow-auth-database";
+
+/**
+ * Creates the auth database beside the tracking database if it does not exist yet. Idempotent, and
+ * safe for replicas starting together: the check and the create run under a Postgres advisory lock
+ * (two concurrent `CREATE DATABASE` of one name fail with a unique violation, not DuplicateDatabase);
+ * closing the connection releases the lock. Runs in an init container with psycopg2.
  */
 export const CREATE_DATABASE_SCRIPT = [
     "import os, psycopg2",
@@ -578,21 +588,17 @@ export const CREATE_DATABASE_SCRIPT = [
     'conn = psycopg2.connect(os.environ["MLFLOW_BACKEND_STORE_URI"])',
     "conn.autocommit = True",
     "with conn.cursor() as cur:",
+    `    cur.execute("SELECT pg_advisory_lock(hashtext(%s))", ("${AUTH_DATABASE_LOCK_KEY}",))`,
     '    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))',
     "    if cur.fetchone() is None:",
     "        try:",
     '            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))',
     '            print(f"created database {name}")',
-    "        except errors.DuplicateDatabase:",
+    "        except (errors.DuplicateDatabase, errors.UniqueViolation):",
     "            pass",
     "conn.close()",
 ].join("\n");
 
-/**
- * Postgres advisory lock keys (`pg_advisory_lock(hashtext(key))`) that serialise the schema steps of
- * replicas starting together: one creates or migrates, the others wait and then find the schema current.
- */
-export const SCHEMA_LOCK_KEYS = { tracking: "mlflow-tracking-schema", auth: "mlflow-auth-schema" } as const;
 
 /**
  * The `db-upgrade` init container: creates the tracking store's schema on an empty database, migrates an

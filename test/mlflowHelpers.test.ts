@@ -204,6 +204,8 @@ describe("server and gc arguments", () => {
     it("the schema scripts take their URI from the environment and serialise on an advisory lock", () => {
         expect(TRACKING_SCHEMA_SCRIPT).toContain('os.environ["MLFLOW_BACKEND_STORE_URI"]');
         expect(AUTH_SCHEMA_SCRIPT).toContain('os.environ["MLFLOW_AUTH_DATABASE_URI"]');
+        expect(CREATE_DATABASE_SCRIPT).toContain('cur.execute("SELECT pg_advisory_lock(hashtext(%s))", ("mlflow-auth-database",))');
+        expect(CREATE_DATABASE_SCRIPT.indexOf("pg_advisory_lock")).toBeLessThan(CREATE_DATABASE_SCRIPT.indexOf("SELECT 1 FROM pg_database"));
         for (const s of [TRACKING_SCHEMA_SCRIPT, AUTH_SCHEMA_SCRIPT]) {
             expect(s).toContain("pg_advisory_lock(hashtext(:k))");
             expect(s).toContain("pg_advisory_unlock(hashtext(:k))");

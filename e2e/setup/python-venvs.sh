@@ -38,4 +38,6 @@ for name in "${!locks[@]}"; do
     --require-hashes --no-deps -r "$lock"
   # Marks a finished install: an interrupted one is started again from scratch.
   touch "$dir/.complete"
+  # Venvs of older versions of this lock are not used any more.
+  find "$cache/venv" -mindepth 1 -maxdepth 1 -name "$name-*" ! -name "$name-$hash" -exec rm -rf {} +
 done
