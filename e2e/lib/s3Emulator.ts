@@ -103,7 +103,9 @@ export class S3Emulator {
         const was = this.enforcing;
         if (was) await this.enforceIam(false);
         try {
-            return await fetch(`${this.endpoint}${pathAndQuery}`);
+            // An Authorization header (moto checks no signature while IAM is off): without one, moto
+            // treats the request as anonymous and applies the objects' (private) ACLs.
+            return await fetch(`${this.endpoint}${pathAndQuery}`, { headers: { Authorization: TEST_AUTHORIZATION(this.region) } });
         } finally {
             if (was) await this.enforceIam(true);
         }
@@ -143,6 +145,9 @@ export class S3Emulator {
         await this.proc.stop();
     }
 }
+
+const TEST_AUTHORIZATION = (region: string) =>
+    `AWS4-HMAC-SHA256 Credential=AKIATESTTESTTESTTEST/20260101/${region}/s3/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`;
 
 function decodeXml(s: string): string {
     return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");

@@ -214,6 +214,8 @@ def main():
     threading.Thread(target=load_model, daemon=True).start()
     log.info("serving %s on :%d, metrics on :%d", MODEL_URI, PORT, METRICS_PORT)
     server.serve_forever()
+    # Waits for the requests in flight (non-daemon threads), so that what they log is in the last flush.
+    server.server_close()
     prediction_log.flush()
 
 
