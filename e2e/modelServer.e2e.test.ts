@@ -107,10 +107,18 @@ describe("the example model server (team fraud, test stack), run as planned", ()
             { instance: 2, field: "country", reason: "missing" },
             { instance: 3, field: "hour_of_day", reason: "type" },
         ]);
+        // Two bad fields in one instance count two.
+        const two = await server.invoke([{ ...legit(4), amount: -1, currency: "XXX" }]);
+        expect(two.body.problems).toEqual([
+            { instance: 0, field: "amount", reason: "range" },
+            { instance: 0, field: "currency", reason: "category" },
+        ]);
         expect((await server.invoke([])).status).toBe(400);
         const text = await server.metrics();
-        expect(text).toMatch(/mlops_model_input_validation_failures_total\{[^}]*field="currency"[^}]*reason="category"[^}]*\} 1\.0/);
-        expect(text).toMatch(/mlops_model_requests_total\{[^}]*status="422"[^}]*\} 1\.0/);
+        expect(text).toMatch(/mlops_model_input_validation_failures_total\{[^}]*field="currency"[^}]*reason="category"[^}]*\} 2\.0/);
+        expect(text).toMatch(/mlops_model_input_validation_failures_total\{[^}]*field="country"[^}]*reason="missing"[^}]*\} 1\.0/);
+        expect(text).toMatch(/mlops_model_requests_total\{[^}]*status="422"[^}]*\} 2\.0/);
+        expect(text).toMatch(/mlops_model_requests_total\{[^}]*status="400"[^}]*\} 1\.0/);
     });
 
     it("after traffic, /metrics carries every metric and label the contract, alert rules, HPA adapter and dashboards read; promtool check metrics passes", async () => {
