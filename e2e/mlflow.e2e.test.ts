@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mlflowDashboard } from "../components/dashboards";
 import { MlflowStack } from "./lib/mlflowStack";
-import type { StackName } from "./lib/plans";
+import type { StackName } from "./lib/stackPlans";
 import { processTreeArgv, run, waitFor } from "./lib/procs";
 import { parseExposition, promqlTest, seriesSelector } from "./lib/promtool";
 import { venvBin, venvEnv } from "./lib/python";

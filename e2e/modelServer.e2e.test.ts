@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRICS, metricNamesIn } from "../components/metricsContract";
 import { contractModelServerSeries, labelsIn, modelServerExpressions, TARGET_LABELS } from "./lib/metricsRead";
 import { ModelServer, predictionLogsFrom, type ServingWorld, startServingWorld, type Transaction } from "./lib/modelServer";
-import { resourceInputs } from "./lib/plans";
+import { resourceInputs } from "./lib/stackPlans";
 import { run, waitFor } from "./lib/procs";
 import { parseExposition, promtoolCheckMetrics } from "./lib/promtool";
 import { venvBin, venvEnv } from "./lib/python";

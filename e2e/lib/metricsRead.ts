@@ -7,7 +7,7 @@
 import type { Plan } from "../../engine/plan";
 import { dashboardQueries, modelServiceDashboard } from "../../components/dashboards";
 import { adapterQuery, METRICS, metricNamesIn, requestsPerSecondAdapterRule, seriesNames } from "../../components/metricsContract";
-import { objectsOf } from "./plans";
+import { objectsOf } from "./stackPlans";
 
 /** Labels Prometheus adds to a scraped series (target labels): not the server's to expose. */
 export const TARGET_LABELS = new Set(["namespace", "pod", "service", "job", "instance", "container", "endpoint"]);

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Plan } from "../../engine/plan";
 import { type MlflowStack, MlflowStack as Mlflow } from "./mlflowStack";
-import { findObject, objectsOf, planExampleTeam, resourceInputs, type StackName } from "./plans";
+import { findObject, objectsOf, planExampleTeam, resourceInputs, type StackName } from "./stackPlans";
 import { launchOf, startContainer } from "./pods";
 import { freePort, type Proc, waitFor } from "./procs";
 import { type AwsCredentials } from "./s3Emulator";
