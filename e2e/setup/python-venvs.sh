@@ -26,11 +26,11 @@ declare -A locks=(
 )
 exec 9>"$cache/venv/.lock"
 flock 9
-for name in "${!locks[@]}"; do
-  lock="$root/${locks[$name]}"
+install() {
+  local name="$1" lock="$root/${locks[$1]}" hash dir
   hash="$(sha256sum "$lock" | cut -c1-16)"
   dir="$cache/venv/$name-$hash"
-  [ -x "$dir/bin/python" ] && [ -f "$dir/.complete" ] && continue
+  [ -x "$dir/bin/python" ] && [ -f "$dir/.complete" ] && return 0
   echo "e2e: creating the $name venv from ${locks[$name]}"
   rm -rf "$dir"
   "$python" -m venv "$dir"
@@ -40,4 +40,13 @@ for name in "${!locks[@]}"; do
   touch "$dir/.complete"
   # Venvs of older versions of this lock are not used any more.
   find "$cache/venv" -mindepth 1 -maxdepth 1 -name "$name-*" ! -name "$name-$hash" -exec rm -rf {} +
+}
+# The downloads dominate: the venvs install side by side.
+pids=()
+for name in "${!locks[@]}"; do
+  install "$name" &
+  pids+=("$!")
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit "$status"
