@@ -257,6 +257,7 @@ export async function predictionLogsFrom(
 ): Promise<{ uri: string; objects: PredictionLogObject[] }> {
     const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(world.predictionLogUri)!;
     const before = new Set((await world.mlflow.s3.list(m[1], m[2])).map((x) => x.key));
+    let serverLog = "";
     const server = await ModelServer.start(world.mlflow, world.team, {
         deployment: "fraud-scorer",
         aws: world.workloadCredentials,
@@ -271,6 +272,7 @@ export async function predictionLogsFrom(
         }
         const code = await server.terminate();
         if (code !== 0) throw new Error(`the model server exited with ${code}:\n${server.proc.tail()}`);
+        serverLog = server.proc.tail(60);
     } finally {
         await server.stop();
     }
@@ -284,5 +286,6 @@ export async function predictionLogsFrom(
         }
         objects.push({ key: obj.key, records: body.split("\n").filter(Boolean).map((l) => JSON.parse(l)) });
     }
+    if (o.sampleRate === 1 && inputs.length > 0 && objects.length === 0) throw new Error(`the model server wrote no prediction log; its output:\n${serverLog}`);
     return { uri: world.predictionLogUri, objects };
 }
