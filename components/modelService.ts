@@ -60,6 +60,8 @@ import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } fr
 import { selectorLabels } from "./naming";
 import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./operatingNote";
 import { METRICS_PORT_NAME, ORG_ANNOTATIONS, ORG_LABELS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
+import { adapterRuleSpec, runtimeConfigMapName, runtimeInitContainers, runtimeProblemsOf, serviceMonitorEndpoint, serviceRuntime } from "./runtimeWiring";
+import { type RuntimeArgs, runtimePreset } from "./runtimes";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
 export const SERVICE_NAME_MAX = 46;
@@ -211,6 +213,8 @@ export interface ModelServiceNoteInput extends WorkloadNoteInput {
     readonly slo: ModelSlo;
     readonly rules: readonly { alert: string; for: string }[];
     readonly runbookBaseUrl: string;
+    /** The serving runtime (custom when absent). */
+    readonly runtime?: { readonly kind: string; readonly description: string; readonly predictPath: string };
 }
 
 /** The operating note of a model service. */
@@ -245,12 +249,13 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
         title: `${i.serviceName}: online model service`,
         summary:
             `Serves predictions of the registered model \`${i.model.name}\` (${i.modelUri}) for team ${i.team} in ${i.environment}, ` +
-            `at \`http://${i.serviceName}.${ns}.svc.cluster.local\` (\`POST /invocations\`), reachable only through the gateway.`,
+            `at \`http://${i.serviceName}.${ns}.svc.cluster.local\` (\`POST ${i.runtime?.predictPath ?? "/invocations"}\`), reachable only through the gateway.`,
         facts: [
             ...workloadNoteFacts(i, "when a pod starts"),
             ["Replicas", scaling],
             ["Ports", `http ${i.port} (Service port ${SERVICE_HTTP_PORT}), metrics ${i.metricsPort} (/metrics)`],
-            ["Input schema", i.inputSchema ? `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE} (ConfigMap ${i.serviceName}-input-schema)` : "none: requests are not validated"],
+            ["Runtime", i.runtime && i.runtime.kind !== "custom" ? `${i.runtime.kind}: ${i.runtime.description} (docs/serving-runtimes.md)` : "custom: the team's image follows the server contract (docs/team-guide.md)"],
+            ["Input schema", i.runtime && i.runtime.kind !== "custom" ? (i.runtime.kind === "torchserve" ? "left to the archive's handler (TorchServe checks none)" : "checked by the runtime against the model's signature (MLflow) or configuration (Triton)") : i.inputSchema ? `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE} (ConfigMap ${i.serviceName}-input-schema)` : "none: requests are not validated"],
             ["Prediction logging", i.logging.enabled ? `${formatPercent(i.logging.sampleRate)} of requests to s3://<artifact bucket>/${i.logging.prefix}/` : "off"],
             ["SLO", `p95 latency at most ${formatSeconds(i.slo.latencyP95Seconds)}, 5xx ratio at most ${formatPercent(i.slo.errorRatio)}`],
         ],
@@ -365,8 +370,9 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
         problems.push(`predictionLogging.prefix "${log.prefix}" must be under the team's prediction-log prefix ${predictionLogPrefix(args.team)}/ (the only prefix its workload role may write)`);
     }
 
+    problems.push(...runtimeProblemsOf(args));
     if (args.inputSchema === undefined) {
-        if (env === "prod") problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
+        if (env === "prod" && (args.runtime?.kind ?? "custom") === "custom") problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
     } else {
         problems.push(...inputSchemaProblems(args.inputSchema));
     }
@@ -458,6 +464,12 @@ export interface ModelServiceArgs {
     readonly tmpSizeLimit?: string;
     /** Extra environment variables of the server (not those the component sets). Default none. */
     readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * The serving runtime (docs/serving-runtimes.md): `custom` (the default: `image` follows the platform's
+     * server contract), `mlflow`, `onnx`, `triton` or `torchserve` (`image` is the runtime's image; the
+     * preset owns ports, probes, command, model download and the metrics adapter).
+     */
+    readonly runtime?: RuntimeArgs;
 }
 
 /** An online prediction API for one model version. */
@@ -492,9 +504,11 @@ export class ModelService extends pulumi.ComponentResource {
         const stage = args.alias ?? ("alias" in model ? model.alias : undefined);
         const serviceName = args.serviceName ?? model.name;
         const ns = servingNamespaceName(args.team);
-        const port = args.port ?? 8080;
-        const metricsPort = args.metricsPort ?? 9090;
-        const health = { readinessPath: "/health/ready", livenessPath: "/health/live", startupTimeoutSeconds: 300, ...args.health };
+        // The serving runtime owns ports, probes, command, model download and the metrics adapter (custom: the arguments').
+        const rt = serviceRuntime(args, { serviceName, namespace: ns, modelName: model.name });
+        const port = rt.port;
+        const metricsPort = rt.metricsPort;
+        const health = { startupTimeoutSeconds: 300, ...args.health, readinessPath: rt.readinessPath, livenessPath: rt.livenessPath };
         const auto = { targetCpuUtilization: 70, scaleDownStabilizationSeconds: 300, ...args.autoscaling };
         const drain = args.drainSeconds ?? 10;
         const uid = args.runAsUser ?? DEFAULT_WORKLOAD_UID;
@@ -516,9 +530,16 @@ export class ModelService extends pulumi.ComponentResource {
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
 
         // --- Configuration: input schema and operating note ---------------------------------------
-        const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "2Gi" } }];
-        const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
         const podAnnotations: Record<string, string> = {};
+        const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "2Gi" } }, ...rt.volumes];
+        const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }, ...rt.mounts];
+        const storage = ephemeralStorage("512Mi", [args.tmpSizeLimit ?? "2Gi", ...rt.scratchSizeLimits]);
+        if (rt.configFiles) {
+            const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, { metadata: meta(runtimeConfigMapName(serviceName)), data: rt.configFiles }, child);
+            volumes.push({ name: "runtime-config", configMap: { name: runtimeConfig.metadata.name, defaultMode: 0o444 } });
+            mounts.push({ name: "runtime-config", mountPath: rt.configDir!, readOnly: true });
+            podAnnotations[orgKey(p.labelDomain, ORG_ANNOTATIONS.runtimeConfigSha256)] = createHash("sha256").update(JSON.stringify(rt.configFiles)).digest("hex");
+        }
         if (args.inputSchema) {
             const schemaJson = JSON.stringify(args.inputSchema, null, 2);
             const schemaMap = new k8s.core.v1.ConfigMap(`${name}-input-schema`, { metadata: meta(`${serviceName}-input-schema`), data: { [INPUT_SCHEMA_FILE]: schemaJson } }, child);
@@ -543,6 +564,7 @@ export class ModelService extends pulumi.ComponentResource {
                 slo,
                 rules: this.ruleGroups.flatMap((g) => g.rules),
                 runbookBaseUrl: p.runbookBaseUrl,
+                runtime: { kind: rt.kind, description: runtimePreset(args.runtime).description, predictPath: rt.predictPath },
             }),
         );
         new k8s.core.v1.ConfigMap(
@@ -556,16 +578,20 @@ export class ModelService extends pulumi.ComponentResource {
             ...modelEnv(args.modelUri, model, stage, args.team),
             { name: "MLOPS_SERVICE", value: serviceName },
             ...mlflowEnv(p.mlflowTrackingUri),
-            { name: "PORT", value: String(port) },
-            { name: "METRICS_PORT", value: String(metricsPort) },
-            ...(args.inputSchema ? [{ name: "MODEL_INPUT_SCHEMA_PATH", value: `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE}` }] : []),
-            { name: "PREDICTION_LOG_ENABLED", value: String(logging.enabled) },
-            ...(logging.enabled
+            ...(rt.platformContract
                 ? [
-                      { name: "PREDICTION_LOG_SAMPLE_RATE", value: String(logging.sampleRate) },
-                      { name: "PREDICTION_LOG_URI", value: pulumi.interpolate`s3://${p.artifactBucketName}/${logging.prefix}/` },
+                      { name: "PORT", value: String(port) },
+                      { name: "METRICS_PORT", value: String(metricsPort) },
+                      ...(args.inputSchema ? [{ name: "MODEL_INPUT_SCHEMA_PATH", value: `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE}` }] : []),
+                      { name: "PREDICTION_LOG_ENABLED", value: String(logging.enabled) },
+                      ...(logging.enabled
+                          ? [
+                                { name: "PREDICTION_LOG_SAMPLE_RATE", value: String(logging.sampleRate) },
+                                { name: "PREDICTION_LOG_URI", value: pulumi.interpolate`s3://${p.artifactBucketName}/${logging.prefix}/` },
+                            ]
+                          : []),
                   ]
-                : []),
+                : rt.env),
             { name: "HOME", value: "/tmp" },
             { name: "TMPDIR", value: "/tmp" },
             ...Object.entries(args.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
@@ -596,17 +622,20 @@ export class ModelService extends pulumi.ComponentResource {
                             terminationGracePeriodSeconds: drain + SHUTDOWN_SECONDS,
                             securityContext: restrictedPodSecurityContext(uid),
                             topologySpreadConstraints: modelTopologySpread(selector, env === "prod"),
+                            ...(rt.initContainers.length > 0 ? { initContainers: runtimeInitContainers(rt, args.resources, storage) } : {}),
                             containers: [
                                 {
                                     name: "model-server",
                                     image: image.ref,
                                     imagePullPolicy: "IfNotPresent",
+                                    ...(rt.command ? { command: rt.command } : {}),
+                                    ...(rt.args ? { args: rt.args } : {}),
                                     ports: [
                                         { name: SERVING_PORT_NAME, containerPort: port, protocol: "TCP" },
                                         { name: METRICS_PORT_NAME, containerPort: metricsPort, protocol: "TCP" },
                                     ],
                                     env: env_,
-                                    resources: containerResources(args.resources, ephemeralStorage("512Mi", [args.tmpSizeLimit ?? "2Gi"])),
+                                    resources: containerResources(args.resources, storage),
                                     startupProbe: { ...probe(health.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5) },
                                     readinessProbe: { ...probe(health.readinessPath), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 },
                                     livenessProbe: { ...probe(health.livenessPath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
@@ -680,7 +709,7 @@ export class ModelService extends pulumi.ComponentResource {
                 spec: {
                     selector: { matchLabels: selector },
                     namespaceSelector: { matchNames: [ns] },
-                    endpoints: [{ port: METRICS_PORT_NAME, path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+                    endpoints: [serviceMonitorEndpoint(rt, p.labelDomain)],
                 },
             },
             child,
@@ -691,6 +720,14 @@ export class ModelService extends pulumi.ComponentResource {
             { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: meta(`${serviceName}-alerts`), spec: prometheusRuleSpec(this.ruleGroups) },
             child,
         );
+
+        if (rt.recordingRules.length > 0) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-metrics-adapter`,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: meta(`${serviceName}-metrics-adapter`), spec: adapterRuleSpec(serviceName, rt) },
+                child,
+            );
+        }
 
         this.serviceName = serviceName;
         this.namespace = ns;

@@ -64,6 +64,11 @@ export interface PlatformRefs {
     readonly serviceAccountName?: pulumi.Input<string>;
     /** The team's batch service account, batch jobs run as it (stack output `teams.<team>.batchServiceAccountName`). Default `batch`. */
     readonly batchServiceAccountName?: pulumi.Input<string>;
+    /**
+     * Image with the AWS CLI (`aws` on the PATH) that downloads models from the artifact store for the
+     * onnx, triton and torchserve runtimes (pinned by digest outside dev). Needed only by those runtimes.
+     */
+    readonly modelFetchImage?: string;
 }
 
 /** An image built from a local context and pushed to an ECR repository the component creates. */

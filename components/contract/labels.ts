@@ -47,6 +47,8 @@ export const ORG_ANNOTATIONS = {
     previousVersion: "previous-version",
     /** SHA-256 of a model server's input schema (rolls the pods when it changes). */
     inputSchemaSha256: "input-schema-sha256",
+    /** SHA-256 of a model server's runtime configuration files (rolls the pods when they change). */
+    runtimeConfigSha256: "runtime-config-sha256",
     /** The RBAC group of a serving namespace's deployers. */
     deployGroup: "deploy-group",
     /** The teams an MLflow team-access object covers, and the checksum of their passwords. */
