@@ -55,3 +55,6 @@ export { ContainerImage, type ContainerImageArgs } from "./containerImage";
 export { ALERTS, runbookPath, STALE_FACTOR, type AlertName, type RuleGroup } from "./alertRules";
 export { batchInputPrefix, batchOutputPrefix, modelPrefix, predictionLogPrefix, servingNamespaceName, WORKLOAD_SERVICE_ACCOUNT } from "./servingNamespace";
 export { ENVIRONMENTS, type Environment, type ResourceSettings } from "./config";
+
+// Serving runtime presets of ModelService (docs/serving-runtimes.md).
+export { RUNTIME_KINDS, RUNTIME_PRESETS, type RuntimeArgs, type RuntimeKind, type ArtifactRuntimeArgs } from "./runtimes";

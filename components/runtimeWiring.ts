@@ -9,7 +9,7 @@ import type { ResourceSettings } from "./config";
 import { METRICS_PORT_NAME } from "./contract";
 import { containerResources, type EphemeralStorage } from "./k8sHelpers";
 import { DEFAULT_WORKLOAD_UID, imageProblems, type PlatformRefs } from "./modelWorkload";
-import { adapterGroupName, modelLabelRelabelings, type RecordingGroup, type RenderedRuntime, renderRuntime, type RuntimeArgs, runtimeProblems, runtimePreset } from "./runtimes";
+import { adapterGroupName, modelLabelRelabelings, type RecordingGroup, type RenderedRuntime, renderRuntime, type RuntimeArgs, RUNTIME_KINDS, runtimeProblems, runtimePreset } from "./runtimes";
 import { quantityValue } from "./config";
 
 /** What the runtime wiring reads of ModelService's arguments. */
@@ -44,7 +44,7 @@ export function runtimeProblemsOf(args: RuntimeServiceArgs): string[] {
         health: args.health?.readinessPath !== undefined || args.health?.livenessPath !== undefined ? args.health : undefined,
         env: args.env,
     });
-    if (kind !== "custom" && runtimePreset(args.runtime).downloads && fetchImage) {
+    if (kind !== "custom" && (RUNTIME_KINDS as readonly string[]).includes(kind) && runtimePreset(args.runtime).downloads && fetchImage) {
         problems.push(...imageProblems({ reference: fetchImage }, args.platform.environment, { repositoryName: "", tagPrefix: "" }).map((p) => `platform.modelFetchImage: ${p}`));
     }
     return problems;

@@ -60,6 +60,20 @@ describe.skipIf(!hasPromtool)("promtool test rules", () => {
     });
 });
 
+describe.skipIf(!hasPromtool)("the runtime presets' metrics adapters", () => {
+    it.each([
+        ["MLServer", "rest_server_requests_total", "rest_server_request_total", 'service=\\"scorer-mlflow\\"'],
+        ["Triton", "nv_inference_request_success", "nv_inference_requests_success", 'service=\\"scorer-triton\\"'],
+        ["TorchServe", "ts_inference_requests_total", "ts_inference_request_total", 'service=\\"scorer-ts\\"'],
+    ])("fail when the %s adapter reads a native name the runtime does not expose", (_runtime, name, typo, service) => {
+        const dir = path.join(tmp, `adapter-${name}`);
+        prepareUnitTests(dir, (c) => c.replaceAll(name, typo));
+        const r = run("promtool", ["test", "rules", "runtime-adapters.test.yaml"], dir);
+        expect(r.status).not.toBe(0);
+        expect(r.output).toContain(service);
+    });
+});
+
 describe.skipIf(!hasPromtool)("prometheus-adapter's query", () => {
     it("is valid PromQL once the adapter fills in its template, and a broken one is not", () => {
         const dir = path.join(tmp, "adapter");

@@ -4,6 +4,8 @@
  * expect each alert to fire for the unhealthy one only.
  */
 import { modelAlertGroups, platformAlertGroups, ruleFileYaml } from "../../components/alertRules";
+import { mlserverRecordingRules, torchserveRecordingRules, tritonRecordingRules } from "../../components/runtimes";
+import { portableYaml } from "../../components/yaml";
 import type { RenderedFile } from "../../scripts/render-rules";
 
 export const RUNBOOK_BASE_URL = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";
@@ -17,8 +19,20 @@ export const MODEL_FIXTURE = {
 
 export const PLATFORM_FIXTURE = { owner: "ml-platform", mlflowNamespace: "mlflow", mlflowService: "mlflow", runbookBaseUrl: RUNBOOK_BASE_URL } as const;
 
-/** One rule file per group: rules/<group name>.yaml. */
+/** The services of the runtime adapters' tests (test/promtool/runtime-adapters.test.yaml), in ml-fraud. */
+export const ADAPTER_FIXTURE = { mlflow: "scorer-mlflow", triton: "scorer-triton", torchserve: "scorer-ts" } as const;
+
+/** One rule file per group: rules/<group name>.yaml; the runtime adapters' recording rules in rules/runtime-adapters.yaml. */
 export function fixtureRuleFiles(): RenderedFile[] {
     const groups = [...modelAlertGroups({ ...MODEL_FIXTURE, slo: { ...MODEL_FIXTURE.slo } }), ...platformAlertGroups(PLATFORM_FIXTURE)];
-    return groups.map((g) => ({ path: `rules/${g.name}.yaml`, content: ruleFileYaml([g]) }));
+    const ns = MODEL_FIXTURE.namespace;
+    const adapters = [
+        { name: `adapter-${ADAPTER_FIXTURE.mlflow}`, rules: mlserverRecordingRules(ns, ADAPTER_FIXTURE.mlflow) },
+        { name: `adapter-${ADAPTER_FIXTURE.triton}`, rules: tritonRecordingRules(ns, ADAPTER_FIXTURE.triton) },
+        { name: `adapter-${ADAPTER_FIXTURE.torchserve}`, rules: torchserveRecordingRules(ns, ADAPTER_FIXTURE.torchserve) },
+    ];
+    return [
+        ...groups.map((g) => ({ path: `rules/${g.name}.yaml`, content: ruleFileYaml([g]) })),
+        { path: "rules/runtime-adapters.yaml", content: portableYaml({ groups: adapters }) },
+    ];
 }
