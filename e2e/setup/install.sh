@@ -33,6 +33,8 @@ bash "$here/build-kube.sh"
 bash "$here/prometheus-operator-crds.sh"
 # The drift-check suite's Python environment (images/drift-check and e2e/setup/drift-check locks).
 bash "$here/drift-venv.sh"
+# The serving-runtimes suite's Python environment (MLServer + MLflow, Triton from nvidia-pytriton, AWS CLI, moto).
+bash "$here/runtimes-venv.sh"
 
 # The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
 if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
