@@ -58,3 +58,5 @@ export { ENVIRONMENTS, type Environment, type ResourceSettings } from "./config"
 
 // Serving runtime presets of ModelService (docs/serving-runtimes.md).
 export { RUNTIME_KINDS, RUNTIME_PRESETS, type RuntimeArgs, type RuntimeKind, type ArtifactRuntimeArgs } from "./runtimes";
+export { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "./modelRoute";
+export { ROLLOUT_TRACKS, CANARY_WEIGHT, type RolloutTrack } from "./contract";

@@ -62,6 +62,8 @@ import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./oper
 import { METRICS_PORT_NAME, ORG_ANNOTATIONS, ORG_LABELS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
 import { adapterRuleSpec, runtimeConfigMapName, runtimeInitContainers, runtimeProblemsOf, serviceMonitorEndpoint, serviceRuntime } from "./runtimeWiring";
 import { type RuntimeArgs, runtimePreset } from "./runtimes";
+import { trackLabel, trackProblems } from "./rolloutTrack";
+import type { RolloutTrack } from "./contract";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
 export const SERVICE_NAME_MAX = 46;
@@ -370,7 +372,7 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
         problems.push(`predictionLogging.prefix "${log.prefix}" must be under the team's prediction-log prefix ${predictionLogPrefix(args.team)}/ (the only prefix its workload role may write)`);
     }
 
-    problems.push(...runtimeProblemsOf(args));
+    problems.push(...runtimeProblemsOf(args), ...trackProblems(args.track));
     if (args.inputSchema === undefined) {
         if (env === "prod" && (args.runtime?.kind ?? "custom") === "custom") problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
     } else {
@@ -470,6 +472,12 @@ export interface ModelServiceArgs {
      * preset owns ports, probes, command, model download and the metrics adapter).
      */
     readonly runtime?: RuntimeArgs;
+    /**
+     * Rollout track behind a ModelRoute: `stable`, `canary` or `shadow` (the `mlops.<domain>/track` label
+     * of its objects and pods, and the `track` label of its scraped series). Default none (a service
+     * without a route's canary or shadow).
+     */
+    readonly track?: RolloutTrack;
 }
 
 /** An online prediction API for one model version. */
@@ -492,6 +500,8 @@ export class ModelService extends pulumi.ComponentResource {
     public readonly podLabels: Record<string, string>;
     /** Labels selecting the service's pods. */
     public readonly selector: Record<string, string>;
+    /** The rollout track (`track` argument), when it has one. */
+    public readonly track?: RolloutTrack;
 
     constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before super(): misuse fails before anything is registered.
@@ -521,7 +531,7 @@ export class ModelService extends pulumi.ComponentResource {
         const child: pulumi.CustomResourceOptions = { parent: this };
 
         const ctx = teamLabelContext(p, args.team);
-        const labels = modelWorkloadLabels(ctx, { team: args.team, instance: serviceName, component: "model-server", model, alias: args.alias, approval: args.approval });
+        const labels = { ...modelWorkloadLabels(ctx, { team: args.team, instance: serviceName, component: "model-server", model, alias: args.alias, approval: args.approval }), ...trackLabel(p.labelDomain, args.track) };
         const selector = selectorLabels({ name: model.name, instance: serviceName, component: "model-server" });
         const annotations = modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: args.approval, previousVersion: args.previousVersion });
         const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
@@ -709,7 +719,7 @@ export class ModelService extends pulumi.ComponentResource {
                 spec: {
                     selector: { matchLabels: selector },
                     namespaceSelector: { matchNames: [ns] },
-                    endpoints: [serviceMonitorEndpoint(rt, p.labelDomain)],
+                    endpoints: [serviceMonitorEndpoint(rt, p.labelDomain, args.track !== undefined)],
                 },
             },
             child,
@@ -735,6 +745,7 @@ export class ModelService extends pulumi.ComponentResource {
         this.modelUri = args.modelUri;
         this.image = pulumi.output(image.ref);
         this.podLabels = labels;
+        this.track = args.track;
         this.selector = selector;
         this.registerOutputs({
             serviceName: service.metadata.name,

@@ -69,6 +69,12 @@ export interface PlatformRefs {
      * onnx, triton and torchserve runtimes (pinned by digest outside dev). Needed only by those runtimes.
      */
     readonly modelFetchImage?: string;
+    /**
+     * The platform's Gateway (Gateway API) that ModelRoutes attach to: its name (in `gatewayNamespace`),
+     * the HTTPS listener (`sectionName`, TLS terminated there with the platform's certificate) and the DNS
+     * suffix of model hostnames (`<service>.<team>.<hostnameSuffix>`). Needed only by ModelRoute.
+     */
+    readonly gateway?: { readonly name: string; readonly sectionName: string; readonly hostnameSuffix: string };
 }
 
 /** An image built from a local context and pushed to an ECR repository the component creates. */

@@ -11,6 +11,7 @@ import { containerResources, type EphemeralStorage } from "./k8sHelpers";
 import { DEFAULT_WORKLOAD_UID, imageProblems, type PlatformRefs } from "./modelWorkload";
 import { adapterGroupName, modelLabelRelabelings, type RecordingGroup, type RenderedRuntime, renderRuntime, type RuntimeArgs, RUNTIME_KINDS, runtimeProblems, runtimePreset } from "./runtimes";
 import { quantityValue } from "./config";
+import { trackRelabeling } from "./rolloutTrack";
 
 /** What the runtime wiring reads of ModelService's arguments. */
 export interface RuntimeServiceArgs {
@@ -90,13 +91,14 @@ export function runtimeConfigMapName(serviceName: string): string {
 }
 
 /** The ServiceMonitor endpoint: the runtime's metrics path, and the model labels from the pod's labels for an adapted runtime. */
-export function serviceMonitorEndpoint(rt: RenderedRuntime, labelDomain: string): Record<string, unknown> {
+export function serviceMonitorEndpoint(rt: RenderedRuntime, labelDomain: string, tracked = false): Record<string, unknown> {
+    const relabelings = [...(rt.relabelModelLabels ? modelLabelRelabelings(labelDomain) : []), ...(tracked ? [trackRelabeling(labelDomain)] : [])];
     return {
         port: METRICS_PORT_NAME,
         path: rt.metricsPath,
         interval: "30s",
         scrapeTimeout: "10s",
-        ...(rt.relabelModelLabels ? { relabelings: modelLabelRelabelings(labelDomain) } : {}),
+        ...(relabelings.length > 0 ? { relabelings } : {}),
     };
 }
 

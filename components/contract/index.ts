@@ -12,4 +12,5 @@ export * from "./environments";
 export * from "./labels";
 export * from "./modelRegistry";
 export * from "./names";
+export * from "./rollout";
 export * from "./stackConfig";

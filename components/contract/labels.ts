@@ -35,6 +35,8 @@ export const ORG_LABELS = {
     serving: "serving",
     /** Marks pods and namespaces admitted to the MLflow tracking server. */
     mlflowAccess: "mlflow-access",
+    /** Which rollout track a model server is: `stable` (takes the route's remaining traffic), `canary` (a weighted share) or `shadow` (mirrored copies, answers discarded). */
+    track: "track",
 } as const;
 
 /** Suffixes of the organisation's annotation keys (values need not be label-safe). */

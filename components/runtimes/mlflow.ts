@@ -11,9 +11,10 @@
  * it also speaks the same v2 protocol as Triton.
  *
  * Settings (checked against MLServer 1.7 in e2e/runtimes.e2e.test.ts): inference runs in the server
- * process (`MLSERVER_PARALLEL_WORKERS=0`: one process per pod, replicas scale it); readiness is the
- * model's own (`/v2/models/<model>/ready`), because the server-wide `/v2/health/ready` answers 200 even
- * when the model failed to load.
+ * process (`MLSERVER_PARALLEL_WORKERS=0`: one process per pod, replicas scale it; MLServer 1.7's worker
+ * processes also fail to start with the uvloop its lock resolves to); readiness is the model's own
+ * (`/v2/models/<model>/ready`: 200 once the model is loaded, 404 before); a model that cannot load makes
+ * the server exit, so the pod restarts and never becomes ready.
  */
 import { CONTRACT_SERIES, nativeSelector, type RecordingRule } from "./metricsAdapter";
 import type { RuntimePreset } from "./types";

@@ -1,0 +1,127 @@
+/**
+ * ModelRoute: the HTTPRoute to the platform's gateway with a canary (weighted) and a shadow (mirrored),
+ * every argument rule with its message, the track labels and series labels of each ModelService, and
+ * promotion and rollback as one change of the arguments.
+ */
+import { describe, expect, it } from "vitest";
+import { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "../components/modelRoute";
+import { ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/modelService";
+import { runProgram, type StackRun } from "./harness";
+import { platformRefs, prodArgs } from "./modelServiceFixtures";
+
+const NOW = new Date("2026-11-22T12:00:00Z");
+const GATEWAY = { name: "platform", sectionName: "https", hostnameSuffix: "models.acme.io" };
+const platform = { ...platformRefs("prod"), gateway: GATEWAY };
+const approval13 = { approvedBy: "jane.doe", ticket: "CHG-10502", date: "2026-11-20" };
+
+/** The fraud scorer's versions: 12 stable, 13 as canary or shadow. */
+const version = (track: "stable" | "canary" | "shadow", v: number, change: Partial<ModelServiceArgs> = {}): ModelServiceArgs =>
+    prodArgs({
+        platform,
+        serviceName: track === "stable" ? "fraud-scorer" : `fraud-scorer-${track}`,
+        modelUri: `models:/fraud-scorer/${v}`,
+        previousVersion: track === "stable" ? v - 1 : 12,
+        approval: v === 13 ? approval13 : prodArgs().approval,
+        track,
+        ...change,
+    });
+
+async function rollout(route: (s: { stable: ModelService; canary: ModelService; shadow: ModelService }) => Omit<ModelRouteArgs, "team" | "platform">): Promise<StackRun> {
+    return runProgram(() => {
+        const stable = new ModelService("stable", version("stable", 12));
+        const canary = new ModelService("canary", version("canary", 13));
+        const shadow = new ModelService("shadow", version("shadow", 13));
+        return new ModelRoute("fraud-scorer", { team: "fraud", platform, ...route({ stable, canary, shadow }) });
+    });
+}
+
+const routeOf = (run: StackRun) => {
+    const routes = run.k8sOfKind("HTTPRoute", "ml-fraud");
+    expect(routes).toHaveLength(1);
+    return routes[0] as any;
+};
+
+describe("ModelRoute", () => {
+    it("routes a canary's weight to it and mirrors the shadow's share, to the platform gateway's HTTPS listener", async () => {
+        const run = await rollout(({ stable, canary, shadow }) => ({ stable, canary: { service: canary, weight: 10 }, shadow: { service: shadow, percent: 50 } }));
+        const route = routeOf(run);
+        expect(route.apiVersion).toBe("gateway.networking.k8s.io/v1");
+        expect(route.metadata.name).toBe("fraud-scorer");
+        expect(route.spec).toEqual({
+            parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress-nginx", sectionName: "https" }],
+            hostnames: ["fraud-scorer.fraud.models.acme.io"],
+            rules: [
+                {
+                    matches: [{ path: { type: "PathPrefix", value: "/" } }],
+                    filters: [{ type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: "fraud-scorer-shadow", port: 80 }, percent: 50 } }],
+                    backendRefs: [
+                        { group: "", kind: "Service", name: "fraud-scorer", port: 80, weight: 90 },
+                        { group: "", kind: "Service", name: "fraud-scorer-canary", port: 80, weight: 10 },
+                    ],
+                },
+            ],
+        });
+        expect(route.metadata.labels).toMatchObject({ "app.kubernetes.io/component": "model-route", "mlops.acme.io/team": "fraud" });
+    });
+
+    it("labels each track's objects and pods, and its scraped series with track (its version differs too)", async () => {
+        const run = await rollout(({ stable, canary }) => ({ stable, canary: { service: canary, weight: 10 } }));
+        for (const [deployment, track, v] of [["fraud-scorer", "stable", "12"], ["fraud-scorer-canary", "canary", "13"], ["fraud-scorer-shadow", "shadow", "13"]]) {
+            const d = run.k8sObject("Deployment", deployment) as any;
+            expect(d.metadata.labels["mlops.acme.io/track"]).toBe(track);
+            expect(d.spec.template.metadata.labels).toMatchObject({ "mlops.acme.io/track": track, "mlops.acme.io/model-version": v });
+            const monitor = run.k8sObject("ServiceMonitor", deployment) as any;
+            expect(monitor.spec.endpoints[0].relabelings).toEqual([{ sourceLabels: ["__meta_kubernetes_pod_label_mlops_acme_io_track"], targetLabel: "track", action: "replace" }]);
+            // Each track is selected apart: its own Service never reaches another track's pods.
+            expect((run.k8sObject("Service", deployment) as any).spec.selector["app.kubernetes.io/instance"]).toBe(deployment);
+        }
+        // Each has its own alerts, narrowed to its service.
+        expect((run.k8sObject("PrometheusRule", "fraud-scorer-canary-alerts") as any).spec.groups[0].rules[0].expr).toContain('service="fraud-scorer-canary"');
+    });
+
+    it("promotes and rolls back with one change: the canary's version becomes stable, or the canary goes", async () => {
+        const promoted = await runProgram(() => {
+            const stable = new ModelService("stable", version("stable", 13));
+            return new ModelRoute("fraud-scorer", { team: "fraud", platform, stable });
+        });
+        const route = routeOf(promoted);
+        expect(route.spec.rules[0].backendRefs).toEqual([{ group: "", kind: "Service", name: "fraud-scorer", port: 80, weight: 100 }]);
+        expect(route.spec.rules[0].filters).toBeUndefined();
+        expect((promoted.k8sObject("Deployment", "fraud-scorer") as any).spec.template.metadata.labels["mlops.acme.io/model-version"]).toBe("13");
+    });
+
+    it("checks every argument in one message", async () => {
+        const error = await runProgram(() => {
+            const stable = new ModelService("stable", version("stable", 12));
+            const canary = new ModelService("canary", version("canary", 13));
+            const other = new ModelService("other", version("canary", 13, { serviceName: "fraud-scorer-other", track: undefined }));
+            new ModelRoute("fraud-scorer", {
+                team: "fraud",
+                platform: { ...platform, gateway: { ...GATEWAY, sectionName: "" } },
+                stable: canary,
+                canary: { service: stable, weight: 60 },
+                shadow: { service: other, percent: 0 },
+                hostnames: ["fraud.other.models.acme.io"],
+            });
+        }).catch((e: Error) => e);
+        const message = (error as Error).message;
+        expect(message).toContain('ModelRoute "fraud-scorer": platform.gateway must name the platform\'s Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io)');
+        expect(message).toContain('stable service fraud-scorer-canary must have track "stable", has "canary"');
+        expect(message).toContain('canary service fraud-scorer must have track "canary", has "stable"');
+        expect(message).toContain('shadow service fraud-scorer-other must have track "shadow", has none');
+        expect(message).toContain("canary.weight must be an integer percentage from 1 to 50, got 60; to promote, make the canary's version the stable one; to roll back, remove the canary");
+        expect(message).toContain("shadow.percent must be an integer from 1 to 100, got 0");
+        expect(message).toContain('hostname "fraud.other.models.acme.io" must be a DNS name under the team\'s zone fraud.models.acme.io');
+    });
+
+    it("needs the approval of every version that takes traffic (canary and shadow are ModelServices)", () => {
+        const { approval: _a, ...canary } = version("canary", 13);
+        expect(() => validateModelServiceArgs("canary", canary, NOW)).toThrow("approval is required in prod");
+        expect(() => validateModelServiceArgs("canary", { ...canary, track: "blue" as never }, NOW)).toThrow('track "blue" must be one of stable, canary, shadow');
+    });
+
+    it("refuses a route of another team's service", () => {
+        const fake = { serviceName: "ranker", namespace: "ml-recsys", track: "stable" } as unknown as ModelService;
+        expect(() => validateModelRouteArgs("r", { team: "fraud", platform, stable: fake })).toThrow("stable service ranker runs in ml-recsys, not in team fraud's namespace ml-fraud");
+    });
+});
