@@ -62,7 +62,7 @@ import { type NoteSignal, type OperatingNote, renderOperatingNote } from "./oper
 import { METRICS_PORT_NAME, ORG_ANNOTATIONS, ORG_LABELS, orgKey, predictionLogPrefix, SERVING_PORT_NAME, servingNamespaceName } from "./contract";
 import { adapterRuleSpec, runtimeConfigMapName, runtimeInitContainers, runtimeProblemsOf, serviceMonitorEndpoint, serviceRuntime } from "./runtimeWiring";
 import { type RuntimeArgs, runtimePreset } from "./runtimes";
-import { trackLabel, trackProblems } from "./rolloutTrack";
+import { rolloutNote, trackLabel, trackProblems } from "./rolloutTrack";
 import type { RolloutTrack } from "./contract";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
@@ -217,6 +217,8 @@ export interface ModelServiceNoteInput extends WorkloadNoteInput {
     readonly runbookBaseUrl: string;
     /** The serving runtime (custom when absent). */
     readonly runtime?: { readonly kind: string; readonly description: string; readonly predictPath: string };
+    /** The rollout track behind a ModelRoute, when it has one. */
+    readonly track?: RolloutTrack;
 }
 
 /** The operating note of a model service. */
@@ -227,8 +229,10 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
         i.replicas.min === i.replicas.max
             ? `${i.replicas.min} (fixed)`
             : `${i.replicas.min} to ${i.replicas.max} (HPA: ${i.targetCpuUtilization}% CPU${i.targetRequestsPerSecond !== undefined ? `, ${i.targetRequestsPerSecond} requests/s per pod` : ""})`;
-    const rollback: string[] = [];
-    if (i.previousVersion !== undefined && "version" in i.model) {
+    const rollback: string[] = [...rolloutNote(i.track, i.serviceName, ns)];
+    if (i.track === "canary" || i.track === "shadow") {
+        // A candidate is rolled back by taking it out of its route: nothing else to undo.
+    } else if (i.previousVersion !== undefined && "version" in i.model) {
         const previousUri = modelVersionUri(i.model.name, i.previousVersion);
         rollback.push(
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this service's \`modelUri\` to \`${previousUri}\` and \`previousVersion\` to \`${i.model.version}\`` +
@@ -575,6 +579,7 @@ export class ModelService extends pulumi.ComponentResource {
                 rules: this.ruleGroups.flatMap((g) => g.rules),
                 runbookBaseUrl: p.runbookBaseUrl,
                 runtime: { kind: rt.kind, description: runtimePreset(args.runtime).description, predictPath: rt.predictPath },
+                track: args.track,
             }),
         );
         new k8s.core.v1.ConfigMap(

@@ -175,6 +175,8 @@ export function deployerRules(): k8s.types.input.rbac.v1.PolicyRule[] {
         { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
         { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: WRITE },
         { apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors", "podmonitors", "prometheusrules"], verbs: WRITE },
+        // ModelRoute: the team's routes through the platform's gateway (the Gateway's allowedRoutes admit them).
+        { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: WRITE },
         { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
     ];
 }

@@ -38,6 +38,8 @@ const VENV = runtimesVenv();
 const bin = (name: string) => path.join(VENV, "bin", name);
 const AWS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-west-1" };
 const FETCH_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.22.0";
+/** MLflow 3 sends usage telemetry unless told not to: nothing may leave the machine. */
+const NO_TELEMETRY = { MLFLOW_DISABLE_TELEMETRY: "true", DO_NOT_TRACK: "true" };
 
 /** The fraud scorer in dev on a runtime. */
 function devOn(runtime: RuntimeArgs, modelUri = "models:/fraud-scorer/1"): ModelServiceArgs {
@@ -113,11 +115,11 @@ describe("the mlflow runtime: MLServer serving a registered model from a real ML
                 bin("mlflow"),
                 ["server", "--host", "127.0.0.1", "--port", String(mlflowPort), "--workers", "1", "--backend-store-uri", `sqlite:///${tmp}/mlflow.db`, "--artifacts-destination", `${tmp}/artifacts`],
                 mlflowUrl,
-                { readyPath: "/health", timeoutMs: 120_000, env: { ...process.env, HOME: tmp } },
+                { readyPath: "/health", timeoutMs: 120_000, env: { ...process.env, ...NO_TELEMETRY, HOME: tmp } },
             ),
         );
         const reg = spawnSync(bin("python"), [path.join(ROOT, "e2e", "fixtures", "runtimes", "register_model.py"), "fraud-scorer"], {
-            env: { ...process.env, MLFLOW_TRACKING_URI: mlflowUrl, HOME: tmp },
+            env: { ...process.env, ...NO_TELEMETRY, MLFLOW_TRACKING_URI: mlflowUrl, HOME: tmp },
             cwd: tmp,
             encoding: "utf8",
         });
@@ -154,6 +156,7 @@ describe("the mlflow runtime: MLServer serving a registered model from a real ML
                     MLSERVER_GRPC_PORT: String(o.grpc),
                     MLSERVER_METRICS_PORT: String(o.metrics),
                     MLFLOW_TRACKING_URI: mlflowUrl,
+                    ...NO_TELEMETRY,
                 },
             },
         );

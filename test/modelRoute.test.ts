@@ -90,6 +90,24 @@ describe("ModelRoute", () => {
         expect((promoted.k8sObject("Deployment", "fraud-scorer") as any).spec.template.metadata.labels["mlops.acme.io/model-version"]).toBe("13");
     });
 
+    it("says in each track's operating note how to promote and roll back", () => {
+        let notes: Record<string, string> = {};
+        return runProgram(() => {
+            const stable = new ModelService("stable", version("stable", 12));
+            const canary = new ModelService("canary", version("canary", 13));
+            const shadow = new ModelService("shadow", version("shadow", 13));
+            notes = { stable: stable.operatingNote, canary: canary.operatingNote, shadow: shadow.operatingNote };
+        }).then(() => {
+            expect(notes.canary).toContain("**Roll back the canary**: in the team's stack, remove `canary` from the ModelRoute");
+            expect(notes.canary).toContain("**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` and `approval`");
+            expect(notes.canary).toContain('its series carry `track="canary"`');
+            expect(notes.canary).not.toContain("Roll back the model** to version");
+            expect(notes.shadow).toContain("**Stop the shadow**: remove `shadow` from the ModelRoute");
+            expect(notes.stable).toContain("**This is the stable version of a ModelRoute**");
+            expect(notes.stable).toContain("**Roll back the model** to version 11");
+        });
+    });
+
     it("checks every argument in one message", async () => {
         const error = await runProgram(() => {
             const stable = new ModelService("stable", version("stable", 12));

@@ -11,8 +11,7 @@
  * it also speaks the same v2 protocol as Triton.
  *
  * Settings (checked against MLServer 1.7 in e2e/runtimes.e2e.test.ts): inference runs in the server
- * process (`MLSERVER_PARALLEL_WORKERS=0`: one process per pod, replicas scale it; MLServer 1.7's worker
- * processes also fail to start with the uvloop its lock resolves to); readiness is the model's own
+ * process (`MLSERVER_PARALLEL_WORKERS=0`: one process per pod, replicas scale it); readiness is the model's own
  * (`/v2/models/<model>/ready`: 200 once the model is loaded, 404 before); a model that cannot load makes
  * the server exit, so the pod restarts and never becomes ready.
  */
@@ -57,6 +56,8 @@ export function mlserverEnv(modelName: string, modelUri: string): { name: string
         { name: "MLSERVER_MODEL_NAME", value: modelName },
         { name: "MLSERVER_MODEL_IMPLEMENTATION", value: "mlserver_mlflow.MLflowRuntime" },
         { name: "MLSERVER_MODEL_URI", value: modelUri },
+        // MLflow 3 reports usage to mlflow.org unless told not to; the namespace's egress would refuse it anyway.
+        { name: "MLFLOW_DISABLE_TELEMETRY", value: "true" },
     ];
 }
 

@@ -31,6 +31,8 @@ fi
 bash "$here/build-kube.sh"
 # The prometheus-operator CRDs (ServiceMonitor, PrometheusRule, ...) from its Go module, cached.
 bash "$here/prometheus-operator-crds.sh"
+# The Gateway API CRDs (HTTPRoute, ...) from its Go module, cached: the rollout suite applies ModelRoutes.
+bash "$here/gateway-api-crds.sh"
 # The drift-check suite's Python environment (images/drift-check and e2e/setup/drift-check locks).
 bash "$here/drift-venv.sh"
 # The serving-runtimes suite's Python environment (MLServer + MLflow, Triton from nvidia-pytriton, AWS CLI, moto).
