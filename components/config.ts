@@ -193,6 +193,8 @@ const quotaSchema = z.strictObject({
     services: count(0, 200),
     /** PersistentVolumeClaims. */
     persistentVolumeClaims: count(0, 200),
+    /** NVIDIA GPUs (nvidia.com/gpu) requested by all pods. Default 0: a team gets GPUs only where its quota grants them. */
+    gpu: count(0, 256),
 });
 
 const limitRangeSchema = z.strictObject({
@@ -403,15 +405,15 @@ const MLFLOW_IMAGE = { version: "3.1.1" };
 /** Team serving namespaces: dev small, prod sized for several replicated model servers per team. */
 const SERVING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["serving"]>> = {
     dev: {
-        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0, ephemeralStorage: "16Gi", limitsEphemeralStorage: "64Gi" },
+        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0, ephemeralStorage: "16Gi", limitsEphemeralStorage: "64Gi", gpu: 0 },
         limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "256Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "8Gi" },
     },
     test: {
-        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2, ephemeralStorage: "32Gi", limitsEphemeralStorage: "128Gi" },
+        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2, ephemeralStorage: "32Gi", limitsEphemeralStorage: "128Gi", gpu: 0 },
         limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "4", maxMemory: "8Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "16Gi" },
     },
     prod: {
-        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5, ephemeralStorage: "128Gi", limitsEphemeralStorage: "512Gi" },
+        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5, ephemeralStorage: "128Gi", limitsEphemeralStorage: "512Gi", gpu: 0 },
         limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "8", maxMemory: "32Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "32Gi" },
     },
 };

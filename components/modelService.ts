@@ -63,6 +63,7 @@ import { METRICS_PORT_NAME, ORG_ANNOTATIONS, ORG_LABELS, orgKey, predictionLogPr
 import { adapterRuleSpec, runtimeConfigMapName, runtimeInitContainers, runtimeProblemsOf, serviceMonitorEndpoint, serviceRuntime } from "./runtimeWiring";
 import { type RuntimeArgs, runtimePreset } from "./runtimes";
 import { rolloutNote, trackLabel, trackProblems } from "./rolloutTrack";
+import { gpuPlacement, gpuProblems, withGpu } from "./gpu";
 import type { RolloutTrack } from "./contract";
 
 /** Longest object name: pods of a Deployment are `<name>-<10-char hash>-<5 chars>`, within 63 characters. */
@@ -376,7 +377,7 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
         problems.push(`predictionLogging.prefix "${log.prefix}" must be under the team's prediction-log prefix ${predictionLogPrefix(args.team)}/ (the only prefix its workload role may write)`);
     }
 
-    problems.push(...runtimeProblemsOf(args), ...trackProblems(args.track));
+    problems.push(...runtimeProblemsOf(args), ...trackProblems(args.track), ...gpuProblems(args.resources.gpu));
     if (args.inputSchema === undefined) {
         if (env === "prod" && (args.runtime?.kind ?? "custom") === "custom") problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
     } else {
@@ -450,8 +451,8 @@ export interface ModelServiceArgs {
     readonly metricsPort?: number;
     /** Health endpoints on `port`, and how long the model may take to load. Default `/health/ready`, `/health/live`, 300 s. */
     readonly health?: { readonly readinessPath?: string; readonly livenessPath?: string; readonly startupTimeoutSeconds?: number };
-    /** Requests and limits of the server container. */
-    readonly resources: ResourceSettings;
+    /** Requests and limits of the server container; `gpu`: NVIDIA GPUs (1 to 8), placed on the platform's GPU nodes. */
+    readonly resources: ResourceSettings & { readonly gpu?: number };
     /** Replicas: the HPA scales between min and max (a fixed count when equal). min is at least 2 in prod. */
     readonly replicas: { readonly min: number; readonly max: number };
     /** Autoscaling targets: CPU utilisation (default 70%), optionally requests per second per pod; scale-down stabilisation (default 300 s). */
@@ -637,6 +638,7 @@ export class ModelService extends pulumi.ComponentResource {
                             terminationGracePeriodSeconds: drain + SHUTDOWN_SECONDS,
                             securityContext: restrictedPodSecurityContext(uid),
                             topologySpreadConstraints: modelTopologySpread(selector, env === "prod"),
+                            ...gpuPlacement(args.resources.gpu, p.gpuNodes),
                             ...(rt.initContainers.length > 0 ? { initContainers: runtimeInitContainers(rt, args.resources, storage) } : {}),
                             containers: [
                                 {
@@ -650,7 +652,7 @@ export class ModelService extends pulumi.ComponentResource {
                                         { name: METRICS_PORT_NAME, containerPort: metricsPort, protocol: "TCP" },
                                     ],
                                     env: env_,
-                                    resources: containerResources(args.resources, storage),
+                                    resources: withGpu(containerResources(args.resources, storage), args.resources.gpu),
                                     startupProbe: { ...probe(health.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5) },
                                     readinessProbe: { ...probe(health.readinessPath), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 },
                                     livenessProbe: { ...probe(health.livenessPath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },

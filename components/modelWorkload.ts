@@ -10,6 +10,7 @@ import type { RuleGroup } from "./alertRules";
 import { argumentsError, type ArgKind, fillForChecks, opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
 import { type Environment, IMAGE_REFERENCE, quantityValue, type ResourceSettings } from "./config";
 import { ContainerImage, validateContainerImageArgs } from "./containerImage";
+import type { GpuNodes } from "./gpu";
 import {
     type ApprovalRecord,
     approvalProblems,
@@ -75,6 +76,8 @@ export interface PlatformRefs {
      * suffix of model hostnames (`<service>.<team>.<hostnameSuffix>`). Needed only by ModelRoute.
      */
     readonly gateway?: { readonly name: string; readonly sectionName: string; readonly hostnameSuffix: string };
+    /** Where the platform's GPU nodes are (node labels and taints); the defaults of contract/gpu.ts when absent. Read only for `resources.gpu`. */
+    readonly gpuNodes?: GpuNodes;
 }
 
 /** An image built from a local context and pushed to an ECR repository the component creates. */

@@ -23,6 +23,7 @@ import {
     batchInputPrefix,
     batchOutputPrefix,
     DRIFT_CHECK_SERVICE_ACCOUNT,
+    GPU_RESOURCE,
     METRICS_PORT_NAME,
     MLFLOW_PORT,
     modelPrefix,
@@ -334,6 +335,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
                         pods: String(q.pods),
                         services: String(q.services),
                         persistentvolumeclaims: String(q.persistentVolumeClaims),
+                        // GPUs only as far as the team's quota grants them (0 by default).
+                        [`requests.${GPU_RESOURCE}`]: String(q.gpu),
                         // Models are exposed through the gateway only.
                         "services.loadbalancers": "0",
                         "services.nodeports": "0",

@@ -84,6 +84,7 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                 pods: String(q.pods),
                 services: String(q.services),
                 persistentvolumeclaims: String(q.persistentVolumeClaims),
+                "requests.nvidia.com/gpu": String(q.gpu),
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
             });
@@ -463,7 +464,7 @@ describe("pure helpers and validation", () => {
         deployGroup: "acme:team-fraud-deployers",
         labels: { labelDomain: "acme.io", owner: "ml-platform", environment: "dev", costCentre: "CC-1" },
         enforce: "restricted",
-        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", ephemeralStorage: "8Gi", limitsEphemeralStorage: "32Gi", pods: 10, services: 5, persistentVolumeClaims: 0 },
+        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", ephemeralStorage: "8Gi", limitsEphemeralStorage: "32Gi", pods: 10, services: 5, persistentVolumeClaims: 0, gpu: 0 },
         limitRange: {
             defaultCpuRequest: "100m",
             defaultMemoryRequest: "128Mi",

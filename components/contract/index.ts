@@ -9,6 +9,7 @@
  */
 export * from "./approval";
 export * from "./environments";
+export * from "./gpu";
 export * from "./labels";
 export * from "./modelRegistry";
 export * from "./names";

@@ -5,6 +5,7 @@ import { cronjobBackoffBounded } from "../lib/rules/reliability/cronjobBackoffBo
 import { cronjobDeadlinesSet } from "../lib/rules/reliability/cronjobDeadlinesSet";
 import { cronjobNoConcurrentRuns } from "../lib/rules/reliability/cronjobNoConcurrentRuns";
 import { deploymentReplicasHa } from "../lib/rules/reliability/deploymentReplicasHa";
+import { gpuScheduling } from "../lib/rules/reliability/gpuScheduling";
 import { modelAlertsDefined } from "../lib/rules/reliability/modelAlertsDefined";
 import { modelWorkloadMonitored } from "../lib/rules/reliability/modelWorkloadMonitored";
 import { statefulResourcesProtected } from "../lib/rules/reliability/statefulResourcesProtected";
@@ -23,5 +24,6 @@ export const pack = definePack({
         modelWorkloadMonitored,
         modelAlertsDefined,
         containerEphemeralStorageSet,
+        gpuScheduling,
     ],
 });

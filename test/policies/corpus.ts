@@ -201,6 +201,13 @@ export const DEFECTS: readonly Defect[] = [
     },
     { id: "no readiness probe", stack: "prod", policy: "container-probes-required", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).readinessProbe) },
     {
+        id: "GPU toleration on a pod without GPUs",
+        stack: "prod",
+        policy: "gpu-scheduling",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }])),
+    },
+    {
         id: "literal password",
         stack: "prod",
         policy: "secret-env-from-secret-ref",
