@@ -47,6 +47,7 @@ import {
     workloadNoteInput,
     WORKLOAD_COMMON_SHAPE,
 } from "./modelWorkload";
+import { indexedJobFields, parallelismProblems, SHARD_ENV, shardEnv } from "./batchSharding";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
@@ -277,7 +278,7 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     if (args.tmpSizeLimit !== undefined && !/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(args.tmpSizeLimit)) {
         problems.push(`tmpSizeLimit "${args.tmpSizeLimit}" is not a Kubernetes quantity like 4Gi`);
     }
-    problems.push(...extraEnvProblems(args.env, BATCH_ENV));
+    problems.push(...extraEnvProblems(args.env, [...BATCH_ENV, ...SHARD_ENV]), ...parallelismProblems(args.parallelism));
     return problems;
 }
 
@@ -325,6 +326,11 @@ export interface BatchInferenceArgs {
     readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Create the CronJob suspended (no runs until resumed). Default false. */
     readonly suspend?: boolean;
+    /**
+     * Shards of each run (1 to 100): above 1 a run is an Indexed Job whose N pods each score their shard
+     * of the input under the sharding contract (batchSharding.ts, docs/team-guide.md#batch-at-scale). Default 1.
+     */
+    readonly parallelism?: number;
 }
 
 /** Scheduled batch scoring with one model version. */
@@ -415,6 +421,7 @@ export class BatchInference extends pulumi.ComponentResource {
             { name: "MLOPS_EXPECTED_INTERVAL_SECONDS", value: String(timing.maxGapSeconds) },
             { name: "HOME", value: "/tmp" },
             { name: "TMPDIR", value: "/tmp" },
+            ...shardEnv(args.parallelism),
             ...Object.entries(args.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
         ];
         const containerArgs: pulumi.Input<string>[] = args.args
@@ -436,6 +443,7 @@ export class BatchInference extends pulumi.ComponentResource {
                     jobTemplate: {
                         metadata: { labels, annotations },
                         spec: {
+                            ...indexedJobFields(args.parallelism),
                             backoffLimit: retries,
                             activeDeadlineSeconds: deadline,
                             ttlSecondsAfterFinished: JOB_TTL_SECONDS,
