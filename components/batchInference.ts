@@ -221,6 +221,7 @@ export function validateBatchInferenceArgs(name: string, args: BatchInferenceArg
 export const BATCH_INFERENCE_SHAPE: Shape = {
     ...WORKLOAD_COMMON_SHAPE,
     jobName: opt("string"),
+    parallelism: opt("integer"),
     schedule: req("string", 'a cron expression like "0 2 * * *"'),
     timeZone: opt("string"),
     input: req({ object: { prefix: req("string", "the S3 prefix the job reads") } }, "{ prefix }"),

@@ -54,6 +54,7 @@ import {
     type WorkloadNoteInput,
     workloadNoteInput,
     WORKLOAD_COMMON_SHAPE,
+    RESOURCES_SHAPE,
 } from "./modelWorkload";
 import { RPS_METRIC } from "./metricsContract";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
@@ -304,6 +305,11 @@ export const MODEL_SERVICE_SHAPE: Shape = {
         "{ latencyP95Seconds, errorRatio }",
     ),
     drainSeconds: opt("integer"),
+    // The workload's resources, and GPUs (components/gpu.ts).
+    resources: req({ object: { ...(RESOURCES_SHAPE as { object: Shape }).object, gpu: opt("integer") } }, "{ cpuRequest, memoryRequest, cpuLimit, memoryLimit, gpu? }"),
+    // The serving runtime: its kind, and what the artifact presets take (each preset checks its own arguments).
+    runtime: opt({ object: { kind: req("string", "custom, mlflow, onnx, triton or torchserve"), artifactPath: opt("string"), modelVolumeSize: opt("string") } }),
+    track: opt("string"),
 } satisfies ShapeOf<ModelServiceArgs>;
 
 /**

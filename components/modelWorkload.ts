@@ -411,6 +411,9 @@ export const PLATFORM_REFS_SHAPE = {
     pushgatewayUrl: req("input", "stack output monitoring.pushgatewayUrl"),
     serviceAccountName: opt("input"),
     batchServiceAccountName: opt("input"),
+    modelFetchImage: opt("string"),
+    gateway: opt({ object: { name: req("string"), sectionName: req("string"), hostnameSuffix: req("string") } }),
+    gpuNodes: opt({ object: { nodeSelector: opt("record"), tolerations: opt("input") } }),
 } satisfies ShapeOf<PlatformRefs>;
 
 /** Shape of {@link ImageSource}. */

@@ -383,7 +383,9 @@ var ORG_LABELS = {
   /** Marks a team's serving namespace (admitted to the Pushgateway). */
   serving: "serving",
   /** Marks pods and namespaces admitted to the MLflow tracking server. */
-  mlflowAccess: "mlflow-access"
+  mlflowAccess: "mlflow-access",
+  /** Which rollout track a model server is: `stable` (takes the route's remaining traffic), `canary` (a weighted share) or `shadow` (mirrored copies, answers discarded). */
+  track: "track"
 };
 var ORG_ANNOTATIONS = {
   /** People or groups accountable, comma-separated. */
@@ -394,6 +396,8 @@ var ORG_ANNOTATIONS = {
   previousVersion: "previous-version",
   /** SHA-256 of a model server's input schema (rolls the pods when it changes). */
   inputSchemaSha256: "input-schema-sha256",
+  /** SHA-256 of a model server's runtime configuration files (rolls the pods when they change). */
+  runtimeConfigSha256: "runtime-config-sha256",
   /** The RBAC group of a serving namespace's deployers. */
   deployGroup: "deploy-group",
   /** The teams an MLflow team-access object covers, and the checksum of their passwords. */

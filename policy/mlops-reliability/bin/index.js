@@ -333,6 +333,10 @@ function isEnvironment(value2) {
 }
 __name(isEnvironment, "isEnvironment");
 
+// components/contract/gpu.ts
+var GPU_RESOURCE = "nvidia.com/gpu";
+var GPU_TAINT = { key: "nvidia.com/gpu", effect: "NoSchedule" };
+
 // components/contract/labels.ts
 var ORG_KEY_PREFIX = "mlops.";
 function orgKey(labelDomain, suffix) {
@@ -360,7 +364,9 @@ var ORG_LABELS = {
   /** Marks a team's serving namespace (admitted to the Pushgateway). */
   serving: "serving",
   /** Marks pods and namespaces admitted to the MLflow tracking server. */
-  mlflowAccess: "mlflow-access"
+  mlflowAccess: "mlflow-access",
+  /** Which rollout track a model server is: `stable` (takes the route's remaining traffic), `canary` (a weighted share) or `shadow` (mirrored copies, answers discarded). */
+  track: "track"
 };
 var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
 var AWS_TAGS = {
@@ -1012,6 +1018,40 @@ var deploymentReplicasHa = defineStackPolicy({
   }), "check")
 });
 
+// policy/lib/rules/reliability/gpuScheduling.ts
+var gpuScheduling = defineResourcePolicy({
+  meta: {
+    name: "gpu-scheduling",
+    pack: "mlops-reliability",
+    title: "GPU pods select GPU nodes; only they tolerate the GPU taint",
+    description: `A pod whose containers ask for \`${GPU_RESOURCE}\` limits it (Kubernetes takes the request from the limit), selects nodes (\`nodeSelector\`) and tolerates the \`${GPU_TAINT.key}\` taint; a pod that asks for no GPU does not tolerate that taint (DaemonSets, which run on every node, excepted).`,
+    rationale: "GPU nodes are tainted so that they run GPU work only. A GPU pod without the toleration never schedules; one without a node selector may wait on nodes of the wrong GPU type. A pod without GPUs that tolerates the taint takes a GPU node's CPU and memory, and the next GPU pod cannot start.",
+    severity: "medium",
+    remediation: `Use \`resources.gpu\` of ModelService (components/gpu.ts): it limits \`${GPU_RESOURCE}\`, selects the platform's GPU nodes and tolerates their taint. Remove a \`${GPU_TAINT.key}\` toleration from pods that ask for no GPU.`,
+    controls: [{ framework: "SOC2", control: "A1.1" }],
+    topics: ["kubernetes", "capacity"],
+    protectsData: false,
+    appliesTo: POD_APPLIES_TO
+  },
+  config: {},
+  types: POD_TYPES,
+  check: /* @__PURE__ */ __name(({ type, props }) => checkPod(type, props, (pod) => {
+    const containers = containersOf(pod.spec, ["container", "initContainer"]);
+    const asks = /* @__PURE__ */ __name((c) => c.container.resources?.requests?.[GPU_RESOURCE] !== void 0 || c.container.resources?.limits?.[GPU_RESOURCE] !== void 0, "asks");
+    const gpu = containers.filter(asks);
+    const tolerates = (pod.spec.tolerations ?? []).some((t) => t?.key === GPU_TAINT.key || t?.operator === "Exists" && t?.key === void 0);
+    if (gpu.length === 0) {
+      if (type === "kubernetes:apps/v1:DaemonSet") return [];
+      return tolerates ? [`tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node's room.`] : [];
+    }
+    const problems = [];
+    for (const c of gpu) if (c.container.resources?.limits?.[GPU_RESOURCE] === void 0) problems.push(`${c.label} requests ${GPU_RESOURCE} without a limit.`);
+    if (!tolerates) problems.push(`asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`);
+    if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0) problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
+    return problems;
+  }), "check")
+});
+
 // policy/lib/rules/reliability/modelAlertsDefined.ts
 var PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
 function alertTexts(rule) {
@@ -1208,7 +1248,8 @@ var pack = definePack({
     cronjobBackoffBounded,
     modelWorkloadMonitored,
     modelAlertsDefined,
-    containerEphemeralStorageSet
+    containerEphemeralStorageSet,
+    gpuScheduling
   ]
 });
 

@@ -355,7 +355,9 @@ var ORG_LABELS = {
   /** Marks a team's serving namespace (admitted to the Pushgateway). */
   serving: "serving",
   /** Marks pods and namespaces admitted to the MLflow tracking server. */
-  mlflowAccess: "mlflow-access"
+  mlflowAccess: "mlflow-access",
+  /** Which rollout track a model server is: `stable` (takes the route's remaining traffic), `canary` (a weighted share) or `shadow` (mirrored copies, answers discarded). */
+  track: "track"
 };
 var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
 var AWS_TAGS = {
