@@ -48,6 +48,7 @@ import {
     WORKLOAD_COMMON_SHAPE,
 } from "./modelWorkload";
 import { indexedJobFields, parallelismProblems, SHARD_ENV, shardEnv } from "./batchSharding";
+import { type BatchTrigger, triggerProblems } from "./batchOrchestration";
 import { type ApprovalRecord, isUnderPrefix, modelVersionUri, parseModelUri } from "./modelUri";
 import { selectorLabels } from "./naming";
 import { type OperatingNote, renderOperatingNote } from "./operatingNote";
@@ -222,6 +223,7 @@ export const BATCH_INFERENCE_SHAPE: Shape = {
     ...WORKLOAD_COMMON_SHAPE,
     jobName: opt("string"),
     parallelism: opt("integer"),
+    trigger: opt("string"),
     schedule: req("string", 'a cron expression like "0 2 * * *"'),
     timeZone: opt("string"),
     input: req({ object: { prefix: req("string", "the S3 prefix the job reads") } }, "{ prefix }"),
@@ -279,7 +281,7 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     if (args.tmpSizeLimit !== undefined && !/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(args.tmpSizeLimit)) {
         problems.push(`tmpSizeLimit "${args.tmpSizeLimit}" is not a Kubernetes quantity like 4Gi`);
     }
-    problems.push(...extraEnvProblems(args.env, [...BATCH_ENV, ...SHARD_ENV]), ...parallelismProblems(args.parallelism));
+    problems.push(...extraEnvProblems(args.env, [...BATCH_ENV, ...SHARD_ENV]), ...parallelismProblems(args.parallelism), ...triggerProblems(args.trigger, args.suspend));
     return problems;
 }
 
@@ -332,6 +334,13 @@ export interface BatchInferenceArgs {
      * of the input under the sharding contract (batchSharding.ts, docs/team-guide.md#batch-at-scale). Default 1.
      */
     readonly parallelism?: number;
+    /**
+     * How runs start: `schedule` (the CronJob runs on `schedule`), or `orchestrator` (the CronJob stays
+     * suspended as the run template; the team's orchestrators, `mlops:teams[].orchestrators`, start runs
+     * with `kubectl create job --from=cronjob/<job>`; `schedule` is then the cadence the staleness alert
+     * expects). Default schedule.
+     */
+    readonly trigger?: BatchTrigger;
 }
 
 /** Scheduled batch scoring with one model version. */
@@ -438,7 +447,7 @@ export class BatchInference extends pulumi.ComponentResource {
                     timeZone,
                     concurrencyPolicy: "Forbid",
                     startingDeadlineSeconds: timing.startingDeadlineSeconds,
-                    suspend: args.suspend === true,
+                    suspend: args.suspend === true || args.trigger === "orchestrator",
                     successfulJobsHistoryLimit: 3,
                     failedJobsHistoryLimit: 3,
                     jobTemplate: {

@@ -286,6 +286,20 @@ const teamSchema = z.strictObject({
         .min(1, { message: "at least one environment" }),
     /** Overrides of the environment's namespace quota (mlops:serving.quota). */
     quota: quotaSchema.partial().optional(),
+    /**
+     * Service accounts of the team's pipeline orchestrators (Airflow, Prefect, Dagster, Kubeflow Pipelines),
+     * each `{ namespace, serviceAccount }`: they may start runs of the team's orchestrated batch jobs and
+     * follow them, nothing else. Default none.
+     */
+    orchestrators: z
+        .array(
+            z.strictObject({
+                namespace: fmt(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a namespace name"),
+                serviceAccount: fmt(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "a service account name"),
+            }),
+            { message: "a list of { namespace, serviceAccount }" },
+        )
+        .default([]),
     /** Where the team's alerts go. */
     alerts: receiverSchema,
     /** Overrides of the environment's model SLOs (mlops:monitoring.slo). */

@@ -19,6 +19,7 @@ import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, 
 import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
 import { dnsEgressRule, namespaceNameLabel } from "./k8sHelpers";
 import {
+    BATCH_RUN_STARTER_ROLE,
     BATCH_SERVICE_ACCOUNT,
     batchInputPrefix,
     batchOutputPrefix,
@@ -36,6 +37,7 @@ import {
     WORKLOAD_SERVICE_ACCOUNT,
 } from "./contract";
 import { mlflowAccessLabel } from "./mlflowTracking";
+import { batchRunStarterRules, type OrchestratorAccount, orchestratorSubjects } from "./batchOrchestration";
 import { IAM_ROLE_MAX, K8S_NAME_MAX, type LabelContext, standardLabels } from "./naming";
 
 // Names a team's workloads rely on are the contract's (contract/names.ts).
@@ -106,6 +108,8 @@ export interface ServingNamespaceArgs {
     };
     /** Protect the namespace and keep it if removed from the program (prod). Default false. */
     readonly protect?: boolean;
+    /** Service accounts of the team's pipeline orchestrators: they may start and follow runs of its batch jobs (batchOrchestration.ts). Default none. */
+    readonly orchestrators?: readonly OrchestratorAccount[];
 }
 
 /** Pod Security Admission labels: `enforce` at one level, `warn` and `audit` at `restricted`, all at the latest policy version. */
@@ -422,6 +426,24 @@ export class ServingNamespace extends pulumi.ComponentResource {
             },
             child,
         );
+
+        // --- Orchestrators: start runs of the team's batch jobs, nothing else -------------------------
+        if ((args.orchestrators ?? []).length > 0) {
+            const starter = new k8s.rbac.v1.Role(
+                `${name}-batch-run-starter`,
+                { metadata: { name: BATCH_RUN_STARTER_ROLE, namespace: ns, labels: labelsFor("rbac") }, rules: batchRunStarterRules() },
+                child,
+            );
+            new k8s.rbac.v1.RoleBinding(
+                `${name}-batch-run-starter-binding`,
+                {
+                    metadata: { name: BATCH_RUN_STARTER_ROLE, namespace: ns, labels: labelsFor("rbac") },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: starter.metadata.name },
+                    subjects: orchestratorSubjects(args.orchestrators ?? []),
+                },
+                child,
+            );
+        }
 
         // The cluster's authentication mode must include the EKS API (API or API_AND_CONFIG_MAP). No access
         // policy is associated: the group's only rights are the RoleBinding above.

@@ -177,6 +177,7 @@ export function createPlatform(cfg: PlatformConfig): Platform {
                     mlflowServerSelector: mlflow.serverSelector,
                 },
                 protect: isProd,
+                orchestrators: team.orchestrators,
             },
             withProviders,
         );

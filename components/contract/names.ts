@@ -46,3 +46,6 @@ export function batchInputPrefix(team: string): string {
 export function batchOutputPrefix(team: string): string {
     return `batch-outputs/${team}`;
 }
+
+/** Role (and RoleBinding) in a serving namespace that lets the team's orchestrators start runs of its batch jobs. */
+export const BATCH_RUN_STARTER_ROLE = "batch-run-starter";
