@@ -302,3 +302,16 @@ describe("the custom runtime", () => {
         expect(pod.containers[0].ports.map((p: any) => p.containerPort)).toEqual([8080, 9090]);
     });
 });
+
+describe("the runtimes suite's locks (e2e/setup)", () => {
+    it("pin every package to one version with sha256 hashes (pip --require-hashes installs them)", async () => {
+        const fs = await import("fs");
+        const path = await import("path");
+        for (const lock of ["runtimes.requirements.lock", "runtimes-triton.requirements.lock"]) {
+            const text = fs.readFileSync(path.join(__dirname, "..", "e2e", "setup", lock), "utf8");
+            const logical = text.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l && !l.startsWith("#"));
+            expect(logical.length, lock).toBeGreaterThan(0);
+            for (const line of logical) expect(line, lock).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==\S+(\s+--hash=sha256:[0-9a-f]{64})+$/);
+        }
+    });
+});
