@@ -95,12 +95,14 @@ describe("run as the Pulumi CLI runs them, the programs register what the harnes
         // npm install <tarball> + peers + typescript and @types/node: the package unpacked, the rest linked
         // from this repository's node_modules (the versions the guide's install line names).
         const modules = path.join(project, "node_modules");
-        fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
-        fs.mkdirSync(path.join(modules, "@types"), { recursive: true });
+        fs.mkdirSync(modules, { recursive: true });
         execFileSync("tar", ["xzf", tarball, "-C", modules]);
         fs.renameSync(path.join(modules, "package"), path.join(modules, manifest.name));
         const deps = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), "typescript", "@types/node"];
-        for (const dep of deps) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
+        for (const dep of deps) {
+            fs.mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true }); // the scope folder (@pulumi, @grpc, ...)
+            fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
+        }
         fs.writeFileSync(
             path.join(project, "package.json"),
             JSON.stringify({ name: "team-fraud", private: true, dependencies: { [manifest.name]: manifest.version, ...manifest.peerDependencies }, devDependencies: { typescript: "5.9.3", "@types/node": "20.19.25" } }, null, 2),
