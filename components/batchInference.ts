@@ -19,6 +19,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { approvalsFile } from "./contract";
 import { type AlertName, alertSignals, type RuleGroup, STALE_FACTOR, type StaleWindow, workloadAlertGroups } from "./alertRules";
 import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "./config";
@@ -41,9 +42,11 @@ import {
     modelWorkloadLabels,
     type PlatformRefs,
     prometheusRuleSpec,
+    stampedMetadata,
     teamLabelContext,
     workloadNoteFacts,
     type WorkloadNoteInput,
+    workloadApproval,
     workloadNoteInput,
     WORKLOAD_COMMON_SHAPE,
 } from "./modelWorkload";
@@ -163,7 +166,7 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
     if (i.previousVersion !== undefined && "version" in i.model) {
         rollback.push(
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this job's \`modelUri\` to \`${modelVersionUri(i.model.name, i.previousVersion)}\` and \`previousVersion\` to \`${i.model.version}\`` +
-                (i.environment === "prod" ? `, with the \`approval\` of version ${i.previousVersion}` : "") +
+                (i.environment === "prod" ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)` : "") +
                 ", then deploy. The next scheduled run uses it.",
             ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} get ${cj} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
             `Then re-run the partitions version ${i.model.version} wrote, oldest first (below), and point the registry alias back (docs/registry-conventions.md#rollback).`,
@@ -384,21 +387,24 @@ export class BatchInference extends pulumi.ComponentResource {
         const inputPrefix = args.input.prefix.replace(/^\/+|\/+$/g, "");
         const outputPrefix = (args.output?.prefix ?? defaultOutputPrefix(args.team, jobName)).replace(/^\/+|\/+$/g, "");
         const partition = partitionTemplate(schedule);
-        const child: pulumi.CustomResourceOptions = { parent: this };
-
-        const ctx = teamLabelContext(p, args.team);
-        const labels = modelWorkloadLabels(ctx, { team: args.team, instance: jobName, component: "batch-inference", model, alias: args.alias, approval: args.approval });
-        const selector = selectorLabels({ name: model.name, instance: jobName, component: "batch-inference" });
-        const annotations = modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: args.approval, previousVersion: args.previousVersion });
-        const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
-
         const imageDefaults = { repositoryName: defaultRepositoryName(args.team, jobName), tagPrefix: jobName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
+        // Compliance's approval of the version (prod): when it is known only at deploy time, every child waits for it.
+        const approval = workloadApproval(this, `BatchInference "${name}"`, args, model, image.ref);
+        const child: pulumi.CustomResourceOptions = { parent: this, ...(approval.gate ? { dependsOn: approval.gate } : {}) };
+
+        const ctx = teamLabelContext(p, args.team);
+        const labelsWith = (a?: ApprovalRecord) => modelWorkloadLabels(ctx, { team: args.team, instance: jobName, component: "batch-inference", model, alias: args.alias, approval: a });
+        const annotationsWith = (a?: ApprovalRecord) => modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
+        const labels = labelsWith(approval.known);
+        const selector = selectorLabels({ name: model.name, instance: jobName, component: "batch-inference" });
+        const annotations = annotationsWith(approval.known);
+        const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
         this.ruleGroups = batchRuleGroups({ team: args.team, jobName, schedule, timeZone, runbookBaseUrl: p.runbookBaseUrl });
         this.operatingNote = renderOperatingNote(
             batchInferenceNote({
-                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName)),
+                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName), approval.known),
                 jobName,
                 schedule,
                 timeZone,
@@ -441,7 +447,7 @@ export class BatchInference extends pulumi.ComponentResource {
         new k8s.batch.v1.CronJob(
             `${name}-cronjob`,
             {
-                metadata: { ...meta(jobName), annotations },
+                metadata: { ...meta(jobName), labels: stampedMetadata(approval, labelsWith), annotations: stampedMetadata(approval, annotationsWith) },
                 spec: {
                     schedule: args.schedule.trim(),
                     timeZone,
@@ -451,14 +457,14 @@ export class BatchInference extends pulumi.ComponentResource {
                     successfulJobsHistoryLimit: 3,
                     failedJobsHistoryLimit: 3,
                     jobTemplate: {
-                        metadata: { labels, annotations },
+                        metadata: { labels: stampedMetadata(approval, labelsWith), annotations: stampedMetadata(approval, annotationsWith) },
                         spec: {
                             ...indexedJobFields(args.parallelism),
                             backoffLimit: retries,
                             activeDeadlineSeconds: deadline,
                             ttlSecondsAfterFinished: JOB_TTL_SECONDS,
                             template: {
-                                metadata: { labels: { ...labels, ...selector } },
+                                metadata: { labels: stampedMetadata(approval, (a) => ({ ...labelsWith(a), ...selector })) },
                                 spec: {
                                     restartPolicy: "Never",
                                     serviceAccountName: p.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT,

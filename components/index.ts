@@ -48,6 +48,7 @@ export {
 // What both take.
 export { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, DEFAULT_WORKLOAD_UID, type ImageBuild, type ImageSource, type PlatformRefs } from "./modelWorkload";
 export { type ApprovalRecord, type ModelRef, modelVersionUri, parseModelUri, approvalProblems, MODEL_NAME_MAX } from "./modelUri";
+export { type ModelApproval, approvalFor, approvalsFile } from "./contract";
 export { parseCron, runGaps, stalenessWindowSeconds, partitionTemplate, isIanaTimeZone, formatDuration, CronError, type CronSchedule } from "./cron";
 export { RPS_METRIC } from "./metricsContract";
 export { renderOperatingNote, type OperatingNote, type NoteSignal } from "./operatingNote";

@@ -22,6 +22,7 @@
  * Every argument is checked before anything is registered: misuse fails `pulumi preview` with one
  * message listing every problem.
  */
+import { approvalsFile } from "./contract";
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -49,9 +50,11 @@ import {
     modelWorkloadLabels,
     type PlatformRefs,
     prometheusRuleSpec,
+    stampedMetadata,
     teamLabelContext,
     workloadNoteFacts,
     type WorkloadNoteInput,
+    workloadApproval,
     workloadNoteInput,
     WORKLOAD_COMMON_SHAPE,
     RESOURCES_SHAPE,
@@ -238,7 +241,7 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
         const previousUri = modelVersionUri(i.model.name, i.previousVersion);
         rollback.push(
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this service's \`modelUri\` to \`${previousUri}\` and \`previousVersion\` to \`${i.model.version}\`` +
-                (i.environment === "prod" ? `, with the \`approval\` of version ${i.previousVersion}` : "") +
+                (i.environment === "prod" ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)` : "") +
                 ", then deploy and watch the rollout:",
             ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, `kubectl -n ${ns} get ${deploy} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
             `Point the registry alias back too (docs/registry-conventions.md#rollback), so the registry says what is served: \`MlflowClient().set_registered_model_alias("${i.model.name}", "${i.alias ?? "champion"}", ${i.previousVersion})\`, and tag version ${i.model.version} \`rollback.reason\`.`,
@@ -539,16 +542,22 @@ export class ModelService extends pulumi.ComponentResource {
             sampleRate: args.predictionLogging.sampleRate ?? 1,
             prefix: (args.predictionLogging.prefix ?? `${predictionLogPrefix(args.team)}/${model.name}`).replace(/^\/+|\/+$/g, ""),
         };
-        const child: pulumi.CustomResourceOptions = { parent: this };
-
-        const ctx = teamLabelContext(p, args.team);
-        const labels = { ...modelWorkloadLabels(ctx, { team: args.team, instance: serviceName, component: "model-server", model, alias: args.alias, approval: args.approval }), ...trackLabel(p.labelDomain, args.track) };
-        const selector = selectorLabels({ name: model.name, instance: serviceName, component: "model-server" });
-        const annotations = modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: args.approval, previousVersion: args.previousVersion });
-        const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
-
         const imageDefaults = { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
+        // Compliance's approval of the version (prod): when it is known only at deploy time, every child waits for it.
+        const approval = workloadApproval(this, `ModelService "${name}"`, args, model, image.ref);
+        const child: pulumi.CustomResourceOptions = { parent: this, ...(approval.gate ? { dependsOn: approval.gate } : {}) };
+
+        const ctx = teamLabelContext(p, args.team);
+        const labelsWith = (a?: ApprovalRecord) => ({
+            ...modelWorkloadLabels(ctx, { team: args.team, instance: serviceName, component: "model-server", model, alias: args.alias, approval: a }),
+            ...trackLabel(p.labelDomain, args.track),
+        });
+        const annotationsWith = (a?: ApprovalRecord) => modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
+        const labels = labelsWith(approval.known);
+        const selector = selectorLabels({ name: model.name, instance: serviceName, component: "model-server" });
+        const annotations = annotationsWith(approval.known);
+        const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
         // --- Configuration: input schema and operating note ---------------------------------------
         const podAnnotations: Record<string, string> = {};
@@ -573,7 +582,7 @@ export class ModelService extends pulumi.ComponentResource {
         this.ruleGroups = serviceRuleGroups({ team: args.team, serviceName, modelName: model.name, slo, runbookBaseUrl: p.runbookBaseUrl });
         this.operatingNote = renderOperatingNote(
             modelServiceNote({
-                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName)),
+                ...workloadNoteInput(args, model, imageDescription(args.image, imageDefaults.repositoryName), approval.known),
                 serviceName,
                 replicas: args.replicas,
                 targetCpuUtilization: auto.targetCpuUtilization,
@@ -625,7 +634,8 @@ export class ModelService extends pulumi.ComponentResource {
             {
                 metadata: {
                     ...meta(serviceName),
-                    annotations: { ...annotations, "kubernetes.io/change-cause": `${args.modelUri} (pulumi)` },
+                    labels: stampedMetadata(approval, labelsWith),
+                    annotations: stampedMetadata(approval, (a) => ({ ...annotationsWith(a), "kubernetes.io/change-cause": `${args.modelUri} (pulumi)` })),
                 },
                 spec: {
                     // With an HPA the replica count is the HPA's: the Deployment does not set it, so an update never resets a scale-out.
@@ -636,7 +646,7 @@ export class ModelService extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdateFor(args.replicas.min) },
                     template: {
-                        metadata: { labels, annotations: podAnnotations },
+                        metadata: { labels: stampedMetadata(approval, labelsWith), annotations: podAnnotations },
                         spec: {
                             serviceAccountName: p.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT,
                             automountServiceAccountToken: false,

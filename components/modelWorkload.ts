@@ -13,13 +13,17 @@ import { ContainerImage, validateContainerImageArgs } from "./containerImage";
 import type { GpuNodes } from "./gpu";
 import {
     type ApprovalRecord,
-    approvalProblems,
+    approvalFor,
+    approvalsFile,
+    approvalsRecordedIn,
     BATCH_SERVICE_ACCOUNT,
+    imageDigestOf,
     isModelVersion,
     labelKeys,
     MLFLOW_CREDENTIALS_SECRET,
     MODEL_ALIAS,
     MODEL_URI_ENV,
+    type ModelApproval,
     type ModelRef,
     ORG_ANNOTATIONS,
     orgKey,
@@ -78,6 +82,12 @@ export interface PlatformRefs {
     readonly gateway?: { readonly name: string; readonly sectionName: string; readonly hostnameSuffix: string };
     /** Where the platform's GPU nodes are (node labels and taints); the defaults of contract/gpu.ts when absent. Read only for `resources.gpu`. */
     readonly gpuNodes?: GpuNodes;
+    /**
+     * Approvals of model versions in this environment, as compliance recorded them (stack output
+     * `modelApprovals`, from approvals/<environment>.yaml of the platform). Required in prod: a workload
+     * deploys only a version approved there, with an approved image digest.
+     */
+    readonly approvals?: pulumi.Input<readonly ModelApproval[]>;
 }
 
 /** An image built from a local context and pushed to an ECR repository the component creates. */
@@ -193,6 +203,10 @@ export interface ModelWorkloadCommon {
     readonly modelUri: string;
     readonly alias?: string;
     readonly previousVersion?: number;
+    /**
+     * Deprecated: approvals are compliance's, recorded in the platform (see `PlatformRefs.approvals`).
+     * Refused in prod; ignored with a warning elsewhere.
+     */
     readonly approval?: ApprovalRecord;
     readonly resources: ResourceSettings;
 }
@@ -213,7 +227,7 @@ export interface WorkloadNoteInput {
 }
 
 /** The note input of a workload from its arguments, its parsed model and the words for its image. */
-export function workloadNoteInput(args: ModelWorkloadCommon, model: ModelRef, image: string): WorkloadNoteInput {
+export function workloadNoteInput(args: ModelWorkloadCommon, model: ModelRef, image: string, approval?: ApprovalRecord): WorkloadNoteInput {
     const p = args.platform;
     return {
         team: args.team,
@@ -224,7 +238,7 @@ export function workloadNoteInput(args: ModelWorkloadCommon, model: ModelRef, im
         modelUri: args.modelUri,
         alias: args.alias,
         previousVersion: args.previousVersion,
-        approval: args.approval,
+        approval,
         image,
     };
 }
@@ -242,13 +256,20 @@ export function workloadNoteFacts(i: WorkloadNoteInput, resolvedWhen: string): [
         ["Namespace", servingNamespaceName(i.team)],
         ["Model", `${i.model.name} version ${version}${i.alias ? ` (alias ${i.alias})` : ""}`],
         ["Previous version", i.previousVersion !== undefined ? String(i.previousVersion) : "none recorded"],
-        ["Approval", i.approval ? `${i.approval.approvedBy}, ${i.approval.ticket}, ${i.approval.date}` : "none recorded"],
+        [
+            "Approval",
+            i.approval
+                ? `${i.approval.approvedBy}, ${i.approval.ticket}, ${i.approval.date}`
+                : i.environment === "prod"
+                  ? `compliance's record of this version in ${approvalsFile(i.environment)} of the platform (stack output modelApprovals), looked up at deploy`
+                  : "none required",
+        ],
         ["Image", i.image],
     ];
 }
 
 /** Checks what both components take; returns the parsed model URI (when valid) and every problem. */
-export function commonProblems(args: ModelWorkloadCommon, now: Date = new Date()): { model?: ModelRef; problems: string[] } {
+export function commonProblems(args: ModelWorkloadCommon & { readonly image?: ImageSource }, now: Date = new Date()): { model?: ModelRef; problems: string[] } {
     const problems: string[] = [];
     const env = args.platform.environment;
     const teamProblem = teamNameProblem(args.team);
@@ -287,10 +308,76 @@ export function commonProblems(args: ModelWorkloadCommon, now: Date = new Date()
             problems.push(`previousVersion ${args.previousVersion} is the version being deployed; name the version to roll back to`);
         }
     }
-    if (args.approval) problems.push(...approvalProblems(args.approval, now));
-    else if (env === "prod") problems.push("approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version");
+    if (args.approval !== undefined && env === "prod") {
+        problems.push(`approval is no longer taken from the team's stack: ${approvalsRecordedIn(env)}; remove approval from this workload`);
+    }
+    if (env === "prod" && model && "version" in model && !teamProblem && !modelNameProblem(model.name, args.team)) {
+        const approvals = args.platform.approvals;
+        if (approvals === undefined) {
+            problems.push(`platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${approvalsRecordedIn(env)}`);
+        } else if (!pulumi.Output.isInstance(approvals) && Array.isArray(approvals)) {
+            const r = approvalFor(approvals as readonly ModelApproval[], { team: args.team, model: model.name, version: model.version, digest: knownImageDigest(args), environment: env }, now);
+            if ("problem" in r) problems.push(r.problem);
+        }
+    }
     problems.push(...resourceProblems(args.resources));
     return { model, problems };
+}
+
+/** The digest of a workload's prebuilt image reference, when it is pinned; undefined for a build or an unpinned tag. */
+function knownImageDigest(args: ModelWorkloadCommon & { image?: ImageSource }): string | undefined {
+    const image = args.image;
+    if (!image || isImageBuild(image) || typeof image.reference !== "string") return undefined;
+    return imageDigestOf(image.reference);
+}
+
+/**
+ * The approval a workload deploys under: compliance's record of its model version in
+ * `platform.approvals`, checked against the deployed image's digest.
+ * - `known`: the record, when the approvals and the image are plain values (checked already by
+ *   {@link commonProblems}, so a prod workload without one never gets here).
+ * - `approval`: the record as an output (undefined outside prod when there is none).
+ * - `gate`: in prod, when the approvals or the image are outputs (a StackReference, a build): an empty
+ *   dependency list that fails with the refusal when there is no valid approval. Every child of the
+ *   component depends on it, so none is created without one.
+ * A team-supplied `approval` outside prod is ignored with a warning.
+ */
+export function workloadApproval(
+    parent: pulumi.Resource,
+    component: string,
+    args: ModelWorkloadCommon,
+    model: ModelRef,
+    imageRef: pulumi.Input<string>,
+    now: Date = new Date(),
+): { known?: ModelApproval; approval: pulumi.Output<ModelApproval | undefined>; gate?: pulumi.Output<pulumi.Resource[]> } {
+    const env = args.platform.environment;
+    if (args.approval !== undefined) {
+        pulumi.log.warn(`${component}: approval in the team's stack is ignored: ${approvalsRecordedIn(env)}; remove it (refused in prod)`, parent);
+    }
+    // Approvals are prod's: elsewhere nothing is looked up or stamped.
+    if (env !== "prod" || !("version" in model)) return { approval: pulumi.output(undefined) };
+    const lookup = (list: readonly ModelApproval[] | undefined, ref: string) => {
+        const r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(ref), environment: env }, now);
+        if ("approval" in r) return r.approval;
+        if (env === "prod") throw new Error(`${component}: ${r.problem}.`);
+        return undefined;
+    };
+    const approvals = args.platform.approvals;
+    const plain = approvals === undefined || (!pulumi.Output.isInstance(approvals) && Array.isArray(approvals));
+    if (plain && typeof imageRef === "string") {
+        const known = lookup(approvals as readonly ModelApproval[] | undefined, imageRef);
+        return { known, approval: pulumi.output(known) };
+    }
+    const approval = pulumi.all([pulumi.output(approvals), pulumi.output(imageRef)]).apply(([list, ref]) => lookup(list as readonly ModelApproval[] | undefined, ref));
+    return { approval, gate: env === "prod" ? approval.apply(() => [] as pulumi.Resource[]) : undefined };
+}
+
+/**
+ * Metadata that carries the approval (the workload's and its pod template's labels and annotations):
+ * plain when the approval is known, else an output of it.
+ */
+export function stampedMetadata<T>(a: { known?: ApprovalRecord; approval: pulumi.Output<ApprovalRecord | undefined>; gate?: unknown }, make: (approval?: ApprovalRecord) => T): pulumi.Input<T> {
+    return a.gate ? a.approval.apply((x) => make(x)) : make(a.known);
 }
 
 /** What the labels of a model workload say. */

@@ -16,7 +16,7 @@ import type { Environment } from "./config";
 import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
 import { kubeconfigFor } from "./providers";
-import { servingNamespaceName } from "./contract";
+import { type ModelApproval, servingNamespaceName } from "./contract";
 
 /** The platform stack's `kubernetes` output. */
 export interface PlatformKubernetesOutput {
@@ -188,6 +188,8 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
             pushgatewayUrl: monitoring.pushgatewayUrl,
             serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
             batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),
+            // Compliance's approvals (approvals/<environment>.yaml of the platform); absent in older platform stacks: none.
+            approvals: stackReference.getOutput("modelApprovals").apply((a) => (Array.isArray(a) ? (a as ModelApproval[]) : [])),
         },
     };
 }

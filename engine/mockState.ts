@@ -114,7 +114,7 @@ const computed: Record<string, (name: string, inputs: State, ctx: MockContext) =
 function kubernetesState(type: string, name: string, inputs: State): { id: string; state: State } {
     const metadata = { ...(inputs.metadata ?? {}) };
     if (!metadata.name) metadata.name = `${name}-${hex(name, 8)}`;
-    const namespaced = !/:(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass)$/.test(type);
+    const namespaced = !/:(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass|ValidatingAdmissionPolicy|ValidatingAdmissionPolicyBinding)$/.test(type);
     const id = namespaced && metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name;
     return { id, state: { ...inputs, metadata } };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --sizes 1,10,100,300] [--policy-pack <dir>]... [--repeat <n>] [--out-dir <dir>]`: how
  * the offline plan scales. For each size N it plans a synthetic prod stack with N ModelServices of one
- * team (prod rules: digest-pinned prebuilt image, approval record, numeric model version, input schema;
+ * team (prod rules: digest-pinned prebuilt image, an approval in the platform's records, numeric model version, input schema;
  * the platform's explicit AWS and Kubernetes providers; eight Kubernetes objects each, so Kubernetes
  * validation and manifests are part of the work) and measures, each in a fresh child process so peak
  * RSS is per run:
@@ -246,7 +246,7 @@ function preload(): void {
 /**
  * The synthetic program: prod's config and the platform's explicit providers (AWS and the cluster, as
  * `createProviders` builds them), then `services` ModelServices of one team (fraud, namespace ml-fraud)
- * with prod's rules: a digest-pinned prebuilt image, an approval record, a numeric model version, an
+ * with prod's rules: a digest-pinned prebuilt image, an approved version, a numeric model version, an
  * input schema, an HPA; the platform references as a team stack reads them (test/modelServiceFixtures).
  */
 function syntheticProgram(services: number): () => unknown {
@@ -254,13 +254,14 @@ function syntheticProgram(services: number): () => unknown {
         const { loadPlatformConfig } = require("../stacks/config");
         const { createProviders } = require("../components/providers");
         const { ModelService } = require("../components/modelService") as typeof import("../components/modelService");
-        const { prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
+        const { APPROVAL_12, platformRefs, prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
         const cfg = loadPlatformConfig();
         const providers = createProviders(cfg);
         for (let i = 0; i < services; i++) {
             const model = `fraud-scorer-${i}`;
-            // The fraud scorer's prod arguments (test/modelServiceFixtures), one model per service.
-            new ModelService(model, prodArgs({ modelUri: `models:/${model}/12` }), { providers: [providers.aws, providers.kubernetes] });
+            // The fraud scorer's prod arguments (test/modelServiceFixtures), one model per service, each approved.
+            const platform = { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, model }] };
+            new ModelService(model, prodArgs({ modelUri: `models:/${model}/12`, platform }), { providers: [providers.aws, providers.kubernetes] });
         }
         return {};
     };

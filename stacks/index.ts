@@ -3,11 +3,15 @@
  * the offline plan and the tests. Configuration is parsed first, so bad input fails before any resource
  * is registered. The exports are the stack outputs that team stacks read with a StackReference.
  */
+import { teamsIn } from "../components/config";
+import { loadModelApprovals } from "./approvals";
 import { loadPlatformConfig } from "./config";
 import { createPlatform } from "./platform";
 
 const cfg = loadPlatformConfig();
-const platform = createPlatform(cfg);
+// Compliance's approvals of this environment (approvals/<environment>.yaml), validated before any resource.
+const approvals = loadModelApprovals(cfg.environment, teamsIn(cfg).map((t) => t.name));
+const platform = createPlatform(cfg, approvals);
 
 /** dev, test or prod. */
 export const environment = cfg.environment;
@@ -25,6 +29,11 @@ export const kubernetes = {
     oidcProviderArn: cfg.cluster.oidcProviderArn,
     gatewayNamespace: cfg.cluster.gatewayNamespace,
 };
+/**
+ * Approvals of model versions in this environment, as compliance recorded them (approvals/<environment>.yaml):
+ * team stacks read them through readPlatform; ModelService and BatchInference deploy only approved versions in prod.
+ */
+export const modelApprovals = approvals;
 /** Label domain used for the platform's own label keys. */
 export const labelDomain = cfg.labelDomain;
 /** MLflow tracking server and registry: in-cluster URL, namespace, identity and image. */

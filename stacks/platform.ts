@@ -4,6 +4,11 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ArtifactStore } from "../components/artifactStore";
+import { AdmissionPolicies } from "../components/admissionPolicies";
+import { approvalParameterData, type ModelApproval } from "../components/contract";
+import { admissionRules } from "../policy/lib/admission";
+import { readPackConfig } from "../policy/lib/configFiles";
+import { PACKS } from "../policy/lib/packs";
 import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
 import { ContainerImage } from "../components/containerImage";
 import { DriftCheck } from "../components/driftCheck";
@@ -12,7 +17,7 @@ import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/ml
 import { MonitoringStack } from "../components/monitoringStack";
 import { artifactBucketName, dnsName, iamRoleName } from "../components/naming";
 import { createProviders, type PlatformProviders } from "../components/providers";
-import { ServingNamespace, servingNamespaceName } from "../components/servingNamespace";
+import { ServingNamespace, servingNamespaceLabel, servingNamespaceName } from "../components/servingNamespace";
 
 export interface Platform {
     readonly providers: PlatformProviders;
@@ -24,6 +29,8 @@ export interface Platform {
     readonly driftChecks: readonly DriftCheck[];
     /** MLflow users and `mlflow-credentials` Secrets of the teams; undefined with auth off or no teams. */
     readonly mlflowTeamAccess: MlflowTeamAccess | undefined;
+    /** The admission policies of the teams' namespaces and the approvals they check workloads against. */
+    readonly admission: AdmissionPolicies;
 }
 
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
@@ -35,7 +42,7 @@ const DRIFT_CHECK_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__di
 export const DRIFT_CHECK_VERSION = "1.0.0";
 
 /** Creates every component of the platform for `cfg.environment`. */
-export function createPlatform(cfg: PlatformConfig): Platform {
+export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApproval[] = []): Platform {
     const providers = createProviders(cfg);
     const isProd = cfg.environment === "prod";
     // Every component gets the explicit providers: no resource uses a default provider.
@@ -230,5 +237,18 @@ export function createPlatform(cfg: PlatformConfig): Platform {
         );
     }
 
-    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess };
+    // --- What the cluster enforces for every client: the packs' single-object rules, bound to the serving namespaces ---
+    const admission = new AdmissionPolicies(
+        "admission",
+        {
+            labels,
+            rules: admissionRules({ packs: PACKS, environment: cfg.environment, labelDomain: cfg.labelDomain, config: (pack) => readPackConfig(cfg.environment, pack) }),
+            approvals: approvalParameterData(approvals, new Date()),
+            namespaceSelector: servingNamespaceLabel(cfg.labelDomain),
+            protect: isProd,
+        },
+        withProviders,
+    );
+
+    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess, admission };
 }

@@ -16,9 +16,12 @@ import { selectorLabels } from "../components/naming";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
 import { runProgram, type StackRun } from "./harness";
-import { platformRefs, RUNBOOKS } from "./modelServiceFixtures";
+import { approvalsRecordedIn } from "../components/contract";
+import { APPROVAL_12, platformRefs, RUNBOOKS } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
+/** The mocked engine's digest of the batch build (deterministic), approved as compliance would after the first push. */
+const BUILD_APPROVED = { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, "sha256:ad7a31bda945f10d30745f0a5aa60cb4d11becc81bc8f0e9c5d1c81c83a65518"] }] };
 const DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2@sha256:${"b".repeat(64)}`;
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2";
 
@@ -31,7 +34,6 @@ function prodArgs(change: Partial<BatchInferenceArgs> = {}): BatchInferenceArgs 
         modelUri: "models:/fraud-scorer/12",
         alias: "champion",
         previousVersion: 11,
-        approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" },
         image: { reference: DIGEST_REF },
         schedule: "30 2 * * *",
         timeZone: "Europe/Berlin",
@@ -81,8 +83,9 @@ describe("BatchInference arguments", () => {
         ["outputs among the online request logs", "prod", { output: { prefix: "prediction-logs/fraud/fraud-scorer/batch" } }, 'output.prefix "prediction-logs/fraud/fraud-scorer/batch" must be under batch-outputs/fraud/ (the only prefix the team\'s batch role may write)'],
         ["an unpinned image in test", "test", { image: { reference: TAG_REF } }, `image "${TAG_REF}" must be pinned by digest (repo@sha256:...) in test`],
         ["an unpinned image in prod", "prod", { image: { reference: "x:latest" } }, 'image "x:latest" must be pinned by digest (repo@sha256:...) in prod'],
-        ["no approval in prod", "prod", { approval: undefined }, "approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version"],
-        ["an approval in the future", "prod", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2027-01-01" } }, 'approval.date "2027-01-01" is in the future'],
+        ["a team-supplied approval in prod", "prod", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" } }, `approval is no longer taken from the team's stack: ${approvalsRecordedIn("prod")}; remove approval from this workload`],
+        ["a version compliance has not approved", "prod", { modelUri: "models:/fraud-scorer/9", previousVersion: undefined }, `fraud/fraud-scorer version 9 has no approval: ${approvalsRecordedIn("prod")}`],
+        ["an approval dated in the future", "prod", { platform: { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, date: "2026-12-24", expires: "2027-01-31" }] } }, `the approval of fraud/fraud-scorer version 12 (CHG-10423) is dated 2026-12-24, in the future; ${approvalsRecordedIn("prod")}`],
         ["an alias in prod", "prod", { modelUri: "models:/fraud-scorer@champion" }, 'model URI "models:/fraud-scorer@champion" names the alias "champion"; in prod pin a version (models:/fraud-scorer/<version>): resolve the alias when you deploy'],
         ["a malformed model URI", "test", { modelUri: "models:/fraud-scorer/v12" }, 'model URI "models:/fraud-scorer/v12" has version "v12"; a version is a positive integer'],
         ["a job name too long", "prod", { jobName: `fraud-${"n".repeat(47)}` }, `jobName "fraud-${"n".repeat(47)}" must be lower-case letters, digits and -, starting with a letter, at most 52 characters`],
@@ -217,7 +220,7 @@ describe("BatchInference in prod", () => {
         expect(md).toContain("| Schedule | 30 2 * * * (Europe/Berlin); a run every 1d |");
         expect(md).toContain("| Output | s3://<artifact bucket>/batch-outputs/fraud/nightly-scoring/run_date=%Y-%m-%d/ (strftime of the scheduled time, Europe/Berlin) |");
         expect(md).toContain(`| BatchJobStale | warning | no successful run for 1d 12h, for 10m | [batch-job-stale](${RUNBOOKS}/batch-job-stale.md) |`);
-        expect(md).toContain("set this job's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12`, with the `approval` of version 11");
+        expect(md).toContain("set this job's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12` (version 11 and its image must still be approved in approvals/prod.yaml of the platform)");
         expect(md).toContain("kubectl -n ml-fraud create job fraud-nightly-scoring-manual-$(date +%s) --from=cronjob/fraud-nightly-scoring");
     });
 });
@@ -241,7 +244,7 @@ describe("BatchInference defaults", () => {
 
     it("build and push their image, and run the pushed digest", async () => {
         const run = await runProgram(() => {
-            new BatchInference("nightly", prodArgs({ image: { build: { context: path.join("examples", "team-fraud", "model-server") } }, args: ["python", "/app/score.py"] }));
+            new BatchInference("nightly", prodArgs({ image: { build: { context: path.join("examples", "team-fraud", "model-server") } }, args: ["python", "/app/score.py"], platform: BUILD_APPROVED }));
         });
         expect(run.inputs(run.one("aws:ecr/repository:Repository")).name).toBe("ml-fraud/fraud-nightly-scoring");
         const digest = run.one("docker:index/image:Image").outputs.repoDigest as string;

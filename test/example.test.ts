@@ -15,6 +15,7 @@ import { kubeconfigFor } from "../components/providers";
 import { deployerRules } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
+import { loadModelApprovals } from "../stacks/approvals";
 import { ROOT, runProject, runStack, type StackRun, STACKS, stackReferenceOutputs } from "./harness";
 
 const EXAMPLE = path.join(ROOT, "examples", "team-fraud");
@@ -160,6 +161,19 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
             expect(cronJob().spec.jobTemplate.spec.template.spec.containers[0].image).toBe(JSON.parse(config.nightly).image.reference);
         }
         expect(image).toMatch(new RegExp(`^${JSON.parse(config.aws).accountId}\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ml-fraud/fraud-scorer(:[\\w.-]+)?@sha256:[a-f0-9]{64}$`));
+    });
+
+    it("takes no approval from its own config: prod stamps compliance's record, which the platform publishes from approvals/prod.yaml", async () => {
+        expect(JSON.parse(config.scorer).approval).toBeUndefined();
+        expect(JSON.parse(config.nightly).approval).toBeUndefined();
+        expect(outputs.modelApprovals).toEqual(stack === "prod" ? loadModelApprovals("prod", ["fraud"]) : []);
+        if (stack !== "prod") return;
+        expect(cronJob().metadata.annotations).toMatchObject({ "mlops.acme.io/approved-by": "jane.doe", "mlops.acme.io/approval-ticket": "CHG-10423" });
+        // The same team stack against a platform that has not approved the version: refused, nothing of the team's workloads created.
+        const unapproved = { ...stackReferenceOutputs(platform), outputs: { ...outputs, modelApprovals: [] } };
+        const error = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: unapproved } }).catch((e) => e);
+        expect(String(error.message)).toMatch(/fraud\/fraud-scorer version 12 has no approval: approvals are recorded by compliance in approvals\/prod.yaml/);
+        expect(error.resources.filter((r: any) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")).toEqual([]);
     });
 
     it("pins the model version everywhere but allows an alias nowhere; prod carries the approval", () => {

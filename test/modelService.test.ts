@@ -16,8 +16,15 @@ import { selectorLabels } from "../components/naming";
 import { deployerRules, METRICS_PORT_NAME, SERVING_PORT_NAME } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
+import * as pulumi from "@pulumi/pulumi";
 import { ROOT, runProgram, type StackRun } from "./harness";
-import { DIGEST_REF, platformRefs, prodArgs, RUNBOOKS, SCHEMA } from "./modelServiceFixtures";
+import { APPROVAL_12, DIGEST_REF, platformRefs, prodArgs, RUNBOOKS, SCHEMA } from "./modelServiceFixtures";
+import { approvalsRecordedIn, type ModelApproval } from "../components/contract";
+
+const RECORDED = approvalsRecordedIn("prod");
+/** The mocked engine's digest of the scorer's build (deterministic), approved as compliance would after the first push. */
+const BUILD_APPROVED = { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, "sha256:b2f1e417b644bfef9f175b8363f8e2babe4a5aeacb74c5cf327a3095c87628e2"] }] };
+const OTHER_DIGEST_REF = DIGEST_REF.replace(/[a-f0-9]{64}$/, "c".repeat(64));
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0";
@@ -66,12 +73,12 @@ describe("ModelService arguments", () => {
         ["a malformed reference", "dev", { image: { reference: "fraud scorer" } }, 'image "fraud scorer" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>'],
         ["a missing build context", "prod", { image: { build: { context: "no/such/dir" } } }, 'image build: build context "no/such/dir" is not a directory'],
         ["a build without Dockerfile", "prod", { image: { build: { context: BUILD_CONTEXT, dockerfile: "Nope.Dockerfile" } } }, `image build: Dockerfile "${path.join(BUILD_CONTEXT, "Nope.Dockerfile")}" does not exist`],
-        // Approval.
-        ["no approval in prod", "prod", { approval: undefined }, "approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version"],
-        ["an approval dated in the future", "prod", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-12-24" } }, 'approval.date "2026-12-24" is in the future'],
-        ["a malformed approval date", "test", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "24.12.2026" } }, 'approval.date "24.12.2026" must be a date written YYYY-MM-DD'],
-        ["an approval without ticket", "prod", { approval: { approvedBy: "jane.doe", ticket: "", date: "2026-11-02" } }, 'approval.ticket "" must be a change ticket like CHG-10423'],
-        ["an approval without approver", "prod", { approval: { approvedBy: " ", ticket: "CHG-1", date: "2026-11-02" } }, 'approval.approvedBy " " must name who approved (a user or group name like jane.doe, up to 128 characters)'],
+        // Approval: compliance's record in the platform, not the team's.
+        ["a team-supplied approval in prod", "prod", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" } }, `approval is no longer taken from the team's stack: ${RECORDED}; remove approval from this workload`],
+        ["a version compliance has not approved", "prod", { modelUri: "models:/fraud-scorer/13" }, `fraud/fraud-scorer version 13 has no approval: ${RECORDED}`],
+        ["an image digest the approval does not cover", "prod", { image: { reference: OTHER_DIGEST_REF } }, `the approval of fraud/fraud-scorer version 12 (CHG-10423) does not cover the image digest sha256:${"c".repeat(64)} (approved: sha256:${"a".repeat(64)}, sha256:${"b".repeat(64)}); ${RECORDED}`],
+        ["an expired approval", "prod", { platform: { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, date: "2026-08-01", expires: "2026-10-30" }] } }, `the approval of fraud/fraud-scorer version 12 (CHG-10423) expired on 2026-10-30: re-approve it; ${RECORDED}`],
+        ["no approvals from the platform", "prod", { platform: { ...platformRefs("prod"), approvals: undefined } }, `platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${RECORDED}`],
         // Model.
         ["a malformed model URI", "prod", { modelUri: "s3://models/fraud-scorer" }, 'model URI "s3://models/fraud-scorer" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
         ["a stage instead of a version", "prod", { modelUri: "models:/fraud-scorer/Production" }, 'model URI "models:/fraud-scorer/Production" names the stage "Production": stages are not used, pin models:/fraud-scorer/<version>'],
@@ -133,10 +140,42 @@ describe("ModelService arguments", () => {
     });
 
     it("list every problem at once", () => {
-        expect(errorOf(prodArgs({ approval: undefined, replicas: { min: 4, max: 2 }, slo: { latencyP95Seconds: 0, errorRatio: 0.01 } }))).toBe(
-            'ModelService "fraud-scorer": approval is required in prod: { approvedBy, ticket, date } of the change that approved this model version; ' +
+        expect(errorOf(prodArgs({ modelUri: "models:/fraud-scorer/13", replicas: { min: 4, max: 2 }, slo: { latencyP95Seconds: 0, errorRatio: 0.01 } }))).toBe(
+            `ModelService "fraud-scorer": fraud/fraud-scorer version 13 has no approval: ${RECORDED}; ` +
                 "replicas.min (4) must not exceed replicas.max (2); slo.latencyP95Seconds must be a number of seconds above 0 and at most 60, got 0.",
         );
+    });
+
+    it("in prod, with approvals known only at deploy (a StackReference), register no child without one: the refusal names the version and where approvals are recorded", async () => {
+        const refused = (approvals: ModelApproval[]) =>
+            runProgram(() => {
+                new ModelService("fraud-scorer", prodArgs({ platform: { ...platformRefs("prod"), approvals: pulumi.output(approvals) } }));
+            }).catch((e) => e);
+        const none = await refused([]);
+        expect(none).toBeInstanceOf(ProgramError);
+        expect((none as ProgramError).message).toBe(`the program failed: ModelService "fraud-scorer": fraud/fraud-scorer version 12 has no approval: ${RECORDED}.`);
+        expect((none as ProgramError).resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack", "mlops:index:ModelService"]);
+        const expired = await refused([{ ...APPROVAL_12, date: "2020-01-01", expires: "2020-03-01" }]);
+        expect((expired as ProgramError).message).toContain("expired on 2020-03-01");
+        expect((expired as ProgramError).resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack", "mlops:index:ModelService"]);
+    });
+
+    it("in prod, with approvals known only at deploy, stamp compliance's record on the Deployment and its pods", async () => {
+        const run = await runProgram(() => {
+            new ModelService("fraud-scorer", prodArgs({ platform: { ...platformRefs("prod"), approvals: pulumi.output([APPROVAL_12]) } }));
+        });
+        const d = run.inputs(run.one("kubernetes:apps/v1:Deployment"));
+        for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) {
+            expect(labels).toMatchObject({ "mlops.acme.io/approval-ticket": "CHG-10423", "mlops.acme.io/approved-by": "jane.doe", "mlops.acme.io/approval-date": "2026-11-02" });
+        }
+        expect(d.metadata.annotations).toMatchObject({ "mlops.acme.io/approval-ticket": "CHG-10423" });
+    });
+
+    it("ignore a team-supplied approval outside prod, stamping nothing", async () => {
+        const run = await runProgram(() => {
+            new ModelService("fraud-scorer", inEnv("test", { approval: { approvedBy: "me", ticket: "CHG-1", date: "2026-11-02" } }));
+        });
+        expect(run.inputs(run.one("kubernetes:apps/v1:Deployment")).metadata.labels["mlops.acme.io/approval-ticket"]).toBeUndefined();
     });
 
     it("register nothing when misused", async () => {
@@ -395,7 +434,7 @@ describe("ModelService in prod", () => {
         expect(md).toContain("## What can fail");
         expect(md).toContain(`| ModelErrorRatioHigh | critical | more than 0.5% of requests fail with 5xx over 5 minutes, for 5m | [model-error-ratio-high](${RUNBOOKS}/model-error-ratio-high.md) |`);
         expect(md).toContain(`| ModelLatencyP95High | warning | p95 latency is above 250ms over 5 minutes, for 10m |`);
-        expect(md).toContain("set this service's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12`, with the `approval` of version 11");
+        expect(md).toContain("set this service's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12` (version 11 and its image must still be approved in approvals/prod.yaml of the platform)");
         expect(md).toContain("kubectl -n ml-fraud rollout undo deployment/fraud-scorer");
         expect(md).toContain('set_registered_model_alias("fraud-scorer", "champion", 11)');
     });
@@ -444,7 +483,7 @@ describe("ModelService building its image", () => {
     let run: StackRun;
     beforeAll(async () => {
         run = await runProgram(() => {
-            new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } } }));
+            new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } }, platform: BUILD_APPROVED }));
         });
     });
 

@@ -19,6 +19,7 @@ import { contextForStack, type Finding, runPack, runPacks } from "../policy/lib/
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
+import { loadModelApprovals } from "../stacks/approvals";
 import { NOW } from "./policies/util";
 import type { PolicyContext } from "../policy/lib/types";
 
@@ -26,11 +27,11 @@ import type { PolicyContext } from "../policy/lib/types";
 const TEAM = path.join(ROOT, "examples", "team-fraud");
 
 /**
- * "Now" for the team example: a week after the latest approval date in its config, so the check of
- * approval ages does not depend on the day the tests run.
+ * "Now" for the team example: a week after the latest approval date of its environment (the platform's
+ * approvals/<environment>.yaml), so the check of approval ages does not depend on the day the tests run.
  */
-function approvalClock(config: Record<string, string>): Date {
-    const dates = Object.values(config).flatMap((v) => [...v.matchAll(/"date":"(\d{4}-\d{2}-\d{2})"/g)].map((m) => Date.parse(`${m[1]}T00:00:00Z`)));
+function approvalClock(stack: StackName): Date {
+    const dates = loadModelApprovals(stack, ["fraud", "recsys"]).map((a) => Date.parse(`${a.date}T00:00:00Z`));
     return dates.length > 0 ? new Date(Math.max(...dates) + 7 * 86_400_000) : NOW;
 }
 
@@ -49,7 +50,7 @@ beforeAll(async () => {
         platform.set(stack, { resources: run.resources, context: contextForStack(stack, run.recording.stackConfig.config, NOW) });
         const teamConfig = readStackConfig(readProject(TEAM), stack).config;
         const teamRun = await runProject(TEAM, stack, { stackReferences: { [teamConfig["team-fraud:platformStack"]]: stackReferenceOutputs(run) } });
-        team.set(stack, { resources: teamRun.resources, context: contextForStack(stack, teamRun.recording.stackConfig.config, approvalClock(teamConfig)) });
+        team.set(stack, { resources: teamRun.resources, context: contextForStack(stack, teamRun.recording.stackConfig.config, approvalClock(stack)) });
     }
 }, 120_000);
 

@@ -15,3 +15,4 @@ export * from "./modelRegistry";
 export * from "./names";
 export * from "./rollout";
 export * from "./stackConfig";
+export * from "./modelApprovals";

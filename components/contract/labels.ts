@@ -56,6 +56,8 @@ export const ORG_ANNOTATIONS = {
     /** The teams an MLflow team-access object covers, and the checksum of their passwords. */
     teams: "teams",
     passwordsChecksum: "passwords-checksum",
+    /** The policy-pack policy an admission rule (ValidatingAdmissionPolicy) is generated from. */
+    policy: "policy",
 } as const;
 
 /** Keys every Kubernetes object and pod template carries (suffixes of {@link ORG_LABELS}): who owns it. */

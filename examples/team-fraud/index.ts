@@ -3,8 +3,9 @@
  *
  * It reads the platform stack of its environment (`team-fraud:platformStack`, e.g. acme/mlops/prod)
  * with a StackReference, builds its own Kubernetes provider from that stack's outputs, and deploys into
- * the team's namespace ml-fraud. Everything a release changes (model versions, images, approvals) is
- * stack configuration: Pulumi.<stack>.yaml. docs/team-guide.md explains each step.
+ * the team's namespace ml-fraud. Everything a release changes (model versions, images) is stack
+ * configuration: Pulumi.<stack>.yaml. Approvals are not: compliance records them in the platform
+ * (approvals/<environment>.yaml), and the workloads look them up. docs/team-guide.md explains each step.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,7 +13,6 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    type ApprovalRecord,
     BatchInference,
     type Environment,
     type ImageSource,
@@ -27,7 +27,6 @@ interface WorkloadConfig {
     modelUri: string;
     alias?: string;
     previousVersion?: number;
-    approval?: ApprovalRecord;
     /** `{ reference }`, or `{ build: { context } }` with the context relative to this project. */
     image: ImageSource;
     resources: ResourceSettings;
@@ -98,7 +97,6 @@ const scorer = new ModelService(
         modelUri: scorerConfig.modelUri,
         alias: scorerConfig.alias,
         previousVersion: scorerConfig.previousVersion,
-        approval: scorerConfig.approval,
         image: imageSource(scorerConfig.image),
         resources: scorerConfig.resources,
         replicas: scorerConfig.replicas,
@@ -121,7 +119,6 @@ const nightly = new BatchInference(
         modelUri: nightlyConfig.modelUri,
         alias: nightlyConfig.alias,
         previousVersion: nightlyConfig.previousVersion,
-        approval: nightlyConfig.approval,
         image: imageSource(nightlyConfig.image),
         schedule: nightlyConfig.schedule,
         timeZone: nightlyConfig.timeZone,

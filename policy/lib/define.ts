@@ -25,6 +25,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { AdmissionDefinition } from "./admission";
 import { runtimeContext } from "./context";
 import {
     ENVIRONMENTS,
@@ -169,6 +170,8 @@ export interface PolicyOptions<C> {
 
 interface BaseDefinition<C> {
     readonly meta: PolicyMetadata;
+    /** The policy's rule for the cluster's admission (policy/lib/admission.ts), when it can be judged on one Kubernetes object. */
+    readonly admission?: AdmissionDefinition<C>;
     /** Config properties with their defaults. */
     readonly config: ConfigSchemaOf<C>;
     /** Default environment scope; adds an `environments` config property. Omit: every environment. */
@@ -195,6 +198,8 @@ interface FactoryBase<C> {
     readonly defaults: C & Partial<ScopeConfig>;
     /** Default environment scope, if the policy is scoped. */
     readonly environments?: readonly Environment[];
+    /** The admission rule, if the policy has one. */
+    readonly admission?: AdmissionDefinition<C>;
 }
 
 export interface ResourcePolicyFactory<C = any> extends FactoryBase<C> {
@@ -347,7 +352,7 @@ function policyObject<C>(def: BaseDefinition<C>, schema: PolicyConfigSchema, opt
 
 /** What a factory tells about its policy besides building it. */
 function factoryFields<C>(def: BaseDefinition<C>, schema: PolicyConfigSchema, defaults: C & Partial<ScopeConfig>) {
-    return { meta: def.meta, configSchema: schema, defaults, environments: def.environments };
+    return { meta: def.meta, configSchema: schema, defaults, environments: def.environments, admission: def.admission };
 }
 
 /** Defines a resource policy: returns its factory. */

@@ -1,3 +1,4 @@
+import { celMessage } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { POD_TYPES } from "../../k8s";
 import { checkImages, IMAGE_APPLIES_TO } from "./imageCommon";
@@ -24,6 +25,15 @@ export const imageDigestPinned = defineResourcePolicy<Record<string, never>>({
     config: {},
     environments: ["test", "prod"],
     types: POD_TYPES,
+    admission: {
+        kinds: "workloads",
+        validations: () => [
+            {
+                expression: "variables.containers.all(c, c.image.matches('@sha256:[a-f0-9]{64}$'))",
+                messageExpression: celMessage("image-digest-pinned", "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'"),
+            },
+        ],
+    },
     check: ({ type, props }) =>
         checkImages(type, props, (image, parsed, c) => (parsed?.digest ? undefined : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`)),
 });

@@ -1,3 +1,7 @@
+import { celMessage, celStrings } from "../../admission";
+/** CEL over container `c`: `registry/repository` of its image (tag and digest cut off, as parseImage does for references that name a registry). */
+const NAME_OF_C = "c.image.split('@')[0]";
+const REPOSITORY_OF_C = `(${NAME_OF_C}.lastIndexOf(':') > ${NAME_OF_C}.lastIndexOf('/') ? ${NAME_OF_C}.substring(0, ${NAME_OF_C}.lastIndexOf(':')) : ${NAME_OF_C})`;
 import { globRegex } from "../../aws";
 import { defineResourcePolicy } from "../../define";
 import { POD_TYPES } from "../../k8s";
@@ -31,6 +35,21 @@ export const imageRegistryAllowed = defineResourcePolicy<{ allowedRegistries: st
         },
     },
     types: POD_TYPES,
+    admission: {
+        kinds: "workloads",
+        validations: ({ config }) => {
+            const allowed = celStrings(config.allowedRegistries.map((g) => `(?i)${globRegex(g).source.replace(/\\\//g, "/")}`));
+            return [
+                {
+                    expression: `variables.containers.all(c, ${allowed}.exists(r, ${REPOSITORY_OF_C}.matches(r)))`,
+                    messageExpression: celMessage(
+                        "image-registry-allowed",
+                        `' pulls ' + variables.containers.filter(c, !${allowed}.exists(r, ${REPOSITORY_OF_C}.matches(r))).map(c, c.image).join(', ') + ', not from an allowed registry (${config.allowedRegistries.join(", ")}).'`,
+                    ),
+                },
+            ];
+        },
+    },
     check: ({ type, props }, config) => {
         const allowed = config.allowedRegistries.map(globRegex);
         return checkImages(type, props, (image, parsed, c) => {

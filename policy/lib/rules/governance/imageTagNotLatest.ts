@@ -1,3 +1,6 @@
+import { celMessage } from "../../admission";
+/** CEL over container `c`: not the latest tag, and a tag or a digest. */
+const PINNED = "!c.image.matches(':latest(@|$)') && (c.image.contains('@') || c.image.matches(':[^/@]+$'))";
 import { defineResourcePolicy } from "../../define";
 import { POD_TYPES } from "../../k8s";
 import { checkImages, IMAGE_APPLIES_TO } from "./imageCommon";
@@ -22,6 +25,15 @@ export const imageTagNotLatest = defineResourcePolicy<Record<string, never>>({
     },
     config: {},
     types: POD_TYPES,
+    admission: {
+        kinds: "workloads",
+        validations: () => [
+            {
+                expression: `variables.containers.all(c, ${PINNED})`,
+                messageExpression: celMessage("image-tag-not-latest", `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`),
+            },
+        ],
+    },
     check: ({ type, props }) =>
         checkImages(type, props, (image, parsed, c) => {
             if (!parsed) return undefined; // image-registry-allowed reports malformed references

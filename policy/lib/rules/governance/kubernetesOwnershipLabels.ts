@@ -1,3 +1,5 @@
+import { celMessage, celStrings } from "../../admission";
+const WORKLOAD_KINDS = celStrings(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
 import { OWNERSHIP_LABELS } from "../../../../components/contract";
 import { defineResourcePolicy } from "../../define";
 import { isKubernetesObjectType, objectRef, orgKeyName, orgValue, podTemplate } from "../../k8s";
@@ -21,6 +23,25 @@ export const kubernetesOwnershipLabels = defineResourcePolicy<{ requiredLabels: 
         requiredLabels: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_LABELS], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." },
     },
     types: isKubernetesObjectType,
+    admission: {
+        kinds: "teamObjects",
+        // The root CA ConfigMap kube-controller-manager publishes in every namespace carries no labels of ours.
+        matchConditions: () => [{ name: "not-kube-root-ca", expression: "!(object.kind == 'ConfigMap' && has(object.metadata.name) && object.metadata.name == 'kube-root-ca.crt')" }],
+        validations: ({ config, labelDomain }) => {
+            const keys = celStrings(config.requiredLabels.map((s) => orgKeyName(s, labelDomain)));
+            const missing = (labels: string) => `!(k in ${labels}) || ${labels}[k] == ''`;
+            return [
+                {
+                    expression: `${keys}.all(k, !(${missing("variables.labels")}))`,
+                    messageExpression: celMessage("kubernetes-ownership-labels", `' is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.labels")}).join(', ') + '.'`),
+                },
+                {
+                    expression: `!(object.kind in ${WORKLOAD_KINDS}) || ${keys}.all(k, !(${missing("variables.podLabels")}))`,
+                    messageExpression: celMessage("kubernetes-ownership-labels", `': its pod template is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.podLabels")}).join(', ') + '.'`),
+                },
+            ];
+        },
+    },
     check: ({ type, props }, config, ctx) => {
         const missingIn = (labels: Record<string, unknown> | undefined) =>
             config.requiredLabels.filter((s) => {

@@ -1,3 +1,4 @@
+import { APPROVAL_PARAM, approvalsWhere, celMessage, celString } from "../../admission";
 import { APPROVAL_MAX_AGE_DAYS, APPROVAL_TICKET, approvalDateStatus, APPROVER, ORG_LABELS } from "../../../../components/contract";
 import { defineResourcePolicy } from "../../define";
 import { orgKeyName } from "../../k8s";
@@ -20,7 +21,7 @@ export const modelApprovalRecord = defineResourcePolicy<Config>({
             "Promoting a model to production is a change that affects customers: it needs a named approver and a ticket an auditor can follow to the evaluation results. An old approval no longer covers the data the model now sees.",
         severity: "high",
         remediation:
-            "Record the approval on the workload (ModelService and BatchInference take `approval: { approvedBy, ticket, date }` and set these): annotations mlops.<domain>/approved-by, approval-ticket (e.g. CHG-10423), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
+            "Have compliance record the version in the platform's approvals/<environment>.yaml (ModelService and BatchInference look it up and set these): annotations mlops.<domain>/approved-by, approval-ticket (e.g. CHG-10423), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
         controls: [
             { framework: "NIST-800-53", control: "CM-3" },
             { framework: "SOC2", control: "CC8.1" },
@@ -35,6 +36,43 @@ export const modelApprovalRecord = defineResourcePolicy<Config>({
     },
     environments: ["prod"],
     types: isModelWorkloadType,
+    admission: {
+        kinds: "workloads",
+        params: "approvals",
+        // Only model workloads: every other object is admitted even before the parameters exist.
+        matchConditions: ({ labelDomain }) => [
+            { name: "model-workload", expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels` },
+        ],
+        validations: ({ labelDomain, environment }) => {
+            const ticketKey = celString(orgKeyName(ORG_LABELS.approvalTicket, labelDomain));
+            const where = celString(approvalsWhere(environment));
+            const subject = "variables.model + ' version ' + variables.version + ' of team ' + variables.team";
+            const approvedImage = `variables.approvals[${APPROVAL_PARAM.images}].split(' ').exists(d, c.image.endsWith('@' + d))`;
+            return [
+                {
+                    expression: `${APPROVAL_PARAM.ticket} in variables.approvals`,
+                    messageExpression: celMessage("model-approval-record", `' runs ' + ${subject} + ', which has no approval in force: ' + ${where} + '.'`),
+                    reason: "Forbidden",
+                },
+                {
+                    expression: `!(${APPROVAL_PARAM.ticket} in variables.approvals) || (${ticketKey} in variables.labels && variables.labels[${ticketKey}] == variables.approvals[${APPROVAL_PARAM.ticket}])`,
+                    messageExpression: celMessage(
+                        "model-approval-record",
+                        `' carries the approval ticket ' + (${ticketKey} in variables.labels ? variables.labels[${ticketKey}] : '(none)') + ', but ' + ${subject} + ' is approved under ' + variables.approvals[${APPROVAL_PARAM.ticket}] + ': ' + ${where} + '.'`,
+                    ),
+                    reason: "Forbidden",
+                },
+                {
+                    expression: `!(${APPROVAL_PARAM.images} in variables.approvals) || variables.containers.all(c, ${approvedImage})`,
+                    messageExpression: celMessage(
+                        "model-approval-record",
+                        `' runs ' + variables.containers.filter(c, !${approvedImage}).map(c, c.image).join(', ') + ', whose digest the approval of ' + ${subject} + ' does not cover: ' + ${where} + '.'`,
+                    ),
+                    reason: "Forbidden",
+                },
+            ];
+        },
+    },
     check: ({ type, props }, config, ctx) => {
         const { ref } = requireModel(type, props, ctx.labelDomain);
         const key = (suffix: string) => orgKeyName(suffix, ctx.labelDomain);

@@ -1,3 +1,4 @@
+import { celMessage, celStrings } from "../../admission";
 import { MODEL_URI_ENV, ORG_ANNOTATIONS, ORG_LABELS, PINNED_MODEL_URI, REGISTRY_STAGES } from "../../../../components/contract";
 import { defineResourcePolicy } from "../../define";
 import { containersOf, orgKeyName, podTemplate } from "../../k8s";
@@ -55,6 +56,32 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         uriVariables: { type: "array", items: { type: "string" }, default: [MODEL_URI_ENV], description: "Environment variables that hold the model URI." },
     },
     types: isModelWorkloadType,
+    admission: {
+        kinds: "workloads",
+        model: true,
+        validations: ({ config, labelDomain }) => {
+            const vars = celStrings(config.uriVariables);
+            const modelKey = orgKeyName(ORG_LABELS.model, labelDomain);
+            const versionKey = orgKeyName(ORG_LABELS.modelVersion, labelDomain);
+            return [
+                {
+                    expression: `variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ${vars}))`,
+                    messageExpression: celMessage("model-version-pinned", `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`),
+                },
+                {
+                    expression: "!variables.isModel || variables.version.matches('^[1-9][0-9]*$')",
+                    messageExpression: celMessage("model-version-pinned", `' does not pin a model version: set the label ${versionKey} to the registered version number.'`),
+                },
+                {
+                    expression: `!variables.isModel || variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${vars}) || (has(e.value) && e.value == 'models:/' + variables.model + '/' + variables.version)))`,
+                    messageExpression: celMessage(
+                        "model-version-pinned",
+                        `' does not load models:/' + variables.model + '/' + variables.version + ', the version its labels name: set ${config.uriVariables.join(" or ")} to it, as a literal value.'`,
+                    ),
+                },
+            ];
+        },
+    },
     check: ({ type, props }, config, ctx) => {
         const { ref } = requireModel(type, props, ctx.labelDomain);
         const key = orgKeyName(ORG_LABELS.modelVersion, ctx.labelDomain);

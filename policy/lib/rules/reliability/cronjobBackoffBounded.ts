@@ -1,3 +1,4 @@
+import { celMessage } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { cronRef, CRONJOB_TYPES } from "./cronjobCommon";
 
@@ -20,6 +21,15 @@ export const cronjobBackoffBounded = defineResourcePolicy<{ maxBackoffLimit: num
         maxBackoffLimit: { type: "integer", minimum: 0, default: 3, description: "Largest accepted backoffLimit." },
     },
     types: CRONJOB_TYPES,
+    admission: {
+        kinds: "cronJobs",
+        validations: ({ config }) => [
+            {
+                expression: `has(object.spec.jobTemplate.spec.backoffLimit) && object.spec.jobTemplate.spec.backoffLimit <= ${config.maxBackoffLimit}`,
+                messageExpression: celMessage("cronjob-backoff-bounded", `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`),
+            },
+        ],
+    },
     check: ({ props }, config) => {
         const limit = props.spec?.jobTemplate?.spec?.backoffLimit;
         if (typeof limit !== "number") return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];

@@ -1,3 +1,4 @@
+import { celMessage } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { cronRef, CRONJOB_TYPES } from "./cronjobCommon";
 
@@ -18,6 +19,13 @@ export const cronjobDeadlinesSet = defineResourcePolicy<Record<string, never>>({
     },
     config: {},
     types: CRONJOB_TYPES,
+    admission: {
+        kinds: "cronJobs",
+        validations: () => [
+            { expression: "has(object.spec.startingDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'") },
+            { expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'") },
+        ],
+    },
     check: ({ props }) => {
         const problems: string[] = [];
         if (typeof props.spec?.startingDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.startingDeadlineSeconds.`);

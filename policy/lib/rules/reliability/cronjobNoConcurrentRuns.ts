@@ -1,3 +1,4 @@
+import { celMessage, celStrings } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { cronRef, CRONJOB_TYPES } from "./cronjobCommon";
 
@@ -20,6 +21,18 @@ export const cronjobNoConcurrentRuns = defineResourcePolicy<{ allowedPolicies: s
         allowedPolicies: { type: "array", items: { type: "string", enum: ["Forbid", "Replace", "Allow"] }, default: ["Forbid"], description: "Accepted concurrency policies." },
     },
     types: CRONJOB_TYPES,
+    admission: {
+        kinds: "cronJobs",
+        validations: ({ config }) => {
+            const policy = "(has(object.spec.concurrencyPolicy) ? object.spec.concurrencyPolicy : 'Allow')";
+            return [
+                {
+                    expression: `${policy} in ${celStrings(config.allowedPolicies)}`,
+                    messageExpression: celMessage("cronjob-no-concurrent-runs", `' has concurrencyPolicy ' + ${policy} + '; expected ${config.allowedPolicies.join(" or ")}.'`),
+                },
+            ];
+        },
+    },
     check: ({ props }, config) => {
         const policy = props.spec?.concurrencyPolicy ?? "Allow";
         return config.allowedPolicies.includes(policy) ? [] : [`${cronRef(props)} has concurrencyPolicy ${policy}; expected ${config.allowedPolicies.join(" or ")}.`];

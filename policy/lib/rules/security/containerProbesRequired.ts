@@ -1,3 +1,4 @@
+import { celMessage, celStrings } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { kindOf, LONG_RUNNING_KINDS } from "../../k8s";
 import { checkPod, eachContainer } from "./podCommon";
@@ -26,6 +27,18 @@ export const containerProbesRequired = defineResourcePolicy<{ probes: string[] }
         probes: { type: "array", items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] }, default: ["readinessProbe", "livenessProbe"], description: "Probes every long-running container must have." },
     },
     types: TYPES,
+    admission: {
+        kinds: "workloads",
+        validations: ({ config }) => {
+            const ok = `(${config.probes.map((p) => `has(c.${p})`).join(" && ") || "true"})`;
+            return [
+                {
+                    expression: `!(object.kind in ${celStrings(LONG_RUNNING_KINDS)}) || variables.podSpec.containers.all(c, ${ok})`,
+                    messageExpression: celMessage("container-probes-required", `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`),
+                },
+            ];
+        },
+    },
     check: ({ type, props }, config) => {
         if (!(LONG_RUNNING_KINDS as readonly string[]).includes(kindOf(type))) return [];
         return checkPod(type, props, (pod) =>

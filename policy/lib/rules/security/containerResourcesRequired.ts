@@ -1,3 +1,4 @@
+import { celMessage, celString } from "../../admission";
 import { definePodPolicy, eachContainer } from "./podCommon";
 
 export interface Config {
@@ -24,6 +25,22 @@ export const containerResourcesRequired = definePodPolicy<Config>({
     config: {
         requests: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must request." },
         limits: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must limit." },
+    },
+    admission: {
+        kinds: "workloads",
+        validations: ({ config }) => {
+            const set = `(${config.requests.map((r) => `has(c.resources.requests) && ${celString(r)} in c.resources.requests`).concat(config.limits.map((r) => `has(c.resources.limits) && ${celString(r)} in c.resources.limits`)).map((x) => `(${x})`).join(" && ") || "true"})`;
+            const ok = `(has(c.resources) && ${set})`;
+            return [
+                {
+                    expression: `variables.containers.all(c, ${ok})`,
+                    messageExpression: celMessage(
+                        "container-resources-required",
+                        `': container(s) ' + variables.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' do not set resources.requests (${config.requests.join(", ")}) and resources.limits (${config.limits.join(", ")}).'`,
+                    ),
+                },
+            ];
+        },
     },
     check: (pod, config) =>
         eachContainer(

@@ -1,3 +1,4 @@
+import { celMessage } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
@@ -22,6 +23,24 @@ export const ingressTlsRequired = defineResourcePolicy<Record<string, never>>({
     },
     config: {},
     types: [INGRESS],
+    admission: {
+        kinds: "ingresses",
+        validations: () => {
+            const tls = "(has(object.spec.tls) ? object.spec.tls : [])";
+            const annotations = "(has(object.metadata.annotations) ? object.metadata.annotations : {})";
+            return [
+                { expression: `size(${tls}) > 0`, messageExpression: celMessage("ingress-tls-required", "' has no tls section.'") },
+                {
+                    expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${tls}.exists(t, has(t.hosts) && r.host in t.hosts))`,
+                    messageExpression: celMessage("ingress-tls-required", "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'"),
+                },
+                {
+                    expression: `['nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/force-ssl-redirect'].all(k, !(k in ${annotations}) || ${annotations}[k] != 'false')`,
+                    messageExpression: celMessage("ingress-tls-required", "' turns the TLS redirect off (ssl-redirect or force-ssl-redirect \"false\").'"),
+                },
+            ];
+        },
+    },
     check: ({ props }) => {
         const id = `${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? ""}`;
         const tls: any[] = Array.isArray(props.spec?.tls) ? props.spec.tls : [];

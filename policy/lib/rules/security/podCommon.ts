@@ -1,4 +1,5 @@
 /** Shared by the pod policies: the pod template of a workload and the containers' effective settings. */
+import type { AdmissionDefinition } from "../../admission";
 import { type ConfigSchemaOf, defineResourcePolicy, type ResourcePolicyFactory } from "../../define";
 import { containersOf, type ContainerKind, type ContainerRef, objectRef, podTemplate, POD_TYPES, type PodTemplate } from "../../k8s";
 import type { PolicyMetadata } from "../../types";
@@ -37,6 +38,8 @@ export interface PodPolicyDefinition<C> {
     readonly config: ConfigSchemaOf<C>;
     /** Messages about the pod template (the object is prefixed), `[]` when compliant. */
     readonly check: (pod: PodTemplate, config: C) => string[];
+    /** The rule for the cluster's admission over workloads, when there is one (Pod Security admission covers the others). */
+    readonly admission?: AdmissionDefinition<C>;
 }
 
 /** A security policy over the pod template of every workload kind ({@link POD_TYPES}). */
@@ -46,5 +49,6 @@ export function definePodPolicy<C extends object>(def: PodPolicyDefinition<C>): 
         config: def.config,
         types: POD_TYPES,
         check: ({ type, props }, config) => checkPod(type, props, (pod) => def.check(pod, config)),
+        admission: def.admission,
     });
 }

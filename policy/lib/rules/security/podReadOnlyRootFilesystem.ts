@@ -1,3 +1,5 @@
+import { celMessage } from "../../admission";
+const READ_ONLY = "has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem";
 import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** Containers mount their root filesystem read-only. */
@@ -16,6 +18,15 @@ export const podReadOnlyRootFilesystem = definePodPolicy<Record<string, never>>(
         ],
     },
     config: {},
+    admission: {
+        kinds: "workloads",
+        validations: () => [
+            {
+                expression: `variables.containers.all(c, ${READ_ONLY})`,
+                messageExpression: celMessage("pod-read-only-root-filesystem", `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`),
+            },
+        ],
+    },
     check: (pod) =>
         eachContainer(pod, (c) =>
             c.container.securityContext?.readOnlyRootFilesystem === true ? undefined : `${c.label} does not set securityContext.readOnlyRootFilesystem: true.`,

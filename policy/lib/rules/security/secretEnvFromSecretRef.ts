@@ -1,3 +1,4 @@
+import { celMessage, celString, celStrings } from "../../admission";
 import { definePodPolicy, eachContainer } from "./podCommon";
 
 /** `scheme://user:password@host`: a connection string with the password in it. */
@@ -33,6 +34,24 @@ export const secretEnvFromSecretRef = definePodPolicy<Config>({
             description: "Regular expression (case-insensitive) of secret-looking variable names.",
         },
         allowedNames: { type: "array", items: { type: "string" }, default: [], description: "Names that match the pattern but hold no secret (e.g. a token file path)." },
+    },
+    admission: {
+        kinds: "workloads",
+        validations: ({ config }) => {
+            const pattern = celString(`(?i)${config.namePattern}`);
+            const credential = celString(`(?i)${CREDENTIAL_URI.source}`);
+            const allowed = celStrings(config.allowedNames);
+            const ok = `(e.name in ${allowed} || (e.name.matches(${pattern}) ? (has(e.valueFrom) && has(e.valueFrom.secretKeyRef)) : !(has(e.value) && e.value.matches(${credential}))))`;
+            return [
+                {
+                    expression: `variables.containers.all(c, !has(c.env) || c.env.all(e, ${ok}))`,
+                    messageExpression: celMessage(
+                        "secret-env-from-secret-ref",
+                        `': container(s) ' + variables.containers.filter(c, has(c.env) && !c.env.all(e, ${ok})).map(c, c.name).join(', ') + ' set a secret-looking variable as a literal (or a URI with a password): take secrets from valueFrom.secretKeyRef.'`,
+                    ),
+                },
+            ];
+        },
     },
     check: (pod, config) => {
         const secretLike = new RegExp(config.namePattern, "i");

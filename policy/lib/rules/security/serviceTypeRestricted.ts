@@ -1,3 +1,4 @@
+import { celMessage, celStrings } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 
 export interface Config {
@@ -30,6 +31,18 @@ export const serviceTypeRestricted = defineResourcePolicy<Config>({
         allowedServices: { type: "array", items: { type: "string" }, default: [], description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort." },
     },
     types: [SERVICE],
+    admission: {
+        kinds: "services",
+        validations: ({ config }) => {
+            const type = "(has(object.spec.type) ? object.spec.type : 'ClusterIP')";
+            return [
+                {
+                    expression: `!(${type} in ['LoadBalancer', 'NodePort']) || ${type} in ${celStrings(config.allowedTypes)} || (object.metadata.namespace + '/' + object.metadata.name) in ${celStrings(config.allowedServices)}`,
+                    messageExpression: celMessage("service-type-restricted", `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`),
+                },
+            ];
+        },
+    },
     check: ({ props }, config) => {
         const type = props.spec?.type ?? "ClusterIP";
         if (type !== "LoadBalancer" && type !== "NodePort") return [];
