@@ -215,7 +215,7 @@ export function admissionRules(opts: {
             if (envs && !envs.includes(opts.environment)) continue;
             const actions = ACTIONS[effectiveLevel(file, policy.meta.name)];
             if (!actions) continue;
-            const variables = def.kinds === "workloads" || def.kinds === "cronJobs" ? [...WORKLOAD_VARIABLES] : [...OBJECT_VARIABLES];
+            const variables = def.kinds === "services" || def.kinds === "ingresses" ? [...OBJECT_VARIABLES] : [...WORKLOAD_VARIABLES];
             if (def.params === "approvals" || def.model) variables.push(...modelVariables(opts.labelDomain, def.params === "approvals"));
             const ctx = { labelDomain: opts.labelDomain, environment: opts.environment, config };
             const matchConditions = def.matchConditions?.(ctx);

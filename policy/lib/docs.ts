@@ -2,6 +2,7 @@
  * The compliance view: docs/policies.md rendered from the packs' metadata and the per-stack config
  * files. Pure: scripts/policy-docs.ts writes it, a test regenerates it in memory and compares.
  */
+import { ADMISSION_ELSEWHERE } from "./admission";
 import { effectiveLevel, effectiveProperties, type PackConfigFile } from "./configFiles";
 import type { PackDefinition, PolicyFactory } from "./define";
 import { FRAMEWORKS } from "./types";
@@ -53,6 +54,14 @@ function configTable(factory: PolicyFactory, input: DocsInput, pack: string): st
     return ["", ...lines];
 }
 
+/** How the cluster enforces a policy for every client (policy/lib/admission.ts). */
+function inCluster(factory: PolicyFactory): string {
+    if ((factory as { admission?: unknown }).admission) {
+        return `ValidatingAdmissionPolicy \`mlops-${factory.meta.name}\` in the teams' serving namespaces, at the level above (mandatory: Deny, advisory: Audit)`;
+    }
+    return ADMISSION_ELSEWHERE[factory.meta.name] ?? "AWS resources, not Kubernetes objects: the packs only";
+}
+
 function policySection(factory: PolicyFactory, pack: PackDefinition, input: DocsInput): string[] {
     const m = factory.meta;
     const levels = input.stacks.map((s) => `${s}: **${levelIn(factory, input.config(s, pack.name), input.environmentOf(s))}**`).join(" · ");
@@ -67,6 +76,7 @@ function policySection(factory: PolicyFactory, pack: PackDefinition, input: Docs
         `- **Why:** ${m.rationale}`,
         `- **Remediation:** ${m.remediation}`,
         `- **Controls:** ${controls(factory)}`,
+        `- **In the cluster:** ${inCluster(factory)}`,
         `- **Topics:** ${m.topics.join(", ")}`,
         ...(m.limitations ? [`- **Limits:** ${m.limitations}`] : []),
         ...configTable(factory, input, pack.name),
@@ -107,6 +117,11 @@ export function renderPolicyDocs(input: DocsInput): string {
         "- **Unknown values.** During a preview, outputs of resources not yet created are unknown. A policy that needs one",
         "  reports itself not applicable for that resource, naming the property; it never passes on a value it did not see.",
         "  Stack policies still report the resources they could evaluate.",
+        "- **In the cluster, for every client.** Each policy that can be judged on one Kubernetes object also declares an admission",
+        "  rule; the platform stack renders it as a ValidatingAdmissionPolicy bound to the teams' serving namespaces, at the",
+        "  stack's level (mandatory: Deny; advisory: Audit) with the stack's config (components/admissionPolicies.ts). So",
+        "  `kubectl apply` or `pulumi up` without packs meet the same rules (e2e/admission.e2e.test.ts). Each policy below says",
+        "  how the cluster enforces it, or why it cannot.",
         "",
         "## Summary",
         "",
