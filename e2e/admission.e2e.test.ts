@@ -42,6 +42,7 @@ const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Service" | "In
     "pod-read-only-root-filesystem": { base: "Deployment", change: (d) => (container(d).securityContext.readOnlyRootFilesystem = false) },
     "container-resources-required": { base: "Deployment", change: (d) => delete container(d).resources.limits.memory },
     "container-probes-required": { base: "Deployment", change: (d) => delete container(d).livenessProbe },
+    "container-ephemeral-storage-set": { base: "Deployment", change: (d) => delete container(d).resources.limits["ephemeral-storage"] },
     "secret-env-from-secret-ref": { base: "Deployment", change: (d) => container(d).env.push({ name: "API_TOKEN", value: "s3cr3t" }) },
     "service-type-restricted": { base: "Service", change: (s) => (s.spec.type = "NodePort") },
     "ingress-tls-required": { base: "Ingress", change: (i) => delete i.spec.tls },

@@ -60,6 +60,8 @@ export interface AdmissionDefinition<C> {
     readonly params?: "approvals";
     /** Whether it uses the model variables (`variables.isModel`, `model`, `version`, `team`). */
     readonly model?: boolean;
+    /** What of the policy the cluster does not check, when it checks only part (docs/policies.md says so). */
+    readonly partial?: string;
     /** Only objects these CEL conditions hold for are judged (`matchConditions`). */
     readonly matchConditions?: (ctx: AdmissionContext<C>) => { name: string; expression: string }[];
     /** The validations, from the context. Workload rules use {@link WORKLOAD_VARIABLES} (`variables.containers`, ...). */

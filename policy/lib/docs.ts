@@ -56,8 +56,9 @@ function configTable(factory: PolicyFactory, input: DocsInput, pack: string): st
 
 /** How the cluster enforces a policy for every client (policy/lib/admission.ts). */
 function inCluster(factory: PolicyFactory): string {
-    if ((factory as { admission?: unknown }).admission) {
-        return `ValidatingAdmissionPolicy \`mlops-${factory.meta.name}\` in the teams' serving namespaces, at the level above (mandatory: Deny, advisory: Audit)`;
+    const admission = (factory as { admission?: { partial?: string } }).admission;
+    if (admission) {
+        return `ValidatingAdmissionPolicy \`mlops-${factory.meta.name}\` in the teams' serving namespaces, at the level above (mandatory: Deny, advisory: Audit)${admission.partial ? `; in part: ${admission.partial}` : ""}`;
     }
     return ADMISSION_ELSEWHERE[factory.meta.name] ?? "AWS resources, not Kubernetes objects: the packs only";
 }

@@ -1,8 +1,11 @@
+import { celMessage } from "../../admission";
 import { defineResourcePolicy } from "../../define";
 import { containersOf, quantityNumber } from "../../k8s";
 import { checkPod, eachContainer, POD_APPLIES_TO, POD_TYPES } from "../security/podCommon";
 
 const RESOURCE = "ephemeral-storage";
+/** CEL over container `c`: it requests and limits ephemeral storage. */
+const SET = `has(c.resources) && has(c.resources.requests) && '${RESOURCE}' in c.resources.requests && has(c.resources.limits) && '${RESOURCE}' in c.resources.limits`;
 
 /** Every container requests and limits ephemeral storage, and a pod's limits leave room for its disk-backed scratch volumes. */
 export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, never>>({
@@ -27,6 +30,16 @@ export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, 
     },
     config: {},
     types: POD_TYPES,
+    admission: {
+        kinds: "workloads",
+        partial: "the cluster checks that every container requests and limits ephemeral storage; the comparison of the limits' sum with the emptyDir volumes needs a sum over a list, which Kubernetes' CEL has not, so only the packs check it",
+        validations: () => [
+            {
+                expression: `variables.containers.all(c, ${SET})`,
+                messageExpression: celMessage("container-ephemeral-storage-set", `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`),
+            },
+        ],
+    },
     check: ({ type, props }) =>
         checkPod(type, props, (pod) => {
             const problems = eachContainer(
