@@ -30,7 +30,9 @@ const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 const container = (o: any) => (o.kind === "CronJob" ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec).containers[0];
 
 /** One defect per generated rule: a change to one of the team's objects that only that rule refuses. */
-const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Service" | "Ingress"; change: (o: any) => void }> = {
+const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Service" | "Ingress" | "Role"; change: (o: any) => void }> = {
+    "rbac-no-wildcards": { base: "Role", change: (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }) },
+    "pod-service-account-token-not-mounted": { base: "Deployment", change: (d) => (d.spec.template.spec.automountServiceAccountToken = true) },
     "model-approval-record": { base: "Deployment", change: (d) => setVersion(d, "13") },
     "model-version-pinned": { base: "Deployment", change: (d) => (container(d).env.find((e: any) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion") },
     "kubernetes-ownership-labels": { base: "Service", change: (s) => delete s.metadata.labels["mlops.acme.io/owner"] },
@@ -91,7 +93,7 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
     });
     /** A fresh copy of the team's object under a new name: a dry-run create judges exactly this body (an apply would merge with what is stored). */
     const base = (kind: string) => {
-        const o = kind === "Ingress" ? ingress() : teamObject(kind);
+        const o = kind === "Ingress" ? ingress() : kind === "Role" ? (clone(platform.objects.find((x) => x.kind === "Role" && x.metadata.namespace === TEAM_NS)!) as any) : teamObject(kind);
         o.metadata.name = `${o.metadata.name}-defect`;
         return o;
     };

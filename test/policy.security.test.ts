@@ -3,6 +3,10 @@
  * reported with its exact message. Stack policies are tested with joined resources.
  */
 import { describe, expect, it } from "vitest";
+import { ecrRepositoryHardened } from "../policy/lib/rules/security/ecrRepositoryHardened";
+import { securityGroupIngressRestricted } from "../policy/lib/rules/security/securityGroupIngressRestricted";
+import { podServiceAccountTokenNotMounted } from "../policy/lib/rules/security/podServiceAccountTokenNotMounted";
+import { rbacNoWildcards } from "../policy/lib/rules/security/rbacNoWildcards";
 import { containerProbesRequired } from "../policy/lib/rules/security/containerProbesRequired";
 import { containerResourcesRequired } from "../policy/lib/rules/security/containerResourcesRequired";
 import { iamNoWildcardActions } from "../policy/lib/rules/security/iamNoWildcardActions";
@@ -522,5 +526,55 @@ describe("ingress-tls-required", () => {
             args((i) => (i.metadata.annotations = { "nginx.ingress.kubernetes.io/ssl-redirect": "false" })),
             'Ingress team-fraud/fraud sets nginx.ingress.kubernetes.io/ssl-redirect: "false".',
         );
+    });
+});
+
+describe("ECR and security-group policies", () => {
+    const ECR = "aws:ecr/repository:Repository";
+    const repo = (mutate: (p: Record<string, any>) => void = () => {}) =>
+        createResourceValidationArgs(ECR, variant({ name: "ml-fraud/fraud-scorer", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: "KMS" }] }, mutate));
+    it("ecr-repository-hardened passes a hardened repository and reports each missing setting", async () => {
+        const policy = resourcePolicy(ecrRepositoryHardened);
+        await assertNoResourceViolations(policy, repo());
+        await assertHasResourceViolation(policy, repo((p) => (p.imageScanningConfiguration.scanOnPush = false)), "ECR repository does not scan on push: set imageScanningConfiguration.scanOnPush: true.");
+        await assertHasResourceViolation(policy, repo((p) => delete p.imageTagMutability), "ECR repository has MUTABLE tags: set imageTagMutability: IMMUTABLE.");
+        await assertHasResourceViolation(policy, repo((p) => (p.encryptionConfigurations = [{ encryptionType: "AES256" }])), 'ECR repository is not encrypted with KMS: set encryptionConfigurations: [{ encryptionType: "KMS" }].');
+    });
+
+    const RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+    const rule = (mutate: (p: Record<string, any>) => void = () => {}, config?: Record<string, unknown>) =>
+        createResourceValidationArgs(RULE, variant({ securityGroupId: "sg-0123456789abcdef0", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0fedcba9876543210" }, mutate), config ? { config } : {});
+    it("security-group-ingress-restricted passes a rule from another security group or a private CIDR", async () => {
+        const policy = resourcePolicy(securityGroupIngressRestricted);
+        await assertNoResourceViolations(policy, rule());
+        await assertNoResourceViolations(policy, rule((p) => (delete p.referencedSecurityGroupId, (p.cidrIpv4 = "10.30.0.0/16"))));
+    });
+    it("security-group-ingress-restricted reports a rule or an inline ingress from anywhere, except on allowed ports", async () => {
+        const policy = resourcePolicy(securityGroupIngressRestricted);
+        await assertHasResourceViolation(policy, rule((p) => (delete p.referencedSecurityGroupId, (p.cidrIpv4 = "0.0.0.0/0"))), "Security group ingress admits 0.0.0.0/0 on port 5432: reference the client's security group or a private CIDR.");
+        await assertHasResourceViolation(policy, rule((p) => (delete p.referencedSecurityGroupId, (p.ipProtocol = "-1"), (p.cidrIpv6 = "::/0"))), "Security group ingress admits ::/0 on every port: reference the client's security group or a private CIDR.");
+        const inline = createResourceValidationArgs("aws:ec2/securityGroup:SecurityGroup", { vpcId: "vpc-0c3d4e5f607182930", ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] });
+        await assertHasResourceViolation(policy, inline, "Security group ingress admits 0.0.0.0/0 on port 22: reference the client's security group or a private CIDR.");
+        const https = rule((p) => (delete p.referencedSecurityGroupId, (p.fromPort = 443), (p.toPort = 443), (p.cidrIpv4 = "0.0.0.0/0")), { allowedPublicPorts: [443] });
+        await assertNoResourceViolations(policy, https);
+    });
+});
+
+describe("RBAC and service-account token policies", () => {
+    const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+    const role = (rules: unknown[]) => createResourceValidationArgs(ROLE, { metadata: { name: "team-deployer", namespace: "ml-fraud" }, rules });
+    it("rbac-no-wildcards passes named grants and reports each wildcard", async () => {
+        const policy = resourcePolicy(rbacNoWildcards);
+        await assertNoResourceViolations(policy, role([{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list"] }]));
+        await assertHasResourceViolation(policy, role([{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] }, { apiGroups: [""], resources: ["*"], verbs: ["get"] }]), 'rules[1].resources has "*": list the resources the subject needs.');
+        await assertHasResourceViolation(policy, role([{ apiGroups: ["*"], resources: ["pods"], verbs: ["get"] }]), 'rules[0].apiGroups has "*": list the apiGroups the subject needs.');
+        await assertHasResourceViolation(policy, role([{ apiGroups: [""], resources: ["pods"], verbs: ["*"] }]), 'rules[0].verbs has "*": list the verbs the subject needs.');
+    });
+    it("pod-service-account-token-not-mounted passes a pod that opts out and reports one that does not", async () => {
+        const policy = resourcePolicy(podServiceAccountTokenNotMounted);
+        const deployment = (mutate: (d: Record<string, any>) => void) => createResourceValidationArgs(f.DEPLOYMENT, variant(f.modelDeployment(), mutate));
+        await assertNoResourceViolations(policy, deployment((d) => (d.spec.template.spec.automountServiceAccountToken = false)));
+        await assertHasResourceViolation(policy, deployment((d) => delete d.spec.template.spec.automountServiceAccountToken), "Deployment team-fraud/fraud: mounts a service-account token: set automountServiceAccountToken: false on its pod spec.");
+        await assertHasResourceViolation(policy, deployment((d) => (d.spec.template.spec.automountServiceAccountToken = true)), "Deployment team-fraud/fraud: mounts a service-account token: set automountServiceAccountToken: false on its pod spec.");
     });
 });

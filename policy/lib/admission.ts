@@ -40,6 +40,7 @@ export const ADMISSION_KINDS = {
     cronJobs: [{ apiGroups: ["batch"], apiVersions: ["v1"], resources: ["cronjobs"] }],
     services: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["services"] }],
     ingresses: [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"] }],
+    roles: [{ apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["v1"], resources: ["roles"] }],
     /** Every kind the team's deployer Role can write. */
     teamObjects: [
         { apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments", "replicasets", "statefulsets", "daemonsets"] },
@@ -217,7 +218,7 @@ export function admissionRules(opts: {
             if (envs && !envs.includes(opts.environment)) continue;
             const actions = ACTIONS[effectiveLevel(file, policy.meta.name)];
             if (!actions) continue;
-            const variables = def.kinds === "services" || def.kinds === "ingresses" ? [...OBJECT_VARIABLES] : [...WORKLOAD_VARIABLES];
+            const variables = def.kinds === "services" || def.kinds === "ingresses" || def.kinds === "roles" ? [...OBJECT_VARIABLES] : [...WORKLOAD_VARIABLES];
             if (def.params === "approvals" || def.model) variables.push(...modelVariables(opts.labelDomain, def.params === "approvals"));
             const ctx = { labelDomain: opts.labelDomain, environment: opts.environment, config };
             const matchConditions = def.matchConditions?.(ctx);

@@ -17,8 +17,8 @@ export const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critic
 
 /** A control of a compliance framework that a policy helps to meet. */
 export interface ControlRef {
-    /** Framework short name: `NIST-800-53` (rev. 5), `SOC2` (TSC 2017), `CIS-AWS` (v3.0.0), `CIS-K8S` (v1.8), `PSS` (Kubernetes Pod Security Standards). */
-    readonly framework: "NIST-800-53" | "SOC2" | "CIS-AWS" | "CIS-K8S" | "PSS" | "NSA-CISA-K8S";
+    /** Framework short name: `NIST-800-53` (rev. 5), `SOC2` (TSC 2017), `CIS-AWS` (v3.0.0), `CIS-K8S` (v1.8), `PSS` (Kubernetes Pod Security Standards), `AWS-FSBP` (AWS Foundational Security Best Practices, control ids like `ECR.1`). */
+    readonly framework: "NIST-800-53" | "SOC2" | "CIS-AWS" | "CIS-K8S" | "PSS" | "NSA-CISA-K8S" | "AWS-FSBP";
     /** Control id within the framework, e.g. `SC-28`, `CC6.1`, `2.1.4`, `restricted`. */
     readonly control: string;
 }
@@ -31,6 +31,7 @@ export const FRAMEWORKS: Record<ControlRef["framework"], { name: string; version
     "CIS-K8S": { name: "CIS Kubernetes Benchmark", version: "1.8" },
     PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
     "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" },
+    "AWS-FSBP": { name: "AWS Foundational Security Best Practices", version: "1.0.0" },
 };
 
 /** Everything a reviewer needs to know about one policy. */

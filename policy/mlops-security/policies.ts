@@ -1,5 +1,9 @@
 /** The security pack: data at rest and in transit, least privilege, hardened pods, exposure. */
 import { definePack } from "../lib/define";
+import { ecrRepositoryHardened } from "../lib/rules/security/ecrRepositoryHardened";
+import { securityGroupIngressRestricted } from "../lib/rules/security/securityGroupIngressRestricted";
+import { podServiceAccountTokenNotMounted } from "../lib/rules/security/podServiceAccountTokenNotMounted";
+import { rbacNoWildcards } from "../lib/rules/security/rbacNoWildcards";
 import { containerProbesRequired } from "../lib/rules/security/containerProbesRequired";
 import { containerResourcesRequired } from "../lib/rules/security/containerResourcesRequired";
 import { iamNoWildcardActions } from "../lib/rules/security/iamNoWildcardActions";
@@ -57,5 +61,9 @@ export const pack = definePack({
         secretEnvFromSecretRef,
         serviceTypeRestricted,
         ingressTlsRequired,
+        ecrRepositoryHardened,
+        securityGroupIngressRestricted,
+        rbacNoWildcards,
+        podServiceAccountTokenNotMounted,
     ],
 });

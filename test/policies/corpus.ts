@@ -104,6 +104,9 @@ export const DEFECTS: readonly Defect[] = [
     // --- security: database
     { id: "database unencrypted", stack: "prod", policy: "rds-storage-encrypted", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.storageEncrypted = false)) },
     { id: "database public", stack: "prod", policy: "rds-not-publicly-accessible", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.publiclyAccessible = true)) },
+    { id: "database open to the internet", stack: "prod", policy: "security-group-ingress-restricted", level: "mandatory", apply: (s) => s.edit("mlflow-db-ingress-nodes", (p) => (delete p.referencedSecurityGroupId, (p.cidrIpv4 = "0.0.0.0/0"))) },
+    { id: "image repository with mutable tags", stack: "prod", policy: "ecr-repository-hardened", level: "mandatory", apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageTagMutability = "MUTABLE")) },
+    { id: "dev image repository without scanning", stack: "dev", policy: "ecr-repository-hardened", level: "advisory", apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageScanningConfiguration = { scanOnPush: false })) },
     { id: "backups kept 3 days", stack: "prod", policy: "rds-backup-retention", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)) },
     { id: "test backups kept 3 days", stack: "test", policy: "rds-backup-retention", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)) },
     { id: "deletion protection off", stack: "prod", policy: "rds-deletion-protected", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.deletionProtection = false)) },
@@ -146,6 +149,8 @@ export const DEFECTS: readonly Defect[] = [
     },
     // --- security: pods
     { id: "root user", stack: "prod", policy: "pod-run-as-non-root", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)) },
+    { id: "API token mounted", stack: "prod", policy: "pod-service-account-token-not-mounted", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.automountServiceAccountToken = true)) },
+    { id: "wildcard deployer role", stack: "prod", policy: "rbac-no-wildcards", level: "mandatory", apply: (s) => s.edit("team-fraud-deployer-role", (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] })) },
     { id: "dev root user", stack: "dev", policy: "pod-run-as-non-root", level: "advisory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)) },
     {
         id: "privilege escalation allowed",
