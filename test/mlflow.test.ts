@@ -171,6 +171,7 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                     deleteAutomatedBackups: false,
                     applyImmediately: !isProd,
                     performanceInsightsEnabled: isProd,
+                    enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
                 });
                 expect(instance.propertyDependencies.dbSubnetGroupName).toEqual([subnets.urn]);
                 expect(instance.propertyDependencies.parameterGroupName).toEqual([params.urn]);
