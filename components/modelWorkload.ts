@@ -501,6 +501,7 @@ export const PLATFORM_REFS_SHAPE = {
     modelFetchImage: opt("string"),
     gateway: opt({ object: { name: req("string"), sectionName: req("string"), hostnameSuffix: req("string") } }),
     gpuNodes: opt({ object: { nodeSelector: opt("record"), tolerations: opt("input") } }),
+    approvals: opt("input", "stack output modelApprovals (readPlatform passes it)"),
 } satisfies ShapeOf<PlatformRefs>;
 
 /** Shape of {@link ImageSource}. */

@@ -28,8 +28,6 @@ export interface TeamOptions {
     registries: { dev: string; test: string; prod: string };
     /** package.json's spec of the library (a version, or file:<tarball>). */
     library: string;
-    /** Date of the prod approval placeholder (YYYY-MM-DD). */
-    today: string;
 }
 
 export function defaultTeamOptions(team: string, root: PackageJson): TeamOptions {
@@ -42,7 +40,6 @@ export function defaultTeamOptions(team: string, root: PackageJson): TeamOptions
         runbooks: "https://github.com/acme/mlops-platform/blob/main/docs/runbooks",
         registries: { dev: "111111111111.dkr.ecr.eu-west-1.amazonaws.com", test: "222222222222.dkr.ecr.eu-west-1.amazonaws.com", prod: "333333333333.dkr.ecr.eu-west-1.amazonaws.com" },
         library: root.version,
-        today: new Date().toISOString().slice(0, 10),
     };
 }
 
@@ -72,14 +69,12 @@ export function teamFiles(o: TeamOptions, root: PackageJson): Map<string, string
         __TEAM__: o.team,
         __ORG__: o.org,
         __OWNER__: o.owner,
-        __OWNER_NAME__: o.owner.split("@")[0],
         __LABEL_DOMAIN__: o.labelDomain,
         __COST_CENTRE__: o.costCentre,
         __RUNBOOKS__: o.runbooks,
         __REGISTRY_DEV__: o.registries.dev,
         __REGISTRY_TEST__: o.registries.test,
         __REGISTRY_PROD__: o.registries.prod,
-        __TODAY__: o.today,
         __NODE_MAJOR__: (root.engines?.node ?? ">=20").replace(/^\D*(\d+).*$/, "$1"),
     };
     const files = new Map<string, string>();

@@ -22,7 +22,7 @@ let files: string[];
 
 beforeAll(() => {
     // Team fraud of the platform's stacks; images from each environment's own account registry.
-    files = writeTeamRepository(repo, { ...defaultTeamOptions("fraud", rootPackage), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" }, today: "2026-11-02" }, rootPackage);
+    files = writeTeamRepository(repo, { ...defaultTeamOptions("fraud", rootPackage), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } }, rootPackage);
     // What `npm install` gives the team: the library (this repository) and its peers.
     const modules = path.join(repo, "node_modules");
     fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
@@ -33,7 +33,13 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function planTeam(stack: string, configOverrides?: Record<string, string>, packs = true) {
     const platform = await runStack(stack);
-    setStackReferenceOutputs({ [`acme/mlops/${stack}`]: stackReferenceOutputs(platform) });
+    const refs = stackReferenceOutputs(platform);
+    // Compliance approves the scaffold's model version and image, as it would in the platform's approvals/prod.yaml.
+    const today = new Date().toISOString().slice(0, 10);
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const approval = { team: "fraud", model: "fraud-scorer", version: 1, imageDigests: [`sha256:${"0".repeat(64)}`], approvedBy: "jane.doe", ticket: "CHG-1", date: today, expires };
+    refs.outputs.modelApprovals = [...((refs.outputs.modelApprovals as unknown[]) ?? []), approval];
+    setStackReferenceOutputs({ [`acme/mlops/${stack}`]: refs });
     try {
         return await planStack({ root: repo, stack, configOverrides, policyPacks: packs ? resolvePolicyPacks(repo, stack, undefined, []) : [], policyTimeoutMs: 180_000, load: vitestLoader });
     } finally {

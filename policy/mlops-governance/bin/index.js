@@ -402,7 +402,9 @@ var ORG_ANNOTATIONS = {
   deployGroup: "deploy-group",
   /** The teams an MLflow team-access object covers, and the checksum of their passwords. */
   teams: "teams",
-  passwordsChecksum: "passwords-checksum"
+  passwordsChecksum: "passwords-checksum",
+  /** The policy-pack policy an admission rule (ValidatingAdmissionPolicy) is generated from. */
+  policy: "policy"
 };
 var OWNERSHIP_LABELS = [ORG_LABELS.team, ORG_LABELS.owner];
 var AWS_TAGS = {
@@ -429,6 +431,17 @@ var SHARED_CONFIG_KEYS = {
   labelDomain: "labelDomain"
 };
 
+// components/contract/modelApprovals.ts
+function approvalsFile(environment) {
+  return `approvals/${environment}.yaml`;
+}
+__name(approvalsFile, "approvalsFile");
+function approvalsRecordedIn(environment) {
+  return `approvals are recorded by compliance in ${approvalsFile(environment)} of the platform repository and published by the platform stack (output modelApprovals)`;
+}
+__name(approvalsRecordedIn, "approvalsRecordedIn");
+var APPROVAL_PARAM_SUFFIXES = { ticket: "ticket", images: "images" };
+
 // policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
@@ -436,7 +449,8 @@ var FRAMEWORKS = {
   "CIS-AWS": { name: "CIS AWS Foundations Benchmark", version: "3.0.0" },
   "CIS-K8S": { name: "CIS Kubernetes Benchmark", version: "1.8" },
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
-  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
+  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" },
+  "AWS-FSBP": { name: "AWS Foundational Security Best Practices", version: "1.0.0" }
 };
 
 // policy/lib/context.ts
@@ -493,9 +507,9 @@ function isUnknown(v) {
 }
 __name(isUnknown, "isUnknown");
 var UnknownValueError = class extends Error {
-  constructor(path3) {
-    super(`value at .${path3.map(String).join(".")} can't be known during preview`);
-    this.path = path3;
+  constructor(path4) {
+    super(`value at .${path4.map(String).join(".")} can't be known during preview`);
+    this.path = path4;
     this.name = "UnknownValueError";
   }
   path;
@@ -686,7 +700,7 @@ function policyObject(def, schema, opts) {
 }
 __name(policyObject, "policyObject");
 function factoryFields(def, schema, defaults) {
-  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments };
+  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments, admission: def.admission };
 }
 __name(factoryFields, "factoryFields");
 function defineResourcePolicy(def) {
@@ -1816,6 +1830,34 @@ var environmentMatchesStack = defineStackPolicy({
   }, "check")
 });
 
+// policy/lib/configFiles.ts
+var path3 = __toESM(require("path"));
+var POLICY_DIR = path3.resolve(__dirname, "..");
+var CONFIG_DIR = path3.join(POLICY_DIR, "config");
+
+// policy/lib/admission.ts
+function celString(s) {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+__name(celString, "celString");
+function celStrings(list2) {
+  return `[${list2.map(celString).join(", ")}]`;
+}
+__name(celStrings, "celStrings");
+var CEL_REF = "object.kind + '/' + (has(object.metadata.namespace) ? object.metadata.namespace : request.namespace) + '/' + (has(object.metadata.name) ? object.metadata.name : '')";
+function celMessage(policy, what) {
+  return `${celString(`${policy}: `)} + ${CEL_REF} + ${what}`;
+}
+__name(celMessage, "celMessage");
+var APPROVAL_PARAM = {
+  ticket: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.ticket}'`,
+  images: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.images}'`
+};
+function approvalsWhere(environment) {
+  return approvalsRecordedIn(environment);
+}
+__name(approvalsWhere, "approvalsWhere");
+
 // policy/lib/rules/security/podCommon.ts
 function checkPod(type, props, fn) {
   const pod = podTemplate(type, props);
@@ -1891,10 +1933,21 @@ var imageDigestPinned = defineResourcePolicy({
   config: {},
   environments: ["test", "prod"],
   types: POD_TYPES,
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: "variables.containers.all(c, c.image.matches('@sha256:[a-f0-9]{64}$'))",
+        messageExpression: celMessage("image-digest-pinned", "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'")
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }) => checkImages(type, props, (image, parsed, c) => parsed?.digest ? void 0 : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`), "check")
 });
 
 // policy/lib/rules/governance/imageRegistryAllowed.ts
+var NAME_OF_C = "c.image.split('@')[0]";
+var REPOSITORY_OF_C = `(${NAME_OF_C}.lastIndexOf(':') > ${NAME_OF_C}.lastIndexOf('/') ? ${NAME_OF_C}.substring(0, ${NAME_OF_C}.lastIndexOf(':')) : ${NAME_OF_C})`;
 var imageRegistryAllowed = defineResourcePolicy({
   meta: {
     name: "image-registry-allowed",
@@ -1922,6 +1975,21 @@ var imageRegistryAllowed = defineResourcePolicy({
     }
   },
   types: POD_TYPES,
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const allowed = celStrings(config.allowedRegistries.map((g) => `(?i)${globRegex(g).source.replace(/\\\//g, "/")}`));
+      return [
+        {
+          expression: `variables.containers.all(c, ${allowed}.exists(r, ${REPOSITORY_OF_C}.matches(r)))`,
+          messageExpression: celMessage(
+            "image-registry-allowed",
+            `' pulls ' + variables.containers.filter(c, !${allowed}.exists(r, ${REPOSITORY_OF_C}.matches(r))).map(c, c.image).join(', ') + ', not from an allowed registry (${config.allowedRegistries.join(", ")}).'`
+          )
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }, config) => {
     const allowed = config.allowedRegistries.map(globRegex);
     return checkImages(type, props, (image, parsed, c) => {
@@ -1933,6 +2001,7 @@ var imageRegistryAllowed = defineResourcePolicy({
 });
 
 // policy/lib/rules/governance/imageTagNotLatest.ts
+var PINNED = "!c.image.matches(':latest(@|$)') && (c.image.contains('@') || c.image.matches(':[^/@]+$'))";
 var imageTagNotLatest = defineResourcePolicy({
   meta: {
     name: "image-tag-not-latest",
@@ -1952,6 +2021,15 @@ var imageTagNotLatest = defineResourcePolicy({
   },
   config: {},
   types: POD_TYPES,
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: `variables.containers.all(c, ${PINNED})`,
+        messageExpression: celMessage("image-tag-not-latest", `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`)
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }) => checkImages(type, props, (image, parsed, c) => {
     if (!parsed) return void 0;
     if (parsed.tag === "latest") return `${c.label} uses "${image}" with the latest tag: pin a version or digest.`;
@@ -1961,6 +2039,7 @@ var imageTagNotLatest = defineResourcePolicy({
 });
 
 // policy/lib/rules/governance/kubernetesOwnershipLabels.ts
+var WORKLOAD_KINDS = celStrings(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
 var kubernetesOwnershipLabels = defineResourcePolicy({
   meta: {
     name: "kubernetes-ownership-labels",
@@ -1979,6 +2058,25 @@ var kubernetesOwnershipLabels = defineResourcePolicy({
     requiredLabels: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_LABELS], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." }
   },
   types: isKubernetesObjectType,
+  admission: {
+    kinds: "teamObjects",
+    // The root CA ConfigMap kube-controller-manager publishes in every namespace carries no labels of ours.
+    matchConditions: /* @__PURE__ */ __name(() => [{ name: "not-kube-root-ca", expression: "!(object.kind == 'ConfigMap' && has(object.metadata.name) && object.metadata.name == 'kube-root-ca.crt')" }], "matchConditions"),
+    validations: /* @__PURE__ */ __name(({ config, labelDomain }) => {
+      const keys = celStrings(config.requiredLabels.map((s) => orgKeyName(s, labelDomain)));
+      const missing = /* @__PURE__ */ __name((labels) => `!(k in ${labels}) || ${labels}[k] == ''`, "missing");
+      return [
+        {
+          expression: `${keys}.all(k, !(${missing("variables.labels")}))`,
+          messageExpression: celMessage("kubernetes-ownership-labels", `' is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.labels")}).join(', ') + '.'`)
+        },
+        {
+          expression: `!(object.kind in ${WORKLOAD_KINDS}) || ${keys}.all(k, !(${missing("variables.podLabels")}))`,
+          messageExpression: celMessage("kubernetes-ownership-labels", `': its pod template is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.podLabels")}).join(', ') + '.'`)
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }, config, ctx) => {
     const missingIn = /* @__PURE__ */ __name((labels) => config.requiredLabels.filter((s) => {
       const v = orgValue(labels, s, ctx.labelDomain);
@@ -2032,7 +2130,7 @@ var modelApprovalRecord = defineResourcePolicy({
     description: "A model workload (labelled `mlops.<domain>/model`) carries `mlops.<domain>/approved-by` (a user or group name), `mlops.<domain>/approval-ticket` matching the ticket pattern and `mlops.<domain>/approval-date` (a date written `YYYY-MM-DD`, not in the future, at most `maxApprovalAgeDays` old), as annotations or labels.",
     rationale: "Promoting a model to production is a change that affects customers: it needs a named approver and a ticket an auditor can follow to the evaluation results. An old approval no longer covers the data the model now sees.",
     severity: "high",
-    remediation: "Record the approval on the workload (ModelService and BatchInference take `approval: { approvedBy, ticket, date }` and set these): annotations mlops.<domain>/approved-by, approval-ticket (e.g. CHG-10423), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
+    remediation: "Have compliance record the version in the platform's approvals/<environment>.yaml (ModelService and BatchInference look it up and set these): annotations mlops.<domain>/approved-by, approval-ticket (e.g. CHG-10423), approval-date (YYYY-MM-DD). Re-approve models whose approval expired.",
     controls: [
       { framework: "NIST-800-53", control: "CM-3" },
       { framework: "SOC2", control: "CC8.1" }
@@ -2047,6 +2145,43 @@ var modelApprovalRecord = defineResourcePolicy({
   },
   environments: ["prod"],
   types: isModelWorkloadType,
+  admission: {
+    kinds: "workloads",
+    params: "approvals",
+    // Only model workloads: every other object is admitted even before the parameters exist.
+    matchConditions: /* @__PURE__ */ __name(({ labelDomain }) => [
+      { name: "model-workload", expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels` }
+    ], "matchConditions"),
+    validations: /* @__PURE__ */ __name(({ labelDomain, environment }) => {
+      const ticketKey = celString(orgKeyName(ORG_LABELS.approvalTicket, labelDomain));
+      const where = celString(approvalsWhere(environment));
+      const subject = "variables.model + ' version ' + variables.version + ' of team ' + variables.team";
+      const approvedImage = `variables.approvals[${APPROVAL_PARAM.images}].split(' ').exists(d, c.image.endsWith('@' + d))`;
+      return [
+        {
+          expression: `${APPROVAL_PARAM.ticket} in variables.approvals`,
+          messageExpression: celMessage("model-approval-record", `' runs ' + ${subject} + ', which has no approval in force: ' + ${where} + '.'`),
+          reason: "Forbidden"
+        },
+        {
+          expression: `!(${APPROVAL_PARAM.ticket} in variables.approvals) || (${ticketKey} in variables.labels && variables.labels[${ticketKey}] == variables.approvals[${APPROVAL_PARAM.ticket}])`,
+          messageExpression: celMessage(
+            "model-approval-record",
+            `' carries the approval ticket ' + (${ticketKey} in variables.labels ? variables.labels[${ticketKey}] : '(none)') + ', but ' + ${subject} + ' is approved under ' + variables.approvals[${APPROVAL_PARAM.ticket}] + ': ' + ${where} + '.'`
+          ),
+          reason: "Forbidden"
+        },
+        {
+          expression: `!(${APPROVAL_PARAM.images} in variables.approvals) || variables.containers.all(c, ${approvedImage})`,
+          messageExpression: celMessage(
+            "model-approval-record",
+            `' runs ' + variables.containers.filter(c, !${approvedImage}).map(c, c.image).join(', ') + ', whose digest the approval of ' + ${subject} + ' does not cover: ' + ${where} + '.'`
+          ),
+          reason: "Forbidden"
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }, config, ctx) => {
     const { ref } = requireModel(type, props, ctx.labelDomain);
     const key = /* @__PURE__ */ __name((suffix) => orgKeyName(suffix, ctx.labelDomain), "key");
@@ -2116,6 +2251,32 @@ var modelVersionPinned = defineResourcePolicy({
     uriVariables: { type: "array", items: { type: "string" }, default: [MODEL_URI_ENV], description: "Environment variables that hold the model URI." }
   },
   types: isModelWorkloadType,
+  admission: {
+    kinds: "workloads",
+    model: true,
+    validations: /* @__PURE__ */ __name(({ config, labelDomain }) => {
+      const vars = celStrings(config.uriVariables);
+      const modelKey = orgKeyName(ORG_LABELS.model, labelDomain);
+      const versionKey = orgKeyName(ORG_LABELS.modelVersion, labelDomain);
+      return [
+        {
+          expression: `variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ${vars}))`,
+          messageExpression: celMessage("model-version-pinned", `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`)
+        },
+        {
+          expression: "!variables.isModel || variables.version.matches('^[1-9][0-9]*$')",
+          messageExpression: celMessage("model-version-pinned", `' does not pin a model version: set the label ${versionKey} to the registered version number.'`)
+        },
+        {
+          expression: `!variables.isModel || variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${vars}) || (has(e.value) && e.value == 'models:/' + variables.model + '/' + variables.version)))`,
+          messageExpression: celMessage(
+            "model-version-pinned",
+            `' does not load models:/' + variables.model + '/' + variables.version + ', the version its labels name: set ${config.uriVariables.join(" or ")} to it, as a literal value.'`
+          )
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }, config, ctx) => {
     const { ref } = requireModel(type, props, ctx.labelDomain);
     const key = orgKeyName(ORG_LABELS.modelVersion, ctx.labelDomain);
@@ -2156,19 +2317,19 @@ var ARN = /arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{0,12}:[^\s"',\]}]+/g;
 var S3_URI = /s3a?:\/\/[^\s"',\]}]+/g;
 var ECR = /\b\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com[^\s"',\]}]*/g;
 var REFERENCE_KEY = /(bucket|namespace|kms|keyid|keyarn|arn|rolearn|secretname|repository|registry|metadata\.name|queue|topic|table|endpoint|uri|url|host)$/i;
-function strings(value2, path3, key, out) {
+function strings(value2, path4, key, out) {
   if (typeof value2 === "string") {
-    if (!isUnknown(value2)) out.push({ path: path3, key, value: value2 });
+    if (!isUnknown(value2)) out.push({ path: path4, key, value: value2 });
     return;
   }
   if (Array.isArray(value2)) {
-    value2.forEach((v, i) => strings(v, `${path3}[${i}]`, key, out));
+    value2.forEach((v, i) => strings(v, `${path4}[${i}]`, key, out));
     return;
   }
   if (value2 && typeof value2 === "object") {
     const obj = value2;
     const pairKey = typeof obj.name === "string" && typeof obj.value === "string" ? obj.name : void 0;
-    for (const [k, v] of Object.entries(obj)) strings(v, path3 ? `${path3}.${k}` : k, k === "value" && pairKey ? pairKey : k, out);
+    for (const [k, v] of Object.entries(obj)) strings(v, path4 ? `${path4}.${k}` : k, k === "value" && pairKey ? pairKey : k, out);
   }
 }
 __name(strings, "strings");
@@ -2221,11 +2382,11 @@ var noCrossEnvironmentReferences = defineResourcePolicy({
     const found = [];
     strings(raw(props), "", "", found);
     const problems = /* @__PURE__ */ new Set();
-    for (const { path: path3, key, value: value2 } of found) {
+    for (const { path: path4, key, value: value2 } of found) {
       for (const ref of references(key, value2)) {
         if (config.allowedReferences.includes(ref)) continue;
         const other = otherEnvironment(ref, env, config.environmentAccounts);
-        if (other) problems.add(`${path3} refers to ${other.env} from the ${env} stack: "${ref}" ${other.because}.`);
+        if (other) problems.add(`${path4} refers to ${other.env} from the ${env} stack: "${ref}" ${other.because}.`);
       }
     }
     return [...problems];

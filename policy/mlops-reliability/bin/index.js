@@ -391,6 +391,9 @@ var SHARED_CONFIG_KEYS = {
   labelDomain: "labelDomain"
 };
 
+// components/contract/modelApprovals.ts
+var APPROVAL_PARAM_SUFFIXES = { ticket: "ticket", images: "images" };
+
 // policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
@@ -398,7 +401,8 @@ var FRAMEWORKS = {
   "CIS-AWS": { name: "CIS AWS Foundations Benchmark", version: "3.0.0" },
   "CIS-K8S": { name: "CIS Kubernetes Benchmark", version: "1.8" },
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
-  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
+  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" },
+  "AWS-FSBP": { name: "AWS Foundational Security Best Practices", version: "1.0.0" }
 };
 
 // policy/lib/context.ts
@@ -451,9 +455,9 @@ var UNKNOWN_SENTINELS = {
 };
 var SENTINEL_SET = new Set(Object.values(UNKNOWN_SENTINELS));
 var UnknownValueError = class extends Error {
-  constructor(path3) {
-    super(`value at .${path3.map(String).join(".")} can't be known during preview`);
-    this.path = path3;
+  constructor(path4) {
+    super(`value at .${path4.map(String).join(".")} can't be known during preview`);
+    this.path = path4;
     this.name = "UnknownValueError";
   }
   path;
@@ -635,7 +639,7 @@ function policyObject(def, schema, opts) {
 }
 __name(policyObject, "policyObject");
 function factoryFields(def, schema, defaults) {
-  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments };
+  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments, admission: def.admission };
 }
 __name(factoryFields, "factoryFields");
 function defineResourcePolicy(def) {
@@ -690,6 +694,30 @@ function definePack(pack2) {
   return pack2;
 }
 __name(definePack, "definePack");
+
+// policy/lib/configFiles.ts
+var path3 = __toESM(require("path"));
+var POLICY_DIR = path3.resolve(__dirname, "..");
+var CONFIG_DIR = path3.join(POLICY_DIR, "config");
+
+// policy/lib/admission.ts
+function celString(s) {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+__name(celString, "celString");
+function celStrings(list2) {
+  return `[${list2.map(celString).join(", ")}]`;
+}
+__name(celStrings, "celStrings");
+var CEL_REF = "object.kind + '/' + (has(object.metadata.namespace) ? object.metadata.namespace : request.namespace) + '/' + (has(object.metadata.name) ? object.metadata.name : '')";
+function celMessage(policy, what) {
+  return `${celString(`${policy}: `)} + ${CEL_REF} + ${what}`;
+}
+__name(celMessage, "celMessage");
+var APPROVAL_PARAM = {
+  ticket: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.ticket}'`,
+  images: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.images}'`
+};
 
 // policy/lib/k8s.ts
 function isKubernetesObjectType(type) {
@@ -836,6 +864,7 @@ var POD_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaS
 
 // policy/lib/rules/reliability/containerEphemeralStorageSet.ts
 var RESOURCE = "ephemeral-storage";
+var SET = `has(c.resources) && has(c.resources.requests) && '${RESOURCE}' in c.resources.requests && has(c.resources.limits) && '${RESOURCE}' in c.resources.limits`;
 var containerEphemeralStorageSet = defineResourcePolicy({
   meta: {
     name: "container-ephemeral-storage-set",
@@ -855,6 +884,16 @@ var containerEphemeralStorageSet = defineResourcePolicy({
   },
   config: {},
   types: POD_TYPES,
+  admission: {
+    kinds: "workloads",
+    partial: "the cluster checks that every container requests and limits ephemeral storage; the comparison of the limits' sum with the emptyDir volumes needs a sum over a list, which Kubernetes' CEL has not, so only the packs check it",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: `variables.containers.all(c, ${SET})`,
+        messageExpression: celMessage("container-ephemeral-storage-set", `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`)
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }) => checkPod(type, props, (pod) => {
     const problems = eachContainer(
       pod,
@@ -905,6 +944,15 @@ var cronjobBackoffBounded = defineResourcePolicy({
     maxBackoffLimit: { type: "integer", minimum: 0, default: 3, description: "Largest accepted backoffLimit." }
   },
   types: CRONJOB_TYPES,
+  admission: {
+    kinds: "cronJobs",
+    validations: /* @__PURE__ */ __name(({ config }) => [
+      {
+        expression: `has(object.spec.jobTemplate.spec.backoffLimit) && object.spec.jobTemplate.spec.backoffLimit <= ${config.maxBackoffLimit}`,
+        messageExpression: celMessage("cronjob-backoff-bounded", `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`)
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ props }, config) => {
     const limit = props.spec?.jobTemplate?.spec?.backoffLimit;
     if (typeof limit !== "number") return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];
@@ -929,6 +977,13 @@ var cronjobDeadlinesSet = defineResourcePolicy({
   },
   config: {},
   types: CRONJOB_TYPES,
+  admission: {
+    kinds: "cronJobs",
+    validations: /* @__PURE__ */ __name(() => [
+      { expression: "has(object.spec.startingDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'") },
+      { expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'") }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ props }) => {
     const problems = [];
     if (typeof props.spec?.startingDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.startingDeadlineSeconds.`);
@@ -956,6 +1011,18 @@ var cronjobNoConcurrentRuns = defineResourcePolicy({
     allowedPolicies: { type: "array", items: { type: "string", enum: ["Forbid", "Replace", "Allow"] }, default: ["Forbid"], description: "Accepted concurrency policies." }
   },
   types: CRONJOB_TYPES,
+  admission: {
+    kinds: "cronJobs",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const policy = "(has(object.spec.concurrencyPolicy) ? object.spec.concurrencyPolicy : 'Allow')";
+      return [
+        {
+          expression: `${policy} in ${celStrings(config.allowedPolicies)}`,
+          messageExpression: celMessage("cronjob-no-concurrent-runs", `' has concurrencyPolicy ' + ${policy} + '; expected ${config.allowedPolicies.join(" or ")}.'`)
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ props }, config) => {
     const policy = props.spec?.concurrencyPolicy ?? "Allow";
     return config.allowedPolicies.includes(policy) ? [] : [`${cronRef(props)} has concurrencyPolicy ${policy}; expected ${config.allowedPolicies.join(" or ")}.`];

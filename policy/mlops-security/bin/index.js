@@ -382,6 +382,9 @@ var SHARED_CONFIG_KEYS = {
   labelDomain: "labelDomain"
 };
 
+// components/contract/modelApprovals.ts
+var APPROVAL_PARAM_SUFFIXES = { ticket: "ticket", images: "images" };
+
 // policy/lib/types.ts
 var FRAMEWORKS = {
   "NIST-800-53": { name: "NIST SP 800-53", version: "Rev. 5" },
@@ -389,7 +392,8 @@ var FRAMEWORKS = {
   "CIS-AWS": { name: "CIS AWS Foundations Benchmark", version: "3.0.0" },
   "CIS-K8S": { name: "CIS Kubernetes Benchmark", version: "1.8" },
   PSS: { name: "Kubernetes Pod Security Standards", version: "v1.30" },
-  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" }
+  "NSA-CISA-K8S": { name: "NSA/CISA Kubernetes Hardening Guide", version: "1.2" },
+  "AWS-FSBP": { name: "AWS Foundational Security Best Practices", version: "1.0.0" }
 };
 
 // policy/lib/context.ts
@@ -446,9 +450,9 @@ function isUnknown(v) {
 }
 __name(isUnknown, "isUnknown");
 var UnknownValueError = class extends Error {
-  constructor(path3) {
-    super(`value at .${path3.map(String).join(".")} can't be known during preview`);
-    this.path = path3;
+  constructor(path4) {
+    super(`value at .${path4.map(String).join(".")} can't be known during preview`);
+    this.path = path4;
     this.name = "UnknownValueError";
   }
   path;
@@ -639,7 +643,7 @@ function policyObject(def, schema, opts) {
 }
 __name(policyObject, "policyObject");
 function factoryFields(def, schema, defaults) {
-  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments };
+  return { meta: def.meta, configSchema: schema, defaults, environments: def.environments, admission: def.admission };
 }
 __name(factoryFields, "factoryFields");
 function defineResourcePolicy(def) {
@@ -694,6 +698,123 @@ function definePack(pack2) {
   return pack2;
 }
 __name(definePack, "definePack");
+
+// policy/lib/rules/security/ecrRepositoryHardened.ts
+var ECR_REPOSITORY = "aws:ecr/repository:Repository";
+var ecrRepositoryHardened = defineResourcePolicy({
+  meta: {
+    name: "ecr-repository-hardened",
+    pack: "mlops-security",
+    title: "ECR repositories scan on push, keep tags immutable and encrypt with KMS",
+    description: "Every ECR repository sets `imageScanningConfiguration.scanOnPush: true`, `imageTagMutability: IMMUTABLE` (or `IMMUTABLE_WITH_EXCLUSION`) and `encryptionConfigurations` with `encryptionType: KMS`.",
+    rationale: "Scanning on push finds known vulnerabilities before an image is deployed; an immutable tag cannot be re-pointed at other content after review (the digest an approval names stays the image the tag names); KMS encryption puts the images under the organisation's keys and their access log.",
+    severity: "high",
+    remediation: "Create repositories with ContainerImage (components/containerImage.ts), which sets all three; or set them on the aws.ecr.Repository.",
+    controls: [
+      { framework: "AWS-FSBP", control: "ECR.1" },
+      { framework: "AWS-FSBP", control: "ECR.2" },
+      { framework: "NIST-800-53", control: "RA-5" },
+      { framework: "NIST-800-53", control: "SI-7" },
+      { framework: "NIST-800-53", control: "SC-28" }
+    ],
+    topics: ["supply-chain", "images", "ecr", "encryption"],
+    protectsData: false,
+    appliesTo: [ECR_REPOSITORY]
+  },
+  config: {},
+  types: [ECR_REPOSITORY],
+  check: /* @__PURE__ */ __name(({ props }) => {
+    const problems = [];
+    if (props.imageScanningConfiguration?.scanOnPush !== true) problems.push("ECR repository does not scan on push: set imageScanningConfiguration.scanOnPush: true.");
+    const mutability = props.imageTagMutability ?? "MUTABLE";
+    if (mutability !== "IMMUTABLE" && mutability !== "IMMUTABLE_WITH_EXCLUSION") problems.push(`ECR repository has ${mutability} tags: set imageTagMutability: IMMUTABLE.`);
+    const encryption = Array.isArray(props.encryptionConfigurations) ? props.encryptionConfigurations : [];
+    if (!encryption.some((e) => e?.encryptionType === "KMS" || e?.encryptionType === "KMS_DSSE")) {
+      problems.push('ECR repository is not encrypted with KMS: set encryptionConfigurations: [{ encryptionType: "KMS" }].');
+    }
+    return problems;
+  }, "check")
+});
+
+// policy/lib/rules/security/securityGroupIngressRestricted.ts
+var INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+var SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+var ANYWHERE = ["0.0.0.0/0", "::/0"];
+function ports(r) {
+  if (r.ipProtocol === "-1" || r.protocol === "-1") return "every port";
+  const from = r.fromPort;
+  const to = r.toPort;
+  return from === to ? `port ${from}` : `ports ${from}-${to}`;
+}
+__name(ports, "ports");
+function onlyAllowed(r, allowed) {
+  if (r.ipProtocol === "-1" || r.protocol === "-1") return false;
+  if (typeof r.fromPort !== "number" || typeof r.toPort !== "number") return false;
+  for (let p = r.fromPort; p <= r.toPort; p++) if (!allowed.includes(p)) return false;
+  return true;
+}
+__name(onlyAllowed, "onlyAllowed");
+var securityGroupIngressRestricted = defineResourcePolicy({
+  meta: {
+    name: "security-group-ingress-restricted",
+    pack: "mlops-security",
+    title: "Security groups admit no traffic from anywhere",
+    description: "No security-group ingress rule (an `aws.vpc.SecurityGroupIngressRule` or an inline `ingress` of an `aws.ec2.SecurityGroup`) has the source `0.0.0.0/0` or `::/0`, except on `allowedPublicPorts`.",
+    rationale: "A database, a cache or a node reachable from the internet is one leaked password or one unpatched service away from a breach; the platform's data stores take traffic from the cluster's security group only.",
+    severity: "critical",
+    remediation: "Reference the client's security group (`referencedSecurityGroupId`) or a private CIDR instead of 0.0.0.0/0.",
+    controls: [
+      { framework: "AWS-FSBP", control: "EC2.18" },
+      { framework: "AWS-FSBP", control: "EC2.19" },
+      { framework: "AWS-FSBP", control: "EC2.53" },
+      { framework: "CIS-AWS", control: "5.2" },
+      { framework: "NIST-800-53", control: "SC-7" }
+    ],
+    topics: ["network", "public-access", "ec2"],
+    protectsData: true,
+    appliesTo: [INGRESS_RULE, `${SECURITY_GROUP} (inline ingress)`]
+  },
+  config: {
+    allowedPublicPorts: { type: "array", items: { type: "integer" }, default: [], description: "Ports that may admit traffic from anywhere." }
+  },
+  types: [INGRESS_RULE, SECURITY_GROUP],
+  check: /* @__PURE__ */ __name(({ type, props }, config) => {
+    const rules = type === INGRESS_RULE ? [props] : (Array.isArray(props.ingress) ? props.ingress : []).map((i) => ({ ...i, cidrs: [...i?.cidrBlocks ?? [], ...i?.ipv6CidrBlocks ?? []] }));
+    const problems = [];
+    for (const r of rules) {
+      const sources = type === INGRESS_RULE ? [r.cidrIpv4, r.cidrIpv6].filter((c) => typeof c === "string") : r.cidrs;
+      const open = sources.filter((c) => ANYWHERE.includes(c));
+      if (open.length > 0 && !onlyAllowed(r, config.allowedPublicPorts)) {
+        problems.push(`Security group ingress admits ${open.join(" and ")} on ${ports(r)}: reference the client's security group or a private CIDR.`);
+      }
+    }
+    return problems;
+  }, "check")
+});
+
+// policy/lib/configFiles.ts
+var path3 = __toESM(require("path"));
+var POLICY_DIR = path3.resolve(__dirname, "..");
+var CONFIG_DIR = path3.join(POLICY_DIR, "config");
+
+// policy/lib/admission.ts
+function celString(s) {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+__name(celString, "celString");
+function celStrings(list3) {
+  return `[${list3.map(celString).join(", ")}]`;
+}
+__name(celStrings, "celStrings");
+var CEL_REF = "object.kind + '/' + (has(object.metadata.namespace) ? object.metadata.namespace : request.namespace) + '/' + (has(object.metadata.name) ? object.metadata.name : '')";
+function celMessage(policy, what) {
+  return `${celString(`${policy}: `)} + ${CEL_REF} + ${what}`;
+}
+__name(celMessage, "celMessage");
+var APPROVAL_PARAM = {
+  ticket: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.ticket}'`,
+  images: `variables.approvalKey + '.${APPROVAL_PARAM_SUFFIXES.images}'`
+};
 
 // policy/lib/k8s.ts
 function kindOf(type) {
@@ -773,13 +894,84 @@ function definePodPolicy(def) {
     meta: { topics: ["pod-security", "kubernetes"], protectsData: false, ...def.meta, pack: "mlops-security", appliesTo: POD_APPLIES_TO },
     config: def.config,
     types: POD_TYPES,
-    check: /* @__PURE__ */ __name(({ type, props }, config) => checkPod(type, props, (pod) => def.check(pod, config)), "check")
+    check: /* @__PURE__ */ __name(({ type, props }, config) => checkPod(type, props, (pod) => def.check(pod, config)), "check"),
+    admission: def.admission
   });
 }
 __name(definePodPolicy, "definePodPolicy");
 
+// policy/lib/rules/security/podServiceAccountTokenNotMounted.ts
+var podServiceAccountTokenNotMounted = definePodPolicy({
+  meta: {
+    name: "pod-service-account-token-not-mounted",
+    title: "Pods do not mount a service-account token",
+    description: "Every pod template sets `automountServiceAccountToken: false` (IRSA's AWS token is a separate projected volume and is not affected).",
+    rationale: "A mounted token lets anything that runs in the pod call the Kubernetes API as its service account; model servers and batch jobs never need to, so a compromised model or dependency must not get a credential for the cluster.",
+    severity: "medium",
+    remediation: "Set `automountServiceAccountToken: false` on the pod spec (every component of the platform does).",
+    controls: [
+      { framework: "CIS-K8S", control: "5.1.6" },
+      { framework: "NSA-CISA-K8S", control: "Service accounts" },
+      { framework: "NIST-800-53", control: "AC-6" }
+    ]
+  },
+  config: {},
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: "has(variables.podSpec.automountServiceAccountToken) && variables.podSpec.automountServiceAccountToken == false",
+        messageExpression: celMessage("pod-service-account-token-not-mounted", "' mounts a service-account token: set automountServiceAccountToken: false on its pod spec.'")
+      }
+    ], "validations")
+  },
+  check: /* @__PURE__ */ __name((pod) => pod.spec.automountServiceAccountToken === false ? [] : ["mounts a service-account token: set automountServiceAccountToken: false on its pod spec."], "check")
+});
+
+// policy/lib/rules/security/rbacNoWildcards.ts
+var TYPES = ["kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"];
+var rbacNoWildcards = defineResourcePolicy({
+  meta: {
+    name: "rbac-no-wildcards",
+    pack: "mlops-security",
+    title: "RBAC roles grant no wildcards",
+    description: "No rule of a Role or ClusterRole has `*` among its `apiGroups`, `resources` or `verbs`.",
+    rationale: "A wildcard grants every API group, resource or verb, including the ones added later (CRDs, subresources like pods/exec or secrets): the grant can no longer be reviewed, and it grows with the cluster.",
+    severity: "high",
+    remediation: "List the API groups, resources and verbs the subject needs (components/servingNamespace.ts deployerRules is the example).",
+    controls: [
+      { framework: "CIS-K8S", control: "5.1.3" },
+      { framework: "NSA-CISA-K8S", control: "RBAC" },
+      { framework: "NIST-800-53", control: "AC-6" }
+    ],
+    topics: ["kubernetes", "rbac", "least-privilege"],
+    protectsData: true,
+    appliesTo: ["Role", "ClusterRole"]
+  },
+  config: {},
+  types: TYPES,
+  admission: {
+    kinds: "roles",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: "!has(object.rules) || object.rules.all(r, [has(r.apiGroups) ? r.apiGroups : [], has(r.resources) ? r.resources : [], r.verbs].all(l, !('*' in l)))",
+        messageExpression: celMessage("rbac-no-wildcards", "' grants * (in apiGroups, resources or verbs): list what the subject needs.'")
+      }
+    ], "validations")
+  },
+  check: /* @__PURE__ */ __name(({ props }) => {
+    const problems = [];
+    (Array.isArray(props.rules) ? props.rules : []).forEach((r, i) => {
+      for (const field of ["apiGroups", "resources", "verbs"]) {
+        if (Array.isArray(r?.[field]) && r[field].includes("*")) problems.push(`rules[${i}].${field} has "*": list the ${field} the subject needs.`);
+      }
+    });
+    return problems;
+  }, "check")
+});
+
 // policy/lib/rules/security/containerProbesRequired.ts
-var TYPES = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet", "kubernetes:apps/v1:ReplicaSet"];
+var TYPES2 = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet", "kubernetes:apps/v1:ReplicaSet"];
 var containerProbesRequired = defineResourcePolicy({
   meta: {
     name: "container-probes-required",
@@ -800,7 +992,19 @@ var containerProbesRequired = defineResourcePolicy({
   config: {
     probes: { type: "array", items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] }, default: ["readinessProbe", "livenessProbe"], description: "Probes every long-running container must have." }
   },
-  types: TYPES,
+  types: TYPES2,
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const ok = `(${config.probes.map((p) => `has(c.${p})`).join(" && ") || "true"})`;
+      return [
+        {
+          expression: `!(object.kind in ${celStrings(LONG_RUNNING_KINDS)}) || variables.podSpec.containers.all(c, ${ok})`,
+          messageExpression: celMessage("container-probes-required", `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`)
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }, config) => {
     if (!LONG_RUNNING_KINDS.includes(kindOf(type))) return [];
     return checkPod(
@@ -837,6 +1041,22 @@ var containerResourcesRequired = definePodPolicy({
   config: {
     requests: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must request." },
     limits: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container must limit." }
+  },
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const set = `(${config.requests.map((r) => `has(c.resources.requests) && ${celString(r)} in c.resources.requests`).concat(config.limits.map((r) => `has(c.resources.limits) && ${celString(r)} in c.resources.limits`)).map((x) => `(${x})`).join(" && ") || "true"})`;
+      const ok = `(has(c.resources) && ${set})`;
+      return [
+        {
+          expression: `variables.containers.all(c, ${ok})`,
+          messageExpression: celMessage(
+            "container-resources-required",
+            `': container(s) ' + variables.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' do not set resources.requests (${config.requests.join(", ")}) and resources.limits (${config.limits.join(", ")}).'`
+          )
+        }
+      ];
+    }, "validations")
   },
   check: /* @__PURE__ */ __name((pod, config) => eachContainer(
     pod,
@@ -960,7 +1180,7 @@ function allowStatements(type, props) {
 __name(allowStatements, "allowStatements");
 
 // policy/lib/rules/security/iamNoWildcardActions.ts
-var TYPES2 = [...IAM_POLICY_TYPES, ...MANAGED_ATTACHMENT_TYPES];
+var TYPES3 = [...IAM_POLICY_TYPES, ...MANAGED_ATTACHMENT_TYPES];
 var iamNoWildcardActions = defineResourcePolicy({
   meta: {
     name: "iam-no-wildcard-actions",
@@ -977,7 +1197,7 @@ var iamNoWildcardActions = defineResourcePolicy({
     ],
     topics: ["iam", "least-privilege"],
     protectsData: true,
-    appliesTo: TYPES2
+    appliesTo: TYPES3
   },
   config: {
     allowedWildcardActions: {
@@ -993,7 +1213,7 @@ var iamNoWildcardActions = defineResourcePolicy({
       description: "Managed policy ARNs (globs) that must not be attached."
     }
   },
-  types: TYPES2,
+  types: TYPES3,
   check: /* @__PURE__ */ __name(({ type, props }, config) => {
     const problems = [];
     const forbidden = /* @__PURE__ */ __name((arn) => typeof arn === "string" && config.forbiddenManagedPolicies.some((g) => globRegex(g).test(arn)), "forbidden");
@@ -1106,6 +1326,24 @@ var ingressTlsRequired = defineResourcePolicy({
   },
   config: {},
   types: [INGRESS],
+  admission: {
+    kinds: "ingresses",
+    validations: /* @__PURE__ */ __name(() => {
+      const tls = "(has(object.spec.tls) ? object.spec.tls : [])";
+      const annotations = "(has(object.metadata.annotations) ? object.metadata.annotations : {})";
+      return [
+        { expression: `size(${tls}) > 0`, messageExpression: celMessage("ingress-tls-required", "' has no tls section.'") },
+        {
+          expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${tls}.exists(t, has(t.hosts) && r.host in t.hosts))`,
+          messageExpression: celMessage("ingress-tls-required", "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'")
+        },
+        {
+          expression: `['nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/force-ssl-redirect'].all(k, !(k in ${annotations}) || ${annotations}[k] != 'false')`,
+          messageExpression: celMessage("ingress-tls-required", `' turns the TLS redirect off (ssl-redirect or force-ssl-redirect "false").'`)
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ props }) => {
     const id = `${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? ""}`;
     const tls = Array.isArray(props.spec?.tls) ? props.spec.tls : [];
@@ -1323,6 +1561,7 @@ var podNoPrivilegeEscalation = definePodPolicy({
 });
 
 // policy/lib/rules/security/podReadOnlyRootFilesystem.ts
+var READ_ONLY = "has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem";
 var podReadOnlyRootFilesystem = definePodPolicy({
   meta: {
     name: "pod-read-only-root-filesystem",
@@ -1338,6 +1577,15 @@ var podReadOnlyRootFilesystem = definePodPolicy({
     ]
   },
   config: {},
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: `variables.containers.all(c, ${READ_ONLY})`,
+        messageExpression: celMessage("pod-read-only-root-filesystem", `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`)
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name((pod) => eachContainer(
     pod,
     (c) => c.container.securityContext?.readOnlyRootFilesystem === true ? void 0 : `${c.label} does not set securityContext.readOnlyRootFilesystem: true.`
@@ -1755,6 +2003,24 @@ var secretEnvFromSecretRef = definePodPolicy({
     },
     allowedNames: { type: "array", items: { type: "string" }, default: [], description: "Names that match the pattern but hold no secret (e.g. a token file path)." }
   },
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const pattern = celString(`(?i)${config.namePattern}`);
+      const credential = celString(`(?i)${CREDENTIAL_URI.source}`);
+      const allowed = celStrings(config.allowedNames);
+      const ok = `(e.name in ${allowed} || (e.name.matches(${pattern}) ? (has(e.valueFrom) && has(e.valueFrom.secretKeyRef)) : !(has(e.value) && e.value.matches(${credential}))))`;
+      return [
+        {
+          expression: `variables.containers.all(c, !has(c.env) || c.env.all(e, ${ok}))`,
+          messageExpression: celMessage(
+            "secret-env-from-secret-ref",
+            `': container(s) ' + variables.containers.filter(c, has(c.env) && !c.env.all(e, ${ok})).map(c, c.name).join(', ') + ' set a secret-looking variable as a literal (or a URI with a password): take secrets from valueFrom.secretKeyRef.'`
+          )
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name((pod, config) => {
     const secretLike = new RegExp(config.namePattern, "i");
     return eachContainer(
@@ -1795,6 +2061,18 @@ var serviceTypeRestricted = defineResourcePolicy({
     allowedServices: { type: "array", items: { type: "string" }, default: [], description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort." }
   },
   types: [SERVICE],
+  admission: {
+    kinds: "services",
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const type = "(has(object.spec.type) ? object.spec.type : 'ClusterIP')";
+      return [
+        {
+          expression: `!(${type} in ['LoadBalancer', 'NodePort']) || ${type} in ${celStrings(config.allowedTypes)} || (object.metadata.namespace + '/' + object.metadata.name) in ${celStrings(config.allowedServices)}`,
+          messageExpression: celMessage("service-type-restricted", `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`)
+        }
+      ];
+    }, "validations")
+  },
   check: /* @__PURE__ */ __name(({ props }, config) => {
     const type = props.spec?.type ?? "ClusterIP";
     if (type !== "LoadBalancer" && type !== "NodePort") return [];
@@ -1834,7 +2112,11 @@ var pack = definePack({
     containerProbesRequired,
     secretEnvFromSecretRef,
     serviceTypeRestricted,
-    ingressTlsRequired
+    ingressTlsRequired,
+    ecrRepositoryHardened,
+    securityGroupIngressRestricted,
+    rbacNoWildcards,
+    podServiceAccountTokenNotMounted
   ]
 });
 
