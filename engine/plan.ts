@@ -13,6 +13,7 @@ import { ChartRenderError, renderReleases, type RenderOptions } from "./helm";
 import { findPolicyConfig, PolicyConfigError } from "./policyConfig";
 import { NO_PROGRESS, type ProgressSink } from "./progress";
 import { ProjectError } from "./project";
+import { organizationOf } from "./provenance";
 import { ProgramError, type RecordedResource, type RegisterHook } from "./recorder";
 import { type ModuleLoader, type ProgramRunner, recordStack, resolveStack, type StackRecording } from "./stack";
 
@@ -176,14 +177,24 @@ export function startPolicySession(opts: Omit<PlanOptions, "policySession">): Pr
     const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
     return PolicySession.start({
         packs: opts.policyPacks,
-        stack: { project: info.name, stack: opts.stack, organization: opts.organization ?? "organization", dryRun: true, config: stackConfig.config, configSecretKeys: stackConfig.secretKeys },
+        stack: { project: info.name, stack: opts.stack, organization: opts.organization ?? organizationOf(stackConfig.config, info.name) ?? "organization", dryRun: true, config: stackConfig.config, configSecretKeys: stackConfig.secretKeys },
         timeoutMs: opts.policyTimeoutMs,
     });
 }
 
+/** The organisation of the stack from its config (a bad stack fails later, where recording reports it). */
+function stackOrganization(opts: Pick<PlanOptions, "root" | "stack" | "configOverrides">): string | undefined {
+    try {
+        const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
+        return organizationOf(stackConfig.config, info.name);
+    } catch {
+        return undefined;
+    }
+}
+
 /** Records the stack, validates its Kubernetes objects and runs the policy packs. */
 export async function planStack(opts: PlanOptions): Promise<Plan> {
-    const organization = opts.organization ?? "organization";
+    const organization = opts.organization ?? stackOrganization(opts) ?? "organization";
     const progress = opts.progress ?? NO_PROGRESS;
     // As the CLI does, the packs start and are configured while the program loads (in their own
     // processes), and analyse every resource as it registers, before the mocks answer it.

@@ -169,9 +169,19 @@ export interface PolicyRemediation {
     after: Record<string, unknown>;
 }
 
+/** A policy that reported itself not applicable to a resource (Analyze), with its reason. */
+export interface PolicyNotApplicable {
+    urn: string;
+    policyPackName: string;
+    policyName: string;
+    reason: string;
+}
+
 export interface PolicyReport {
     packs: PackReport[];
     violations: PolicyViolation[];
+    /** Policies that said they do not apply to a resource (type filters are not reported: they never ran). */
+    notApplicable: PolicyNotApplicable[];
     remediations: PolicyRemediation[];
     /** Inputs of remediated resources as the program gave them, by URN (the records hold the remediated ones). */
     originalInputs: Map<string, Record<string, unknown>>;
@@ -276,6 +286,7 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
  */
 export class PolicySession {
     private readonly violations: { index: number; v: PolicyViolation }[] = [];
+    private readonly notApplicable: { index: number; n: PolicyNotApplicable }[] = [];
     private readonly remediations: { index: number; m: PolicyRemediation }[] = [];
     private readonly originalInputs = new Map<string, Record<string, unknown>>();
     private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
@@ -363,6 +374,7 @@ export class PolicySession {
                 );
                 for (const [i, pack] of this.packs.entries()) {
                     const res = results[i];
+                    for (const n of res.notApplicable) this.notApplicable.push({ index, n: { urn: r.urn, policyPackName: pack.report.name, policyName: n.policyName, reason: n.reason } });
                     for (const d of res.diagnostics) {
                         this.violations.push({
                             index,
@@ -416,6 +428,7 @@ export class PolicySession {
         return {
             packs: this.packs.map((p) => p.report),
             violations: [...byIndex(this.violations).map((x) => x.v), ...stackViolations.flat()],
+            notApplicable: byIndex(this.notApplicable).map((x) => x.n),
             remediations: byIndex(this.remediations).map((x) => x.m),
             originalInputs: this.originalInputs,
             engineLogs: this.engine.logs.map((l) => `${l.severity}: ${l.message}`),

@@ -3,6 +3,7 @@
  * document, Kubernetes manifests as files, and policy violations in the Pulumi CLI's layout. Secrets
  * never leave in clear: inputs are redacted, Secret data is replaced by a placeholder.
  */
+import type { PlanProvenance } from "./provenance";
 import * as path from "path";
 import { portableYaml } from "../components/yaml";
 import { CLUSTER_SCOPED_KINDS, type KubernetesObject, type RenderedObject, type SchemaError } from "./kubernetes";
@@ -151,6 +152,8 @@ export interface PlanDocumentInput {
     policy?: PolicyReport;
     policySkipped?: string;
     exitCode: number;
+    /** When, from which commit and with which tool and SDK versions the plan was made (engine/provenance.ts). */
+    provenance?: PlanProvenance;
 }
 
 export function planDocument(p: PlanDocumentInput) {
@@ -160,6 +163,7 @@ export function planDocument(p: PlanDocumentInput) {
         project: p.project,
         stack: p.stack,
         organization: p.organization,
+        ...(p.provenance ? { provenance: p.provenance } : {}),
         exitCode: p.exitCode,
         summary: { resources: p.resources.length, ...kinds, byType: Object.fromEntries(countByType(p.resources)) },
         resources: p.resources.map((r) => resourceEntry(r)),
@@ -167,7 +171,7 @@ export function planDocument(p: PlanDocumentInput) {
         kubernetes: { objects: p.kubernetesObjects, schemaErrors: p.schemaErrors },
         policy: p.policy
             ? {
-                  packs: p.policy.packs.map((k) => ({ name: k.name, version: k.version, dir: k.dir, configFile: k.configFile ?? null, policies: k.policies.length, output: k.output })),
+                  packs: p.policy.packs.map((k) => ({ name: k.name, version: k.version, pluginVersion: k.pluginVersion, dir: k.dir, configFile: k.configFile ?? null, policies: k.policies.length, output: k.output })),
                   violations: p.policy.violations,
                   remediations: p.policy.remediations.map((m) => ({ ...m, before: redact(m.before, SECRET_MASK), after: redact(m.after, SECRET_MASK) })),
               }

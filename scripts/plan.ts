@@ -2,6 +2,8 @@
  * `npm run plan -- <stack> [flags]`: the offline plan of a stack. Usage, outputs and exit codes are in
  * docs/plan.md; `--help` prints a summary.
  */
+import { auditPlan, type StackAudit, writeAuditExports } from "../engine/auditExports";
+import { planProvenance } from "../engine/provenance";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -38,13 +40,18 @@ Several stacks are planned one after the other; the exit code is the most severe
   --policy-timeout <seconds>  budget for a pack to start and for each call to it (default ${DEFAULT_POLICY_TIMEOUT_SECONDS})
   -c, --config <ns:key=value> set a config value for this plan only (repeatable; like pulumi --config)
   -C, --cwd <dir>             project directory (default: the current directory)
-  --organization <name>       organisation the packs are told about (default "organization")
+  --organization <name>       organisation the packs are told about (default: the stack config's
+                              <project>:organization, else the owner of <project>:platformStack)
   --preview                   keep computed values unknown, as during a real preview
   --in-process                import the program into this process instead of running it as the
                               Pulumi CLI does (node, the SDK's cmd/run, ts-node; docs/plan.md)
   --stack-reference <name>=<file>
                               StackReferences to <name> return the outputs in <file>: a plan.json
                               written by --out (e.g. of the platform stack) or a JSON object (repeatable)
+  --sarif <file>              write the policy findings as SARIF 2.1.0 (one run per stack; accepted
+                              exceptions as suppressed results) for code-scanning views
+  --results <file>            write every policy's result for every resource (violation, pass, not
+                              applicable, accepted exception) with its controls, as JSON
   --quiet                     no progress on stderr (by default each phase and its time; a live line
                               on a terminal)
 
@@ -85,6 +92,9 @@ interface Flags {
     compare: boolean;
     markdown?: string;
     failOnStatefulDelete: boolean;
+    /** Audit exports (engine/auditExports.ts). */
+    sarif?: string;
+    results?: string;
 }
 
 /** Parses argv (without node and script); throws UsageError. Exported for tests. */
@@ -114,6 +124,8 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
                 compare: { type: "boolean", default: false },
                 markdown: { type: "string" },
                 "fail-on-stateful-delete": { type: "boolean", default: false },
+                sarif: { type: "string" },
+                results: { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -168,6 +180,8 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
         compare: v.compare ?? false,
         markdown: v.markdown ? path.resolve(cwd, v.markdown) : undefined,
         failOnStatefulDelete: v["fail-on-stateful-delete"] ?? false,
+        sarif: v.sarif ? path.resolve(cwd, v.sarif) : undefined,
+        results: v.results ? path.resolve(cwd, v.results) : undefined,
     };
 }
 
@@ -289,7 +303,7 @@ const VERDICT: Record<number, string> = {
 };
 
 /** Plans one stack; prints its report (or its one error). Returns its exit code and JSON document. */
-async function planOne(f: Flags, stack: string, log: (s: string) => void): Promise<{ exitCode: number; doc: unknown }> {
+async function planOne(f: Flags, stack: string, log: (s: string) => void): Promise<{ exitCode: number; doc: unknown; audit?: StackAudit }> {
     const progress = f.quiet ? undefined : new Progress({ label: stack });
     try {
         const projectName = readProject(f.root).name;
@@ -315,7 +329,9 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             runner: f.inProcess ? "in-process" : "cli",
         });
         progress?.stop();
+        const provenance = planProvenance(f.root);
         const doc = planDocument({
+            provenance,
             project: plan.project,
             stack: plan.stack,
             organization: plan.organization,
@@ -338,7 +354,7 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
             log(`Wrote ${rel(w.planFile)} and ${w.manifests} manifest${w.manifests === 1 ? "" : "s"} under ${rel(path.join(f.out, stack, "manifests"))}/`);
         }
         log(`exit ${plan.exitCode}: ${VERDICT[plan.exitCode]}`);
-        return { exitCode: plan.exitCode, doc };
+        return { exitCode: plan.exitCode, doc, audit: f.sarif || f.results ? auditPlan(plan, f.root, provenance) : undefined };
     } catch (err) {
         progress?.stop();
         const { exitCode, message } = describeFailure(err, f.root);
@@ -367,12 +383,16 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.PROGRAM_ERROR;
     }
     const log = (s: string) => (f.json ? process.stderr : process.stdout).write(`${s}\n`);
-    const results: { exitCode: number; doc: unknown }[] = [];
+    const results: { exitCode: number; doc: unknown; audit?: StackAudit }[] = [];
     for (const stack of f.stacks) {
         if (f.stacks.length > 1) log(`${results.length ? "\n" : ""}=== ${stack} ===`);
         results.push(await planOne(f, stack, log));
     }
     const codes = results.map((r) => r.exitCode);
+    if (f.sarif || f.results) {
+        const audits = results.flatMap((r) => (r.audit ? [r.audit] : []));
+        for (const file of writeAuditExports(audits, { sarif: f.sarif, results: f.results }, { name: "mlops-plan", version: planProvenance(f.root).tool.version ?? "0.0.0" })) log(`Wrote ${rel(file)}`);
+    }
     // Diffs: each stack against its baseline, or the second stack against the first.
     const diffs: PlanDiff[] = [];
     try {

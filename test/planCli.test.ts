@@ -15,6 +15,7 @@ import { validateObjects } from "../engine/kubernetes";
 import { MANIFEST_SECRET_PLACEHOLDER } from "../engine/render";
 import { isSecret, redact } from "../engine/values";
 import { ROOT, runStack, STACKS } from "./harness";
+import { validateSarif } from "./sarifSchema";
 
 const FIXTURE_PROJECT = "test/fixtures/project";
 const PACK = "test/fixtures/policy-pack";
@@ -73,7 +74,7 @@ beforeAll(async () => {
     fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
     runs = await runAll({
         stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
-        violate: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=violate", "--policy-pack", PACK, "--policy-pack-config", packConfig, "--out", path.join(outDir, "fixture"), "--details"],
+        violate: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=violate", "--policy-pack", PACK, "--policy-pack-config", packConfig, "--out", path.join(outDir, "fixture"), "--details", "--sarif", path.join(outDir, "violate.sarif"), "--results", path.join(outDir, "violate.results.json")],
         badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
         packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
         invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
@@ -101,7 +102,7 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
     it.each(STACKS)("%s: the plan is what the harness records; the files are valid and hold no secret", async (stack) => {
         const doc = JSON.parse(runs.stacks.stdout).find((d: any) => d.stack === stack);
         const harness = await runStack(stack);
-        expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
+        expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, organization: "acme", exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
         expect(doc.resources.map((x: any) => [x.urn, x.type, x.parent, x.provider])).toEqual(harness.resources.map((x) => [x.urn, x.type, x.parent, x.provider]));
         expect(doc.resources.map((x: any) => x.inputs)).toEqual(harness.resources.map((x) => redact(x.inputs, "[secret]")));
         expect(doc.resources.map((x: any) => x.dependencies)).toEqual(harness.resources.map((x) => x.dependencies));
@@ -162,7 +163,19 @@ describe("npm run plan: exit codes", () => {
         // The --policy-pack-config file reaches the stack policy.
         expect(r.stdout).toContain("    mlops-fixture@v0.1.0 [advisory]  max-buckets  (stack)\n    A stack holds at most maxBuckets buckets.\n    1 buckets, at most 0 allowed.\n");
         expect(r.stdout).toContain("1 mandatory, 1 advisory violation; 1 remediation");
-        expect(r.stdout.trimEnd().endsWith("exit 1: mandatory policy violations")).toBe(true);
+        expect(r.stdout.trimEnd()).toMatch(/exit 1: mandatory policy violations\nWrote \S+violate\.results\.json\nWrote \S+violate\.sarif$/);
+        // The audit exports of the same run (test/audit.test.ts checks their content against the schema).
+        const sarif = JSON.parse(fs.readFileSync(path.join(outDir, "violate.sarif"), "utf8"));
+        expect(validateSarif(sarif)).toEqual([]);
+        expect(sarif.runs[0].results.map((x: any) => [x.ruleId, x.level, x.locations[0].logicalLocations[0].name])).toEqual([["no-force-destroy", "error", "fraud-storage-data"]]);
+        const results = JSON.parse(fs.readFileSync(path.join(outDir, "violate.results.json"), "utf8"));
+        expect(results).toMatchObject({ resultsFormat: 1, project: "fixture", stack: "ok", packs: [{ name: "mlops-fixture", version: "0.1.0" }] });
+        expect(results.stackPolicies).toEqual([]);
+        const bucket = results.resources.find((x: any) => x.name === "fraud-storage-data");
+        expect(bucket.results.find((x: any) => x.policy === "no-force-destroy")).toMatchObject({ status: "violation", level: "mandatory" });
+        const plan = JSON.parse(fs.readFileSync(path.join(outDir, "fixture", "ok", "plan.json"), "utf8"));
+        expect(plan.provenance).toMatchObject({ gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/), tool: { name: "mlops-platform" }, sdk: { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/kubernetes": "4.34.2", "@pulumi/policy": expect.stringMatching(/^v?1\.21\.0$/) } });
+        expect(Date.parse(plan.provenance.generatedAt)).toBeGreaterThan(Date.now() - 10 * 60_000);
         const stackDir = path.join(outDir, "fixture", "ok");
         const ns = YAML.parse(fs.readFileSync(path.join(stackDir, "manifests", "_cluster", "fraud", "namespace-fraud.yaml"), "utf8"));
         expect(ns.metadata.labels).toEqual({ "policy.example.io/checked": "true" });

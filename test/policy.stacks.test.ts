@@ -8,7 +8,6 @@
  * This is the in-process path (policy/lib/runner.ts builds what @pulumi/policy's server would hand the
  * policies). The offline plan runs the same packs out of process over gRPC.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RecordedResource } from "../engine/recorder";
@@ -19,6 +18,7 @@ import { contextForStack, type Finding, runPack, runPacks } from "../policy/lib/
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
+import { readPolicyExceptions } from "../policy/lib/exceptions";
 import { loadModelApprovals } from "../stacks/approvals";
 import { NOW } from "./policies/util";
 import type { PolicyContext } from "../policy/lib/types";
@@ -60,16 +60,7 @@ const resourceName = (urn: string | undefined) => (urn ?? "").split("::").pop() 
 const show = (fs_: readonly Finding[]) => fs_.map((f) => `${f.level} ${f.policy} ${resourceName(f.urn)}: ${f.message}`).join("\n");
 
 /** Rows of the exceptions table: stack (`prod`, or `<team project>/prod`), policy, resource. */
-function exceptions(): { stack: string; policy: string; resource: string }[] {
-    const text = fs.readFileSync(path.join(ROOT, "docs", "policy-exceptions.md"), "utf8");
-    return text
-        .split("\n")
-        .filter((l) => /^\|\s*([a-z0-9-]+\/)?(dev|test|prod)\s*\|/.test(l))
-        .map((l) => {
-            const [stack, policy, resource] = l.split("|").slice(1, 4).map((c) => c.trim());
-            return { stack, policy, resource };
-        });
-}
+const exceptions = () => readPolicyExceptions();
 
 /** The documented-exceptions check of one stack's findings (`stackId`: `prod` or `team-fraud/prod`). */
 function expectOnlyDocumentedAdvisories(stackId: string, findings: readonly Finding[]): void {

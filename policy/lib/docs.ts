@@ -102,6 +102,8 @@ export function renderPolicyDocs(input: DocsInput): string {
         "```",
         "",
         "Exceptions (advisory findings accepted on the real stacks) are listed with their reasons in [policy-exceptions.md](policy-exceptions.md).",
+        "The same facts, machine-readable, are in [policy-catalogue.json](policy-catalogue.json) (`npm run policy:catalogue`); the controls each",
+        "resource type of the stacks needs, and the policy or exception that covers each, are in [coverage.md](coverage.md).",
         "",
         "## How enforcement is decided",
         "",
