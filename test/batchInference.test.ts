@@ -20,8 +20,7 @@ import { approvalsRecordedIn } from "../components/contract";
 import { APPROVAL_12, platformRefs, RUNBOOKS } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
-/** The mocked engine's digest of the batch build (deterministic), approved as compliance would after the first push. */
-const BUILD_APPROVED = { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, "sha256:ad7a31bda945f10d30745f0a5aa60cb4d11becc81bc8f0e9c5d1c81c83a65518"] }] };
+
 const DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2@sha256:${"b".repeat(64)}`;
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2";
 
@@ -243,9 +242,12 @@ describe("BatchInference defaults", () => {
     });
 
     it("build and push their image, and run the pushed digest", async () => {
-        const run = await runProgram(() => {
-            new BatchInference("nightly", prodArgs({ image: { build: { context: path.join("examples", "team-fraud", "model-server") } }, args: ["python", "/app/score.py"], platform: BUILD_APPROVED }));
-        });
+        const make = (platform: BatchInferenceArgs["platform"]) =>
+            new BatchInference("nightly", prodArgs({ image: { build: { context: path.join("examples", "team-fraud", "model-server") } }, args: ["python", "/app/score.py"], platform }));
+        // The build is pushed first (in test, where nothing is looked up); compliance then approves its digest.
+        const pushed = await runProgram(() => make(platformRefs("test")));
+        const built = String(pushed.one("docker:index/image:Image").outputs.repoDigest).split("@")[1];
+        const run = await runProgram(() => make({ ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, built] }] }));
         expect(run.inputs(run.one("aws:ecr/repository:Repository")).name).toBe("ml-fraud/fraud-nightly-scoring");
         const digest = run.one("docker:index/image:Image").outputs.repoDigest as string;
         const c = one(run, "CronJob").spec.jobTemplate.spec.template.spec.containers[0];

@@ -15,6 +15,7 @@ import { fullSlo, type ModelServiceArgs, ModelService, serviceRuleGroups, valida
 import { selectorLabels } from "../components/naming";
 import { deployerRules, METRICS_PORT_NAME, SERVING_PORT_NAME } from "../components/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
+import type { PlatformRefs } from "../components/modelWorkload";
 import { ProgramError } from "../engine/recorder";
 import * as pulumi from "@pulumi/pulumi";
 import { ROOT, runProgram, type StackRun } from "./harness";
@@ -22,8 +23,16 @@ import { APPROVAL_12, DIGEST_REF, platformRefs, prodArgs, RUNBOOKS, SCHEMA } fro
 import { approvalsRecordedIn, type ModelApproval } from "../components/contract";
 
 const RECORDED = approvalsRecordedIn("prod");
-/** The mocked engine's digest of the scorer's build (deterministic), approved as compliance would after the first push. */
-const BUILD_APPROVED = { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, "sha256:b2f1e417b644bfef9f175b8363f8e2babe4a5aeacb74c5cf327a3095c87628e2"] }] };
+/**
+ * Platform references whose approval of version 12 also covers the digest `make` builds: the build is
+ * pushed first (in test, where nothing is looked up), then compliance approves its digest, as a team's
+ * first push of a build goes.
+ */
+async function approvingBuild(make: (platform: PlatformRefs) => void): Promise<PlatformRefs> {
+    const pushed = await runProgram(() => make(platformRefs("test")));
+    const digest = String(pushed.one("docker:index/image:Image").outputs.repoDigest).split("@")[1];
+    return { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, imageDigests: [...APPROVAL_12.imageDigests, digest] }] };
+}
 const OTHER_DIGEST_REF = DIGEST_REF.replace(/[a-f0-9]{64}$/, "c".repeat(64));
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -482,9 +491,9 @@ describe("ModelService in dev with one replica", () => {
 describe("ModelService building its image", () => {
     let run: StackRun;
     beforeAll(async () => {
-        run = await runProgram(() => {
-            new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } }, platform: BUILD_APPROVED }));
-        });
+        const make = (platform: PlatformRefs) => new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } }, platform }));
+        const platform = await approvingBuild(make);
+        run = await runProgram(() => make(platform));
     });
 
     it("creates a private ECR repository: immutable tags, scan on push, KMS, protected in prod, with a lifecycle policy", () => {
