@@ -545,7 +545,8 @@ export class ModelService extends pulumi.ComponentResource {
         const imageDefaults = { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
         // Compliance's approval of the version (prod): when it is known only at deploy time, every child waits for it.
-        const approval = workloadApproval(this, `ModelService "${name}"`, args, model, image.ref);
+        const initImages = rt.initContainers.flatMap((c) => (typeof c.image === "string" ? [c.image] : []));
+        const approval = workloadApproval(this, `ModelService "${name}"`, args, model, image.ref, undefined, initImages);
         const child: pulumi.CustomResourceOptions = { parent: this, ...(approval.gate ? { dependsOn: approval.gate } : {}) };
 
         const ctx = teamLabelContext(p, args.team);

@@ -349,6 +349,8 @@ export function workloadApproval(
     model: ModelRef,
     imageRef: pulumi.Input<string>,
     now: Date = new Date(),
+    /** Other images the pods run (a runtime's model-fetch init container): the approval must cover them too, as the cluster's rule does. */
+    otherImages: readonly string[] = [],
 ): { known?: ModelApproval; approval: pulumi.Output<ModelApproval | undefined>; gate?: pulumi.Output<pulumi.Resource[]> } {
     const env = args.platform.environment;
     if (args.approval !== undefined) {
@@ -357,7 +359,11 @@ export function workloadApproval(
     // Approvals are prod's: elsewhere nothing is looked up or stamped.
     if (env !== "prod" || !("version" in model)) return { approval: pulumi.output(undefined) };
     const lookup = (list: readonly ModelApproval[] | undefined, ref: string) => {
-        const r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(ref), environment: env }, now);
+        let r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(ref), environment: env }, now);
+        for (const other of otherImages) {
+            if ("problem" in r) break;
+            r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(other), environment: env }, now);
+        }
         if ("approval" in r) return r.approval;
         if (env === "prod") throw new Error(`${component}: ${r.problem}.`);
         return undefined;

@@ -22,7 +22,6 @@ const args = (change: Partial<BatchInferenceArgs> = {}): BatchInferenceArgs => (
     jobName: "fraud-nightly-scoring",
     modelUri: "models:/fraud-scorer/12",
     previousVersion: 11,
-    approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" },
     image: { reference: `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2@sha256:${"b".repeat(64)}` },
     schedule: "30 2 * * *",
     timeZone: "Europe/Berlin",

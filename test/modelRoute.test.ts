@@ -7,12 +7,13 @@ import { describe, expect, it } from "vitest";
 import { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "../components/modelRoute";
 import { ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/modelService";
 import { runProgram, type StackRun } from "./harness";
-import { platformRefs, prodArgs } from "./modelServiceFixtures";
+import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const GATEWAY = { name: "platform", sectionName: "https", hostnameSuffix: "models.acme.io" };
-const platform = { ...platformRefs("prod"), gateway: GATEWAY };
-const approval13 = { approvedBy: "jane.doe", ticket: "CHG-10502", date: "2026-11-20" };
+/** Compliance's approval of version 13 (the canary and shadow), beside version 12's. */
+const approval13 = { ...APPROVAL_12, version: 13, ticket: "CHG-10502", date: "2026-11-20", expires: "2027-02-17" };
+const platform = { ...platformRefs("prod"), gateway: GATEWAY, approvals: [APPROVAL_12, approval13] };
 
 /** The fraud scorer's versions: 12 stable, 13 as canary or shadow. */
 const version = (track: "stable" | "canary" | "shadow", v: number, change: Partial<ModelServiceArgs> = {}): ModelServiceArgs =>
@@ -21,7 +22,6 @@ const version = (track: "stable" | "canary" | "shadow", v: number, change: Parti
         serviceName: track === "stable" ? "fraud-scorer" : `fraud-scorer-${track}`,
         modelUri: `models:/fraud-scorer/${v}`,
         previousVersion: track === "stable" ? v - 1 : 12,
-        approval: v === 13 ? approval13 : prodArgs().approval,
         track,
         ...change,
     });
@@ -99,7 +99,7 @@ describe("ModelRoute", () => {
             notes = { stable: stable.operatingNote, canary: canary.operatingNote, shadow: shadow.operatingNote };
         }).then(() => {
             expect(notes.canary).toContain("**Roll back the canary**: in the team's stack, remove `canary` from the ModelRoute");
-            expect(notes.canary).toContain("**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` and `approval`");
+            expect(notes.canary).toContain("**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` (its `previousVersion`");
             expect(notes.canary).toContain('its series carry `track="canary"`');
             expect(notes.canary).not.toContain("Roll back the model** to version");
             expect(notes.shadow).toContain("**Stop the shadow**: remove `shadow` from the ModelRoute");
@@ -133,8 +133,8 @@ describe("ModelRoute", () => {
     });
 
     it("needs the approval of every version that takes traffic (canary and shadow are ModelServices)", () => {
-        const { approval: _a, ...canary } = version("canary", 13);
-        expect(() => validateModelServiceArgs("canary", canary, NOW)).toThrow("approval is required in prod");
+        const canary = version("canary", 13, { platform: { ...platform, approvals: [APPROVAL_12] } });
+        expect(() => validateModelServiceArgs("canary", canary, NOW)).toThrow("fraud/fraud-scorer version 13 has no approval: approvals are recorded by compliance in approvals/prod.yaml");
         expect(() => validateModelServiceArgs("canary", { ...canary, track: "blue" as never }, NOW)).toThrow('track "blue" must be one of stable, canary, shadow');
     });
 

@@ -23,7 +23,7 @@ import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
 import { contextForStack, runPacks } from "../policy/lib/runner";
 import { runProgram, type StackRun } from "./harness";
-import { platformRefs, prodArgs } from "./modelServiceFixtures";
+import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 /** The AWS CLI image, mirrored to the organisation's registry (the only one prod pulls from). */
@@ -35,7 +35,8 @@ function onRuntime(runtime: RuntimeArgs, change: Partial<ModelServiceArgs> = {})
     const { inputSchema: _schema, ...rest } = prodArgs();
     return {
         ...rest,
-        platform: { ...platformRefs("prod"), modelFetchImage: FETCH },
+        // Compliance approved version 12 with the runtime's image and the model-fetch image.
+        platform: { ...platformRefs("prod"), modelFetchImage: FETCH, approvals: [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`, `sha256:${"b".repeat(64)}`] }] },
         image: image(runtime.kind === "mlflow" ? "mlserver:1.7.1-mlflow" : runtime.kind === "torchserve" ? "torchserve:0.12.0-cpu" : "tritonserver:24.08-py3"),
         predictionLogging: { enabled: false },
         runtime,
@@ -83,7 +84,7 @@ describe("runtime arguments", () => {
     });
 
     it("want a pinned AWS CLI image for the presets that download", () => {
-        const noFetch = { ...platformRefs("prod") };
+        const { modelFetchImage: _fetch, ...noFetch } = onRuntime(RUNTIMES.mlflow).platform;
         expect(errorOf(onRuntime(RUNTIMES.onnx, { platform: noFetch }))).toContain(
             "runtime onnx downloads its model with the AWS CLI: set platform.modelFetchImage (an AWS CLI image, pinned by digest outside dev)",
         );

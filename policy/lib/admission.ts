@@ -90,6 +90,7 @@ export const ADMISSION_ELSEWHERE: Readonly<Record<string, string>> = {
     "stateful-resources-protected": "not a Kubernetes object rule: Pulumi's protect option exists only in the program",
     "environment-matches-stack": "not an admission rule: compares labels with the Pulumi stack's environment, which the cluster does not know",
     "no-cross-environment-references": "not an admission rule: compares references with the Pulumi stack's environment and accounts",
+    "gpu-scheduling": "not in the cluster yet: a single-object rule whose admission rule is not written; the packs check it",
     "aws-ownership-tags": "AWS resources, not Kubernetes objects",
     "s3-bucket-encrypted-with-kms": "AWS resources, not Kubernetes objects",
     "s3-bucket-versioning-enabled": "AWS resources, not Kubernetes objects",
