@@ -11,14 +11,16 @@ import { ModelRoute } from "../components/modelRoute";
 import { ModelService, type ModelServiceArgs } from "../components/modelService";
 import { deployerRules } from "../components/servingNamespace";
 import { runProgram } from "../test/harness";
-import { platformRefs, prodArgs } from "../test/modelServiceFixtures";
+import { APPROVAL_12, platformRefs, prodArgs } from "../test/modelServiceFixtures";
 import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
 import { applyAll, applyOrder } from "./lib/apply";
 import { installGatewayApiCrds } from "./lib/gatewayApi";
 
 const DEPLOYER = { user: "fraud-ci", groups: ["team-fraud-deployers"] };
 const GATEWAY = { name: "platform", sectionName: "https", hostnameSuffix: "models.acme.io" };
-const platform = { ...platformRefs("prod"), gatewayNamespace: "gateway", gateway: GATEWAY };
+/** Compliance's approvals of versions 12 (stable) and 13 (canary and shadow), as approvals/prod.yaml records them. */
+const APPROVAL_13 = { ...APPROVAL_12, version: 13, ticket: "CHG-10502", date: "2026-11-20", expires: "2027-02-17" };
+const platform = { ...platformRefs("prod"), gatewayNamespace: "gateway", gateway: GATEWAY, approvals: [APPROVAL_12, APPROVAL_13] };
 
 const version = (track: "stable" | "canary" | "shadow", v: number): ModelServiceArgs =>
     prodArgs({
@@ -26,7 +28,6 @@ const version = (track: "stable" | "canary" | "shadow", v: number): ModelService
         serviceName: track === "stable" ? "fraud-scorer" : `fraud-scorer-${track}`,
         modelUri: `models:/fraud-scorer/${v}`,
         previousVersion: track === "stable" ? v - 1 : 12,
-        approval: { approvedBy: "jane.doe", ticket: v === 13 ? "CHG-10502" : "CHG-10423", date: "2026-11-20" },
         track,
     });
 
