@@ -7,8 +7,8 @@
  * change the template nor start runs elsewhere. No controller runs: the Job's pods are not created here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchInference } from "../components/batchInference";
-import { batchRunStarterRules } from "../components/batchOrchestration";
+import { BatchInference } from "../components/team/batchInference";
+import { batchRunStarterRules } from "../components/team/batchOrchestration";
 import { BATCH_RUN_STARTER_ROLE } from "../components/contract";
 import { runProgram } from "../test/harness";
 import { platformRefs } from "../test/modelServiceFixtures";

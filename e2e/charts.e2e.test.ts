@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHARTS } from "../components/monitoringStack";
+import { CHARTS } from "../components/platform/monitoringStack";
 import { chartDir, chartsReady, HELM_VERSION, helmBinary } from "../engine/charts";
 import { checkValues } from "../engine/chartValues";
 import { chartOrigin, RELEASE_TYPE } from "../engine/helm";

@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
-import { METRICS } from "../components/metricsContract";
+import { METRICS } from "../components/shared/metricsContract";
 import { planStack } from "../engine/plan";
 import { freePort, type Server, startServer } from "./lib/childServer";
 import { DRIFT_CHECK_DIR, dockerEntrypoint, dockerEnv, driftVenv, type RenderedContainer, ROOT } from "./lib/driftCheck";

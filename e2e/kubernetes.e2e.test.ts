@@ -9,8 +9,8 @@
  * The output lists per stack the objects applied, errors and warnings, and the team's RBAC table.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KIND_RESOURCES, providerAccessNeeds } from "../components/kubernetesAccess";
-import { deployerRules } from "../components/servingNamespace";
+import { KIND_RESOURCES, providerAccessNeeds } from "../components/platform/kubernetesAccess";
+import { deployerRules } from "../components/platform/servingNamespace";
 import { type ApplyResult, applyAll, dryRunTemplatePods, emulateControllers, refOf } from "./lib/apply";
 import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
 import { planPlatformAndTeam, type StackObjects } from "./lib/plans";

@@ -8,7 +8,7 @@
  * exceptions panel evaluated by Prometheus on the real /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mlflowDashboard } from "../components/dashboards";
+import { mlflowDashboard } from "../components/platform/dashboards";
 import { MlflowStack } from "./lib/mlflowStack";
 import type { StackName } from "./lib/stackPlans";
 import { processTreeArgv, run, waitFor } from "./lib/procs";

@@ -9,7 +9,7 @@
  * counted; its /metrics, after traffic, is checked against everything the platform reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { METRICS, metricNamesIn } from "../components/metricsContract";
+import { METRICS, metricNamesIn } from "../components/shared/metricsContract";
 import { contractModelServerSeries, labelsIn, modelServerExpressions, TARGET_LABELS } from "./lib/metricsRead";
 import { ModelServer, predictionLogsFrom, type ServingWorld, startServingWorld, type Transaction } from "./lib/modelServer";
 import { resourceInputs } from "./lib/stackPlans";

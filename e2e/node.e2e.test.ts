@@ -10,8 +10,8 @@
  * cgroups, no overlayfs, binaries missing) every test is reported as skipped with the reason in its name.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { podSecurityAdmissionLabels } from "../components/servingNamespace";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/k8sHelpers";
+import { podSecurityAdmissionLabels } from "../components/platform/servingNamespace";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/shared/k8sHelpers";
 import { diff, HostSnapshot, snapshot } from "./lib/hostState";
 import { LocalNode, nodeSupport, waitFor } from "./lib/node";
 import * as path from "path";

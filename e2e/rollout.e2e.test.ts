@@ -7,9 +7,9 @@
  * shadow. Nothing runs (no gateway controller): the suite proves the schema and the permissions.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelRoute } from "../components/modelRoute";
-import { ModelService, type ModelServiceArgs } from "../components/modelService";
-import { deployerRules } from "../components/servingNamespace";
+import { ModelRoute } from "../components/team/modelRoute";
+import { ModelService, type ModelServiceArgs } from "../components/team/modelService";
+import { deployerRules } from "../components/platform/servingNamespace";
 import { runProgram } from "../test/harness";
 import { APPROVAL_12, platformRefs, prodArgs } from "../test/modelServiceFixtures";
 import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";

@@ -27,10 +27,10 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
-import { nativeMetricsOf } from "../components/runtimes";
+import { nativeMetricsOf } from "../components/team/runtimes";
 import { platformRefs, prodArgs } from "../test/modelServiceFixtures";
-import type { ModelServiceArgs } from "../components/modelService";
-import type { RuntimeArgs } from "../components/runtimes";
+import type { ModelServiceArgs } from "../components/team/modelService";
+import type { RuntimeArgs } from "../components/team/runtimes";
 import { freePort, type Server, startServer } from "./lib/childServer";
 import { parseExposition, renderService, type RenderedService, ROOT, runtimesVenv, type Sample, seriesOf } from "./lib/runtimes";
 

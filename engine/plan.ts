@@ -294,7 +294,7 @@ function userFrame(err: unknown, root: string): string | undefined {
 
 /**
  * The one message and exit code for an error that stopped the plan. Invalid stack config (a
- * `ConfigError` from components/config.ts) is printed as its message alone.
+ * `ConfigError` from stacks/config/schema.ts) is printed as its message alone.
  */
 export function describeFailure(err: unknown, root: string): { exitCode: number; message: string } {
     if (err instanceof UsageError || err instanceof ProjectError) return { exitCode: EXIT.PROGRAM_ERROR, message: err.message };

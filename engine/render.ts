@@ -5,7 +5,7 @@
  */
 import type { PlanProvenance } from "./provenance";
 import * as path from "path";
-import { portableYaml } from "../components/yaml";
+import { portableYaml } from "../components/shared/yaml";
 import { CLUSTER_SCOPED_KINDS, type KubernetesObject, type RenderedObject, type SchemaError } from "./kubernetes";
 import { chartOrigin } from "./helm";
 import type { RecordedResource } from "./recorder";

@@ -237,10 +237,10 @@ function preload(): void {
     // @pulumi/kubernetes loads each API group's module on first use: load the ones a ModelService uses.
     void [k8s.core.v1.ConfigMap, k8s.core.v1.Service, k8s.apps.v1.Deployment, k8s.autoscaling.v2.HorizontalPodAutoscaler];
     void [k8s.policy.v1.PodDisruptionBudget, k8s.apiextensions.CustomResource];
-    require("../components/modelService");
-    require("../components/providers");
+    require("../components/team/modelService");
+    require("../components/platform/providers");
     require("../test/modelServiceFixtures");
-    require("../stacks/config");
+    require("../stacks/config/load");
 }
 
 /**
@@ -251,9 +251,9 @@ function preload(): void {
  */
 function syntheticProgram(services: number): () => unknown {
     return () => {
-        const { loadPlatformConfig } = require("../stacks/config");
-        const { createProviders } = require("../components/providers");
-        const { ModelService } = require("../components/modelService") as typeof import("../components/modelService");
+        const { loadPlatformConfig } = require("../stacks/config/load");
+        const { createProviders } = require("../components/platform/providers");
+        const { ModelService } = require("../components/team/modelService") as typeof import("../components/team/modelService");
         const { APPROVAL_12, platformRefs, prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");
         const cfg = loadPlatformConfig();
         const providers = createProviders(cfg);

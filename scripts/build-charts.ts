@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { CHARTS } from "../components/monitoringStack";
+import { CHARTS } from "../components/platform/monitoringStack";
 import {
     ASSEMBLED_STAMP,
     assembledStamp,

@@ -1,11 +1,12 @@
 /**
  * `npm run build:lib`: the platform's library as product teams install it.
  *
- * A team's own Pulumi project imports `mlops-platform` (components/index.ts). Inside this repository the
+ * A team's own Pulumi project imports `mlops-platform` (components/team/index.ts). Inside this repository the
  * TypeScript sources are used directly, but a package installed under node_modules must be JavaScript:
  * the Pulumi CLI's TypeScript support (ts-node) does not compile files under node_modules, and a
- * JavaScript project cannot load TypeScript at all. This compiles components/ (tsconfig.lib.json) to
- * `dist/lib` with declarations and source maps, writes the package's own package.json and README, and
+ * JavaScript project cannot load TypeScript at all. This compiles the team side of components/ (team/,
+ * with the contract/ and shared/ helpers it imports; tsconfig.lib.json) to `dist/lib` with declarations
+ * and source maps, writes the package's own package.json and README, and
  * packs it: `dist/mlops-platform-<version>.tgz`, for `npm install <tarball>` or `npm publish dist/lib`.
  *
  * The Pulumi SDK and providers are peer dependencies: a Pulumi program must load one copy of
@@ -33,9 +34,9 @@ export interface PackageJson {
 }
 
 /** Modules a component imports that are shared with the team's program: peer dependencies. */
-export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/random"] as const;
+export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/docker"] as const;
 /** The other modules components import: dependencies of the library. */
-export const LIBRARY_MODULES = ["ajv", "js-yaml", "zod"] as const;
+export const LIBRARY_MODULES = ["ajv", "js-yaml"] as const;
 /** What the compiled policy packs load from where they are installed (scripts/build-policy.ts): dependencies too. */
 export const PACK_MODULES = ["@pulumi/policy", "google-protobuf"] as const;
 /**
@@ -43,6 +44,13 @@ export const PACK_MODULES = ["@pulumi/policy", "google-protobuf"] as const;
  * SDK: dependencies too. tsx loads a team's TypeScript program, as `npm run plan` does here.
  */
 export const PLAN_MODULES = ["@grpc/grpc-js", "ajv", "google-protobuf", "kubernetes-models", "@kubernetes-models/prometheus-operator", "tsx", "yaml"] as const;
+/** The library's entry in the package: components/team/index.ts compiled (tsconfig.lib.json's rootDir is components/). */
+export const LIBRARY_ENTRY = "team/index.js";
+/**
+ * The folders of components/ the package holds: the team side, the contract and the helpers both sides
+ * share. The platform's components (components/platform) and the stack config (stacks/config) stay out.
+ */
+export const LIBRARY_DIRS = ["team", "shared", "contract"] as const;
 /** The plan's command in the package. */
 export const PLAN_BIN = "bin/plan.js";
 
@@ -61,9 +69,9 @@ export function libraryManifest(root: PackageJson): PackageJson {
         version: root.version,
         description: "MLOps platform library for product teams: ModelService, BatchInference and readPlatform for Pulumi programs.",
         license: root.license,
-        main: "index.js",
-        types: "index.d.ts",
-        exports: { ".": { types: "./index.d.ts", default: "./index.js" }, "./package.json": "./package.json" },
+        main: LIBRARY_ENTRY,
+        types: LIBRARY_ENTRY.replace(/\.js$/, ".d.ts"),
+        exports: { ".": { types: `./${LIBRARY_ENTRY.replace(/\.js$/, ".d.ts")}`, default: `./${LIBRARY_ENTRY}` }, "./package.json": "./package.json" },
         files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md", "policy/**"],
         ...(root.engines ? { engines: root.engines } : {}),
         bin: { "mlops-plan": PLAN_BIN },
@@ -116,6 +124,56 @@ process.once("beforeExit", () => process.stdout.write(JSON.stringify(registered)
 `;
 
 /**
+ * The files the compiled library part of the package must be, exactly: each TypeScript source under
+ * {@link LIBRARY_DIRS} as `.js`, `.d.ts` and their maps, by path inside the package.
+ */
+export function expectedLibraryFiles(componentsDir = path.join(ROOT, "components")): string[] {
+    return LIBRARY_DIRS.flatMap((dir) =>
+        (fs.readdirSync(path.join(componentsDir, dir), { recursive: true }) as string[])
+            .map((f) => path.posix.join(dir, f.split(path.sep).join("/")))
+            .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+            .flatMap((f) => [".js", ".js.map", ".d.ts", ".d.ts.map"].map((ext) => f.replace(/\.ts$/, ext))),
+    ).sort();
+}
+
+/**
+ * What is wrong with the package's file list (`tar tzf`, without the `package/` prefix): its compiled
+ * library is exactly {@link expectedLibraryFiles}; besides it only the manifest, the README, the shipped
+ * policy packs (`policy/`) and the plan command (`bin/`). A platform component or the stack config in
+ * the package is a problem.
+ */
+export function packageContentProblems(files: readonly string[], expected: readonly string[]): string[] {
+    const other = (f: string) => f === "package.json" || f === "README.md" || f.startsWith("policy/") || f.startsWith("bin/");
+    const library = files.filter((f) => !other(f));
+    const problems = library.filter((f) => !expected.includes(f)).map((f) => `${f}: in the package, but not a compiled file of ${LIBRARY_DIRS.map((d) => `components/${d}`).join(", ")}`);
+    problems.push(...expected.filter((f) => !files.includes(f)).map((f) => `${f}: missing from the package`));
+    return problems;
+}
+
+/** Modules the team library must not load: the platform's components and the stack config's schema library. */
+export const NOT_LOADED = ["components/platform/", "stacks/config/", "node_modules/zod/", "node_modules/@pulumi/random/"] as const;
+
+/**
+ * What is wrong with the modules plain node loaded for `require(<package>)` (`Object.keys(require.cache)`):
+ * every file of the package it loads is under {@link LIBRARY_DIRS}, the entry among them, and nothing
+ * of {@link NOT_LOADED} is loaded.
+ */
+export function loadedModuleProblems(loaded: readonly string[], packageDir: string): string[] {
+    const problems: string[] = [];
+    const inPackage = loaded.filter((f) => f.startsWith(packageDir + path.sep)).map((f) => path.relative(packageDir, f).split(path.sep).join("/"));
+    if (!inPackage.includes(LIBRARY_ENTRY)) problems.push(`${LIBRARY_ENTRY}: not loaded by require("${path.basename(packageDir)}")`);
+    for (const f of inPackage) if (!LIBRARY_DIRS.some((d) => f.startsWith(`${d}/`))) problems.push(`${f}: loaded from the package, outside ${LIBRARY_DIRS.join(", ")}`);
+    for (const f of loaded) {
+        const unwanted = NOT_LOADED.find((n) => f.split(path.sep).join("/").includes(`/${n}`));
+        if (unwanted) problems.push(`${f}: loaded by the team library (${unwanted} is the platform's side)`);
+    }
+    return problems;
+}
+
+/** Requires the library by its package name with plain node and prints the modules that loaded. */
+const LOAD_PROGRAM = `require(process.env.MLOPS_LIB); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+
+/**
  * Installs the packed tarball in a scratch team project (its peers and dependencies linked from this
  * repository's node_modules, so one copy of each is loaded) and runs {@link SMOKE_PROGRAM} with plain
  * node against it and, under tsx, against components/: the package must register exactly what the
@@ -139,8 +197,16 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         fs.writeFileSync(path.join(project, "smoke.js"), SMOKE_PROGRAM);
         const run = (execArgv: string[], lib: string) =>
             execFileSync(process.execPath, [...execArgv, "smoke.js", "args.json"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: lib, NODE_OPTIONS: "" } });
+        // What the package holds, and what loading it loads: the team side and the contract, no platform component.
+        const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).split("\n").filter((f) => f && !f.endsWith("/")).map((f) => f.replace(/^package\//, ""));
+        const contents = packageContentProblems(files, expectedLibraryFiles());
+        if (contents.length > 0) throw new Error(`build-lib: the package holds the wrong files:\n  ${contents.join("\n  ")}`);
+        fs.writeFileSync(path.join(project, "load.js"), LOAD_PROGRAM);
+        const loaded = JSON.parse(execFileSync(process.execPath, ["load.js"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: manifest.name, NODE_OPTIONS: "" } })) as string[];
+        const loadProblems = loadedModuleProblems(loaded, fs.realpathSync(path.join(modules, manifest.name)));
+        if (loadProblems.length > 0) throw new Error(`build-lib: loading the package loads what it must not:\n  ${loadProblems.join("\n  ")}`);
         const packaged = JSON.parse(run([], manifest.name)) as { type: string; name: string }[];
-        const sources = JSON.parse(run(["--import", require.resolve("tsx")], path.join(ROOT, "components", "index.ts"))) as unknown[];
+        const sources = JSON.parse(run(["--import", require.resolve("tsx")], path.join(ROOT, "components", "team", "index.ts"))) as unknown[];
         if (packaged.length === 0) throw new Error("build-lib: the packaged ModelService registered nothing");
         if (JSON.stringify(packaged) !== JSON.stringify(sources)) {
             throw new Error(`build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`);
@@ -254,7 +320,7 @@ async function main(): Promise<void> {
     const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
     const tarball = path.join(path.dirname(LIB_DIR), name);
     const registrations = await verifyPackage(tarball, manifest);
-    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources; its policy packs start; its mlops-plan plans the team scaffold green with them.`);
+    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: it holds only ${LIBRARY_DIRS.join(", ")} (and its packs and plan) and loading it loads no platform component; the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources; its policy packs start; its mlops-plan plans the team scaffold green with them.`);
 }
 
 if (require.main === module) {

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { PEER_MODULES, type PackageJson } from "./build-lib";
-import { teamNameProblem } from "../components/modelUri";
+import { teamNameProblem } from "../components/team/modelUri";
 
 const ROOT = path.resolve(__dirname, "..");
 export const TEMPLATE_DIR = path.join(ROOT, "templates", "team");

@@ -3,9 +3,9 @@
  * the offline plan and the tests. Configuration is parsed first, so bad input fails before any resource
  * is registered. The exports are the stack outputs that team stacks read with a StackReference.
  */
-import { teamsIn } from "../components/config";
+import { teamsIn } from "./config/schema";
 import { loadModelApprovals } from "./approvals";
-import { loadPlatformConfig } from "./config";
+import { loadPlatformConfig } from "./config/load";
 import { createPlatform } from "./platform";
 
 const cfg = loadPlatformConfig();

@@ -3,21 +3,22 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ArtifactStore } from "../components/artifactStore";
-import { AdmissionPolicies } from "../components/admissionPolicies";
+import { ArtifactStore } from "../components/platform/artifactStore";
+import { AdmissionPolicies } from "../components/platform/admissionPolicies";
 import { approvalParameterData, type ModelApproval } from "../components/contract";
 import { admissionRules } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
-import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "../components/config";
-import { ContainerImage } from "../components/containerImage";
-import { DriftCheck } from "../components/driftCheck";
-import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/mlflowTeamAccess";
-import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/mlflowTracking";
-import { MonitoringStack } from "../components/monitoringStack";
-import { artifactBucketName, dnsName, iamRoleName } from "../components/naming";
-import { createProviders, type PlatformProviders } from "../components/providers";
-import { ServingNamespace, servingNamespaceLabel, servingNamespaceName } from "../components/servingNamespace";
+import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "./config/schema";
+import { ContainerImage } from "../components/team/containerImage";
+import { DriftCheck } from "../components/platform/driftCheck";
+import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/platform/mlflowTeamAccess";
+import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/platform/mlflowTracking";
+import { MonitoringStack } from "../components/platform/monitoringStack";
+import { artifactBucketName, iamRoleName } from "../components/platform/awsNames";
+import { dnsName } from "../components/shared/naming";
+import { createProviders, type PlatformProviders } from "../components/platform/providers";
+import { ServingNamespace, servingNamespaceLabel, servingNamespaceName } from "../components/platform/servingNamespace";
 
 export interface Platform {
     readonly providers: PlatformProviders;

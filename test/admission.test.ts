@@ -1,12 +1,12 @@
 /**
- * The cluster's admission rules (policy/lib/admission.ts, components/admissionPolicies.ts): generated from
+ * The cluster's admission rules (policy/lib/admission.ts, components/platform/admissionPolicies.ts): generated from
  * the packs' own definitions, config and levels; every policy over Kubernetes objects is enforced by an
  * admission rule, by Pod Security admission, or named as not judgeable on one object; the platform stack
  * renders the policies, their bindings to the serving namespaces and the approvals parameter. The real
  * API server compiles and enforces the CEL in e2e/admission.e2e.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AdmissionPolicies, admissionPoliciesProblems } from "../components/admissionPolicies";
+import { AdmissionPolicies, admissionPoliciesProblems } from "../components/platform/admissionPolicies";
 import { approvalParameterData } from "../components/contract";
 import { ADMISSION_ELSEWHERE, type AdmissionRule, admissionRules, celString } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { describe, expect, it } from "vitest";
-import { ArtifactStore, type ArtifactStoreArgs, lifecycleRules, validateArtifactStoreArgs } from "../components/artifactStore";
+import { ArtifactStore, type ArtifactStoreArgs, lifecycleRules, validateArtifactStoreArgs } from "../components/platform/artifactStore";
 import { policyOf, runProgram } from "./harness";
 
 const args: ArtifactStoreArgs = { bucketName: "acme-mlops-unit-artifacts", noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3 };

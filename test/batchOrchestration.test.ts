@@ -4,8 +4,8 @@
  * with `trigger: "orchestrator"` keeps its CronJob suspended as the run template.
  */
 import { describe, expect, it } from "vitest";
-import { BatchInference, validateBatchInferenceArgs } from "../components/batchInference";
-import { batchRunStarterRules } from "../components/batchOrchestration";
+import { BatchInference, validateBatchInferenceArgs } from "../components/team/batchInference";
+import { batchRunStarterRules } from "../components/team/batchOrchestration";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProgram, runStack } from "./harness";
 import { platformRefs } from "./modelServiceFixtures";

@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BatchInference, type BatchInferenceArgs, validateBatchInferenceArgs } from "../components/batchInference";
-import { shardDirectory, shardOf } from "../components/batchSharding";
+import { BatchInference, type BatchInferenceArgs, validateBatchInferenceArgs } from "../components/team/batchInference";
+import { shardDirectory, shardOf } from "../components/team/batchSharding";
 import { validateObjects } from "../engine/kubernetes";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";

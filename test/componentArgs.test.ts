@@ -4,10 +4,10 @@
  * from inside the component, and never in rounds (a bad model URI does not hide a bad image).
  */
 import { describe, expect, it } from "vitest";
-import { validateBatchInferenceArgs } from "../components/batchInference";
-import { validateModelServiceArgs } from "../components/modelService";
-import { platformReferenceProblems } from "../components/platformReference";
-import { closest, shapeProblems } from "../components/argShape";
+import { validateBatchInferenceArgs } from "../components/team/batchInference";
+import { validateModelServiceArgs } from "../components/team/modelService";
+import { platformReferenceProblems } from "../components/team/platformReference";
+import { closest, shapeProblems } from "../components/team/argShape";
 import { DIGEST_REF, platformRefs, prodArgs } from "./modelServiceFixtures";
 
 const NOW = new Date("2026-11-20T00:00:00Z");

@@ -7,7 +7,7 @@ import {
     parsePlatformConfig,
     type PlatformConfig,
     suggestKey,
-} from "../components/config";
+} from "../stacks/config/schema";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runStack, STACKS } from "./harness";

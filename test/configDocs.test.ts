@@ -11,7 +11,7 @@ describe("docs/configuration.md", () => {
         const keys = schemaKeys();
         expect(keys.length).toBeGreaterThan(100);
         for (const k of keys) {
-            expect(k.description, `${k.path} has no JSDoc in components/config.ts`).not.toBe("");
+            expect(k.description, `${k.path} has no JSDoc in stacks/config/schema.ts`).not.toBe("");
             expect(k.allowed, `${k.path}: no allowed values found`).not.toBe("");
         }
         for (const path of ["aws.accountId", "mlflow.database.multiAz", "teams[].driftChecks[].schedule", "monitoring.prometheus.retentionDays"]) {

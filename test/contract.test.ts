@@ -30,8 +30,9 @@ import {
     PINNED_MODEL_URI,
     servingNamespaceName,
 } from "../components/contract";
-import { modelEnv, modelWorkloadAnnotations, modelWorkloadLabels, teamLabelContext } from "../components/modelWorkload";
-import { awsDefaultTags, standardLabels } from "../components/naming";
+import { modelEnv, modelWorkloadAnnotations, modelWorkloadLabels, teamLabelContext } from "../components/team/modelWorkload";
+import { awsDefaultTags } from "../components/platform/awsNames";
+import { standardLabels } from "../components/shared/naming";
 import type { ResourcePolicyFactory } from "../policy/lib/define";
 import { PACKS } from "../policy/lib/packs";
 import { awsOwnershipTags } from "../policy/lib/rules/governance/awsOwnershipTags";
@@ -217,7 +218,7 @@ describe("what the policies tell users to do", () => {
         const body = text.slice(text.indexOf(`export interface ${iface}`));
         return [...body.slice(0, body.indexOf("\n}\n")).matchAll(/^ {4}readonly (\w+)\??:/gm)].map((m) => m[1]);
     }
-    const args = { ModelService: argNames("modelService.ts", "ModelServiceArgs"), BatchInference: argNames("batchInference.ts", "BatchInferenceArgs") };
+    const args = { ModelService: argNames("team/modelService.ts", "ModelServiceArgs"), BatchInference: argNames("team/batchInference.ts", "BatchInferenceArgs") };
 
     it("knows the arguments of the components", () => {
         expect(args.ModelService).toEqual(expect.arrayContaining(["modelUri", "approval", "replicas", "slo"]));

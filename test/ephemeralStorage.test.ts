@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { quantityValue } from "../components/config";
-import { containerResources, EPHEMERAL_STORAGE_HEADROOM, ephemeralStorage } from "../components/k8sHelpers";
+import { quantityValue } from "../stacks/config/schema";
+import { containerResources, EPHEMERAL_STORAGE_HEADROOM, ephemeralStorage } from "../components/shared/k8sHelpers";
 import { runStack, type StackRun, STACKS } from "./harness";
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"];

@@ -9,10 +9,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import * as library from "../components/index";
-import { providerAccessNeeds, rulesAllow } from "../components/kubernetesAccess";
-import { kubeconfigFor } from "../components/providers";
-import { deployerRules } from "../components/servingNamespace";
+import * as library from "../components/team/index";
+import { providerAccessNeeds, rulesAllow } from "../components/platform/kubernetesAccess";
+import { kubeconfigFor } from "../components/team/kubeconfig";
+import { deployerRules } from "../components/platform/servingNamespace";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import { loadModelApprovals } from "../stacks/approvals";
@@ -23,10 +23,10 @@ const NOTES = path.join(ROOT, "docs", "operating-notes");
 const UPDATE_NOTES = process.env.UPDATE_OPERATING_NOTES === "1";
 
 describe("the platform library", () => {
-    it("is importable by its package name, from components/index.ts", () => {
-        expect(require.resolve("mlops-platform")).toBe(path.join(ROOT, "components", "index.ts"));
+    it("is importable by its package name, from components/team/index.ts", () => {
+        expect(require.resolve("mlops-platform")).toBe(path.join(ROOT, "components", "team", "index.ts"));
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        expect(pkg.exports["."]).toEqual({ types: "./components/index.ts", default: "./components/index.ts" });
+        expect(pkg.exports["."]).toEqual({ types: "./components/team/index.ts", default: "./components/team/index.ts" });
         for (const name of ["ModelService", "BatchInference", "readPlatform", "ContainerImage", "parseCron", "parseModelUri", "renderOperatingNote"]) {
             expect(typeof (library as Record<string, unknown>)[name], name).toBe("function");
         }

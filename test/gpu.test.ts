@@ -4,7 +4,7 @@
  * gpu-scheduling policy on what ModelService renders and on each defect.
  */
 import { describe, expect, it } from "vitest";
-import { ModelService, validateModelServiceArgs } from "../components/modelService";
+import { ModelService, validateModelServiceArgs } from "../components/team/modelService";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
 import { contextForStack, runPacks } from "../policy/lib/runner";

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { CHARTS } from "../components/monitoringStack";
+import { CHARTS } from "../components/platform/monitoringStack";
 import {
     ASSEMBLED_STAMP,
     assembledStamp,

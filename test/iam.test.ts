@@ -4,13 +4,13 @@ import {
     denyInsecureTransport,
     irsaTrustPolicy,
     mergePolicies,
-    normalizePrefix,
     oidcIssuer,
     type PolicyDocument,
     s3ReadPolicy,
     s3ReadWritePolicy,
     s3WriteOnlyPolicy,
-} from "../components/iam";
+} from "../components/platform/iam";
+import { normalizePrefix } from "../components/shared/s3Prefix";
 
 const access = {
     bucketArn: "arn:aws:s3:::acme-mlops-prod-artifacts",

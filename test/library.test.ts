@@ -1,7 +1,8 @@
 /**
  * The library package team projects install (scripts/build-lib.ts): its manifest declares every module
  * the components import, at the versions this repository tests with, the Pulumi SDK and providers as
- * peers; the build compiles exactly components/ to the package's root; the team guide's install line is
+ * peers; the build compiles exactly the team side of components/ (team/, shared/, contract/), never
+ * the platform's components or the stack config; the team guide's install line is
  * the package's own. (`npm run build:lib`, run by CI, builds it and checks that the packed package, loaded
  * by plain node, registers what the sources register.)
  */
@@ -9,7 +10,7 @@ import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { LIBRARY_MODULES, libraryManifest, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES, PLAN_BIN, PLAN_MODULES } from "../scripts/build-lib";
+import { expectedLibraryFiles, LIBRARY_DIRS, LIBRARY_ENTRY, LIBRARY_MODULES, libraryManifest, loadedModuleProblems, packageContentProblems, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES, PLAN_BIN, PLAN_MODULES } from "../scripts/build-lib";
 import { PACK_EXTERNALS } from "../scripts/build-policy";
 import { ROOT } from "./harness";
 
@@ -19,11 +20,12 @@ const manifest = libraryManifest(rootPackage);
 /** The package a module specifier names: `@scope/name` or `name`, without a subpath. */
 const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 
-/** Every package the components import (import/export ... from, require), Node's own modules aside. */
+/** Every package the library's sources import (import/export ... from, require), Node's own modules aside. */
 function importedPackages(): Set<string> {
     const dir = path.join(ROOT, "components");
     const found = new Set<string>();
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+    const files = LIBRARY_DIRS.flatMap((d) => (fs.readdirSync(path.join(dir, d), { recursive: true }) as string[]).map((f) => path.join(d, f))).filter((f) => f.endsWith(".ts"));
+    for (const file of files) {
         // Comments aside (the index's JSDoc shows `from "mlops-platform"`).
         const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
         for (const m of text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*)["']([^"']+)["']/g)) {
@@ -58,19 +60,56 @@ describe("the library's package.json", () => {
         expect(manifest.private).toBeUndefined();
     });
 
-    it("points at what the build emits: components/index.ts compiled to the package's root", () => {
+    it("points at what the build emits: components/team/index.ts compiled to team/index.js, the team side only", () => {
         const tsconfig = fs.readFileSync(path.join(ROOT, "tsconfig.lib.json"), "utf8").replace(/^\s*\/\/.*$/gm, "");
         const lib = JSON.parse(tsconfig) as { compilerOptions: Record<string, unknown>; include: string[] };
         expect(lib.compilerOptions).toMatchObject({ rootDir: "components", outDir: "dist/lib", declaration: true });
-        expect(lib.include).toEqual(["components/**/*.ts"]);
-        expect(manifest).toMatchObject({ main: "index.js", types: "index.d.ts", exports: { ".": { types: "./index.d.ts", default: "./index.js" } } });
-        expect(fs.existsSync(path.join(ROOT, "components", "index.ts"))).toBe(true);
+        expect(lib.include).toEqual(LIBRARY_DIRS.map((d) => `components/${d}/**/*.ts`));
+        expect(LIBRARY_ENTRY).toBe("team/index.js");
+        expect(manifest).toMatchObject({ main: "team/index.js", types: "team/index.d.ts", exports: { ".": { types: "./team/index.d.ts", default: "./team/index.js" } } });
+        expect(fs.existsSync(path.join(ROOT, "components", "team", "index.ts"))).toBe(true);
+        expect(rootPackage).toMatchObject({ main: "components/team/index.ts", exports: { ".": { types: "./components/team/index.ts", default: "./components/team/index.ts" } } });
     });
 
     it("names the package.json key that is missing", () => {
         const { dependencies, ...rest } = rootPackage;
-        const { zod: _zod, ...withoutZod } = dependencies ?? {};
-        expect(() => libraryManifest({ ...rest, dependencies: withoutZod })).toThrow("zod is imported by components/ but is not a dependency in package.json");
+        const { ajv: _ajv, ...withoutAjv } = dependencies ?? {};
+        expect(() => libraryManifest({ ...rest, dependencies: withoutAjv })).toThrow("ajv is imported by components/ but is not a dependency in package.json");
+    });
+});
+
+describe("what the package holds and loads (checked on the packed tarball by npm run build:lib)", () => {
+    const expected = expectedLibraryFiles();
+    const packed = ["package.json", "README.md", "bin/plan.js", "policy/config/prod.json", ...expected];
+
+    it("expects each source of team/, shared/ and contract/ compiled, and nothing of platform/", () => {
+        expect(expected).toContain("team/index.js");
+        expect(expected).toContain("team/index.d.ts");
+        expect(expected).toContain("contract/index.js");
+        expect(expected).toContain("team/runtimes/index.js.map");
+        expect(expected.filter((f) => !/^(team|shared|contract)\//.test(f))).toEqual([]);
+        expect(expected.some((f) => /(^|\/)(platform|stacks)\/|\/config\.js$/.test(f))).toBe(false);
+    });
+
+    it("accepts the team side with its packs and plan, and names a platform component or a missing file", () => {
+        expect(packageContentProblems(packed, expected)).toEqual([]);
+        expect(packageContentProblems([...packed, "platform/mlflowTracking.js"], expected)).toEqual([
+            "platform/mlflowTracking.js: in the package, but not a compiled file of components/team, components/shared, components/contract",
+        ]);
+        expect(packageContentProblems(packed.filter((f) => f !== "team/modelService.js"), expected)).toEqual(["team/modelService.js: missing from the package"]);
+    });
+
+    it("accepts loading the team side, and names a platform module, the config schema's zod or a file outside the team side", () => {
+        const pkg = path.join("/p", "node_modules", "mlops-platform");
+        const sdk = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "index.js");
+        const ok = [path.join(pkg, "team", "index.js"), path.join(pkg, "contract", "index.js"), path.join(pkg, "shared", "naming.js"), sdk];
+        expect(loadedModuleProblems(ok, pkg)).toEqual([]);
+        expect(loadedModuleProblems(ok.slice(1), pkg)).toEqual([`team/index.js: not loaded by require("mlops-platform")`]);
+        expect(loadedModuleProblems([...ok, path.join(pkg, "platform", "servingNamespace.js")], pkg)).toEqual([
+            "platform/servingNamespace.js: loaded from the package, outside team, shared, contract",
+        ]);
+        const zod = path.join(ROOT, "node_modules", "zod", "index.cjs");
+        expect(loadedModuleProblems([...ok, zod], pkg)).toEqual([`${zod}: loaded by the team library (node_modules/zod/ is the platform's side)`]);
     });
 });
 

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { alertingRules, modelAlertGroups, platformAlertGroups } from "../components/alertRules";
-import { batchJobsDashboard, dashboardQueries, mlflowDashboard, modelServiceDashboard } from "../components/dashboards";
+import { alertingRules, modelAlertGroups, platformAlertGroups } from "../components/shared/alertRules";
+import { batchJobsDashboard, dashboardQueries, mlflowDashboard, modelServiceDashboard } from "../components/platform/dashboards";
 import {
     adapterQuery,
     allowedSeriesNames,
@@ -20,8 +20,8 @@ import {
     RPS_RATE_WINDOW,
     seriesNames,
     unknownMetrics,
-} from "../components/metricsContract";
-import { hpaMetrics } from "../components/modelService";
+} from "../components/shared/metricsContract";
+import { hpaMetrics } from "../components/team/modelService";
 import { ROOT } from "./harness";
 import { MODEL_FIXTURE, PLATFORM_FIXTURE } from "./promtool/fixture";
 

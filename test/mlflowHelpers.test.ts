@@ -11,8 +11,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../components/config";
-import { type InClusterPostgresArgs, validateInClusterPostgresArgs } from "../components/inClusterPostgres";
+import { ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../stacks/config/schema";
+import { type InClusterPostgresArgs, validateInClusterPostgresArgs } from "../components/platform/inClusterPostgres";
 import {
     basicAuthIni,
     cpuCores,
@@ -36,7 +36,7 @@ import {
     uriSafePassword,
     validateMlflowTrackingArgs,
     WORKER_MEMORY_MIB,
-} from "../components/mlflowTracking";
+} from "../components/platform/mlflowTracking";
 import {
     finalSnapshotIdentifier,
     postgresParameterFamily,
@@ -44,7 +44,7 @@ import {
     rdsEngineVersion,
     type RdsPostgresArgs,
     validateRdsPostgresArgs,
-} from "../components/rdsPostgres";
+} from "../components/platform/rdsPostgres";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProgram } from "./harness";
 

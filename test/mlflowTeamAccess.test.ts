@@ -6,8 +6,8 @@
  */
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig, teamsIn } from "../components/config";
-import { MLFLOW_CREDENTIALS_SECRET } from "../components/driftCheck";
+import { parsePlatformConfig, type PlatformConfig, teamsIn } from "../stacks/config/schema";
+import { MLFLOW_CREDENTIALS_SECRET } from "../components/platform/driftCheck";
 import {
     MLFLOW_CREDENTIALS_KEYS,
     MLFLOW_METRICS_SECRET,
@@ -21,8 +21,8 @@ import {
     TEAM_USERS_SCRIPT,
     teamUsersJobName,
     validateMlflowTeamAccessArgs,
-} from "../components/mlflowTeamAccess";
-import { mlflowEnv } from "../components/modelWorkload";
+} from "../components/platform/mlflowTeamAccess";
+import { mlflowEnv } from "../components/team/modelWorkload";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import { runStack, type StackRun, STACKS } from "./harness";

@@ -6,8 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ALERTS, namespaceSelector, STALE_FACTOR, workloadAlertGroups } from "../components/alertRules";
-import { batchRuleGroups, batchTiming, defaultOutputPrefix, JOB_NAME_MAX } from "../components/batchInference";
+import { ALERTS, namespaceSelector, STALE_FACTOR, workloadAlertGroups } from "../components/shared/alertRules";
+import { batchRuleGroups, batchTiming, defaultOutputPrefix, JOB_NAME_MAX } from "../components/team/batchInference";
 import {
     CRON_DESCRIPTORS,
     formatDuration,
@@ -19,8 +19,8 @@ import {
     runGaps,
     runMinutesOfDay,
     stalenessWindowSeconds,
-} from "../components/cron";
-import { unknownMetrics } from "../components/metricsContract";
+} from "../components/team/cron";
+import { unknownMetrics } from "../components/shared/metricsContract";
 import {
     disruptionBudgetFor,
     fullSlo,
@@ -31,13 +31,13 @@ import {
     SERVICE_NAME_MAX,
     serviceRuleGroups,
     startupFailureThreshold,
-} from "../components/modelService";
-import { approvalProblems, isUnderPrefix, MODEL_NAME_MAX, modelNameProblem, modelVersionUri, parseApprovalDate, parseModelUri, teamNameProblem } from "../components/modelUri";
-import { defaultRepositoryName, modelWorkloadLabels, teamLabelContext } from "../components/modelWorkload";
-import { selectorLabels } from "../components/naming";
-import { renderOperatingNote, runbookUrl } from "../components/operatingNote";
-import { platformOutputProblems } from "../components/platformReference";
-import { servingNamespaceName } from "../components/servingNamespace";
+} from "../components/team/modelService";
+import { approvalProblems, isUnderPrefix, MODEL_NAME_MAX, modelNameProblem, modelVersionUri, parseApprovalDate, parseModelUri, teamNameProblem } from "../components/team/modelUri";
+import { defaultRepositoryName, modelWorkloadLabels, teamLabelContext } from "../components/team/modelWorkload";
+import { selectorLabels } from "../components/shared/naming";
+import { renderOperatingNote, runbookUrl } from "../components/team/operatingNote";
+import { platformOutputProblems } from "../components/team/platformReference";
+import { servingNamespaceName } from "../components/platform/servingNamespace";
 
 const RUNBOOKS = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -4,8 +4,8 @@
  * promotion and rollback as one change of the arguments.
  */
 import { describe, expect, it } from "vitest";
-import { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "../components/modelRoute";
-import { ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/modelService";
+import { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "../components/team/modelRoute";
+import { ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/team/modelService";
 import { runProgram, type StackRun } from "./harness";
 import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 

@@ -1,7 +1,7 @@
 /** Shared fixtures of the ModelService and BatchInference tests: platform references as a team stack gets them. */
-import type { Environment } from "../components/config";
-import type { ModelServiceArgs } from "../components/modelService";
-import type { PlatformRefs } from "../components/modelWorkload";
+import type { Environment } from "../stacks/config/schema";
+import type { ModelServiceArgs } from "../components/team/modelService";
+import type { PlatformRefs } from "../components/team/modelWorkload";
 import type { ModelApproval } from "../components/contract";
 
 export const RUNBOOKS = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";

@@ -8,10 +8,10 @@ import * as path from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { BATCH_ALERTS, batchRuleGroups } from "../components/batchInference";
-import { parseCron } from "../components/cron";
-import { metricNamesIn } from "../components/metricsContract";
-import { fullSlo, SERVICE_ALERTS, serviceRuleGroups } from "../components/modelService";
+import { BATCH_ALERTS, batchRuleGroups } from "../components/team/batchInference";
+import { parseCron } from "../components/team/cron";
+import { metricNamesIn } from "../components/shared/metricsContract";
+import { fullSlo, SERVICE_ALERTS, serviceRuleGroups } from "../components/team/modelService";
 import {
     ALERT_NAMES,
     ALERTS,
@@ -27,7 +27,7 @@ import {
     sloParameters,
     TEAM_ALERTS,
     validateModelAlertArgs,
-} from "../components/alertRules";
+} from "../components/shared/alertRules";
 import { withAlertTable } from "../scripts/alert-docs";
 import { ROOT } from "./harness";
 import { MODEL_FIXTURE, PLATFORM_FIXTURE, RUNBOOK_BASE_URL } from "./promtool/fixture";

@@ -4,18 +4,18 @@
  * ServiceMonitor after the CRDs, dashboards, the Pushgateway and its NetworkPolicy.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AlertingRule, ALERTS } from "../components/alertRules";
-import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../components/config";
-import { dashboardQueries } from "../components/dashboards";
-import { requestsPerSecondAdapterRule, RPS_METRIC, unknownMetrics } from "../components/metricsContract";
-import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/mlflowTeamAccess";
+import { type AlertingRule, ALERTS } from "../components/shared/alertRules";
+import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../stacks/config/schema";
+import { dashboardQueries } from "../components/platform/dashboards";
+import { requestsPerSecondAdapterRule, RPS_METRIC, unknownMetrics } from "../components/shared/metricsContract";
+import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/platform/mlflowTeamAccess";
 import {
     alertmanagerConfig,
     CHARTS,
     type MonitoringStackArgs,
     receiverNames,
     validateMonitoringStackArgs,
-} from "../components/monitoringStack";
+} from "../components/platform/monitoringStack";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import type { RecordedResource } from "../engine/recorder";

@@ -1,10 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { artifactBucketName, awsDefaultTags, iamRoleName } from "../components/platform/awsNames";
 import {
-    artifactBucketName,
-    awsDefaultTags,
     dnsName,
-    iamRoleName,
     IAM_ROLE_MAX,
     K8S_NAME_MAX,
     labelKeys,
@@ -13,7 +11,7 @@ import {
     selectorLabels,
     slug,
     standardLabels,
-} from "../components/naming";
+} from "../components/shared/naming";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -3,9 +3,10 @@
  * and labels, secrets kept secret, prod state protected, every Kubernetes object schema-valid.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig } from "../components/config";
-import { awsDefaultTags } from "../components/naming";
-import { awsProviderArgs, kubeconfigFor } from "../components/providers";
+import { parsePlatformConfig } from "../stacks/config/schema";
+import { awsDefaultTags } from "../components/platform/awsNames";
+import { awsProviderArgs } from "../components/platform/providers";
+import { kubeconfigFor } from "../components/team/kubeconfig";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import { reveal, secretPaths } from "../engine/values";

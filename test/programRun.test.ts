@@ -31,7 +31,7 @@ describe("where the Pulumi CLI runs this repository's programs", () => {
         expect(cmdRunTsconfig(info)).toBe(path.join(ROOT, "tsconfig.json"));
         expect(info.runtimeOptions).toMatchObject({ typescript: true, tsconfig: "../tsconfig.json" });
         // What `main: stacks/` would run instead: the library the package.json exports.
-        expect(cmdRunProgram(path.join(ROOT, "stacks"), ".")).toBe(path.join(ROOT, "components", "index.ts"));
+        expect(cmdRunProgram(path.join(ROOT, "stacks"), ".")).toBe(path.join(ROOT, "components", "team", "index.ts"));
     });
 
     it("the example team project: index.ts in its directory, compiled with the repository's tsconfig.json", () => {

@@ -1,14 +1,14 @@
 /**
- * Serving runtime presets of ModelService (components/runtimes/): each preset's argument checks with
+ * Serving runtime presets of ModelService (components/team/runtimes/): each preset's argument checks with
  * their exact messages, the objects each renders in prod (command, ports, probes, the model download
  * init container as the workload's identity, the ServiceMonitor's relabelings, the metrics adapter's
  * PrometheusRule), that the rendered objects are valid and pass the mandatory policies of prod, and that
  * `custom` renders exactly what ModelService rendered before (no adapter, no relabelings).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { quantityValue } from "../components/config";
-import { METRICS, seriesNames } from "../components/metricsContract";
-import { type ModelServiceArgs, ModelService, validateModelServiceArgs } from "../components/modelService";
+import { quantityValue } from "../stacks/config/schema";
+import { METRICS, seriesNames } from "../components/shared/metricsContract";
+import { type ModelServiceArgs, ModelService, validateModelServiceArgs } from "../components/team/modelService";
 import {
     CONTRACT_SERIES,
     MLSERVER_METRICS,
@@ -17,7 +17,7 @@ import {
     type RuntimeArgs,
     TORCHSERVE_METRICS,
     TRITON_METRICS,
-} from "../components/runtimes";
+} from "../components/team/runtimes";
 import { validateObjects } from "../engine/kubernetes";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";

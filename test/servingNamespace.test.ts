@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../components/config";
-import { driftCheckDeadlines, driftCheckName, validateDriftCheckArgs } from "../components/driftCheck";
+import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../stacks/config/schema";
+import { driftCheckDeadlines, driftCheckName, validateDriftCheckArgs } from "../components/platform/driftCheck";
 import {
     deployerRules,
     driftCheckPolicy,
@@ -18,8 +18,8 @@ import {
     workloadPolicy,
     batchPolicy,
     type ServingNamespaceArgs,
-} from "../components/servingNamespace";
-import { PROVIDER_AWAIT_WATCHES, providerAccessNeeds, rulesAllow } from "../components/kubernetesAccess";
+} from "../components/platform/servingNamespace";
+import { PROVIDER_AWAIT_WATCHES, providerAccessNeeds, rulesAllow } from "../components/platform/kubernetesAccess";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import { policyOf, ROOT, runStack, type StackRun, STACKS } from "./harness";

@@ -5,8 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { ruleFileYaml } from "../components/alertRules";
-import { portableYaml } from "../components/yaml";
+import { ruleFileYaml } from "../components/shared/alertRules";
+import { portableYaml } from "../components/shared/yaml";
 
 describe("portableYaml", () => {
     it("reads back unchanged with a YAML 1.1 and a YAML 1.2 reader", () => {

@@ -10,6 +10,7 @@
 export * from "./approval";
 export * from "./environments";
 export * from "./gpu";
+export * from "./imageReference";
 export * from "./labels";
 export * from "./modelRegistry";
 export * from "./names";

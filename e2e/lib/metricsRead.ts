@@ -1,12 +1,12 @@
 /**
  * What the platform reads of a model server's /metrics, derived from the code and the plans (never a
- * hand list): the contract's model-server metrics with their labels (components/metricsContract.ts), and
+ * hand list): the contract's model-server metrics with their labels (components/shared/metricsContract.ts), and
  * every expression that queries them: the alert rules of the plans' PrometheusRule objects, the model
  * service dashboard's queries, and the HPA adapter rule's series query and metrics query.
  */
 import type { Plan } from "../../engine/plan";
-import { dashboardQueries, modelServiceDashboard } from "../../components/dashboards";
-import { adapterQuery, METRICS, metricNamesIn, requestsPerSecondAdapterRule, seriesNames } from "../../components/metricsContract";
+import { dashboardQueries, modelServiceDashboard } from "../../components/platform/dashboards";
+import { adapterQuery, METRICS, metricNamesIn, requestsPerSecondAdapterRule, seriesNames } from "../../components/shared/metricsContract";
 import { objectsOf } from "./stackPlans";
 
 /** Labels Prometheus adds to a scraped series (target labels): not the server's to expose. */

@@ -3,7 +3,7 @@
  * kinds x verbs, and the rules a subject effectively has in a namespace (SelfSubjectRulesReview as the
  * subject, minus what every authenticated user has).
  */
-import { kindResource } from "../../components/kubernetesAccess";
+import { kindResource } from "../../components/platform/kubernetesAccess";
 import type { ApiServer } from "./apiserver";
 
 export interface Subject {

@@ -5,7 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ModelService, type ModelServiceArgs } from "../../components/modelService";
+import { ModelService, type ModelServiceArgs } from "../../components/team/modelService";
 import { runProgram } from "../../test/harness";
 import { E2E_CACHE } from "./paths";
 

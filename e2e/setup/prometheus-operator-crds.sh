@@ -2,7 +2,7 @@
 # Caches the CustomResourceDefinitions of the prometheus-operator (ServiceMonitor, PodMonitor,
 # PrometheusRule, ...) from its Go module: example/prometheus-operator-crd/*.yaml of
 # github.com/prometheus-operator/prometheus-operator at the operator version the pinned
-# kube-prometheus-stack chart ships (components/monitoringStack.ts CHARTS.kubePrometheusStack).
+# kube-prometheus-stack chart ships (components/platform/monitoringStack.ts CHARTS.kubePrometheusStack).
 # Output: $E2E_CACHE/prometheus-operator-crds-<version>/*.yaml (e2e/lib/paths.ts prometheusOperatorCrdDir).
 #
 # Version: kube-prometheus-stack 79.7.1 ships prometheus-operator v0.86.2. The Go module proxy refuses

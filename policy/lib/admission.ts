@@ -3,7 +3,7 @@
  * `admission` rule beside its `check` (same definition, same config, same environment scope), and
  * {@link admissionRules} turns the packs' rules into ValidatingAdmissionPolicies (Kubernetes' built-in CEL
  * admission, admissionregistration.k8s.io/v1) for one stack: the platform stack renders them
- * (components/admissionPolicies.ts), bound to the teams' serving namespaces, so every client (kubectl,
+ * (components/platform/admissionPolicies.ts), bound to the teams' serving namespaces, so every client (kubectl,
  * `pulumi up` without packs, a CI job) meets them.
  *
  * The CEL here is data: unit tests check what is generated; the e2e suite has the real API server compile

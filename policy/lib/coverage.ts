@@ -158,7 +158,7 @@ export const BASELINE: readonly BaselineControl[] = [
         control: "5.1.1",
         title: "The cluster-admin role is only used where required",
         types: [T.roleBinding],
-        exception: "every RoleBinding the stacks create binds the namespace's own Role (components/servingNamespace.ts); none binds a ClusterRole (e2e/kubernetes.e2e.test.ts: the team's effective rules are exactly its Role's, nothing cluster-wide).",
+        exception: "every RoleBinding the stacks create binds the namespace's own Role (components/platform/servingNamespace.ts); none binds a ClusterRole (e2e/kubernetes.e2e.test.ts: the team's effective rules are exactly its Role's, nothing cluster-wide).",
     },
     {
         framework: "NSA-CISA-K8S",

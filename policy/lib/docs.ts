@@ -122,7 +122,7 @@ export function renderPolicyDocs(input: DocsInput): string {
         "  Stack policies still report the resources they could evaluate.",
         "- **In the cluster, for every client.** Each policy that can be judged on one Kubernetes object also declares an admission",
         "  rule; the platform stack renders it as a ValidatingAdmissionPolicy bound to the teams' serving namespaces, at the",
-        "  stack's level (mandatory: Deny; advisory: Audit) with the stack's config (components/admissionPolicies.ts). So",
+        "  stack's level (mandatory: Deny; advisory: Audit) with the stack's config (components/platform/admissionPolicies.ts). So",
         "  `kubectl apply` or `pulumi up` without packs meet the same rules (e2e/admission.e2e.test.ts). Each policy below says",
         "  how the cluster enforces it, or why it cannot.",
         "",

@@ -3,9 +3,9 @@
  * fixed team and platform, one rule file per group under rules/. The tests feed synthetic series and
  * expect each alert to fire for the unhealthy one only.
  */
-import { modelAlertGroups, platformAlertGroups, ruleFileYaml } from "../../components/alertRules";
-import { mlserverRecordingRules, torchserveRecordingRules, tritonRecordingRules } from "../../components/runtimes";
-import { portableYaml } from "../../components/yaml";
+import { modelAlertGroups, platformAlertGroups, ruleFileYaml } from "../../components/shared/alertRules";
+import { mlserverRecordingRules, torchserveRecordingRules, tritonRecordingRules } from "../../components/team/runtimes";
+import { portableYaml } from "../../components/shared/yaml";
 import type { RenderedFile } from "../../scripts/render-rules";
 
 export const RUNBOOK_BASE_URL = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";

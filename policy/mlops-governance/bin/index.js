@@ -1670,7 +1670,7 @@ var awsOwnershipTags = defineStackPolicy({
     description: "Every taggable AWS resource (per the installed @pulumi/aws) has non-empty `owner`, `environment` and `cost-centre` tags (configurable), counting its provider's `defaultTags`: a stack policy joins each resource with the provider the engine sent with it.",
     rationale: "Untagged resources cannot be attributed: nobody is paged for them, their cost lands on no budget, and they outlive the project that created them.",
     severity: "medium",
-    remediation: "Create the AWS provider with `defaultTags: { tags: awsDefaultTags(cfg) }` (components/providers.ts) and pass it to every component; set missing tags on the resource's `tags` otherwise.",
+    remediation: "Create the AWS provider with `defaultTags: { tags: awsDefaultTags(cfg) }` (components/platform/providers.ts) and pass it to every component; set missing tags on the resource's `tags` otherwise.",
     controls: [
       { framework: "NIST-800-53", control: "CM-8" },
       { framework: "SOC2", control: "CC1.3" }
@@ -2048,7 +2048,7 @@ var kubernetesOwnershipLabels = defineResourcePolicy({
     description: "Every Kubernetes object, and the pod template of every workload, has non-empty `mlops.<domain>/team` and `mlops.<domain>/owner` labels (configurable suffixes).",
     rationale: "Labels are how alerts are routed, costs are allocated per team (pods are what consume the cluster), and orphaned objects are found.",
     severity: "low",
-    remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts (every component does), on the object and on its pod template.",
+    remediation: "Label objects with `standardLabels(ctx, args)` from components/shared/naming.ts (every component does), on the object and on its pod template.",
     controls: [{ framework: "NIST-800-53", control: "CM-8" }],
     topics: ["ownership", "kubernetes"],
     protectsData: false,

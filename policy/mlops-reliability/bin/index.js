@@ -873,7 +873,7 @@ var containerEphemeralStorageSet = defineResourcePolicy({
     description: "Every container (init containers included) sets `resources.requests` and `resources.limits` of `ephemeral-storage`, and the containers' limits add up to more than the pod's disk-backed `emptyDir` size limits.",
     rationale: "Without a request the scheduler does not count the node's local disk (logs, writable layers, emptyDir scratch), so it overcommits it; under disk pressure the kubelet evicts pods that exceed their requests first, and pods without limits can fill the node. A pod whose limits are below its scratch volumes is evicted before a volume reaches its own size limit.",
     severity: "medium",
-    remediation: 'Set `resources.requests["ephemeral-storage"]` and `resources.limits["ephemeral-storage"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.',
+    remediation: 'Set `resources.requests["ephemeral-storage"]` and `resources.limits["ephemeral-storage"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/shared/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.',
     controls: [
       { framework: "NIST-800-53", control: "SC-6" },
       { framework: "SOC2", control: "A1.1" }
@@ -1094,7 +1094,7 @@ var gpuScheduling = defineResourcePolicy({
     description: `A pod whose containers ask for \`${GPU_RESOURCE}\` limits it (Kubernetes takes the request from the limit), selects nodes (\`nodeSelector\`) and tolerates the \`${GPU_TAINT.key}\` taint; a pod that asks for no GPU does not tolerate that taint (DaemonSets, which run on every node, excepted).`,
     rationale: "GPU nodes are tainted so that they run GPU work only. A GPU pod without the toleration never schedules; one without a node selector may wait on nodes of the wrong GPU type. A pod without GPUs that tolerates the taint takes a GPU node's CPU and memory, and the next GPU pod cannot start.",
     severity: "medium",
-    remediation: `Use \`resources.gpu\` of ModelService (components/gpu.ts): it limits \`${GPU_RESOURCE}\`, selects the platform's GPU nodes and tolerates their taint. Remove a \`${GPU_TAINT.key}\` toleration from pods that ask for no GPU.`,
+    remediation: `Use \`resources.gpu\` of ModelService (components/team/gpu.ts): it limits \`${GPU_RESOURCE}\`, selects the platform's GPU nodes and tolerates their taint. Remove a \`${GPU_TAINT.key}\` toleration from pods that ask for no GPU.`,
     controls: [{ framework: "SOC2", control: "A1.1" }],
     topics: ["kubernetes", "capacity"],
     protectsData: false,

@@ -709,7 +709,7 @@ var ecrRepositoryHardened = defineResourcePolicy({
     description: "Every ECR repository sets `imageScanningConfiguration.scanOnPush: true`, `imageTagMutability: IMMUTABLE` (or `IMMUTABLE_WITH_EXCLUSION`) and `encryptionConfigurations` with `encryptionType: KMS`.",
     rationale: "Scanning on push finds known vulnerabilities before an image is deployed; an immutable tag cannot be re-pointed at other content after review (the digest an approval names stays the image the tag names); KMS encryption puts the images under the organisation's keys and their access log.",
     severity: "high",
-    remediation: "Create repositories with ContainerImage (components/containerImage.ts), which sets all three; or set them on the aws.ecr.Repository.",
+    remediation: "Create repositories with ContainerImage (components/team/containerImage.ts), which sets all three; or set them on the aws.ecr.Repository.",
     controls: [
       { framework: "AWS-FSBP", control: "ECR.1" },
       { framework: "AWS-FSBP", control: "ECR.2" },
@@ -938,7 +938,7 @@ var rbacNoWildcards = defineResourcePolicy({
     description: "No rule of a Role or ClusterRole has `*` among its `apiGroups`, `resources` or `verbs`.",
     rationale: "A wildcard grants every API group, resource or verb, including the ones added later (CRDs, subresources like pods/exec or secrets): the grant can no longer be reviewed, and it grows with the cluster.",
     severity: "high",
-    remediation: "List the API groups, resources and verbs the subject needs (components/servingNamespace.ts deployerRules is the example).",
+    remediation: "List the API groups, resources and verbs the subject needs (components/platform/servingNamespace.ts deployerRules is the example).",
     controls: [
       { framework: "CIS-K8S", control: "5.1.3" },
       { framework: "NSA-CISA-K8S", control: "RBAC" },
@@ -1189,7 +1189,7 @@ var iamNoWildcardActions = defineResourcePolicy({
     description: "Allow statements of IAM policies (`aws:iam/rolePolicy`, `aws:iam/policy`, user/group policies and the inline policies of `aws:iam/role`) name their actions without wildcards and do not use NotAction; no AWS managed admin or *FullAccess policy is attached.",
     rationale: "A wildcard action grants every current and future API of a service (`s3:*` includes DeleteBucket and PutBucketPolicy); least privilege is only reviewable when actions are listed.",
     severity: "critical",
-    remediation: "List the actions the workload needs (components/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
+    remediation: "List the actions the workload needs (components/platform/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
     controls: [
       { framework: "CIS-AWS", control: "1.16" },
       { framework: "NIST-800-53", control: "AC-6" },
@@ -1249,7 +1249,7 @@ var iamNoWildcardResources = defineResourcePolicy({
     description: 'Allow statements that grant a data action (reading, writing or deleting objects, decrypting, reading secrets and parameters; configurable) name their resources: no `Resource: "*"`, no all-wildcard ARN, no NotResource.',
     rationale: "A data action on `*` reaches every bucket, key and secret of the account, including other teams' and other environments' data.",
     severity: "high",
-    remediation: "Scope the statement to the bucket ARN and prefixes (`arn:aws:s3:::<bucket>/<prefix>/*`), the key ARN and the secret ARN the workload uses (components/iam.ts).",
+    remediation: "Scope the statement to the bucket ARN and prefixes (`arn:aws:s3:::<bucket>/<prefix>/*`), the key ARN and the secret ARN the workload uses (components/platform/iam.ts).",
     controls: [
       { framework: "NIST-800-53", control: "AC-6" },
       { framework: "NIST-800-53", control: "AC-3" },
@@ -1374,7 +1374,7 @@ var irsaTrustPinned = defineResourcePolicy({
     description: "An IAM role trusted through an EKS OIDC provider (`sts:AssumeRoleWithWebIdentity`) pins, with `StringEquals`, `<issuer>:sub` to exactly one `system:serviceaccount:<namespace>:<name>` and `<issuer>:aud` to `sts.amazonaws.com`, for the issuer of the federated provider; no `StringLike` on either key.",
     rationale: "Without the `sub` condition every pod of the cluster (any namespace, any team) can assume the role and reach its data; a wildcard in it does the same for a whole namespace. Without `aud`, tokens minted for other audiences are accepted.",
     severity: "critical",
-    remediation: "Build the trust policy with `irsaTrustPolicy(oidcProviderArn, namespace, serviceAccount)` from components/iam.ts.",
+    remediation: "Build the trust policy with `irsaTrustPolicy(oidcProviderArn, namespace, serviceAccount)` from components/platform/iam.ts.",
     controls: [
       { framework: "NIST-800-53", control: "AC-6" },
       { framework: "NIST-800-53", control: "AC-3" },
@@ -1927,7 +1927,7 @@ var s3BucketTlsOnly = defineStackPolicy({
     description: "Every S3 bucket has a BucketPolicy (joined by its `bucket` input) with a Deny statement for all principals and `s3:*` on the bucket and its objects when `aws:SecureTransport` is false.",
     rationale: "Without the deny, a client may read or write artifacts over plain HTTP, exposing data and credentials-signed requests to anyone on the path.",
     severity: "high",
-    remediation: 'Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }` (`denyInsecureTransport` in components/iam.ts).',
+    remediation: 'Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }` (`denyInsecureTransport` in components/platform/iam.ts).',
     controls: [
       { framework: "CIS-AWS", control: "2.1.1" },
       { framework: "NIST-800-53", control: "SC-8" },

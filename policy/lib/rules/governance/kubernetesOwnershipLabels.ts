@@ -13,7 +13,7 @@ export const kubernetesOwnershipLabels = defineResourcePolicy<{ requiredLabels: 
         description: "Every Kubernetes object, and the pod template of every workload, has non-empty `mlops.<domain>/team` and `mlops.<domain>/owner` labels (configurable suffixes).",
         rationale: "Labels are how alerts are routed, costs are allocated per team (pods are what consume the cluster), and orphaned objects are found.",
         severity: "low",
-        remediation: "Label objects with `standardLabels(ctx, args)` from components/naming.ts (every component does), on the object and on its pod template.",
+        remediation: "Label objects with `standardLabels(ctx, args)` from components/shared/naming.ts (every component does), on the object and on its pod template.",
         controls: [{ framework: "NIST-800-53", control: "CM-8" }],
         topics: ["ownership", "kubernetes"],
         protectsData: false,

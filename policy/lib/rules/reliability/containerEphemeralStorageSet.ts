@@ -19,7 +19,7 @@ export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, 
             "Without a request the scheduler does not count the node's local disk (logs, writable layers, emptyDir scratch), so it overcommits it; under disk pressure the kubelet evicts pods that exceed their requests first, and pods without limits can fill the node. A pod whose limits are below its scratch volumes is evicted before a volume reaches its own size limit.",
         severity: "medium",
         remediation:
-            "Set `resources.requests[\"ephemeral-storage\"]` and `resources.limits[\"ephemeral-storage\"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.",
+            "Set `resources.requests[\"ephemeral-storage\"]` and `resources.limits[\"ephemeral-storage\"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/shared/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.",
         controls: [
             { framework: "NIST-800-53", control: "SC-6" },
             { framework: "SOC2", control: "A1.1" },

@@ -13,7 +13,7 @@ export const gpuScheduling = defineResourcePolicy<Record<string, never>>({
         rationale:
             "GPU nodes are tainted so that they run GPU work only. A GPU pod without the toleration never schedules; one without a node selector may wait on nodes of the wrong GPU type. A pod without GPUs that tolerates the taint takes a GPU node's CPU and memory, and the next GPU pod cannot start.",
         severity: "medium",
-        remediation: `Use \`resources.gpu\` of ModelService (components/gpu.ts): it limits \`${GPU_RESOURCE}\`, selects the platform's GPU nodes and tolerates their taint. Remove a \`${GPU_TAINT.key}\` toleration from pods that ask for no GPU.`,
+        remediation: `Use \`resources.gpu\` of ModelService (components/team/gpu.ts): it limits \`${GPU_RESOURCE}\`, selects the platform's GPU nodes and tolerates their taint. Remove a \`${GPU_TAINT.key}\` toleration from pods that ask for no GPU.`,
         controls: [{ framework: "SOC2", control: "A1.1" }],
         topics: ["kubernetes", "capacity"],
         protectsData: false,

@@ -13,7 +13,7 @@ export const ecrRepositoryHardened = defineResourcePolicy<Record<string, never>>
         rationale:
             "Scanning on push finds known vulnerabilities before an image is deployed; an immutable tag cannot be re-pointed at other content after review (the digest an approval names stays the image the tag names); KMS encryption puts the images under the organisation's keys and their access log.",
         severity: "high",
-        remediation: "Create repositories with ContainerImage (components/containerImage.ts), which sets all three; or set them on the aws.ecr.Repository.",
+        remediation: "Create repositories with ContainerImage (components/team/containerImage.ts), which sets all three; or set them on the aws.ecr.Repository.",
         controls: [
             { framework: "AWS-FSBP", control: "ECR.1" },
             { framework: "AWS-FSBP", control: "ECR.2" },

@@ -19,7 +19,7 @@ export const iamNoWildcardActions = defineResourcePolicy<Config>({
             "Allow statements of IAM policies (`aws:iam/rolePolicy`, `aws:iam/policy`, user/group policies and the inline policies of `aws:iam/role`) name their actions without wildcards and do not use NotAction; no AWS managed admin or *FullAccess policy is attached.",
         rationale: "A wildcard action grants every current and future API of a service (`s3:*` includes DeleteBucket and PutBucketPolicy); least privilege is only reviewable when actions are listed.",
         severity: "critical",
-        remediation: "List the actions the workload needs (components/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
+        remediation: "List the actions the workload needs (components/platform/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
         controls: [
             { framework: "CIS-AWS", control: "1.16" },
             { framework: "NIST-800-53", control: "AC-6" },

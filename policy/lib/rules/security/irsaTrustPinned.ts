@@ -17,7 +17,7 @@ export const irsaTrustPinned = defineResourcePolicy<Record<string, never>>({
         rationale:
             "Without the `sub` condition every pod of the cluster (any namespace, any team) can assume the role and reach its data; a wildcard in it does the same for a whole namespace. Without `aud`, tokens minted for other audiences are accepted.",
         severity: "critical",
-        remediation: "Build the trust policy with `irsaTrustPolicy(oidcProviderArn, namespace, serviceAccount)` from components/iam.ts.",
+        remediation: "Build the trust policy with `irsaTrustPolicy(oidcProviderArn, namespace, serviceAccount)` from components/platform/iam.ts.",
         controls: [
             { framework: "NIST-800-53", control: "AC-6" },
             { framework: "NIST-800-53", control: "AC-3" },

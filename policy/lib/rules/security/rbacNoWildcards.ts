@@ -13,7 +13,7 @@ export const rbacNoWildcards = defineResourcePolicy<Record<string, never>>({
         rationale:
             "A wildcard grants every API group, resource or verb, including the ones added later (CRDs, subresources like pods/exec or secrets): the grant can no longer be reviewed, and it grows with the cluster.",
         severity: "high",
-        remediation: "List the API groups, resources and verbs the subject needs (components/servingNamespace.ts deployerRules is the example).",
+        remediation: "List the API groups, resources and verbs the subject needs (components/platform/servingNamespace.ts deployerRules is the example).",
         controls: [
             { framework: "CIS-K8S", control: "5.1.3" },
             { framework: "NSA-CISA-K8S", control: "RBAC" },

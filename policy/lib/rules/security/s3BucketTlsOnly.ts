@@ -30,7 +30,7 @@ export const s3BucketTlsOnly = defineStackPolicy<Record<string, never>>({
         rationale: "Without the deny, a client may read or write artifacts over plain HTTP, exposing data and credentials-signed requests to anyone on the path.",
         severity: "high",
         remediation:
-            "Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: \"Deny\", Principal: \"*\", Action: \"s3:*\", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { \"aws:SecureTransport\": \"false\" } } }` (`denyInsecureTransport` in components/iam.ts).",
+            "Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: \"Deny\", Principal: \"*\", Action: \"s3:*\", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { \"aws:SecureTransport\": \"false\" } } }` (`denyInsecureTransport` in components/platform/iam.ts).",
         controls: [
             { framework: "CIS-AWS", control: "2.1.1" },
             { framework: "NIST-800-53", control: "SC-8" },

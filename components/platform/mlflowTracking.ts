@@ -1,0 +1,906 @@
+/**
+ * The MLflow tracking server and model registry of the platform.
+ *
+ * In its own namespace (Pod Security `restricted`): a Postgres backend (RDS, or an in-cluster StatefulSet
+ * in dev) whose generated password stays a Pulumi secret into a Kubernetes Secret, a service account
+ * with an IRSA role limited to the artifact bucket's MLflow prefix, a Deployment that migrates the schema
+ * in an init container and proxies artifacts to S3 (`--serve-artifacts`), optional basic auth, a
+ * ClusterIP Service, a PodDisruptionBudget, NetworkPolicies that admit only the namespaces that need it,
+ * and an `mlflow gc` CronJob.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { DatabaseSettings, ResourceSettings } from "../../stacks/config/schema";
+import { irsaTrustPolicy } from "./iam";
+import { normalizePrefix } from "../shared/s3Prefix";
+import { InClusterPostgres } from "./inClusterPostgres";
+import { type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
+import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
+import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
+import { MLFLOW_PORT, ORG_LABELS, orgKey } from "../contract";
+
+/** Port the server listens on inside the pod (the contract's: serving namespaces' NetworkPolicies name it). */
+export { MLFLOW_PORT };
+/** Port of the ClusterIP Service (`http://mlflow.<namespace>.svc.cluster.local`). */
+export const MLFLOW_SERVICE_PORT = 80;
+/** Ephemeral storage of the server and its init containers: 512Mi reserved (proxied artifact uploads pass through /tmp), the 1Gi /tmp covered. */
+export const MLFLOW_STORAGE = ephemeralStorage("512Mi", ["1Gi"]);
+/** Ephemeral storage of the gc container (its /tmp is 1Gi too). */
+export const MLFLOW_GC_STORAGE = ephemeralStorage("256Mi", ["1Gi"]);
+/** uid/gid of the `mlflow` user of `images/mlflow/Dockerfile`. */
+export const MLFLOW_UID = 10001;
+/** Name of the server's Service, Deployment and service account. */
+export const MLFLOW_NAME = "mlflow";
+/** Database (and user) of the tracking store; the auth store is a second database beside it. */
+export const TRACKING_DATABASE = "mlflow";
+export const AUTH_DATABASE = "mlflow_auth";
+export const DATABASE_USER = "mlflow";
+/** User name of the basic-auth administrator. */
+export const ADMIN_USERNAME = "admin";
+/** Pod labels of the Job that creates the team users (mlflowTeamAccess.ts); admitted to the server with auth on. */
+export const MLFLOW_TEAM_USERS_SELECTOR: Readonly<Record<string, string>> = selectorLabels({ name: MLFLOW_NAME, component: "team-users" });
+
+/** What MLflow needs of the artifact store: the bucket, and a policy for read-write under a prefix. */
+export interface ArtifactStoreAccess {
+    /** Name of the bucket. */
+    readonly bucketName: pulumi.Input<string>;
+    /** IAM policy JSON granting read-write under `prefixes` (and use of the bucket's KMS key). */
+    readWritePolicy(prefixes: readonly string[]): pulumi.Input<string>;
+}
+
+/** Basic-auth permission a user gets on resources nobody granted them. */
+export type MlflowPermission = "READ" | "EDIT" | "MANAGE" | "NO_PERMISSIONS";
+
+/** Arguments of {@link MlflowTracking}. */
+export interface MlflowTrackingArgs {
+    /** Ownership labels of the stack. */
+    readonly labels: LabelContext;
+    /** Namespace to create for the server, its database (dev) and its gc job. */
+    readonly namespace: string;
+    /** MLflow version the image carries (for the version label). */
+    readonly version: string;
+    /** Server image, pinned (by digest outside dev): a `ContainerImage.imageRef` or a prebuilt reference. */
+    readonly image: pulumi.Input<string>;
+    /** Server replicas; more than one gets a PodDisruptionBudget. */
+    readonly replicas: number;
+    /** Server requests and limits. */
+    readonly resources: ResourceSettings;
+    /** The artifact store; MLflow gets read-write under `artifactPrefix` only. */
+    readonly artifactStore: ArtifactStoreAccess;
+    /** Prefix of the bucket MLflow owns: artifacts go to `s3://<bucket>/<artifactPrefix>`. */
+    readonly artifactPrefix: string;
+    /** Switch on MLflow basic auth (a generated admin password, kept secret). */
+    readonly auth: boolean;
+    /** Permission of users on what nobody granted them, with auth on. Default READ. */
+    readonly authDefaultPermission?: MlflowPermission;
+    /** Cron schedule of `mlflow gc`. */
+    readonly gcSchedule: string;
+    /** Days a deleted run or experiment is kept before `mlflow gc` removes it. */
+    readonly gcOlderThanDays: number;
+    /** The backend database settings. */
+    readonly database: DatabaseSettings;
+    /** RDS instance identifier (kind `rds`). */
+    readonly databaseIdentifier: string;
+    /** Name of the IRSA role. */
+    readonly iamRoleName: string;
+    /** The cluster: OIDC provider trusted by IRSA, node security group admitted by RDS, peer namespaces. */
+    readonly cluster: {
+        readonly oidcProviderArn: string;
+        readonly nodeSecurityGroupId: string;
+        /** Namespace of the ingress gateway, admitted to the server. */
+        readonly gatewayNamespace: string;
+        /** Namespace of Prometheus, admitted to the server for scraping. */
+        readonly monitoringNamespace: string;
+    };
+    /** The VPC: the RDS instance's subnets, and the CIDR MLflow pods may reach Postgres in. */
+    readonly network: { readonly vpcId: string; readonly vpcCidr: string; readonly privateSubnetIds: readonly string[] };
+    /** Spread server pods across availability zones (hard constraint). Default false. */
+    readonly spreadAcrossZones?: boolean;
+    /** Performance Insights on RDS. Default false. */
+    readonly performanceInsights?: boolean;
+    /** Apply RDS modifications immediately instead of in the maintenance window. Default false. */
+    readonly applyImmediately?: boolean;
+    /** Protect and retain the stateful resources: namespace, database, keys (prod). Default false. */
+    readonly protect?: boolean;
+}
+
+/** The MLflow tracking server and model registry. */
+export class MlflowTracking extends pulumi.ComponentResource {
+    /** In-cluster URL of the tracking server: `http://mlflow.<namespace>.svc.cluster.local`. */
+    public readonly trackingUri: pulumi.Output<string>;
+    /** Namespace of the server. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Service account of the server (and gc job). */
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** ARN of the IRSA role of that service account. */
+    public readonly roleArn: pulumi.Output<string>;
+    /** The image the server runs. */
+    public readonly image: pulumi.Output<string>;
+    /** Host name of the backend database (not secret). */
+    public readonly databaseEndpoint: pulumi.Output<string>;
+    /** Name of the Secret holding the basic-auth admin credentials; undefined with auth off. */
+    public readonly adminSecretName: pulumi.Output<string> | undefined;
+    /** The basic-auth admin password (a secret); undefined with auth off. */
+    public readonly adminPassword: pulumi.Output<string> | undefined;
+    /** Labels selecting the server pods. */
+    public readonly serverSelector: Record<string, string>;
+
+    constructor(name: string, args: MlflowTrackingArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Before super(): a bad argument fails before anything is registered.
+        validateMlflowTrackingArgs(args);
+        super("mlops:index:MlflowTracking", name, {}, opts);
+
+        const protect = args.protect === true;
+        const child: pulumi.CustomResourceOptions = { parent: this };
+        const ctx = args.labels;
+        const serverLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "tracking-server", version: args.version });
+        this.serverSelector = selectorLabels({ name: MLFLOW_NAME, component: "tracking-server" });
+        const gcLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "garbage-collector", version: args.version });
+        const gcSelector = selectorLabels({ name: MLFLOW_NAME, component: "garbage-collector" });
+        const commonLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "tracking-server" });
+        const artifactsDestination = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${normalizePrefix(args.artifactPrefix)}`;
+        const trackingUri = mlflowTrackingUri(args.namespace);
+
+        // --- Namespace -------------------------------------------------------------------------
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: args.namespace, labels: { ...commonLabels, ...podSecurityLabels("restricted") } } },
+            { parent: this, protect, retainOnDelete: protect },
+        );
+        const ns = namespace.metadata.name;
+
+        // --- Database ----------------------------------------------------------------------------
+        const dbPassword = new random.RandomPassword(`${name}-db-password`, uriSafePassword(32), child);
+        const db = args.database;
+        let dbHost: pulumi.Output<string>;
+        let sslMode: "require" | "disable";
+        // Pods of the server and the gc job: the only database clients.
+        const clientSelector = { "app.kubernetes.io/name": MLFLOW_NAME, "app.kubernetes.io/instance": MLFLOW_NAME };
+        let postgresPeer: k8s.types.input.networking.v1.NetworkPolicyPeer;
+        if (db.kind === "rds") {
+            const rds = new RdsPostgres(
+                `${name}-db`,
+                {
+                    identifier: args.databaseIdentifier,
+                    databaseName: TRACKING_DATABASE,
+                    username: DATABASE_USER,
+                    password: dbPassword.result,
+                    engineVersion: db.engineVersion,
+                    instanceClass: db.instanceClass,
+                    allocatedStorageGiB: db.storageGiB,
+                    backupRetentionDays: db.backupRetentionDays,
+                    multiAz: db.multiAz,
+                    deletionProtection: db.deletionProtection,
+                    vpcId: args.network.vpcId,
+                    subnetIds: args.network.privateSubnetIds,
+                    clientSecurityGroupId: args.cluster.nodeSecurityGroupId,
+                    applyImmediately: args.applyImmediately ?? false,
+                    performanceInsights: args.performanceInsights ?? false,
+                    protect,
+                },
+                child,
+            );
+            dbHost = rds.address;
+            sslMode = "require";
+            postgresPeer = { ipBlock: { cidr: args.network.vpcCidr } };
+        } else {
+            const postgres = new InClusterPostgres(
+                `${name}-postgres`,
+                {
+                    namespace: ns,
+                    objectName: `${MLFLOW_NAME}-postgres`,
+                    image: `docker.io/library/postgres:${db.engineVersion}`,
+                    databaseName: TRACKING_DATABASE,
+                    username: DATABASE_USER,
+                    password: dbPassword.result,
+                    storageGiB: db.storageGiB,
+                    clientSelector,
+                    labels: ctx,
+                    protect,
+                },
+                child,
+            );
+            dbHost = postgres.host;
+            // In-cluster traffic in a dev cluster; the official image serves no TLS.
+            sslMode = "disable";
+            postgresPeer = { podSelector: { matchLabels: postgres.podSelector } };
+        }
+        this.databaseEndpoint = dbHost;
+        const uriOf = (database: string) =>
+            pulumi
+                .all([dbPassword.result, dbHost])
+                .apply(([password, host]) => postgresUri({ user: DATABASE_USER, password, host, port: POSTGRES_PORT, database, sslMode }));
+
+        const dbSecret = new k8s.core.v1.Secret(
+            `${name}-db-secret`,
+            {
+                metadata: { name: `${MLFLOW_NAME}-db`, namespace: ns, labels: commonLabels },
+                type: "Opaque",
+                stringData: pulumi.secret({ username: DATABASE_USER, password: dbPassword.result, "backend-store-uri": uriOf(TRACKING_DATABASE) }),
+            },
+            child,
+        );
+        const dbSecretName = dbSecret.metadata.name;
+
+        // --- Basic auth --------------------------------------------------------------------------
+        let authSecretName: pulumi.Output<string> | undefined;
+        if (args.auth) {
+            const adminPassword = new random.RandomPassword(`${name}-admin-password`, uriSafePassword(32), child);
+            const flaskSecretKey = new random.RandomPassword(`${name}-flask-secret-key`, uriSafePassword(48), child);
+            const authDatabaseUri = uriOf(AUTH_DATABASE);
+            const ini = pulumi.all([adminPassword.result, authDatabaseUri]).apply(([password, databaseUri]) =>
+                basicAuthIni({
+                    adminUsername: ADMIN_USERNAME,
+                    adminPassword: password,
+                    databaseUri,
+                    defaultPermission: args.authDefaultPermission ?? "READ",
+                }),
+            );
+            const authSecret = new k8s.core.v1.Secret(
+                `${name}-auth-secret`,
+                {
+                    metadata: { name: `${MLFLOW_NAME}-auth`, namespace: ns, labels: commonLabels },
+                    type: "Opaque",
+                    stringData: pulumi.secret({
+                        [BASIC_AUTH_INI]: ini,
+                        "database-uri": authDatabaseUri,
+                        "admin-username": ADMIN_USERNAME,
+                        "admin-password": adminPassword.result,
+                        "flask-secret-key": flaskSecretKey.result,
+                    }),
+                },
+                child,
+            );
+            authSecretName = authSecret.metadata.name;
+            this.adminPassword = pulumi.secret(adminPassword.result);
+        }
+        this.adminSecretName = authSecretName;
+
+        // --- Identity: IRSA role with read-write under the MLflow prefix only ----------------------
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                name: args.iamRoleName,
+                description: `MLflow tracking server ${args.namespace}/${MLFLOW_NAME}: artifacts under ${args.artifactPrefix}/`,
+                assumeRolePolicy: JSON.stringify(irsaTrustPolicy(args.cluster.oidcProviderArn, args.namespace, MLFLOW_NAME)),
+                maxSessionDuration: 3600,
+            },
+            child,
+        );
+        new aws.iam.RolePolicy(
+            `${name}-artifacts-policy`,
+            { name: "mlflow-artifacts", role: role.name, policy: args.artifactStore.readWritePolicy([args.artifactPrefix]) },
+            child,
+        );
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-service-account`,
+            {
+                metadata: {
+                    name: MLFLOW_NAME,
+                    namespace: ns,
+                    labels: commonLabels,
+                    annotations: { "eks.amazonaws.com/role-arn": role.arn, "eks.amazonaws.com/sts-regional-endpoints": "true" },
+                },
+                automountServiceAccountToken: false,
+            },
+            child,
+        );
+        const serviceAccountName = serviceAccount.metadata.name;
+
+        // --- Tracking server ---------------------------------------------------------------------
+        const backendEnv: k8s.types.input.core.v1.EnvVar = {
+            name: "MLFLOW_BACKEND_STORE_URI",
+            valueFrom: { secretKeyRef: { name: dbSecretName, key: "backend-store-uri" } },
+        };
+        const baseEnv: k8s.types.input.core.v1.EnvVar[] = [
+            { name: "HOME", value: "/tmp" },
+            { name: "TMPDIR", value: "/tmp" },
+            backendEnv,
+        ];
+        const initResources = containerResources(args.resources, MLFLOW_STORAGE);
+        const initContainers: k8s.types.input.core.v1.Container[] = [
+            {
+                name: "db-upgrade",
+                image: args.image,
+                // Creates the schema on an empty database, migrates an existing one; the URI stays in the environment.
+                command: ["python", "-c", TRACKING_SCHEMA_SCRIPT],
+                env: baseEnv,
+                resources: initResources,
+                securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+        ];
+        const serverEnv = [...baseEnv];
+        const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+        const serverMounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+        if (authSecretName) {
+            const authDbEnv: k8s.types.input.core.v1.EnvVar = {
+                name: "MLFLOW_AUTH_DATABASE_URI",
+                valueFrom: { secretKeyRef: { name: authSecretName, key: "database-uri" } },
+            };
+            initContainers.push(
+                {
+                    name: "auth-db-create",
+                    image: args.image,
+                    command: ["python", "-c", CREATE_DATABASE_SCRIPT],
+                    env: [...baseEnv, { name: "MLFLOW_AUTH_DATABASE", value: AUTH_DATABASE }],
+                    resources: initResources,
+                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
+                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+                {
+                    name: "auth-db-upgrade",
+                    image: args.image,
+                    command: ["python", "-c", AUTH_SCHEMA_SCRIPT],
+                    env: [...baseEnv, authDbEnv],
+                    resources: initResources,
+                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
+                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+            );
+            serverEnv.push(
+                { name: "MLFLOW_AUTH_CONFIG_PATH", value: `${AUTH_CONFIG_DIR}/${BASIC_AUTH_INI}` },
+                { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: { secretKeyRef: { name: authSecretName, key: "flask-secret-key" } } },
+            );
+            volumes.push({
+                name: "auth-config",
+                secret: { secretName: authSecretName, items: [{ key: BASIC_AUTH_INI, path: BASIC_AUTH_INI }], defaultMode: 0o440 },
+            });
+            serverMounts.push({ name: "auth-config", mountPath: AUTH_CONFIG_DIR, readOnly: true });
+        }
+
+        new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: MLFLOW_NAME, namespace: ns, labels: serverLabels },
+                spec: {
+                    replicas: args.replicas,
+                    revisionHistoryLimit: 5,
+                    selector: { matchLabels: this.serverSelector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: { labels: serverLabels },
+                        spec: {
+                            serviceAccountName,
+                            automountServiceAccountToken: false,
+                            enableServiceLinks: false,
+                            terminationGracePeriodSeconds: 60,
+                            securityContext: restrictedPodSecurityContext(MLFLOW_UID),
+                            topologySpreadConstraints: topologySpread(this.serverSelector, args.replicas, args.spreadAcrossZones === true),
+                            initContainers,
+                            containers: [
+                                {
+                                    name: "mlflow",
+                                    image: args.image,
+                                    imagePullPolicy: "IfNotPresent",
+                                    command: ["mlflow"],
+                                    args: mlflowServerArgs({ artifactsDestination, workers: gunicornWorkers(args.resources), auth: args.auth }),
+                                    env: serverEnv,
+                                    ports: [{ name: "http", containerPort: MLFLOW_PORT, protocol: "TCP" }],
+                                    resources: containerResources(args.resources, MLFLOW_STORAGE),
+                                    ...mlflowProbes(),
+                                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
+                                    volumeMounts: serverMounts,
+                                },
+                            ],
+                            volumes,
+                        },
+                    },
+                },
+            },
+            child,
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.serverSelector,
+                    ports: [{ name: "http", port: MLFLOW_SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+                },
+            },
+            child,
+        );
+
+        if (args.replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                {
+                    metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
+                    // A pod that is not ready (stuck, crash-looping) may be evicted: a drain does not hang on it.
+                    spec: { maxUnavailable: 1, selector: { matchLabels: this.serverSelector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+                },
+                child,
+            );
+        }
+
+        // --- Network policies ----------------------------------------------------------------------
+        const dnsEgress = dnsEgressRule();
+        const postgresEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
+            to: [postgresPeer],
+            ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
+        };
+        const httpsEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
+            // S3 and STS (IRSA): public AWS endpoints, HTTPS only.
+            to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+            ports: [{ protocol: "TCP", port: 443 }],
+        };
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-default-deny`,
+            {
+                metadata: { name: "default-deny", namespace: ns, labels: commonLabels },
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+            },
+            child,
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-server-network-policy`,
+            {
+                metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
+                spec: {
+                    podSelector: { matchLabels: this.serverSelector },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [
+                        {
+                            from: [
+                                { namespaceSelector: { matchLabels: mlflowAccessLabel(ctx.labelDomain) } },
+                                { namespaceSelector: { matchLabels: namespaceNameLabel(args.cluster.gatewayNamespace) } },
+                                { namespaceSelector: { matchLabels: namespaceNameLabel(args.cluster.monitoringNamespace) } },
+                                // The gc job deletes artifacts through the server's artifact proxy.
+                                { podSelector: { matchLabels: gcSelector } },
+                                // With auth on, the Job that creates the team users (MlflowTeamAccess).
+                                ...(args.auth ? [{ podSelector: { matchLabels: { ...MLFLOW_TEAM_USERS_SELECTOR } } }] : []),
+                            ],
+                            ports: [{ protocol: "TCP", port: MLFLOW_PORT }],
+                        },
+                    ],
+                    egress: [dnsEgress, postgresEgress, httpsEgress],
+                },
+            },
+            child,
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-gc-network-policy`,
+            {
+                metadata: { name: `${MLFLOW_NAME}-gc`, namespace: ns, labels: gcLabels },
+                spec: {
+                    podSelector: { matchLabels: gcSelector },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [],
+                    egress: [
+                        dnsEgress,
+                        postgresEgress,
+                        { to: [{ podSelector: { matchLabels: this.serverSelector } }], ports: [{ protocol: "TCP", port: MLFLOW_PORT }] },
+                        httpsEgress,
+                    ],
+                },
+            },
+            child,
+        );
+
+        // --- Garbage collection --------------------------------------------------------------------
+        const gcEnv: k8s.types.input.core.v1.EnvVar[] = [
+            ...baseEnv,
+            // Runs logged through the artifact proxy have mlflow-artifacts:/ URIs: gc deletes them through the server.
+            { name: "MLFLOW_TRACKING_URI", value: trackingUri },
+        ];
+        if (authSecretName) {
+            gcEnv.push(
+                { name: "MLFLOW_TRACKING_USERNAME", valueFrom: { secretKeyRef: { name: authSecretName, key: "admin-username" } } },
+                { name: "MLFLOW_TRACKING_PASSWORD", valueFrom: { secretKeyRef: { name: authSecretName, key: "admin-password" } } },
+            );
+        }
+        new k8s.batch.v1.CronJob(
+            `${name}-gc`,
+            {
+                metadata: { name: `${MLFLOW_NAME}-gc`, namespace: ns, labels: gcLabels },
+                spec: {
+                    schedule: args.gcSchedule,
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 3600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels: gcLabels },
+                        spec: {
+                            backoffLimit: 2,
+                            activeDeadlineSeconds: 3 * 3600,
+                            ttlSecondsAfterFinished: 7 * 24 * 3600,
+                            template: {
+                                metadata: { labels: gcLabels },
+                                spec: {
+                                    restartPolicy: "Never",
+                                    serviceAccountName,
+                                    automountServiceAccountToken: false,
+                                    enableServiceLinks: false,
+                                    securityContext: restrictedPodSecurityContext(MLFLOW_UID),
+                                    containers: [
+                                        {
+                                            name: "gc",
+                                            image: args.image,
+                                            // mlflow gc reads the backend store URI only from its flag: the wrapper passes it from the environment.
+                                            command: ["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT],
+                                            args: mlflowGcArgs({ artifactsDestination, olderThanDays: args.gcOlderThanDays }),
+                                            env: gcEnv,
+                                            resources: containerResources({ cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }, MLFLOW_GC_STORAGE),
+                                            securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
+                                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                        },
+                                    ],
+                                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            child,
+        );
+
+        this.namespace = ns;
+        this.serviceAccountName = serviceAccountName;
+        this.roleArn = role.arn;
+        this.image = pulumi.output(args.image);
+        this.trackingUri = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local`;
+        this.registerOutputs({
+            trackingUri: this.trackingUri,
+            namespace: this.namespace,
+            serviceAccountName: this.serviceAccountName,
+            roleArn: this.roleArn,
+            image: this.image,
+            databaseEndpoint: this.databaseEndpoint,
+            adminSecretName: this.adminSecretName,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers.
+// ---------------------------------------------------------------------------------------------
+
+/** File name of the basic-auth configuration in the auth Secret and in the pod. */
+export const BASIC_AUTH_INI = "basic_auth.ini";
+/** Directory the auth Secret is mounted at. */
+export const AUTH_CONFIG_DIR = "/etc/mlflow/auth";
+
+/**
+ * Postgres advisory lock keys (`pg_advisory_lock(hashtext(key))`) that serialise the schema steps of
+ * replicas starting together: one creates or migrates, the others wait and then find the schema current.
+ */
+export const SCHEMA_LOCK_KEYS = { tracking: "mlflow-tracking-schema", auth: "mlflow-auth-schema" } as const;
+/** Advisory lock key of {@link CREATE_DATABASE_SCRIPT}. */
+export const AUTH_DATABASE_LOCK_KEY = "mlflow-auth-database";
+
+/**
+ * Creates the auth database beside the tracking database if it does not exist yet. Idempotent, and
+ * safe for replicas starting together: the check and the create run under a Postgres advisory lock
+ * (two concurrent `CREATE DATABASE` of one name fail with a unique violation, not DuplicateDatabase);
+ * closing the connection releases the lock. Runs in an init container with psycopg2.
+ */
+export const CREATE_DATABASE_SCRIPT = [
+    "import os, psycopg2",
+    "from psycopg2 import errors, sql",
+    'name = os.environ["MLFLOW_AUTH_DATABASE"]',
+    'conn = psycopg2.connect(os.environ["MLFLOW_BACKEND_STORE_URI"])',
+    "conn.autocommit = True",
+    "with conn.cursor() as cur:",
+    `    cur.execute("SELECT pg_advisory_lock(hashtext(%s))", ("${AUTH_DATABASE_LOCK_KEY}",))`,
+    '    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))',
+    "    if cur.fetchone() is None:",
+    "        try:",
+    '            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))',
+    '            print(f"created database {name}")',
+    "        except (errors.DuplicateDatabase, errors.UniqueViolation):",
+    "            pass",
+    "conn.close()",
+].join("\n");
+
+
+/**
+ * The `db-upgrade` init container: creates the tracking store's schema on an empty database, migrates an
+ * existing one to MLflow's head revision. `mlflow db upgrade` alone only migrates: on an empty database
+ * its first migration fails (`relation "metrics" does not exist`), because the base tables are created by
+ * the tracking store itself. So, as `SqlAlchemyStore` does on first use: when the `experiments` table is
+ * missing, create MLflow's initial tables; then run the migrations to head (a no-op when current). Under
+ * a Postgres advisory lock, so concurrent replicas take turns. A failed migration leaves the base tables
+ * (Postgres DDL is transactional) and the next try migrates from there. The URI is read from
+ * `MLFLOW_BACKEND_STORE_URI`, never from argv; the log names no URI.
+ */
+export const TRACKING_SCHEMA_SCRIPT = [
+    "import os, sqlalchemy",
+    "from mlflow.store.db.utils import _get_schema_version, _upgrade_db, create_sqlalchemy_engine_with_retry",
+    "from mlflow.store.tracking.dbmodels.initial_models import Base",
+    'engine = create_sqlalchemy_engine_with_retry(os.environ["MLFLOW_BACKEND_STORE_URI"])',
+    `key = "${SCHEMA_LOCK_KEYS.tracking}"`,
+    "with engine.connect() as lock:",
+    '    lock.execute(sqlalchemy.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})',
+    "    try:",
+    '        if not sqlalchemy.inspect(engine).has_table("experiments"):',
+    '            print("empty database: creating the base tables", flush=True)',
+    "            Base.metadata.create_all(engine)",
+    "        before = _get_schema_version(engine)",
+    "        _upgrade_db(engine)",
+    '        print(f"schema {before} -> {_get_schema_version(engine)}", flush=True)',
+    "    finally:",
+    '        lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})',
+    "        lock.commit()",
+    "engine.dispose()",
+].join("\n");
+
+/**
+ * The `auth-db-upgrade` init container: migrates the basic-auth store (its first migration creates its
+ * tables, so an empty database works) under an advisory lock. The URI is read from
+ * `MLFLOW_AUTH_DATABASE_URI`, never from argv (`python -m mlflow.server.auth db upgrade --url` takes it
+ * as an argument).
+ */
+export const AUTH_SCHEMA_SCRIPT = [
+    "import os, sqlalchemy",
+    "from mlflow.server.auth.db.utils import migrate",
+    'engine = sqlalchemy.create_engine(os.environ["MLFLOW_AUTH_DATABASE_URI"])',
+    `key = "${SCHEMA_LOCK_KEYS.auth}"`,
+    "with engine.connect() as lock:",
+    '    lock.execute(sqlalchemy.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})',
+    "    try:",
+    '        migrate(engine, "head")',
+    '        print("auth schema at head", flush=True)',
+    "    finally:",
+    '        lock.execute(sqlalchemy.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})',
+    "        lock.commit()",
+    "engine.dispose()",
+].join("\n");
+
+/**
+ * Runs the `mlflow` CLI with its arguments (`python -c <this> gc ...`) plus `--backend-store-uri` taken
+ * from `MLFLOW_BACKEND_STORE_URI`: `mlflow gc` reads the URI only from that flag, and a flag would put
+ * the database password in the process list. The argv the process starts with holds no URI.
+ */
+export const MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT = [
+    "import os, sys",
+    "from mlflow.cli import cli",
+    'cli.main(args=sys.argv[1:] + ["--backend-store-uri", os.environ["MLFLOW_BACKEND_STORE_URI"]], prog_name="mlflow")',
+].join("\n");
+
+/**
+ * The server's readiness check (an exec probe, `python -c <this> <port>`): the server answers `/health`
+ * on the port and the tracking database answers a query on its schema table. Prints the failing part's
+ * error type only (never a URI). Exit 0 when ready.
+ */
+export const READINESS_SCRIPT = [
+    "import os, sys, urllib.request",
+    "try:",
+    '    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=3) as r:',
+    "        assert r.status == 200, r.status",
+    "except Exception as e:",
+    '    sys.exit(f"server not ready: {type(e).__name__}")',
+    "import psycopg2",
+    "try:",
+    '    conn = psycopg2.connect(os.environ["MLFLOW_BACKEND_STORE_URI"], connect_timeout=3)',
+    "    with conn, conn.cursor() as cur:",
+    '        cur.execute("SELECT version_num FROM alembic_version")',
+    "        cur.fetchone()",
+    "    conn.close()",
+    "except Exception as e:",
+    '    sys.exit(f"database not ready: {type(e).__name__}")',
+].join("\n");
+
+/**
+ * The server's probes. Startup: `/health` (up to 5 minutes for a first start). Readiness, the real check
+ * ({@link READINESS_SCRIPT}): a gunicorn worker answers and the database is reachable; a busy or
+ * cut-off pod leaves the Service's endpoints and comes back by itself. Liveness, cheap and tolerant: a
+ * TCP connect to the port, which gunicorn's master accepts even when every worker is busy, failing for
+ * 3 minutes before a restart: an overloaded server is not restarted (which would make it worse).
+ */
+export function mlflowProbes(): Pick<k8s.types.input.core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    return {
+        startupProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+        readinessProbe: { exec: { command: ["python", "-c", READINESS_SCRIPT, String(MLFLOW_PORT)] }, periodSeconds: 10, timeoutSeconds: 8, failureThreshold: 3 },
+        livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 },
+    };
+}
+
+/** In-cluster URL of the tracking server of a namespace. */
+export function mlflowTrackingUri(namespace: string): string {
+    return `http://${MLFLOW_NAME}.${namespace}.svc.cluster.local`;
+}
+
+/**
+ * The namespace label that admits a namespace's pods to the tracking server:
+ * `mlops.<domain>/mlflow-access: "true"`. Serving and team namespaces carry it.
+ */
+export function mlflowAccessLabel(labelDomain: string): Record<string, string> {
+    return { [orgKey(labelDomain, ORG_LABELS.mlflowAccess)]: "true" };
+}
+
+
+/** Pod Security Admission labels enforcing, auditing and warning at one level. */
+export function podSecurityLabels(level: "restricted" | "baseline"): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": level,
+        "pod-security.kubernetes.io/warn": level,
+    };
+}
+
+/** Options of a generated password that is safe in a URI and an ini file: letters and digits only. */
+export function uriSafePassword(length: number): random.RandomPasswordArgs {
+    return { length, special: false, upper: true, lower: true, numeric: true, minUpper: 2, minLower: 2, minNumeric: 2 };
+}
+
+/** Parts of a Postgres connection URI. */
+export interface PostgresUriParts {
+    readonly user: string;
+    readonly password: string;
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    /** `require` for RDS (TLS; the parameter group refuses plain connections), `disable` in-cluster. */
+    readonly sslMode: "require" | "verify-full" | "disable";
+}
+
+/** `postgresql://user:password@host:port/database?sslmode=...`, with user and password URL-encoded. */
+export function postgresUri(p: PostgresUriParts): string {
+    return `postgresql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${p.database}?sslmode=${p.sslMode}`;
+}
+
+/** Settings of the MLflow basic-auth app. */
+export interface BasicAuthSettings {
+    readonly adminUsername: string;
+    readonly adminPassword: string;
+    /** SQLAlchemy URI of the auth store. */
+    readonly databaseUri: string;
+    readonly defaultPermission: MlflowPermission;
+}
+
+/**
+ * `basic_auth.ini` of the basic-auth app. Python's configparser treats `%` as interpolation, so every
+ * `%` (a URL-encoded character) is doubled. The result contains the admin and database passwords.
+ */
+export function basicAuthIni(s: BasicAuthSettings): string {
+    const value = (v: string) => {
+        if (/[\r\n]/.test(v)) throw new Error("basic_auth.ini values must be single-line");
+        return v.replace(/%/g, "%%");
+    };
+    return [
+        "[mlflow]",
+        `default_permission = ${s.defaultPermission}`,
+        `database_uri = ${value(s.databaseUri)}`,
+        `admin_username = ${value(s.adminUsername)}`,
+        `admin_password = ${value(s.adminPassword)}`,
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        "",
+    ].join("\n");
+}
+
+/** CPU cores of a Kubernetes quantity (`500m` is 0.5). */
+export function cpuCores(quantity: string): number {
+    const m = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity);
+    if (!m) throw new Error(`not a CPU quantity: "${quantity}" (expected e.g. 500m or 2)`);
+    return Number(m[1]) / (m[2] ? 1000 : 1);
+}
+
+const MEMORY_UNITS: Record<string, number> = { "": 1 / 2 ** 20, k: 1000 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20, T: 1e12 / 2 ** 20, Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 ** 2 };
+
+/** MiB of a Kubernetes memory quantity (`1Gi` is 1024). */
+export function memoryMiB(quantity: string): number {
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+    if (!m) throw new Error(`not a memory quantity: "${quantity}" (expected e.g. 512Mi or 4Gi)`);
+    return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+}
+
+/** Memory one gunicorn worker of the MLflow server takes, with headroom. */
+export const WORKER_MEMORY_MIB = 300;
+/** Most workers per pod: scale out with replicas beyond this. */
+export const MAX_WORKERS = 8;
+
+/**
+ * gunicorn workers for a pod's limits: the usual `2 x cores + 1`, but never more than the memory limit
+ * holds at {@link WORKER_MEMORY_MIB} each (the pod would be OOM-killed), at least 1, at most {@link MAX_WORKERS}.
+ */
+export function gunicornWorkers(resources: Pick<ResourceSettings, "cpuLimit" | "memoryLimit">): number {
+    const byCpu = 2 * Math.ceil(cpuCores(resources.cpuLimit)) + 1;
+    const byMemory = Math.floor(memoryMiB(resources.memoryLimit) / WORKER_MEMORY_MIB);
+    return Math.max(1, Math.min(MAX_WORKERS, byCpu, byMemory));
+}
+
+/**
+ * Arguments of `mlflow server`: listen on all interfaces, artifacts proxied to S3 (clients need no AWS
+ * credentials), basic auth when on. No `--backend-store-uri`: `mlflow server` reads
+ * `MLFLOW_BACKEND_STORE_URI` from the environment (the Secret) and hands it to gunicorn in the
+ * environment too, so the password is in no process's argv.
+ * The gunicorn timeout allows large artifact uploads through the proxy.
+ */
+export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>; workers: number; auth: boolean }): pulumi.Input<string>[] {
+    return [
+        "server",
+        "--host", "0.0.0.0",
+        "--port", String(MLFLOW_PORT),
+        "--serve-artifacts",
+        "--artifacts-destination", o.artifactsDestination,
+        "--default-artifact-root", "mlflow-artifacts:/",
+        "--workers", String(o.workers),
+        "--gunicorn-opts", "--timeout 120 --graceful-timeout 30 --keep-alive 5 --access-logfile -",
+        "--expose-prometheus", "/tmp/prometheus",
+        ...(o.auth ? ["--app-name", "basic-auth"] : []),
+    ];
+}
+
+/**
+ * Arguments of `mlflow gc` (after {@link MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT}, which adds
+ * `--backend-store-uri` from the environment): runs and experiments deleted more than `olderThanDays` ago.
+ */
+export function mlflowGcArgs(o: { artifactsDestination: pulumi.Input<string>; olderThanDays: number }): pulumi.Input<string>[] {
+    return [
+        "gc",
+        "--artifacts-destination", o.artifactsDestination,
+        "--older-than", `${o.olderThanDays}d`,
+    ];
+}
+
+
+
+
+
+/** Spread replicas over nodes (soft) and, when asked, over zones (hard). */
+export function topologySpread(
+    selector: Record<string, string>,
+    replicas: number,
+    acrossZones: boolean,
+): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    const constraints: k8s.types.input.core.v1.TopologySpreadConstraint[] = [];
+    if (acrossZones) {
+        constraints.push({ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector } });
+    }
+    if (replicas > 1) {
+        constraints.push({ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } });
+    }
+    return constraints;
+}
+
+/** Checks the arguments before anything is registered. */
+export function validateMlflowTrackingArgs(args: MlflowTrackingArgs): void {
+    const problems: string[] = [];
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace) || args.namespace.length > 63) {
+        problems.push(`namespace "${args.namespace}" must be a DNS label (lower-case letters, digits and -, at most 63)`);
+    }
+    if (["kube-system", "kube-public", "kube-node-lease", "default", args.cluster.gatewayNamespace, args.cluster.monitoringNamespace].includes(args.namespace)) {
+        problems.push(`namespace "${args.namespace}" is a system or shared namespace; MLflow needs a namespace of its own`);
+    }
+    if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > 20) {
+        problems.push(`replicas must be an integer from 1 to 20, got ${args.replicas}`);
+    }
+    try {
+        normalizePrefix(args.artifactPrefix);
+    } catch (e) {
+        problems.push(`artifactPrefix: ${(e as Error).message}`);
+    }
+    try {
+        cpuCores(args.resources.cpuRequest);
+        cpuCores(args.resources.cpuLimit);
+        memoryMiB(args.resources.memoryRequest);
+        if (memoryMiB(args.resources.memoryLimit) < WORKER_MEMORY_MIB) {
+            problems.push(`resources.memoryLimit ${args.resources.memoryLimit} is below the ${WORKER_MEMORY_MIB}Mi one server worker needs`);
+        }
+        if (cpuCores(args.resources.cpuRequest) > cpuCores(args.resources.cpuLimit)) {
+            problems.push(`resources.cpuRequest ${args.resources.cpuRequest} exceeds cpuLimit ${args.resources.cpuLimit}`);
+        }
+        if (memoryMiB(args.resources.memoryRequest) > memoryMiB(args.resources.memoryLimit)) {
+            problems.push(`resources.memoryRequest ${args.resources.memoryRequest} exceeds memoryLimit ${args.resources.memoryLimit}`);
+        }
+    } catch (e) {
+        problems.push(`resources: ${(e as Error).message}`);
+    }
+    if (!/^(\S+\s+){4}\S+$/.test(args.gcSchedule)) problems.push(`gcSchedule "${args.gcSchedule}" must be a five-field cron expression like 0 3 * * *`);
+    if (!Number.isInteger(args.gcOlderThanDays) || args.gcOlderThanDays < 1) {
+        problems.push(`gcOlderThanDays must be a positive integer, got ${args.gcOlderThanDays}`);
+    }
+    if (typeof args.image === "string" && !/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/.test(args.image)) {
+        problems.push(`image "${args.image}" must be pinned by tag or digest`);
+    }
+    if (problems.length > 0) throw new Error(`MlflowTracking "${args.namespace}": ${problems.join("; ")}.`);
+}

@@ -1,0 +1,151 @@
+/**
+ * A model's route through the platform's gateway (Gateway API HTTPRoute, gateway.networking.k8s.io/v1)
+ * with its rollout: a stable ModelService, optionally a canary ModelService taking a weighted share of
+ * the requests, and a shadow ModelService receiving mirrored copies (RequestMirror) whose answers the
+ * gateway discards. Each track is a ModelService of its own (own Deployment, HPA, alerts, operating
+ * note), labelled with its track, so its series carry `track` and its own `version`: the alerts and
+ * dashboards compare the candidate with the current version.
+ *
+ * Approvals apply to every version that takes traffic: the canary and the shadow are ModelServices, so
+ * each needs the approval of its own version where ModelService requires one (prod).
+ *
+ * Promotion and rollback are one change of the route's arguments (docs/team-guide.md#canary-and-shadow):
+ * promote by making the canary's version the stable one and dropping the canary; roll back by dropping
+ * the canary (its weight goes to stable at once).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CANARY_WEIGHT, GATEWAY_API_VERSION, type RolloutTrack, servingNamespaceName } from "../contract";
+import type { ModelService } from "./modelService";
+import { SERVICE_HTTP_PORT } from "./modelService";
+import type { PlatformRefs } from "./modelWorkload";
+import { teamLabelContext } from "./modelWorkload";
+import { standardLabels } from "../shared/naming";
+
+/** Arguments of {@link ModelRoute}. */
+export interface ModelRouteArgs {
+    /** Team that owns the route and its services. */
+    readonly team: string;
+    /** What the route needs from the platform stack: `gateway` and `gatewayNamespace`. */
+    readonly platform: PlatformRefs;
+    /** The version answering the requests (its `track` must be `stable`). */
+    readonly stable: ModelService;
+    /** A candidate version taking `weight` percent of the requests (1 to 50; its `track` must be `canary`). Default none. */
+    readonly canary?: { readonly service: ModelService; readonly weight: number };
+    /** A candidate version receiving a copy of `percent` of the requests (1 to 100, default 100), its answers discarded (its `track` must be `shadow`). Default none. */
+    readonly shadow?: { readonly service: ModelService; readonly percent?: number };
+    /** Hostnames of the route, each under `<team>.<gateway.hostnameSuffix>`. Default `<stable service>.<team>.<hostnameSuffix>`. */
+    readonly hostnames?: readonly string[];
+    /** Name of the HTTPRoute. Default the stable service's name. */
+    readonly routeName?: string;
+}
+
+/** The team's DNS zone under the platform's suffix: `<team>.<suffix>`. */
+export function teamHostnameZone(team: string, suffix: string): string {
+    return `${team}.${suffix}`;
+}
+
+/** Checks the arguments before anything is registered; every problem at once. */
+export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void {
+    const problems: string[] = [];
+    const gw = args.platform.gateway;
+    if (!gw || !gw.name || !gw.sectionName || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(gw.hostnameSuffix ?? "")) {
+        problems.push("platform.gateway must name the platform's Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io)");
+    }
+    const ns = servingNamespaceName(args.team);
+    const tracks: [string, ModelService | undefined, RolloutTrack][] = [
+        ["stable", args.stable, "stable"],
+        ["canary", args.canary?.service, "canary"],
+        ["shadow", args.shadow?.service, "shadow"],
+    ];
+    for (const [key, service, track] of tracks) {
+        if (!service) continue;
+        if (service.namespace !== ns) problems.push(`${key} service ${service.serviceName} runs in ${service.namespace}, not in team ${args.team}'s namespace ${ns}`);
+        if (service.track !== track) problems.push(`${key} service ${service.serviceName} must have track "${track}", has ${service.track ? `"${service.track}"` : "none"}`);
+    }
+    const names = tracks.flatMap(([, s]) => (s ? [s.serviceName] : []));
+    if (new Set(names).size !== names.length) problems.push(`stable, canary and shadow must be different services, got ${names.join(", ")}`);
+    if (args.canary) {
+        const w = args.canary.weight;
+        if (!Number.isInteger(w) || w < CANARY_WEIGHT.min || w > CANARY_WEIGHT.max) {
+            problems.push(`canary.weight must be an integer percentage from ${CANARY_WEIGHT.min} to ${CANARY_WEIGHT.max}, got ${w}; to promote, make the canary's version the stable one; to roll back, remove the canary`);
+        }
+    }
+    if (args.shadow?.percent !== undefined) {
+        const p = args.shadow.percent;
+        if (!Number.isInteger(p) || p < 1 || p > 100) problems.push(`shadow.percent must be an integer from 1 to 100, got ${p}`);
+    }
+    if (gw?.hostnameSuffix) {
+        const zone = teamHostnameZone(args.team, gw.hostnameSuffix);
+        for (const h of args.hostnames ?? []) {
+            if (!h.endsWith(`.${zone}`) || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h)) {
+                problems.push(`hostname "${h}" must be a DNS name under the team's zone ${zone} (the gateway's certificate covers *.${zone})`);
+            }
+        }
+        if (args.hostnames && args.hostnames.length === 0) problems.push("hostnames must not be empty (leave it out for the default)");
+    }
+    if (args.routeName !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.routeName)) problems.push(`routeName "${args.routeName}" must be lower-case letters, digits and -`);
+    if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
+}
+
+/** The HTTPRoute's spec: one rule, stable and canary by weight, the shadow mirrored. */
+export function httpRouteSpec(o: {
+    gateway: { name: string; sectionName: string };
+    gatewayNamespace: pulumi.Input<string>;
+    hostnames: string[];
+    stable: string;
+    canary?: { service: string; weight: number };
+    shadow?: { service: string; percent: number };
+}): Record<string, unknown> {
+    const backend = (name: string, weight: number) => ({ group: "", kind: "Service", name, port: SERVICE_HTTP_PORT, weight });
+    return {
+        parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: o.gateway.name, namespace: o.gatewayNamespace, sectionName: o.gateway.sectionName }],
+        hostnames: o.hostnames,
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: "/" } }],
+                ...(o.shadow
+                    ? { filters: [{ type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: o.shadow.service, port: SERVICE_HTTP_PORT }, percent: o.shadow.percent } }] }
+                    : {}),
+                backendRefs: o.canary ? [backend(o.stable, 100 - o.canary.weight), backend(o.canary.service, o.canary.weight)] : [backend(o.stable, 100)],
+            },
+        ],
+    };
+}
+
+/** A model's route through the platform's gateway, with its canary and shadow. */
+export class ModelRoute extends pulumi.ComponentResource {
+    /** Name of the HTTPRoute. */
+    public readonly routeName: string;
+    /** Its hostnames (HTTPS at the gateway). */
+    public readonly hostnames: string[];
+    /** Share of the requests per service name, in percent (the shadow's copies are not counted). */
+    public readonly weights: Record<string, number>;
+
+    constructor(name: string, args: ModelRouteArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateModelRouteArgs(name, args);
+        super("mlops:index:ModelRoute", name, {}, opts);
+        const p = args.platform;
+        const gw = p.gateway!;
+        const ns = servingNamespaceName(args.team);
+        const routeName = args.routeName ?? args.stable.serviceName;
+        const hostnames = [...(args.hostnames ?? [`${args.stable.serviceName}.${teamHostnameZone(args.team, gw.hostnameSuffix)}`])];
+        const labels = standardLabels(teamLabelContext(p, args.team), { name: routeName, instance: routeName, component: "model-route", team: args.team });
+        const canary = args.canary ? { service: args.canary.service.serviceName, weight: args.canary.weight } : undefined;
+        const shadow = args.shadow ? { service: args.shadow.service.serviceName, percent: args.shadow.percent ?? 100 } : undefined;
+        new k8s.apiextensions.CustomResource(
+            `${name}-route`,
+            {
+                apiVersion: GATEWAY_API_VERSION,
+                kind: "HTTPRoute",
+                metadata: { name: routeName, namespace: ns, labels },
+                spec: httpRouteSpec({ gateway: gw, gatewayNamespace: p.gatewayNamespace, hostnames, stable: args.stable.serviceName, canary, shadow }),
+            },
+            { parent: this },
+        );
+        this.routeName = routeName;
+        this.hostnames = hostnames;
+        this.weights = canary ? { [args.stable.serviceName]: 100 - canary.weight, [canary.service]: canary.weight } : { [args.stable.serviceName]: 100 };
+        this.registerOutputs({ routeName, hostnames, weights: this.weights });
+    }
+}

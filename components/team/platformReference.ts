@@ -1,0 +1,195 @@
+/**
+ * How a team's own Pulumi project reaches the platform: a StackReference to the platform stack of its
+ * environment, the references its workloads need (PlatformRefs), and an explicit Kubernetes provider
+ * for the platform's cluster built from the stack outputs (the same `aws eks get-token` kubeconfig the
+ * platform uses, `kubeconfigFor`), so nothing falls back to an ambient kubeconfig.
+ *
+ * The team stack states its environment and label domain in its own config (they are needed as plain
+ * strings before anything is registered); the kubeconfig is built only after checking them against the
+ * platform's outputs, together with the team's presence in that environment, so a team stack pointed at
+ * the wrong platform stack fails before it touches the cluster.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
+import type { Environment } from "../contract";
+import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
+import { teamNameProblem } from "./modelUri";
+import { kubeconfigFor } from "./kubeconfig";
+import { type ModelApproval, servingNamespaceName } from "../contract";
+
+/** The platform stack's `kubernetes` output. */
+export interface PlatformKubernetesOutput {
+    readonly clusterName: string;
+    readonly endpoint: string;
+    readonly certificateAuthorityData: string;
+    readonly oidcProviderArn: string;
+    readonly gatewayNamespace: string;
+}
+
+/** The platform stack's `monitoring` output. */
+export interface PlatformMonitoringOutput {
+    readonly namespace: string;
+    readonly prometheusUrl: string;
+    readonly grafanaUrl: string;
+    readonly grafanaAdminSecretName: string;
+    readonly pushgatewayUrl: string;
+}
+
+/** One team in the platform stack's `teams` output. */
+export interface PlatformTeamOutput {
+    readonly namespace: string;
+    readonly serviceAccountName: string;
+    readonly roleArn: string;
+    readonly driftCheckServiceAccountName: string;
+    readonly driftCheckRoleArn: string;
+    /** Absent in platform stacks older than the batch identity: batch jobs then fall back to `batch`. */
+    readonly batchServiceAccountName?: string;
+    readonly batchRoleArn?: string;
+    readonly modelPrefix: string;
+    readonly predictionLogPrefix: string;
+    readonly labels: Record<string, string>;
+}
+
+/** Arguments of {@link readPlatform}. */
+export interface PlatformReferenceArgs {
+    /** The platform stack of the environment, fully qualified: `<organisation>/mlops/<environment>`. */
+    readonly stack: string;
+    /** The team (`mlops:teams[].name` of the platform). */
+    readonly team: string;
+    /** The team stack's environment: must be the platform stack's. */
+    readonly environment: Environment;
+    /** The organisation's label domain: must be the platform stack's. */
+    readonly labelDomain: string;
+    /** Cost centre of the team's objects (label). */
+    readonly costCentre: string;
+    /** Base URL of docs/runbooks (alert links), without a trailing slash. */
+    readonly runbookBaseUrl: string;
+    /** IAM role the team deploys with: `aws eks get-token --role-arn`; omit to use the caller's credentials. */
+    readonly deployRoleArn?: string;
+}
+
+/** What {@link readPlatform} returns. */
+export interface TeamPlatform {
+    /** The reference to the platform stack. */
+    readonly stackReference: pulumi.StackReference;
+    /** What ModelService and BatchInference need (`platform:` argument). */
+    readonly refs: PlatformRefs;
+    /** Provider for the platform's cluster: pass it to every Kubernetes resource of the team stack. */
+    readonly kubernetesProvider: k8s.Provider;
+    /** AWS region of the platform. */
+    readonly region: pulumi.Output<string>;
+    /** The team's entry of the platform's `teams` output (namespace, identities, prefixes). */
+    readonly team: pulumi.Output<PlatformTeamOutput>;
+}
+
+/** Every argument of {@link PlatformReferenceArgs}: what it must be and whether it is required. */
+export const PLATFORM_REFERENCE_SHAPE: Shape = {
+    stack: req("string", "the platform stack, fully qualified: <organisation>/mlops/<environment>"),
+    team: req("string", "the team's name (mlops:teams[].name)"),
+    environment: req("string", "dev, test or prod"),
+    labelDomain: req("string", "the organisation's DNS domain, like acme.io"),
+    costCentre: req("string", "the cost centre the team's objects are billed to"),
+    runbookBaseUrl: req("string", "https:// URL of docs/runbooks without a trailing slash"),
+    deployRoleArn: opt("string"),
+} satisfies ShapeOf<PlatformReferenceArgs>;
+
+/** Problems of the arguments (empty when fine): shape first, then values, every one at once. */
+export function platformReferenceProblems(args: PlatformReferenceArgs): string[] {
+    const shape = shapeProblems(args, PLATFORM_REFERENCE_SHAPE);
+    if (shape.some((p) => p.path === "")) return shape.map((p) => p.message);
+    const problems: string[] = [];
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(args.stack)) {
+        problems.push(`stack "${args.stack}" must be a fully qualified stack name like acme/mlops/${args.environment}`);
+    }
+    const team = teamNameProblem(args.team);
+    if (team) problems.push(team);
+    if (!["dev", "test", "prod"].includes(args.environment)) problems.push(`environment "${args.environment}" must be dev, test or prod`);
+    if (typeof args.labelDomain === "string" && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(args.labelDomain)) {
+        problems.push(`labelDomain "${args.labelDomain}" must be a DNS domain like acme.io`);
+    }
+    if (typeof args.runbookBaseUrl === "string" && !/^https:\/\/\S+[^/\s]$/.test(args.runbookBaseUrl)) {
+        problems.push(`runbookBaseUrl "${args.runbookBaseUrl}" must be an https:// URL of docs/runbooks without a trailing slash`);
+    }
+    if (args.deployRoleArn !== undefined && !/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/.test(args.deployRoleArn)) {
+        problems.push(`deployRoleArn "${args.deployRoleArn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
+    }
+    return [...shape.map((p) => p.message), ...withoutShapeDuplicates(problems, shape)];
+}
+
+/**
+ * Problems of the platform stack's outputs for this team stack: a different environment or label
+ * domain, or no serving namespace for the team. Pure, for tests and for the kubeconfig's check.
+ */
+export function platformOutputProblems(
+    args: Pick<PlatformReferenceArgs, "stack" | "team" | "environment" | "labelDomain">,
+    outputs: { environment: unknown; labelDomain: unknown; teams: unknown },
+): string[] {
+    const problems: string[] = [];
+    if (outputs.environment !== args.environment) {
+        problems.push(`platform stack ${args.stack} is environment "${String(outputs.environment)}", but this stack is "${args.environment}"`);
+    }
+    if (outputs.labelDomain !== args.labelDomain) {
+        problems.push(`platform stack ${args.stack} labels with "${String(outputs.labelDomain)}", but this stack says labelDomain "${args.labelDomain}"`);
+    }
+    const teams = (outputs.teams ?? {}) as Record<string, PlatformTeamOutput | undefined>;
+    const mine = teams[args.team];
+    if (!mine) {
+        problems.push(`platform stack ${args.stack} has no team "${args.team}" (teams: ${Object.keys(teams).join(", ") || "none"}): add it to mlops:teams with this environment`);
+    } else if (mine.namespace !== servingNamespaceName(args.team)) {
+        problems.push(`platform stack ${args.stack} serves team "${args.team}" from namespace "${mine.namespace}", not "${servingNamespaceName(args.team)}"`);
+    }
+    return problems;
+}
+
+/**
+ * Reads the platform stack of the team's environment and builds the team's Kubernetes provider.
+ * `name` prefixes the StackReference and provider names.
+ */
+export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: pulumi.CustomResourceOptions): TeamPlatform {
+    const problems = platformReferenceProblems(args);
+    if (problems.length > 0) throw new Error(`readPlatform "${name}": ${problems.join("; ")}.`);
+
+    const stackReference = new pulumi.StackReference(`${name}-stack`, { name: args.stack }, opts);
+    const kubernetes = stackReference.requireOutput("kubernetes") as pulumi.Output<PlatformKubernetesOutput>;
+    const monitoring = stackReference.requireOutput("monitoring") as pulumi.Output<PlatformMonitoringOutput>;
+    const teams = stackReference.requireOutput("teams") as pulumi.Output<Record<string, PlatformTeamOutput>>;
+    const region = stackReference.requireOutput("region") as pulumi.Output<string>;
+
+    // The kubeconfig is built only for the right platform stack: a mismatch fails the provider, before any object.
+    const kubeconfig = pulumi
+        .all([kubernetes, region, stackReference.requireOutput("environment"), stackReference.requireOutput("labelDomain"), teams])
+        .apply(([k, r, environment, labelDomain, t]) => {
+            const mismatch = platformOutputProblems(args, { environment, labelDomain, teams: t });
+            if (mismatch.length > 0) throw new Error(`readPlatform "${name}": ${mismatch.join("; ")}.`);
+            return kubeconfigFor({
+                environment: args.environment,
+                aws: { region: r, deployRoleArn: args.deployRoleArn },
+                cluster: { name: k.clusterName, endpoint: k.endpoint, certificateAuthorityData: k.certificateAuthorityData },
+            });
+        });
+    const kubernetesProvider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig, enableServerSideApply: true, deleteUnreachable: false }, opts);
+
+    const team = teams.apply((t) => t[args.team]);
+    return {
+        stackReference,
+        kubernetesProvider,
+        region,
+        team,
+        refs: {
+            environment: args.environment,
+            labelDomain: args.labelDomain,
+            costCentre: args.costCentre,
+            runbookBaseUrl: args.runbookBaseUrl,
+            mlflowTrackingUri: stackReference.requireOutput("mlflowTrackingUri") as pulumi.Output<string>,
+            artifactBucketName: stackReference.requireOutput("artifactBucketName") as pulumi.Output<string>,
+            gatewayNamespace: kubernetes.gatewayNamespace,
+            monitoringNamespace: monitoring.namespace,
+            pushgatewayUrl: monitoring.pushgatewayUrl,
+            serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
+            batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),
+            // Compliance's approvals (approvals/<environment>.yaml of the platform); absent in older platform stacks: none.
+            approvals: stackReference.getOutput("modelApprovals").apply((a) => (Array.isArray(a) ? (a as ModelApproval[]) : [])),
+        },
+    };
+}
