@@ -240,7 +240,7 @@ function preload(): void {
     require("../components/team/modelService");
     require("../components/platform/providers");
     require("../test/modelServiceFixtures");
-    require("../stacks/config/load");
+    require("../stacks/config");
 }
 
 /**
@@ -251,7 +251,7 @@ function preload(): void {
  */
 function syntheticProgram(services: number): () => unknown {
     return () => {
-        const { loadPlatformConfig } = require("../stacks/config/load");
+        const { loadPlatformConfig } = require("../stacks/config");
         const { createProviders } = require("../components/platform/providers");
         const { ModelService } = require("../components/team/modelService") as typeof import("../components/team/modelService");
         const { APPROVAL_12, platformRefs, prodArgs } = require("../test/modelServiceFixtures") as typeof import("../test/modelServiceFixtures");

@@ -3,9 +3,8 @@
  * the offline plan and the tests. Configuration is parsed first, so bad input fails before any resource
  * is registered. The exports are the stack outputs that team stacks read with a StackReference.
  */
-import { teamsIn } from "./config/schema";
 import { loadModelApprovals } from "./approvals";
-import { loadPlatformConfig } from "./config/load";
+import { loadPlatformConfig, teamsIn } from "./config";
 import { createPlatform } from "./platform";
 
 const cfg = loadPlatformConfig();

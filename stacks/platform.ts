@@ -9,7 +9,7 @@ import { approvalParameterData, type ModelApproval } from "../components/contrac
 import { admissionRules } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
-import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "./config/schema";
+import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "./config";
 import { ContainerImage } from "../components/team/containerImage";
 import { DriftCheck } from "../components/platform/driftCheck";
 import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/platform/mlflowTeamAccess";

@@ -10,7 +10,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ruleFileYaml } from "../components/shared/alertRules";
 import { BatchInference, type BatchInferenceArgs, batchRuleGroups, validateBatchInferenceArgs } from "../components/team/batchInference";
-import type { Environment } from "../stacks/config/schema";
+import type { Environment } from "../stacks/config";
 import { parseCron } from "../components/team/cron";
 import { selectorLabels } from "../components/shared/naming";
 import { validateObjects } from "../engine/kubernetes";

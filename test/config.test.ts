@@ -7,7 +7,7 @@ import {
     parsePlatformConfig,
     type PlatformConfig,
     suggestKey,
-} from "../stacks/config/schema";
+} from "../stacks/config";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runStack, STACKS } from "./harness";

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig } from "../stacks/config/schema";
+import { parsePlatformConfig } from "../stacks/config";
 import { contextHash, type ContainerImageArgs, ecrLifecyclePolicy, validateContainerImageArgs } from "../components/team/containerImage";
 import { configNamespace } from "../engine/project";
 import { DRIFT_CHECK_VERSION } from "../stacks/platform";

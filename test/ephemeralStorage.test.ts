@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { quantityValue } from "../stacks/config/schema";
+import { quantityValue } from "../stacks/config";
 import { containerResources, EPHEMERAL_STORAGE_HEADROOM, ephemeralStorage } from "../components/shared/k8sHelpers";
 import { runStack, type StackRun, STACKS } from "./harness";
 

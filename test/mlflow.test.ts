@@ -4,7 +4,7 @@
  * server's pod spec, auth, network policies, the gc job and the stack outputs.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig } from "../stacks/config/schema";
+import { parsePlatformConfig, type PlatformConfig } from "../stacks/config";
 import { AUTH_SCHEMA_SCRIPT, MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT, mlflowAccessLabel, postgresUri, READINESS_SCRIPT, TRACKING_SCHEMA_SCRIPT } from "../components/platform/mlflowTracking";
 import { standardLabels } from "../components/shared/naming";
 import { validateObjects } from "../engine/kubernetes";

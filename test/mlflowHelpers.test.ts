@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../stacks/config/schema";
+import { ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../stacks/config";
 import { type InClusterPostgresArgs, validateInClusterPostgresArgs } from "../components/platform/inClusterPostgres";
 import {
     basicAuthIni,

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig, teamsIn } from "../stacks/config/schema";
+import { parsePlatformConfig, type PlatformConfig, teamsIn } from "../stacks/config";
 import { MLFLOW_CREDENTIALS_SECRET } from "../components/platform/driftCheck";
 import {
     MLFLOW_CREDENTIALS_KEYS,

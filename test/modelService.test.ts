@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ruleFileYaml } from "../components/shared/alertRules";
-import type { Environment } from "../stacks/config/schema";
+import type { Environment } from "../stacks/config";
 import { contextHash, ecrLifecyclePolicy } from "../components/team/containerImage";
 import { fullSlo, type ModelServiceArgs, ModelService, serviceRuleGroups, validateModelServiceArgs } from "../components/team/modelService";
 import { selectorLabels } from "../components/shared/naming";

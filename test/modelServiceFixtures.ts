@@ -1,5 +1,5 @@
 /** Shared fixtures of the ModelService and BatchInference tests: platform references as a team stack gets them. */
-import type { Environment } from "../stacks/config/schema";
+import type { Environment } from "../stacks/config";
 import type { ModelServiceArgs } from "../components/team/modelService";
 import type { PlatformRefs } from "../components/team/modelWorkload";
 import type { ModelApproval } from "../components/contract";

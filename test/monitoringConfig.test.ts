@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ENVIRONMENT_DEFAULTS, parsePlatformConfig, quantityValue, teamQuota, teamSlo, teamsIn } from "../stacks/config/schema";
+import { ConfigError, ENVIRONMENT_DEFAULTS, parsePlatformConfig, quantityValue, teamQuota, teamSlo, teamsIn } from "../stacks/config";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ROOT } from "./harness";
 

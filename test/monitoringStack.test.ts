@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AlertingRule, ALERTS } from "../components/shared/alertRules";
-import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../stacks/config/schema";
+import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../stacks/config";
 import { dashboardQueries } from "../components/platform/dashboards";
 import { requestsPerSecondAdapterRule, RPS_METRIC, unknownMetrics } from "../components/shared/metricsContract";
 import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/platform/mlflowTeamAccess";

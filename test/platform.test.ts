@@ -3,7 +3,7 @@
  * and labels, secrets kept secret, prod state protected, every Kubernetes object schema-valid.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig } from "../stacks/config/schema";
+import { parsePlatformConfig } from "../stacks/config";
 import { awsDefaultTags } from "../components/platform/awsNames";
 import { awsProviderArgs } from "../components/platform/providers";
 import { kubeconfigFor } from "../components/team/kubeconfig";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, teamsIn } from "../stacks/config/schema";
+import { parsePlatformConfig, teamsIn } from "../stacks/config";
 import { adapterQuery, METRICS, requestsPerSecondAdapterRule } from "../components/shared/metricsContract";
 import { portableYaml } from "../components/shared/yaml";
 import { configNamespace } from "../engine/project";

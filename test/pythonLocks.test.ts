@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { parsePlatformConfig } from "../stacks/config/schema";
+import { parsePlatformConfig } from "../stacks/config";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ROOT, STACKS } from "./harness";
 

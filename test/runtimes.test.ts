@@ -6,7 +6,7 @@
  * `custom` renders exactly what ModelService rendered before (no adapter, no relabelings).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { quantityValue } from "../stacks/config/schema";
+import { quantityValue } from "../stacks/config";
 import { METRICS, seriesNames } from "../components/shared/metricsContract";
 import { type ModelServiceArgs, ModelService, validateModelServiceArgs } from "../components/team/modelService";
 import {

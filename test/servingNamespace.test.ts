@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../stacks/config/schema";
+import { parsePlatformConfig, type PlatformConfig, teamQuota, teamsIn } from "../stacks/config";
 import { driftCheckDeadlines, driftCheckName, validateDriftCheckArgs } from "../components/platform/driftCheck";
 import {
     deployerRules,

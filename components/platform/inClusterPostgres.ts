@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceSettings } from "../../stacks/config/schema";
+import type { ResourceSettings } from "../shared/resources";
 import { containerResources, ephemeralStorage } from "../shared/k8sHelpers";
 import { type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
 import { POSTGRES_PORT } from "./rdsPostgres";

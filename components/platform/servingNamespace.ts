@@ -15,7 +15,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings, quantityValue } from "../../stacks/config/schema";
+import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings } from "../../stacks/config/schema";
+import { quantityValue } from "../shared/resources";
 import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
 import { dnsEgressRule, namespaceNameLabel } from "../shared/k8sHelpers";
 import {

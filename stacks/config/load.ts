@@ -3,7 +3,9 @@
  * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, type PlatformConfig, parsePlatformConfig } from "./schema";
+import { CONFIG_NAMESPACE } from "../../components/contract";
+import { parsePlatformConfig } from "./parse";
+import type { PlatformConfig } from "./schema";
 
 /** The `mlops:` keys of the running stack, without the namespace. */
 export function rawStackConfig(): Record<string, string> {
