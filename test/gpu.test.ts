@@ -1,14 +1,16 @@
 /**
  * GPUs: ModelService's `resources.gpu` (limits and requests of nvidia.com/gpu, the platform's GPU node
  * selector and taint toleration), the team namespaces' GPU quota, and the reliability pack's
- * gpu-scheduling policy on what ModelService renders and on each defect.
+ * gpu-scheduling policy on what ModelService renders and on each defect, and its admission rule (the real API
+ * server enforces it in e2e/admission.e2e.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { ModelService, validateModelServiceArgs } from "../components/team/modelService";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
 import { contextForStack, runPacks } from "../policy/lib/runner";
-import { gpuScheduling } from "../policy/lib/rules/reliability/gpuScheduling";
+import { admissionRules } from "../policy/lib/admission";
+import { gpuScheduling, toleratesGpuTaint } from "../policy/lib/rules/reliability/gpuScheduling";
 import { runProgram, runStack } from "./harness";
 import { platformRefs, prodArgs } from "./modelServiceFixtures";
 
@@ -83,5 +85,29 @@ describe("gpu-scheduling", () => {
         expect(found).toContain("requests nvidia.com/gpu without a limit");
         expect(found).toContain("does not tolerate the GPU nodes' taint nvidia.com/gpu");
         expect(found).toContain("selects no nodes (nodeSelector)");
+    });
+});
+
+describe("gpu-scheduling in the cluster's admission", () => {
+    const rule = (environment: "dev" | "prod") =>
+        admissionRules({ packs: PACKS, environment, labelDomain: "acme.io", config: (pack) => readPackConfig(environment, pack) }).find((r) => r.policy === "gpu-scheduling")!;
+
+    it("judges every workload kind with the pack's four conditions, denying in every stack", () => {
+        const prod = rule("prod");
+        expect(prod.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources)).toEqual(["deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"]);
+        const messages = prod.spec.validations.map((v) => v.messageExpression).join("\n");
+        for (const m of ["requests nvidia.com/gpu without a limit", "asks for GPUs but does not tolerate the GPU nodes\\' taint nvidia.com/gpu", "selects no nodes (nodeSelector)", "tolerates the GPU taint nvidia.com/gpu but asks for no GPU"]) {
+            expect(messages).toContain(m);
+        }
+        expect(prod.spec.validations[3].expression).toContain("object.kind == 'DaemonSet'");
+        expect(prod.validationActions).toEqual(["Deny"]);
+        expect(rule("dev").validationActions).toEqual(readPackConfig("dev", "mlops-reliability")["gpu-scheduling"] === "mandatory" ? ["Deny"] : ["Audit"]);
+    });
+    it("reads a toleration with an empty key and Exists as tolerating the GPU taint, in the pack as in the rule", () => {
+        expect(toleratesGpuTaint({ operator: "Exists" })).toBe(true);
+        expect(toleratesGpuTaint({ key: "", operator: "Exists" })).toBe(true);
+        expect(toleratesGpuTaint({ key: "nvidia.com/gpu", operator: "Equal", value: "present" })).toBe(true);
+        expect(toleratesGpuTaint({ key: "dedicated", operator: "Exists" })).toBe(false);
+        expect(rule("prod").spec.validations[1].expression).toContain("(has(t.key) ? t.key : '') == '' && has(t.operator) && t.operator == 'Exists'");
     });
 });

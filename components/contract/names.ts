@@ -12,6 +12,13 @@ export function servingNamespaceName(team: string): string {
     return `${SERVING_NAMESPACE_PREFIX}${team}`;
 }
 
+/** The team whose serving namespace `namespace` is (`ml-<team>`), or undefined when it is none. */
+export function teamOfServingNamespace(namespace: string | undefined): string | undefined {
+    if (!namespace?.startsWith(SERVING_NAMESPACE_PREFIX)) return undefined;
+    const team = namespace.slice(SERVING_NAMESPACE_PREFIX.length);
+    return team.length > 0 ? team : undefined;
+}
+
 /** Service account of a team's model servers (and the default of its workloads). */
 export const WORKLOAD_SERVICE_ACCOUNT = "workload";
 /** Service account of a team's batch-scoring jobs (BatchInference). */

@@ -38,6 +38,10 @@ export const ADMISSION_KINDS = {
         { apiGroups: ["batch"], apiVersions: ["v1"], resources: ["jobs", "cronjobs"] },
     ],
     cronJobs: [{ apiGroups: ["batch"], apiVersions: ["v1"], resources: ["cronjobs"] }],
+    /** Jobs: the team's own, those its CronJobs start and those its orchestrators create. */
+    jobs: [{ apiGroups: ["batch"], apiVersions: ["v1"], resources: ["jobs"] }],
+    /** Gateway API routes (ModelRoute's HTTPRoutes). */
+    httpRoutes: [{ apiGroups: ["gateway.networking.k8s.io"], apiVersions: ["v1"], resources: ["httproutes"] }],
     services: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["services"] }],
     ingresses: [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], resources: ["ingresses"] }],
     roles: [{ apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["v1"], resources: ["roles"] }],
@@ -49,8 +53,11 @@ export const ADMISSION_KINDS = {
         { apiGroups: ["autoscaling"], apiVersions: ["v2"], resources: ["horizontalpodautoscalers"] },
         { apiGroups: ["policy"], apiVersions: ["v1"], resources: ["poddisruptionbudgets"] },
         { apiGroups: ["monitoring.coreos.com"], apiVersions: ["v1"], resources: ["servicemonitors", "podmonitors", "prometheusrules"] },
+        { apiGroups: ["gateway.networking.k8s.io"], apiVersions: ["v1"], resources: ["httproutes"] },
     ],
 } as const;
+/** The kinds whose objects carry a pod template (their rules get {@link WORKLOAD_VARIABLES}). */
+const POD_TEMPLATE_KINDS: readonly AdmissionKinds[] = ["workloads", "cronJobs", "jobs"];
 export type AdmissionKinds = keyof typeof ADMISSION_KINDS;
 
 /** What a policy declares for admission. */
@@ -61,6 +68,8 @@ export interface AdmissionDefinition<C> {
     readonly params?: "approvals";
     /** Whether it uses the model variables (`variables.isModel`, `model`, `version`, `team`). */
     readonly model?: boolean;
+    /** Whether it uses `variables.team`: the team of the object's namespace (without the model variables). */
+    readonly team?: boolean;
     /** What of the policy the cluster does not check, when it checks only part (docs/policies.md says so). */
     readonly partial?: string;
     /** Only objects these CEL conditions hold for are judged (`matchConditions`). */
@@ -87,10 +96,10 @@ export const ADMISSION_ELSEWHERE: Readonly<Record<string, string>> = {
     "deployment-replicas-ha": "not one object: joins a Deployment with its HorizontalPodAutoscaler",
     "model-workload-monitored": "not one object: joins a model workload with its ServiceMonitor or PodMonitor",
     "model-alerts-defined": "not one object: joins a model workload with its PrometheusRule",
+    "network-policy-coverage": "not one object: joins namespaces, their workloads and their NetworkPolicies (teams cannot write NetworkPolicies: their Role only reads them)",
     "stateful-resources-protected": "not a Kubernetes object rule: Pulumi's protect option exists only in the program",
     "environment-matches-stack": "not an admission rule: compares labels with the Pulumi stack's environment, which the cluster does not know",
     "no-cross-environment-references": "not an admission rule: compares references with the Pulumi stack's environment and accounts",
-    "gpu-scheduling": "not in the cluster yet: a single-object rule whose admission rule is not written; the packs check it",
     "aws-ownership-tags": "AWS resources, not Kubernetes objects",
     "s3-bucket-encrypted-with-kms": "AWS resources, not Kubernetes objects",
     "s3-bucket-versioning-enabled": "AWS resources, not Kubernetes objects",
@@ -128,6 +137,15 @@ export function celMessage(policy: string, what: string): string {
     return `${celString(`${policy}: `)} + ${CEL_REF} + ${what}`;
 }
 
+/**
+ * `variables.team`: the team of the object's namespace. The team is the namespace's (set by the platform;
+ * a team cannot relabel its namespace), not the object's own label.
+ */
+export function teamVariable(labelDomain: string): { name: string; expression: string } {
+    const key = celString(orgKey(labelDomain, ORG_LABELS.team));
+    return { name: "team", expression: `has(namespaceObject.metadata.labels) && ${key} in namespaceObject.metadata.labels ? namespaceObject.metadata.labels[${key}] : ''` };
+}
+
 /** Variables of the model rules: the model, version and team of a workload (and, with `approvals`, its key in the approvals parameter). */
 export function modelVariables(labelDomain: string, approvals: boolean): { name: string; expression: string }[] {
     const key = (suffix: string) => celString(orgKey(labelDomain, suffix));
@@ -135,11 +153,7 @@ export function modelVariables(labelDomain: string, approvals: boolean): { name:
         { name: "isModel", expression: `${key(ORG_LABELS.model)} in variables.labels` },
         { name: "model", expression: `${key(ORG_LABELS.model)} in variables.labels ? variables.labels[${key(ORG_LABELS.model)}] : ''` },
         { name: "version", expression: `${key(ORG_LABELS.modelVersion)} in variables.labels ? variables.labels[${key(ORG_LABELS.modelVersion)}] : ''` },
-        // The team is the namespace's (set by the platform; a team cannot relabel its namespace), not the object's own label.
-        {
-            name: "team",
-            expression: `has(namespaceObject.metadata.labels) && ${key(ORG_LABELS.team)} in namespaceObject.metadata.labels ? namespaceObject.metadata.labels[${key(ORG_LABELS.team)}] : ''`,
-        },
+        teamVariable(labelDomain),
         ...(approvals
             ? [
                   { name: "approvalKey", expression: "variables.team + '.' + variables.model + '.' + variables.version" },
@@ -219,8 +233,9 @@ export function admissionRules(opts: {
             if (envs && !envs.includes(opts.environment)) continue;
             const actions = ACTIONS[effectiveLevel(file, policy.meta.name)];
             if (!actions) continue;
-            const variables = def.kinds === "services" || def.kinds === "ingresses" || def.kinds === "roles" ? [...OBJECT_VARIABLES] : [...WORKLOAD_VARIABLES];
+            const variables = POD_TEMPLATE_KINDS.includes(def.kinds) ? [...WORKLOAD_VARIABLES] : [...OBJECT_VARIABLES];
             if (def.params === "approvals" || def.model) variables.push(...modelVariables(opts.labelDomain, def.params === "approvals"));
+            else if (def.team) variables.push(teamVariable(opts.labelDomain));
             const ctx = { labelDomain: opts.labelDomain, environment: opts.environment, config };
             const matchConditions = def.matchConditions?.(ctx);
             rules.push({

@@ -3,9 +3,11 @@ import { definePack } from "../lib/define";
 import { containerEphemeralStorageSet } from "../lib/rules/reliability/containerEphemeralStorageSet";
 import { cronjobBackoffBounded } from "../lib/rules/reliability/cronjobBackoffBounded";
 import { cronjobDeadlinesSet } from "../lib/rules/reliability/cronjobDeadlinesSet";
+import { cronjobHistoryBounded } from "../lib/rules/reliability/cronjobHistoryBounded";
 import { cronjobNoConcurrentRuns } from "../lib/rules/reliability/cronjobNoConcurrentRuns";
 import { deploymentReplicasHa } from "../lib/rules/reliability/deploymentReplicasHa";
 import { gpuScheduling } from "../lib/rules/reliability/gpuScheduling";
+import { jobRunsBounded } from "../lib/rules/reliability/jobRunsBounded";
 import { modelAlertsDefined } from "../lib/rules/reliability/modelAlertsDefined";
 import { modelWorkloadMonitored } from "../lib/rules/reliability/modelWorkloadMonitored";
 import { statefulResourcesProtected } from "../lib/rules/reliability/statefulResourcesProtected";
@@ -13,7 +15,7 @@ import { workloadHasPdb } from "../lib/rules/reliability/workloadHasPdb";
 
 export const pack = definePack({
     name: "mlops-reliability",
-    description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded CronJobs, monitored and alerted model workloads.",
+    description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded Jobs and CronJobs, monitored and alerted model workloads.",
     policies: [
         deploymentReplicasHa,
         workloadHasPdb,
@@ -21,6 +23,8 @@ export const pack = definePack({
         cronjobNoConcurrentRuns,
         cronjobDeadlinesSet,
         cronjobBackoffBounded,
+        cronjobHistoryBounded,
+        jobRunsBounded,
         modelWorkloadMonitored,
         modelAlertsDefined,
         containerEphemeralStorageSet,

@@ -30,6 +30,8 @@ import { s3BucketTlsOnly } from "../lib/rules/security/s3BucketTlsOnly";
 import { s3BucketVersioningEnabled } from "../lib/rules/security/s3BucketVersioningEnabled";
 import { secretEnvFromSecretRef } from "../lib/rules/security/secretEnvFromSecretRef";
 import { serviceTypeRestricted } from "../lib/rules/security/serviceTypeRestricted";
+import { httpRouteGatewayHostnames } from "../lib/rules/security/httpRouteGatewayHostnames";
+import { networkPolicyCoverage } from "../lib/rules/security/networkPolicyCoverage";
 
 export const pack = definePack({
     name: "mlops-security",
@@ -61,6 +63,8 @@ export const pack = definePack({
         secretEnvFromSecretRef,
         serviceTypeRestricted,
         ingressTlsRequired,
+        httpRouteGatewayHostnames,
+        networkPolicyCoverage,
         ecrRepositoryHardened,
         securityGroupIngressRestricted,
         rbacNoWildcards,

@@ -247,6 +247,29 @@ export const DEFECTS: readonly Defect[] = [
             });
         },
     },
+    {
+        id: "route for another team's hostname",
+        stack: "prod",
+        policy: "httproute-gateway-hostnames",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => {
+            const service = s.get("fraud-scorer-service").inputs as Props;
+            s.derive("fraud-scorer-service", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "fraud-scorer-route", {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { ...service.metadata },
+                spec: {
+                    parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress-nginx", sectionName: "https" }],
+                    hostnames: ["fraud-scorer.recsys.models.acme.io"],
+                    rules: [{ backendRefs: [{ name: service.metadata.name, port: 80 }] }],
+                },
+            });
+        },
+    },
+    { id: "MLflow namespace without default deny", stack: "prod", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("mlflow-default-deny") },
+    { id: "dev team namespace without default deny", stack: "dev", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("team-fraud-default-deny") },
+    { id: "gc job without its allow", stack: "prod", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("mlflow-gc-network-policy") },
     // --- governance
     { id: "approval removed", stack: "prod", policy: "model-approval-record", level: "mandatory", base: "model", apply: (s) => s.edit("mlflow-deployment", (d) => delete d.metadata.annotations) },
     {
@@ -317,6 +340,22 @@ export const DEFECTS: readonly Defect[] = [
     { id: "no starting deadline", stack: "prod", policy: "cronjob-deadlines-set", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.startingDeadlineSeconds) },
     { id: "dev unbounded retries", stack: "dev", policy: "cronjob-backoff-bounded", level: "advisory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)) },
     { id: "unbounded retries", stack: "prod", policy: "cronjob-backoff-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)) },
+    { id: "gc runs never deleted", stack: "prod", policy: "cronjob-history-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.jobTemplate.spec.ttlSecondsAfterFinished) },
+    { id: "dev gc keeps 20 failed runs", stack: "dev", policy: "cronjob-history-bounded", level: "advisory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.failedJobsHistoryLimit = 20)) },
+    { id: "team-users job without deadline", stack: "prod", policy: "job-runs-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-team-access-job", (j) => delete j.spec.activeDeadlineSeconds) },
+    { id: "team-users job retried 10 times", stack: "prod", policy: "job-runs-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-team-access-job", (j) => (j.spec.backoffLimit = 10)) },
+    {
+        id: "scorer asks for GPUs without the GPU toleration",
+        stack: "prod",
+        policy: "gpu-scheduling",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) =>
+            s.edit("fraud-scorer-deployment", (d) => {
+                for (const side of ["requests", "limits"]) mlflowContainer(d).resources[side]["nvidia.com/gpu"] = "1";
+                d.spec.template.spec.nodeSelector = { "nvidia.com/gpu.present": "true" };
+            }),
+    },
     { id: "ServiceMonitor removed", stack: "prod", policy: "model-workload-monitored", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlflow-service-monitor") },
     { id: "alerts removed", stack: "prod", policy: "model-alerts-defined", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlops-platform-alerts") },
     // --- the team example: ModelService and BatchInference

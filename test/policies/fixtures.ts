@@ -119,10 +119,13 @@ export function modelCronJob(): Record<string, any> {
             schedule: "0 2 * * *",
             concurrencyPolicy: "Forbid",
             startingDeadlineSeconds: 300,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 3,
             jobTemplate: {
                 spec: {
                     activeDeadlineSeconds: 3600,
                     backoffLimit: 2,
+                    ttlSecondsAfterFinished: 86400,
                     template: { metadata: { labels: { ...POD_LABELS, "app.kubernetes.io/component": "batch-inference" } }, spec },
                 },
             },

@@ -992,6 +992,50 @@ var cronjobDeadlinesSet = defineResourcePolicy({
   }, "check")
 });
 
+// policy/lib/rules/reliability/cronjobHistoryBounded.ts
+var DEFAULT_HISTORY = { successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 };
+var cronjobHistoryBounded = defineResourcePolicy({
+  meta: {
+    name: "cronjob-history-bounded",
+    pack: "mlops-reliability",
+    title: "CronJobs clean up their finished runs",
+    description: `Every CronJob keeps at most \`maxHistory\` (3) finished Jobs of each outcome (\`successfulJobsHistoryLimit\`, \`failedJobsHistoryLimit\`; unset means Kubernetes' defaults, ${DEFAULT_HISTORY.successfulJobsHistoryLimit} and ${DEFAULT_HISTORY.failedJobsHistoryLimit}) and sets \`spec.jobTemplate.spec.ttlSecondsAfterFinished\`, so a finished run is deleted after a bounded time, also when it was started by hand or by an orchestrator.`,
+    rationale: "A finished Job keeps its pods, and with them their logs and environment, in the namespace until the Job is deleted: an hourly job with a large history fills the namespace's object quota and the API server's storage, and keeps old runs' data around longer than anyone needs it.",
+    severity: "low",
+    remediation: "Set `successfulJobsHistoryLimit` and `failedJobsHistoryLimit` (e.g. 3) and `jobTemplate.spec.ttlSecondsAfterFinished` (e.g. 86400).",
+    controls: [{ framework: "NIST-800-53", control: "SC-6" }],
+    topics: ["batch", "kubernetes"],
+    protectsData: false,
+    appliesTo: CRONJOB_TYPES
+  },
+  config: {
+    maxHistory: { type: "integer", minimum: 0, default: 3, description: "Largest accepted successfulJobsHistoryLimit and failedJobsHistoryLimit." }
+  },
+  types: CRONJOB_TYPES,
+  admission: {
+    kinds: "cronJobs",
+    validations: /* @__PURE__ */ __name(({ config }) => [
+      ...["successfulJobsHistoryLimit", "failedJobsHistoryLimit"].map((field) => ({
+        expression: `(has(object.spec.${field}) ? object.spec.${field} : ${DEFAULT_HISTORY[field]}) <= ${config.maxHistory}`,
+        messageExpression: celMessage("cronjob-history-bounded", `' keeps ' + string(has(object.spec.${field}) ? object.spec.${field} : ${DEFAULT_HISTORY[field]}) + ' finished jobs (spec.${field}); expected at most ${config.maxHistory}.'`)
+      })),
+      {
+        expression: "has(object.spec.jobTemplate.spec.ttlSecondsAfterFinished)",
+        messageExpression: celMessage("cronjob-history-bounded", "' does not set spec.jobTemplate.spec.ttlSecondsAfterFinished.'")
+      }
+    ], "validations")
+  },
+  check: /* @__PURE__ */ __name(({ props }, config) => {
+    const problems = [];
+    for (const field of ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"]) {
+      const kept = props.spec?.[field] ?? DEFAULT_HISTORY[field];
+      if (typeof kept === "number" && kept > config.maxHistory) problems.push(`${cronRef(props)} keeps ${kept} finished jobs (spec.${field}); expected at most ${config.maxHistory}.`);
+    }
+    if (typeof props.spec?.jobTemplate?.spec?.ttlSecondsAfterFinished !== "number") problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.ttlSecondsAfterFinished.`);
+    return problems;
+  }, "check")
+});
+
 // policy/lib/rules/reliability/cronjobNoConcurrentRuns.ts
 var cronjobNoConcurrentRuns = defineResourcePolicy({
   meta: {
@@ -1086,6 +1130,15 @@ var deploymentReplicasHa = defineStackPolicy({
 });
 
 // policy/lib/rules/reliability/gpuScheduling.ts
+function toleratesGpuTaint(t) {
+  const key = t?.key ?? "";
+  return key === GPU_TAINT.key || key === "" && t?.operator === "Exists";
+}
+__name(toleratesGpuTaint, "toleratesGpuTaint");
+var GPU = celString(GPU_RESOURCE);
+var asksCel = /* @__PURE__ */ __name((c) => `has(${c}.resources) && ((has(${c}.resources.requests) && ${GPU} in ${c}.resources.requests) || (has(${c}.resources.limits) && ${GPU} in ${c}.resources.limits))`, "asksCel");
+var TOLERATES_CEL = `has(variables.podSpec.tolerations) && variables.podSpec.tolerations.exists(t, (has(t.key) ? t.key : '') == ${celString(GPU_TAINT.key)} || ((has(t.key) ? t.key : '') == '' && has(t.operator) && t.operator == 'Exists'))`;
+var ASKS_CEL = `variables.containers.exists(c, ${asksCel("c")})`;
 var gpuScheduling = defineResourcePolicy({
   meta: {
     name: "gpu-scheduling",
@@ -1102,11 +1155,32 @@ var gpuScheduling = defineResourcePolicy({
   },
   config: {},
   types: POD_TYPES,
+  admission: {
+    kinds: "workloads",
+    validations: /* @__PURE__ */ __name(() => [
+      {
+        expression: `variables.containers.all(c, !(${asksCel("c")}) || (has(c.resources.limits) && ${GPU} in c.resources.limits))`,
+        messageExpression: celMessage("gpu-scheduling", `' requests ${GPU_RESOURCE} without a limit.'`)
+      },
+      {
+        expression: `!(${ASKS_CEL}) || (${TOLERATES_CEL})`,
+        messageExpression: celMessage("gpu-scheduling", `' asks for GPUs but does not tolerate the GPU nodes\\' taint ${GPU_TAINT.key}: it never schedules.'`)
+      },
+      {
+        expression: `!(${ASKS_CEL}) || (has(variables.podSpec.nodeSelector) && size(variables.podSpec.nodeSelector) > 0)`,
+        messageExpression: celMessage("gpu-scheduling", "' asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.'")
+      },
+      {
+        expression: `${ASKS_CEL} || object.kind == 'DaemonSet' || !(${TOLERATES_CEL})`,
+        messageExpression: celMessage("gpu-scheduling", `' tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node\\'s room.'`)
+      }
+    ], "validations")
+  },
   check: /* @__PURE__ */ __name(({ type, props }) => checkPod(type, props, (pod) => {
     const containers = containersOf(pod.spec, ["container", "initContainer"]);
     const asks = /* @__PURE__ */ __name((c) => c.container.resources?.requests?.[GPU_RESOURCE] !== void 0 || c.container.resources?.limits?.[GPU_RESOURCE] !== void 0, "asks");
     const gpu = containers.filter(asks);
-    const tolerates = (pod.spec.tolerations ?? []).some((t) => t?.key === GPU_TAINT.key || t?.operator === "Exists" && t?.key === void 0);
+    const tolerates = (pod.spec.tolerations ?? []).some(toleratesGpuTaint);
     if (gpu.length === 0) {
       if (type === "kubernetes:apps/v1:DaemonSet") return [];
       return tolerates ? [`tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node's room.`] : [];
@@ -1117,6 +1191,47 @@ var gpuScheduling = defineResourcePolicy({
     if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0) problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
     return problems;
   }), "check")
+});
+
+// policy/lib/rules/reliability/jobRunsBounded.ts
+var JOB_TYPES = ["kubernetes:batch/v1:Job"];
+var jobRef = /* @__PURE__ */ __name((props) => `Job ${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? "(unnamed)"}`, "jobRef");
+var jobRunsBounded = defineResourcePolicy({
+  meta: {
+    name: "job-runs-bounded",
+    pack: "mlops-reliability",
+    title: "Jobs have a deadline and bounded retries",
+    description: "Every Job sets `spec.activeDeadlineSeconds` and `spec.backoffLimit` at most `maxBackoffLimit` (3); unset means no deadline and Kubernetes' default of 6 retries.",
+    rationale: "A hung Job without a deadline holds its pods, quota and credentials until someone notices; a failing one retried many times multiplies its cost and side effects (partial writes, load on the registry) before anyone is alerted.",
+    severity: "low",
+    remediation: "Set `spec.activeDeadlineSeconds` (the longest acceptable run) and `spec.backoffLimit` (e.g. 2); alert on failed jobs.",
+    controls: [{ framework: "NIST-800-53", control: "SC-6" }],
+    topics: ["batch", "kubernetes"],
+    protectsData: false,
+    appliesTo: JOB_TYPES
+  },
+  config: {
+    maxBackoffLimit: { type: "integer", minimum: 0, default: 3, description: "Largest accepted backoffLimit." }
+  },
+  types: JOB_TYPES,
+  admission: {
+    kinds: "jobs",
+    validations: /* @__PURE__ */ __name(({ config }) => [
+      { expression: "has(object.spec.activeDeadlineSeconds)", messageExpression: celMessage("job-runs-bounded", "' does not set spec.activeDeadlineSeconds.'") },
+      {
+        expression: `has(object.spec.backoffLimit) && object.spec.backoffLimit <= ${config.maxBackoffLimit}`,
+        messageExpression: celMessage("job-runs-bounded", `' does not bound its retries: set spec.backoffLimit to at most ${config.maxBackoffLimit}.'`)
+      }
+    ], "validations")
+  },
+  check: /* @__PURE__ */ __name(({ props }, config) => {
+    const problems = [];
+    if (typeof props.spec?.activeDeadlineSeconds !== "number") problems.push(`${jobRef(props)} does not set spec.activeDeadlineSeconds.`);
+    const limit = props.spec?.backoffLimit;
+    if (typeof limit !== "number") problems.push(`${jobRef(props)} does not set spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`);
+    else if (limit > config.maxBackoffLimit) problems.push(`${jobRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`);
+    return problems;
+  }, "check")
 });
 
 // policy/lib/rules/reliability/modelAlertsDefined.ts
@@ -1305,7 +1420,7 @@ var workloadHasPdb = defineStackPolicy({
 // policy/mlops-reliability/policies.ts
 var pack = definePack({
   name: "mlops-reliability",
-  description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded CronJobs, monitored and alerted model workloads.",
+  description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded Jobs and CronJobs, monitored and alerted model workloads.",
   policies: [
     deploymentReplicasHa,
     workloadHasPdb,
@@ -1313,6 +1428,8 @@ var pack = definePack({
     cronjobNoConcurrentRuns,
     cronjobDeadlinesSet,
     cronjobBackoffBounded,
+    cronjobHistoryBounded,
+    jobRunsBounded,
     modelWorkloadMonitored,
     modelAlertsDefined,
     containerEphemeralStorageSet,

@@ -373,6 +373,18 @@ var OWNERSHIP_TAGS = [AWS_TAGS.owner, AWS_TAGS.environment, AWS_TAGS.costCentre]
 var REGISTRY_STAGES = ["production", "staging", "archived", "none"];
 var STAGE = new RegExp(`^(${REGISTRY_STAGES.join("|")})$`, "i");
 
+// components/contract/names.ts
+var SERVING_NAMESPACE_PREFIX = "ml-";
+function teamOfServingNamespace(namespace) {
+  if (!namespace?.startsWith(SERVING_NAMESPACE_PREFIX)) return void 0;
+  const team = namespace.slice(SERVING_NAMESPACE_PREFIX.length);
+  return team.length > 0 ? team : void 0;
+}
+__name(teamOfServingNamespace, "teamOfServingNamespace");
+
+// components/contract/rollout.ts
+var GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
+
 // components/contract/stackConfig.ts
 var CONFIG_NAMESPACE = "mlops";
 var SHARED_CONFIG_KEYS = {
@@ -817,6 +829,12 @@ var APPROVAL_PARAM = {
 };
 
 // policy/lib/k8s.ts
+function isKubernetesObjectType(type) {
+  if (!type.startsWith("kubernetes:")) return false;
+  if (/^kubernetes:(helm\.sh|yaml|kustomize)/.test(type)) return false;
+  return !/(Patch|List)$/.test(type);
+}
+__name(isKubernetesObjectType, "isKubernetesObjectType");
 function kindOf(type) {
   return type.split(":")[2] ?? type;
 }
@@ -832,6 +850,10 @@ var POD_TYPES = [
   "kubernetes:batch/v1:Job",
   "kubernetes:batch/v1:CronJob"
 ];
+function isPodType(type) {
+  return isKubernetesObjectType(type) && POD_KINDS.includes(kindOf(type));
+}
+__name(isPodType, "isPodType");
 function objectRef(type, props, fallbackName) {
   const meta = props?.metadata ?? {};
   const name = meta.name ?? fallbackName ?? "(unnamed)";
@@ -866,14 +888,41 @@ function containersOf(spec, kinds = ["container", "initContainer", "ephemeralCon
   return out;
 }
 __name(containersOf, "containersOf");
+function selects(selector, labels) {
+  if (!selector) return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const values2 = e.values ?? [];
+    switch (e.operator) {
+      case "In":
+        if (!has || !values2.includes(l[e.key])) return false;
+        break;
+      case "NotIn":
+        if (has && values2.includes(l[e.key])) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+__name(selects, "selects");
 var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
 
 // policy/lib/rules/security/podCommon.ts
 function checkPod(type, props, fn) {
   const pod = podTemplate(type, props);
   if (!pod) return [];
-  const ref = objectRef(type, props);
-  return fn(pod).map((m) => `${ref}: ${m}`);
+  const ref2 = objectRef(type, props);
+  return fn(pod).map((m) => `${ref2}: ${m}`);
 }
 __name(checkPod, "checkPod");
 function eachContainer(pod, fn, kinds) {
@@ -2082,6 +2131,187 @@ var serviceTypeRestricted = defineResourcePolicy({
   }, "check")
 });
 
+// policy/lib/rules/security/httpRouteGatewayHostnames.ts
+var HTTP_ROUTE = `kubernetes:${GATEWAY_API_VERSION}:HTTPRoute`;
+var GATEWAY_GROUP = GATEWAY_API_VERSION.split("/")[0];
+var describeGateways = /* @__PURE__ */ __name((gateways) => gateways.length === 0 ? "none (the policy config names no gateway)" : gateways.map((g) => `${g.namespace}/${g.name} (${g.sectionNames.join(", ")})`).join(", "), "describeGateways");
+var zoneOf = /* @__PURE__ */ __name((team, suffix) => `${team}.${suffix}`, "zoneOf");
+var httpRouteGatewayHostnames = defineResourcePolicy({
+  meta: {
+    name: "httproute-gateway-hostnames",
+    pack: "mlops-security",
+    title: "Team routes use the platform's gateway and their own hostnames",
+    description: "An HTTPRoute in a team's serving namespace (`ml-<team>`) attaches only to a listed listener of the platform's Gateway (`gateways`: namespace, name and `sectionName`, the HTTPS listeners) and names hostnames, each under the team's zone `<team>.<hostnameSuffix>`.",
+    rationale: "The gateway routes by hostname: a route that names another team's hostname (or none, which matches every hostname of the listener) takes that team's traffic, its features and predictions included; a route on another Gateway or on a plain-HTTP listener is exposed without the platform's TLS, certificate and access controls.",
+    severity: "high",
+    remediation: "Expose a service with ModelRoute (components/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
+    controls: [
+      { framework: "NIST-800-53", control: "SC-7" },
+      { framework: "NIST-800-53", control: "SC-8" },
+      { framework: "SOC2", control: "CC6.6" }
+    ],
+    topics: ["network", "tls", "kubernetes", "public-access"],
+    protectsData: true,
+    appliesTo: [HTTP_ROUTE],
+    limitations: "Judges routes in serving namespaces only; the platform's Gateway itself (its listeners and allowedRoutes) is the platform's, outside the stacks."
+  },
+  config: {
+    gateways: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { namespace: { type: "string" }, name: { type: "string" }, sectionNames: { type: "array", items: { type: "string" }, minItems: 1 } },
+        required: ["namespace", "name", "sectionNames"],
+        additionalProperties: false
+      },
+      default: [],
+      description: "The platform Gateway listeners team routes may attach to. Empty: none (every team route is refused)."
+    },
+    hostnameSuffix: { type: "string", default: "", description: "DNS suffix of model hostnames: a team's routes name hostnames under `<team>.<hostnameSuffix>`. Empty: none allowed." }
+  },
+  types: [HTTP_ROUTE],
+  admission: {
+    kinds: "httpRoutes",
+    team: true,
+    validations: /* @__PURE__ */ __name(({ config }) => {
+      const zone = `variables.team + ${celString(`.${config.hostnameSuffix}`)}`;
+      const namespace = "(has(object.metadata.namespace) ? object.metadata.namespace : request.namespace)";
+      const allowed = celStrings(config.gateways.flatMap((g) => g.sectionNames.map((s) => `${g.namespace}/${g.name}/${s}`)));
+      const parentOk = `(has(p.group) ? p.group : ${celString(GATEWAY_GROUP)}) == ${celString(GATEWAY_GROUP)} && (has(p.kind) ? p.kind : 'Gateway') == 'Gateway' && has(p.sectionName) && ((has(p.namespace) ? p.namespace : ${namespace}) + '/' + p.name + '/' + p.sectionName) in ${allowed}`;
+      return [
+        {
+          expression: "has(object.spec.hostnames) && size(object.spec.hostnames) > 0",
+          messageExpression: celMessage("httproute-gateway-hostnames", `' names no hostnames: it would answer for every hostname of its listeners; name hostnames under ' + ${zone} + '.'`)
+        },
+        {
+          expression: `!has(object.spec.hostnames) || object.spec.hostnames.all(h, h.endsWith('.' + ${zone}))`,
+          messageExpression: celMessage("httproute-gateway-hostnames", `' names hostnames outside the team\\'s zone ' + ${zone} + ': ' + object.spec.hostnames.filter(h, !h.endsWith('.' + ${zone})).join(', ') + '.'`)
+        },
+        {
+          expression: `!has(object.spec.parentRefs) || object.spec.parentRefs.all(p, ${parentOk})`,
+          messageExpression: celMessage("httproute-gateway-hostnames", `' attaches to a parent other than the platform\\'s gateway listeners: only ${describeGateways(config.gateways).replace(/'/g, "\\'")} are allowed.'`)
+        }
+      ];
+    }, "validations")
+  },
+  check: /* @__PURE__ */ __name(({ props }, config) => {
+    const ns = props.metadata?.namespace;
+    const team = teamOfServingNamespace(ns);
+    if (!team) return skip2(`not in a team's serving namespace (ml-<team>): ${ns ?? "no namespace"}`);
+    const ref2 = `HTTPRoute ${ns}/${props.metadata?.name ?? "(unnamed)"}`;
+    const problems = [];
+    const zone = zoneOf(team, config.hostnameSuffix);
+    const hostnames = props.spec?.hostnames ?? [];
+    if (!config.hostnameSuffix) problems.push(`${ref2}: the policy config sets no hostnameSuffix, so no hostname is allowed.`);
+    else if (hostnames.length === 0) problems.push(`${ref2} names no hostnames: it would answer for every hostname of its listeners; name hostnames under ${zone}.`);
+    else {
+      const outside = hostnames.filter((h) => !h.endsWith(`.${zone}`));
+      if (outside.length > 0) problems.push(`${ref2} names hostnames outside the team's zone ${zone}: ${outside.join(", ")}.`);
+    }
+    for (const p of props.spec?.parentRefs ?? []) {
+      const group = p.group ?? GATEWAY_GROUP;
+      const kind = p.kind ?? "Gateway";
+      const namespace = p.namespace ?? ns;
+      const ok = group === GATEWAY_GROUP && kind === "Gateway" && config.gateways.some((g) => g.namespace === namespace && g.name === p.name && p.sectionName !== void 0 && g.sectionNames.includes(p.sectionName));
+      if (!ok) {
+        problems.push(`${ref2} attaches to ${kind} ${namespace}/${p.name}${p.sectionName ? ` (listener ${p.sectionName})` : " (every listener)"}; only the platform's gateway listeners ${describeGateways(config.gateways)} are allowed.`);
+      }
+    }
+    return problems;
+  }, "check")
+});
+
+// policy/lib/rules/security/networkPolicyCoverage.ts
+var NAMESPACE = "kubernetes:core/v1:Namespace";
+var NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+var DIRECTIONS = ["Ingress", "Egress"];
+var namespaceOf = /* @__PURE__ */ __name((r) => r.props.metadata?.namespace ?? "default", "namespaceOf");
+var ref = /* @__PURE__ */ __name((r) => `${kindOf(r.type)} ${namespaceOf(r)}/${r.props.metadata?.name ?? r.name}`, "ref");
+function policyTypesOf(spec) {
+  const declared = spec?.policyTypes;
+  if (Array.isArray(declared) && declared.length > 0) return DIRECTIONS.filter((d) => declared.includes(d));
+  return Array.isArray(spec?.egress) && spec.egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"];
+}
+__name(policyTypesOf, "policyTypesOf");
+var rulesOf = /* @__PURE__ */ __name((spec, d) => {
+  const rules = spec?.[d === "Ingress" ? "ingress" : "egress"];
+  return Array.isArray(rules) ? rules : [];
+}, "rulesOf");
+function selectsAllPods(selector) {
+  if (!selector || typeof selector !== "object") return false;
+  return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+}
+__name(selectsAllPods, "selectsAllPods");
+function deniesByDefault(spec, d) {
+  return selectsAllPods(spec?.podSelector) && policyTypesOf(spec).includes(d) && rulesOf(spec, d).length === 0;
+}
+__name(deniesByDefault, "deniesByDefault");
+function allowsTraffic(spec) {
+  return policyTypesOf(spec).some((d) => rulesOf(spec, d).length > 0);
+}
+__name(allowsTraffic, "allowsTraffic");
+function known(r, fn) {
+  try {
+    return fn(r);
+  } catch (e) {
+    if (isUnknownValueError(e)) return void 0;
+    throw e;
+  }
+}
+__name(known, "known");
+var networkPolicyCoverage = defineStackPolicy({
+  meta: {
+    name: "network-policy-coverage",
+    pack: "mlops-security",
+    title: "Namespaces with workloads deny traffic by default; each workload has its allows",
+    description: "For every workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) in a namespace the stack creates: the namespace has a default-deny NetworkPolicy for Ingress and for Egress (`podSelector: {}`, the direction in `policyTypes`, no rule for it), and some NetworkPolicy with a rule selects the workload's pods. Workloads in namespaces another stack creates are judged there: a team stack's run in serving namespaces the platform stack creates with their policies.",
+    rationale: "A pod no NetworkPolicy selects accepts connections from any pod of the cluster and opens any connection, to the instance metadata service and the internet included: one compromised workload reaches every model, the tracking server and its database. Default deny makes each allow a reviewed decision; a workload no allow selects has been forgotten by whoever wrote the allows (it can reach nothing, not even DNS).",
+    severity: "high",
+    remediation: "Create a `default-deny` NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingress, Egress]`, no rules) in the namespace with its workloads, and narrow allows selecting each workload's pods (ServingNamespace and MlflowTracking are the examples).",
+    controls: [
+      { framework: "NSA-CISA-K8S", control: "Network separation" },
+      { framework: "CIS-K8S", control: "5.3.2" },
+      { framework: "NIST-800-53", control: "SC-7" }
+    ],
+    topics: ["network", "kubernetes"],
+    protectsData: true,
+    appliesTo: [NAMESPACE, NETWORK_POLICY, "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob"],
+    limitations: "Reads the NetworkPolicy objects, not what a CNI enforces: the cluster's network plugin must enforce NetworkPolicies (the VPC CNI's network policy agent, Calico or Cilium). Pods in the host's network (node-exporter) are not subject to NetworkPolicies at all."
+  },
+  config: {},
+  check: /* @__PURE__ */ __name((resources) => {
+    const created = /* @__PURE__ */ new Set();
+    let unnamed = 0;
+    for (const ns of resources.filter((r) => r.type === NAMESPACE)) {
+      const name = known(ns, (r) => r.props.metadata?.name);
+      if (typeof name === "string") created.add(name);
+      else unnamed++;
+    }
+    const policies = resources.filter((r) => r.type === NETWORK_POLICY);
+    return evaluateEach(
+      resources.filter((r) => isPodType(r.type)),
+      (w) => {
+        const ns = namespaceOf(w);
+        if (!created.has(ns)) {
+          if (unnamed > 0) skip2(`${unnamed} namespace(s) of the stack have no name known before deployment: ${ns} may be one of them`);
+          return [];
+        }
+        const own = policies.filter((p) => namespaceOf(p) === ns).map((p) => p.props.spec ?? {});
+        const labels = podTemplate(w.type, w.props)?.metadata?.labels ?? {};
+        const problems = [];
+        const open = DIRECTIONS.filter((d) => !own.some((spec) => deniesByDefault(spec, d)));
+        if (open.length > 0) {
+          problems.push(`${ref(w)} runs in namespace ${ns}, which has no default-deny NetworkPolicy for ${open.join(" and ")} (podSelector {}, no rules): pods no other policy selects accept and open any connection.`);
+        }
+        if (!own.some((spec) => allowsTraffic(spec) && selects(spec.podSelector, labels))) {
+          problems.push(`${ref(w)} is selected by no NetworkPolicy that allows it traffic: add a narrow allow for what its pods need.`);
+        }
+        return problems;
+      }
+    );
+  }, "check")
+});
+
 // policy/mlops-security/policies.ts
 var pack = definePack({
   name: "mlops-security",
@@ -2113,6 +2343,8 @@ var pack = definePack({
     secretEnvFromSecretRef,
     serviceTypeRestricted,
     ingressTlsRequired,
+    httpRouteGatewayHostnames,
+    networkPolicyCoverage,
     ecrRepositoryHardened,
     securityGroupIngressRestricted,
     rbacNoWildcards,
