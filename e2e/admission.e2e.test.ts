@@ -10,17 +10,23 @@
  *   approval does not cover, and a model loaded by a workload that hides its model labels;
  * - one defect per generated rule is refused with that rule's message, the defect-free object admitted
  *   (dry-run creates as the administrator: the bindings hold for every client);
+ * - the team's Deployment asking for GPUs is admitted on the GPU nodes' terms (limit, node selector,
+ *   toleration of their taint) and refused without the toleration or the node selector; its HTTPRoute
+ *   (Gateway API CRDs installed) is admitted on the platform gateway's HTTPS listener under its own
+ *   zone, and refused with another team's hostname or on another gateway;
  * - the team cannot change the approvals parameter, the policies, their bindings, or its namespace's labels.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approvalsRecordedIn } from "../components/contract";
+import { approvalsRecordedIn, DEFAULT_GPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT } from "../components/contract";
+import { httpRouteSpec } from "../components/modelRoute";
 import { admissionRules } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";
 import { applyAll, emulateControllers } from "./lib/apply";
+import { installGatewayApiCrds } from "./lib/gatewayApi";
 import { type ApiResponse, type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
 import { planPlatformAndTeam, type StackObjects } from "./lib/plans";
 
@@ -30,7 +36,7 @@ const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 const container = (o: any) => (o.kind === "CronJob" ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec).containers[0];
 
 /** One defect per generated rule: a change to one of the team's objects that only that rule refuses. */
-const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Service" | "Ingress" | "Role"; change: (o: any) => void }> = {
+const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Job" | "Service" | "Ingress" | "Role" | "HTTPRoute"; change: (o: any) => void }> = {
     "rbac-no-wildcards": { base: "Role", change: (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }) },
     "pod-service-account-token-not-mounted": { base: "Deployment", change: (d) => (d.spec.template.spec.automountServiceAccountToken = true) },
     "model-approval-record": { base: "Deployment", change: (d) => setVersion(d, "13") },
@@ -51,7 +57,20 @@ const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Service" | "In
     "cronjob-no-concurrent-runs": { base: "CronJob", change: (c) => (c.spec.concurrencyPolicy = "Allow") },
     "cronjob-deadlines-set": { base: "CronJob", change: (c) => delete c.spec.startingDeadlineSeconds },
     "cronjob-backoff-bounded": { base: "CronJob", change: (c) => (c.spec.jobTemplate.spec.backoffLimit = 10) },
+    "cronjob-history-bounded": { base: "CronJob", change: (c) => delete c.spec.jobTemplate.spec.ttlSecondsAfterFinished },
+    "job-runs-bounded": { base: "Job", change: (j) => delete j.spec.activeDeadlineSeconds },
+    "gpu-scheduling": { base: "Deployment", change: (d) => asksForGpus(d, { nodeSelector: true, toleration: false }) },
+    "httproute-gateway-hostnames": { base: "HTTPRoute", change: (r) => (r.spec.hostnames = ["fraud-scorer.recsys.models.acme.io"]) },
 };
+
+/** Makes a workload ask for one GPU (limit and request), with or without the GPU nodes' selector and taint toleration. */
+function asksForGpus(o: any, with_: { nodeSelector: boolean; toleration: boolean }): void {
+    const c = container(o);
+    for (const side of ["requests", "limits"]) c.resources[side][GPU_RESOURCE] = "1";
+    const pod = o.kind === "CronJob" ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
+    if (with_.nodeSelector) pod.nodeSelector = { ...DEFAULT_GPU_NODE_SELECTOR };
+    if (with_.toleration) pod.tolerations = [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }];
+}
 
 /** Points a model workload at another version: labels (object and pods), annotations and MODEL_URI agree. */
 function setVersion(o: any, version: string): void {
@@ -91,9 +110,31 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         metadata: { name: "fraud-scorer", namespace: TEAM_NS, labels: teamObject("Service").metadata.labels },
         spec: { tls: [{ hosts: ["fraud.acme.io"], secretName: "fraud-tls" }], rules: [{ host: "fraud.acme.io", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "fraud-scorer", port: { number: 80 } } } }] } }] },
     });
+    /** A run of the team's nightly CronJob, as `kubectl create job --from=cronjob/...` makes it: the job template's metadata and spec. */
+    const job = (): any => {
+        const cron = teamObject("CronJob");
+        const t = cron.spec.jobTemplate;
+        return { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${cron.metadata.name}-run`, namespace: TEAM_NS, labels: t.metadata?.labels, annotations: t.metadata?.annotations }, spec: t.spec };
+    };
+    /** The HTTPRoute ModelRoute renders for the scorer, to prod's gateway listener (policy/config/prod) under the team's zone. */
+    const route = (): any => ({
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "fraud-scorer", namespace: TEAM_NS, labels: teamObject("Service").metadata.labels },
+        spec: httpRouteSpec({ gateway: { name: "platform", sectionName: "https" }, gatewayNamespace: "ingress-nginx", hostnames: ["fraud-scorer.fraud.models.acme.io"], stable: "fraud-scorer" }),
+    });
     /** A fresh copy of the team's object under a new name: a dry-run create judges exactly this body (an apply would merge with what is stored). */
     const base = (kind: string) => {
-        const o = kind === "Ingress" ? ingress() : kind === "Role" ? (clone(platform.objects.find((x) => x.kind === "Role" && x.metadata.namespace === TEAM_NS)!) as any) : teamObject(kind);
+        const o =
+            kind === "Ingress"
+                ? ingress()
+                : kind === "Job"
+                  ? job()
+                  : kind === "HTTPRoute"
+                    ? route()
+                    : kind === "Role"
+                      ? (clone(platform.objects.find((x) => x.kind === "Role" && x.metadata.namespace === TEAM_NS)!) as any)
+                      : teamObject(kind);
         o.metadata.name = `${o.metadata.name}-defect`;
         return o;
     };
@@ -108,6 +149,7 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "admission-e2e-"));
         const crds = [...new Set([...platform.objects, ...team.objects].filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map((o) => `${o.kind.toLowerCase()}s`))];
         api = await startApiServer({ users: [{ user, groups: [group] }], prometheusOperatorCrds: crds });
+        await installGatewayApiCrds(api);
         const results = await applyAll(api, platform.objects);
         const failed = results.filter((r) => r.error).map((r) => `${r.ref}: ${r.error}`);
         if (failed.length > 0) throw new Error(`the prod platform did not apply:\n${failed.join("\n")}`);
@@ -179,6 +221,54 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         console.log([`=== ${ENV}: the team's kubectl apply, refused`, ...out.map((l) => `  ${l}`)].join("\n"));
         // The unpinned image is refused by the digest rule and by the approval (no approved digest).
         expect(out[1]).toMatch(/image-digest-pinned: |model-approval-record: /);
+    });
+
+    it("admits the team's Deployment asking for GPUs on the GPU nodes' terms, and refuses it without their toleration or node selector", async () => {
+        const cases: [string, { nodeSelector: boolean; toleration: boolean }, string | undefined][] = [
+            ["limit, node selector and toleration", { nodeSelector: true, toleration: true }, undefined],
+            ["no toleration of the GPU taint", { nodeSelector: true, toleration: false }, `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`],
+            ["no node selector", { nodeSelector: false, toleration: true }, `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.`],
+        ];
+        const out: string[] = [];
+        for (const [what, with_, expected] of cases) {
+            const d = teamObject("Deployment");
+            asksForGpus(d, with_);
+            const r = await kubectlApply(d, true);
+            out.push(`${r.code === 0 ? "admitted" : "refused"} ${what}: ${r.stderr.trim() || "(no message)"}`);
+            if (expected === undefined) expect([what, r.code, r.stderr]).toEqual([what, 0, ""]);
+            else {
+                expect(r.code, what).not.toBe(0);
+                expect(r.stderr).toContain(expected);
+            }
+        }
+        // A pod without GPUs that tolerates the GPU taint would take a GPU node's room.
+        const idle = teamObject("Deployment");
+        idle.spec.template.spec.tolerations = [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }];
+        const r = await kubectlApply(idle, true);
+        out.push(`${r.code === 0 ? "admitted" : "refused"} a toleration without GPUs: ${r.stderr.trim()}`);
+        expect(r.stderr).toContain(`gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU`);
+        console.log([`=== ${ENV}: the team's GPU Deployments (kubectl apply --dry-run=server as ${user})`, ...out.map((l) => `  ${l}`)].join("\n"));
+    });
+
+    it("admits the team's HTTPRoute on the platform gateway's HTTPS listener under its zone, and refuses another team's hostname or another gateway", async () => {
+        const ok = await kubectlApply(route());
+        expect([ok.code, ok.stderr]).toEqual([0, ""]);
+        const cases: [string, (r: any) => void, string][] = [
+            ["another team's hostname", (r) => (r.spec.hostnames = ["fraud-scorer.recsys.models.acme.io"]), `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer names hostnames outside the team's zone fraud.models.acme.io: fraud-scorer.recsys.models.acme.io.`],
+            ["no hostnames", (r) => delete r.spec.hostnames, `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer names no hostnames`],
+            ["another gateway", (r) => (r.spec.parentRefs[0].name = "internal"), `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than the platform's gateway listeners: only ingress-nginx/platform (https) are allowed.`],
+            ["the gateway's other listeners", (r) => delete r.spec.parentRefs[0].sectionName, `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than`],
+        ];
+        const out: string[] = ["admitted the route ModelRoute renders"];
+        for (const [what, change, expected] of cases) {
+            const r0 = route();
+            change(r0);
+            const r = await kubectlApply(r0);
+            out.push(`${r.code === 0 ? "ADMITTED" : "refused"} ${what}: ${r.stderr.trim()}`);
+            expect(r.code, what).not.toBe(0);
+            expect(r.stderr).toContain(expected);
+        }
+        console.log([`=== ${ENV}: the team's HTTPRoutes (kubectl apply as ${user})`, ...out.map((l) => `  ${l}`)].join("\n"));
     });
 
     it("refuses one defect per generated rule with that rule's message, and admits the object without it", async () => {

@@ -56,8 +56,8 @@ export const ADMISSION_KINDS = {
         { apiGroups: ["gateway.networking.k8s.io"], apiVersions: ["v1"], resources: ["httproutes"] },
     ],
 } as const;
-/** The kinds whose objects carry a pod template (their rules get {@link WORKLOAD_VARIABLES}). */
-const POD_TEMPLATE_KINDS: readonly AdmissionKinds[] = ["workloads", "cronJobs", "jobs"];
+/** The kinds whose rules get only {@link OBJECT_VARIABLES}: none of their objects has a pod template (the others get {@link WORKLOAD_VARIABLES}; teamObjects' rules guard by kind). */
+const PODLESS_KINDS: readonly AdmissionKinds[] = ["services", "ingresses", "roles", "httpRoutes"];
 export type AdmissionKinds = keyof typeof ADMISSION_KINDS;
 
 /** What a policy declares for admission. */
@@ -233,7 +233,7 @@ export function admissionRules(opts: {
             if (envs && !envs.includes(opts.environment)) continue;
             const actions = ACTIONS[effectiveLevel(file, policy.meta.name)];
             if (!actions) continue;
-            const variables = POD_TEMPLATE_KINDS.includes(def.kinds) ? [...WORKLOAD_VARIABLES] : [...OBJECT_VARIABLES];
+            const variables = PODLESS_KINDS.includes(def.kinds) ? [...OBJECT_VARIABLES] : [...WORKLOAD_VARIABLES];
             if (def.params === "approvals" || def.model) variables.push(...modelVariables(opts.labelDomain, def.params === "approvals"));
             else if (def.team) variables.push(teamVariable(opts.labelDomain));
             const ctx = { labelDomain: opts.labelDomain, environment: opts.environment, config };
