@@ -2144,7 +2144,7 @@ var httpRouteGatewayHostnames = defineResourcePolicy({
     description: "An HTTPRoute in a team's serving namespace (`ml-<team>`) attaches only to a listed listener of the platform's Gateway (`gateways`: namespace, name and `sectionName`, the HTTPS listeners) and names hostnames, each under the team's zone `<team>.<hostnameSuffix>`.",
     rationale: "The gateway routes by hostname: a route that names another team's hostname (or none, which matches every hostname of the listener) takes that team's traffic, its features and predictions included; a route on another Gateway or on a plain-HTTP listener is exposed without the platform's TLS, certificate and access controls.",
     severity: "high",
-    remediation: "Expose a service with ModelRoute (components/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
+    remediation: "Expose a service with ModelRoute (components/team/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
     controls: [
       { framework: "NIST-800-53", control: "SC-7" },
       { framework: "NIST-800-53", control: "SC-8" },

@@ -8,7 +8,7 @@ const jobRef = (props: Record<string, any>): string => `Job ${props.metadata?.na
 /**
  * Jobs (not only CronJobs' templates) bound how long a run may take and how often it is retried. No
  * `ttlSecondsAfterFinished` is required of a Job: a Job the stack owns must stay after it finishes, or
- * Pulumi sees it vanish and creates it again (components/mlflowTeamAccess.ts); the Jobs a CronJob starts
+ * Pulumi sees it vanish and creates it again (components/platform/mlflowTeamAccess.ts); the Jobs a CronJob starts
  * inherit its template's TTL (cronjob-history-bounded).
  */
 export const jobRunsBounded = defineResourcePolicy<{ maxBackoffLimit: number }>({

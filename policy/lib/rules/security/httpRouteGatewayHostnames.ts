@@ -22,7 +22,7 @@ export interface Config {
 const describeGateways = (gateways: readonly AllowedGateway[]): string =>
     gateways.length === 0 ? "none (the policy config names no gateway)" : gateways.map((g) => `${g.namespace}/${g.name} (${g.sectionNames.join(", ")})`).join(", ");
 
-/** The team's DNS zone under the platform's suffix, `<team>.<suffix>` (components/modelRoute.ts teamHostnameZone). */
+/** The team's DNS zone under the platform's suffix, `<team>.<suffix>` (components/team/modelRoute.ts teamHostnameZone). */
 const zoneOf = (team: string, suffix: string): string => `${team}.${suffix}`;
 
 /**
@@ -40,7 +40,7 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
         rationale:
             "The gateway routes by hostname: a route that names another team's hostname (or none, which matches every hostname of the listener) takes that team's traffic, its features and predictions included; a route on another Gateway or on a plain-HTTP listener is exposed without the platform's TLS, certificate and access controls.",
         severity: "high",
-        remediation: "Expose a service with ModelRoute (components/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
+        remediation: "Expose a service with ModelRoute (components/team/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
         controls: [
             { framework: "NIST-800-53", control: "SC-7" },
             { framework: "NIST-800-53", control: "SC-8" },
