@@ -21,7 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvalsRecordedIn, DEFAULT_GPU_NODE_SELECTOR, GPU_RESOURCE, GPU_TAINT } from "../components/contract";
-import { httpRouteSpec } from "../components/modelRoute";
+import { httpRouteSpec } from "../components/team/modelRoute";
 import { admissionRules } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS } from "../policy/lib/packs";

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { httpRouteSpec } from "../components/modelRoute";
+import { httpRouteSpec } from "../components/team/modelRoute";
 import { admissionRules } from "../policy/lib/admission";
 import { readPackConfig } from "../policy/lib/configFiles";
 import { PACKS, STACKS } from "../policy/lib/packs";
