@@ -3,7 +3,7 @@
  * (violation, pass, not applicable with its reason, accepted exception with its reason) with the
  * policy's controls, as a JSON results file, and the findings as SARIF 2.1.0 for code-scanning views.
  * Both come from the plan's policy report (engine/policies.ts), the recorded resources, the policy
- * catalogue (policy/lib/catalogue.ts) and the documented exceptions (docs/policy-exceptions.md).
+ * catalogue (policy/reports/catalogue.ts) and the documented exceptions (docs/policy-exceptions.md).
  *
  * Status per (policy, resource), for the platform's packs, whose policies the catalogue knows:
  * - `violation`: the pack reported it (mandatory or advisory), unless an advisory one is a documented
@@ -14,10 +14,10 @@
  *   the stack is in `stackPolicies`.
  * A pack the catalogue does not know (e.g. awsguard) gets `violation` or `no-finding`.
  */
-import { PACKS } from "../policy/lib/packs";
-import type { PolicyCatalogue } from "../policy/lib/catalogue";
-import type { PolicyFactory } from "../policy/lib/define";
-import type { PolicyException } from "../policy/lib/exceptions";
+import { PACKS } from "../policy/packs";
+import type { PolicyCatalogue } from "../policy/reports/catalogue";
+import type { PolicyFactory } from "../policy/framework/define";
+import type { PolicyException } from "../policy/reports/exceptions";
 import type { PolicyReport } from "./policies";
 import type { RecordedResource } from "./recorder";
 

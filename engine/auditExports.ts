@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_NAMESPACE } from "../components/contract";
-import { policyCatalogue } from "../policy/lib/catalogue";
-import { readPolicyExceptions } from "../policy/lib/exceptions";
+import { policyCatalogue } from "../policy/reports/catalogue";
+import { readPolicyExceptions } from "../policy/reports/exceptions";
 import { type PlanResults, planResults, sarifLog } from "./audit";
 import type { Plan } from "./plan";
 import type { PlanProvenance } from "./provenance";

@@ -1,10 +1,10 @@
 /**
- * Writes docs/policy-catalogue.json, the machine-readable policy catalogue (policy/lib/catalogue.ts):
+ * Writes docs/policy-catalogue.json, the machine-readable policy catalogue (policy/reports/catalogue.ts):
  * `npm run policy:catalogue`. `--check` exits 1 when the file is out of date.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { policyCatalogueJson } from "../policy/lib/catalogue";
+import { policyCatalogueJson } from "../policy/reports/catalogue";
 
 const out = path.resolve(__dirname, "..", "docs", "policy-catalogue.json");
 const text = policyCatalogueJson();

@@ -1,5 +1,5 @@
 /**
- * Writes docs/coverage.md and docs/coverage.json, the baseline coverage matrix (policy/lib/coverage.ts),
+ * Writes docs/coverage.md and docs/coverage.json, the baseline coverage matrix (policy/reports/coverage.ts),
  * from the resource types the dev, test and prod platform stacks and the example team stacks record on
  * the offline engine: `npm run policy:coverage`. `--check` exits 1 when a file is out of date.
  */
@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { setStackReferenceOutputs } from "../engine/mockState";
 import { recordStack } from "../engine/stack";
-import { coverageJson, coverageMarkdown } from "../policy/lib/coverage";
-import { STACKS } from "../policy/lib/packs";
+import { coverageJson, coverageMarkdown } from "../policy/reports/coverage";
+import { STACKS } from "../policy/packs";
 
 const ROOT = path.resolve(__dirname, "..");
 const TEAM = path.join(ROOT, "examples", "team-fraud");

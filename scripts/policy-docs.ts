@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { policyDocs } from "../policy/lib/packs";
+import { policyDocs } from "../policy/packs";
 
 const out = path.resolve(__dirname, "..", "docs", "policies.md");
 const text = policyDocs();

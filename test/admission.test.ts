@@ -1,5 +1,5 @@
 /**
- * The cluster's admission rules (policy/lib/admission.ts, components/platform/admissionPolicies.ts): generated from
+ * The cluster's admission rules (policy/framework/admission.ts, components/platform/admissionPolicies.ts): generated from
  * the packs' own definitions, config and levels; every policy over Kubernetes objects is enforced by an
  * admission rule, by Pod Security admission, or named as not judgeable on one object; the platform stack
  * renders the policies, their bindings to the serving namespaces and the approvals parameter. The real
@@ -8,10 +8,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { AdmissionPolicies, admissionPoliciesProblems } from "../components/platform/admissionPolicies";
 import { approvalParameterData } from "../components/contract";
-import { ADMISSION_ELSEWHERE, type AdmissionRule, admissionRules, celString } from "../policy/lib/admission";
-import { readPackConfig } from "../policy/lib/configFiles";
-import type { PolicyFactory } from "../policy/lib/define";
-import { PACKS } from "../policy/lib/packs";
+import { ADMISSION_ELSEWHERE, type AdmissionRule, admissionRules, celString } from "../policy/framework/admission";
+import { readPackConfig } from "../policy/framework/configFiles";
+import type { PolicyFactory } from "../policy/framework/define";
+import { PACKS } from "../policy/packs";
 import { loadModelApprovals } from "../stacks/approvals";
 import { runProgram, runStack, type StackRun } from "./harness";
 

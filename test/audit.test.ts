@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { planResults, sarifLog } from "../engine/audit";
 import type { PolicyReport } from "../engine/policies";
 import type { RecordedResource } from "../engine/recorder";
-import { policyCatalogue } from "../policy/lib/catalogue";
-import { parsePolicyExceptions } from "../policy/lib/exceptions";
+import { policyCatalogue } from "../policy/reports/catalogue";
+import { parsePolicyExceptions } from "../policy/reports/exceptions";
 import { validateSarif } from "./sarifSchema";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::mlops::${type}::${name}`;

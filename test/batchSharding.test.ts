@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import { BatchInference, type BatchInferenceArgs, validateBatchInferenceArgs } from "../components/team/batchInference";
 import { shardDirectory, shardOf } from "../components/team/batchSharding";
 import { validateObjects } from "../engine/kubernetes";
-import { readPackConfig } from "../policy/lib/configFiles";
-import { PACKS } from "../policy/lib/packs";
-import { contextForStack, runPacks } from "../policy/lib/runner";
+import { readPackConfig } from "../policy/framework/configFiles";
+import { PACKS } from "../policy/packs";
+import { contextForStack, runPacks } from "../policy/framework/runner";
 import { runProgram } from "./harness";
 import { platformRefs } from "./modelServiceFixtures";
 

@@ -1,13 +1,13 @@
 /**
- * The machine-readable policy catalogue (policy/lib/catalogue.ts): every policy of every pack with its
+ * The machine-readable policy catalogue (policy/reports/catalogue.ts): every policy of every pack with its
  * metadata, controls, config, level per stack and how the cluster enforces it, as docs/policy-catalogue.json
  * holds it (`npm run policy:catalogue`), agreeing with docs/policies.md.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { policyCatalogue, policyCatalogueJson } from "../policy/lib/catalogue";
-import { PACKS } from "../policy/lib/packs";
+import { policyCatalogue, policyCatalogueJson } from "../policy/reports/catalogue";
+import { PACKS } from "../policy/packs";
 import { ROOT } from "./harness";
 
 describe("docs/policy-catalogue.json", () => {

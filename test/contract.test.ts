@@ -33,12 +33,12 @@ import {
 import { modelEnv, modelWorkloadAnnotations, modelWorkloadLabels, teamLabelContext } from "../components/team/modelWorkload";
 import { awsDefaultTags } from "../components/platform/awsNames";
 import { standardLabels } from "../components/shared/naming";
-import type { ResourcePolicyFactory } from "../policy/lib/define";
-import { PACKS } from "../policy/lib/packs";
-import { awsOwnershipTags } from "../policy/lib/rules/governance/awsOwnershipTags";
-import { kubernetesOwnershipLabels } from "../policy/lib/rules/governance/kubernetesOwnershipLabels";
-import { modelApprovalRecord } from "../policy/lib/rules/governance/modelApprovalRecord";
-import { modelVersionPinned } from "../policy/lib/rules/governance/modelVersionPinned";
+import type { ResourcePolicyFactory } from "../policy/framework/define";
+import { PACKS } from "../policy/packs";
+import { awsOwnershipTags } from "../policy/rules/governance/awsOwnershipTags";
+import { kubernetesOwnershipLabels } from "../policy/rules/governance/kubernetesOwnershipLabels";
+import { modelApprovalRecord } from "../policy/rules/governance/modelApprovalRecord";
+import { modelVersionPinned } from "../policy/rules/governance/modelVersionPinned";
 import { ROOT } from "./harness";
 import { context, createResourceValidationArgs, NOW, resourcePolicy, runResourcePolicy } from "./policies/util";
 

@@ -1,5 +1,5 @@
 /**
- * The baseline coverage matrix (policy/lib/coverage.ts): every resource type the platform and example
+ * The baseline coverage matrix (policy/reports/coverage.ts): every resource type the platform and example
  * team stacks create has a row for each control that applies (FSBP, Pod Security Standards, CIS
  * Kubernetes, NSA/CISA), mapped to an existing policy with its levels or to an exception with its reason;
  * docs/coverage.md and docs/coverage.json are what `npm run policy:coverage` writes.
@@ -7,8 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASELINE, coverageJson, coverageMarkdown, coverageRows, isCoveredType } from "../policy/lib/coverage";
-import { PACKS } from "../policy/lib/packs";
+import { BASELINE, coverageJson, coverageMarkdown, coverageRows, isCoveredType } from "../policy/reports/coverage";
+import { PACKS } from "../policy/packs";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS } from "./harness";
 
 let types: string[] = [];

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { ModelService, validateModelServiceArgs } from "../components/team/modelService";
-import { readPackConfig } from "../policy/lib/configFiles";
-import { PACKS } from "../policy/lib/packs";
-import { contextForStack, runPacks } from "../policy/lib/runner";
-import { admissionRules } from "../policy/lib/admission";
-import { gpuScheduling, toleratesGpuTaint } from "../policy/lib/rules/reliability/gpuScheduling";
+import { readPackConfig } from "../policy/framework/configFiles";
+import { PACKS } from "../policy/packs";
+import { contextForStack, runPacks } from "../policy/framework/runner";
+import { admissionRules } from "../policy/framework/admission";
+import { gpuScheduling, toleratesGpuTaint } from "../policy/rules/reliability/gpuScheduling";
 import { runProgram, runStack } from "./harness";
 import { platformRefs, prodArgs } from "./modelServiceFixtures";
 

@@ -1,11 +1,11 @@
 /**
- * policy/lib/decodeOnce.ts: the packs decode a resource's properties once per request instead of once
+ * policy/patches/decodeOnce.ts: the packs decode a resource's properties once per request instead of once
  * per policy, and CrossGuard's Analyze/AnalyzeStack handlers still give every policy its own, correct
  * copy. Runs CrossGuard's real handlers in process on real protocol messages.
  */
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePropertiesOnce, memoiseToJavaScript } from "../policy/lib/decodeOnce";
+import { decodePropertiesOnce, memoiseToJavaScript } from "../policy/patches/decodeOnce";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const server = require("@pulumi/policy/server") as {

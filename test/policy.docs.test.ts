@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { PACKS, policyDocs } from "../policy/lib/packs";
+import { PACKS, policyDocs } from "../policy/packs";
 import { ROOT } from "./harness";
 
 describe("docs/policies.md", () => {

@@ -1,5 +1,5 @@
 /**
- * policy/lib/fastStruct.ts: a policy pack decodes a resource's properties straight from the wire, and
+ * policy/patches/fastStruct.ts: a policy pack decodes a resource's properties straight from the wire, and
  * gets exactly the value google-protobuf (jspb) gives: generated values, hand-made wire forms jspb
  * accepts (unsorted and repeated keys, several kinds in one Value, unknown fields, missing parts), the
  * same error for a Value with no kind, a Struct that still behaves as a Struct everywhere else, and
@@ -10,8 +10,8 @@ import fc from "fast-check";
 import * as jspb from "google-protobuf";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePropertiesOnce } from "../policy/lib/decodeOnce";
-import { decodeStructsFromWire, structToJavaScript } from "../policy/lib/fastStruct";
+import { decodePropertiesOnce } from "../policy/patches/decodeOnce";
+import { decodeStructsFromWire, structToJavaScript } from "../policy/patches/fastStruct";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<string, any>;

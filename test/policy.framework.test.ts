@@ -8,17 +8,17 @@ import * as path from "path";
 import Ajv from "ajv";
 import YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import { isTaggableAwsType, scanTaggableTypes, TAGGABLE_SOURCE_VERSION } from "../policy/lib/awsTaggable";
-import { configFilePath, CONFIG_DIR, configuredStacks, effectiveLevel, POLICY_DIR, readPackConfig } from "../policy/lib/configFiles";
-import { environmentOfStack, runtimeContext } from "../policy/lib/context";
-import { chartExceptionFor, defineResourcePolicy } from "../policy/lib/define";
-import { podNoHostNamespaces } from "../policy/lib/rules/security/podNoHostNamespaces";
-import { workloadHasPdb } from "../policy/lib/rules/reliability/workloadHasPdb";
-import { PACKS, STACKS } from "../policy/lib/packs";
-import { policyPackArgs } from "../policy/lib/serve";
-import { kmsKeyRotationEnabled } from "../policy/lib/rules/security/kmsKeyRotationEnabled";
-import { PACK_NAMES, SEVERITIES } from "../policy/lib/types";
-import { raw, strict, UnknownValueError } from "../policy/lib/unknowns";
+import { isTaggableAwsType, scanTaggableTypes, TAGGABLE_SOURCE_VERSION } from "../policy/readers/awsTaggable";
+import { configFilePath, CONFIG_DIR, configuredStacks, effectiveLevel, POLICY_DIR, readPackConfig } from "../policy/framework/configFiles";
+import { environmentOfStack, runtimeContext } from "../policy/framework/context";
+import { chartExceptionFor, defineResourcePolicy } from "../policy/framework/define";
+import { podNoHostNamespaces } from "../policy/rules/security/podNoHostNamespaces";
+import { workloadHasPdb } from "../policy/rules/reliability/workloadHasPdb";
+import { PACKS, STACKS } from "../policy/packs";
+import { policyPackArgs } from "../policy/framework/serve";
+import { kmsKeyRotationEnabled } from "../policy/rules/security/kmsKeyRotationEnabled";
+import { PACK_NAMES, SEVERITIES } from "../policy/framework/types";
+import { raw, strict, UnknownValueError } from "../policy/framework/unknowns";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT } from "./harness";
 import { createResourceValidationArgs, createStackValidationArgs, resourcePolicy, runResourcePolicy, runStackPolicy, stackPolicy, UNKNOWN } from "./policies/util";
@@ -67,7 +67,7 @@ describe("pack layout", () => {
         // It runs compiled (npm run build:policy; test/policy.build.test.ts checks the bundle is current).
         expect(pkg).toMatchObject({ name, main: "bin/index.js" });
         expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/); // PolicyPack reads it from package.json
-        // The pack file serves its list and nothing else: the PolicyPack is constructed in policy/lib/serve.ts only.
+        // The pack file serves its list and nothing else: the PolicyPack is constructed in policy/framework/serve.ts only.
         const index = fs.readFileSync(path.join(dir, "index.ts"), "utf8");
         expect(index).toMatch(/servePack\(pack\);\s*$/);
         expect(index).not.toMatch(/new PolicyPack/);
@@ -75,7 +75,7 @@ describe("pack layout", () => {
     it("constructs PolicyPack in exactly one place", () => {
         const files = fs.readdirSync(POLICY_DIR, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
         const constructing = files.filter((f) => /new PolicyPack\(/.test(fs.readFileSync(path.join(POLICY_DIR, f), "utf8")));
-        expect(constructing).toEqual([path.join("lib", "serve.ts")]);
+        expect(constructing).toEqual([path.join("framework", "serve.ts")]);
     });
 });
 
@@ -182,7 +182,7 @@ describe("taggable AWS types", () => {
         const aws = path.dirname(require.resolve("@pulumi/aws/package.json"));
         const scanned = scanTaggableTypes(aws);
         expect(TAGGABLE_SOURCE_VERSION).toBe(scanned.awsVersion);
-        const data = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "lib", "data", "aws-taggable-types.json"), "utf8"));
+        const data = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "readers", "data", "aws-taggable-types.json"), "utf8"));
         expect(data.types, "run: npx tsx policy/tools/update-aws-taggable.ts").toEqual(scanned.types);
     });
     it("know buckets, keys and databases take tags and their configuration resources do not", () => {

@@ -3,16 +3,16 @@
  * the contract (components/contract), as ModelService and BatchInference write them.
  */
 import { describe, expect, it } from "vitest";
-import { awsOwnershipTags } from "../policy/lib/rules/governance/awsOwnershipTags";
-import { environmentMatchesStack } from "../policy/lib/rules/governance/environmentMatchesStack";
-import { imageDigestPinned } from "../policy/lib/rules/governance/imageDigestPinned";
-import { parseImage } from "../policy/lib/rules/governance/imageCommon";
-import { imageRegistryAllowed } from "../policy/lib/rules/governance/imageRegistryAllowed";
-import { imageTagNotLatest } from "../policy/lib/rules/governance/imageTagNotLatest";
-import { kubernetesOwnershipLabels } from "../policy/lib/rules/governance/kubernetesOwnershipLabels";
-import { modelApprovalRecord } from "../policy/lib/rules/governance/modelApprovalRecord";
-import { modelUriProblem, modelVersionPinned } from "../policy/lib/rules/governance/modelVersionPinned";
-import { noCrossEnvironmentReferences, otherEnvironment } from "../policy/lib/rules/governance/noCrossEnvironmentReferences";
+import { awsOwnershipTags } from "../policy/rules/governance/awsOwnershipTags";
+import { environmentMatchesStack } from "../policy/rules/governance/environmentMatchesStack";
+import { imageDigestPinned } from "../policy/rules/governance/imageDigestPinned";
+import { parseImage } from "../policy/rules/governance/imageCommon";
+import { imageRegistryAllowed } from "../policy/rules/governance/imageRegistryAllowed";
+import { imageTagNotLatest } from "../policy/rules/governance/imageTagNotLatest";
+import { kubernetesOwnershipLabels } from "../policy/rules/governance/kubernetesOwnershipLabels";
+import { modelApprovalRecord } from "../policy/rules/governance/modelApprovalRecord";
+import { modelUriProblem, modelVersionPinned } from "../policy/rules/governance/modelVersionPinned";
+import { noCrossEnvironmentReferences, otherEnvironment } from "../policy/rules/governance/noCrossEnvironmentReferences";
 import * as f from "./policies/fixtures";
 import {
     assertHasResourceViolation,

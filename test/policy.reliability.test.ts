@@ -4,16 +4,16 @@
  * nobody scrapes or alerts on.
  */
 import { describe, expect, it } from "vitest";
-import { containerEphemeralStorageSet } from "../policy/lib/rules/reliability/containerEphemeralStorageSet";
-import { cronjobBackoffBounded } from "../policy/lib/rules/reliability/cronjobBackoffBounded";
-import { cronjobDeadlinesSet } from "../policy/lib/rules/reliability/cronjobDeadlinesSet";
-import { cronjobNoConcurrentRuns } from "../policy/lib/rules/reliability/cronjobNoConcurrentRuns";
-import { deploymentReplicasHa } from "../policy/lib/rules/reliability/deploymentReplicasHa";
-import { mentions, modelAlertsDefined, selectsNamespace } from "../policy/lib/rules/reliability/modelAlertsDefined";
-import { modelWorkloadMonitored } from "../policy/lib/rules/reliability/modelWorkloadMonitored";
-import { statefulResourcesProtected } from "../policy/lib/rules/reliability/statefulResourcesProtected";
-import { workloadHasPdb } from "../policy/lib/rules/reliability/workloadHasPdb";
-import { quantityNumber, selects } from "../policy/lib/k8s";
+import { containerEphemeralStorageSet } from "../policy/rules/reliability/containerEphemeralStorageSet";
+import { cronjobBackoffBounded } from "../policy/rules/reliability/cronjobBackoffBounded";
+import { cronjobDeadlinesSet } from "../policy/rules/reliability/cronjobDeadlinesSet";
+import { cronjobNoConcurrentRuns } from "../policy/rules/reliability/cronjobNoConcurrentRuns";
+import { deploymentReplicasHa } from "../policy/rules/reliability/deploymentReplicasHa";
+import { mentions, modelAlertsDefined, selectsNamespace } from "../policy/rules/reliability/modelAlertsDefined";
+import { modelWorkloadMonitored } from "../policy/rules/reliability/modelWorkloadMonitored";
+import { statefulResourcesProtected } from "../policy/rules/reliability/statefulResourcesProtected";
+import { workloadHasPdb } from "../policy/rules/reliability/workloadHasPdb";
+import { quantityNumber, selects } from "../policy/readers/k8s";
 import * as f from "./policies/fixtures";
 import {
     assertHasResourceViolation,

@@ -5,23 +5,23 @@
  * and reports nothing new. Then the corpus: one defect at a time on the recorded resources, each caught
  * by the intended policy at the level the stack's config file sets.
  *
- * This is the in-process path (policy/lib/runner.ts builds what @pulumi/policy's server would hand the
+ * This is the in-process path (policy/framework/runner.ts builds what @pulumi/policy's server would hand the
  * policies). The offline plan runs the same packs out of process over gRPC.
  */
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RecordedResource } from "../engine/recorder";
-import { effectiveLevel, readPackConfig } from "../policy/lib/configFiles";
-import { definePack } from "../policy/lib/define";
-import { PACKS } from "../policy/lib/packs";
-import { contextForStack, type Finding, runPack, runPacks } from "../policy/lib/runner";
+import { effectiveLevel, readPackConfig } from "../policy/framework/configFiles";
+import { definePack } from "../policy/framework/define";
+import { PACKS } from "../policy/packs";
+import { contextForStack, type Finding, runPack, runPacks } from "../policy/framework/runner";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
-import { readPolicyExceptions } from "../policy/lib/exceptions";
+import { readPolicyExceptions } from "../policy/reports/exceptions";
 import { loadModelApprovals } from "../stacks/approvals";
 import { NOW } from "./policies/util";
-import type { PolicyContext } from "../policy/lib/types";
+import type { PolicyContext } from "../policy/framework/types";
 
 /** The example team project: ModelService and BatchInference as a team deploys them, on each platform stack. */
 const TEAM = path.join(ROOT, "examples", "team-fraud");

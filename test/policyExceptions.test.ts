@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { readPackConfig } from "../policy/lib/configFiles";
-import { PACKS, STACKS } from "../policy/lib/packs";
+import { readPackConfig } from "../policy/framework/configFiles";
+import { PACKS, STACKS } from "../policy/packs";
 import { ROOT } from "./harness";
 
 type Row = { policy: string; resource: string; reason: string };

@@ -19,9 +19,9 @@ import {
     TRITON_METRICS,
 } from "../components/team/runtimes";
 import { validateObjects } from "../engine/kubernetes";
-import { readPackConfig } from "../policy/lib/configFiles";
-import { PACKS } from "../policy/lib/packs";
-import { contextForStack, runPacks } from "../policy/lib/runner";
+import { readPackConfig } from "../policy/framework/configFiles";
+import { PACKS } from "../policy/packs";
+import { contextForStack, runPacks } from "../policy/framework/runner";
 import { runProgram, type StackRun } from "./harness";
 import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 

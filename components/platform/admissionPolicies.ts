@@ -4,7 +4,7 @@
  * teams' serving namespaces, and the parameters the approval rule reads: a ConfigMap with the approvals
  * in force, in a namespace of the platform's that no team can write.
  *
- * The rules themselves are the policy packs' (policy/lib/admission.ts generates them from the same
+ * The rules themselves are the policy packs' (policy/framework/admission.ts generates them from the same
  * definitions, config and enforcement levels); this component only renders them, so a `kubectl apply`,
  * a `pulumi up` without policy packs or any other client meets the same rules as a plan.
  */
@@ -14,7 +14,7 @@ import { ORG_ANNOTATIONS, orgKey } from "../contract";
 import { type LabelContext, standardLabels } from "../shared/naming";
 import { podSecurityAdmissionLabels } from "./servingNamespace";
 
-/** One generated rule (policy/lib/admission.ts `AdmissionRule`): what this component renders, as plain data. */
+/** One generated rule (policy/framework/admission.ts `AdmissionRule`): what this component renders, as plain data. */
 export interface AdmissionRuleSpec {
     /** Name of the policy and of its binding. */
     readonly name: string;
@@ -32,7 +32,7 @@ export interface AdmissionRuleSpec {
 export interface AdmissionPoliciesArgs {
     /** Ownership labels of the platform's objects. */
     readonly labels: LabelContext;
-    /** The rules to enforce (policy/lib/admission.ts `admissionRules` for the stack). */
+    /** The rules to enforce (policy/framework/admission.ts `admissionRules` for the stack). */
     readonly rules: readonly AdmissionRuleSpec[];
     /** Data of the approvals parameter (`approvalParameterData` of the contract): the approvals in force. */
     readonly approvals: Readonly<Record<string, string>>;

@@ -1,14 +1,14 @@
 /** The governance pack: who approved what runs in prod, ownership, environment separation, image provenance. */
-import { definePack } from "../lib/define";
-import { awsOwnershipTags } from "../lib/rules/governance/awsOwnershipTags";
-import { environmentMatchesStack } from "../lib/rules/governance/environmentMatchesStack";
-import { imageDigestPinned } from "../lib/rules/governance/imageDigestPinned";
-import { imageRegistryAllowed } from "../lib/rules/governance/imageRegistryAllowed";
-import { imageTagNotLatest } from "../lib/rules/governance/imageTagNotLatest";
-import { kubernetesOwnershipLabels } from "../lib/rules/governance/kubernetesOwnershipLabels";
-import { modelApprovalRecord } from "../lib/rules/governance/modelApprovalRecord";
-import { modelVersionPinned } from "../lib/rules/governance/modelVersionPinned";
-import { noCrossEnvironmentReferences } from "../lib/rules/governance/noCrossEnvironmentReferences";
+import { definePack } from "../framework/define";
+import { awsOwnershipTags } from "../rules/governance/awsOwnershipTags";
+import { environmentMatchesStack } from "../rules/governance/environmentMatchesStack";
+import { imageDigestPinned } from "../rules/governance/imageDigestPinned";
+import { imageRegistryAllowed } from "../rules/governance/imageRegistryAllowed";
+import { imageTagNotLatest } from "../rules/governance/imageTagNotLatest";
+import { kubernetesOwnershipLabels } from "../rules/governance/kubernetesOwnershipLabels";
+import { modelApprovalRecord } from "../rules/governance/modelApprovalRecord";
+import { modelVersionPinned } from "../rules/governance/modelVersionPinned";
+import { noCrossEnvironmentReferences } from "../rules/governance/noCrossEnvironmentReferences";
 
 export const pack = definePack({
     name: "mlops-governance",

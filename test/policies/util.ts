@@ -5,10 +5,10 @@
  */
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { expect } from "vitest";
-import type { PolicyFactory, ResourcePolicyFactory, StackPolicyFactory } from "../../policy/lib/define";
-import { policyProps, toPolicyResources, type RecordedLike } from "../../policy/lib/runner";
-import type { Environment, PolicyContext } from "../../policy/lib/types";
-import { UNKNOWN_SENTINELS } from "../../policy/lib/unknowns";
+import type { PolicyFactory, ResourcePolicyFactory, StackPolicyFactory } from "../../policy/framework/define";
+import { policyProps, toPolicyResources, type RecordedLike } from "../../policy/framework/runner";
+import type { Environment, PolicyContext } from "../../policy/framework/types";
+import { UNKNOWN_SENTINELS } from "../../policy/framework/unknowns";
 
 /** The unknown value the engine sends during preview for a string (what `pulumi.Output`s not yet known become). */
 export const UNKNOWN = UNKNOWN_SENTINELS.string;
