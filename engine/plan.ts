@@ -1,7 +1,7 @@
 /**
  * The offline plan of a stack: the real program (Pulumi.yaml's `main`) run on the recording engine with
  * the stack's config, every Kubernetes object validated against the upstream schemas, and the policy
- * packs run over the result as `pulumi preview --policy-pack` runs them. scripts/plan.ts is the CLI.
+ * packs run over the result as `pulumi preview --policy-pack` runs them. engine/cli/plan.ts is the CLI.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -52,18 +52,19 @@ export function discoverPolicyPacks(root: string): string[] {
         .sort();
 }
 
-/** The package that ships the platform's policy packs (its `policy/` directory). */
-export const PLATFORM_PACKAGE = "mlops-platform";
+/** The package that ships the platform's policy packs (its `policy/` directory) with the plan: mlops-plan. */
+export const PLAN_PACKAGE = "mlops-plan";
 
 /**
- * The platform's policy packs as installed with its library: `<mlops-platform>/policy/*` resolved from
- * the project (a team project has them under node_modules; this repository resolves itself). Empty
- * when the project does not depend on the library.
+ * The platform's policy packs as installed with the plan: `<mlops-plan>/policy/*` resolved from the
+ * project (a team project has them under node_modules, where its devDependency put them). Empty when
+ * the project does not depend on the plan package or the package has no packs (this repository's own
+ * engine/ workspace: here the packs are the project's own, under policy/).
  */
 export function shippedPolicyPacks(root: string): string[] {
     let manifest: string;
     try {
-        manifest = require.resolve(`${PLATFORM_PACKAGE}/package.json`, { paths: [path.resolve(root)] });
+        manifest = require.resolve(`${PLAN_PACKAGE}/package.json`, { paths: [path.resolve(root)] });
     } catch {
         return [];
     }
@@ -72,7 +73,7 @@ export function shippedPolicyPacks(root: string): string[] {
 
 /**
  * The packs a plan runs by default: the project's own (`<root>/policy/*`), or else the platform's packs
- * shipped with the library it depends on, so no team plan goes unchecked because the team has no packs.
+ * shipped with the plan package it depends on, so no team plan goes unchecked because the team has no packs.
  */
 export function defaultPolicyPacks(root: string): string[] {
     const own = discoverPolicyPacks(root);

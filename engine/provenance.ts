@@ -44,7 +44,7 @@ export interface PlanProvenance {
     readonly generatedAt: string;
     /** HEAD of the project's git work tree, or null. */
     readonly gitCommit: string | null;
-    /** The plan tool: this repository's package and version. */
+    /** The plan tool: the mlops-plan package (engine/package.json, or the installed package) and its version. */
     readonly tool: { readonly name: string; readonly version: string | null };
     /** Versions of the SDKs and providers as the project resolves them. */
     readonly sdk: Readonly<Record<string, string | null>>;
@@ -52,9 +52,20 @@ export interface PlanProvenance {
     readonly node: string;
 }
 
+/**
+ * The plan's own package: the nearest directory above this module with a package.json (engine/ in the
+ * platform repository; the installed mlops-plan package, whose bin/plan.js bundles this module).
+ */
+function toolPackageDir(): string {
+    for (let dir = __dirname; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+    }
+}
+
 /** Provenance of a plan of the project at `root`, made at `now`. */
 export function planProvenance(root: string, now: Date = new Date()): PlanProvenance {
-    const toolRoot = path.resolve(__dirname, "..");
+    const toolRoot = toolPackageDir();
     const tool = JSON.parse(fs.readFileSync(path.join(toolRoot, "package.json"), "utf8")) as { name: string; version?: string };
     return {
         generatedAt: now.toISOString(),

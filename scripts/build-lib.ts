@@ -8,6 +8,8 @@
  * with the contract/ and shared/ helpers it imports; tsconfig.lib.json) to `dist/lib` with declarations
  * and source maps, writes the package's own package.json and README, and
  * packs it: `dist/mlops-platform-<version>.tgz`, for `npm install <tarball>` or `npm publish dist/lib`.
+ * It also builds the plan package team projects install as a devDependency (scripts/build-plan.ts,
+ * `dist/mlops-plan-<version>.tgz`) and checks the two together in a scratch team project.
  *
  * The Pulumi SDK and providers are peer dependencies: a Pulumi program must load one copy of
  * @pulumi/pulumi (resources, outputs and the runtime's settings are module state), and a team that uses
@@ -17,7 +19,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PACK_MAIN, packDirs, POLICY_DIR } from "./build-policy";
+import { packDirs } from "./build-policy";
+import { buildPlanPackage, PLAN_BIN } from "./build-plan";
 
 const ROOT = path.resolve(__dirname, "..");
 export const LIB_DIR = path.join(ROOT, "dist", "lib");
@@ -30,6 +33,7 @@ export interface PackageJson {
     engines?: Record<string, string>;
     dependencies?: Record<string, string>;
     peerDependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
     [key: string]: unknown;
 }
 
@@ -37,13 +41,6 @@ export interface PackageJson {
 export const PEER_MODULES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/docker"] as const;
 /** The other modules components import: dependencies of the library. */
 export const LIBRARY_MODULES = ["ajv", "js-yaml"] as const;
-/** What the compiled policy packs load from where they are installed (scripts/build-policy.ts): dependencies too. */
-export const PACK_MODULES = ["@pulumi/policy", "google-protobuf"] as const;
-/**
- * What the offline plan (`mlops-plan`, scripts/plan.ts bundled into `bin/plan.js`) loads besides the
- * SDK: dependencies too. tsx loads a team's TypeScript program, as `npm run plan` does here.
- */
-export const PLAN_MODULES = ["@grpc/grpc-js", "ajv", "google-protobuf", "kubernetes-models", "@kubernetes-models/prometheus-operator", "tsx", "yaml"] as const;
 /** The library's entry in the package: components/team/index.ts compiled (tsconfig.lib.json's rootDir is components/). */
 export const LIBRARY_ENTRY = "team/index.js";
 /**
@@ -51,8 +48,6 @@ export const LIBRARY_ENTRY = "team/index.js";
  * share. The platform's components (components/platform) and the stack config (stacks/config) stay out.
  */
 export const LIBRARY_DIRS = ["team", "shared", "contract"] as const;
-/** The plan's command in the package. */
-export const PLAN_BIN = "bin/plan.js";
 
 /**
  * The library's package.json, from the repository's: same name, version and licence; peers at `^` the
@@ -72,10 +67,9 @@ export function libraryManifest(root: PackageJson): PackageJson {
         main: LIBRARY_ENTRY,
         types: LIBRARY_ENTRY.replace(/\.js$/, ".d.ts"),
         exports: { ".": { types: `./${LIBRARY_ENTRY.replace(/\.js$/, ".d.ts")}`, default: `./${LIBRARY_ENTRY}` }, "./package.json": "./package.json" },
-        files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md", "policy/**"],
+        files: ["**/*.js", "**/*.js.map", "**/*.d.ts", "**/*.d.ts.map", "README.md"],
         ...(root.engines ? { engines: root.engines } : {}),
-        bin: { "mlops-plan": PLAN_BIN },
-        dependencies: Object.fromEntries([...new Set([...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES])].sort().map((m) => [m, version(m)])),
+        dependencies: Object.fromEntries([...LIBRARY_MODULES].sort().map((m) => [m, version(m)])),
         peerDependencies: Object.fromEntries(PEER_MODULES.map((m) => [m, `^${version(m)}`])),
     };
 }
@@ -123,6 +117,12 @@ new ModelService("fraud-scorer", JSON.parse(fs.readFileSync(process.argv[2], "ut
 process.once("beforeExit", () => process.stdout.write(JSON.stringify(registered)));
 `;
 
+/** A packed package: its tarball and manifest. */
+export interface Packed {
+    tarball: string;
+    manifest: PackageJson;
+}
+
 /**
  * The files the compiled library part of the package must be, exactly: each TypeScript source under
  * {@link LIBRARY_DIRS} as `.js`, `.d.ts` and their maps, by path inside the package.
@@ -138,12 +138,12 @@ export function expectedLibraryFiles(componentsDir = path.join(ROOT, "components
 
 /**
  * What is wrong with the package's file list (`tar tzf`, without the `package/` prefix): its compiled
- * library is exactly {@link expectedLibraryFiles}; besides it only the manifest, the README, the shipped
- * policy packs (`policy/`) and the plan command (`bin/`). A platform component or the stack config in
- * the package is a problem.
+ * library is exactly {@link expectedLibraryFiles}; besides it only the manifest and the README (the
+ * policy packs and the plan are the plan package's, scripts/build-plan.ts). A platform component or the
+ * stack config in the package is a problem.
  */
 export function packageContentProblems(files: readonly string[], expected: readonly string[]): string[] {
-    const other = (f: string) => f === "package.json" || f === "README.md" || f.startsWith("policy/") || f.startsWith("bin/");
+    const other = (f: string) => f === "package.json" || f === "README.md";
     const library = files.filter((f) => !other(f));
     const problems = library.filter((f) => !expected.includes(f)).map((f) => `${f}: in the package, but not a compiled file of ${LIBRARY_DIRS.map((d) => `components/${d}`).join(", ")}`);
     problems.push(...expected.filter((f) => !files.includes(f)).map((f) => `${f}: missing from the package`));
@@ -174,21 +174,29 @@ export function loadedModuleProblems(loaded: readonly string[], packageDir: stri
 const LOAD_PROGRAM = `require(process.env.MLOPS_LIB); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
 
 /**
- * Installs the packed tarball in a scratch team project (its peers and dependencies linked from this
- * repository's node_modules, so one copy of each is loaded) and runs {@link SMOKE_PROGRAM} with plain
- * node against it and, under tsx, against components/: the package must register exactly what the
- * sources do. Throws when it does not.
+ * Installs the packed library and plan in a scratch team project (their peers and dependencies linked
+ * from this repository's node_modules, so one copy of each is loaded) and runs {@link SMOKE_PROGRAM} with
+ * plain node against the library and, under tsx, against components/: the package must register exactly
+ * what the sources do. Then the plan's packs must start and its `mlops-plan` must plan the scaffold green
+ * ({@link verifyTeamPlan}). Throws when any of it fails.
  */
-export async function verifyPackage(tarball: string, manifest: PackageJson): Promise<number> {
+export async function verifyPackage(library: Packed, plan: Packed): Promise<number> {
+    const { manifest } = library;
     const project = fs.mkdtempSync(path.join(require("os").tmpdir(), "mlops-lib-check-"));
     try {
         const modules = path.join(project, "node_modules");
         fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
-        execFileSync("tar", ["xzf", tarball, "-C", modules]);
-        fs.renameSync(path.join(modules, "package"), path.join(modules, manifest.name));
+        const linked = new Set<string>();
+        for (const { tarball, manifest: m } of [library, plan]) {
+            execFileSync("tar", ["xzf", tarball, "-C", modules]);
+            fs.renameSync(path.join(modules, "package"), path.join(modules, m.name));
+            linked.add(m.name);
+        }
         // The scaffold's devDependencies too (scripts/new-team.ts): the plan runs its program as the Pulumi
         // CLI does, type-checked by ts-node with the project's tsconfig ("types": ["node"]).
-        for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), "typescript", "@types/node"]) {
+        const deps = [library, plan].flatMap(({ manifest: m }) => [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
+        for (const dep of new Set([...deps, "typescript", "@types/node"])) {
+            if (linked.has(dep)) continue;
             fs.mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
             fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
         }
@@ -198,7 +206,7 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         const run = (execArgv: string[], lib: string) =>
             execFileSync(process.execPath, [...execArgv, "smoke.js", "args.json"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: lib, NODE_OPTIONS: "" } });
         // What the package holds, and what loading it loads: the team side and the contract, no platform component.
-        const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).split("\n").filter((f) => f && !f.endsWith("/")).map((f) => f.replace(/^package\//, ""));
+        const files = execFileSync("tar", ["tzf", library.tarball], { encoding: "utf8" }).split("\n").filter((f) => f && !f.endsWith("/")).map((f) => f.replace(/^package\//, ""));
         const contents = packageContentProblems(files, expectedLibraryFiles());
         if (contents.length > 0) throw new Error(`build-lib: the package holds the wrong files:\n  ${contents.join("\n  ")}`);
         fs.writeFileSync(path.join(project, "load.js"), LOAD_PROGRAM);
@@ -211,11 +219,11 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         if (JSON.stringify(packaged) !== JSON.stringify(sources)) {
             throw new Error(`build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`);
         }
-        // The shipped packs: found by a team project's plan, and each loads from the installed package.
+        // The shipped packs: found by a team project's plan, and each loads from the installed plan package.
         const { shippedPolicyPacks } = require("../engine/plan") as typeof import("../engine/plan");
         const packs = shippedPolicyPacks(project);
         if (packs.map((p) => path.basename(p)).join(",") !== packDirs().map((p) => path.basename(p)).join(",")) {
-            throw new Error(`build-lib: a team project finds the packs ${packs.join(", ") || "(none)"} in the package`);
+            throw new Error(`build-lib: a team project finds the packs ${packs.join(", ") || "(none)"} in the plan package`);
         }
         const { EngineServer, PolicyPackProcess } = require("../engine/analyzer") as typeof import("../engine/analyzer");
         const engine = await EngineServer.start();
@@ -228,7 +236,7 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
                 });
                 try {
                     const info = await proc.getAnalyzerInfo();
-                    if (info.policies.length === 0) throw new Error(`build-lib: the packaged pack ${pack} lists no policies`);
+                    if (info.policies.length === 0) throw new Error(`build-lib: the packed pack ${pack} lists no policies`);
                 } finally {
                     await proc.close();
                 }
@@ -236,7 +244,7 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
         } finally {
             await engine.close();
         }
-        verifyTeamPlan(project, manifest);
+        verifyTeamPlan(project, plan.manifest);
         return packaged.length;
     } finally {
         fs.rmSync(project, { recursive: true, force: true });
@@ -244,32 +252,11 @@ export async function verifyPackage(tarball: string, manifest: PackageJson): Pro
 }
 
 /**
- * The platform's policy packs, compiled, with their per-environment config, under `<lib>/policy/`: a team
- * project's plan runs them by default (engine/plan.ts `shippedPolicyPacks`), and `pulumi preview
- * --policy-pack node_modules/mlops-platform/policy/<pack>` runs them with the CLI.
- */
-export function copyPolicyPacks(libDir: string): string[] {
-    const out = path.join(libDir, "policy");
-    const packs = packDirs();
-    for (const dir of packs) {
-        const target = path.join(out, path.basename(dir));
-        fs.mkdirSync(path.join(target, "bin"), { recursive: true });
-        fs.copyFileSync(path.join(dir, "PulumiPolicy.yaml"), path.join(target, "PulumiPolicy.yaml"));
-        fs.copyFileSync(path.join(dir, PACK_MAIN), path.join(target, PACK_MAIN));
-        // The pack's dependencies are the library's (PACK_MODULES), installed beside it.
-        const { dependencies: _deps, ...manifest } = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-        fs.writeFileSync(path.join(target, "package.json"), `${JSON.stringify(manifest, null, 4)}\n`);
-    }
-    fs.cpSync(path.join(POLICY_DIR, "config"), path.join(out, "config"), { recursive: true });
-    return packs.map((d) => path.basename(d));
-}
-
-/**
- * The scaffold's team repository (scripts/new-team.ts) in the scratch project, planned by the packaged
+ * The scaffold's team repository (scripts/new-team.ts) in the scratch project, planned by the packed
  * `mlops-plan` with plain node against the prod platform plan's outputs: it must pass with the shipped
  * packs, found without --policy-pack. Throws when it does not.
  */
-function verifyTeamPlan(project: string, manifest: PackageJson): void {
+function verifyTeamPlan(project: string, plan: PackageJson): void {
     const { defaultTeamOptions, teamFiles } = require("./new-team") as typeof import("./new-team");
     const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
     const options = { ...defaultTeamOptions("fraud", root), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } };
@@ -278,49 +265,31 @@ function verifyTeamPlan(project: string, manifest: PackageJson): void {
         fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
         fs.writeFileSync(path.join(project, rel), content);
     }
-    const platform = execFileSync(process.execPath, ["--import", require.resolve("tsx"), path.join(ROOT, "scripts", "plan.ts"), "prod", "--no-policy", "--quiet", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 });
+    const platform = execFileSync(process.execPath, ["--import", require.resolve("tsx"), path.join(ROOT, "engine", "cli", "plan.ts"), "prod", "--no-policy", "--quiet", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 });
     // Compliance approves the scaffold's model version and image, as it would in approvals/prod.yaml.
     const doc = JSON.parse(platform) as { outputs: Record<string, unknown> };
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const approval = { team: "fraud", model: "fraud-scorer", version: 1, imageDigests: [`sha256:${"0".repeat(64)}`], approvedBy: "jane.doe", ticket: "CHG-1", date: day(0), expires: day(30) };
     doc.outputs.modelApprovals = [...((doc.outputs.modelApprovals as unknown[]) ?? []), approval];
     fs.writeFileSync(path.join(project, "platform-prod.json"), JSON.stringify(doc));
-    const bin = path.join(project, "node_modules", manifest.name, PLAN_BIN);
+    const bin = path.join(project, "node_modules", plan.name, PLAN_BIN);
     const out = execFileSync(process.execPath, [bin, "prod", "--quiet", "--stack-reference", "acme/mlops/prod=platform-prod.json"], { cwd: project, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
-    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packaged mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
-}
-
-/** scripts/plan.ts and the engine as one file, `<lib>/bin/plan.js`: the team's `npm run plan`. */
-export async function bundlePlan(libDir: string): Promise<void> {
-    const { build } = await import("esbuild");
-    await build({
-        entryPoints: [path.join(ROOT, "scripts", "plan.ts")],
-        outfile: path.join(libDir, PLAN_BIN),
-        bundle: true,
-        platform: "node",
-        format: "cjs",
-        target: "node20",
-        packages: "external",
-        keepNames: true,
-        logLevel: "warning",
-        // A team's program is TypeScript: load it as tsx does for `npm run plan` in the platform repository.
-        banner: { js: '#!/usr/bin/env node\n// The offline plan of the mlops-platform library (scripts/plan.ts bundled by npm run build:lib).\nrequire("tsx/cjs/api").register();' },
-    });
-    fs.chmodSync(path.join(libDir, PLAN_BIN), 0o755);
+    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packed mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
 }
 
 async function main(): Promise<void> {
     fs.rmSync(LIB_DIR, { recursive: true, force: true });
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.lib.json")], { cwd: ROOT, stdio: "inherit" });
-    copyPolicyPacks(LIB_DIR);
-    await bundlePlan(LIB_DIR);
     const manifest = libraryManifest(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson);
     fs.writeFileSync(path.join(LIB_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(LIB_DIR, "README.md"), libraryReadme(manifest));
     const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
     const tarball = path.join(path.dirname(LIB_DIR), name);
-    const registrations = await verifyPackage(tarball, manifest);
-    console.log(`Built ${path.relative(ROOT, LIB_DIR)} and ${path.relative(ROOT, tarball)}; checked: it holds only ${LIBRARY_DIRS.join(", ")} (and its packs and plan) and loading it loads no platform component; the packaged ModelService, loaded by plain node, registers the same ${registrations} resources as the sources; its policy packs start; its mlops-plan plans the team scaffold green with them.`);
+    const plan = await buildPlanPackage();
+    const registrations = await verifyPackage({ tarball, manifest }, plan);
+    console.log(
+        `Built ${path.relative(ROOT, LIB_DIR)}, ${path.relative(ROOT, tarball)} and ${path.relative(ROOT, plan.tarball)}; checked: the library holds only ${LIBRARY_DIRS.join(", ")} and loading it loads no platform component; the packed ModelService, loaded by plain node, registers the same ${registrations} resources as the sources; the plan package's policy packs start; its mlops-plan plans the team scaffold green with them.`,
+    );
 }
 
 if (require.main === module) {

@@ -1,17 +1,20 @@
 /**
  * `npm run -s new-team -- <team> [dir]`: a working team repository from templates/team: Pulumi.yaml,
- * tsconfig, package.json with the platform library and its peers at the versions this repository tests,
- * one ModelService (index.ts, its settings in Pulumi.<stack>.yaml), a stack per environment and a CI
+ * tsconfig, package.json with the platform library and its peers at the versions this repository tests
+ * and the platform's plan (mlops-plan) as a development tool, one ModelService (index.ts, its settings in Pulumi.<stack>.yaml), a stack per environment and a CI
  * workflow (the plan with the platform's policy packs on pull requests, `pulumi up` on merge).
  *
  *   --library <spec>      how package.json names the library: a version (default this one), or a
  *                         tarball path from `npm run build:lib` (file:...)
+ *   --plan <spec>         how package.json names the plan package (mlops-plan, a devDependency): a
+ *                         version (default the engine workspace's), or a tarball path (file:...)
  *   --org, --owner, --label-domain, --cost-centre, --runbooks, --registry-{dev,test,prod}: values for the stack files
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { PEER_MODULES, type PackageJson } from "./build-lib";
+import { enginePackage } from "./build-plan";
 import { teamNameProblem } from "../components/team/modelUri";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -28,6 +31,8 @@ export interface TeamOptions {
     registries: { dev: string; test: string; prod: string };
     /** package.json's spec of the library (a version, or file:<tarball>). */
     library: string;
+    /** package.json's spec of the plan package, mlops-plan (a version, or file:<tarball>). */
+    plan: string;
 }
 
 export function defaultTeamOptions(team: string, root: PackageJson): TeamOptions {
@@ -40,10 +45,11 @@ export function defaultTeamOptions(team: string, root: PackageJson): TeamOptions
         runbooks: "https://github.com/acme/mlops-platform/blob/main/docs/runbooks",
         registries: { dev: "111111111111.dkr.ecr.eu-west-1.amazonaws.com", test: "222222222222.dkr.ecr.eu-west-1.amazonaws.com", prod: "333333333333.dkr.ecr.eu-west-1.amazonaws.com" },
         library: root.version,
+        plan: enginePackage().version,
     };
 }
 
-/** The team repository's package.json: the library, its peers and the TypeScript toolchain at the tested versions. */
+/** The team repository's package.json: the library and its peers; the plan and the TypeScript toolchain as development tools; at the tested versions. */
 export function teamPackageJson(o: TeamOptions, root: PackageJson): PackageJson {
     const dev = (root as { devDependencies?: Record<string, string> }).devDependencies ?? {};
     const peers = Object.fromEntries(PEER_MODULES.map((m) => [m, root.dependencies?.[m] ?? ""]));
@@ -54,12 +60,12 @@ export function teamPackageJson(o: TeamOptions, root: PackageJson): PackageJson 
         description: `Models of team ${o.team} on the MLOps platform.`,
         ...(root.engines ? { engines: root.engines } : {}),
         scripts: {
-            // The platform's offline plan, shipped with the library; its packs run by default.
+            // The platform's offline plan (the mlops-plan package); the packs shipped with it run by default.
             plan: "mlops-plan",
             typecheck: "tsc --noEmit",
         },
         dependencies: { [root.name]: o.library, ...peers },
-        devDependencies: { typescript: dev.typescript, "@types/node": dev["@types/node"] },
+        devDependencies: { [enginePackage().name]: o.plan, typescript: dev.typescript, "@types/node": dev["@types/node"] },
     };
 }
 
@@ -114,6 +120,7 @@ function main(argv: string[]): void {
         allowPositionals: true,
         options: {
             library: { type: "string" },
+            plan: { type: "string" },
             org: { type: "string" },
             owner: { type: "string" },
             "label-domain": { type: "string" },
@@ -125,7 +132,7 @@ function main(argv: string[]): void {
         },
     });
     const [team, dirArg] = positionals;
-    if (!team) throw new Error("usage: npm run -s new-team -- <team> [dir] [--library <version|tarball>] [--org acme] [--owner x@acme.io] ...");
+    if (!team) throw new Error("usage: npm run -s new-team -- <team> [dir] [--library <version|tarball>] [--plan <version|tarball>] [--org acme] [--owner x@acme.io] ...");
     const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
     const o = defaultTeamOptions(team, root);
     const set = (k: "org" | "owner" | "labelDomain" | "costCentre" | "runbooks", v: string | undefined) => v !== undefined && (o[k] = v);
@@ -138,7 +145,9 @@ function main(argv: string[]): void {
         const v = values[`registry-${env}`];
         if (v) o.registries[env] = v;
     }
-    if (values.library) o.library = /^\d/.test(values.library) ? values.library : `file:${path.resolve(values.library)}`;
+    const spec = (v: string) => (/^\d/.test(v) ? v : `file:${path.resolve(v)}`);
+    if (values.library) o.library = spec(values.library);
+    if (values.plan) o.plan = spec(values.plan);
     const dir = path.resolve(dirArg ?? `team-${team}`);
     const files = writeTeamRepository(dir, o, root);
     console.log(`Wrote ${files.length} files to ${dir}: ${files.join(", ")}\nNext: cd ${path.relative(process.cwd(), dir) || "."} && npm install && npm run -s plan -- dev --stack-reference ${o.org}/mlops/dev=<platform outputs JSON>`);

@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 out="${1:-.plan}"
 packs=(--policy-pack policy/mlops-governance --policy-pack policy/mlops-security --policy-pack policy/mlops-reliability)
 
-npx tsx scripts/plan.ts dev test prod --out "$out" "${packs[@]}"
+npx tsx engine/cli/plan.ts dev test prod --out "$out" "${packs[@]}"
 for env in dev test prod; do
   echo
   echo "=== examples/team-fraud: $env ==="
-  npx tsx scripts/plan.ts -C examples/team-fraud "$env" --out "$out/team-fraud" \
+  npx tsx engine/cli/plan.ts -C examples/team-fraud "$env" --out "$out/team-fraud" \
     --stack-reference "acme/mlops/$env=$out/$env/plan.json" "${packs[@]}"
 done

@@ -10,8 +10,7 @@ import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { expectedLibraryFiles, LIBRARY_DIRS, LIBRARY_ENTRY, LIBRARY_MODULES, libraryManifest, loadedModuleProblems, packageContentProblems, libraryReadme, PACK_MODULES, type PackageJson, PEER_MODULES, PLAN_BIN, PLAN_MODULES } from "../scripts/build-lib";
-import { PACK_EXTERNALS } from "../scripts/build-policy";
+import { expectedLibraryFiles, LIBRARY_DIRS, LIBRARY_ENTRY, LIBRARY_MODULES, libraryManifest, loadedModuleProblems, packageContentProblems, libraryReadme, type PackageJson, PEER_MODULES } from "../scripts/build-lib";
 import { ROOT } from "./harness";
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
@@ -38,23 +37,20 @@ function importedPackages(): Set<string> {
 }
 
 describe("the library's package.json", () => {
-    it("depends on what the shipped policy packs load (their bundles' externals other than the SDK peer)", () => {
-        const packExternals = new Set(PACK_EXTERNALS.map(packageOf));
-        packExternals.delete("@pulumi/pulumi");
-        expect([...packExternals].sort()).toEqual([...PACK_MODULES].sort());
-        expect(manifest.files).toContain("policy/**");
-        expect(manifest.bin).toEqual({ "mlops-plan": PLAN_BIN });
+    it("is the library alone: no command, no policy packs (the plan and the packs are the mlops-plan package, test/planPackage.test.ts)", () => {
+        expect(manifest.bin).toBeUndefined();
+        expect(manifest.files).not.toContain("policy/**");
     });
 
     it("declares exactly the packages the components import: the Pulumi SDK and providers as peers, the rest as dependencies", () => {
         const declared = [...Object.keys(manifest.peerDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})].sort();
-        expect(declared).toEqual([...new Set([...importedPackages(), ...PACK_MODULES, ...PLAN_MODULES])].sort());
+        expect(declared).toEqual([...importedPackages()].sort());
         expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual([...PEER_MODULES].sort());
-        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...new Set([...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES])].sort());
+        expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual([...LIBRARY_MODULES].sort());
     });
 
     it("pins dependencies to the tested versions and allows peers within the tested major", () => {
-        for (const m of [...LIBRARY_MODULES, ...PACK_MODULES, ...PLAN_MODULES]) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
+        for (const m of LIBRARY_MODULES) expect(manifest.dependencies?.[m]).toBe(rootPackage.dependencies?.[m]);
         for (const m of PEER_MODULES) expect(manifest.peerDependencies?.[m]).toBe(`^${rootPackage.dependencies?.[m]}`);
         expect(manifest).toMatchObject({ name: "mlops-platform", version: rootPackage.version, license: rootPackage.license, engines: rootPackage.engines });
         expect(manifest.private).toBeUndefined();
@@ -80,7 +76,7 @@ describe("the library's package.json", () => {
 
 describe("what the package holds and loads (checked on the packed tarball by npm run build:lib)", () => {
     const expected = expectedLibraryFiles();
-    const packed = ["package.json", "README.md", "bin/plan.js", "policy/config/prod.json", ...expected];
+    const packed = ["package.json", "README.md", ...expected];
 
     it("expects each source of team/, shared/ and contract/ compiled, and nothing of platform/", () => {
         expect(expected).toContain("team/index.js");
@@ -91,8 +87,9 @@ describe("what the package holds and loads (checked on the packed tarball by npm
         expect(expected.some((f) => /(^|\/)(platform|stacks)\/|\/config\.js$/.test(f))).toBe(false);
     });
 
-    it("accepts the team side with its packs and plan, and names a platform component or a missing file", () => {
+    it("accepts the team side, and names a platform component, the plan's files or a missing file", () => {
         expect(packageContentProblems(packed, expected)).toEqual([]);
+        expect(packageContentProblems([...packed, "bin/plan.js"], expected)).toEqual(["bin/plan.js: in the package, but not a compiled file of components/team, components/shared, components/contract"]);
         expect(packageContentProblems([...packed, "platform/mlflowTracking.js"], expected)).toEqual([
             "platform/mlflowTracking.js: in the package, but not a compiled file of components/team, components/shared, components/contract",
         ]);

@@ -34,7 +34,7 @@ interface Run {
 function plan(args: string[]): Promise<Run> {
     const t0 = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--in-process", ...args, "--no-charts"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+        const child = spawn(process.execPath, ["--import", "tsx", "engine/cli/plan.ts", "--in-process", ...args, "--no-charts"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -174,7 +174,7 @@ describe("npm run plan: exit codes", () => {
         const bucket = results.resources.find((x: any) => x.name === "fraud-storage-data");
         expect(bucket.results.find((x: any) => x.policy === "no-force-destroy")).toMatchObject({ status: "violation", level: "mandatory" });
         const plan = JSON.parse(fs.readFileSync(path.join(outDir, "fixture", "ok", "plan.json"), "utf8"));
-        expect(plan.provenance).toMatchObject({ gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/), tool: { name: "mlops-platform" }, sdk: { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/kubernetes": "4.34.2", "@pulumi/policy": expect.stringMatching(/^v?1\.21\.0$/) } });
+        expect(plan.provenance).toMatchObject({ gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/), tool: { name: "mlops-plan" }, sdk: { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/kubernetes": "4.34.2", "@pulumi/policy": expect.stringMatching(/^v?1\.21\.0$/) } });
         expect(Date.parse(plan.provenance.generatedAt)).toBeGreaterThan(Date.now() - 10 * 60_000);
         const stackDir = path.join(outDir, "fixture", "ok");
         const ns = YAML.parse(fs.readFileSync(path.join(stackDir, "manifests", "_cluster", "fraud", "namespace-fraud.yaml"), "utf8"));

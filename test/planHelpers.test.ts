@@ -29,7 +29,7 @@ import {
     renderViolation,
 } from "../engine/render";
 import { SECRET_SIG, SIG_KEY } from "../engine/values";
-import { parseFlags } from "../scripts/plan";
+import { parseFlags } from "../engine/cli/plan";
 import { ROOT } from "./harness";
 
 const secret = (value: unknown) => ({ [SIG_KEY]: SECRET_SIG, value });

@@ -1,8 +1,8 @@
 /**
  * The team scaffold (templates/team, `npm run -s new-team`): the repository it writes plans green with
- * the platform's policy packs, found through the library it depends on (no --policy-pack), against the
+ * the platform's policy packs, found through the plan package it depends on (no --policy-pack), against the
  * real dev and prod platform stacks' outputs; a wrong argument in its stack file gets one message that
- * lists every problem; its package.json pins the library's peers and the TypeScript toolchain.
+ * lists every problem; its package.json pins the library's peers, the plan and the TypeScript toolchain.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -12,6 +12,7 @@ import YAML from "yaml";
 import { setStackReferenceOutputs } from "../engine/mockState";
 import { describeFailure, EXIT, planStack, resolvePolicyPacks } from "../engine/plan";
 import { PEER_MODULES, type PackageJson } from "../scripts/build-lib";
+import { enginePackage } from "../scripts/build-plan";
 import { defaultTeamOptions, writeTeamRepository } from "../scripts/new-team";
 import { ROOT, runStack, stackReferenceOutputs, vitestLoader } from "./harness";
 
@@ -23,11 +24,15 @@ let files: string[];
 beforeAll(() => {
     // Team fraud of the platform's stacks; images from each environment's own account registry.
     files = writeTeamRepository(repo, { ...defaultTeamOptions("fraud", rootPackage), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } }, rootPackage);
-    // What `npm install` gives the team: the library (this repository) and its peers.
+    // What `npm install` gives the team: the library (this repository) and its peers, and the plan package
+    // with the packs it ships (this repository's policy/, as scripts/build-plan.ts copies it).
     const modules = path.join(repo, "node_modules");
     fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });
     fs.symlinkSync(ROOT, path.join(modules, "mlops-platform"));
     for (const m of PEER_MODULES) fs.symlinkSync(path.join(ROOT, "node_modules", m), path.join(modules, m));
+    fs.mkdirSync(path.join(modules, "mlops-plan"));
+    fs.writeFileSync(path.join(modules, "mlops-plan", "package.json"), JSON.stringify({ name: "mlops-plan", version: enginePackage().version }));
+    fs.symlinkSync(path.join(ROOT, "policy"), path.join(modules, "mlops-plan", "policy"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -64,7 +69,7 @@ describe("npm run -s new-team -- fraud", () => {
         ]);
         const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
         expect(pkg.dependencies).toEqual({ "mlops-platform": rootPackage.version, ...Object.fromEntries(PEER_MODULES.map((m) => [m, rootPackage.dependencies?.[m]])) });
-        expect(Object.keys(pkg.devDependencies)).toEqual(["typescript", "@types/node"]);
+        expect(pkg.devDependencies).toEqual({ "mlops-plan": enginePackage().version, typescript: rootPackage.devDependencies?.typescript, "@types/node": rootPackage.devDependencies?.["@types/node"] });
         expect(pkg.scripts.plan).toBe("mlops-plan");
         const workflow = YAML.parse(fs.readFileSync(path.join(repo, ".github/workflows/plan.yml"), "utf8"));
         expect(Object.keys(workflow.jobs)).toEqual(["plan", "deploy"]);
@@ -73,9 +78,11 @@ describe("npm run -s new-team -- fraud", () => {
         expect(fs.readFileSync(path.join(repo, "Pulumi.prod.yaml"), "utf8")).not.toMatch(/__[A-Z_]+__/);
     });
 
-    it("the platform's three packs run by default, with the platform's config for the stack", () => {
+    it("the platform's three packs run by default (from the plan package), with the platform's config for the stack", () => {
         const packs = resolvePolicyPacks(repo, "prod", undefined, []);
-        expect(packs.map((p) => [path.basename(p.dir), path.relative(ROOT, p.configFile ?? "")])).toEqual([
+        const plan = path.join(repo, "node_modules", "mlops-plan");
+        expect(packs.map((p) => path.relative(plan, p.dir))).toEqual(["policy/mlops-governance", "policy/mlops-reliability", "policy/mlops-security"]);
+        expect(packs.map((p) => [path.basename(p.dir), path.relative(plan, p.configFile ?? "")])).toEqual([
             ["mlops-governance", "policy/config/prod/mlops-governance.json"],
             ["mlops-reliability", "policy/config/prod/mlops-reliability.json"],
             ["mlops-security", "policy/config/prod/mlops-security.json"],

@@ -2,20 +2,20 @@
  * `npm run plan -- <stack> [flags]`: the offline plan of a stack. Usage, outputs and exit codes are in
  * docs/plan.md; `--help` prints a summary.
  */
-import { auditPlan, type StackAudit, writeAuditExports } from "../engine/auditExports";
-import { planProvenance } from "../engine/provenance";
+import { auditPlan, type StackAudit, writeAuditExports } from "../auditExports";
+import { planProvenance } from "../provenance";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { DEFAULT_POLICY_TIMEOUT_SECONDS } from "../engine/analyzer";
-import { dataLosingChanges, diffPlans, type PlanDiff, type PlanDocument, renderDiff, renderDiffMarkdown, withoutStack } from "../engine/diff";
-import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, PLATFORM_PACKAGE, resolvePolicyPacks, UsageError } from "../engine/plan";
-import { NO_PROGRESS, Progress } from "../engine/progress";
-import { ensureCharts } from "../engine/charts";
-import { setStackReferenceOutputs } from "../engine/mockState";
-import { cmdRunProgram, cmdRunTsconfig, readProject } from "../engine/project";
-import { RELEASE_TYPE } from "../engine/helm";
-import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../engine/render";
+import { DEFAULT_POLICY_TIMEOUT_SECONDS } from "../analyzer";
+import { dataLosingChanges, diffPlans, type PlanDiff, type PlanDocument, renderDiff, renderDiffMarkdown, withoutStack } from "../diff";
+import { combineExitCodes, describeFailure, EXIT, type Plan, planStack, PLAN_PACKAGE, resolvePolicyPacks, UsageError } from "../plan";
+import { NO_PROGRESS, Progress } from "../progress";
+import { ensureCharts } from "../charts";
+import { setStackReferenceOutputs } from "../mockState";
+import { cmdRunProgram, cmdRunTsconfig, readProject } from "../project";
+import { RELEASE_TYPE } from "../helm";
+import { manifestFiles, planDocument, renderPolicyReport, renderSchemaErrors, renderTree, renderTypeCounts, countKinds } from "../render";
 
 const USAGE = `usage: npm run plan -- <stack>... [flags]
 
@@ -27,8 +27,8 @@ Several stacks are planned one after the other; the exit code is the most severe
   --out <dir>                 write <dir>/<stack>/plan.json and <dir>/<stack>/manifests/**.yaml
   --details                   show every resource's inputs in the tree (secrets masked)
   --policy-pack <dir>         run this CrossGuard pack (repeatable); default: every pack under policy/,
-                              or else the platform's packs shipped with the mlops-platform library
-                              the project depends on (no packs at all is an error: see --no-policy)
+                              or else the platform's packs shipped with the mlops-plan package the
+                              project depends on (no packs at all is an error: see --no-policy)
   --policy-pack-config <file> config of the matching --policy-pack (repeatable, one per pack);
                               default: the first of <pack>/config/<stack>.json,
                               policy/config/<stack>/<pack>.json (this repository's layout),
@@ -312,7 +312,7 @@ async function planOne(f: Flags, stack: string, log: (s: string) => void): Promi
         if (!f.noPolicy && packs.length === 0) {
             // Never a silent green: a plan that would check nothing fails unless asked for with --no-policy.
             throw new UsageError(
-                `no policy packs to run: none under ${rel(path.join(f.root, "policy"))}/ and the project does not depend on ${PLATFORM_PACKAGE} (whose packs a plan runs by default); name packs with --policy-pack, or plan unchecked with --no-policy`,
+                `no policy packs to run: none under ${rel(path.join(f.root, "policy"))}/ and the project does not depend on ${PLAN_PACKAGE} (whose packs a plan runs by default); name packs with --policy-pack, or plan unchecked with --no-policy`,
             );
         }
         const skipped = f.noPolicy ? "skipped (--no-policy)" : undefined;
