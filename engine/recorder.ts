@@ -24,6 +24,7 @@ const rpc = require("@pulumi/pulumi/runtime/rpc") as {
     serializeProperties(label: string, props: Record<string, unknown>, opts?: { keepOutputValues?: boolean }): Promise<Record<string, unknown>>;
 };
 import { type MockContext, mockCall, mockState, setMockContext } from "./mockState";
+import { installRecordingPatches } from "./patches";
 import { SECRET_SIG, SIG_KEY, UNKNOWN } from "./values";
 
 /** An alias as the engine receives it: a URN, or a spec of name/type/parent/stack/project. */
@@ -349,8 +350,7 @@ export async function record(opts: RunOptions): Promise<Recording> {
         for (const [feature, flag] of Object.entries(FEATURE_FLAGS)) store[flag] = ENGINE_FEATURES.has(feature);
         pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
         const logs = monitor.logs;
-        const restore = captureLogs(logs);
-        const restoreStacks = cheapDebugStacks();
+        const restore = installRecordingPatches(logs);
         let outputs: Record<string, unknown>;
         // The program's own failure is caught inside the stack's init so that it does not also surface
         // as an unhandled rejection of the stack resource; it is rethrown once the runtime is idle.
@@ -389,7 +389,6 @@ export async function record(opts: RunOptions): Promise<Recording> {
         } finally {
             rejection.restore();
             restore();
-            restoreStacks();
         }
         return { project: opts.project, stack: opts.stack, resources: monitor.records, outputs, logs };
     } finally {
@@ -421,53 +420,10 @@ function ownUnhandledRejections(): { failed: Promise<never>; restore: () => void
     };
 }
 
-/**
- * The SDK labels every promise it makes (four per output property of every resource) with a stack
- * trace, formatted eagerly (`debuggablePromise`) and only ever shown when a promise leaks. With source
- * maps on (tsx turns them on) each trace is also source-mapped: that was half of a plan's time. While a
- * program runs, those labels get no stack; errors and resources keep theirs. Returns the function that
- * restores the SDK as it was.
- */
-export function cheapDebugStacks(): () => void {
-    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> };
-    const original = debuggable.debuggablePromise;
-    debuggable.debuggablePromise = function (p, ctx) {
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-            return original(p, ctx);
-        } finally {
-            Error.stackTraceLimit = limit;
-        }
-    };
-    return () => {
-        debuggable.debuggablePromise = original;
-    };
-}
-
 async function serializeOutputs(result: unknown): Promise<Record<string, unknown> | undefined> {
     if (!result || typeof result !== "object") return undefined;
     const serialized = await rpc.serializeProperties("outputs", result as Record<string, unknown>, { keepOutputValues: false });
     return JSON.parse(JSON.stringify(serialized));
-}
-
-/** Routes pulumi.log warnings and errors into `logs` instead of the console while a program runs. */
-function captureLogs(logs: Recording["logs"]): () => void {
-    const log = pulumi.log as any;
-    const original = { warn: log.warn, error: log.error };
-    log.warn = (message: string, resource?: pulumi.Resource) => {
-        logs.push({ severity: "warning", message });
-        void resource;
-        return Promise.resolve();
-    };
-    log.error = (message: string) => {
-        logs.push({ severity: "error", message });
-        return Promise.resolve();
-    };
-    return () => {
-        log.warn = original.warn;
-        log.error = original.error;
-    };
 }
 
 export { SECRET_SIG, SIG_KEY, UNKNOWN };

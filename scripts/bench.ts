@@ -131,7 +131,7 @@ async function timedOnBareMocks(
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: unknown) => unknown };
     const settings = require("@pulumi/pulumi/runtime/settings");
-    const { cheapDebugStacks } = require("../engine/recorder") as typeof import("../engine/recorder");
+    const { cheapDebugStacks } = require("../engine/patches") as typeof import("../engine/patches");
     startProfile(mode, n);
     const t0 = now();
     const c0 = cpu();

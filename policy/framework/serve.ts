@@ -4,8 +4,7 @@
  * test: tests use the pack definitions (policies.ts) and the in-process runner.
  */
 import { PolicyPack } from "@pulumi/policy";
-import { decodePropertiesOnce } from "../patches/decodeOnce";
-import { decodeStructsFromWire } from "../patches/fastStruct";
+import { installPackPatches } from "../patches";
 import type { PackDefinition, PolicyOptions } from "./define";
 
 /** Instantiates every policy of the pack: mandatory unless the stack's config file says otherwise. */
@@ -19,7 +18,6 @@ export function policyPackArgs(pack: PackDefinition, options: PolicyOptions<any>
 
 /** Serves `pack` as a Pulumi policy pack. */
 export function servePack(pack: PackDefinition): PolicyPack {
-    decodeStructsFromWire();
-    decodePropertiesOnce();
+    installPackPatches();
     return new PolicyPack(pack.name, policyPackArgs(pack));
 }

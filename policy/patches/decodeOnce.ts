@@ -45,7 +45,7 @@ export function memoiseToJavaScript<S extends StructLike>(struct: S): S {
  * The analyzer protobuf module the installed @pulumi/policy uses (resolved from its own location, so the
  * patch reaches the same module instance its server does).
  */
-function analyzerMessages(): Record<string, MessageClass> {
+export function analyzerMessages(): Record<string, MessageClass> {
     const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
     return require(require.resolve("@pulumi/pulumi/proto/analyzer_pb", { paths: [policyDir] })) as Record<string, MessageClass>;
 }

@@ -274,7 +274,7 @@ function entriesToStructBytes(entries: readonly Uint8Array[]): Uint8Array {
 // ------------------------------------------------------------------------------------------------
 
 /** google-protobuf's Struct and reader as @pulumi/policy's copy of @pulumi/pulumi loads them. */
-function policyProtobuf(): { Struct: StructClass; jspb: JspbModule } {
+export function policyProtobuf(): { Struct: StructClass; jspb: JspbModule } {
     const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
     const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [policyDir] }));
     const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] })) as { Struct: StructClass };

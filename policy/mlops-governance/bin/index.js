@@ -310,6 +310,17 @@ function decodeStructsFromWire(protobuf = policyProtobuf()) {
 }
 __name(decodeStructsFromWire, "decodeStructsFromWire");
 
+// policy/patches/index.ts
+function installPackPatches() {
+  const undoWire = decodeStructsFromWire();
+  const undoOnce = decodePropertiesOnce();
+  return () => {
+    undoOnce();
+    undoWire();
+  };
+}
+__name(installPackPatches, "installPackPatches");
+
 // policy/framework/serve.ts
 function policyPackArgs(pack2, options = {}) {
   return {
@@ -320,8 +331,7 @@ function policyPackArgs(pack2, options = {}) {
 }
 __name(policyPackArgs, "policyPackArgs");
 function servePack(pack2) {
-  decodeStructsFromWire();
-  decodePropertiesOnce();
+  installPackPatches();
   return new import_policy.PolicyPack(pack2.name, policyPackArgs(pack2));
 }
 __name(servePack, "servePack");
