@@ -236,7 +236,7 @@ export async function verifyPackage(library: Packed, plan: Packed): Promise<numb
                 });
                 try {
                     const info = await proc.getAnalyzerInfo();
-                    if (info.policies.length === 0) throw new Error(`build-lib: the packed pack ${pack} lists no policies`);
+                    if (info.policies.length === 0) throw new Error(`build-lib: the packaged pack ${pack} lists no policies`);
                 } finally {
                     await proc.close();
                 }
@@ -274,7 +274,7 @@ function verifyTeamPlan(project: string, plan: PackageJson): void {
     fs.writeFileSync(path.join(project, "platform-prod.json"), JSON.stringify(doc));
     const bin = path.join(project, "node_modules", plan.name, PLAN_BIN);
     const out = execFileSync(process.execPath, [bin, "prod", "--quiet", "--stack-reference", "acme/mlops/prod=platform-prod.json"], { cwd: project, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
-    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packed mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
+    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packaged mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
 }
 
 async function main(): Promise<void> {
