@@ -4,11 +4,11 @@
  * compliant object and on one defect at a time, with the policy's message; and their admission rules.
  */
 import { describe, expect, it } from "vitest";
-import { admissionRules } from "../policy/lib/admission";
-import { readPackConfig } from "../policy/lib/configFiles";
-import { PACKS } from "../policy/lib/packs";
-import { cronjobHistoryBounded } from "../policy/lib/rules/reliability/cronjobHistoryBounded";
-import { JOB_TYPES, jobRunsBounded } from "../policy/lib/rules/reliability/jobRunsBounded";
+import { admissionRules } from "../policy/framework/admission";
+import { readPackConfig } from "../policy/framework/configFiles";
+import { PACKS } from "../policy/packs";
+import { cronjobHistoryBounded } from "../policy/rules/reliability/cronjobHistoryBounded";
+import { JOB_TYPES, jobRunsBounded } from "../policy/rules/reliability/jobRunsBounded";
 import * as f from "./policies/fixtures";
 import { assertHasResourceViolation, assertNoResourceViolations, createResourceValidationArgs, resourcePolicy, runResourcePolicy, variant } from "./policies/util";
 

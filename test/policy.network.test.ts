@@ -4,7 +4,7 @@
  * left to that stack; unknown values (preview) skip the workload, naming it.
  */
 import { describe, expect, it } from "vitest";
-import { allowsTraffic, deniesByDefault, networkPolicyCoverage, policyTypesOf, selectsAllPods } from "../policy/lib/rules/security/networkPolicyCoverage";
+import { allowsTraffic, deniesByDefault, networkPolicyCoverage, policyTypesOf, selectsAllPods } from "../policy/rules/security/networkPolicyCoverage";
 import * as f from "./policies/fixtures";
 import { assertHasStackViolation, assertNoStackViolations, createStackValidationArgs, runStackPolicy, stackPolicy, type TestResource, UNKNOWN } from "./policies/util";
 

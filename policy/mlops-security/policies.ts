@@ -30,8 +30,8 @@ import { s3BucketTlsOnly } from "../rules/security/s3BucketTlsOnly";
 import { s3BucketVersioningEnabled } from "../rules/security/s3BucketVersioningEnabled";
 import { secretEnvFromSecretRef } from "../rules/security/secretEnvFromSecretRef";
 import { serviceTypeRestricted } from "../rules/security/serviceTypeRestricted";
-import { httpRouteGatewayHostnames } from "../lib/rules/security/httpRouteGatewayHostnames";
-import { networkPolicyCoverage } from "../lib/rules/security/networkPolicyCoverage";
+import { httpRouteGatewayHostnames } from "../rules/security/httpRouteGatewayHostnames";
+import { networkPolicyCoverage } from "../rules/security/networkPolicyCoverage";
 
 export const pack = definePack({
     name: "mlops-security",
