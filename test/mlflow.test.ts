@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig } from "../stacks/config";
+import { REGISTRY_NAMESPACES_DIR, registryNamespacesConfigMapName, registryNamespacesFiles } from "../components/platform/mlflowRegistryNamespaces";
 import { AUTH_SCHEMA_SCRIPT, MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT, mlflowAccessLabel, postgresUri, READINESS_SCRIPT, TRACKING_SCHEMA_SCRIPT } from "../components/platform/mlflowTracking";
 import { standardLabels } from "../components/shared/naming";
 import { validateObjects } from "../engine/kubernetes";
@@ -457,7 +458,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                         `database_uri = ${authDb}`,
                         "admin_username = admin",
                         `admin_password = ${admin}`,
-                        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+                        // The registry namespaces' function (mlflowRegistryNamespaces.ts), which authenticates as basic auth does.
+                        "authorization_function = mlops_registry_namespaces:authenticate_request",
                         "",
                     ].join("\n"),
                 );
@@ -476,6 +478,21 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                     name: "auth-config",
                     secret: { secretName: "mlflow-auth", items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }], defaultMode: 0o440 },
                 });
+            });
+
+            it("loads the registry namespaces' authorization function from a ConfigMap named by its content, on PYTHONPATH", () => {
+                const name = registryNamespacesConfigMapName();
+                const cm = mlflowObject(run, "ConfigMap", name);
+                expect(cm.data).toEqual(registryNamespacesFiles());
+                expect(Object.keys(cm.data).sort()).toEqual(["mlops_registry_namespaces.py", "registry_namespaces.json"]);
+                expect(JSON.parse(cm.data["registry_namespaces.json"])).toMatchObject({ teamUserPattern: "^team-([a-z][a-z0-9-]{0,18}[a-z0-9])$", modelNamePrefix: "{team}-" });
+                expect(cm.metadata.labels).toEqual(standardLabels(labels(), { name: "mlflow", component: "tracking-server" }));
+                expect(podSpec().volumes).toContainEqual({ name: "registry-namespaces", configMap: { name, defaultMode: 0o444 } });
+                const c = server();
+                expect(c.volumeMounts).toContainEqual({ name: "registry-namespaces", mountPath: REGISTRY_NAMESPACES_DIR, readOnly: true });
+                expect(envOf(c, "PYTHONPATH").value).toBe(REGISTRY_NAMESPACES_DIR);
+                // Only the server loads it: the init containers run no auth app.
+                for (const init of podSpec().initContainers) expect(envOf(init, "PYTHONPATH"), init.name).toBeUndefined();
             });
 
             it("creates and migrates the auth database before the server starts", () => {
@@ -502,6 +519,8 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                 ]);
                 expect(server().args).not.toContain("--app-name");
                 expect(envOf(server(), "MLFLOW_AUTH_CONFIG_PATH")).toBeUndefined();
+                expect(envOf(server(), "PYTHONPATH")).toBeUndefined();
+                expect(run.k8sOfKind("ConfigMap", NS).map((c) => c.metadata.name)).not.toContain(registryNamespacesConfigMapName());
                 expect(podSpec().initContainers.map((c: any) => c.name)).toEqual(["db-upgrade"]);
                 expect(run.outputs().mlflowAdminPassword).toBeUndefined();
                 expect(run.outputs().mlflowAdminSecretName).toBeUndefined();

@@ -118,6 +118,12 @@ describe("basicAuthIni", () => {
         expect(basicAuthIni({ ...settings, adminPassword: "a%2Fb" })).toContain("admin_password = a%%2Fb\n");
     });
 
+    it("names the authorization function it is given (the registry namespaces' one)", () => {
+        expect(readIni(basicAuthIni({ ...settings, authorizationFunction: "mlops_registry_namespaces:authenticate_request" })).mlflow.authorization_function).toBe(
+            "mlops_registry_namespaces:authenticate_request",
+        );
+    });
+
     it("refuses multi-line values, which would inject keys", () => {
         expect(() => basicAuthIni({ ...settings, adminPassword: "x\ndefault_permission = MANAGE" })).toThrow("single-line");
     });
@@ -286,6 +292,8 @@ describe("validateMlflowTrackingArgs", () => {
         [{ gcSchedule: "daily" }, 'gcSchedule "daily" must be a five-field cron expression'],
         [{ gcOlderThanDays: 0 }, "gcOlderThanDays must be a positive integer, got 0"],
         [{ image: "ghcr.io/mlflow/mlflow" }, 'image "ghcr.io/mlflow/mlflow" must be pinned by tag or digest'],
+        [{ authDefaultPermission: "EDIT" }, "authDefaultPermission EDIT would let every user edit every team's models; use READ or NO_PERMISSIONS"],
+        [{ authDefaultPermission: "MANAGE" }, "authDefaultPermission MANAGE would let every user edit every team's models; use READ or NO_PERMISSIONS"],
     ] as const)("rejects %j", (change, message) => {
         expect(() => validateMlflowTrackingArgs({ ...validArgs, ...(change as Partial<MlflowTrackingArgs>) })).toThrow(message);
     });
@@ -437,8 +445,14 @@ describe("mlflow configuration keys", () => {
             'mlops:mlflow.namespace: got "ML_flow"; expected a Kubernetes namespace name (lower-case letters, digits and -).',
         );
         expect(() => parsePlatformConfig(withMlflow("test", { authDefaultPermission: "ALL" }), "test")).toThrow(
-            'mlops:mlflow.authDefaultPermission: got "ALL"; expected one of READ, EDIT, MANAGE, NO_PERMISSIONS.',
+            'mlops:mlflow.authDefaultPermission: got "ALL"; expected one of READ, NO_PERMISSIONS (EDIT or MANAGE would let every user edit every team\'s models).',
         );
+        // EDIT or MANAGE by default would let any team edit another team's models: refused.
+        for (const permission of ["EDIT", "MANAGE"]) {
+            expect(() => parsePlatformConfig(withMlflow("test", { authDefaultPermission: permission }), "test")).toThrow(
+                `mlops:mlflow.authDefaultPermission: got "${permission}"; expected one of READ, NO_PERMISSIONS`,
+            );
+        }
     });
 });
 

@@ -6,6 +6,20 @@
 
 /** Team names, as in `mlops:teams[].name`: they become namespace, role and model name parts. */
 export const TEAM_NAME = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
+/** Prefix of a team's MLflow user name: the user of team `fraud` is `team-fraud` (with basic auth on). */
+export const MLFLOW_TEAM_USER_PREFIX = "team-";
+/** MLflow user name of a team. */
+export function mlflowTeamUsername(team: string): string {
+    return `${MLFLOW_TEAM_USER_PREFIX}${team}`;
+}
+/**
+ * A team's namespace in the registry: its registered model names start with `<team>-`. ModelService and
+ * BatchInference check it on the names a team deploys; the MLflow server enforces it when a team user
+ * creates, registers a version of or renames a model (components/mlflowRegistryNamespaces.ts).
+ */
+export function teamModelPrefix(team: string): string {
+    return `${team}-`;
+}
 /** Longest registered model name: it becomes part of object names and label values. */
 export const MODEL_NAME_MAX = 40;
 /** Registered model names: lower-case letters, digits and `-`, alphanumeric at both ends. */

@@ -26,7 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { MLFLOW_CREDENTIALS_SECRET } from "./driftCheck";
 import { containerResources, dnsEgressRule, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
-import { ORG_ANNOTATIONS, orgKey } from "../contract";
+import { mlflowTeamUsername, ORG_ANNOTATIONS, orgKey } from "../contract";
 import { MLFLOW_NAME, MLFLOW_PORT, MLFLOW_TEAM_USERS_SELECTOR, MLFLOW_UID, uriSafePassword } from "./mlflowTracking";
 import { type LabelContext, standardLabels } from "../shared/naming";
 
@@ -49,10 +49,8 @@ export const MLFLOW_METRICS_USERNAME = "metrics-prometheus";
 /** Secret in the MLflow namespace with that user's credentials (keys {@link MLFLOW_CREDENTIALS_KEYS}). */
 export const MLFLOW_METRICS_SECRET = `${MLFLOW_NAME}-metrics-credentials`;
 
-/** MLflow user name of a team. */
-export function mlflowTeamUsername(team: string): string {
-    return `team-${team}`;
-}
+/** MLflow user name of a team (the contract's, as the server's registry namespaces read it). */
+export { mlflowTeamUsername };
 
 /** One team: its name and its serving namespace. */
 export interface MlflowTeam {

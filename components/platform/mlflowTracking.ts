@@ -21,6 +21,7 @@ import { type LabelContext, selectorLabels, standardLabels } from "../shared/nam
 import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
 import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
 import { MLFLOW_PORT, ORG_LABELS, orgKey } from "../contract";
+import { REGISTRY_NAMESPACES_AUTH_FUNCTION, REGISTRY_NAMESPACES_DIR, registryNamespacesConfigMapName, registryNamespacesFiles } from "./mlflowRegistryNamespaces";
 
 /** Port the server listens on inside the pod (the contract's: serving namespaces' NetworkPolicies name it). */
 export { MLFLOW_PORT };
@@ -53,6 +54,8 @@ export interface ArtifactStoreAccess {
 
 /** Basic-auth permission a user gets on resources nobody granted them. */
 export type MlflowPermission = "READ" | "EDIT" | "MANAGE" | "NO_PERMISSIONS";
+/** Default permissions that keep a team's models its own (EDIT or MANAGE would let anyone edit them). */
+export const MLFLOW_DEFAULT_PERMISSIONS: readonly MlflowPermission[] = ["READ", "NO_PERMISSIONS"];
 
 /** Arguments of {@link MlflowTracking}. */
 export interface MlflowTrackingArgs {
@@ -72,9 +75,9 @@ export interface MlflowTrackingArgs {
     readonly artifactStore: ArtifactStoreAccess;
     /** Prefix of the bucket MLflow owns: artifacts go to `s3://<bucket>/<artifactPrefix>`. */
     readonly artifactPrefix: string;
-    /** Switch on MLflow basic auth (a generated admin password, kept secret). */
+    /** Switch on MLflow basic auth (a generated admin password, kept secret) and the registry namespaces per team (mlflowRegistryNamespaces.ts). */
     readonly auth: boolean;
-    /** Permission of users on what nobody granted them, with auth on. Default READ. */
+    /** Permission of users on what nobody granted them, with auth on: READ or NO_PERMISSIONS. Default READ. */
     readonly authDefaultPermission?: MlflowPermission;
     /** Cron schedule of `mlflow gc`. */
     readonly gcSchedule: string;
@@ -237,6 +240,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
                     adminPassword: password,
                     databaseUri,
                     defaultPermission: args.authDefaultPermission ?? "READ",
+                    authorizationFunction: REGISTRY_NAMESPACES_AUTH_FUNCTION,
                 }),
             );
             const authSecret = new k8s.core.v1.Secret(
@@ -341,7 +345,17 @@ export class MlflowTracking extends pulumi.ComponentResource {
                     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                 },
             );
+            // The registry namespaces' authorization function (basic_auth.ini names it): a ConfigMap on PYTHONPATH.
+            const namespacesFiles = registryNamespacesFiles();
+            const namespacesConfigMap = new k8s.core.v1.ConfigMap(
+                `${name}-registry-namespaces`,
+                { metadata: { name: registryNamespacesConfigMapName(namespacesFiles), namespace: ns, labels: commonLabels }, data: namespacesFiles },
+                child,
+            );
+            volumes.push({ name: "registry-namespaces", configMap: { name: namespacesConfigMap.metadata.name, defaultMode: 0o444 } });
+            serverMounts.push({ name: "registry-namespaces", mountPath: REGISTRY_NAMESPACES_DIR, readOnly: true });
             serverEnv.push(
+                { name: "PYTHONPATH", value: REGISTRY_NAMESPACES_DIR },
                 { name: "MLFLOW_AUTH_CONFIG_PATH", value: `${AUTH_CONFIG_DIR}/${BASIC_AUTH_INI}` },
                 { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: { secretKeyRef: { name: authSecretName, key: "flask-secret-key" } } },
             );
@@ -756,6 +770,8 @@ export interface BasicAuthSettings {
     /** SQLAlchemy URI of the auth store. */
     readonly databaseUri: string;
     readonly defaultPermission: MlflowPermission;
+    /** `module:function` authenticating each request; default MLflow's basic auth. */
+    readonly authorizationFunction?: string;
 }
 
 /**
@@ -773,10 +789,13 @@ export function basicAuthIni(s: BasicAuthSettings): string {
         `database_uri = ${value(s.databaseUri)}`,
         `admin_username = ${value(s.adminUsername)}`,
         `admin_password = ${value(s.adminPassword)}`,
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        `authorization_function = ${value(s.authorizationFunction ?? BASIC_AUTH_FUNCTION)}`,
         "",
     ].join("\n");
 }
+
+/** MLflow's own basic-auth authorization function. */
+export const BASIC_AUTH_FUNCTION = "mlflow.server.auth:authenticate_request_basic_auth";
 
 /** CPU cores of a Kubernetes quantity (`500m` is 0.5). */
 export function cpuCores(quantity: string): number {
@@ -895,6 +914,9 @@ export function validateMlflowTrackingArgs(args: MlflowTrackingArgs): void {
         }
     } catch (e) {
         problems.push(`resources: ${(e as Error).message}`);
+    }
+    if (args.auth && args.authDefaultPermission !== undefined && !MLFLOW_DEFAULT_PERMISSIONS.includes(args.authDefaultPermission)) {
+        problems.push(`authDefaultPermission ${args.authDefaultPermission} would let every user edit every team's models; use ${MLFLOW_DEFAULT_PERMISSIONS.join(" or ")}`);
     }
     if (!/^(\S+\s+){4}\S+$/.test(args.gcSchedule)) problems.push(`gcSchedule "${args.gcSchedule}" must be a five-field cron expression like 0 3 * * *`);
     if (!Number.isInteger(args.gcOlderThanDays) || args.gcOlderThanDays < 1) {

@@ -4,7 +4,7 @@
  * themselves (names, versions, `models:/` URIs, approval records) are the contract's (contract/). Each
  * check returns the sentence a user reads, or undefined when all is well.
  */
-import { MODEL_NAME, MODEL_NAME_MAX, TEAM_NAME } from "../contract";
+import { MODEL_NAME, MODEL_NAME_MAX, TEAM_NAME, teamModelPrefix } from "../contract";
 import { normalizePrefix } from "../shared/s3Prefix";
 
 export {
@@ -32,7 +32,7 @@ export function teamNameProblem(team: string): string | undefined {
 export function modelNameProblem(name: string, team: string): string | undefined {
     if (!MODEL_NAME.test(name)) return `model name "${name}" must be lower-case letters, digits and - (a registered model name like ${team}-scorer)`;
     if (name.length > MODEL_NAME_MAX) return `model name "${name}" is ${name.length} characters long; at most ${MODEL_NAME_MAX} are allowed`;
-    if (!name.startsWith(`${team}-`)) return `model name "${name}" must start with the team name ("${team}-")`;
+    if (!name.startsWith(teamModelPrefix(team))) return `model name "${name}" must start with the team name ("${teamModelPrefix(team)}")`;
     return undefined;
 }
 

@@ -163,9 +163,9 @@ const mlflowSchema = z.strictObject({
     gcOlderThanDays: posInt(3650),
     /** Namespace of the tracking server, its database (dev) and its gc job. Default `mlflow` in every environment. */
     namespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)").default("mlflow"),
-    /** What a signed-in user may do on experiments and models nobody granted them (basic auth). Default READ. */
+    /** What a signed-in user may do on experiments and models nobody granted them (basic auth): READ or NO_PERMISSIONS, so a team's models stay its own. Default READ. */
     authDefaultPermission: z
-        .enum(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"], { message: "one of READ, EDIT, MANAGE, NO_PERMISSIONS" })
+        .enum(["READ", "NO_PERMISSIONS"], { message: "one of READ, NO_PERMISSIONS (EDIT or MANAGE would let every user edit every team's models)" })
         .default("READ"),
     /** The backend database. */
     database: databaseSchema,
