@@ -3,9 +3,11 @@
  * and server, the team-users Job, the gc CronJob's container) run as rendered against PostgreSQL (Debian)
  * and moto (S3), with only the endpoints rewritten
  * (e2e/lib/mlflowStack.ts). In test (auth on, two replicas) also: a team user's registry workflow, what
- * the default READ permission lets a team user do, password rotation and a wrong admin password, gc of a
- * deleted run and its artifacts, the readiness probe with the database down, and the dashboard's
- * exceptions panel evaluated by Prometheus on the real /metrics.
+ * the default READ permission lets a team user do, the registry namespaces per team (the server's
+ * authorization function: a team creates, registers and renames only `<team>-` names, edits only its own
+ * models; the release conventions of docs/registry-conventions.md still work), password rotation and a
+ * wrong admin password, gc of a deleted run and its artifacts, the readiness probe with the database
+ * down, and the dashboard's exceptions panel evaluated by Prometheus on the real /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mlflowDashboard } from "../components/platform/dashboards";
@@ -51,6 +53,28 @@ exp = client.get_experiment_by_name(spec["experiment"])
 print(json.dumps({"run_id": run.info.run_id, "experiment_id": exp.experiment_id, "artifact_location": exp.artifact_location,
                   "artifact_uri": run.info.artifact_uri, "version": str(version), "predictions": pred}))
 `;
+
+/**
+ * Runs MlflowClient calls `[label, method, args]` (JSON on stdin) one after the other; prints, per label,
+ * "ok" or the MlflowException's error code and message.
+ */
+const ATTEMPTS = `
+import json, sys
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+c = MlflowClient()
+out = {}
+for label, method, args in json.load(sys.stdin):
+    try:
+        getattr(c, method)(*args)
+        out[label] = "ok"
+    except MlflowException as e:
+        out[label] = {"error_code": e.error_code, "message": e.message}
+print(json.dumps(out))
+`;
+
+type Attempt = [label: string, method: string, args: unknown[]];
+type Outcome = "ok" | { error_code: string; message: string };
 
 describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
     let m: MlflowStack;
@@ -224,7 +248,165 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
             expect(keys.some((k) => k.endsWith("/model.pkl"))).toBe(true);
         });
 
-        it("with default READ, a team user can create experiments and register any model name, but not write to another user's experiment", async () => {
+        /** Runs the calls as a user; the outcome of each, by label. */
+        const attempt = async (creds: { username: string; password: string }, calls: Attempt[]): Promise<Record<string, Outcome>> => {
+            const r = await m.client(ATTEMPTS, { creds, input: JSON.stringify(calls) });
+            expect(r.code, r.stderr.slice(-2000)).toBe(0);
+            return JSON.parse(r.stdout.trim().split("\n").pop()!);
+        };
+        const denied = (message: string | RegExp) => ({ error_code: "PERMISSION_DENIED", message: expect.stringMatching(message) });
+
+        it("registry namespaces: a team user creates and renames registered models only under its team's prefix; other names are refused with 403 and why", async () => {
+            const outside = /^PERMISSION_DENIED: user 'team-fraud' may create, register and rename registered models only in team fraud's namespace, names starting with 'fraud-'; '.*' is not in it \(docs\/registry-conventions\.md\)$/;
+            expect(
+                await attempt(m.team("fraud"), [
+                    ["own", "create_registered_model", ["fraud-churn"]],
+                    ["other_team", "create_registered_model", ["recsys-ranker"]],
+                    ["unprefixed", "create_registered_model", ["scorer"]],
+                    ["team_name_alone", "create_registered_model", ["fraud"]],
+                    ["look_alike", "create_registered_model", ["fraudster-model"]],
+                    ["bad_format", "create_registered_model", ["fraud-Churn_v2"]],
+                    ["too_long", "create_registered_model", [`fraud-${"x".repeat(35)}`]],
+                    ["rename_out", "rename_registered_model", ["fraud-churn", "recsys-churn"]],
+                    ["rename_in", "rename_registered_model", ["fraud-churn", "fraud-attrition"]],
+                    // The renamed model is still the team's (basic auth moves the permissions with the name).
+                    ["edit_renamed", "update_registered_model", ["fraud-attrition", "renamed by the e2e suite"]],
+                ]),
+            ).toEqual({
+                own: "ok",
+                other_team: denied(outside),
+                unprefixed: denied(outside),
+                team_name_alone: denied(outside),
+                look_alike: denied(outside),
+                bad_format: denied(/^PERMISSION_DENIED: registered model name 'fraud-Churn_v2' must be lower-case letters, digits and -, .* at most 40 characters/),
+                too_long: denied(/at most 40 characters/),
+                rename_out: denied(outside),
+                rename_in: "ok",
+                edit_renamed: "ok",
+            });
+            // At the HTTP level: 403, a JSON body MLflow's clients read, the REST and the UI's ajax paths alike.
+            const headers = { Authorization: `Basic ${Buffer.from(`${m.team("fraud").username}:${m.team("fraud").password}`).toString("base64")}`, "Content-Type": "application/json" };
+            for (const api of ["api", "ajax-api"]) {
+                const res = await fetch(`${m.trackingUri}/${api}/2.0/mlflow/registered-models/create`, { method: "POST", headers, body: JSON.stringify({ name: "recsys-ranker" }) });
+                expect(res.status, api).toBe(403);
+                expect(await res.json(), api).toEqual({ error_code: "PERMISSION_DENIED", message: expect.stringContaining("names starting with 'fraud-'") });
+            }
+            // Nothing outside the namespace was created; the refusals were logged with user and name, no credential.
+            expect(await m.pg.sql("mlflow", "SELECT string_agg(name, ',' ORDER BY name) FROM registered_models WHERE name NOT LIKE 'fraud-%'")).toBe("");
+            expect(m.server!.tail(1_000_000)).toContain("registry namespaces: refused POST /api/2.0/mlflow/registered-models/create: user 'team-fraud'");
+            expect(m.server!.tail(1_000_000)).not.toContain(m.team("fraud").password);
+        });
+
+        it("registry namespaces: a user that is no team user (Prometheus') creates no model; the admin creates any", async () => {
+            expect(await attempt(m.metricsUser, [["create", "create_registered_model", ["fraud-metrics"]]])).toEqual({
+                create: denied(/^PERMISSION_DENIED: user 'metrics-prometheus' is not a team user \(team-<team>\): only team users, in their team's namespace, and admins create/),
+            });
+            expect(await attempt(m.admin, [["create", "create_registered_model", ["platform-reference"]]])).toEqual({ create: "ok" });
+        });
+
+        it("registry namespaces: another team reads a team's model but cannot register versions of it, tag it, move or delete its aliases, or delete it", async () => {
+            const source = await m.client(`from mlflow import MlflowClient; print(MlflowClient().get_model_version("fraud-scorer", "1").source)`, { creds: m.team("fraud") });
+            expect(source.code, source.stderr).toBe(0);
+            const calls = (who: string): Attempt[] => [
+                ["read", "get_model_version_by_alias", ["fraud-scorer", "champion"]],
+                ["register_version", "create_model_version", ["fraud-scorer", source.stdout.trim()]],
+                ["tag_version", "set_model_version_tag", ["fraud-scorer", "1", "owner", who]],
+                ["tag_model", "set_registered_model_tag", ["fraud-scorer", "owner", who]],
+                ["describe", "update_registered_model", ["fraud-scorer", `edited by ${who}`]],
+                ["move_alias", "set_registered_model_alias", ["fraud-scorer", "champion", "1"]],
+                ["delete_alias", "delete_registered_model_alias", ["fraud-scorer", "champion"]],
+                ["delete_version", "delete_model_version", ["fraud-scorer", "1"]],
+                ["delete_model", "delete_registered_model", ["fraud-scorer"]],
+            ];
+            const own = await attempt(m.team("recsys"), [["own", "create_registered_model", ["recsys-ranker"]]]);
+            expect(own).toEqual({ own: "ok" });
+            expect(await attempt(m.team("recsys"), calls("recsys"))).toEqual({
+                read: "ok",
+                // The namespace check comes first for a new version; the rest is basic auth's READ default.
+                register_version: denied(/only in team recsys's namespace, names starting with 'recsys-'; 'fraud-scorer' is not in it/),
+                tag_version: denied(/^PERMISSION_DENIED: Permission denied$/),
+                tag_model: denied(/^PERMISSION_DENIED: Permission denied$/),
+                describe: denied(/^PERMISSION_DENIED: Permission denied$/),
+                move_alias: denied(/^PERMISSION_DENIED: Permission denied$/),
+                delete_alias: denied(/^PERMISSION_DENIED: Permission denied$/),
+                delete_version: denied(/^PERMISSION_DENIED: Permission denied$/),
+                delete_model: denied(/^PERMISSION_DENIED: Permission denied$/),
+            });
+            // Nor does a grant from the admin open another team's namespace to new versions; it does give EDIT.
+            const grant = await m.client(
+                `import mlflow, os
+c = mlflow.server.get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+c.create_registered_model_permission("fraud-scorer", "team-recsys", "EDIT")`,
+                { creds: m.admin },
+            );
+            expect(grant.code, grant.stderr.slice(-2000)).toBe(0);
+            try {
+                const granted = await attempt(m.team("recsys"), [calls("recsys")[1], ["describe", "update_registered_model", ["fraud-scorer", "reviewed by recsys"]]]);
+                expect(granted).toEqual({ register_version: denied(/names starting with 'recsys-'; 'fraud-scorer' is not in it/), describe: "ok" });
+            } finally {
+                const revoke = await m.client(
+                    `import mlflow, os
+c = mlflow.server.get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+c.delete_registered_model_permission("fraud-scorer", "team-recsys")`,
+                    { creds: m.admin },
+                );
+                expect(revoke.code, revoke.stderr.slice(-2000)).toBe(0);
+            }
+            // The team's model is as it was: version 1, champion on it.
+            expect(await m.pg.sql("mlflow", "SELECT string_agg(version::text, ',') FROM model_versions WHERE name = 'fraud-scorer'")).toBe("1");
+            expect(await m.pg.sql("mlflow", "SELECT version FROM registered_model_aliases WHERE name = 'fraud-scorer' AND alias = 'champion'")).toBe("1");
+        });
+
+        it("registry conventions still hold: the team's automation registers, tags and moves aliases on its models, approvers (admin) add the approval tags, rollback is an alias move", async () => {
+            const release = `
+import json, sys
+from mlflow import MlflowClient
+spec = json.load(sys.stdin)
+c = MlflowClient()
+name = "fraud-scorer"
+v1 = c.get_model_version(name, "1")
+# Promotion: the same artifact as a new version, tagged before an alias points at it.
+v2 = c.create_model_version(name, v1.source, run_id=v1.run_id)
+for key, value in spec["tags"].items():
+    c.set_model_version_tag(name, v2.version, key, value)
+c.set_registered_model_alias(name, "challenger", v2.version)
+c.delete_registered_model_alias(name, "challenger")
+print(v2.version)
+`;
+            const tags = { owner: "fraud", training_data: `s3://bucket/datasets/fraud/2026-11-01/@sha256:${"a".repeat(64)}`, git_commit: "3f9a0c1e".padEnd(40, "0"), "metric.auc": "0.941" };
+            const team = await m.client(release, { creds: m.team("fraud"), input: JSON.stringify({ tags }) });
+            expect(team.code, team.stderr.slice(-2000)).toBe(0);
+            const version = team.stdout.trim().split("\n").pop()!;
+            expect(version).toBe("2");
+            const approval = { "approval.by": "jane.doe", "approval.ticket": "CHG-10423", "approval.date": "2026-12-01" };
+            const approverCalls: Attempt[] = Object.entries(approval).map(([k, v]) => [k, "set_model_version_tag", ["fraud-scorer", version, k, v]]);
+            expect(await attempt(m.admin, approverCalls)).toEqual(Object.fromEntries(Object.keys(approval).map((k) => [k, "ok"])));
+            // The team's automation moves the alias, rolls back and forward (its model: MANAGE since it created it).
+            expect(
+                await attempt(m.team("fraud"), [
+                    ["champion", "set_registered_model_alias", ["fraud-scorer", "champion", version]],
+                    ["rollback", "set_registered_model_alias", ["fraud-scorer", "champion", "1"]],
+                    ["rollback_reason", "set_model_version_tag", ["fraud-scorer", version, "rollback.reason", "e2e: rolled back"]],
+                    ["forward", "set_registered_model_alias", ["fraud-scorer", "champion", version]],
+                ]),
+            ).toEqual({ champion: "ok", rollback: "ok", rollback_reason: "ok", forward: "ok" });
+            // The check of docs/registry-conventions.md ("Checking a model"), as any reader (another team) runs it.
+            const check = `
+from mlflow import MlflowClient
+client = MlflowClient()
+mv = client.get_model_version_by_alias("fraud-scorer", "champion")
+required = {"owner", "training_data", "git_commit", "approval.by", "approval.ticket", "approval.date"}
+missing = required - mv.tags.keys()
+assert not missing, f"fraud-scorer@champion (v{mv.version}) lacks {sorted(missing)}"
+assert any(k.startswith("metric.") for k in mv.tags), "no metric.<name> tag"
+print(mv.version)
+`;
+            const checked = await m.client(check, { creds: m.team("recsys") });
+            expect(checked.code, checked.stderr.slice(-2000)).toBe(0);
+            expect(checked.stdout.trim()).toBe(version);
+        });
+
+        it("with default READ, a team user can create experiments and models in its namespace, but not write to another user's experiment", async () => {
             const admin = await m.client(`import mlflow; print(mlflow.create_experiment("platform-owned"))`, { creds: m.admin });
             expect(admin.code, admin.stderr).toBe(0);
             const probe = `
@@ -234,7 +416,7 @@ from mlflow.exceptions import MlflowException
 c = MlflowClient()
 out = {}
 out["own_experiment"] = c.create_experiment("fraud-scratch") is not None
-out["other_team_model"] = c.create_registered_model("recsys-ranker").name
+out["own_model"] = c.create_registered_model("fraud-scratch").name
 try:
     c.create_run(experiment_id="${admin.stdout.trim()}")
     out["write_other_experiment"] = "allowed"
@@ -244,7 +426,7 @@ print(json.dumps(out))
 `;
             const r = await m.client(probe, { creds: m.team("fraud") });
             expect(r.code, r.stderr.slice(-2000)).toBe(0);
-            expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ own_experiment: true, other_team_model: "recsys-ranker", write_other_experiment: "PERMISSION_DENIED" });
+            expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ own_experiment: true, own_model: "fraud-scratch", write_other_experiment: "PERMISSION_DENIED" });
         });
 
         it("gc as rendered removes a run deleted longer ago than the configured age, with its artifacts", async () => {
