@@ -291,6 +291,10 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
                 expect(res.status, api).toBe(403);
                 expect(await res.json(), api).toEqual({ error_code: "PERMISSION_DENIED", message: expect.stringContaining("names starting with 'fraud-'") });
             }
+            // A body double-encoded (as older clients post it, and MLflow's handlers decode it) is read the same way.
+            const twice = (name: string) => fetch(`${m.trackingUri}/api/2.0/mlflow/registered-models/create`, { method: "POST", headers, body: JSON.stringify(JSON.stringify({ name })) });
+            expect((await twice("recsys-double")).status).toBe(403);
+            expect((await twice("fraud-double")).status).toBe(200);
             // Nothing outside the namespace was created; the refusals were logged with user and name, no credential.
             expect(await m.pg.sql("mlflow", "SELECT string_agg(name, ',' ORDER BY name) FROM registered_models WHERE name NOT LIKE 'fraud-%'")).toBe("");
             expect(m.server!.tail(1_000_000)).toContain("registry namespaces: refused POST /api/2.0/mlflow/registered-models/create: user 'team-fraud'");

@@ -67,7 +67,8 @@ export function registryNamespaceRules(): RegistryNamespaceRules {
 /**
  * The authorization function (Python, MLflow 3.1 basic auth). Authenticates as
  * `mlflow.server.auth.authenticate_request_basic_auth` does (its 401 is returned as it is); for a guarded
- * request by a user who is not an admin, reads the name from the JSON body and returns a 403 JSON
+ * request by a user who is not an admin, reads the name from the JSON body (decoded twice when a client
+ * double-encoded it, as MLflow's handlers do; no name is refused) and returns a 403 JSON
  * response (`error_code` PERMISSION_DENIED, so MLflow's clients raise it with the message) unless the
  * name is in the user's namespace. MLflow calls the function again from its permission checks and
  * after-request handlers within the same request: the decision is kept in `flask.g`. Logs each refusal
@@ -143,6 +144,12 @@ def authenticate_request():
         problem = None
         if not basic_auth.store.get_user(authorization.username).is_admin:
             body = request.get_json(force=True, silent=True)
+            if isinstance(body, str):
+                # As MLflow reads it: older clients post their JSON double-encoded.
+                try:
+                    body = json.loads(body)
+                except ValueError:
+                    body = None
             problem = namespace_problem(authorization.username, body.get(field) if isinstance(body, dict) else None)
             if problem:
                 _logger.warning("registry namespaces: refused %s %s: %s", request.method, request.path, problem)
