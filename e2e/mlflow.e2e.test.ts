@@ -340,8 +340,9 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
             });
             // Nor does a grant from the admin open another team's namespace to new versions; it does give EDIT.
             const grant = await m.client(
-                `import mlflow, os
-c = mlflow.server.get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+                `import os
+from mlflow.server import get_app_client
+c = get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
 c.create_registered_model_permission("fraud-scorer", "team-recsys", "EDIT")`,
                 { creds: m.admin },
             );
@@ -351,8 +352,9 @@ c.create_registered_model_permission("fraud-scorer", "team-recsys", "EDIT")`,
                 expect(granted).toEqual({ register_version: denied(/names starting with 'recsys-'; 'fraud-scorer' is not in it/), describe: "ok" });
             } finally {
                 const revoke = await m.client(
-                    `import mlflow, os
-c = mlflow.server.get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+                    `import os
+from mlflow.server import get_app_client
+c = get_app_client("basic-auth", tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
 c.delete_registered_model_permission("fraud-scorer", "team-recsys")`,
                     { creds: m.admin },
                 );
