@@ -1,5 +1,5 @@
 /**
- * The registry namespaces' rendered configuration (components/mlflowRegistryNamespaces.ts): rules taken
+ * The registry namespaces' rendered configuration (components/platform/mlflowRegistryNamespaces.ts): rules taken
  * from the contract, a Python module that compiles and defines the function basic_auth.ini names, and a
  * ConfigMap name that follows the content. What the server does with them is shown on a real MLflow by
  * e2e/mlflow.e2e.test.ts.

@@ -15,7 +15,7 @@ export function mlflowTeamUsername(team: string): string {
 /**
  * A team's namespace in the registry: its registered model names start with `<team>-`. ModelService and
  * BatchInference check it on the names a team deploys; the MLflow server enforces it when a team user
- * creates, registers a version of or renames a model (components/mlflowRegistryNamespaces.ts).
+ * creates, registers a version of or renames a model (components/platform/mlflowRegistryNamespaces.ts).
  */
 export function teamModelPrefix(team: string): string {
     return `${team}-`;
