@@ -4,8 +4,8 @@
  * promotion and rollback as one change of the arguments.
  */
 import { describe, expect, it } from "vitest";
-import { ModelRoute, type ModelRouteArgs, validateModelRouteArgs } from "../components/team/modelRoute";
-import { ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/team/modelService";
+import { ModelRoute, type ModelRouteArgs, routeRuleGroups, validateModelRouteArgs } from "../components/team/modelRoute";
+import { fullSlo, ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/team/modelService";
 import { runProgram, type StackRun } from "./harness";
 import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 
@@ -79,6 +79,34 @@ describe("ModelRoute", () => {
         expect((run.k8sObject("PrometheusRule", "fraud-scorer-canary-alerts") as any).spec.groups[0].rules[0].expr).toContain('service="fraud-scorer-canary"');
     });
 
+    it("compares each candidate with the stable version in its own rules (the registry's rollout alerts, the candidate's SLO)", async () => {
+        const run = await rollout(({ stable, canary, shadow }) => ({ stable, canary: { service: canary, weight: 10 }, shadow: { service: shadow } }));
+        const rule = run.k8sObject("PrometheusRule", "fraud-scorer-rollout-alerts") as any;
+        expect(rule.metadata.namespace).toBe("ml-fraud");
+        expect(rule.metadata.labels).toMatchObject({ "app.kubernetes.io/component": "model-route", "mlops.acme.io/team": "fraud" });
+        expect(rule.spec).toEqual({
+            groups: routeRuleGroups({
+                team: "fraud",
+                stable: "fraud-scorer",
+                candidates: [
+                    { service: "fraud-scorer-canary", slo: fullSlo(version("canary", 13).slo) },
+                    { service: "fraud-scorer-shadow", slo: fullSlo(version("shadow", 13).slo) },
+                ],
+                runbookBaseUrl: platform.runbookBaseUrl,
+            }),
+        });
+        expect(rule.spec.groups.map((g: any) => [g.name, g.rules.map((r: any) => r.alert)])).toEqual([
+            ["mlops-model-rollout-fraud-fraud-scorer-canary", ["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]],
+            ["mlops-model-rollout-fraud-fraud-scorer-shadow", ["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]],
+        ]);
+        const [canaryErrors] = rule.spec.groups[0].rules;
+        expect(canaryErrors.expr).toContain('mlops_model_requests_total{namespace="ml-fraud", service=~"fraud-scorer|fraud-scorer-canary", track=~"canary|shadow", status=~"5.."}');
+        expect(canaryErrors.expr).toContain(`> ${version("canary", 13).slo.errorRatio} and on`);
+        // Without a candidate there is nothing to compare: no rule.
+        const alone = await runProgram(() => new ModelRoute("fraud-scorer", { team: "fraud", platform, stable: new ModelService("stable", version("stable", 12)) }));
+        expect(alone.k8sOfKind("PrometheusRule", "ml-fraud").map((o: any) => o.metadata.name)).toEqual(["fraud-scorer-alerts"]);
+    });
+
     it("promotes and rolls back with one change: the canary's version becomes stable, or the canary goes", async () => {
         const promoted = await runProgram(() => {
             const stable = new ModelService("stable", version("stable", 13));
@@ -101,6 +129,13 @@ describe("ModelRoute", () => {
             expect(notes.canary).toContain("**Roll back the canary**: in the team's stack, remove `canary` from the ModelRoute");
             expect(notes.canary).toContain("**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` (its `previousVersion`");
             expect(notes.canary).toContain('its series carry `track="canary"`');
+            // The alerts comparing it with the stable version are in its signals, with what to do.
+            for (const alert of ["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]) {
+                expect(notes.canary).toContain(`| ${alert} | warning |`);
+                expect(notes.shadow).toContain(`| ${alert} | warning |`);
+                expect(notes.stable).not.toContain(alert);
+            }
+            expect(notes.canary).toContain("when one fires, roll it back first and investigate afterwards");
             expect(notes.canary).not.toContain("Roll back the model** to version");
             expect(notes.shadow).toContain("**Stop the shadow**: remove `shadow` from the ModelRoute");
             expect(notes.stable).toContain("**This is the stable version of a ModelRoute**");
@@ -130,6 +165,17 @@ describe("ModelRoute", () => {
         expect(message).toContain("canary.weight must be an integer percentage from 1 to 50, got 60; to promote, make the canary's version the stable one; to roll back, remove the canary");
         expect(message).toContain("shadow.percent must be an integer from 1 to 100, got 0");
         expect(message).toContain('hostname "fraud.other.models.acme.io" must be a DNS name under the team\'s zone fraud.models.acme.io');
+    });
+
+    it("refuses a candidate of another model: the alerts compare a candidate with the stable version of the same model", async () => {
+        const error = await runProgram(() => {
+            const stable = new ModelService("stable", version("stable", 12));
+            const ranker = new ModelService("canary", version("canary", 13, { modelUri: "models:/fraud-ranker/13", platform: { ...platform, approvals: [APPROVAL_12, { ...approval13, model: "fraud-ranker" }] } }));
+            new ModelRoute("fraud-scorer", { team: "fraud", platform, stable, canary: { service: ranker, weight: 10 } });
+        }).catch((e: Error) => e);
+        expect((error as Error).message).toContain(
+            "canary service fraud-scorer-canary serves model fraud-ranker, the stable service fraud-scorer fraud-scorer: a candidate is another version of the stable's model (its alerts compare the two by model)",
+        );
     });
 
     it("needs the approval of every version that takes traffic (canary and shadow are ModelServices)", () => {

@@ -12,6 +12,7 @@ import { BATCH_ALERTS, batchRuleGroups } from "../components/team/batchInference
 import { parseCron } from "../components/team/cron";
 import { metricNamesIn } from "../components/shared/metricsContract";
 import { fullSlo, SERVICE_ALERTS, serviceRuleGroups } from "../components/team/modelService";
+import { routeRuleGroups } from "../components/team/modelRoute";
 import {
     ALERT_NAMES,
     ALERTS,
@@ -23,6 +24,7 @@ import {
     modelAlertGroups,
     type ModelSlo,
     platformAlertGroups,
+    ROLLOUT_ALERTS,
     runbookPath,
     sloParameters,
     TEAM_ALERTS,
@@ -114,10 +116,14 @@ describe("the registry", () => {
         const team = Object.fromEntries(alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo })).map((r) => [r.alert, r]));
         const service = alertingRules(serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo, runbookBaseUrl: RUNBOOK_BASE_URL }));
         const batch = alertingRules(batchRuleGroups({ team: "fraud", jobName: "fraud-nightly", schedule: parseCron("0 2 * * *"), timeZone: "UTC", runbookBaseUrl: RUNBOOK_BASE_URL }));
+        const route = alertingRules(routeRuleGroups({ team: "fraud", stable: "fraud-scorer", candidates: [{ service: "fraud-scorer-canary", slo }], runbookBaseUrl: RUNBOOK_BASE_URL }));
         expect(service.map((r) => r.alert).sort()).toEqual([...SERVICE_ALERTS].sort());
         expect(batch.map((r) => r.alert)).toEqual([...BATCH_ALERTS]);
+        expect(route.map((r) => r.alert)).toEqual([...ROLLOUT_ALERTS]);
+        // A route's rules read the series of its stable and candidate services only.
+        for (const r of route) expect(r.expr.match(/\{[^}]*\}/g)!.every((m) => m.includes('service=~"fraud-scorer|fraud-scorer-canary"')), r.alert).toBe(true);
         const unscoped = (expr: string) => expr.replace(/, (service|deployment|model|job|job_name|pod)=~?"[^"]*"/g, "");
-        for (const r of [...service, ...batch.filter((b) => b.alert !== "BatchJobStale")]) {
+        for (const r of [...service, ...route, ...batch.filter((b) => b.alert !== "BatchJobStale")]) {
             expect(unscoped(r.expr), r.alert).toBe(team[r.alert].expr);
             expect({ ...r, expr: "" }, r.alert).toEqual({ ...team[r.alert], expr: "" });
         }
@@ -129,7 +135,8 @@ describe("the registry", () => {
 
     it("every alert of a team's namespace is team-wide, and every workload alert is one of them", () => {
         expect([...TEAM_ALERTS].sort()).toEqual(ALERT_NAMES.filter((a) => a !== "MLflowDown").sort());
-        for (const a of [...SERVICE_ALERTS, ...BATCH_ALERTS]) expect(TEAM_ALERTS).toContain(a);
+        for (const a of [...SERVICE_ALERTS, ...BATCH_ALERTS, ...ROLLOUT_ALERTS]) expect(TEAM_ALERTS).toContain(a);
+        expect(ROLLOUT_ALERTS).toEqual(["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]);
     });
 
     it("docs/metrics-contract.md lists every alert with the metrics its expression reads and its runbook (generated, current)", () => {
@@ -200,10 +207,11 @@ describe("model rules", () => {
         const groups = modelAlertGroups({ ...MODEL_FIXTURE, slo: SLO });
         expect(groups.map((g) => [g.name, g.interval])).toEqual([
             ["mlops-model-serving-fraud", undefined],
+            ["mlops-model-rollout-fraud", undefined],
             ["mlops-model-quality-fraud", "5m"],
             ["mlops-batch-fraud", undefined],
         ]);
-        for (const r of groups[1].rules.filter((r) => r.alert.includes("Shift"))) expect(r.expr).toContain("[7d] offset 1h");
+        for (const r of groups[2].rules.filter((r) => r.alert.includes("Shift"))) expect(r.expr).toContain("[7d] offset 1h");
     });
 
     it("reject arguments with a message that says what is allowed", () => {

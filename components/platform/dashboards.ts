@@ -142,6 +142,22 @@ export function modelServiceDashboard(): Dashboard {
                 ]),
             },
             {
+                title: "Error ratio by rollout track",
+                unit: "percentunit",
+                min: 0,
+                queries: [
+                    [
+                        `sum by (track, version) (rate(${requests}{${m}, track!="", status=~"5.."}[$__rate_interval])) / sum by (track, version) (rate(${requests}{${m}, track!=""}[$__rate_interval]))`,
+                        "{{track}} {{version}}",
+                    ],
+                ],
+            },
+            {
+                title: "p99 latency by rollout track",
+                unit: "s",
+                queries: [[`histogram_quantile(0.99, sum by (track, version, le) (rate(${durationBucket}{${m}, track!=""}[$__rate_interval])))`, "{{track}} {{version}}"]],
+            },
+            {
                 title: "Input validation failures by field",
                 unit: "ops",
                 queries: [[`sum by (field, reason) (rate(${METRICS.inputValidationFailures.name}{${m}}[$__rate_interval]))`, "{{field}} ({{reason}})"]],

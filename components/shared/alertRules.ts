@@ -4,7 +4,8 @@
  * selector, and the sentences people read), and the rule groups built from it: team-wide
  * ({@link modelAlertGroups}, what the MonitoringStack deploys per team), per workload
  * ({@link workloadAlertGroups}, what ModelService and BatchInference deploy, narrowed to their own
- * series) and the platform's own ({@link platformAlertGroups}). Expressions read the metrics contract
+ * series, and what ModelRoute deploys per candidate: the {@link ROLLOUT_ALERTS} comparing it with its
+ * stable version) and the platform's own ({@link platformAlertGroups}). Expressions read the metrics contract
  * (metricsContract.ts); tests render the groups to rule files for `promtool check rules` and
  * `promtool test rules` (test/promtool/).
  *
@@ -94,7 +95,7 @@ export interface AlertFacts {
 }
 
 /** The group an alert is evaluated in: its name (per team, or the platform's) and interval. */
-export type AlertGroupKind = "serving" | "quality" | "batch" | "platform";
+export type AlertGroupKind = "serving" | "rollout" | "quality" | "batch" | "platform";
 
 /** One alert of the registry. */
 export interface AlertDefinition {
@@ -118,6 +119,14 @@ export interface AlertDefinition {
 export const SHIFT_WINDOW = { current: "1h", reference: "7d", referenceOffset: "1h" } as const;
 /** A batch job is stale when its last success is older than this many expected intervals. */
 export const STALE_FACTOR = 1.5;
+
+/**
+ * How a candidate version (a route's canary or shadow, `track="canary"` or `"shadow"`) is compared with
+ * the stable version of the same model (`track="stable"`): over `window`, each with at least
+ * `minRequests` requests in it (fewer say nothing); its p99 latency against `latencyFactor` times the
+ * stable's. Its error ratio is compared with the stable's plus the service's error-ratio SLO.
+ */
+export const CANDIDATE_COMPARISON = { window: "10m", minRequests: 100, latencyQuantile: 0.99, latencyFactor: 1.5 } as const;
 
 /** `0.3` -> `300ms`, `1.5` -> `1.5s`: thresholds as people read them. */
 export function formatSeconds(seconds: number): string {
@@ -150,10 +159,39 @@ function distributionShift(select: Selector, seriesName: string, countName: stri
     );
 }
 
+const CANDIDATE = 'track=~"canary|shadow"';
+const STABLE = 'track="stable"';
+/** A candidate's series are told apart by version and track; the stable version's are summed per model. */
+const CANDIDATE_BY = "namespace, model, version, track";
+const STABLE_BY = "namespace, model";
+
+/**
+ * `compare` of the candidate's and the stable version's values, kept only where both had at least
+ * {@link CANDIDATE_COMPARISON}.minRequests requests in the window.
+ */
+function candidateVsStable(select: Selector, compare: string): string {
+    const { window, minRequests } = CANDIDATE_COMPARISON;
+    const enough = (matcher: string, by: string) => `sum by (${by}) (increase(${select(REQUESTS, matcher)}[${window}])) >= ${minRequests}`;
+    return `${compare} and on (${CANDIDATE_BY}) ${enough(CANDIDATE, CANDIDATE_BY)} and on (${STABLE_BY}) ${enough(STABLE, STABLE_BY)}`;
+}
+
+/** The share of 5xx answers of the series `matcher` selects, by `by` (0, not nothing, when none failed). */
+function errorRatioOf(select: Selector, matcher: string, by: string): string {
+    const w = CANDIDATE_COMPARISON.window;
+    const all = `sum by (${by}) (rate(${select(REQUESTS, matcher)}[${w}]))`;
+    return `((sum by (${by}) (rate(${select(REQUESTS, `${matcher}, status=~"5.."`)}[${w}])) or ${all} * 0) / ${all})`;
+}
+
+/** The latency quantile of the candidate comparison, by `by`. */
+function latencyQuantileOf(select: Selector, matcher: string, by: string): string {
+    return `histogram_quantile(${CANDIDATE_COMPARISON.latencyQuantile}, sum by (${by}, le) (rate(${select(DURATION_BUCKET, matcher)}[${CANDIDATE_COMPARISON.window}])))`;
+}
+
 const [DURATION_BUCKET] = seriesNames(METRICS.requestDuration);
 const [VALUE_BUCKET, , VALUE_COUNT] = seriesNames(METRICS.predictionValue);
 const REQUESTS = METRICS.requests.name;
 const WHO = "model {{ $labels.model }} version {{ $labels.version }} in {{ $labels.namespace }}";
+const CANDIDATE_WHO = "the {{ $labels.track }} version {{ $labels.version }} of model {{ $labels.model }} in {{ $labels.namespace }}";
 
 /**
  * Every alert the platform defines, in the order of its group's rules. The team-wide rules, the rules
@@ -240,6 +278,37 @@ export const ALERTS = {
         description: () =>
             `Model {{ $labels.model }} in {{ $labels.namespace }} has been failing to {{ $labels.operation }} in the artifact store (S3) for 10 minutes, {{ printf "%.2f" $value }} errors per second.`,
         firesWhen: () => "loading the model or writing prediction logs to S3 fails",
+    },
+    ModelCandidateErrorRatioAboveStable: {
+        group: "rollout",
+        severity: "warning",
+        runbook: "model-candidate-error-ratio-above-stable",
+        for: "10m",
+        slo: "errorRatio",
+        expr: (select, t) =>
+            candidateVsStable(select, `${errorRatioOf(select, CANDIDATE, CANDIDATE_BY)} - on (${STABLE_BY}) group_left () ${errorRatioOf(select, STABLE, STABLE_BY)} > ${t}`),
+        summary: "The {{ $labels.track }} of {{ $labels.model }} fails more requests than the stable version",
+        description: (t) =>
+            `The 5xx ratio of ${CANDIDATE_WHO} is {{ $value | humanizePercentage }} above the stable version's over the last ${CANDIDATE_COMPARISON.window} ` +
+            `(tolerated: ${formatPercent(t)}, the error-ratio SLO; each had at least ${CANDIDATE_COMPARISON.minRequests} requests). Roll the candidate back: remove it from its ModelRoute.`,
+        firesWhen: (t) => `the canary's or shadow's 5xx ratio is more than ${formatPercent(t)} above the stable version's over ${CANDIDATE_COMPARISON.window} (at least ${CANDIDATE_COMPARISON.minRequests} requests each)`,
+    },
+    ModelCandidateLatencyAboveStable: {
+        group: "rollout",
+        severity: "warning",
+        runbook: "model-candidate-latency-above-stable",
+        for: "10m",
+        expr: (select) =>
+            candidateVsStable(
+                select,
+                `${latencyQuantileOf(select, CANDIDATE, CANDIDATE_BY)} > on (${STABLE_BY}) group_left () ${CANDIDATE_COMPARISON.latencyFactor} * ${latencyQuantileOf(select, STABLE, STABLE_BY)}`,
+            ),
+        summary: "The {{ $labels.track }} of {{ $labels.model }} is slower than the stable version",
+        description: () =>
+            `The p${CANDIDATE_COMPARISON.latencyQuantile * 100} latency of ${CANDIDATE_WHO} over the last ${CANDIDATE_COMPARISON.window} is {{ $value | humanizeDuration }}, ` +
+            `more than ${CANDIDATE_COMPARISON.latencyFactor} times the stable version's (each had at least ${CANDIDATE_COMPARISON.minRequests} requests). Roll the candidate back: remove it from its ModelRoute.`,
+        firesWhen: () =>
+            `the canary's or shadow's p${CANDIDATE_COMPARISON.latencyQuantile * 100} latency is more than ${CANDIDATE_COMPARISON.latencyFactor} times the stable version's over ${CANDIDATE_COMPARISON.window} (at least ${CANDIDATE_COMPARISON.minRequests} requests each)`,
     },
     ModelPredictionClassShift: {
         group: "quality",
@@ -333,7 +402,7 @@ export function runbookPath(alert: AlertName): string {
 /** The name and interval of a group of a team (and, per workload, of that workload). */
 function groupOf(kind: AlertGroupKind, team: string, instance?: string): Omit<RuleGroup, "rules"> {
     if (kind === "platform") return { name: "mlops-platform" };
-    const base = { serving: `mlops-model-serving-${team}`, quality: `mlops-model-quality-${team}`, batch: `mlops-batch-${team}` }[kind];
+    const base = { serving: `mlops-model-serving-${team}`, rollout: `mlops-model-rollout-${team}`, quality: `mlops-model-quality-${team}`, batch: `mlops-batch-${team}` }[kind];
     return {
         name: instance ? `${base}-${instance}` : base,
         // The distribution comparison reads a week of samples: evaluate it less often.
@@ -391,7 +460,7 @@ export function alertingRule(name: AlertName, i: RuleInput): AlertingRule {
 
 /** The rules of `alerts` in their groups (registry order, empty groups left out). */
 function groupRules(alerts: readonly AlertName[], group: (kind: AlertGroupKind) => Omit<RuleGroup, "rules">, rule: (name: AlertName) => AlertingRule): RuleGroup[] {
-    const kinds: AlertGroupKind[] = ["serving", "quality", "batch", "platform"];
+    const kinds: AlertGroupKind[] = ["serving", "rollout", "quality", "batch", "platform"];
     return kinds
         .map((kind) => ({ ...group(kind), rules: ALERT_NAMES.filter((a) => ALERTS[a].group === kind && alerts.includes(a)).map(rule) }))
         .filter((g) => g.rules.length > 0);
@@ -415,6 +484,9 @@ export interface ModelAlertArgs {
 
 /** The alerts of a team's namespace: every serving, quality and batch alert. */
 export const TEAM_ALERTS: readonly AlertName[] = ALERT_NAMES.filter((a) => ALERTS[a].group !== "platform");
+
+/** The alerts comparing a route's candidate (canary or shadow) with its stable version (ModelRoute deploys them per candidate). */
+export const ROLLOUT_ALERTS: readonly AlertName[] = ALERT_NAMES.filter((a) => ALERTS[a].group === "rollout");
 
 /** Alert rules for one team's model servers and batch jobs, over its whole namespace. */
 export function modelAlertGroups(args: ModelAlertArgs): RuleGroup[] {

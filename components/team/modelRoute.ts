@@ -3,8 +3,9 @@
  * with its rollout: a stable ModelService, optionally a canary ModelService taking a weighted share of
  * the requests, and a shadow ModelService receiving mirrored copies (RequestMirror) whose answers the
  * gateway discards. Each track is a ModelService of its own (own Deployment, HPA, alerts, operating
- * note), labelled with its track, so its series carry `track` and its own `version`: the alerts and
- * dashboards compare the candidate with the current version.
+ * note), labelled with its track, so its series carry `track` and its own `version`: the dashboards
+ * split by track, and the route deploys, per candidate, the registry's ROLLOUT_ALERTS comparing it with
+ * the stable version (a PrometheusRule `<route>-rollout-alerts`, narrowed to the route's services).
  *
  * Approvals apply to every version that takes traffic: the canary and the shadow are ModelServices, so
  * each needs the approval of its own version where ModelService requires one (prod).
@@ -15,11 +16,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { type ModelSlo, ROLLOUT_ALERTS, type RuleGroup, workloadAlertGroups } from "../shared/alertRules";
 import { CANARY_WEIGHT, GATEWAY_API_VERSION, type RolloutTrack, servingNamespaceName } from "../contract";
 import type { ModelService } from "./modelService";
 import { SERVICE_HTTP_PORT } from "./modelService";
 import type { PlatformRefs } from "./modelWorkload";
-import { teamLabelContext } from "./modelWorkload";
+import { prometheusRuleSpec, teamLabelContext } from "./modelWorkload";
 import { standardLabels } from "../shared/naming";
 
 /** Arguments of {@link ModelRoute}. */
@@ -63,6 +65,11 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
         if (service.namespace !== ns) problems.push(`${key} service ${service.serviceName} runs in ${service.namespace}, not in team ${args.team}'s namespace ${ns}`);
         if (service.track !== track) problems.push(`${key} service ${service.serviceName} must have track "${track}", has ${service.track ? `"${service.track}"` : "none"}`);
     }
+    for (const [key, service] of tracks.slice(1)) {
+        if (service && args.stable && service.modelName !== args.stable.modelName) {
+            problems.push(`${key} service ${service.serviceName} serves model ${service.modelName}, the stable service ${args.stable.serviceName} ${args.stable.modelName}: a candidate is another version of the stable's model (its alerts compare the two by model)`);
+        }
+    }
     const names = tracks.flatMap(([, s]) => (s ? [s.serviceName] : []));
     if (new Set(names).size !== names.length) problems.push(`stable, canary and shadow must be different services, got ${names.join(", ")}`);
     if (args.canary) {
@@ -86,6 +93,26 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
     }
     if (args.routeName !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.routeName)) problems.push(`routeName "${args.routeName}" must be lower-case letters, digits and -`);
     if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
+}
+
+/**
+ * The rules comparing each candidate with the stable version: the registry's ROLLOUT_ALERTS over the
+ * series of the stable and that candidate only (`service`), with the candidate's SLO, in a group
+ * `mlops-model-rollout-<team>-<candidate>`.
+ */
+export function routeRuleGroups(o: { team: string; stable: string; candidates: readonly { service: string; slo: ModelSlo }[]; runbookBaseUrl: string }): RuleGroup[] {
+    const namespace = servingNamespaceName(o.team);
+    return o.candidates.flatMap((c) =>
+        workloadAlertGroups({
+            team: o.team,
+            namespace,
+            instance: c.service,
+            alerts: ROLLOUT_ALERTS,
+            scope: [["mlops_", `service=~"${o.stable}|${c.service}"`]],
+            slo: c.slo,
+            runbookBaseUrl: o.runbookBaseUrl,
+        }),
+    );
 }
 
 /** The HTTPRoute's spec: one rule, stable and canary by weight, the shadow mirrored. */
@@ -121,6 +148,8 @@ export class ModelRoute extends pulumi.ComponentResource {
     public readonly hostnames: string[];
     /** Share of the requests per service name, in percent (the shadow's copies are not counted). */
     public readonly weights: Record<string, number>;
+    /** The rules comparing each candidate with the stable version (PrometheusRule `<route>-rollout-alerts`); empty without a candidate. */
+    public readonly ruleGroups: RuleGroup[];
 
     constructor(name: string, args: ModelRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         validateModelRouteArgs(name, args);
@@ -143,6 +172,15 @@ export class ModelRoute extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        const candidates = [args.canary?.service, args.shadow?.service].flatMap((c) => (c ? [{ service: c.serviceName, slo: c.slo }] : []));
+        this.ruleGroups = routeRuleGroups({ team: args.team, stable: args.stable.serviceName, candidates, runbookBaseUrl: p.runbookBaseUrl });
+        if (this.ruleGroups.length > 0) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-rollout-alerts`,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: `${routeName}-rollout-alerts`, namespace: ns, labels }, spec: prometheusRuleSpec(this.ruleGroups) },
+                { parent: this },
+            );
+        }
         this.routeName = routeName;
         this.hostnames = hostnames;
         this.weights = canary ? { [args.stable.serviceName]: 100 - canary.weight, [canary.service]: canary.weight } : { [args.stable.serviceName]: 100 };

@@ -29,7 +29,7 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
-import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "../shared/alertRules";
+import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, ROLLOUT_ALERTS, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "../shared/alertRules";
 import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "../shared/resources";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
@@ -201,10 +201,14 @@ export function serviceRuleGroups(o: { team: string; serviceName: string; modelN
     return workloadAlertGroups({ team: o.team, namespace, instance: o.serviceName, alerts: SERVICE_ALERTS, scope, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
 }
 
-/** When each alert of a service fires, in words, with its thresholds (the registry's sentences). */
-export function serviceSignals(slo: ModelSlo, rules: readonly { alert: string; for: string }[]): NoteSignal[] {
+/**
+ * When each alert of a service fires, in words, with its thresholds (the registry's sentences); a
+ * candidate (canary or shadow) adds the alerts its ModelRoute compares it with the stable version by.
+ */
+export function serviceSignals(slo: ModelSlo, rules: readonly { alert: string; for: string }[], track?: RolloutTrack): NoteSignal[] {
     const deployed = SERVICE_ALERTS.filter((alert) => rules.some((r) => r.alert === alert));
-    return alertSignals(deployed, slo, { namespace: "" });
+    const candidate = track === "canary" || track === "shadow" ? ROLLOUT_ALERTS : [];
+    return alertSignals([...deployed, ...candidate], slo, { namespace: "" });
 }
 
 /** What the operating note of a service says. */
@@ -279,7 +283,7 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
             "Prediction logs cannot be written (S3 errors): the drift check then has nothing to compare.",
             `Nodes are drained or a zone is lost: the disruption budget keeps ${i.replicas.min >= 2 ? `${i.replicas.min - 1} of at least ${i.replicas.min}` : "no"} replicas available; pods spread over zones and nodes.`,
         ],
-        signals: serviceSignals(i.slo, i.rules),
+        signals: serviceSignals(i.slo, i.rules, i.track),
         runbookBaseUrl: i.runbookBaseUrl,
         afterAlert: [
             `The alert goes to team ${i.team}'s receiver (Alertmanager routes on \`team="${i.team}"\`; critical alerts page when the team has PagerDuty).`,
@@ -516,6 +520,10 @@ export class ModelService extends pulumi.ComponentResource {
     public readonly selector: Record<string, string>;
     /** The rollout track (`track` argument), when it has one. */
     public readonly track?: RolloutTrack;
+    /** The registered model it serves (the `model` label of its series). */
+    public readonly modelName: string;
+    /** Its SLO with defaults: the thresholds of its alerts, and of a ModelRoute's comparison of it with the stable version. */
+    public readonly slo: ModelSlo;
 
     constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before super(): misuse fails before anything is registered.
@@ -770,6 +778,8 @@ export class ModelService extends pulumi.ComponentResource {
         this.image = pulumi.output(image.ref);
         this.podLabels = labels;
         this.track = args.track;
+        this.modelName = model.name;
+        this.slo = slo;
         this.selector = selector;
         this.registerOutputs({
             serviceName: service.metadata.name,

@@ -29,7 +29,9 @@ export function trackProblems(track: unknown): string[] {
  */
 export function rolloutNote(track: RolloutTrack | undefined, serviceName: string, namespace: string): string[] {
     if (track === undefined) return [];
-    const watch = `Compare it with the stable version on the **MLOps / Model service** dashboard (its series carry \`track="${track}"\` and its own \`version\`) and in its alerts.`;
+    const watch =
+        `Compare it with the stable version on the **MLOps / Model service** dashboard (its series carry \`track="${track}"\` and its own \`version\`). ` +
+        "Its ModelRoute's alerts compare it with the stable version (ModelCandidateErrorRatioAboveStable, ModelCandidateLatencyAboveStable, in the signals below): when one fires, roll it back first and investigate afterwards.";
     if (track === "canary") {
         return [
             `**This is a canary** (\`track: canary\`): it takes the weight its ModelRoute gives it of the route's requests. ${watch}`,
