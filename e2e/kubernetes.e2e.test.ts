@@ -13,6 +13,7 @@ import { KIND_RESOURCES, providerAccessNeeds } from "../components/platform/kube
 import { deployerRules } from "../components/platform/servingNamespace";
 import { type ApplyResult, applyAll, dryRunTemplatePods, emulateControllers, refOf } from "./lib/apply";
 import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
+import { installGatewayApiCrds } from "./lib/gatewayApi";
 import { planPlatformAndTeam, type StackObjects } from "./lib/plans";
 import { effectiveRules, expandRules, rbacTable, renderRbacTable, type Subject } from "./lib/rbac";
 
@@ -91,6 +92,8 @@ describe.each(ENVIRONMENTS)("stacks of %s on a real kube-apiserver", (env) => {
         deployer = { user: `${team.plan.project}-deploy`, groups: [own.group] };
         const crdResources = [...new Set([...platform.objects, ...team.objects].filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map((o) => KIND_RESOURCES[o.kind]?.resource ?? `${o.kind.toLowerCase()}s`))];
         api = await startApiServer({ users: [deployer, ...teams.filter((t) => t !== own).map((t) => ({ user: `${t.namespace}-deploy`, groups: [t.group] }))], prometheusOperatorCrds: crdResources });
+        // The team's HTTPRoute (its ModelRoute to the platform's gateway) is checked against the real Gateway API CRDs.
+        if (team.objects.some((o) => o.apiVersion.startsWith("gateway.networking.k8s.io/"))) await installGatewayApiCrds(api);
 
         platformResults = await applyAll(api, platform.objects);
         console.log(report(platform.name, "a platform administrator (system:masters)", platformResults));

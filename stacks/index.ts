@@ -29,6 +29,13 @@ export const kubernetes = {
     gatewayNamespace: cfg.cluster.gatewayNamespace,
 };
 /**
+ * The Gateway teams' ModelRoutes attach to: its name and namespace, the HTTPS listener (TLS ends there)
+ * and the hostname suffix (`<service>.<team>.<hostnameSuffix>`); absent when mlops:serving.gateway is unset.
+ */
+export const gateway = cfg.serving.gateway ? { ...cfg.serving.gateway, namespace: cfg.cluster.gatewayNamespace } : undefined;
+/** The AWS CLI image that downloads models for the onnx, triton and torchserve runtimes; absent when unset. */
+export const modelFetchImage = cfg.serving.modelFetchImage;
+/**
  * Approvals of model versions in this environment, as compliance recorded them (approvals/<environment>.yaml):
  * team stacks read them through readPlatform; ModelService and BatchInference deploy only approved versions in prod.
  */

@@ -98,11 +98,12 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     });
 
     it("deploys valid objects into the team's namespace only", async () => {
-        expect(await validateObjects(objects())).toEqual([]);
+        // The engine has no Gateway API schema: the HTTPRoute is checked against the real CRDs on a real API server (e2e/rollout, e2e/kubernetes).
+        expect(await validateObjects(objects().filter((o) => o.kind !== "HTTPRoute"))).toEqual([]);
         for (const o of objects()) expect(o.metadata.namespace).toBe(outputs.teams.fraud.namespace);
         const kinds = objects().map((o) => o.kind).sort();
         expect(kinds).toEqual(
-            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
+            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "HTTPRoute", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
         );
     });
 
@@ -145,6 +146,37 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(outputs.teams.fraud.predictionLogPrefix).toBe("prediction-logs/fraud");
         expect(outputs.teams.fraud.batchInputPrefix).toBe("batch-inputs/fraud");
         expect(outputs.teams.fraud.batchOutputPrefix).toBe("batch-outputs/fraud");
+    });
+
+    it("routes the scorer through the platform's gateway: name, namespace, HTTPS listener and hostname suffix from the platform's outputs", () => {
+        expect(outputs.gateway).toEqual({ name: "platform", namespace: outputs.kubernetes.gatewayNamespace, sectionName: "https", hostnameSuffix: stack === "prod" ? "models.acme.io" : `models-${stack}.acme.io` });
+        expect(outputs.modelFetchImage).toMatch(/^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/mirror\/aws-cli:[\w.-]+@sha256:[a-f0-9]{64}$/);
+        const route = team.k8sObject("HTTPRoute", "fraud-scorer") as any;
+        expect(route.metadata.namespace).toBe("ml-fraud");
+        expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: outputs.gateway.name, namespace: outputs.gateway.namespace, sectionName: outputs.gateway.sectionName }]);
+        expect(route.spec.hostnames).toEqual([`fraud-scorer.fraud.${outputs.gateway.hostnameSuffix}`]);
+        expect(route.spec.rules[0].backendRefs).toEqual([{ group: "", kind: "Service", name: "fraud-scorer", port: 80, weight: 100 }]);
+        expect(team.outputs().scorerHostnames).toEqual(route.spec.hostnames);
+        expect(deployment().spec.template.metadata.labels["mlops.acme.io/track"]).toBe("stable");
+    });
+
+    it("refuses invalid gateway and modelFetchImage outputs of the platform in one message, before any object", async () => {
+        const bad = { ...stackReferenceOutputs(platform), outputs: { ...outputs, gateway: { ...outputs.gateway, namespace: "gateways" }, modelFetchImage: "aws-cli:latest" } };
+        const error = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: bad } }).catch((e) => e);
+        expect(String(error.message)).toContain(
+            `readPlatform "platform": platform stack acme/mlops/${stack} has its gateway in namespace "gateways", but kubernetes.gatewayNamespace is "${outputs.kubernetes.gatewayNamespace}"; ` +
+                `platform stack acme/mlops/${stack} has an invalid modelFetchImage output "aws-cli:latest": expected an image reference (mlops:serving.modelFetchImage of the platform).`,
+        );
+        expect(error.resources.filter((r: any) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")).toEqual([]);
+    });
+
+    it("refuses its route against a platform without a gateway, saying who sets it", async () => {
+        const { gateway: _gateway, ...withoutGateway } = outputs;
+        const error = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: { ...stackReferenceOutputs(platform), outputs: withoutGateway } } }).catch((e) => e);
+        expect(String(error.message)).toContain(
+            'ModelRoute "fraud-scorer": platform.gateway must name the platform\'s Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io); readPlatform passes the platform stack\'s gateway output, which the platform team sets with mlops:serving.gateway.',
+        );
+        expect(error.resources.filter((r: any) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")).toEqual([]);
     });
 
     it(stack === "dev" ? "builds the scorer image into the team's ECR repository and deploys its digest" : "deploys the digests promoted into the environment's account", () => {

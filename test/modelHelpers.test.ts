@@ -36,7 +36,7 @@ import { approvalProblems, isUnderPrefix, MODEL_NAME_MAX, modelNameProblem, mode
 import { defaultRepositoryName, modelWorkloadLabels, teamLabelContext } from "../components/team/modelWorkload";
 import { selectorLabels } from "../components/shared/naming";
 import { renderOperatingNote, runbookUrl } from "../components/team/operatingNote";
-import { platformOutputProblems } from "../components/team/platformReference";
+import { platformOutputProblems, platformServingProblems } from "../components/team/platformReference";
 import { servingNamespaceName } from "../components/platform/servingNamespace";
 
 const RUNBOOKS = "https://github.com/acme/mlops-platform/blob/main/docs/runbooks";
@@ -646,6 +646,36 @@ describe("platformOutputProblems", () => {
         ]);
         expect(platformOutputProblems(args, { environment: "prod", labelDomain: "acme.io", teams: { fraud: { namespace: "fraud" } } })).toEqual([
             'platform stack acme/mlops/prod serves team "fraud" from namespace "fraud", not "ml-fraud"',
+        ]);
+    });
+});
+
+describe("platformServingProblems", () => {
+    const args = { stack: "acme/mlops/prod", environment: "prod" } as const;
+    const gateway = { name: "platform", namespace: "ingress-nginx", sectionName: "https", hostnameSuffix: "models.acme.io" };
+    const image = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0@sha256:${"b".repeat(64)}`;
+    it("accepts the platform's gateway and fetch image, and their absence (what needs them refuses)", () => {
+        expect(platformServingProblems(args, { gateway, modelFetchImage: image, gatewayNamespace: "ingress-nginx" })).toEqual([]);
+        expect(platformServingProblems(args, {})).toEqual([]);
+        expect(platformServingProblems({ ...args, environment: "dev" }, { modelFetchImage: "public.ecr.aws/aws-cli/aws-cli:2.22.0" })).toEqual([]);
+    });
+    it("refuses a malformed gateway, one outside the gateway namespace, a malformed image and a tag outside dev, every one at once", () => {
+        expect(platformServingProblems(args, { gateway: { ...gateway, hostnameSuffix: "models" }, modelFetchImage: "aws cli", gatewayNamespace: "ingress-nginx" })).toEqual([
+            `platform stack acme/mlops/prod has an invalid gateway output ${JSON.stringify({ ...gateway, hostnameSuffix: "models" })}: expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)`,
+            'platform stack acme/mlops/prod has an invalid modelFetchImage output "aws cli": expected an image reference (mlops:serving.modelFetchImage of the platform)',
+        ]);
+        expect(platformServingProblems(args, { gateway: "platform", modelFetchImage: "public.ecr.aws/aws-cli/aws-cli:2.22.0" })).toEqual([
+            'platform stack acme/mlops/prod has an invalid gateway output "platform": expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)',
+            'platform stack acme/mlops/prod has modelFetchImage "public.ecr.aws/aws-cli/aws-cli:2.22.0", not pinned by digest (repo@sha256:...) as prod requires',
+        ]);
+        expect(platformServingProblems(args, { gateway, gatewayNamespace: "gateways" })).toEqual([
+            'platform stack acme/mlops/prod has its gateway in namespace "ingress-nginx", but kubernetes.gatewayNamespace is "gateways"',
+        ]);
+    });
+    it("are part of platformOutputProblems", () => {
+        const outputs = { environment: "prod", labelDomain: "acme.io", teams: { fraud: { namespace: "ml-fraud" } }, modelFetchImage: "aws cli" };
+        expect(platformOutputProblems({ ...args, team: "fraud", labelDomain: "acme.io" }, outputs)).toEqual([
+            'platform stack acme/mlops/prod has an invalid modelFetchImage output "aws cli": expected an image reference (mlops:serving.modelFetchImage of the platform)',
         ]);
     });
 });

@@ -3,6 +3,7 @@
  * every argument rule with its message, the track labels and series labels of each ModelService, and
  * promotion and rollback as one change of the arguments.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ModelRoute, type ModelRouteArgs, routeRuleGroups, validateModelRouteArgs } from "../components/team/modelRoute";
 import { fullSlo, ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/team/modelService";
@@ -176,6 +177,23 @@ describe("ModelRoute", () => {
         expect((error as Error).message).toContain(
             "canary service fraud-scorer-canary serves model fraud-ranker, the stable service fraud-scorer fraud-scorer: a candidate is another version of the stable's model (its alerts compare the two by model)",
         );
+    });
+
+    it("takes the gateway as readPlatform passes it (a stack output), and checks it with the hostnames when it resolves", async () => {
+        const withOutput = (gateway: pulumi.Output<typeof GATEWAY | undefined>, hostnames?: string[]) =>
+            runProgram(() => {
+                const p = { ...platform, gateway };
+                const stable = new ModelService("stable", version("stable", 12, { platform: p }));
+                return new ModelRoute("fraud-scorer", { team: "fraud", platform: p, stable, hostnames });
+            });
+        const route = routeOf(await withOutput(pulumi.output(GATEWAY)));
+        expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress-nginx", sectionName: "https" }]);
+        expect(route.spec.hostnames).toEqual(["fraud-scorer.fraud.models.acme.io"]);
+        const wrongZone = await withOutput(pulumi.output({ ...GATEWAY, hostnameSuffix: "models.example.com" }), ["scorer.fraud.models.acme.io"]).catch((e: Error) => e);
+        expect((wrongZone as any).message).toContain('ModelRoute "fraud-scorer": hostname "scorer.fraud.models.acme.io" must be a DNS name under the team\'s zone fraud.models.example.com');
+        expect((wrongZone as any).resources.filter((r: any) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")).toEqual([]);
+        const none = await withOutput(pulumi.output<typeof GATEWAY | undefined>(undefined)).catch((e: Error) => e);
+        expect((none as Error).message).toContain("the platform team sets with mlops:serving.gateway");
     });
 
     it("needs the approval of every version that takes traffic (canary and shadow are ModelServices)", () => {

@@ -5,6 +5,7 @@
  * PrometheusRule), that the rendered objects are valid and pass the mandatory policies of prod, and that
  * `custom` renders exactly what ModelService rendered before (no adapter, no relabelings).
  */
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { quantityValue } from "../stacks/config";
 import { METRICS, seriesNames } from "../components/shared/metricsContract";
@@ -301,6 +302,34 @@ describe("the custom runtime", () => {
         expect(pod.initContainers).toBeUndefined();
         expect(pod.containers[0].command).toBeUndefined();
         expect(pod.containers[0].ports.map((p: any) => p.containerPort)).toEqual([8080, 9090]);
+    });
+});
+
+describe("the platform's fetch image as readPlatform passes it (a stack output)", () => {
+    const onOutput = (modelFetchImage: pulumi.Output<string | undefined>, approvals = onRuntime(RUNTIMES.triton).platform.approvals) =>
+        onRuntime(RUNTIMES.triton, { platform: { ...onRuntime(RUNTIMES.triton).platform, modelFetchImage, approvals } });
+
+    it("runs the download init container with it, approved with the version in prod", async () => {
+        const run = await runProgram(() => new ModelService("fraud-scorer", onOutput(pulumi.output(FETCH))));
+        const pod = in_(run, "Deployment", "fraud-scorer").spec.template.spec;
+        expect(pod.initContainers.map((c: any) => [c.name, c.image])).toEqual([["model-download", FETCH]]);
+        expect(pod.containers[0].image).toBe(image("tritonserver:24.08-py3").reference);
+    });
+
+    it("in prod, registers nothing when compliance has not approved its digest with the version", async () => {
+        const error = await runProgram(() => new ModelService("fraud-scorer", onOutput(pulumi.output(FETCH), [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`] }]))).catch((e) => e);
+        expect(String(error.message)).toContain(`sha256:${"b".repeat(64)}`);
+        expect(error.resources.filter((r: any) => r.type.startsWith("kubernetes:"))).toEqual([]);
+    });
+
+    it("refuses a downloading runtime on a platform without one, naming the service and the platform's setting", async () => {
+        const args = onRuntime(RUNTIMES.onnx, { platform: { ...platformRefs("dev"), modelFetchImage: pulumi.output<string | undefined>(undefined) }, image: image("tritonserver:24.08-py3") });
+        const error = await runProgram(() => new ModelService("fraud-scorer", args)).catch((e) => e);
+        expect(String(error.message)).toContain(
+            'ModelService "fraud-scorer": runtime onnx downloads its model with the AWS CLI, but the platform stack has no modelFetchImage output: the platform team sets mlops:serving.modelFetchImage',
+        );
+        // A runtime that downloads nothing does not need it.
+        await runProgram(() => new ModelService("fraud-scorer", { ...args, runtime: RUNTIMES.mlflow }));
     });
 });
 

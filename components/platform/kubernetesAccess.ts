@@ -56,6 +56,7 @@ export const KIND_RESOURCES: Readonly<Record<string, { readonly group: string; r
     PodMonitor: { group: "monitoring.coreos.com", resource: "podmonitors" },
     PrometheusRule: { group: "monitoring.coreos.com", resource: "prometheusrules" },
     ServiceMonitor: { group: "monitoring.coreos.com", resource: "servicemonitors" },
+    HTTPRoute: { group: "gateway.networking.k8s.io", resource: "httproutes" },
 };
 
 /** Related kinds the provider watches (list, watch) while it awaits an object of a kind. */

@@ -20,7 +20,7 @@ import { type ModelSlo, ROLLOUT_ALERTS, type RuleGroup, workloadAlertGroups } fr
 import { CANARY_WEIGHT, GATEWAY_API_VERSION, type RolloutTrack, servingNamespaceName } from "../contract";
 import type { ModelService } from "./modelService";
 import { SERVICE_HTTP_PORT } from "./modelService";
-import type { PlatformRefs } from "./modelWorkload";
+import type { GatewayRef, PlatformRefs } from "./modelWorkload";
 import { prometheusRuleSpec, teamLabelContext } from "./modelWorkload";
 import { standardLabels } from "../shared/naming";
 
@@ -47,13 +47,40 @@ export function teamHostnameZone(team: string, suffix: string): string {
     return `${team}.${suffix}`;
 }
 
-/** Checks the arguments before anything is registered; every problem at once. */
+/** Is the platform's gateway known only at deploy time (the stack output readPlatform passes)? */
+function gatewayIsOutput(gateway: ModelRouteArgs["platform"]["gateway"]): boolean {
+    return pulumi.Output.isInstance(gateway) || gateway instanceof Promise;
+}
+
+/** Problems of the platform's gateway and of the route's hostnames under it (empty when fine). */
+export function gatewayProblems(team: string, gw: GatewayRef | undefined, hostnames: readonly string[] | undefined): string[] {
+    const problems: string[] = [];
+    if (!gw || !gw.name || !gw.sectionName || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(gw.hostnameSuffix ?? "")) {
+        problems.push(
+            "platform.gateway must name the platform's Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io); " +
+                "readPlatform passes the platform stack's gateway output, which the platform team sets with mlops:serving.gateway",
+        );
+    }
+    if (gw?.hostnameSuffix) {
+        const zone = teamHostnameZone(team, gw.hostnameSuffix);
+        for (const h of hostnames ?? []) {
+            if (!h.endsWith(`.${zone}`) || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h)) {
+                problems.push(`hostname "${h}" must be a DNS name under the team's zone ${zone} (the gateway's certificate covers *.${zone})`);
+            }
+        }
+    }
+    return problems;
+}
+
+/**
+ * Checks the arguments before anything is registered; every problem at once. A gateway known only at
+ * deploy time (readPlatform's output) is checked with the hostnames when it resolves, before the HTTPRoute.
+ */
 export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void {
     const problems: string[] = [];
     const gw = args.platform.gateway;
-    if (!gw || !gw.name || !gw.sectionName || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(gw.hostnameSuffix ?? "")) {
-        problems.push("platform.gateway must name the platform's Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io)");
-    }
+    if (!gatewayIsOutput(gw)) problems.push(...gatewayProblems(args.team, gw as GatewayRef | undefined, args.hostnames));
+    if (args.hostnames && args.hostnames.length === 0) problems.push("hostnames must not be empty (leave it out for the default)");
     const ns = servingNamespaceName(args.team);
     const tracks: [string, ModelService | undefined, RolloutTrack][] = [
         ["stable", args.stable, "stable"],
@@ -81,15 +108,6 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
     if (args.shadow?.percent !== undefined) {
         const p = args.shadow.percent;
         if (!Number.isInteger(p) || p < 1 || p > 100) problems.push(`shadow.percent must be an integer from 1 to 100, got ${p}`);
-    }
-    if (gw?.hostnameSuffix) {
-        const zone = teamHostnameZone(args.team, gw.hostnameSuffix);
-        for (const h of args.hostnames ?? []) {
-            if (!h.endsWith(`.${zone}`) || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h)) {
-                problems.push(`hostname "${h}" must be a DNS name under the team's zone ${zone} (the gateway's certificate covers *.${zone})`);
-            }
-        }
-        if (args.hostnames && args.hostnames.length === 0) problems.push("hostnames must not be empty (leave it out for the default)");
     }
     if (args.routeName !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.routeName)) problems.push(`routeName "${args.routeName}" must be lower-case letters, digits and -`);
     if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
@@ -144,8 +162,8 @@ export function httpRouteSpec(o: {
 export class ModelRoute extends pulumi.ComponentResource {
     /** Name of the HTTPRoute. */
     public readonly routeName: string;
-    /** Its hostnames (HTTPS at the gateway). */
-    public readonly hostnames: string[];
+    /** Its hostnames (HTTPS at the gateway; known at deploy time when the gateway is readPlatform's output). */
+    public readonly hostnames: pulumi.Output<string[]>;
     /** Share of the requests per service name, in percent (the shadow's copies are not counted). */
     public readonly weights: Record<string, number>;
     /** The rules comparing each candidate with the stable version (PrometheusRule `<route>-rollout-alerts`); empty without a candidate. */
@@ -155,10 +173,13 @@ export class ModelRoute extends pulumi.ComponentResource {
         validateModelRouteArgs(name, args);
         super("mlops:index:ModelRoute", name, {}, opts);
         const p = args.platform;
-        const gw = p.gateway!;
         const ns = servingNamespaceName(args.team);
         const routeName = args.routeName ?? args.stable.serviceName;
-        const hostnames = [...(args.hostnames ?? [`${args.stable.serviceName}.${teamHostnameZone(args.team, gw.hostnameSuffix)}`])];
+        // The gateway from the platform's outputs is checked when it resolves: a bad one fails the HTTPRoute (only it, once).
+        const gateway = pulumi.output(p.gateway as pulumi.Input<GatewayRef | undefined>).apply((gw) => ({ gw, problems: gatewayProblems(args.team, gw, args.hostnames) }));
+        const hostnames = gateway.apply(({ gw, problems }) =>
+            [...(args.hostnames ?? (problems.length > 0 || !gw ? [] : [`${args.stable.serviceName}.${teamHostnameZone(args.team, gw.hostnameSuffix)}`]))],
+        );
         const labels = standardLabels(teamLabelContext(p, args.team), { name: routeName, instance: routeName, component: "model-route", team: args.team });
         const canary = args.canary ? { service: args.canary.service.serviceName, weight: args.canary.weight } : undefined;
         const shadow = args.shadow ? { service: args.shadow.service.serviceName, percent: args.shadow.percent ?? 100 } : undefined;
@@ -168,9 +189,15 @@ export class ModelRoute extends pulumi.ComponentResource {
                 apiVersion: GATEWAY_API_VERSION,
                 kind: "HTTPRoute",
                 metadata: { name: routeName, namespace: ns, labels },
-                spec: httpRouteSpec({ gateway: gw, gatewayNamespace: p.gatewayNamespace, hostnames, stable: args.stable.serviceName, canary, shadow }),
+                spec: pulumi
+                    .all([gateway, hostnames, p.gatewayNamespace])
+                    .apply(([{ gw, problems }, h, gatewayNamespace]) => {
+                        if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
+                        return httpRouteSpec({ gateway: gw!, gatewayNamespace, hostnames: h, stable: args.stable.serviceName, canary, shadow });
+                    }),
             },
-            { parent: this },
+            // Traffic goes to a version only once its service is there: in prod an unapproved version registers nothing, and neither does its route.
+            { parent: this, dependsOn: [args.stable, ...(args.canary ? [args.canary.service] : []), ...(args.shadow ? [args.shadow.service] : [])] },
         );
         const candidates = [args.canary?.service, args.shadow?.service].flatMap((c) => (c ? [{ service: c.serviceName, slo: c.slo }] : []));
         this.ruleGroups = routeRuleGroups({ team: args.team, stable: args.stable.serviceName, candidates, runbookBaseUrl: p.runbookBaseUrl });

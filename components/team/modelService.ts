@@ -537,7 +537,7 @@ export class ModelService extends pulumi.ComponentResource {
         const serviceName = args.serviceName ?? model.name;
         const ns = servingNamespaceName(args.team);
         // The serving runtime owns ports, probes, command, model download and the metrics adapter (custom: the arguments').
-        const rt = serviceRuntime(args, { serviceName, namespace: ns, modelName: model.name });
+        const rt = serviceRuntime(args, { serviceName, namespace: ns, modelName: model.name, component: `ModelService "${name}"` });
         const port = rt.port;
         const metricsPort = rt.metricsPort;
         const health = { startupTimeoutSeconds: 300, ...args.health, readinessPath: rt.readinessPath, livenessPath: rt.livenessPath };
@@ -553,7 +553,7 @@ export class ModelService extends pulumi.ComponentResource {
         const imageDefaults = { repositoryName: defaultRepositoryName(args.team, serviceName), tagPrefix: serviceName };
         const image = deployedImage(this, name, args.image, imageDefaults, env === "prod");
         // Compliance's approval of the version (prod): when it is known only at deploy time, every child waits for it.
-        const initImages = rt.initContainers.flatMap((c) => (typeof c.image === "string" ? [c.image] : []));
+        const initImages = rt.initContainers.flatMap((c) => (c.image !== undefined ? [c.image as pulumi.Input<string>] : []));
         const approval = workloadApproval(this, `ModelService "${name}"`, args, model, image.ref, undefined, initImages);
         const child: pulumi.CustomResourceOptions = { parent: this, ...(approval.gate ? { dependsOn: approval.gate } : {}) };
 

@@ -42,6 +42,16 @@ export const DEFAULT_SERVICE_ACCOUNT = WORKLOAD_SERVICE_ACCOUNT;
 /** The batch service account every serving namespace has (ServingNamespace): batch-scoring jobs run as it. */
 export const DEFAULT_BATCH_SERVICE_ACCOUNT = BATCH_SERVICE_ACCOUNT;
 
+/** The platform's Gateway as ModelRoute attaches to it (PlatformRefs.gateway). */
+export interface GatewayRef {
+    /** Name of the Gateway, in the platform's gateway namespace. */
+    readonly name: string;
+    /** Its HTTPS listener. */
+    readonly sectionName: string;
+    /** DNS suffix of model hostnames. */
+    readonly hostnameSuffix: string;
+}
+
 /**
  * What a team's workloads need from the platform stack: read them from its outputs with a
  * StackReference (see `readPlatform` in platformReference.ts). Plain strings are needed before anything
@@ -73,14 +83,16 @@ export interface PlatformRefs {
     /**
      * Image with the AWS CLI (`aws` on the PATH) that downloads models from the artifact store for the
      * onnx, triton and torchserve runtimes (pinned by digest outside dev). Needed only by those runtimes.
+     * readPlatform passes the platform stack's `modelFetchImage` output (checked when it is read).
      */
-    readonly modelFetchImage?: string;
+    readonly modelFetchImage?: pulumi.Input<string | undefined>;
     /**
      * The platform's Gateway (Gateway API) that ModelRoutes attach to: its name (in `gatewayNamespace`),
      * the HTTPS listener (`sectionName`, TLS terminated there with the platform's certificate) and the DNS
      * suffix of model hostnames (`<service>.<team>.<hostnameSuffix>`). Needed only by ModelRoute.
+     * readPlatform passes the platform stack's `gateway` output (checked when it is read).
      */
-    readonly gateway?: { readonly name: string; readonly sectionName: string; readonly hostnameSuffix: string };
+    readonly gateway?: pulumi.Input<GatewayRef | undefined>;
     /** Where the platform's GPU nodes are (node labels and taints); the defaults of contract/gpu.ts when absent. Read only for `resources.gpu`. */
     readonly gpuNodes?: GpuNodes;
     /**
@@ -350,8 +362,8 @@ export function workloadApproval(
     model: ModelRef,
     imageRef: pulumi.Input<string>,
     now: Date = new Date(),
-    /** Other images the pods run (a runtime's model-fetch init container): the approval must cover them too, as the cluster's rule does. */
-    otherImages: readonly string[] = [],
+    /** Other images the pods run (a runtime's model-fetch init container, maybe the platform's output): the approval must cover them too, as the cluster's rule does. */
+    otherImages: readonly pulumi.Input<string>[] = [],
 ): { known?: ModelApproval; approval: pulumi.Output<ModelApproval | undefined>; gate?: pulumi.Output<pulumi.Resource[]> } {
     const env = args.platform.environment;
     if (args.approval !== undefined) {
@@ -359,9 +371,9 @@ export function workloadApproval(
     }
     // Approvals are prod's: elsewhere nothing is looked up or stamped.
     if (env !== "prod" || !("version" in model)) return { approval: pulumi.output(undefined) };
-    const lookup = (list: readonly ModelApproval[] | undefined, ref: string) => {
+    const lookup = (list: readonly ModelApproval[] | undefined, ref: string, others: readonly string[]) => {
         let r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(ref), environment: env }, now);
-        for (const other of otherImages) {
+        for (const other of others) {
             if ("problem" in r) break;
             r = approvalFor(list ?? [], { team: args.team, model: model.name, version: model.version, digest: imageDigestOf(other), environment: env }, now);
         }
@@ -371,11 +383,13 @@ export function workloadApproval(
     };
     const approvals = args.platform.approvals;
     const plain = approvals === undefined || (!pulumi.Output.isInstance(approvals) && Array.isArray(approvals));
-    if (plain && typeof imageRef === "string") {
-        const known = lookup(approvals as readonly ModelApproval[] | undefined, imageRef);
+    if (plain && typeof imageRef === "string" && otherImages.every((i) => typeof i === "string")) {
+        const known = lookup(approvals as readonly ModelApproval[] | undefined, imageRef, otherImages as readonly string[]);
         return { known, approval: pulumi.output(known) };
     }
-    const approval = pulumi.all([pulumi.output(approvals), pulumi.output(imageRef)]).apply(([list, ref]) => lookup(list as readonly ModelApproval[] | undefined, ref));
+    const approval = pulumi
+        .all([pulumi.output(approvals), pulumi.output(imageRef), pulumi.all([...otherImages])])
+        .apply(([list, ref, others]) => lookup(list as readonly ModelApproval[] | undefined, ref, others));
     return { approval, gate: env === "prod" ? approval.apply(() => [] as pulumi.Resource[]) : undefined };
 }
 
@@ -506,7 +520,8 @@ export const PLATFORM_REFS_SHAPE = {
     serviceAccountName: opt("input"),
     batchServiceAccountName: opt("input"),
     modelFetchImage: opt("string"),
-    gateway: opt({ object: { name: req("string"), sectionName: req("string"), hostnameSuffix: req("string") } }),
+    // Plain (checked by ModelRoute) or the stack output readPlatform passes.
+    gateway: opt("input"),
     gpuNodes: opt({ object: { nodeSelector: opt("record"), tolerations: opt("input") } }),
     approvals: opt("input", "stack output modelApprovals (readPlatform passes it)"),
 } satisfies ShapeOf<PlatformRefs>;

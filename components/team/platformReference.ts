@@ -12,8 +12,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
-import type { Environment } from "../contract";
-import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type PlatformRefs } from "./modelWorkload";
+import { type Environment, IMAGE_REFERENCE } from "../contract";
+import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type GatewayRef, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
 import { kubeconfigFor } from "./kubeconfig";
 import { type ModelApproval, servingNamespaceName } from "../contract";
@@ -25,6 +25,15 @@ export interface PlatformKubernetesOutput {
     readonly certificateAuthorityData: string;
     readonly oidcProviderArn: string;
     readonly gatewayNamespace: string;
+}
+
+/** The platform stack's `gateway` output (absent when the platform has no Gateway for teams). */
+export interface PlatformGatewayOutput {
+    readonly name: string;
+    readonly namespace: string;
+    /** The HTTPS listener: TLS ends there, with the platform's certificate for `*.<team>.<hostnameSuffix>`. */
+    readonly sectionName: string;
+    readonly hostnameSuffix: string;
 }
 
 /** The platform stack's `monitoring` output. */
@@ -117,13 +126,48 @@ export function platformReferenceProblems(args: PlatformReferenceArgs): string[]
     return [...shape.map((p) => p.message), ...withoutShapeDuplicates(problems, shape)];
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+
+/**
+ * Problems of the platform's serving outputs: `gateway` (absent, or its name, namespace, HTTPS listener
+ * and hostname suffix, in the cluster's gateway namespace) and `modelFetchImage` (absent, or an image
+ * reference, pinned by digest outside dev). Absent ones are no problem here: ModelRoute and the
+ * downloading runtimes refuse to run without them.
+ */
+export function platformServingProblems(
+    args: Pick<PlatformReferenceArgs, "stack" | "environment">,
+    outputs: { gateway?: unknown; modelFetchImage?: unknown; gatewayNamespace?: unknown },
+): string[] {
+    const problems: string[] = [];
+    const gw = outputs.gateway as Record<string, unknown> | undefined | null;
+    if (gw !== undefined && gw !== null) {
+        const bad = (key: string, re: RegExp) => typeof gw[key] !== "string" || !re.test(gw[key] as string);
+        if (typeof gw !== "object" || bad("name", DNS_LABEL) || bad("namespace", DNS_LABEL) || bad("sectionName", DNS_LABEL) || bad("hostnameSuffix", DNS_DOMAIN)) {
+            problems.push(`platform stack ${args.stack} has an invalid gateway output ${JSON.stringify(gw)}: expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)`);
+        } else if (outputs.gatewayNamespace !== undefined && gw.namespace !== outputs.gatewayNamespace) {
+            problems.push(`platform stack ${args.stack} has its gateway in namespace "${String(gw.namespace)}", but kubernetes.gatewayNamespace is "${String(outputs.gatewayNamespace)}"`);
+        }
+    }
+    const image = outputs.modelFetchImage;
+    if (image !== undefined && image !== null) {
+        if (typeof image !== "string" || !IMAGE_REFERENCE.test(image)) {
+            problems.push(`platform stack ${args.stack} has an invalid modelFetchImage output ${JSON.stringify(image)}: expected an image reference (mlops:serving.modelFetchImage of the platform)`);
+        } else if (args.environment !== "dev" && !image.includes("@sha256:")) {
+            problems.push(`platform stack ${args.stack} has modelFetchImage "${image}", not pinned by digest (repo@sha256:...) as ${args.environment} requires`);
+        }
+    }
+    return problems;
+}
+
 /**
  * Problems of the platform stack's outputs for this team stack: a different environment or label
- * domain, or no serving namespace for the team. Pure, for tests and for the kubeconfig's check.
+ * domain, no serving namespace for the team, or invalid serving outputs ({@link platformServingProblems}).
+ * Pure, for tests and for the kubeconfig's check.
  */
 export function platformOutputProblems(
     args: Pick<PlatformReferenceArgs, "stack" | "team" | "environment" | "labelDomain">,
-    outputs: { environment: unknown; labelDomain: unknown; teams: unknown },
+    outputs: { environment: unknown; labelDomain: unknown; teams: unknown; gateway?: unknown; modelFetchImage?: unknown; gatewayNamespace?: unknown },
 ): string[] {
     const problems: string[] = [];
     if (outputs.environment !== args.environment) {
@@ -139,6 +183,7 @@ export function platformOutputProblems(
     } else if (mine.namespace !== servingNamespaceName(args.team)) {
         problems.push(`platform stack ${args.stack} serves team "${args.team}" from namespace "${mine.namespace}", not "${servingNamespaceName(args.team)}"`);
     }
+    problems.push(...platformServingProblems(args, outputs));
     return problems;
 }
 
@@ -155,12 +200,15 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
     const monitoring = stackReference.requireOutput("monitoring") as pulumi.Output<PlatformMonitoringOutput>;
     const teams = stackReference.requireOutput("teams") as pulumi.Output<Record<string, PlatformTeamOutput>>;
     const region = stackReference.requireOutput("region") as pulumi.Output<string>;
+    // Absent in platform stacks without a Gateway or fetch image (and in those older than these outputs).
+    const gatewayOutput = stackReference.getOutput("gateway") as pulumi.Output<PlatformGatewayOutput | undefined>;
+    const fetchImageOutput = stackReference.getOutput("modelFetchImage") as pulumi.Output<string | undefined>;
 
-    // The kubeconfig is built only for the right platform stack: a mismatch fails the provider, before any object.
+    // The kubeconfig is built only for the right platform stack: a mismatch or an invalid output fails the provider, before any object.
     const kubeconfig = pulumi
-        .all([kubernetes, region, stackReference.requireOutput("environment"), stackReference.requireOutput("labelDomain"), teams])
-        .apply(([k, r, environment, labelDomain, t]) => {
-            const mismatch = platformOutputProblems(args, { environment, labelDomain, teams: t });
+        .all([kubernetes, region, stackReference.requireOutput("environment"), stackReference.requireOutput("labelDomain"), teams, gatewayOutput, fetchImageOutput])
+        .apply(([k, r, environment, labelDomain, t, gateway, modelFetchImage]) => {
+            const mismatch = platformOutputProblems(args, { environment, labelDomain, teams: t, gateway, modelFetchImage, gatewayNamespace: k.gatewayNamespace });
             if (mismatch.length > 0) throw new Error(`readPlatform "${name}": ${mismatch.join("; ")}.`);
             return kubeconfigFor({
                 environment: args.environment,
@@ -186,6 +234,10 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
             gatewayNamespace: kubernetes.gatewayNamespace,
             monitoringNamespace: monitoring.namespace,
             pushgatewayUrl: monitoring.pushgatewayUrl,
+            // Checked with the kubeconfig (platformServingProblems: an invalid one fails the provider, so no object is created
+            // with it); an absent one is refused by what needs it (ModelRoute, the downloading runtimes).
+            gateway: gatewayOutput.apply((g): GatewayRef | undefined => (g ? { name: g.name, sectionName: g.sectionName, hostnameSuffix: g.hostnameSuffix } : undefined)),
+            modelFetchImage: fetchImageOutput.apply((i) => i ?? undefined),
             serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
             batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),
             // Compliance's approvals (approvals/<environment>.yaml of the platform); absent in older platform stacks: none.

@@ -5,6 +5,7 @@
  * Kept apart from modelService.ts so the component only delegates.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { quantityValue, type ResourceSettings } from "../shared/resources";
 import { METRICS_PORT_NAME } from "../contract";
 import { containerResources, type EphemeralStorage } from "../shared/k8sHelpers";
@@ -44,14 +45,32 @@ export function runtimeProblemsOf(args: RuntimeServiceArgs): string[] {
         health: args.health?.readinessPath !== undefined || args.health?.livenessPath !== undefined ? args.health : undefined,
         env: args.env,
     });
-    if (kind !== "custom" && (RUNTIME_KINDS as readonly string[]).includes(kind) && runtimePreset(args.runtime).downloads && fetchImage) {
+    // A platform output was checked when readPlatform read it.
+    if (kind !== "custom" && (RUNTIME_KINDS as readonly string[]).includes(kind) && runtimePreset(args.runtime).downloads && typeof fetchImage === "string") {
         problems.push(...imageProblems({ reference: fetchImage }, args.platform.environment, { repositoryName: "", tagPrefix: "" }).map((p) => `platform.modelFetchImage: ${p}`));
     }
     return problems;
 }
 
 /** The rendered runtime of a service. */
-export function serviceRuntime(args: RuntimeServiceArgs, s: { serviceName: string; namespace: string; modelName: string }): RenderedRuntime {
+/**
+ * The image a downloading runtime's init container runs: the plain reference, or the platform's output,
+ * which must resolve to an image (a platform stack without mlops:serving.modelFetchImage fails here, at
+ * deploy time, naming the service). Undefined for runtimes that download nothing.
+ */
+export function fetchImageOf(component: string, args: RuntimeServiceArgs): pulumi.Input<string> | undefined {
+    const kind = args.runtime?.kind ?? "custom";
+    if (kind === "custom" || !(RUNTIME_KINDS as readonly string[]).includes(kind) || !runtimePreset(args.runtime).downloads) return undefined;
+    const image = args.platform.modelFetchImage;
+    if (image === undefined || typeof image === "string") return image;
+    return pulumi.output(image).apply((i) => {
+        if (!i) throw new Error(`${component}: runtime ${kind} downloads its model with the AWS CLI, but the platform stack has no modelFetchImage output: the platform team sets mlops:serving.modelFetchImage`);
+        return i;
+    });
+}
+
+/** The rendered runtime of a service (`component` names it in a deploy-time error). */
+export function serviceRuntime(args: RuntimeServiceArgs, s: { serviceName: string; namespace: string; modelName: string; component: string }): RenderedRuntime {
     let cpuCores = 1;
     try {
         cpuCores = quantityValue(args.resources.cpuRequest);
@@ -65,7 +84,7 @@ export function serviceRuntime(args: RuntimeServiceArgs, s: { serviceName: strin
         modelName: s.modelName,
         modelUri: args.modelUri,
         bucket: args.platform.artifactBucketName,
-        fetchImage: args.platform.modelFetchImage,
+        fetchImage: fetchImageOf(s.component, args),
         uid: args.runAsUser ?? DEFAULT_WORKLOAD_UID,
         port: args.port ?? 8080,
         metricsPort: args.metricsPort ?? 9090,

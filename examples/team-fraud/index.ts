@@ -16,6 +16,7 @@ import {
     BatchInference,
     type Environment,
     type ImageSource,
+    ModelRoute,
     ModelService,
     readPlatform,
     type ResourceSettings,
@@ -104,9 +105,14 @@ const scorer = new ModelService(
         inputSchema,
         predictionLogging: scorerConfig.predictionLogging,
         slo: scorerConfig.slo,
+        // Behind the route below: a canary or shadow is a second ModelService (docs/team-guide.md#canary-and-shadow).
+        track: "stable",
     },
     { providers },
 );
+
+// --- The scorer's route through the platform's gateway (its name, HTTPS listener and hostname suffix are the platform stack's outputs)
+const route = new ModelRoute("fraud-scorer", { team, platform: platform.refs, stable: scorer }, { providers });
 
 // --- Nightly batch scoring ------------------------------------------------------------------------
 const nightly = new BatchInference(
@@ -138,6 +144,8 @@ export const scorerUrl = scorer.url;
 export const scorerModelUri = scorer.modelUri;
 export const scorerImage = scorer.image;
 export const scorerOperatingNote = scorer.operatingNote;
+/** Where callers reach the scorer: HTTPS at the platform's gateway. */
+export const scorerHostnames = route.hostnames;
 /** The nightly job: CronJob, where its runs write (a partition per run), when it counts as stale, operating note. */
 export const nightlyJobName = nightly.jobName;
 export const nightlyOutputUri = nightly.outputUri;

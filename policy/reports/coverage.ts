@@ -202,6 +202,8 @@ export const NO_CONTROL: Readonly<Record<string, string>> = {
     "kubernetes:policy/v1:PodDisruptionBudget": "availability, not hardening (workload-has-pdb)",
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": "monitoring configuration (model-workload-monitored)",
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": "alerting configuration (model-alerts-defined)",
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute":
+        "a route to the platform's Gateway: TLS ends at its HTTPS listener and the Gateway (the platform's) decides which namespaces may attach; teams write routes in their own namespace only (e2e/rollout.e2e.test.ts)",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
     "kubernetes:helm.sh/v3:Release": "one resource whose rendered objects the packs cannot see (docs/policies.md, 'What the packs cannot see'); the charts' values set the hardening the monitoring stack's tests check",

@@ -121,9 +121,10 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
             problems.push(`${key(`serving.limitRange.${low}`)}: got ${show(lr[low])}; expected at most ${high} (${show(lr[high])}).`);
         }
     }
-    const image = cfg.monitoring.driftCheckImage;
-    if (cfg.environment !== "dev" && image !== undefined && !image.includes("@sha256:")) {
-        problems.push(`${key("monitoring.driftCheckImage")}: got ${show(image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
+    for (const [path, image] of [["monitoring.driftCheckImage", cfg.monitoring.driftCheckImage], ["serving.modelFetchImage", cfg.serving.modelFetchImage]] as const) {
+        if (cfg.environment !== "dev" && image !== undefined && !image.includes("@sha256:")) {
+            problems.push(`${key(path)}: got ${show(image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
+        }
     }
     const receivers = [cfg.owner, ...cfg.teams.map((t) => t.name)];
     const allowed = receivers.flatMap((r) => Object.values(CREDENTIAL_SUFFIXES).map((s) => `${r}${s}`));

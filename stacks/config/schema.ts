@@ -217,11 +217,31 @@ const limitRangeSchema = z.strictObject({
     maxEphemeralStorage: quantity,
 });
 
+const gatewaySchema = z.strictObject({
+    /** Name of the Gateway (Gateway API) in `cluster.gatewayNamespace` that teams' ModelRoutes attach to. */
+    name: fmt(DNS_LABEL, "a Gateway name (lower-case letters, digits and -)"),
+    /** Its HTTPS listener: TLS ends there, with a certificate for `*.<team>.<hostnameSuffix>` of every team. */
+    sectionName: fmt(DNS_LABEL, "a listener name of the Gateway (lower-case letters, digits and -)"),
+    /** DNS suffix of model hostnames: `<service>.<team>.<hostnameSuffix>`. */
+    hostnameSuffix: fmt(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, "a DNS domain like models.acme.io"),
+});
+
 const servingSchema = z.strictObject({
     /** ResourceQuota of every team namespace (a team may override keys in `teams[].quota`). */
     quota: quotaSchema,
     /** LimitRange of every team namespace. */
     limitRange: limitRangeSchema,
+    /**
+     * The Gateway teams expose models through (stack output `gateway`, which readPlatform passes to
+     * ModelRoute). Omit when the cluster has none: ModelRoute then refuses.
+     */
+    gateway: gatewaySchema.optional(),
+    /**
+     * Image with the AWS CLI that downloads models for the onnx, triton and torchserve runtimes (stack
+     * output `modelFetchImage`, which readPlatform passes to ModelService); pinned by digest outside dev.
+     * Omit: those runtimes are refused.
+     */
+    modelFetchImage: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0@sha256:<64 hex digits>").optional(),
 });
 
 const receiverSchema = z.strictObject({

@@ -45,7 +45,7 @@ export function fetchArgs(source: pulumi.Input<string>, target: string, mode: Fe
 
 /** The download init container, and the model volume it fills. */
 export function modelFetch(o: {
-    image: string;
+    image: pulumi.Input<string>;
     source: pulumi.Input<string>;
     target: string;
     mode: FetchMode;

@@ -26,7 +26,8 @@ export function runtimePreset(runtime: RuntimeArgs | undefined): RuntimePreset {
 /** Problems of a ModelService's runtime and the arguments that depend on it (empty when fine). */
 export function runtimeProblems(o: {
     runtime: RuntimeArgs | undefined;
-    fetchImage: string | undefined;
+    /** Plain, or the platform's output (present when given; what it resolves to is checked when ModelService renders it). */
+    fetchImage: unknown;
     image: unknown;
     inputSchema: unknown;
     predictionLoggingEnabled: boolean;

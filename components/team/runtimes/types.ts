@@ -54,8 +54,8 @@ export interface RuntimeContext {
     readonly modelUri: string;
     /** The artifact bucket. */
     readonly bucket: pulumi.Input<string>;
-    /** The image of the download init container (an image with the AWS CLI), when the preset downloads. */
-    readonly fetchImage?: string;
+    /** The image of the download init container (an image with the AWS CLI), when the preset downloads: plain, or the platform's output. */
+    readonly fetchImage?: pulumi.Input<string>;
     /** uid/gid the containers run as. */
     readonly uid: number;
     /** `port`/`metricsPort` of the arguments (custom only: the other presets own their ports). */
