@@ -1,7 +1,7 @@
 /**
  * Kubernetes objects in a recording: extracting them from resource inputs and validating each against
  * the upstream OpenAPI schemas with `kubernetes-models` (prometheus-operator kinds with
- * `@kubernetes-models/prometheus-operator`).
+ * `@kubernetes-models/prometheus-operator`, Gateway API kinds with `@kubernetes-models/gateway-api`).
  */
 import Ajv, { type ValidateFunction } from "ajv";
 import type { RecordedResource } from "./recorder";
@@ -80,10 +80,12 @@ export interface SchemaError {
 }
 
 const PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com";
+const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 
 function modulePath(apiVersion: string): string {
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
     if (group === PROMETHEUS_OPERATOR_GROUP) return `@kubernetes-models/prometheus-operator/${group}/${version}`;
+    if (group === GATEWAY_API_GROUP) return `@kubernetes-models/gateway-api/${group}/${version}`;
     return group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`;
 }
 

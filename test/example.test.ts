@@ -98,8 +98,7 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     });
 
     it("deploys valid objects into the team's namespace only", async () => {
-        // The engine has no Gateway API schema: the HTTPRoute is checked against the real CRDs on a real API server (e2e/rollout, e2e/kubernetes).
-        expect(await validateObjects(objects().filter((o) => o.kind !== "HTTPRoute"))).toEqual([]);
+        expect(await validateObjects(objects())).toEqual([]);
         for (const o of objects()) expect(o.metadata.namespace).toBe(outputs.teams.fraud.namespace);
         const kinds = objects().map((o) => o.kind).sort();
         expect(kinds).toEqual(

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ModelRoute, type ModelRouteArgs, routeRuleGroups, validateModelRouteArgs } from "../components/team/modelRoute";
 import { fullSlo, ModelService, type ModelServiceArgs, validateModelServiceArgs } from "../components/team/modelService";
+import { validateObjects } from "../engine/kubernetes";
 import { runProgram, type StackRun } from "./harness";
 import { APPROVAL_12, platformRefs, prodArgs } from "./modelServiceFixtures";
 
@@ -63,6 +64,8 @@ describe("ModelRoute", () => {
             ],
         });
         expect(route.metadata.labels).toMatchObject({ "app.kubernetes.io/component": "model-route", "mlops.acme.io/team": "fraud" });
+        // Every object, the HTTPRoute and the rollout alerts included, is valid against its schema (Gateway API: @kubernetes-models/gateway-api).
+        expect(await validateObjects(run.k8s().map((o) => o.object))).toEqual([]);
     });
 
     it("labels each track's objects and pods, and its scraped series with track (its version differs too)", async () => {
