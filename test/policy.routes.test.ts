@@ -75,13 +75,15 @@ describe("httproute-gateway-hostnames", () => {
 });
 
 describe("its configuration and admission rule", () => {
-    it("names, in every stack, the gateway namespace of the platform's own configuration", () => {
+    it("names, in every stack, the gateway of the platform's own configuration (mlops:cluster.gatewayNamespace, mlops:serving.gateway)", () => {
         for (const stack of STACKS) {
             const platform = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, any> };
             const config = readPackConfig(stack, "mlops-security")["httproute-gateway-hostnames"] as unknown as typeof CONFIG & { enforcementLevel: string };
             expect(config.enforcementLevel, stack).toBe("mandatory");
             expect(config.gateways.map((g) => g.namespace), stack).toEqual([platform.config["mlops:cluster"].gatewayNamespace]);
-            expect(config.hostnameSuffix, stack).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/);
+            const gateway = platform.config["mlops:serving"].gateway as { name: string; sectionName: string; hostnameSuffix: string };
+            expect(config.gateways, stack).toEqual([{ namespace: platform.config["mlops:cluster"].gatewayNamespace, name: gateway.name, sectionNames: [gateway.sectionName] }]);
+            expect(config.hostnameSuffix, stack).toBe(gateway.hostnameSuffix);
         }
     });
     it("judges HTTPRoutes by the namespace's team, with the stack's gateways and suffix", () => {

@@ -46,6 +46,7 @@ const T = {
     ecrLifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     sg: "aws:ec2/securityGroup:SecurityGroup",
     sgIngress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     accessEntry: "aws:eks/accessEntry:AccessEntry",
     deployment: "kubernetes:apps/v1:Deployment",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
@@ -167,6 +168,13 @@ export const BASELINE: readonly BaselineControl[] = [
         types: [T.namespace, T.networkPolicy],
         policies: ["network-policy-coverage"],
     },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Network separation: ingress",
+        title: "Traffic from outside the cluster enters only through the platform's TLS listener, under the team's own hostnames",
+        types: [T.httpRoute],
+        policies: ["httproute-gateway-hostnames"],
+    },
     { framework: "CIS-K8S", control: "5.4.1", title: "Secrets are not passed as literal environment variables", types: [...WORKLOADS, T.secret], policies: ["secret-env-from-secret-ref"] },
     {
         framework: "NSA-CISA-K8S",
@@ -202,8 +210,6 @@ export const NO_CONTROL: Readonly<Record<string, string>> = {
     "kubernetes:policy/v1:PodDisruptionBudget": "availability, not hardening (workload-has-pdb)",
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": "monitoring configuration (model-workload-monitored)",
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": "alerting configuration (model-alerts-defined)",
-    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute":
-        "a route to the platform's Gateway: TLS ends at its HTTPS listener and the Gateway (the platform's) decides which namespaces may attach; teams write routes in their own namespace only (e2e/rollout.e2e.test.ts)",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
     "kubernetes:helm.sh/v3:Release": "one resource whose rendered objects the packs cannot see (docs/policies.md, 'What the packs cannot see'); the charts' values set the hardening the monitoring stack's tests check",
