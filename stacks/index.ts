@@ -3,6 +3,8 @@
  * the offline plan and the tests. Configuration is parsed first, so bad input fails before any resource
  * is registered. The exports are the stack outputs that team stacks read with a StackReference.
  */
+import * as pulumi from "@pulumi/pulumi";
+import { dvcRemoteSettings } from "../components/shared/dvcRemote";
 import { loadModelApprovals } from "./approvals";
 import { loadPlatformConfig, teamsIn } from "./config";
 import { createPlatform } from "./platform";
@@ -61,7 +63,11 @@ export const monitoring = {
     grafanaAdminSecretName: platform.monitoring.grafanaAdminSecretName,
     pushgatewayUrl: platform.monitoring.pushgatewayUrl,
 };
-/** What each team's stack needs, by team: namespace, identities, S3 prefixes and the labels to put on its objects. */
+/**
+ * What each team's stack needs, by team: namespace, identities, S3 prefixes, the labels to put on its
+ * objects, and its DVC remote (`dvc`: URL, region, endpoint, the training role that alone reaches it, and
+ * the `.dvc/config` of a project using it).
+ */
 export const teams = Object.fromEntries(
     Object.entries(platform.servingNamespaces).map(([team, s]) => [
         team,
@@ -77,6 +83,12 @@ export const teams = Object.fromEntries(
             predictionLogPrefix: s.predictionLogPrefix,
             batchInputPrefix: s.batchInputPrefix,
             batchOutputPrefix: s.batchOutputPrefix,
+            trainingServiceAccountName: s.trainingServiceAccountName,
+            trainingRoleArn: s.trainingRoleArn,
+            dvcPrefix: s.dvcPrefix,
+            dvc: pulumi
+                .all([platform.artifactStore.bucketName, s.trainingRoleArn, s.trainingServiceAccountName])
+                .apply(([bucketName, roleArn, serviceAccountName]) => dvcRemoteSettings({ bucketName, team, region: cfg.aws.region, roleArn, serviceAccountName })),
             labels: s.labels,
         },
     ]),

@@ -176,7 +176,7 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                 limitRange: cfg.serving.limitRange,
                 artifactStore: { bucketArn: artifactStore.bucketArn, kmsKeyArn: artifactStore.kmsKeyArn },
                 oidcProviderArn: cfg.cluster.oidcProviderArn,
-                roleNames: { workload: iamRoleName(cfg, `serve-${team.name}`), driftCheck: iamRoleName(cfg, `drift-${team.name}`), batch: iamRoleName(cfg, `batch-${team.name}`) },
+                roleNames: { workload: iamRoleName(cfg, `serve-${team.name}`), driftCheck: iamRoleName(cfg, `drift-${team.name}`), batch: iamRoleName(cfg, `batch-${team.name}`), training: iamRoleName(cfg, `train-${team.name}`) },
                 network: {
                     vpcCidr: cfg.network.vpcCidr,
                     gatewayNamespace: cfg.cluster.gatewayNamespace,

@@ -17,6 +17,7 @@ import {
     validateServingNamespaceArgs,
     workloadPolicy,
     batchPolicy,
+    trainingPolicy,
     type ServingNamespaceArgs,
 } from "../components/platform/servingNamespace";
 import { PROVIDER_AWAIT_WATCHES, providerAccessNeeds, rulesAllow } from "../components/platform/kubernetesAccess";
@@ -234,6 +235,57 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         }
     });
 
+    it("give training runs a separate role that alone reads and writes the team's DVC remote (teams/<team>/dvc/), exported with the remote's settings", () => {
+        const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
+        const bucketName = run.one("aws:s3/bucket:Bucket").outputs.bucket as string;
+        const keyArn = run.one("aws:kms/key:Key", "artifacts-key").outputs.arn as string;
+        for (const team of teamsIn(cfg)) {
+            const role = run.one("aws:iam/role:Role", `team-${team.name}-training-role`);
+            expect(run.inputs(role).name).toBe(`acme-${stack}-train-${team.name}`);
+            const trust = policyOf(run.inputs(role).assumeRolePolicy).Statement;
+            expect(trust).toHaveLength(1);
+            expect(trust[0].Condition.StringEquals[`${ISSUER(cfg)}:sub`]).toBe(`system:serviceaccount:ml-${team.name}:training`);
+            expect(policyOf(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-training-policy`)).policy).Statement).toEqual([
+                {
+                    Sid: "ListPrefixes",
+                    Effect: "Allow",
+                    Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                    Resource: bucketArn,
+                    Condition: { StringLike: { "s3:prefix": [`teams/${team.name}/dvc`, `teams/${team.name}/dvc/*`] } },
+                },
+                {
+                    Sid: "ReadWriteObjects",
+                    Effect: "Allow",
+                    Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                    Resource: [`${bucketArn}/teams/${team.name}/dvc/*`],
+                },
+                { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], Resource: keyArn },
+            ]);
+            // No other identity of any team reaches a DVC remote.
+            for (const other of run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.name !== `team-${team.name}-training-policy`)) {
+                expect(JSON.stringify(run.inputs(other).policy), other.name).not.toContain(`teams/${team.name}/`);
+            }
+            const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((x) => x.metadata.name === "training")!;
+            expect(sa.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": role.outputs.arn });
+            expect(sa.automountServiceAccountToken).toBe(false);
+            // The stack output a team project reads (readPlatform(...).dvc).
+            const out = run.outputs().teams[team.name];
+            expect(out.trainingServiceAccountName).toBe("training");
+            expect(out.trainingRoleArn).toBe(role.outputs.arn);
+            expect(out.dvcPrefix).toBe(`teams/${team.name}/dvc`);
+            expect(out.dvc).toEqual({
+                name: "platform",
+                url: `s3://${bucketName}/teams/${team.name}/dvc`,
+                prefix: `teams/${team.name}/dvc`,
+                region: "eu-west-1",
+                endpointUrl: "https://s3.eu-west-1.amazonaws.com",
+                roleArn: role.outputs.arn,
+                serviceAccountName: "training",
+                config: `[core]\n    remote = platform\n['remote "platform"']\n    url = s3://${bucketName}/teams/${team.name}/dvc\n    region = eu-west-1\n    endpointurl = https://s3.eu-west-1.amazonaws.com\n`,
+            });
+        }
+    });
+
     it("give the drift check a separate role that reads the team's models and prediction logs", () => {
         const bucketArn = run.one("aws:s3/bucket:Bucket").outputs.arn as string;
         const role = run.one("aws:iam/role:Role", "team-fraud-drift-check-role");
@@ -428,6 +480,9 @@ describe("IAM documents", () => {
                         expect(s.Resource).toEqual(own.map((area) => `${bucket.bucketArn}/${area}/${team}/*`));
                     }
                 }
+                for (const s of objects(trainingPolicy(bucket, team))) {
+                    expect(s.Resource).toEqual([`${bucket.bucketArn}/teams/${team}/dvc/*`]);
+                }
                 for (const s of objects(driftCheckPolicy(bucket, team))) {
                     expect(s.Action).not.toContain("s3:PutObject");
                     expect(s.Resource).toEqual([`${bucket.bucketArn}/models/${team}/*`, `${bucket.bucketArn}/prediction-logs/${team}/*`]);
@@ -478,7 +533,7 @@ describe("pure helpers and validation", () => {
         },
         artifactStore: { bucketArn: "arn:aws:s3:::b", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" },
         oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789",
-        roleNames: { workload: "acme-dev-serve-fraud", driftCheck: "acme-dev-drift-fraud", batch: "acme-dev-batch-fraud" },
+        roleNames: { workload: "acme-dev-serve-fraud", driftCheck: "acme-dev-drift-fraud", batch: "acme-dev-batch-fraud", training: "acme-dev-train-fraud" },
         network: { vpcCidr: "10.10.0.0/16", gatewayNamespace: "ingress-nginx", monitoringNamespace: "monitoring", mlflowNamespace: "mlflow" },
     };
 
@@ -496,8 +551,8 @@ describe("pure helpers and validation", () => {
             validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy", "arn:aws:iam::210987654321:role/deploy"] }),
         ).toThrow(/deployRoleArns must not list a role \(or two roles of the same name\) twice/);
         expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).not.toThrow();
-        const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "d", batch: "r" } });
-        expect(both).toThrow(/team "x".*; roleNames.workload, roleNames.driftCheck and roleNames.batch must differ/);
+        const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "d", batch: "r", training: "t" } });
+        expect(both).toThrow(/team "x".*; roleNames.workload, roleNames.driftCheck, roleNames.batch and roleNames.training must differ/);
     });
 
     it("drift checks: names fit a CronJob, deadlines fit the interval, arguments are checked", () => {

@@ -17,3 +17,4 @@ export * from "./names";
 export * from "./rollout";
 export * from "./stackConfig";
 export * from "./modelApprovals";
+export * from "./training";

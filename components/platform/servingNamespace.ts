@@ -5,10 +5,11 @@
  * `restricted` (dev enforces `baseline` and warns/audits `restricted`), carries the team and owner labels
  * and the label that admits it to MLflow, and is bounded by a ResourceQuota and a LimitRange. Traffic is
  * denied by default in both directions; narrow policies allow DNS, the gateway and Prometheus in, and
- * MLflow, the Pushgateway and HTTPS to AWS (S3, STS) out. Three service accounts have IRSA roles: the
+ * MLflow, the Pushgateway and HTTPS to AWS (S3, STS) out. Four service accounts have IRSA roles: the
  * workload's (model servers) reads the team's models and writes its prediction logs (never reads them
  * back); the batch jobs' reads the models and batch inputs and writes batch outputs; the drift check's
- * reads models and prediction logs. The team's deploy group gets a Role in this namespace only, without
+ * reads models and prediction logs; the training runs' reads and writes the team's DVC remote
+ * (`teams/<team>/dvc/`), which no other identity of any team reaches. The team's deploy group gets a Role in this namespace only, without
  * Secrets and without any RBAC verbs, so it cannot escalate; its IAM roles (`deployRoleArns`) are mapped
  * into the group with EKS access entries.
  */
@@ -17,7 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IAM_ROLE_ARN, isIpv4Cidr, type LimitRangeSettings, type QuotaSettings } from "../../stacks/config/schema";
 import { quantityValue } from "../shared/resources";
-import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3WriteOnlyPolicy } from "./iam";
+import { type BucketAccess, irsaTrustPolicy, mergePolicies, type PolicyDocument, s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy } from "./iam";
 import { dnsEgressRule, namespaceNameLabel } from "../shared/k8sHelpers";
 import {
     BATCH_RUN_STARTER_ROLE,
@@ -25,6 +26,7 @@ import {
     batchInputPrefix,
     batchOutputPrefix,
     DRIFT_CHECK_SERVICE_ACCOUNT,
+    dvcPrefix,
     GPU_RESOURCE,
     METRICS_PORT_NAME,
     MLFLOW_PORT,
@@ -35,6 +37,7 @@ import {
     predictionLogPrefix,
     SERVING_PORT_NAME,
     servingNamespaceName,
+    TRAINING_SERVICE_ACCOUNT,
     WORKLOAD_SERVICE_ACCOUNT,
 } from "../contract";
 import { mlflowAccessLabel } from "./mlflowTracking";
@@ -93,7 +96,7 @@ export interface ServingNamespaceArgs {
     /** ARN of the cluster's OIDC provider, trusted by the IRSA roles. */
     readonly oidcProviderArn: string;
     /** Names of the IRSA roles (at most 64 characters). */
-    readonly roleNames: { readonly workload: string; readonly driftCheck: string; readonly batch: string };
+    readonly roleNames: { readonly workload: string; readonly driftCheck: string; readonly batch: string; readonly training: string };
     /** Peers of the network policies. */
     readonly network: {
         /** CIDR of the VPC: excluded from the HTTPS egress, so pods reach AWS but not other VPC hosts. */
@@ -149,6 +152,11 @@ export function batchPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string
 /** Policy of the drift-check role: read the team's models (training references) and prediction logs. */
 export function driftCheckPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
     return s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team), predictionLogPrefix(team)] });
+}
+
+/** Policy of the training role (TrainingJob, DVC): read, write and delete under the team's DVC remote, nothing else. */
+export function trainingPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
+    return s3ReadWritePolicy({ ...bucket, prefixes: [dvcPrefix(team)] });
 }
 
 const READ = ["get", "list", "watch"];
@@ -284,6 +292,12 @@ export class ServingNamespace extends pulumi.ComponentResource {
     public readonly batchServiceAccountName: pulumi.Output<string>;
     /** ARN of its IRSA role. */
     public readonly batchRoleArn: pulumi.Output<string>;
+    /** Service account for training runs (TrainingJob) and the team's DVC remote. */
+    public readonly trainingServiceAccountName: pulumi.Output<string>;
+    /** ARN of its IRSA role: the only identity that reads and writes the team's DVC remote. */
+    public readonly trainingRoleArn: pulumi.Output<string>;
+    /** Prefix of the team's DVC remote (`teams/<team>/dvc`), read and written by the training role only. */
+    public readonly dvcPrefix: string;
     /** Labels a team's own objects should carry. */
     public readonly labels: Record<string, string>;
 
@@ -301,6 +315,7 @@ export class ServingNamespace extends pulumi.ComponentResource {
         this.predictionLogPrefix = predictionLogPrefix(args.team);
         this.batchInputPrefix = batchInputPrefix(args.team);
         this.batchOutputPrefix = batchOutputPrefix(args.team);
+        this.dvcPrefix = dvcPrefix(args.team);
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -379,7 +394,7 @@ export class ServingNamespace extends pulumi.ComponentResource {
 
         // --- Workload identities -------------------------------------------------------------------
         const bucket = { bucketArn: args.artifactStore.bucketArn, kmsKeyArn: args.artifactStore.kmsKeyArn };
-        const identity = (role: "workload" | "drift-check" | "batch", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
+        const identity = (role: "workload" | "drift-check" | "batch" | "training", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
             const iamRole = new aws.iam.Role(
                 `${name}-${role}-role`,
                 {
@@ -411,6 +426,7 @@ export class ServingNamespace extends pulumi.ComponentResource {
         const workload = identity("workload", WORKLOAD_SERVICE_ACCOUNT, args.roleNames.workload, workloadPolicy(bucket, args.team), "Model servers");
         const drift = identity("drift-check", DRIFT_CHECK_SERVICE_ACCOUNT, args.roleNames.driftCheck, driftCheckPolicy(bucket, args.team), "Drift checks");
         const batch = identity("batch", BATCH_SERVICE_ACCOUNT, args.roleNames.batch, batchPolicy(bucket, args.team), "Batch scoring jobs");
+        const training = identity("training", TRAINING_SERVICE_ACCOUNT, args.roleNames.training, trainingPolicy(bucket, args.team), "Training runs and the DVC remote");
 
         // --- Deployers -----------------------------------------------------------------------------
         const role = new k8s.rbac.v1.Role(
@@ -469,6 +485,8 @@ export class ServingNamespace extends pulumi.ComponentResource {
         this.driftCheckRoleArn = drift.roleArn;
         this.batchServiceAccountName = batch.serviceAccountName;
         this.batchRoleArn = batch.roleArn;
+        this.trainingServiceAccountName = training.serviceAccountName;
+        this.trainingRoleArn = training.roleArn;
         this.registerOutputs({
             namespaceName: this.namespaceName,
             serviceAccountName: this.serviceAccountName,
@@ -477,6 +495,9 @@ export class ServingNamespace extends pulumi.ComponentResource {
             driftCheckRoleArn: this.driftCheckRoleArn,
             batchServiceAccountName: this.batchServiceAccountName,
             batchRoleArn: this.batchRoleArn,
+            trainingServiceAccountName: this.trainingServiceAccountName,
+            trainingRoleArn: this.trainingRoleArn,
+            dvcPrefix: this.dvcPrefix,
             modelPrefix: this.modelPrefix,
             predictionLogPrefix: this.predictionLogPrefix,
             batchInputPrefix: this.batchInputPrefix,
@@ -515,6 +536,6 @@ export function validateServingNamespaceArgs(args: ServingNamespaceArgs): void {
     for (const [key, roleName] of Object.entries(args.roleNames)) {
         if (roleName.length === 0 || roleName.length > IAM_ROLE_MAX) problems.push(`roleNames.${key} must be 1-${IAM_ROLE_MAX} characters, got "${roleName}"`);
     }
-    if (new Set(Object.values(args.roleNames)).size !== Object.keys(args.roleNames).length) problems.push("roleNames.workload, roleNames.driftCheck and roleNames.batch must differ");
+    if (new Set(Object.values(args.roleNames)).size !== Object.keys(args.roleNames).length) problems.push("roleNames.workload, roleNames.driftCheck, roleNames.batch and roleNames.training must differ");
     if (problems.length > 0) throw new Error(`ServingNamespace ${args.team}: ${problems.join("; ")}.`);
 }

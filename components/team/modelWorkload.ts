@@ -30,6 +30,7 @@ import {
     orgKey,
     parseModelUri,
     servingNamespaceName,
+    TRAINING_SERVICE_ACCOUNT,
     WORKLOAD_SERVICE_ACCOUNT,
 } from "../contract";
 import { modelNameProblem, teamNameProblem } from "./modelUri";
@@ -41,6 +42,8 @@ export const DEFAULT_WORKLOAD_UID = 10001;
 export const DEFAULT_SERVICE_ACCOUNT = WORKLOAD_SERVICE_ACCOUNT;
 /** The batch service account every serving namespace has (ServingNamespace): batch-scoring jobs run as it. */
 export const DEFAULT_BATCH_SERVICE_ACCOUNT = BATCH_SERVICE_ACCOUNT;
+/** The training service account every serving namespace has (ServingNamespace): training runs (TrainingJob) run as it. */
+export const DEFAULT_TRAINING_SERVICE_ACCOUNT = TRAINING_SERVICE_ACCOUNT;
 
 /** The platform's Gateway as ModelRoute attaches to it (PlatformRefs.gateway). */
 export interface GatewayRef {
@@ -80,6 +83,8 @@ export interface PlatformRefs {
     readonly serviceAccountName?: pulumi.Input<string>;
     /** The team's batch service account, batch jobs run as it (stack output `teams.<team>.batchServiceAccountName`). Default `batch`. */
     readonly batchServiceAccountName?: pulumi.Input<string>;
+    /** The team's training service account, training jobs run as it (stack output `teams.<team>.trainingServiceAccountName`). Default `training`. */
+    readonly trainingServiceAccountName?: pulumi.Input<string>;
     /**
      * Image with the AWS CLI (`aws` on the PATH) that downloads models from the artifact store for the
      * onnx, triton and torchserve runtimes (pinned by digest outside dev). Needed only by those runtimes.
@@ -519,6 +524,7 @@ export const PLATFORM_REFS_SHAPE = {
     pushgatewayUrl: req("input", "stack output monitoring.pushgatewayUrl"),
     serviceAccountName: opt("input"),
     batchServiceAccountName: opt("input"),
+    trainingServiceAccountName: opt("input"),
     modelFetchImage: opt("string"),
     // Plain (checked by ModelRoute) or the stack output readPlatform passes.
     gateway: opt("input"),

@@ -13,9 +13,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { opt, req, type Shape, type ShapeOf, shapeProblems, withoutShapeDuplicates } from "./argShape";
 import { type Environment, IMAGE_REFERENCE } from "../contract";
-import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, type GatewayRef, type PlatformRefs } from "./modelWorkload";
+import { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, DEFAULT_TRAINING_SERVICE_ACCOUNT, type GatewayRef, type PlatformRefs } from "./modelWorkload";
 import { teamNameProblem } from "./modelUri";
 import { kubeconfigFor } from "./kubeconfig";
+import type { DvcRemoteSettings } from "../shared/dvcRemote";
 import { type ModelApproval, servingNamespaceName } from "../contract";
 
 /** The platform stack's `kubernetes` output. */
@@ -57,6 +58,11 @@ export interface PlatformTeamOutput {
     readonly batchRoleArn?: string;
     readonly modelPrefix: string;
     readonly predictionLogPrefix: string;
+    /** Absent in platform stacks older than the training identity: training jobs then fall back to `training`. */
+    readonly trainingServiceAccountName?: string;
+    readonly trainingRoleArn?: string;
+    /** The team's DVC remote (absent in platform stacks older than it). */
+    readonly dvc?: DvcRemoteSettings;
     readonly labels: Record<string, string>;
 }
 
@@ -90,6 +96,11 @@ export interface TeamPlatform {
     readonly region: pulumi.Output<string>;
     /** The team's entry of the platform's `teams` output (namespace, identities, prefixes). */
     readonly team: pulumi.Output<PlatformTeamOutput>;
+    /**
+     * The team's DVC remote: URL, region, endpoint, the training role that alone reaches it, and the
+     * `.dvc/config` of a project using it (undefined with a platform stack older than the remote).
+     */
+    readonly dvc: pulumi.Output<DvcRemoteSettings | undefined>;
 }
 
 /** Every argument of {@link PlatformReferenceArgs}: what it must be and whether it is required. */
@@ -224,6 +235,7 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
         kubernetesProvider,
         region,
         team,
+        dvc: team.apply((t) => t?.dvc),
         refs: {
             environment: args.environment,
             labelDomain: args.labelDomain,
@@ -240,6 +252,7 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
             modelFetchImage: fetchImageOutput.apply((i) => i ?? undefined),
             serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
             batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),
+            trainingServiceAccountName: team.apply((t) => t?.trainingServiceAccountName ?? DEFAULT_TRAINING_SERVICE_ACCOUNT),
             // Compliance's approvals (approvals/<environment>.yaml of the platform); absent in older platform stacks: none.
             approvals: stackReference.getOutput("modelApprovals").apply((a) => (Array.isArray(a) ? (a as ModelApproval[]) : [])),
         },
