@@ -15,6 +15,7 @@ export const PYTHON_LOCKS = {
     mlflow: "images/mlflow/requirements.lock",
     "model-server": "examples/team-fraud/model-server/requirements.lock",
     "s3-emulator": "e2e/setup/python/s3-emulator.lock",
+    dvc: "e2e/setup/python/dvc.lock",
 } as const;
 export type VenvName = keyof typeof PYTHON_LOCKS;
 

@@ -5,6 +5,7 @@
 #   mlflow        images/mlflow/requirements.lock (the MLflow server image's own lock)
 #   model-server  examples/team-fraud/model-server/requirements.lock (the example model server's lock)
 #   s3-emulator   e2e/setup/python/s3-emulator.lock (moto's server: S3, IAM and STS on loopback)
+#   dvc           e2e/setup/python/dvc.lock (DVC with its S3 remote: the client of the teams' DVC remotes)
 # The system Python (3.11, as the locks and the images) only creates the venvs; nothing is installed
 # into its site-packages.
 set -euo pipefail
@@ -23,6 +24,7 @@ declare -A locks=(
   [mlflow]=images/mlflow/requirements.lock
   [model-server]=examples/team-fraud/model-server/requirements.lock
   [s3-emulator]=e2e/setup/python/s3-emulator.lock
+  [dvc]=e2e/setup/python/dvc.lock
 )
 exec 9>"$cache/venv/.lock"
 flock 9
@@ -41,9 +43,12 @@ install() {
   # Venvs of older versions of this lock are not used any more.
   find "$cache/venv" -mindepth 1 -maxdepth 1 -name "$name-*" ! -name "$name-$hash" -exec rm -rf {} +
 }
-# The downloads dominate: the venvs install side by side.
+# The downloads dominate: the venvs install side by side. Arguments name a subset (default: every venv).
+names=("$@")
+[ "${#names[@]}" -gt 0 ] || names=("${!locks[@]}")
 pids=()
-for name in "${!locks[@]}"; do
+for name in "${names[@]}"; do
+  [ -n "${locks[$name]:-}" ] || { echo "e2e: no venv named $name (${!locks[*]})" >&2; exit 1; }
   install "$name" &
   pids+=("$!")
 done
