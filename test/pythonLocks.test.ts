@@ -27,6 +27,7 @@ const LOCKS = {
     mlflow: "images/mlflow/requirements.lock",
     modelServer: "examples/team-fraud/model-server/requirements.lock",
     s3Emulator: "e2e/setup/python/s3-emulator.lock",
+    dvc: "e2e/setup/python/dvc.lock",
 } as const;
 const lock = (p: string) => parseLock(fs.readFileSync(path.join(ROOT, p), "utf8"));
 
@@ -51,6 +52,8 @@ describe("Python locks", () => {
         expect([...lock(LOCKS.mlflow).keys()]).toEqual(expect.arrayContaining(["flask-wtf", "psycopg2-binary", "boto3", "prometheus-flask-exporter", "gunicorn"]));
         expect([...lock(LOCKS.modelServer).keys()]).toEqual(expect.arrayContaining(["scikit-learn", "pandas", "boto3", "jsonschema", "prometheus-client"]));
         expect([...lock(LOCKS.s3Emulator).keys()]).toEqual(expect.arrayContaining(["moto", "flask", "flask-cors"]));
+        expect(lock(LOCKS.dvc).get("dvc")?.version).toBe("3.67.1");
+        expect([...lock(LOCKS.dvc).keys()]).toEqual(expect.arrayContaining(["dvc-s3", "s3fs", "aiobotocore"]));
     });
 
     it("parseLock rejects an unpinned or unhashed requirement", () => {
