@@ -283,6 +283,11 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                 serviceAccountName: "training",
                 config: `[core]\n    remote = platform\n['remote "platform"']\n    url = s3://${bucketName}/teams/${team.name}/dvc\n    region = eu-west-1\n    endpointurl = https://s3.eu-west-1.amazonaws.com\n`,
             });
+            if (stack === "test" && team.name === "fraud") {
+                // The team guide shows this stack's file for team fraud.
+                const guide = fs.readFileSync(path.join(ROOT, "docs", "team-guide.md"), "utf8");
+                expect(/```ini\n([\s\S]*?)```/.exec(guide)?.[1]).toBe(out.dvc.config);
+            }
         }
     });
 
