@@ -20,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRAINING_ENV, TRAINING_TAGS } from "../components/contract";
-import { TrainingJob } from "../components/trainingJob";
+import { TrainingJob } from "../components/team/trainingJob";
 import { runProgram } from "../test/harness";
 import { evaluate, iamRequestOf, loggedS3Requests } from "./lib/iamPolicy";
 import { MlflowStack } from "./lib/mlflowStack";

@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TRAINING_ENV } from "../components/contract";
 import { validateObjects } from "../engine/kubernetes";
 import { ProgramError } from "../engine/recorder";
-import { parametersJson, TrainingJob, type TrainingJobArgs, trainingRunHash, validateTrainingJobArgs } from "../components/trainingJob";
-import * as library from "../components";
+import { parametersJson, TrainingJob, type TrainingJobArgs, trainingRunHash, validateTrainingJobArgs } from "../components/team/trainingJob";
+import * as library from "../components/team";
 import { runProgram, type StackRun } from "./harness";
 import { platformRefs } from "./modelServiceFixtures";
 

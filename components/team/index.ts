@@ -57,8 +57,8 @@ export {
     type TrainingData,
     type TrainingParameter,
 } from "./trainingJob";
-export { type DvcRemoteSettings, dvcConfigFile, dvcRemoteUrl } from "./dvcRemote";
-export { DVC_REMOTE_NAME, dvcPrefix, TRAINING_ENV, TRAINING_TAGS, TRAINING_SERVICE_ACCOUNT, dataRefString } from "./contract";
+export { type DvcRemoteSettings, dvcConfigFile, dvcRemoteUrl } from "../shared/dvcRemote";
+export { DVC_REMOTE_NAME, dvcPrefix, TRAINING_ENV, TRAINING_TAGS, TRAINING_SERVICE_ACCOUNT, dataRefString } from "../contract";
 
 // What both take.
 export { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, DEFAULT_TRAINING_SERVICE_ACCOUNT, DEFAULT_WORKLOAD_UID, type ImageBuild, type ImageSource, type PlatformRefs } from "./modelWorkload";

@@ -1,6 +1,6 @@
 """The TrainingJob entrypoint contract, for a training image (copy this file into it).
 
-A TrainingJob (components/trainingJob.ts) sets the environment variables of TRAINING_ENV
+A TrainingJob (components/team/trainingJob.ts) sets the environment variables of TRAINING_ENV
 (components/contract/training.ts): what the run is (code, environment, data, parameters) and where it
 logs. This module turns them into an MLflow run that carries its reproducibility note:
 

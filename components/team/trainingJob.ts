@@ -21,10 +21,10 @@ import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { opt, req, type Shape, type ShapeOf } from "./argShape";
-import type { ResourceSettings } from "./config";
-import { dataRefString, dvcPrefix, ORG_ANNOTATIONS, orgKey, servingNamespaceName, TRAINING_ENV } from "./contract";
-import { dvcRemoteUrl } from "./dvcRemote";
-import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import type { ResourceSettings } from "../shared/resources";
+import { dataRefString, dvcPrefix, ORG_ANNOTATIONS, orgKey, servingNamespaceName, TRAINING_ENV } from "../contract";
+import { dvcRemoteUrl } from "../shared/dvcRemote";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
 import {
     checkWorkloadArgs,
     DEFAULT_TRAINING_SERVICE_ACCOUNT,
@@ -38,8 +38,8 @@ import {
     teamLabelContext,
 } from "./modelWorkload";
 import { modelNameProblem, teamNameProblem } from "./modelUri";
-import { IMAGE_REFERENCE } from "./config";
-import { standardLabels } from "./naming";
+import { IMAGE_REFERENCE } from "../contract";
+import { standardLabels } from "../shared/naming";
 
 /** Longest job name: the Job is `<jobName>-<8 hex>`, and a Job's name must fit a label value (63). */
 export const TRAINING_JOB_NAME_MAX = 54;
