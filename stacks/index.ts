@@ -93,3 +93,16 @@ export const teams = Object.fromEntries(
         },
     ]),
 );
+/**
+ * The feature store (Feast), by team: the feature server's in-cluster URL, the registry and offline-data
+ * URIs, the project's feature_store.yaml (no secret in it), and the role the team's CI assumes to
+ * `feast apply` (teams with deployRoleArns). Unset when the feature store is off.
+ */
+export const featureStore = platform.featureStore && {
+    namespace: platform.featureStore.namespace,
+    serverUrls: platform.featureStore.serverUrls,
+    registryUris: platform.featureStore.registryUris,
+    offlineUris: platform.featureStore.offlineUris,
+    featureStoreYamls: platform.featureStore.featureStoreYamls,
+    applyRoleArns: platform.featureStore.applyRoleArns,
+};

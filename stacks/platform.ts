@@ -12,6 +12,7 @@ import { PACKS } from "../policy/packs";
 import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "./config";
 import { ContainerImage } from "../components/team/containerImage";
 import { DriftCheck } from "../components/platform/driftCheck";
+import { FeatureStore } from "../components/featureStore";
 import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/platform/mlflowTeamAccess";
 import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/platform/mlflowTracking";
 import { MonitoringStack } from "../components/platform/monitoringStack";
@@ -32,6 +33,8 @@ export interface Platform {
     readonly mlflowTeamAccess: MlflowTeamAccess | undefined;
     /** The admission policies of the teams' namespaces and the approvals they check workloads against. */
     readonly admission: AdmissionPolicies;
+    /** The feature store (Feast) of the teams; undefined when `mlops:featureStore.enabled` is false. */
+    readonly featureStore: FeatureStore | undefined;
 }
 
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
@@ -39,6 +42,9 @@ const MLFLOW_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname
 
 /** Build context of the drift-check image, relative to the project directory. */
 const DRIFT_CHECK_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "drift-check"));
+/** Build context of the Feast image, relative to the project directory. */
+const FEAST_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "feast"));
+
 /** Release of the drift-check program (images/drift-check/drift_check/__init__.py): the start of its image tag. */
 export const DRIFT_CHECK_VERSION = "1.0.0";
 
@@ -218,6 +224,59 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
         }
     }
 
+    // --- The feature store: a Feast project per team, its feature server and materialization job -----
+    let featureStore: FeatureStore | undefined;
+    const fs = cfg.featureStore;
+    if (fs.enabled) {
+        const feastImage =
+            fs.image ??
+            new ContainerImage(
+                "feast-image",
+                {
+                    repositoryName: `${cfg.organization}/mlops/feast`,
+                    context: FEAST_IMAGE_CONTEXT,
+                    buildArgs: { FEAST_VERSION: fs.version },
+                    tagPrefix: fs.version,
+                    protect: isProd,
+                },
+                { providers: [...providers.all, providers.docker()] },
+            ).imageRef;
+        const online = fs.onlineStore;
+        featureStore = new FeatureStore(
+            "feature-store",
+            {
+                labels,
+                namespace: fs.namespace,
+                version: fs.version,
+                image: feastImage,
+                projects: teams.map((t) => ({ team: t.name, servingNamespace: servingNamespaces[t.name].namespaceName, ciRoleArns: t.deployRoleArns })),
+                artifactStore: { bucketName: artifactStore.bucketName, bucketArn: artifactStore.bucketArn, kmsKeyArn: artifactStore.kmsKeyArn },
+                server: fs.server,
+                registryCacheTtlSeconds: fs.registryCacheTtlSeconds,
+                onlineKeyTtlSeconds: fs.onlineKeyTtlDays * 86400,
+                materialize: fs.materialize,
+                onlineStore:
+                    online.kind === "in-cluster"
+                        ? { kind: "in-cluster", image: online.image, storageGiB: online.storageGiB, maxMemoryMiB: online.maxMemoryMiB, resources: online.resources }
+                        : {
+                              kind: "elasticache",
+                              replicationGroupId: dnsName([cfg.organization, cfg.environment, "feast"], 40),
+                              nodeType: online.nodeType,
+                              engineVersion: online.engineVersion,
+                              nodes: online.nodes,
+                              snapshotRetentionDays: online.snapshotRetentionDays,
+                          },
+                roleName: (purpose) => iamRoleName(cfg, purpose),
+                cluster: { oidcProviderArn: cfg.cluster.oidcProviderArn, nodeSecurityGroupId: cfg.cluster.nodeSecurityGroupId, monitoringNamespace: cfg.monitoring.namespace },
+                network: cfg.network,
+                monitoringCrds: monitoring.crds,
+                spreadAcrossZones: isProd,
+                protect: isProd,
+            },
+            withProviders,
+        );
+    }
+
     // --- MLflow users (auth on): the teams' `mlflow-credentials` Secrets, and Prometheus' metrics user ----
     let mlflowTeamAccess: MlflowTeamAccess | undefined;
     if (cfg.mlflow.auth && mlflow.adminSecretName) {
@@ -251,5 +310,5 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
         withProviders,
     );
 
-    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess, admission };
+    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess, admission, featureStore };
 }

@@ -19,6 +19,7 @@ export const STATEFUL_TYPES = [
     "aws:s3/bucket:Bucket",
     "aws:kms/key:Key",
     "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
     "aws:ecr/repository:Repository",
     "kubernetes:core/v1:Namespace",
     "kubernetes:core/v1:PersistentVolumeClaim",

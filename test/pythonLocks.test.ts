@@ -28,6 +28,7 @@ const LOCKS = {
     modelServer: "examples/team-fraud/model-server/requirements.lock",
     s3Emulator: "e2e/setup/python/s3-emulator.lock",
     dvc: "e2e/setup/python/dvc.lock",
+    feast: "images/feast/requirements.lock",
 } as const;
 const lock = (p: string) => parseLock(fs.readFileSync(path.join(ROOT, p), "utf8"));
 
@@ -54,6 +55,10 @@ describe("Python locks", () => {
         expect([...lock(LOCKS.s3Emulator).keys()]).toEqual(expect.arrayContaining(["moto", "flask", "flask-cors"]));
         expect(lock(LOCKS.dvc).get("dvc")?.version).toBe("3.67.1");
         expect([...lock(LOCKS.dvc).keys()]).toEqual(expect.arrayContaining(["dvc-s3", "s3fs", "aiobotocore"]));
+        // The Feast image and the e2e feast venv: the configured Feast version, Redis and S3 (registry, offline store).
+        const feastVersions = new Set(STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).featureStore.version));
+        expect([...feastVersions]).toEqual([lock(LOCKS.feast).get("feast")?.version]);
+        expect([...lock(LOCKS.feast).keys()]).toEqual(expect.arrayContaining(["feast", "redis", "boto3", "s3fs", "pyarrow"]));
     });
 
     it("parseLock rejects an unpinned or unhashed requirement", () => {
@@ -65,7 +70,7 @@ describe("Python locks", () => {
         const script = fs.readFileSync(path.join(ROOT, "e2e", "setup", "python-venvs.sh"), "utf8");
         for (const p of Object.values(LOCKS)) expect(script).toContain(p);
         expect(script).toContain("--require-hashes --no-deps");
-        for (const dockerfile of ["images/mlflow/Dockerfile", "examples/team-fraud/model-server/Dockerfile"]) {
+        for (const dockerfile of ["images/mlflow/Dockerfile", "images/feast/Dockerfile", "examples/team-fraud/model-server/Dockerfile"]) {
             expect(fs.readFileSync(path.join(ROOT, dockerfile), "utf8")).toContain("--require-hashes --no-deps -r /tmp/requirements.lock");
         }
     });

@@ -9,6 +9,7 @@
  */
 export * from "./approval";
 export * from "./environments";
+export * from "./featureStore";
 export * from "./gpu";
 export * from "./imageReference";
 export * from "./labels";

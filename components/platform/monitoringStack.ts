@@ -446,6 +446,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
     public readonly missingCredentials: string[];
     /** Names of the PrometheusRule objects. */
     public readonly ruleNames: string[];
+    /** The release that installs the prometheus-operator CRDs: other components' ServiceMonitors wait for it (and only they). */
+    public readonly crds: pulumi.Resource;
 
     constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:index:MonitoringStack", name, {}, opts);
@@ -530,6 +532,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         );
         // Custom resources need the operator's CRDs, which the kube-prometheus-stack release installs.
         const afterCrds: pulumi.CustomResourceOptions = { parent: this, dependsOn: [kps] };
+        this.crds = kps;
         // With persistence the release owns the Pushgateway's volume (pushed series survive restarts).
         const pgData = protect && args.pushgateway.persistence;
         chartRelease("pushgateway", ns, pushgatewayValues(args), 300, { ...afterCrds, protect: pgData, retainOnDelete: pgData });

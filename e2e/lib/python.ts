@@ -16,6 +16,7 @@ export const PYTHON_LOCKS = {
     "model-server": "examples/team-fraud/model-server/requirements.lock",
     "s3-emulator": "e2e/setup/python/s3-emulator.lock",
     dvc: "e2e/setup/python/dvc.lock",
+    feast: "images/feast/requirements.lock",
 } as const;
 export type VenvName = keyof typeof PYTHON_LOCKS;
 

@@ -13,6 +13,8 @@ declare -A pkgs=(
   # The drift-check suite: a real Pushgateway, and promtool to test the alert rules on what it serves.
   [prometheus-pushgateway]=prometheus-pushgateway
   [promtool]=prometheus
+  # The feature-store suite: the online store, started by the test on loopback with the rendered redis.conf.
+  [redis-server]=redis-server
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
@@ -44,5 +46,5 @@ if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
 # Helm and the platform's charts, from the Go module proxy (scripts/build-charts.sh; cached in ~/.cache/mlops-charts).
 bash "$here/../../scripts/build-charts.sh"
 
-# Python venvs from the locks (MLflow, the example model server, the S3 emulator).
+# Python venvs from the locks (MLflow, the example model server, the S3 emulator, Feast).
 bash "$here/python-venvs.sh"

@@ -6,6 +6,8 @@
 #   model-server  examples/team-fraud/model-server/requirements.lock (the example model server's lock)
 #   s3-emulator   e2e/setup/python/s3-emulator.lock (moto's server: S3, IAM and STS on loopback)
 #   dvc           e2e/setup/python/dvc.lock (DVC with its S3 remote: the client of the teams' DVC remotes)
+#   feast         images/feast/requirements.lock (the Feast image's own lock: Feast, Redis client, s3fs;
+#                 pandas and pyarrow make it the largest, ~640 MB installed)
 # The system Python (3.11, as the locks and the images) only creates the venvs; nothing is installed
 # into its site-packages.
 set -euo pipefail
@@ -25,6 +27,7 @@ declare -A locks=(
   [model-server]=examples/team-fraud/model-server/requirements.lock
   [s3-emulator]=e2e/setup/python/s3-emulator.lock
   [dvc]=e2e/setup/python/dvc.lock
+  [feast]=images/feast/requirements.lock
 )
 exec 9>"$cache/venv/.lock"
 flock 9

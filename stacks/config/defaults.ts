@@ -57,12 +57,39 @@ const MONITORING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["monit
     },
 };
 
+/** Feature store: dev an in-cluster Redis, test and prod ElastiCache (prod across zones, protected). */
+const FEATURE_STORE_COMMON = { enabled: true, version: "0.67.0", registryCacheTtlSeconds: 60, onlineKeyTtlDays: 30 };
+const REDIS_IN_CLUSTER = { image: "docker.io/library/redis:7.2.5", storageGiB: 5, maxMemoryMiB: 384, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" } };
+const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["featureStore"]>> = {
+    dev: {
+        ...FEATURE_STORE_COMMON,
+        server: { replicas: 1, workers: 1, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" } },
+        materialize: { schedule: "*/30 * * * *", resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+        onlineStore: { kind: "in-cluster", ...REDIS_IN_CLUSTER, nodeType: "cache.t4g.micro", engineVersion: "7.1", nodes: 1, snapshotRetentionDays: 0 },
+    },
+    test: {
+        ...FEATURE_STORE_COMMON,
+        server: { replicas: 2, workers: 2, resources: { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" } },
+        materialize: { schedule: "*/30 * * * *", resources: { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "4Gi" } },
+        onlineStore: { kind: "elasticache", ...REDIS_IN_CLUSTER, nodeType: "cache.t4g.small", engineVersion: "7.1", nodes: 1, snapshotRetentionDays: 1 },
+    },
+    prod: {
+        ...FEATURE_STORE_COMMON,
+        server: { replicas: 3, workers: 2, resources: { cpuRequest: "500m", memoryRequest: "1Gi", cpuLimit: "2", memoryLimit: "2Gi" } },
+        materialize: { schedule: "*/15 * * * *", resources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "8Gi" } },
+        onlineStore: { kind: "elasticache", ...REDIS_IN_CLUSTER, nodeType: "cache.m7g.large", engineVersion: "7.1", nodes: 2, snapshotRetentionDays: 7 },
+    },
+};
+
+        featureStore: FEATURE_STORE_DEFAULTS.dev,
+
 /** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */
 export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig>> = {
     dev: {
         artifactStore: { noncurrentVersionExpirationDays: 7, abortIncompleteUploadDays: 1 },
         serving: SERVING_DEFAULTS.dev,
         monitoring: MONITORING_DEFAULTS.dev,
+        featureStore: FEATURE_STORE_DEFAULTS.dev,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 1,
@@ -86,6 +113,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
         artifactStore: { noncurrentVersionExpirationDays: 30, abortIncompleteUploadDays: 3 },
         serving: SERVING_DEFAULTS.test,
         monitoring: MONITORING_DEFAULTS.test,
+        featureStore: FEATURE_STORE_DEFAULTS.test,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 2,
@@ -109,6 +137,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
         artifactStore: { noncurrentVersionExpirationDays: 365, abortIncompleteUploadDays: 7 },
         serving: SERVING_DEFAULTS.prod,
         monitoring: MONITORING_DEFAULTS.prod,
+        featureStore: FEATURE_STORE_DEFAULTS.prod,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 3,

@@ -49,6 +49,7 @@ export function crossFieldProblems(cfg: PlatformConfig): string[] {
     if (cfg.environment === "test" && !cfg.mlflow.auth) {
         problems.push(`${CONFIG_NAMESPACE}:mlflow.auth: got false; expected true in test.`);
     }
+    problems.push(...featureStoreProblems(cfg));
     problems.push(...teamAndMonitoringProblems(cfg));
     return problems;
 }
@@ -138,6 +139,30 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
                     ` Expected <receiver>${CREDENTIAL_SUFFIXES.slack} or <receiver>${CREDENTIAL_SUFFIXES.pagerduty}, where the receiver is ${receivers.join(", ")}.`,
             );
         }
+    }
+    return problems;
+}
+
+/** Rules of the feature store that span keys. */
+function featureStoreProblems(cfg: PlatformConfig): string[] {
+    const problems: string[] = [];
+    const fs = cfg.featureStore;
+    const key = (path: string) => `${CONFIG_NAMESPACE}:featureStore.${path}`;
+    if (!fs.enabled) return problems;
+    if (cfg.environment !== "dev" && fs.onlineStore.kind !== "elasticache") {
+        problems.push(`${key("onlineStore.kind")}: got ${show(fs.onlineStore.kind)}; expected elasticache in ${cfg.environment} (in-cluster is for dev only).`);
+    }
+    if (cfg.environment === "prod" && fs.onlineStore.kind === "elasticache" && fs.onlineStore.nodes < 2) {
+        problems.push(`${key("onlineStore.nodes")}: got ${fs.onlineStore.nodes}; expected at least 2 in prod (a replica in another zone to fail over to).`);
+    }
+    if (cfg.environment === "prod" && fs.server.replicas < 2) {
+        problems.push(`${key("server.replicas")}: got ${fs.server.replicas}; expected at least 2 in prod.`);
+    }
+    if (fs.onlineStore.kind === "in-cluster" && fs.onlineStore.maxMemoryMiB * 1024 ** 2 >= quantityValue(fs.onlineStore.resources.memoryLimit)) {
+        problems.push(`${key("onlineStore.maxMemoryMiB")}: got ${fs.onlineStore.maxMemoryMiB}; expected below the memory limit ${show(fs.onlineStore.resources.memoryLimit)} (Redis needs room beyond its data).`);
+    }
+    if (cfg.environment !== "dev" && fs.image !== undefined && !fs.image.includes("@sha256:")) {
+        problems.push(`${key("image")}: got ${show(fs.image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
     }
     return problems;
 }

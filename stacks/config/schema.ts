@@ -380,6 +380,64 @@ const monitoringSchema = z.strictObject({
     driftCheckResources: resourcesSchema,
 });
 
+// The feature store (featureStore.ts): Feast projects of the teams, their feature servers and online store.
+
+const onlineStoreSchema = z.strictObject({
+    /** `in-cluster` (a Redis StatefulSet with a volume: dev only) or `elasticache` (encrypted, private, authenticated). */
+    kind: z.enum(["in-cluster", "elasticache"], { message: "one of in-cluster, elasticache" }),
+    /** Pinned Redis image of the in-cluster store. */
+    image: fmt(IMAGE_REFERENCE, "an image reference like docker.io/library/redis:7.2.5").refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" }),
+    /** Volume size of the in-cluster store in GiB. */
+    storageGiB: count(1, 1024),
+    /** Redis `maxmemory` of the in-cluster store in MiB (keep it below resources.memoryLimit). */
+    maxMemoryMiB: count(16, 262144),
+    /** Requests and limits of the in-cluster Redis. */
+    resources: resourcesSchema,
+    /** ElastiCache node type. */
+    nodeType: fmt(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "an ElastiCache node type like cache.t4g.small"),
+    /** ElastiCache Redis engine version. */
+    engineVersion: fmt(/^\d+\.\d+$/, "a Redis version like 7.1"),
+    /** ElastiCache nodes: a primary and its replicas; more than one fails over automatically across zones. */
+    nodes: count(1, 6),
+    /** Days of ElastiCache snapshots kept (0: none). */
+    snapshotRetentionDays: count(0, 35),
+});
+
+const featureStoreSchema = z.strictObject({
+    /** Run the feature store: a Feast project per team of the environment. */
+    enabled: bool,
+    /** Namespace of the feature servers, the materialization jobs and the dev Redis. Default feast. */
+    namespace: fmt(DNS_LABEL, "a Kubernetes namespace name (lower-case letters, digits and -)").default("feast"),
+    /** Feast version of images/feast: the build fails unless its lock pins it. */
+    version: fmt(/^\d+\.\d+\.\d+$/, "an exact Feast version like 0.67.0"),
+    /** Prebuilt Feast image (`repo@sha256:...`, a tag alone is accepted in dev only); omit to build `images/feast`. */
+    image: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/feast@sha256:<64 hex digits>")
+        .refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" })
+        .optional(),
+    /** Each team's feature server. */
+    server: z.strictObject({
+        /** Replicas per team; more than one gets a PodDisruptionBudget. */
+        replicas: count(1, 20),
+        /** gunicorn workers per replica. */
+        workers: count(1, 16),
+        /** Requests and limits of each replica. */
+        resources: resourcesSchema,
+    }),
+    /** Seconds a server or job keeps the registry before reading it again from S3. */
+    registryCacheTtlSeconds: count(5, 86400),
+    /** Days an entity's online values live after their last write. */
+    onlineKeyTtlDays: count(1, 3650),
+    /** Each team's materialization job (`feast materialize-incremental`). */
+    materialize: z.strictObject({
+        /** Cron schedule. */
+        schedule: fmt(CRON, "a five-field cron expression like */30 * * * *"),
+        /** Requests and limits of the job's pod. */
+        resources: resourcesSchema,
+    }),
+    /** The online store. */
+    onlineStore: onlineStoreSchema,
+});
+
 /** The whole stack configuration, after the environment defaults were applied. */
 export const platformConfigSchema = z.strictObject({
     /** dev, test or prod. */
@@ -408,6 +466,8 @@ export const platformConfigSchema = z.strictObject({
     teams: z.array(teamSchema, { message: "a list of teams" }).default([]),
     /** Prometheus, Alertmanager, Grafana, Pushgateway, alerting and drift checks. */
     monitoring: monitoringSchema,
+    /** The feature store (Feast): a project, a feature server and a materialization job per team, and the online store. */
+    featureStore: featureStoreSchema,
     /**
      * Alertmanager receiver secrets, set with `pulumi config set --secret --path
      * 'mlops:alertmanagerCredentials.<receiver>-slack-webhook-url'` (or `-pagerduty-routing-key`). The
@@ -425,6 +485,7 @@ export type SloSettings = z.infer<typeof sloSchema>;
 export type ReceiverSettings = z.infer<typeof receiverSchema>;
 export type DriftCheckSettings = z.infer<typeof driftCheckSchema>;
 export type MonitoringSettings = z.infer<typeof monitoringSchema>;
+export type FeatureStoreSettings = z.infer<typeof featureStoreSchema>;
 
 /** The schema's resources are the shared {@link ResourceSettings}, key for key (a compile-time check). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
