@@ -108,9 +108,19 @@ export function materializeScript(): string {
     return `exec feast -c ${FEATURE_REPO_DIR} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"`;
 }
 
+/**
+ * Feast's S3 registry checks the bucket with HeadBucket before every read, which IAM authorizes as
+ * `s3:ListBucket` on the bucket without an `s3:prefix` (so the prefix-conditioned list statement does not
+ * cover it: e2e/featureStore.e2e.test.ts saw the 403). Every Feast role gets it: it reveals key names of
+ * the bucket, never an object's content (GetObject stays limited to the project's prefixes).
+ */
+export function registryBucketCheck(bucket: Omit<BucketAccess, "prefixes">): PolicyDocument {
+    return { Version: "2012-10-17", Statement: [{ Sid: "FeastRegistryHeadBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket.bucketArn }] };
+}
+
 /** Policy of a project's feature server: read its registry, nothing else (online reads go to Redis). */
 export function featureServerPolicy(bucket: Omit<BucketAccess, "prefixes">, project: string): PolicyDocument {
-    return s3ReadPolicy({ ...bucket, prefixes: [featureRegistryPrefix(project)] });
+    return mergePolicies(s3ReadPolicy({ ...bucket, prefixes: [featureRegistryPrefix(project)] }), registryBucketCheck(bucket));
 }
 
 /**
@@ -121,6 +131,7 @@ export function materializerPolicy(bucket: Omit<BucketAccess, "prefixes">, proje
     return mergePolicies(
         s3ReadWritePolicy({ ...bucket, prefixes: [featureRegistryPrefix(project)] }),
         s3ReadPolicy({ ...bucket, prefixes: [featureOfflinePrefix(project)] }),
+        registryBucketCheck(bucket),
     );
 }
 
@@ -129,5 +140,5 @@ export function materializerPolicy(bucket: Omit<BucketAccess, "prefixes">, proje
  * of its FileSources; the team's pipelines write its offline data. Another project's prefixes stay out of reach.
  */
 export function featureApplyPolicy(bucket: Omit<BucketAccess, "prefixes">, project: string): PolicyDocument {
-    return s3ReadWritePolicy({ ...bucket, prefixes: [featureRegistryPrefix(project), featureOfflinePrefix(project)] });
+    return mergePolicies(s3ReadWritePolicy({ ...bucket, prefixes: [featureRegistryPrefix(project), featureOfflinePrefix(project)] }), registryBucketCheck(bucket));
 }

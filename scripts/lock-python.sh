@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uv="${UV:-uv}"
-for input in images/mlflow/requirements.in images/feast/requirements.in examples/team-fraud/model-server/requirements.in e2e/setup/python/s3-emulator.in e2e/setup/python/dvc.in; do
+for input in images/mlflow/requirements.in images/feast/requirements.in images/tensorboard/requirements.in examples/team-fraud/model-server/requirements.in e2e/setup/python/s3-emulator.in e2e/setup/python/dvc.in; do
   output="${input%.in}.lock"
   "$uv" pip compile --quiet --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
     --no-header --annotation-style line "$input" -o "$output"

@@ -106,3 +106,7 @@ export const featureStore = platform.featureStore && {
     featureStoreYamls: platform.featureStore.featureStoreYamls,
     applyRoleArns: platform.featureStore.applyRoleArns,
 };
+/** Each team's TensorBoard: in-cluster URL (behind its signing-in proxy), user name, password (secret), and the s3:// prefix its runs log to. */
+export const tensorboards = Object.fromEntries(
+    Object.entries(platform.tensorboards).map(([team, tb]) => [team, { url: tb.url, username: tb.username, password: tb.password, logdir: tb.logdir }]),
+);

@@ -13,6 +13,7 @@ import { type PlatformConfig, teamQuota, teamSlo, teamsIn } from "./config";
 import { ContainerImage } from "../components/team/containerImage";
 import { DriftCheck } from "../components/platform/driftCheck";
 import { FeatureStore } from "../components/featureStore";
+import { TensorBoard } from "../components/tensorBoard";
 import { MLFLOW_CREDENTIALS_KEYS, MLFLOW_METRICS_SECRET, MlflowTeamAccess } from "../components/platform/mlflowTeamAccess";
 import { MLFLOW_NAME, MlflowTracking, mlflowTrackingUri } from "../components/platform/mlflowTracking";
 import { MonitoringStack } from "../components/platform/monitoringStack";
@@ -35,6 +36,8 @@ export interface Platform {
     readonly admission: AdmissionPolicies;
     /** The feature store (Feast) of the teams; undefined when `mlops:featureStore.enabled` is false. */
     readonly featureStore: FeatureStore | undefined;
+    /** Each team's TensorBoard, by team; empty when `mlops:tensorboard.enabled` is false. */
+    readonly tensorboards: Readonly<Record<string, TensorBoard>>;
 }
 
 /** Build context of the MLflow server image, relative to the project directory (stable across machines). */
@@ -44,6 +47,9 @@ const MLFLOW_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname
 const DRIFT_CHECK_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "drift-check"));
 /** Build context of the Feast image, relative to the project directory. */
 const FEAST_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "feast"));
+
+/** Build context of the TensorBoard image, relative to the project directory. */
+const TENSORBOARD_IMAGE_CONTEXT = path.relative(process.cwd(), path.resolve(__dirname, "..", "images", "tensorboard"));
 
 /** Release of the drift-check program (images/drift-check/drift_check/__init__.py): the start of its image tag. */
 export const DRIFT_CHECK_VERSION = "1.0.0";
@@ -277,6 +283,35 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
         );
     }
 
+    // --- A TensorBoard per team, reading its run logs read-only, behind its signing-in proxy --------
+    const tensorboards: Record<string, TensorBoard> = {};
+    if (cfg.tensorboard.enabled && teams.length > 0) {
+        const tensorboardImage =
+            cfg.tensorboard.image ??
+            new ContainerImage(
+                "tensorboard-image",
+                { repositoryName: `${cfg.organization}/mlops/tensorboard`, context: TENSORBOARD_IMAGE_CONTEXT, tagPrefix: "2.21.0", protect: isProd },
+                { providers: [...providers.all, providers.docker()] },
+            ).imageRef;
+        for (const team of teams) {
+            tensorboards[team.name] = new TensorBoard(
+                `team-${team.name}-tensorboard`,
+                {
+                    team: team.name,
+                    namespace: servingNamespaces[team.name].namespaceName,
+                    labels,
+                    image: tensorboardImage,
+                    artifactStore: { bucketName: artifactStore.bucketName, bucketArn: artifactStore.bucketArn, kmsKeyArn: artifactStore.kmsKeyArn },
+                    oidcProviderArn: cfg.cluster.oidcProviderArn,
+                    roleName: iamRoleName(cfg, `tensorboard-${team.name}`),
+                    reloadIntervalSeconds: cfg.tensorboard.reloadIntervalSeconds,
+                    resources: cfg.tensorboard.resources,
+                },
+                withProviders,
+            );
+        }
+    }
+
     // --- MLflow users (auth on): the teams' `mlflow-credentials` Secrets, and Prometheus' metrics user ----
     let mlflowTeamAccess: MlflowTeamAccess | undefined;
     if (cfg.mlflow.auth && mlflow.adminSecretName) {
@@ -310,5 +345,5 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
         withProviders,
     );
 
-    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess, admission, featureStore };
+    return { providers, artifactStore, mlflow, monitoring, servingNamespaces, driftChecks, mlflowTeamAccess, admission, featureStore, tensorboards };
 }

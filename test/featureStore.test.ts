@@ -116,6 +116,14 @@ describe("feature store identities", () => {
         expect(JSON.stringify(doc)).not.toMatch(/PutObject|offline|recsys/);
     });
 
+    it("every Feast role may check the bucket (HeadBucket: s3:ListBucket without a prefix), and read objects only under its prefixes", () => {
+        for (const doc of [featureServerPolicy(BUCKET, "fraud"), materializerPolicy(BUCKET, "fraud"), featureApplyPolicy(BUCKET, "fraud")]) {
+            expect(doc.Statement).toContainEqual({ Sid: "FeastRegistryHeadBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: BUCKET.bucketArn });
+            const objectStatements = doc.Statement.filter((s) => (s.Action as string[]).includes?.("s3:GetObject"));
+            for (const s of objectStatements) for (const r of s.Resource as string[]) expect(r).toMatch(/\/feast\/(registry|offline)\/fraud\/\*$/);
+        }
+    });
+
     it("the materialization job reads the offline data and writes only the registry (where it records its progress)", () => {
         const doc = materializerPolicy(BUCKET, "fraud");
         const write = doc.Statement.find((s) => (s.Action as string[]).includes("s3:PutObject"));

@@ -29,6 +29,7 @@ const LOCKS = {
     s3Emulator: "e2e/setup/python/s3-emulator.lock",
     dvc: "e2e/setup/python/dvc.lock",
     feast: "images/feast/requirements.lock",
+    tensorboard: "images/tensorboard/requirements.lock",
 } as const;
 const lock = (p: string) => parseLock(fs.readFileSync(path.join(ROOT, p), "utf8"));
 
@@ -59,6 +60,8 @@ describe("Python locks", () => {
         const feastVersions = new Set(STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).featureStore.version));
         expect([...feastVersions]).toEqual([lock(LOCKS.feast).get("feast")?.version]);
         expect([...lock(LOCKS.feast).keys()]).toEqual(expect.arrayContaining(["feast", "redis", "boto3", "s3fs", "pyarrow"]));
+        // TensorBoard reads s3:// through its own file system, which needs boto3.
+        expect([...lock(LOCKS.tensorboard).keys()]).toEqual(expect.arrayContaining(["tensorboard", "boto3"]));
     });
 
     it("parseLock rejects an unpinned or unhashed requirement", () => {
@@ -68,9 +71,9 @@ describe("Python locks", () => {
 
     it("the e2e venvs are built from the same locks the images install", () => {
         const script = fs.readFileSync(path.join(ROOT, "e2e", "setup", "python-venvs.sh"), "utf8");
-        for (const p of Object.values(LOCKS)) expect(script).toContain(p);
+        for (const p of Object.values(LOCKS).filter((p) => p !== LOCKS.tensorboard)) expect(script).toContain(p);
         expect(script).toContain("--require-hashes --no-deps");
-        for (const dockerfile of ["images/mlflow/Dockerfile", "images/feast/Dockerfile", "examples/team-fraud/model-server/Dockerfile"]) {
+        for (const dockerfile of ["images/mlflow/Dockerfile", "images/feast/Dockerfile", "images/tensorboard/Dockerfile", "examples/team-fraud/model-server/Dockerfile"]) {
             expect(fs.readFileSync(path.join(ROOT, dockerfile), "utf8")).toContain("--require-hashes --no-deps -r /tmp/requirements.lock");
         }
     });

@@ -82,6 +82,15 @@ const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["fe
 };
 
         featureStore: FEATURE_STORE_DEFAULTS.dev,
+        tensorboard: TENSORBOARD_DEFAULTS.dev,
+
+/** TensorBoard per team: the same everywhere but for its size. */
+const TENSORBOARD_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["tensorboard"]>> = {
+    dev: { enabled: true, reloadIntervalSeconds: 60, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" } },
+    test: { enabled: true, reloadIntervalSeconds: 60, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+    prod: { enabled: true, reloadIntervalSeconds: 120, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+};
+
 
 /** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */
 export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig>> = {
@@ -114,6 +123,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
         serving: SERVING_DEFAULTS.test,
         monitoring: MONITORING_DEFAULTS.test,
         featureStore: FEATURE_STORE_DEFAULTS.test,
+        tensorboard: TENSORBOARD_DEFAULTS.test,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 2,
@@ -138,6 +148,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
         serving: SERVING_DEFAULTS.prod,
         monitoring: MONITORING_DEFAULTS.prod,
         featureStore: FEATURE_STORE_DEFAULTS.prod,
+        tensorboard: TENSORBOARD_DEFAULTS.prod,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 3,

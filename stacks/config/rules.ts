@@ -148,7 +148,6 @@ function featureStoreProblems(cfg: PlatformConfig): string[] {
     const problems: string[] = [];
     const fs = cfg.featureStore;
     const key = (path: string) => `${CONFIG_NAMESPACE}:featureStore.${path}`;
-    if (!fs.enabled) return problems;
     if (cfg.environment !== "dev" && fs.onlineStore.kind !== "elasticache") {
         problems.push(`${key("onlineStore.kind")}: got ${show(fs.onlineStore.kind)}; expected elasticache in ${cfg.environment} (in-cluster is for dev only).`);
     }
@@ -160,6 +159,10 @@ function featureStoreProblems(cfg: PlatformConfig): string[] {
     }
     if (fs.onlineStore.kind === "in-cluster" && fs.onlineStore.maxMemoryMiB * 1024 ** 2 >= quantityValue(fs.onlineStore.resources.memoryLimit)) {
         problems.push(`${key("onlineStore.maxMemoryMiB")}: got ${fs.onlineStore.maxMemoryMiB}; expected below the memory limit ${show(fs.onlineStore.resources.memoryLimit)} (Redis needs room beyond its data).`);
+    }
+    const tb = cfg.tensorboard.image;
+    if (cfg.environment !== "dev" && tb !== undefined && !tb.includes("@sha256:")) {
+        problems.push(`${CONFIG_NAMESPACE}:tensorboard.image: got ${show(tb)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
     }
     if (cfg.environment !== "dev" && fs.image !== undefined && !fs.image.includes("@sha256:")) {
         problems.push(`${key("image")}: got ${show(fs.image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);

@@ -438,6 +438,19 @@ const featureStoreSchema = z.strictObject({
     onlineStore: onlineStoreSchema,
 });
 
+const tensorboardSchema = z.strictObject({
+    /** Run a TensorBoard per team of the environment (in its serving namespace, behind a signing-in proxy). */
+    enabled: bool,
+    /** Prebuilt TensorBoard image (`repo@sha256:...`, a tag alone is accepted in dev only); omit to build `images/tensorboard`. */
+    image: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/tensorboard@sha256:<64 hex digits>")
+        .refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" })
+        .optional(),
+    /** Seconds between reloads of the team's log directory. */
+    reloadIntervalSeconds: count(5, 3600),
+    /** Requests and limits of each team's TensorBoard container. */
+    resources: resourcesSchema,
+});
+
 /** The whole stack configuration, after the environment defaults were applied. */
 export const platformConfigSchema = z.strictObject({
     /** dev, test or prod. */
@@ -468,6 +481,8 @@ export const platformConfigSchema = z.strictObject({
     monitoring: monitoringSchema,
     /** The feature store (Feast): a project, a feature server and a materialization job per team, and the online store. */
     featureStore: featureStoreSchema,
+    /** A TensorBoard per team, reading the team's run logs (teams/<team>/tensorboard/ in the artifact bucket). */
+    tensorboard: tensorboardSchema,
     /**
      * Alertmanager receiver secrets, set with `pulumi config set --secret --path
      * 'mlops:alertmanagerCredentials.<receiver>-slack-webhook-url'` (or `-pagerduty-routing-key`). The
