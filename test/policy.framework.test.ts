@@ -127,6 +127,7 @@ describe("per-stack config files", () => {
             "s3-bucket-tls-only",
             "rds-storage-encrypted",
             "rds-not-publicly-accessible",
+            "elasticache-encrypted-authenticated",
             "iam-no-wildcard-actions",
             "iam-no-wildcard-resources",
             "secret-env-from-secret-ref",

@@ -32,6 +32,7 @@ import { secretEnvFromSecretRef } from "../rules/security/secretEnvFromSecretRef
 import { serviceTypeRestricted } from "../rules/security/serviceTypeRestricted";
 import { httpRouteGatewayHostnames } from "../rules/security/httpRouteGatewayHostnames";
 import { networkPolicyCoverage } from "../rules/security/networkPolicyCoverage";
+import { elastiCacheEncryptedAuthenticated } from "../rules/security/elastiCacheEncryptedAuthenticated";
 
 export const pack = definePack({
     name: "mlops-security",
@@ -47,6 +48,7 @@ export const pack = definePack({
         rdsBackupRetention,
         rdsDeletionProtected,
         rdsMultiAz,
+        elastiCacheEncryptedAuthenticated,
         iamNoWildcardActions,
         iamNoWildcardResources,
         irsaTrustPinned,

@@ -111,6 +111,10 @@ export const DEFECTS: readonly Defect[] = [
     { id: "test backups kept 3 days", stack: "test", policy: "rds-backup-retention", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)) },
     { id: "deletion protection off", stack: "prod", policy: "rds-deletion-protected", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.deletionProtection = false)) },
     { id: "single-AZ database", stack: "prod", policy: "rds-multi-az", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.multiAz = false)) },
+    // --- security: the feature store's online store
+    { id: "online store unencrypted at rest", stack: "prod", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.atRestEncryptionEnabled = false)) },
+    { id: "online store in plain text", stack: "test", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.transitEncryptionMode = "preferred")) },
+    { id: "online store without AUTH", stack: "prod", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => delete p.authToken) },
     // --- security: IAM
     {
         id: "s3:* on the artifacts",
