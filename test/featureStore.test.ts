@@ -192,6 +192,7 @@ describe("FeatureStore with the in-cluster Redis (dev)", async () => {
     it("materializes each project on a schedule, one run at a time, as the hardened feast user", () => {
         const cj = obj("CronJob", "feast-materialize-fraud");
         expect(cj.spec).toMatchObject({ schedule: "*/30 * * * *", concurrencyPolicy: "Forbid" });
+        expect(cj.spec.jobTemplate.spec.backoffLimit).toBe(2);
         const pod = cj.spec.jobTemplate.spec.template.spec;
         expect(pod.serviceAccountName).toBe("feast-materialize-fraud");
         expect(pod.containers[0].command).toEqual(["sh", "-c", materializeScript()]);
