@@ -47,6 +47,8 @@ export interface TensorBoardArgs {
     readonly roleName: string;
     /** Seconds between TensorBoard's reloads of the log directory. */
     readonly reloadIntervalSeconds: number;
+    /** Replicas (each reads the logs itself); more than one gets a PodDisruptionBudget. */
+    readonly replicas: number;
     /** Requests and limits of the TensorBoard container (the proxy gets a small fixed share). */
     readonly resources: ResourceSettings;
 }
@@ -94,6 +96,7 @@ export class TensorBoard extends pulumi.ComponentResource {
     constructor(name: string, args: TensorBoardArgs, opts?: pulumi.ComponentResourceOptions) {
         if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(args.team)) throw new Error(`TensorBoard: team "${args.team}" must be 2-20 lower-case letters, digits and -.`);
         if (!Number.isInteger(args.reloadIntervalSeconds) || args.reloadIntervalSeconds < 5) throw new Error(`TensorBoard "${args.team}": reloadIntervalSeconds must be an integer of at least 5, got ${args.reloadIntervalSeconds}.`);
+        if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > 5) throw new Error(`TensorBoard "${args.team}": replicas must be an integer from 1 to 5, got ${args.replicas}.`);
         super("mlops:index:TensorBoard", name, {}, opts);
         const child: pulumi.CustomResourceOptions = { parent: this };
         const ctx: LabelContext = { ...args.labels, owner: args.team };
@@ -127,6 +130,8 @@ export class TensorBoard extends pulumi.ComponentResource {
 
         const logdir = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${tensorboardLogPrefix(args.team)}/`;
         const secretEnv = (env: string, key: string): k8s.types.input.core.v1.EnvVar => ({ name: env, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } } });
+        // TensorBoard listens on loopback only: its probes run inside the container.
+        const tensorboardAnswers = ["python", "-c", `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${TENSORBOARD_LOOPBACK_PORT}/data/environment", timeout=4)`];
         const hardened = {
             imagePullPolicy: "IfNotPresent",
             securityContext: restrictedContainerSecurityContext(TENSORBOARD_UID),
@@ -137,7 +142,7 @@ export class TensorBoard extends pulumi.ComponentResource {
             {
                 metadata: { name: TENSORBOARD_NAME, namespace: ns, labels },
                 spec: {
-                    replicas: 1,
+                    replicas: args.replicas,
                     selector: { matchLabels: selector },
                     template: {
                         metadata: { labels },
@@ -155,8 +160,8 @@ export class TensorBoard extends pulumi.ComponentResource {
                                     args: logdir.apply((d) => tensorboardArgs({ logdir: d, reloadIntervalSeconds: args.reloadIntervalSeconds })),
                                     env: [{ name: "HOME", value: "/tmp" }],
                                     resources: containerResources(args.resources, TENSORBOARD_STORAGE),
-                                    // Loopback only: the probes go through the proxy's /healthz, which asks TensorBoard.
-                                    startupProbe: { exec: { command: ["python", "-c", `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${TENSORBOARD_LOOPBACK_PORT}/data/environment", timeout=4)`] }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+                                    startupProbe: { exec: { command: tensorboardAnswers }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+                                    readinessProbe: { exec: { command: tensorboardAnswers }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
                                     livenessProbe: { exec: { command: ["python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${TENSORBOARD_LOOPBACK_PORT}), 3).close()`] }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 4 },
                                 },
                                 {
@@ -179,6 +184,9 @@ export class TensorBoard extends pulumi.ComponentResource {
             },
             child,
         );
+        if (args.replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: { name: TENSORBOARD_NAME, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+        }
         new k8s.core.v1.Service(
             `${name}-service`,
             {

@@ -305,6 +305,7 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                     oidcProviderArn: cfg.cluster.oidcProviderArn,
                     roleName: iamRoleName(cfg, `tensorboard-${team.name}`),
                     reloadIntervalSeconds: cfg.tensorboard.reloadIntervalSeconds,
+                    replicas: cfg.tensorboard.replicas,
                     resources: cfg.tensorboard.resources,
                 },
                 withProviders,

@@ -83,7 +83,12 @@ describe("a prebuilt MLflow image (mlops:mlflow.image)", () => {
     let run: StackRun;
     beforeAll(async () => {
         const raw = (await import("yaml")).parse(fs.readFileSync(path.join(ROOT, "Pulumi.test.yaml"), "utf8")).config["mlops:mlflow"];
-        run = await runStack("test", { "mlops:mlflow": JSON.stringify({ ...raw, image: prebuilt }) });
+        // The Feast and TensorBoard images prebuilt too, so that the stack builds nothing at all.
+        run = await runStack("test", {
+            "mlops:mlflow": JSON.stringify({ ...raw, image: prebuilt }),
+            "mlops:featureStore": JSON.stringify({ image: prebuilt.replace("/mlflow@", "/feast@") }),
+            "mlops:tensorboard": JSON.stringify({ image: prebuilt.replace("/mlflow@", "/tensorboard@") }),
+        });
     });
 
     it("builds nothing: no repository, no docker image, no docker provider", () => {
@@ -202,7 +207,8 @@ describe("the drift-check image", () => {
 
     it.each(["test", "prod"] as const)("is the configured prebuilt digest in %s: nothing is built", async (stack) => {
         const run = await runStack(stack);
-        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.name)).toEqual(["mlflow-image-repository"]);
+        // MLflow, Feast and TensorBoard are built from images/ in these stacks; the drift check is not.
+        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.name)).toEqual(["mlflow-image-repository", "feast-image-repository", "tensorboard-image-repository"]);
         const cronJob = (run.k8sOfKind("CronJob", "ml-fraud") as any[])[0];
         const cfg = parsePlatformConfig(configNamespace(run.recording.stackConfig.config, "mlops"), stack);
         expect(cfg.monitoring.driftCheckImage).toMatch(/@sha256:[a-f0-9]{64}$/);

@@ -205,7 +205,7 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
     });
 
     it("scrapes MLflow's /metrics with a ServiceMonitor in its namespace, with credentials when auth is on", () => {
-        const sm = run.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor");
+        const sm = run.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "mlflow-service-monitor");
         expect(sm.dependencies).toContain(release("kube-prometheus-stack").urn);
         const inputs = run.inputs(sm);
         expect(inputs.metadata.namespace).toBe(cfg.mlflow.namespace);

@@ -22,6 +22,7 @@ describe("TensorBoard", async () => {
                 oidcProviderArn: "arn:aws:iam::210987654321:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123456789",
                 roleName: "acme-dev-tensorboard-fraud",
                 reloadIntervalSeconds: 60,
+                replicas: 2,
                 resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" },
             }),
     );
@@ -71,8 +72,12 @@ describe("TensorBoard", async () => {
             expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
             expect(c.resources.limits).toHaveProperty("memory");
             expect(c.livenessProbe).toBeDefined();
+            expect(c.readinessProbe).toBeDefined();
         }
         expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
         expect(deployment.spec.template.spec.serviceAccountName).toBe("tensorboard");
+        expect(tensorboard.readinessProbe.exec.command[0]).toBe("python");
+        expect(deployment.spec.replicas).toBe(2);
+        expect(objects.find((o) => o.kind === "PodDisruptionBudget").spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
     });
 });

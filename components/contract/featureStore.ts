@@ -6,7 +6,7 @@
  */
 
 /** Prefix of the artifact bucket the feature store owns: registries and offline data of every project. */
-export const FEATURE_STORE_PREFIX = "feast";
+const FEATURE_STORE_PREFIX = "feast";
 
 /** Prefix of a project's (a team's) Feast registry: `feast/registry/<project>`. */
 export function featureRegistryPrefix(project: string): string {

@@ -86,9 +86,9 @@ const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["fe
 
 /** TensorBoard per team: the same everywhere but for its size. */
 const TENSORBOARD_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["tensorboard"]>> = {
-    dev: { enabled: true, reloadIntervalSeconds: 60, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" } },
-    test: { enabled: true, reloadIntervalSeconds: 60, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
-    prod: { enabled: true, reloadIntervalSeconds: 120, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+    dev: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" } },
+    test: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+    prod: { enabled: true, replicas: 2, reloadIntervalSeconds: 120, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
 };
 
 

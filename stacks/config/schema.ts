@@ -447,6 +447,8 @@ const tensorboardSchema = z.strictObject({
         .optional(),
     /** Seconds between reloads of the team's log directory. */
     reloadIntervalSeconds: count(5, 3600),
+    /** Replicas of each team's TensorBoard; more than one gets a PodDisruptionBudget. */
+    replicas: count(1, 5),
     /** Requests and limits of each team's TensorBoard container. */
     resources: resourcesSchema,
 });
