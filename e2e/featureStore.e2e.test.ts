@@ -22,7 +22,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { FEATURE_SERVER_METRICS_PORT, featureOfflinePrefix, featureRegistryKey } from "../components/contract";
-import { FEATURE_REPO_DIR, REDIS_PASSWORD_ENV } from "../components/featureStoreConfig";
+import { FEATURE_REPO_DIR, REDIS_PASSWORD_ENV } from "../components/platform/featureStoreConfig";
 import type { Plan } from "../engine/plan";
 import { freePort, Proc, run, tcpConnects, waitFor } from "./lib/procs";
 import { venvBin, venvEnv } from "./lib/python";

@@ -7,9 +7,9 @@
  */
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../components/config";
+import { ConfigError, ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../stacks/config";
 import { FEATURE_SERVER_METRICS_PORT, FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, REDIS_PORT } from "../components/contract";
-import { ciTrustPolicy, FeatureStore, type FeatureStoreArgs, featureServerName, featureServerUrl, validateFeatureStoreArgs } from "../components/featureStore";
+import { ciTrustPolicy, FeatureStore, type FeatureStoreArgs, featureServerName, featureServerUrl, validateFeatureStoreArgs } from "../components/platform/featureStore";
 import {
     featureApplyPolicy,
     featureServeArgs,
@@ -19,8 +19,8 @@ import {
     materializeScript,
     REDIS_PASSWORD_ENV,
     redisConnectionString,
-} from "../components/featureStoreConfig";
-import { redisConf } from "../components/inClusterRedis";
+} from "../components/platform/featureStoreConfig";
+import { redisConf } from "../components/platform/inClusterRedis";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { reveal } from "../engine/values";
 import { policyOf, ROOT, runProgram } from "./harness";

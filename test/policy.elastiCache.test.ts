@@ -3,10 +3,10 @@
  * one-field defect is reported with its exact message.
  */
 import { describe, it } from "vitest";
-import { ELASTICACHE_REPLICATION_GROUP, elastiCacheEncryptedAuthenticated } from "../policy/lib/rules/security/elastiCacheEncryptedAuthenticated";
+import { ELASTICACHE_REPLICATION_GROUP, elastiCacheEncryptedAuthenticated } from "../policy/rules/security/elastiCacheEncryptedAuthenticated";
 import { assertHasResourceViolation, assertNoResourceViolations, createResourceValidationArgs, resourcePolicy, variant } from "./policies/util";
 
-/** What ElastiCacheRedis renders (components/elastiCacheRedis.ts), abridged to what the policy reads. */
+/** What ElastiCacheRedis renders (components/platform/elastiCacheRedis.ts), abridged to what the policy reads. */
 function replicationGroup(): Record<string, any> {
     return {
         replicationGroupId: "acme-prod-feast",

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { TENSORBOARD_PORT, tensorboardLogPrefix } from "../components/contract";
-import { authProxyArgs, TensorBoard, tensorboardArgs, tensorboardReadPolicy } from "../components/tensorBoard";
+import { authProxyArgs, TensorBoard, tensorboardArgs, tensorboardReadPolicy } from "../components/platform/tensorBoard";
 import { policyOf, runProgram } from "./harness";
 
 const BUCKET = { bucketArn: "arn:aws:s3:::acme-dev-artifacts", kmsKeyArn: "arn:aws:kms:eu-west-1:210987654321:key/k" };

@@ -81,16 +81,12 @@ const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["fe
     },
 };
 
-        featureStore: FEATURE_STORE_DEFAULTS.dev,
-        tensorboard: TENSORBOARD_DEFAULTS.dev,
-
 /** TensorBoard per team: the same everywhere but for its size. */
 const TENSORBOARD_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["tensorboard"]>> = {
     dev: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" } },
     test: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
     prod: { enabled: true, replicas: 2, reloadIntervalSeconds: 120, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
 };
-
 
 /** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */
 export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig>> = {
@@ -99,6 +95,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, DeepPartial<PlatformConfi
         serving: SERVING_DEFAULTS.dev,
         monitoring: MONITORING_DEFAULTS.dev,
         featureStore: FEATURE_STORE_DEFAULTS.dev,
+        tensorboard: TENSORBOARD_DEFAULTS.dev,
         mlflow: {
             ...MLFLOW_IMAGE,
             replicas: 1,

@@ -7,10 +7,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceSettings } from "./config";
-import { REDIS_PORT } from "./contract";
-import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
-import { type LabelContext, selectorLabels, standardLabels } from "./naming";
+import type { ResourceSettings } from "../shared/resources";
+import { REDIS_PORT } from "../contract";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
+import { type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
 
 /** uid and gid of the `redis` user of the official image. */
 export const REDIS_UID = 999;

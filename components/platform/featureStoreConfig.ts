@@ -2,12 +2,12 @@
  * What the feature store's pods run, as pure functions: a project's `feature_store.yaml` (registry on the
  * artifact store, Redis online store, file offline store), the `feast serve` and `feast
  * materialize-incremental` argument lists, and the IAM policies of the feature server, the
- * materialization job and a team's CI. components/featureStore.ts renders them into Kubernetes objects;
+ * materialization job and a team's CI. components/platform/featureStore.ts renders them into Kubernetes objects;
  * e2e/featureStore.e2e.test.ts runs real Feast with what the plan holds.
  */
 import { type BucketAccess, mergePolicies, type PolicyDocument, s3ReadPolicy, s3ReadWritePolicy } from "./iam";
-import { FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, featureRegistryPrefix } from "./contract";
-import { portableYaml } from "./yaml";
+import { FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, featureRegistryPrefix } from "../contract";
+import { portableYaml } from "../shared/yaml";
 
 /**
  * Environment variable holding the Redis password (dev) or ElastiCache auth token (test, prod). Feast

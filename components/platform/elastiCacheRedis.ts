@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { REDIS_PORT } from "./contract";
+import { REDIS_PORT } from "../contract";
 
 /** Arguments of {@link ElastiCacheRedis}. */
 export interface ElastiCacheRedisArgs {

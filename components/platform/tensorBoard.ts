@@ -15,12 +15,13 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ResourceSettings } from "./config";
-import { SERVING_PORT_NAME, TENSORBOARD_CREDENTIALS_SECRET, TENSORBOARD_NAME, TENSORBOARD_PORT, TENSORBOARD_SERVICE_ACCOUNT, tensorboardLogPrefix } from "./contract";
-import { irsaTrustPolicy, normalizePrefix, type PolicyDocument } from "./iam";
-import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import type { ResourceSettings } from "../shared/resources";
+import { SERVING_PORT_NAME, TENSORBOARD_CREDENTIALS_SECRET, TENSORBOARD_NAME, TENSORBOARD_PORT, TENSORBOARD_SERVICE_ACCOUNT, tensorboardLogPrefix } from "../contract";
+import { irsaTrustPolicy, type PolicyDocument } from "./iam";
+import { normalizePrefix } from "../shared/s3Prefix";
+import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
 import { uriSafePassword } from "./mlflowTracking";
-import { type LabelContext, selectorLabels, standardLabels } from "./naming";
+import { type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
 
 /** uid/gid of the `tensorboard` user of images/tensorboard/Dockerfile. */
 export const TENSORBOARD_UID = 10001;

@@ -21,8 +21,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ResourceSettings } from "./config";
-import { FEATURE_SERVER_METRICS_PORT, FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, REDIS_PORT } from "./contract";
+import type { ResourceSettings } from "../shared/resources";
+import { FEATURE_SERVER_METRICS_PORT, FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, REDIS_PORT } from "../contract";
 import { ElastiCacheRedis } from "./elastiCacheRedis";
 import {
     FEATURE_REPO_DIR,
@@ -36,9 +36,9 @@ import {
 } from "./featureStoreConfig";
 import { irsaTrustPolicy, type PolicyDocument } from "./iam";
 import { InClusterRedis } from "./inClusterRedis";
-import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./k8sHelpers";
+import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
 import { podSecurityLabels, topologySpread, uriSafePassword } from "./mlflowTracking";
-import { dnsName, type LabelContext, selectorLabels, standardLabels } from "./naming";
+import { dnsName, type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
 import { INSTANCE_METADATA_CIDR, PROMETHEUS_POD_LABELS } from "./servingNamespace";
 
 /** uid/gid of the `feast` user of images/feast/Dockerfile. */
