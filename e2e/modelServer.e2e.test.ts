@@ -86,7 +86,10 @@ describe("the example model server (team fraud, test stack), run as planned", ()
         expect(r.body.version).toBe(world.registered.version);
         const p: number[] = r.body.predictions;
         expect(p).toHaveLength(40);
-        for (const x of p) expect(x).toBeGreaterThanOrEqual(0), expect(x).toBeLessThanOrEqual(1);
+        for (const x of p) {
+            expect(x).toBeGreaterThanOrEqual(0);
+            expect(x).toBeLessThanOrEqual(1);
+        }
         const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
         expect(mean(p.slice(20))).toBeGreaterThan(mean(p.slice(0, 20)) + 0.3);
         instances.forEach((instance, i) => sent.push({ instance, prediction: p[i] }));

@@ -118,6 +118,7 @@ export function policyPackArgs(engineAddress: string, runtimeOptions: Record<str
 
 /** Parses the port line a plugin prints (tolerating whitespace and .NET progress escapes, as the CLI does). */
 export function parsePort(line: string): number {
+    // eslint-disable-next-line no-control-regex -- the escape sequence .NET plugins print is what it removes
     const s = line.replace(/\x1b\]9;4;[03];\x1b\\/g, "").trim();
     const port = /^\d+$/.test(s) ? Number(s) : NaN;
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`could not parse port: ${JSON.stringify(s)}`);
@@ -670,7 +671,7 @@ export class PolicyPackProcess {
 
     /** A unary call with the per-call deadline; errors name the RPC. */
     private call<Res>(method: string, request: unknown): Promise<Res> {
-        const client = this.client as unknown as Record<string, Function> | undefined;
+        const client = this.client as unknown as Record<string, (...args: unknown[]) => unknown> | undefined;
         if (!client || this.closed) return Promise.reject(new PolicyPackError(`policy pack "${this.dir}" is not running`));
         return new Promise<Res>((resolve, reject) => {
             client[method].call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {

@@ -162,7 +162,7 @@ function under(path: string, prefix: string): boolean {
 /** Why a change of `paths` replaces a resource of `type` (empty: an update in place). */
 export function replaceReasons(type: string, paths: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>): string[] {
     const kind = kubernetesKind(type);
-    let forcing: readonly string[] = [];
+    let forcing: readonly string[];
     if (kind) {
         forcing = [...KUBERNETES_IDENTITY, ...(KUBERNETES_REPLACE_PATHS[kind] ?? [])];
         // An immutable ConfigMap or Secret cannot change its data.

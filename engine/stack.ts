@@ -18,6 +18,7 @@ export function requireFresh(root: string): ModuleLoader {
         for (const key of Object.keys(require.cache)) {
             if (key.startsWith(root) && !key.includes(nodeModules)) delete require.cache[key];
         }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the program entry afresh, synchronously, by its path
         return require(entry);
     };
 }

@@ -37,6 +37,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE_PACK = path.join(ROOT, "test", "fixtures", "policy-pack");
@@ -114,7 +115,7 @@ function benchOutDir(): string {
 // ------------------------------------------------------------------------------------------------
 
 /** What one run on the bare mocks sees: each register-resource request (components and the stack too). */
-type RequestHook = (req: any) => void;
+type RequestHook = (req: RegisterResourceRequest) => void;
 
 /**
  * Runs `program` as the stack `project`/prod on the SDK's bare MockMonitor, with the recording engine's
@@ -142,8 +143,9 @@ async function timedOnBareMocks(
     });
     const { onRequest } = opts;
     if (onRequest) {
-        const register = (monitor as any).registerResource.bind(monitor);
-        (monitor as any).registerResource = (req: any, cb: unknown) => {
+        const m = monitor as { registerResource: (req: RegisterResourceRequest, cb: unknown) => unknown };
+        const register = m.registerResource.bind(monitor);
+        m.registerResource = (req, cb) => {
             onRequest(req);
             return register(req, cb);
         };

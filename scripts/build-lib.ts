@@ -18,6 +18,7 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { packDirs } from "./build-policy";
 import { buildPlanPackage, PLAN_BIN } from "./build-plan";
@@ -182,7 +183,7 @@ const LOAD_PROGRAM = `require(process.env.MLOPS_LIB); process.stdout.write(JSON.
  */
 export async function verifyPackage(library: Packed, plan: Packed): Promise<number> {
     const { manifest } = library;
-    const project = fs.mkdtempSync(path.join(require("os").tmpdir(), "mlops-lib-check-"));
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-lib-check-"));
     try {
         const modules = path.join(project, "node_modules");
         fs.mkdirSync(path.join(modules, "@pulumi"), { recursive: true });

@@ -131,7 +131,7 @@ describe("model URIs", () => {
         );
         fc.assert(
             fc.property(uri, (u) => {
-                let pinned = false;
+                let pinned: boolean;
                 try {
                     pinned = "version" in parseModelUri(u);
                 } catch {

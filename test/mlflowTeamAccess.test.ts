@@ -229,7 +229,7 @@ describe("MlflowTeamAccess helpers", () => {
         expect(TEAM_USERS_SCRIPT).toContain('"GET", "/api/2.0/mlflow/users/get"');
         expect(TEAM_USERS_SCRIPT).toContain('"POST", "/api/2.0/mlflow/users/create"');
         expect(TEAM_USERS_SCRIPT).toContain('"PATCH", "/api/2.0/mlflow/users/update-password"');
-        for (const line of TEAM_USERS_SCRIPT.split("\n").filter((l) => l.includes("print("))) expect(line).not.toMatch(/password\b(?!\")/);
+        for (const line of TEAM_USERS_SCRIPT.split("\n").filter((l) => l.includes("print("))) expect(line).not.toMatch(/password\b(?!")/);
     });
 
     it("refuses no users at all, bad team names and duplicates", () => {

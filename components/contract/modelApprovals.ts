@@ -64,7 +64,7 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
     if (!Array.isArray(list)) return { approvals: [], problems: [...problems, `${source}: approvals must be a list`] };
     const approvals: ModelApproval[] = [];
     const seen = new Map<string, number>();
-    list.forEach((entry: any, i: number) => {
+    list.forEach((entry: Record<string, unknown>, i: number) => {
         const at = `${source}: approvals[${i}]`;
         if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
             problems.push(`${at} must be a mapping with ${FIELDS.join(", ")}`);
@@ -74,7 +74,7 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
         for (const k of Object.keys(entry)) if (!(FIELDS as readonly string[]).includes(k)) problems.push(`${at}: unknown field "${k}" (allowed: ${FIELDS.join(", ")})`);
         const str = (k: string) => (typeof entry[k] === "string" ? (entry[k] as string) : undefined);
         if (!str("team") || !TEAM_NAME.test(str("team")!)) problems.push(`${at}.team "${entry.team}" must be a team name like fraud`);
-        else if (teams && !teams.includes(entry.team)) problems.push(`${at}.team "${entry.team}" is not a team of this environment (teams: ${teams.join(", ") || "none"})`);
+        else if (teams && !teams.includes(str("team")!)) problems.push(`${at}.team "${entry.team}" is not a team of this environment (teams: ${teams.join(", ") || "none"})`);
         if (!str("model") || !MODEL_NAME.test(str("model")!)) problems.push(`${at}.model "${entry.model}" must be a registered model name like fraud-scorer`);
         if (!isModelVersion(entry.version)) problems.push(`${at}.version ${JSON.stringify(entry.version)} must be a registered version (a positive integer)`);
         const digests = entry.imageDigests;
@@ -93,14 +93,14 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
         }
         if (problems.length > before) return;
         const a: ModelApproval = {
-            team: entry.team,
-            model: entry.model,
-            version: entry.version,
-            imageDigests: [...digests],
-            approvedBy: entry.approvedBy,
-            ticket: entry.ticket,
-            date: entry.date,
-            expires: entry.expires,
+            team: str("team")!,
+            model: str("model")!,
+            version: entry.version as number,
+            imageDigests: [...(digests as string[])],
+            approvedBy: str("approvedBy")!,
+            ticket: str("ticket")!,
+            date: str("date")!,
+            expires: str("expires")!,
         };
         const key = approvalKey(a.team, a.model, a.version);
         const first = seen.get(key);

@@ -14,9 +14,9 @@
  * - A ServiceMonitor for MLflow, and a NetworkPolicy that admits only serving namespaces and Prometheus
  *   to the Pushgateway.
  * - prometheus-adapter serving the custom metrics API with one metric, the model servers' requests per
- *   second per pod ({@link RPS_METRIC}), which a ModelService's HPA scales on when it sets
- *   `autoscaling.targetRequestsPerSecond`; and, unless the cluster has one, metrics-server, which serves
- *   the CPU utilisation every HPA scales on.
+ *   second per pod (`RPS_METRIC`, components/shared/metricsContract.ts), which a ModelService's HPA
+ *   scales on when it sets `autoscaling.targetRequestsPerSecond`; and, unless the cluster has one,
+ *   metrics-server, which serves the CPU utilisation every HPA scales on.
  *
  * Prometheus and Alertmanager volumes are created by the operator from volumeClaimTemplates: their PVCs
  * are not Pulumi resources. A StatefulSet's PVCs outlive it, and in prod the namespace and the releases
@@ -31,7 +31,7 @@ import type { ReceiverSettings } from "../../stacks/config/schema";
 import type { ResourceSettings } from "../shared/resources";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
 import { containerResources, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
-import { requestsPerSecondAdapterRule, RPS_METRIC } from "../shared/metricsContract";
+import { requestsPerSecondAdapterRule } from "../shared/metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "../shared/naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
 

@@ -347,7 +347,7 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
     if (port === metricsPort) problems.push(`port and metricsPort must differ, both are ${port}`);
     const health = args.health ?? {};
     for (const [key, value] of [["readinessPath", health.readinessPath], ["livenessPath", health.livenessPath]] as const) {
-        if (value !== undefined && !/^\/[A-Za-z0-9._~\/-]*$/.test(value)) problems.push(`health.${key} "${value}" must be a URL path starting with /`);
+        if (value !== undefined && !/^\/[A-Za-z0-9._~/-]*$/.test(value)) problems.push(`health.${key} "${value}" must be a URL path starting with /`);
     }
     const startup = health.startupTimeoutSeconds ?? 300;
     if (!Number.isInteger(startup) || startup < 10 || startup > 3600) problems.push(`health.startupTimeoutSeconds must be an integer from 10 to 3600, got ${startup}`);

@@ -131,7 +131,7 @@ export function platformReferenceProblems(args: PlatformReferenceArgs): string[]
     if (typeof args.runbookBaseUrl === "string" && !/^https:\/\/\S+[^/\s]$/.test(args.runbookBaseUrl)) {
         problems.push(`runbookBaseUrl "${args.runbookBaseUrl}" must be an https:// URL of docs/runbooks without a trailing slash`);
     }
-    if (args.deployRoleArn !== undefined && !/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/.test(args.deployRoleArn)) {
+    if (args.deployRoleArn !== undefined && !/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(args.deployRoleArn)) {
         problems.push(`deployRoleArn "${args.deployRoleArn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
     }
     return [...shape.map((p) => p.message), ...withoutShapeDuplicates(problems, shape)];

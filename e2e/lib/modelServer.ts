@@ -257,7 +257,7 @@ export async function predictionLogsFrom(
 ): Promise<{ uri: string; objects: PredictionLogObject[] }> {
     const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(world.predictionLogUri)!;
     const before = new Set((await world.mlflow.s3.list(m[1], m[2])).map((x) => x.key));
-    let serverLog = "";
+    let serverLog: string;
     const server = await ModelServer.start(world.mlflow, world.team, {
         deployment: "fraud-scorer",
         aws: world.workloadCredentials,

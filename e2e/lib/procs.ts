@@ -3,6 +3,7 @@
  * (and shown when a test fails), run-to-completion commands, and polling.
  */
 import { type ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
@@ -149,7 +150,6 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 /** Command lines (argv joined by spaces) of a process and all its descendants, from /proc. */
 export function processTreeArgv(rootPid: number): string[] {
-    const fs = require("fs") as typeof import("fs");
     const children = new Map<number, number[]>();
     for (const d of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(d)) continue;

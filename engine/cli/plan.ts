@@ -188,17 +188,18 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
 /** The baseline plan of `stack` for --diff: the file itself, or `<dir>/<stack>/plan.json`. */
 export function readBaseline(diff: string, stack: string): PlanDocument {
     const file = fs.existsSync(diff) && fs.statSync(diff).isDirectory() ? path.join(diff, stack, "plan.json") : diff;
-    let doc: any;
+    type Plan = { stack?: unknown; planFormat?: unknown; resources?: unknown; error?: unknown } | null;
+    let read: Plan | Plan[];
     try {
-        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        read = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (err) {
         throw new UsageError(`--diff: cannot read the baseline plan ${file}: ${(err as Error).message}`);
     }
-    if (Array.isArray(doc)) doc = doc.find((d) => d?.stack === stack);
+    const doc = Array.isArray(read) ? read.find((d) => d?.stack === stack) : read;
     if (!doc || doc.planFormat !== 1 || !Array.isArray(doc.resources)) {
         throw new UsageError(`--diff: ${file} is not a plan of stack "${stack}" (write one with --out or --json)${doc?.error ? `; that plan failed: ${doc.error}` : ""}`);
     }
-    return doc as PlanDocument;
+    return doc as unknown as PlanDocument;
 }
 
 /**
@@ -208,13 +209,14 @@ export function readBaseline(diff: string, stack: string): PlanDocument {
 function useStackReferences(refs: Record<string, string>): void {
     const outputs: Record<string, { outputs: Record<string, unknown> }> = {};
     for (const [name, file] of Object.entries(refs)) {
-        let doc: any;
+        let doc: unknown;
         try {
             doc = JSON.parse(fs.readFileSync(file, "utf8"));
         } catch (err) {
             throw new UsageError(`--stack-reference ${name}: cannot read ${file}: ${(err as Error).message}`);
         }
-        outputs[name] = { outputs: doc && typeof doc === "object" && "planFormat" in doc ? doc.outputs : doc };
+        const plan = doc && typeof doc === "object" && "planFormat" in doc ? (doc as { outputs?: unknown }).outputs : doc;
+        outputs[name] = { outputs: plan as Record<string, unknown> };
     }
     setStackReferenceOutputs(outputs);
 }

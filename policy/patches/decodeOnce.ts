@@ -47,6 +47,7 @@ export function memoiseToJavaScript<S extends StructLike>(struct: S): S {
  */
 export function analyzerMessages(): Record<string, MessageClass> {
     const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy resolved from @pulumi/policy's own location
     return require(require.resolve("@pulumi/pulumi/proto/analyzer_pb", { paths: [policyDir] })) as Record<string, MessageClass>;
 }
 

@@ -277,8 +277,10 @@ function entriesToStructBytes(entries: readonly Uint8Array[]): Uint8Array {
 export function policyProtobuf(): { Struct: StructClass; jspb: JspbModule } {
     const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
     const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [policyDir] }));
+    /* eslint-disable @typescript-eslint/no-require-imports -- the copies resolved from @pulumi/policy's SDK */
     const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] })) as { Struct: StructClass };
     const jspb = require(require.resolve("google-protobuf", { paths: [sdkDir] })) as JspbModule;
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return { Struct: structPb.Struct, jspb };
 }
 

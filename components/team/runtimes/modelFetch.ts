@@ -24,7 +24,7 @@ export type FetchMode = "file" | "directory";
 export function artifactPathProblems(path: unknown, suffix: string | undefined, what: string): string[] {
     if (typeof path !== "string" || path === "") return [`runtime.artifactPath must name the ${what} under the team's model prefix`];
     if (path.startsWith("/") || path.startsWith("s3://")) return [`runtime.artifactPath "${path}" must be relative to the team's model prefix (models/<team>/), like fraud-scorer/12/${suffix ? `model${suffix}` : "repository"}`];
-    if (path.split("/").some((s) => s === ".." || s === ".") || !/^[A-Za-z0-9._\/-]+$/.test(path)) {
+    if (path.split("/").some((s) => s === ".." || s === ".") || !/^[A-Za-z0-9._/-]+$/.test(path)) {
         return [`runtime.artifactPath "${path}" may hold only letters, digits, ., _, - and /, and no . or .. segments`];
     }
     if (suffix && !path.endsWith(suffix)) return [`runtime.artifactPath "${path}" must name a ${suffix} file (${what})`];
