@@ -40,9 +40,6 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
     setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean, organization: string): void;
 };
 
-/** Exit code of cmd/run after it has logged a message the user can act on (the language host then adds nothing). */
-export const EXITED_AFTER_LOGGING = 32;
-
 /** The process the language host starts for a program. */
 export interface ProgramCommand {
     /** The node binary. */

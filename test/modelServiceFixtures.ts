@@ -8,8 +8,6 @@ export const RUNBOOKS = "https://github.com/acme/mlops-platform/blob/main/docs/r
 
 /** A prebuilt scorer image pinned by digest, as test and prod require. */
 export const DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0@sha256:${"a".repeat(64)}`;
-/** The batch scorer's image pinned by digest. */
-export const BATCH_DIGEST_REF = `410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-batch-scorer:0.9.2@sha256:${"b".repeat(64)}`;
 
 /** Compliance's approval of fraud-scorer version 12 with both images (as approvals/prod.yaml records it). */
 export const APPROVAL_12: ModelApproval = {

@@ -47,7 +47,7 @@ export function modelVersionUri(name: string, version: number): string {
 export type ModelRef = { readonly name: string; readonly version: number } | { readonly name: string; readonly alias: string };
 
 /** Thrown for a malformed `models:/` URI. */
-export class ModelUriError extends Error {
+class ModelUriError extends Error {
     constructor(message: string) {
         super(message);
         this.name = "ModelUriError";

@@ -152,8 +152,6 @@ export const METRICS = {
     },
 } as const satisfies Record<string, MetricSpec>;
 
-export type MetricKey = keyof typeof METRICS;
-
 /** Where an external metric comes from. */
 export interface ExternalMetric {
     readonly name: string;

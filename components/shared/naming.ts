@@ -39,12 +39,6 @@ export function dnsName(parts: readonly string[], max = K8S_NAME_MAX): string {
     return `${head}-${hash}`;
 }
 
-/** Ownership metadata every resource of a stack carries. */
-export interface Ownership {
-    readonly owner: string;
-    readonly environment: Environment;
-    readonly costCentre: string;
-}
 
 /** Kubernetes label values: 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
 export function labelValue(value: string): string {

@@ -151,16 +151,6 @@ export function parseCron(expression: string): CronSchedule {
     return schedule;
 }
 
-/** Is `expression` a valid CronJob schedule? */
-export function isValidCron(expression: string): boolean {
-    try {
-        parseCron(expression);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
 /** Days in a 400-year Gregorian cycle (exactly 20871 weeks: the calendar repeats after it). */
 export const GREGORIAN_CYCLE_DAYS = 146097;
 

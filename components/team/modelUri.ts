@@ -8,15 +8,11 @@ import { MODEL_NAME, MODEL_NAME_MAX, TEAM_NAME, teamModelPrefix } from "../contr
 import { normalizePrefix } from "../shared/s3Prefix";
 
 export {
-    APPROVAL_TICKET,
     type ApprovalRecord,
     approvalProblems,
-    isModelVersion,
-    MODEL_ALIAS,
     MODEL_NAME,
     MODEL_NAME_MAX,
     type ModelRef,
-    ModelUriError,
     modelVersionUri,
     parseApprovalDate,
     parseModelUri,

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { PackDefinition, PolicyFactory } from "./define";
+import type { PolicyFactory } from "./define";
 import type { EnforcementLevel } from "./types";
 
 export const POLICY_DIR = path.resolve(__dirname, "..");
@@ -55,13 +55,3 @@ export function effectiveProperties(file: PackConfigFile, factory: PolicyFactory
     return { ...structuredClone(factory.defaults as Record<string, unknown>), ...own };
 }
 
-/** Environments a policy applies in under this config (all when unscoped). */
-export function effectiveEnvironments(file: PackConfigFile, factory: PolicyFactory): string[] | undefined {
-    if (!factory.environments) return undefined;
-    return effectiveProperties(file, factory).environments as string[];
-}
-
-/** The pack's policies by name. */
-export function policiesByName(pack: PackDefinition): Map<string, PolicyFactory> {
-    return new Map(pack.policies.map((p) => [p.meta.name, p]));
-}

@@ -36,12 +36,6 @@ export function effectiveTags(r: StackSubject): Record<string, unknown> {
     return { ...providerDefaultTags(r.provider), ...(own && typeof own === "object" ? own : {}), ...tagsAll };
 }
 
-/** `<provider urn>` of a provider reference `<urn>::<id>`. */
-export function providerUrnOf(reference: string): string {
-    const i = reference.lastIndexOf("::");
-    return i < 0 ? reference : reference.slice(0, i);
-}
-
 // -------------------------------------------------------------------------------------------------
 // IAM policy documents
 // -------------------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@
  * Only the platform stack and its components (components/platform) read it; the team library does not.
  */
 export * from "./schema";
-export { ENVIRONMENT_DEFAULTS, type DeepPartial } from "./defaults";
-export { ConfigError, editDistance, suggestKey } from "./messages";
+export { ENVIRONMENT_DEFAULTS } from "./defaults";
+export { ConfigError, suggestKey } from "./messages";
 export { CREDENTIAL_SUFFIXES, teamQuota, teamSlo, teamsIn } from "./rules";
 export { deepMerge, parsePlatformConfig } from "./parse";
-export { loadPlatformConfig, rawStackConfig } from "./load";
+export { loadPlatformConfig } from "./load";
 export { quantityValue } from "../../components/shared/resources";
