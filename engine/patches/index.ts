@@ -38,6 +38,7 @@ export function installRecordingPatches(logs: LoggedMessage[]): () => void {
  * restores the SDK as it was.
  */
 export function cheapDebugStacks(): () => void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK module it patches, loaded when the patch is installed
     const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> };
     const original = debuggable.debuggablePromise;
     debuggable.debuggablePromise = function (p, ctx) {

@@ -8,6 +8,7 @@ import type { PatchTarget } from "./fingerprint";
 /** The SDK version the patches were reviewed against. */
 export const REVIEWED_VERSIONS: Readonly<Record<string, string>> = { "@pulumi/pulumi": "3.248.0" };
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK modules the patches replace, by path
 const sdk = (module: string) => require(`@pulumi/pulumi/${module}`) as Record<string, any>;
 
 export const ENGINE_PATCH_TARGETS: readonly PatchTarget[] = [

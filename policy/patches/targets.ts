@@ -22,6 +22,7 @@ export function packPackageDirs(): Record<string, string> {
 const struct = () => policyProtobuf().Struct as unknown as Record<string, any> & { prototype: Record<string, any> };
 const reader = () => (policyProtobuf().jspb as unknown as { BinaryReader: { prototype: Record<string, any> } }).BinaryReader.prototype;
 const message = (name: string) => (analyzerMessages()[name] as unknown as { prototype: Record<string, any> }).prototype;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy of @pulumi/policy the packs load, by path
 const crossGuard = (module: string) => require(path.join(packPackageDirs()["@pulumi/policy"], module)) as Record<string, any>;
 
 export const PACK_PATCH_TARGETS: readonly PatchTarget[] = [

@@ -33,6 +33,11 @@ export const POD_TYPES = [
     "kubernetes:batch/v1:CronJob",
 ] as const;
 
+/** Whether a resource type is a Kubernetes workload with a pod template (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob...). */
+export function isPodType(type: string): boolean {
+    return isKubernetesObjectType(type) && (POD_KINDS as readonly string[]).includes(kindOf(type));
+}
+
 /** `Deployment mlflow/mlflow`: how messages name an object. */
 export function objectRef(type: string, props: Record<string, any>, fallbackName?: string): string {
     const meta = props?.metadata ?? {};

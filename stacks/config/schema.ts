@@ -500,7 +500,6 @@ export type QuotaSettings = z.infer<typeof quotaSchema>;
 export type LimitRangeSettings = z.infer<typeof limitRangeSchema>;
 export type SloSettings = z.infer<typeof sloSchema>;
 export type ReceiverSettings = z.infer<typeof receiverSchema>;
-export type FeatureStoreSettings = z.infer<typeof featureStoreSchema>;
 
 /** The schema's resources are the shared {@link ResourceSettings}, key for key (a compile-time check). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
