@@ -263,9 +263,12 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                 },
                 { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], Resource: keyArn },
             ]);
-            // No other identity of any team reaches a DVC remote.
+            // No other identity of any team reaches a DVC remote, neither by its prefix nor by the whole team folder
+            // (TensorBoard's reader has teams/<team>/tensorboard/ only).
             for (const other of run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.name !== `team-${team.name}-training-policy`)) {
-                expect(JSON.stringify(run.inputs(other).policy), other.name).not.toContain(`teams/${team.name}/`);
+                const policy = JSON.stringify(run.inputs(other).policy);
+                expect(policy, other.name).not.toContain(`teams/${team.name}/dvc`);
+                expect(policy, other.name).not.toMatch(new RegExp(`teams/${team.name}/(\\*|\\\\?")`));
             }
             const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((x) => x.metadata.name === "training")!;
             expect(sa.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": role.outputs.arn });
