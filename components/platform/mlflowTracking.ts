@@ -8,20 +8,19 @@
  * ClusterIP Service, a PodDisruptionBudget, NetworkPolicies that admit only the namespaces that need it,
  * and an `mlflow gc` CronJob.
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import type * as random from "@pulumi/random";
 import type { DatabaseSettings } from "../../stacks/config/schema";
 import type { ResourceSettings } from "../shared/resources";
-import { irsaTrustPolicy } from "./iam";
 import { normalizePrefix } from "../shared/s3Prefix";
-import { InClusterPostgres } from "./inClusterPostgres";
 import { type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
-import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
-import { POSTGRES_PORT, RdsPostgres } from "./rdsPostgres";
+import { ephemeralStorage } from "../shared/k8sHelpers";
 import { MLFLOW_PORT, ORG_LABELS, orgKey } from "../contract";
-import { REGISTRY_NAMESPACES_AUTH_FUNCTION, REGISTRY_NAMESPACES_DIR, registryNamespacesConfigMapName, registryNamespacesFiles } from "./mlflowRegistryNamespaces";
+import { MlflowAuth } from "./mlflow/auth";
+import { mlflowDatabase } from "./mlflow/database";
+import { MlflowGc } from "./mlflow/gc";
+import { MlflowServer } from "./mlflow/server";
 
 /** Port the server listens on inside the pod (the contract's: serving namespaces' NetworkPolicies name it). */
 export { MLFLOW_PORT };
@@ -137,17 +136,12 @@ export class MlflowTracking extends pulumi.ComponentResource {
         super("mlops:index:MlflowTracking", name, {}, opts);
 
         const protect = args.protect === true;
-        const child: pulumi.CustomResourceOptions = { parent: this };
-        const ctx = args.labels;
-        const serverLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "tracking-server", version: args.version });
-        this.serverSelector = selectorLabels({ name: MLFLOW_NAME, component: "tracking-server" });
-        const gcLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "garbage-collector", version: args.version });
-        const gcSelector = selectorLabels({ name: MLFLOW_NAME, component: "garbage-collector" });
-        const commonLabels = standardLabels(ctx, { name: MLFLOW_NAME, component: "tracking-server" });
+        const commonLabels = standardLabels(args.labels, { name: MLFLOW_NAME, component: "tracking-server" });
         const artifactsDestination = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${normalizePrefix(args.artifactPrefix)}`;
-        const trackingUri = mlflowTrackingUri(args.namespace);
+        // The auth, server and gc resources were children of this component before it was split: they alias it.
+        const formerParent = this;
 
-        // --- Namespace -------------------------------------------------------------------------
+        // --- Namespace (stateful: protected and retained in prod) -------------------------------------
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
             { metadata: { name: args.namespace, labels: { ...commonLabels, ...podSecurityLabels("restricted") } } },
@@ -155,413 +149,89 @@ export class MlflowTracking extends pulumi.ComponentResource {
         );
         const ns = namespace.metadata.name;
 
-        // --- Database ----------------------------------------------------------------------------
-        const dbPassword = new random.RandomPassword(`${name}-db-password`, uriSafePassword(32), child);
-        const db = args.database;
-        let dbHost: pulumi.Output<string>;
-        let sslMode: "require" | "disable";
-        // Pods of the server and the gc job: the only database clients.
-        const clientSelector = { "app.kubernetes.io/name": MLFLOW_NAME, "app.kubernetes.io/instance": MLFLOW_NAME };
-        let postgresPeer: k8s.types.input.networking.v1.NetworkPolicyPeer;
-        if (db.kind === "rds") {
-            const rds = new RdsPostgres(
-                `${name}-db`,
-                {
-                    identifier: args.databaseIdentifier,
-                    databaseName: TRACKING_DATABASE,
-                    username: DATABASE_USER,
-                    password: dbPassword.result,
-                    engineVersion: db.engineVersion,
-                    instanceClass: db.instanceClass,
-                    allocatedStorageGiB: db.storageGiB,
-                    backupRetentionDays: db.backupRetentionDays,
-                    multiAz: db.multiAz,
-                    deletionProtection: db.deletionProtection,
-                    vpcId: args.network.vpcId,
-                    subnetIds: args.network.privateSubnetIds,
-                    clientSecurityGroupId: args.cluster.nodeSecurityGroupId,
-                    applyImmediately: args.applyImmediately ?? false,
-                    performanceInsights: args.performanceInsights ?? false,
-                    protect,
-                },
-                child,
-            );
-            dbHost = rds.address;
-            sslMode = "require";
-            postgresPeer = { ipBlock: { cidr: args.network.vpcCidr } };
-        } else {
-            const postgres = new InClusterPostgres(
-                `${name}-postgres`,
-                {
-                    namespace: ns,
-                    objectName: `${MLFLOW_NAME}-postgres`,
-                    image: `docker.io/library/postgres:${db.engineVersion}`,
-                    databaseName: TRACKING_DATABASE,
-                    username: DATABASE_USER,
-                    password: dbPassword.result,
-                    storageGiB: db.storageGiB,
-                    clientSelector,
-                    labels: ctx,
-                    protect,
-                },
-                child,
-            );
-            dbHost = postgres.host;
-            // In-cluster traffic in a dev cluster; the official image serves no TLS.
-            sslMode = "disable";
-            postgresPeer = { podSelector: { matchLabels: postgres.podSelector } };
-        }
-        this.databaseEndpoint = dbHost;
-        const uriOf = (database: string) =>
-            pulumi
-                .all([dbPassword.result, dbHost])
-                .apply(([password, host]) => postgresUri({ user: DATABASE_USER, password, host, port: POSTGRES_PORT, database, sslMode }));
-
-        const dbSecret = new k8s.core.v1.Secret(
-            `${name}-db-secret`,
+        // --- Database: password, Postgres (RDS or in-cluster), URI Secret; children of this component ------
+        const db = mlflowDatabase(
+            name,
             {
-                metadata: { name: `${MLFLOW_NAME}-db`, namespace: ns, labels: commonLabels },
-                type: "Opaque",
-                stringData: pulumi.secret({ username: DATABASE_USER, password: dbPassword.result, "backend-store-uri": uriOf(TRACKING_DATABASE) }),
+                labels: args.labels,
+                secretLabels: commonLabels,
+                namespace: ns,
+                database: args.database,
+                identifier: args.databaseIdentifier,
+                network: args.network,
+                clientSecurityGroupId: args.cluster.nodeSecurityGroupId,
+                performanceInsights: args.performanceInsights ?? false,
+                applyImmediately: args.applyImmediately ?? false,
+                protect,
             },
-            child,
+            this,
         );
-        const dbSecretName = dbSecret.metadata.name;
+        this.databaseEndpoint = db.host;
 
-        // --- Basic auth --------------------------------------------------------------------------
-        let authSecretName: pulumi.Output<string> | undefined;
-        if (args.auth) {
-            const adminPassword = new random.RandomPassword(`${name}-admin-password`, uriSafePassword(32), child);
-            const flaskSecretKey = new random.RandomPassword(`${name}-flask-secret-key`, uriSafePassword(48), child);
-            const authDatabaseUri = uriOf(AUTH_DATABASE);
-            const ini = pulumi.all([adminPassword.result, authDatabaseUri]).apply(([password, databaseUri]) =>
-                basicAuthIni({
-                    adminUsername: ADMIN_USERNAME,
-                    adminPassword: password,
-                    databaseUri,
-                    defaultPermission: args.authDefaultPermission ?? "READ",
-                    authorizationFunction: REGISTRY_NAMESPACES_AUTH_FUNCTION,
-                }),
-            );
-            const authSecret = new k8s.core.v1.Secret(
-                `${name}-auth-secret`,
-                {
-                    metadata: { name: `${MLFLOW_NAME}-auth`, namespace: ns, labels: commonLabels },
-                    type: "Opaque",
-                    stringData: pulumi.secret({
-                        [BASIC_AUTH_INI]: ini,
-                        "database-uri": authDatabaseUri,
-                        "admin-username": ADMIN_USERNAME,
-                        "admin-password": adminPassword.result,
-                        "flask-secret-key": flaskSecretKey.result,
-                    }),
-                },
-                child,
-            );
-            authSecretName = authSecret.metadata.name;
-            this.adminPassword = pulumi.secret(adminPassword.result);
-        }
-        this.adminSecretName = authSecretName;
+        // --- Basic auth ------------------------------------------------------------------------------
+        const auth = args.auth
+            ? new MlflowAuth(
+                  name,
+                  { namespace: ns, labels: commonLabels, databaseUri: db.uriOf(AUTH_DATABASE), defaultPermission: args.authDefaultPermission ?? "READ", formerParent },
+                  { parent: this },
+              )
+            : undefined;
+        this.adminSecretName = auth?.secretName;
+        this.adminPassword = auth?.adminPassword;
 
-        // --- Identity: IRSA role with read-write under the MLflow prefix only ----------------------
-        const role = new aws.iam.Role(
-            `${name}-role`,
+        // --- Tracking server -----------------------------------------------------------------------
+        const server = new MlflowServer(
+            name,
             {
-                name: args.iamRoleName,
-                description: `MLflow tracking server ${args.namespace}/${MLFLOW_NAME}: artifacts under ${args.artifactPrefix}/`,
-                assumeRolePolicy: JSON.stringify(irsaTrustPolicy(args.cluster.oidcProviderArn, args.namespace, MLFLOW_NAME)),
-                maxSessionDuration: 3600,
-            },
-            child,
-        );
-        new aws.iam.RolePolicy(
-            `${name}-artifacts-policy`,
-            { name: "mlflow-artifacts", role: role.name, policy: args.artifactStore.readWritePolicy([args.artifactPrefix]) },
-            child,
-        );
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-service-account`,
-            {
-                metadata: {
-                    name: MLFLOW_NAME,
-                    namespace: ns,
-                    labels: commonLabels,
-                    annotations: { "eks.amazonaws.com/role-arn": role.arn, "eks.amazonaws.com/sts-regional-endpoints": "true" },
-                },
-                automountServiceAccountToken: false,
-            },
-            child,
-        );
-        const serviceAccountName = serviceAccount.metadata.name;
-
-        // --- Tracking server ---------------------------------------------------------------------
-        const backendEnv: k8s.types.input.core.v1.EnvVar = {
-            name: "MLFLOW_BACKEND_STORE_URI",
-            valueFrom: { secretKeyRef: { name: dbSecretName, key: "backend-store-uri" } },
-        };
-        const baseEnv: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "HOME", value: "/tmp" },
-            { name: "TMPDIR", value: "/tmp" },
-            backendEnv,
-        ];
-        const initResources = containerResources(args.resources, MLFLOW_STORAGE);
-        const initContainers: k8s.types.input.core.v1.Container[] = [
-            {
-                name: "db-upgrade",
+                labels: args.labels,
+                namespaceName: args.namespace,
+                namespace: ns,
+                version: args.version,
                 image: args.image,
-                // Creates the schema on an empty database, migrates an existing one; the URI stays in the environment.
-                command: ["python", "-c", TRACKING_SCHEMA_SCRIPT],
-                env: baseEnv,
-                resources: initResources,
-                securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                replicas: args.replicas,
+                resources: args.resources,
+                artifactStore: args.artifactStore,
+                artifactPrefix: args.artifactPrefix,
+                artifactsDestination,
+                iamRoleName: args.iamRoleName,
+                cluster: args.cluster,
+                spreadAcrossZones: args.spreadAcrossZones === true,
+                databaseSecretName: db.secretName,
+                databasePeer: db.peer,
+                auth: auth ? { secretName: auth.secretName, registryNamespacesConfigMapName: auth.registryNamespacesConfigMapName } : undefined,
+                formerParent,
             },
-        ];
-        const serverEnv = [...baseEnv];
-        const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
-        const serverMounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
-        if (authSecretName) {
-            const authDbEnv: k8s.types.input.core.v1.EnvVar = {
-                name: "MLFLOW_AUTH_DATABASE_URI",
-                valueFrom: { secretKeyRef: { name: authSecretName, key: "database-uri" } },
-            };
-            initContainers.push(
-                {
-                    name: "auth-db-create",
-                    image: args.image,
-                    command: ["python", "-c", CREATE_DATABASE_SCRIPT],
-                    env: [...baseEnv, { name: "MLFLOW_AUTH_DATABASE", value: AUTH_DATABASE }],
-                    resources: initResources,
-                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                },
-                {
-                    name: "auth-db-upgrade",
-                    image: args.image,
-                    command: ["python", "-c", AUTH_SCHEMA_SCRIPT],
-                    env: [...baseEnv, authDbEnv],
-                    resources: initResources,
-                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                },
-            );
-            // The registry namespaces' authorization function (basic_auth.ini names it): a ConfigMap on PYTHONPATH.
-            const namespacesFiles = registryNamespacesFiles();
-            const namespacesConfigMap = new k8s.core.v1.ConfigMap(
-                `${name}-registry-namespaces`,
-                { metadata: { name: registryNamespacesConfigMapName(namespacesFiles), namespace: ns, labels: commonLabels }, data: namespacesFiles },
-                child,
-            );
-            volumes.push({ name: "registry-namespaces", configMap: { name: namespacesConfigMap.metadata.name, defaultMode: 0o444 } });
-            serverMounts.push({ name: "registry-namespaces", mountPath: REGISTRY_NAMESPACES_DIR, readOnly: true });
-            serverEnv.push(
-                { name: "PYTHONPATH", value: REGISTRY_NAMESPACES_DIR },
-                { name: "MLFLOW_AUTH_CONFIG_PATH", value: `${AUTH_CONFIG_DIR}/${BASIC_AUTH_INI}` },
-                { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: { secretKeyRef: { name: authSecretName, key: "flask-secret-key" } } },
-            );
-            volumes.push({
-                name: "auth-config",
-                secret: { secretName: authSecretName, items: [{ key: BASIC_AUTH_INI, path: BASIC_AUTH_INI }], defaultMode: 0o440 },
-            });
-            serverMounts.push({ name: "auth-config", mountPath: AUTH_CONFIG_DIR, readOnly: true });
-        }
-
-        new k8s.apps.v1.Deployment(
-            `${name}-deployment`,
-            {
-                metadata: { name: MLFLOW_NAME, namespace: ns, labels: serverLabels },
-                spec: {
-                    replicas: args.replicas,
-                    revisionHistoryLimit: 5,
-                    selector: { matchLabels: this.serverSelector },
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                    template: {
-                        metadata: { labels: serverLabels },
-                        spec: {
-                            serviceAccountName,
-                            automountServiceAccountToken: false,
-                            enableServiceLinks: false,
-                            terminationGracePeriodSeconds: 60,
-                            securityContext: restrictedPodSecurityContext(MLFLOW_UID),
-                            topologySpreadConstraints: topologySpread(this.serverSelector, args.replicas, args.spreadAcrossZones === true),
-                            initContainers,
-                            containers: [
-                                {
-                                    name: "mlflow",
-                                    image: args.image,
-                                    imagePullPolicy: "IfNotPresent",
-                                    command: ["mlflow"],
-                                    args: mlflowServerArgs({ artifactsDestination, workers: gunicornWorkers(args.resources), auth: args.auth }),
-                                    env: serverEnv,
-                                    ports: [{ name: "http", containerPort: MLFLOW_PORT, protocol: "TCP" }],
-                                    resources: containerResources(args.resources, MLFLOW_STORAGE),
-                                    ...mlflowProbes(),
-                                    securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
-                                    volumeMounts: serverMounts,
-                                },
-                            ],
-                            volumes,
-                        },
-                    },
-                },
-            },
-            child,
+            { parent: this },
         );
-
-        const service = new k8s.core.v1.Service(
-            `${name}-service`,
-            {
-                metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
-                spec: {
-                    type: "ClusterIP",
-                    selector: this.serverSelector,
-                    ports: [{ name: "http", port: MLFLOW_SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
-                },
-            },
-            child,
-        );
-
-        if (args.replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(
-                `${name}-pdb`,
-                {
-                    metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
-                    // A pod that is not ready (stuck, crash-looping) may be evicted: a drain does not hang on it.
-                    spec: { maxUnavailable: 1, selector: { matchLabels: this.serverSelector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
-                },
-                child,
-            );
-        }
-
-        // --- Network policies ----------------------------------------------------------------------
-        const dnsEgress = dnsEgressRule();
-        const postgresEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
-            to: [postgresPeer],
-            ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
-        };
-        const httpsEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
-            // S3 and STS (IRSA): public AWS endpoints, HTTPS only.
-            to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
-            ports: [{ protocol: "TCP", port: 443 }],
-        };
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-default-deny`,
-            {
-                metadata: { name: "default-deny", namespace: ns, labels: commonLabels },
-                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-            },
-            child,
-        );
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-server-network-policy`,
-            {
-                metadata: { name: MLFLOW_NAME, namespace: ns, labels: commonLabels },
-                spec: {
-                    podSelector: { matchLabels: this.serverSelector },
-                    policyTypes: ["Ingress", "Egress"],
-                    ingress: [
-                        {
-                            from: [
-                                { namespaceSelector: { matchLabels: mlflowAccessLabel(ctx.labelDomain) } },
-                                { namespaceSelector: { matchLabels: namespaceNameLabel(args.cluster.gatewayNamespace) } },
-                                { namespaceSelector: { matchLabels: namespaceNameLabel(args.cluster.monitoringNamespace) } },
-                                // The gc job deletes artifacts through the server's artifact proxy.
-                                { podSelector: { matchLabels: gcSelector } },
-                                // With auth on, the Job that creates the team users (MlflowTeamAccess).
-                                ...(args.auth ? [{ podSelector: { matchLabels: { ...MLFLOW_TEAM_USERS_SELECTOR } } }] : []),
-                            ],
-                            ports: [{ protocol: "TCP", port: MLFLOW_PORT }],
-                        },
-                    ],
-                    egress: [dnsEgress, postgresEgress, httpsEgress],
-                },
-            },
-            child,
-        );
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-gc-network-policy`,
-            {
-                metadata: { name: `${MLFLOW_NAME}-gc`, namespace: ns, labels: gcLabels },
-                spec: {
-                    podSelector: { matchLabels: gcSelector },
-                    policyTypes: ["Ingress", "Egress"],
-                    ingress: [],
-                    egress: [
-                        dnsEgress,
-                        postgresEgress,
-                        { to: [{ podSelector: { matchLabels: this.serverSelector } }], ports: [{ protocol: "TCP", port: MLFLOW_PORT }] },
-                        httpsEgress,
-                    ],
-                },
-            },
-            child,
-        );
+        this.serverSelector = server.selector;
 
         // --- Garbage collection --------------------------------------------------------------------
-        const gcEnv: k8s.types.input.core.v1.EnvVar[] = [
-            ...baseEnv,
-            // Runs logged through the artifact proxy have mlflow-artifacts:/ URIs: gc deletes them through the server.
-            { name: "MLFLOW_TRACKING_URI", value: trackingUri },
-        ];
-        if (authSecretName) {
-            gcEnv.push(
-                { name: "MLFLOW_TRACKING_USERNAME", valueFrom: { secretKeyRef: { name: authSecretName, key: "admin-username" } } },
-                { name: "MLFLOW_TRACKING_PASSWORD", valueFrom: { secretKeyRef: { name: authSecretName, key: "admin-password" } } },
-            );
-        }
-        new k8s.batch.v1.CronJob(
-            `${name}-gc`,
+        new MlflowGc(
+            name,
             {
-                metadata: { name: `${MLFLOW_NAME}-gc`, namespace: ns, labels: gcLabels },
-                spec: {
-                    schedule: args.gcSchedule,
-                    timeZone: "Etc/UTC",
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 3600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        metadata: { labels: gcLabels },
-                        spec: {
-                            backoffLimit: 2,
-                            activeDeadlineSeconds: 3 * 3600,
-                            ttlSecondsAfterFinished: 7 * 24 * 3600,
-                            template: {
-                                metadata: { labels: gcLabels },
-                                spec: {
-                                    restartPolicy: "Never",
-                                    serviceAccountName,
-                                    automountServiceAccountToken: false,
-                                    enableServiceLinks: false,
-                                    securityContext: restrictedPodSecurityContext(MLFLOW_UID),
-                                    containers: [
-                                        {
-                                            name: "gc",
-                                            image: args.image,
-                                            // mlflow gc reads the backend store URI only from its flag: the wrapper passes it from the environment.
-                                            command: ["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT],
-                                            args: mlflowGcArgs({ artifactsDestination, olderThanDays: args.gcOlderThanDays }),
-                                            env: gcEnv,
-                                            resources: containerResources({ cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }, MLFLOW_GC_STORAGE),
-                                            securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
-                                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                                        },
-                                    ],
-                                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
-                                },
-                            },
-                        },
-                    },
-                },
+                labels: args.labels,
+                namespace: ns,
+                version: args.version,
+                image: args.image,
+                schedule: args.gcSchedule,
+                olderThanDays: args.gcOlderThanDays,
+                artifactsDestination,
+                trackingUri: mlflowTrackingUri(args.namespace),
+                serviceAccountName: server.serviceAccountName,
+                databaseSecretName: db.secretName,
+                databasePeer: db.peer,
+                serverSelector: server.selector,
+                authSecretName: auth?.secretName,
+                formerParent,
             },
-            child,
+            { parent: this },
         );
 
         this.namespace = ns;
-        this.serviceAccountName = serviceAccountName;
-        this.roleArn = role.arn;
+        this.serviceAccountName = server.serviceAccountName;
+        this.roleArn = server.roleArn;
         this.image = pulumi.output(args.image);
-        this.trackingUri = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local`;
+        this.trackingUri = pulumi.interpolate`http://${server.serviceName}.${ns}.svc.cluster.local`;
         this.registerOutputs({
             trackingUri: this.trackingUri,
             namespace: this.namespace,
