@@ -138,8 +138,6 @@ export class MlflowTracking extends pulumi.ComponentResource {
         const protect = args.protect === true;
         const commonLabels = standardLabels(args.labels, { name: MLFLOW_NAME, component: "tracking-server" });
         const artifactsDestination = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${normalizePrefix(args.artifactPrefix)}`;
-        // The auth, server and gc resources were children of this component before it was split: they alias it.
-        const formerParent = this;
 
         // --- Namespace (stateful: protected and retained in prod) -------------------------------------
         const namespace = new k8s.core.v1.Namespace(
@@ -172,7 +170,7 @@ export class MlflowTracking extends pulumi.ComponentResource {
         const auth = args.auth
             ? new MlflowAuth(
                   name,
-                  { namespace: ns, labels: commonLabels, databaseUri: db.uriOf(AUTH_DATABASE), defaultPermission: args.authDefaultPermission ?? "READ", formerParent },
+                  { namespace: ns, labels: commonLabels, databaseUri: db.uriOf(AUTH_DATABASE), defaultPermission: args.authDefaultPermission ?? "READ", formerParent: this },
                   { parent: this },
               )
             : undefined;
@@ -199,7 +197,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
                 databaseSecretName: db.secretName,
                 databasePeer: db.peer,
                 auth: auth ? { secretName: auth.secretName, registryNamespacesConfigMapName: auth.registryNamespacesConfigMapName } : undefined,
-                formerParent,
+                // The server and gc resources were children of this component before it was split: they alias it.
+                formerParent: this,
             },
             { parent: this },
         );
@@ -222,7 +221,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
                 databasePeer: db.peer,
                 serverSelector: server.selector,
                 authSecretName: auth?.secretName,
-                formerParent,
+                // The server and gc resources were children of this component before it was split: they alias it.
+                formerParent: this,
             },
             { parent: this },
         );
