@@ -17,6 +17,7 @@ export const PYTHON_LOCKS = {
     "s3-emulator": "e2e/setup/python/s3-emulator.lock",
     dvc: "e2e/setup/python/dvc.lock",
     feast: "images/feast/requirements.lock",
+    tensorboard: "images/tensorboard/requirements.lock",
 } as const;
 export type VenvName = keyof typeof PYTHON_LOCKS;
 

@@ -8,6 +8,7 @@
 #   dvc           e2e/setup/python/dvc.lock (DVC with its S3 remote: the client of the teams' DVC remotes)
 #   feast         images/feast/requirements.lock (the Feast image's own lock: Feast, Redis client, s3fs;
 #                 pandas and pyarrow make it the largest, ~640 MB installed)
+#   tensorboard   images/tensorboard/requirements.lock (the TensorBoard image's own lock: TensorBoard, boto3)
 # The system Python (3.11, as the locks and the images) only creates the venvs; nothing is installed
 # into its site-packages.
 set -euo pipefail
@@ -28,6 +29,7 @@ declare -A locks=(
   [s3-emulator]=e2e/setup/python/s3-emulator.lock
   [dvc]=e2e/setup/python/dvc.lock
   [feast]=images/feast/requirements.lock
+  [tensorboard]=images/tensorboard/requirements.lock
 )
 exec 9>"$cache/venv/.lock"
 flock 9
