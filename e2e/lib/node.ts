@@ -5,7 +5,9 @@
  * client certificate towards kubelet; containerd (Debian's, its own config, root and socket in a temp directory) with runc,
  * a bridge CNI network on a private /24 of its own with no masquerade (packets never leave the machine),
  * kubelet, kube-scheduler and kube-controller-manager built from the same Go modules as the API server.
- * kube-proxy (iptables mode) makes Service ClusterIPs answer on this machine; there is no cluster DNS.
+ * kube-proxy (iptables mode) makes Service ClusterIPs answer on this machine; with `clusterDns` a small
+ * DNS server for the cluster domain (clusterDns.ts) answers the pods' in-cluster names. Local
+ * PersistentVolumes (`localVolume`) stand in for a storage class's provisioner.
  *
  * `LocalNode.start()` brings it up; `stop()` tears it down and restores what it changed on the machine
  * (hostState.ts), returning what it could not restore. `nodeSupport()` says whether this machine can run
@@ -18,6 +20,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ApiServer, startApiServer } from "./apiserver";
+import { ClusterDns } from "./clusterDns";
 import { diff, HostSnapshot, restore, snapshot, unmountAll } from "./hostState";
 import { buildPauseImage, PAUSE_IMAGE } from "./nodeImages";
 import { kubeBinary } from "./paths";
@@ -112,6 +115,11 @@ interface Proc {
 export interface LocalNodeOptions {
     /** The node's name (also kubelet's hostname override). */
     readonly nodeName?: string;
+    /**
+     * Run the cluster DNS (clusterDns.ts) on the node's IP and give pods the cluster's resolv.conf
+     * (kubelet's clusterDNS and clusterDomain `cluster.local`); default false.
+     */
+    readonly clusterDns?: boolean;
 }
 
 /** The last lines of a log file (for error messages). */
@@ -138,12 +146,14 @@ export class LocalNode {
     readonly bridge: string;
     /** The API server (etcd and kube-apiserver of the shared fixture); set once started. */
     api?: ApiServer;
+    /** The cluster DNS (with `clusterDns`). */
+    dns?: ClusterDns;
     private readonly procs: Proc[] = [];
     private hostBefore?: HostSnapshot;
     private cgroupDirs: string[] = [];
     private stopped = false;
 
-    private constructor(root: string, nodeName: string, octet: number) {
+    private constructor(root: string, nodeName: string, octet: number, private readonly opts: LocalNodeOptions = {}) {
         this.root = root;
         this.nodeName = nodeName;
         this.podSubnet = `10.217.${octet}.0/24`;
@@ -155,7 +165,7 @@ export class LocalNode {
     static async start(opts: LocalNodeOptions = {}): Promise<LocalNode> {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-node-"));
         fs.chmodSync(root, 0o711);
-        const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254));
+        const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254), opts);
         try {
             await node.up();
             return node;
@@ -211,6 +221,26 @@ export class LocalNode {
     importImage(archive: string): void {
         execFileSync("ctr", ["--address", this.p("containerd", "containerd.sock"), "-n", "k8s.io", "images", "import", "--no-unpack=false", archive],
             { stdio: ["ignore", "ignore", "pipe"] });
+    }
+
+    /**
+     * A local PersistentVolume of `capacity` on this node (a directory under its root), with no storage
+     * class: a claim that names no class binds to it, as a cloud cluster's default class would provision
+     * one. kubelet applies the pod's fsGroup to it (the local volume plugin manages ownership).
+     */
+    localVolume(name: string, capacity: string): string {
+        const dir = this.p("volumes", name);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+        this.kubectl(["apply", "-f", "-"], JSON.stringify({
+            apiVersion: "v1", kind: "PersistentVolume",
+            metadata: { name },
+            spec: {
+                capacity: { storage: capacity }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Retain",
+                storageClassName: "", volumeMode: "Filesystem", local: { path: dir },
+                nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [this.nodeName] }] }] } },
+            },
+        }));
+        return dir;
     }
 
     private writeKubeconfig(file: string, user: string, token: string): void {
@@ -305,6 +335,8 @@ export class LocalNode {
             }
         }
         const [kubeletPort, healthzPort] = [await freePort(), await freePort()];
+        // The cluster DNS listens on the bridge's address, which every pod routes to.
+        if (this.opts.clusterDns) this.dns = await ClusterDns.start(this.api, this.nodeIP);
         fs.writeFileSync(this.p("kubelet.yaml"), JSON.stringify({
             apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
             address: this.nodeIP, port: kubeletPort, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort,
@@ -323,6 +355,7 @@ export class LocalNode {
             serializeImagePulls: false, registerNode: true,
             nodeStatusUpdateFrequency: "4s", syncFrequency: "10s", fileCheckFrequency: "10s",
             resolvConf: "/etc/resolv.conf",
+            ...(this.dns ? { clusterDNS: [this.nodeIP], clusterDomain: this.dns.domain } : {}),
         }, null, 2));
         const kubelet = this.spawn("kubelet", kubeBinary("kubelet"), [
             `--config=${this.p("kubelet.yaml")}`, `--kubeconfig=${this.p("kubelet.kubeconfig")}`,
@@ -430,6 +463,7 @@ export class LocalNode {
             try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
         }
         for (const p of this.procs) await this.stopProc(p);
+        await this.dns?.stop();
         await this.api?.stop();
         errors.push(...unmountAll(this.root));
         // Cgroups: deepest first; a cgroup directory is removed with rmdir once it holds no process.
