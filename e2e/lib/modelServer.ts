@@ -35,7 +35,7 @@ export interface Transaction {
  * logs it as a pyfunc model and registers `versions` versions of it under `model` as the given user (the
  * served version is the last; earlier ones are the same model), and points `alias` at the last.
  */
-const TRAIN = `
+export const TRAIN = `
 import json, sys, mlflow, numpy as np, pandas as pd
 from mlflow import MlflowClient
 from sklearn.compose import ColumnTransformer

@@ -14,6 +14,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { unmountAll } from "./hostState";
 import { tarLayer, writeOciArchive } from "./ociImage";
 import { E2E_CACHE, KUBE_VERSION } from "./paths";
 
@@ -107,6 +108,8 @@ export interface PythonImageSpec {
     readonly uid: number;
     readonly userName: string;
     readonly cmd: string[];
+    /** The image's ENTRYPOINT (as a Dockerfile's; the pod's args then follow it). */
+    readonly entrypoint?: string[];
     readonly env?: string[];
 }
 
@@ -123,7 +126,7 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
     const base = buildBaseLayer();
     const files = Object.entries(spec.files ?? {}).sort(([a], [b]) => a.localeCompare(b));
     const key = hashOf(path.basename(base), fs.readFileSync(spec.lock), String(spec.uid), spec.userName, JSON.stringify(spec.cmd),
-        JSON.stringify(spec.env ?? []), ...files.flatMap(([dest, src]) => [dest, fs.readFileSync(src)]));
+        JSON.stringify(spec.env ?? []), ...(spec.entrypoint ? [JSON.stringify(spec.entrypoint)] : []), ...files.flatMap(([dest, src]) => [dest, fs.readFileSync(src)]));
     const ref = `${LOCAL_REGISTRY}/${spec.name}:${key}`;
     const archive = cached(path.join(IMAGE_CACHE, `${spec.name}-${key}.oci.tar`), (out) => {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), `image-${spec.name}-`));
@@ -145,8 +148,19 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             if (hostBundle) env.PIP_CERT = "/tmp/build-ca.crt";
             const chroot = (...args: string[]) => execFileSync("chroot", [root, ...args], { stdio: ["ignore", "ignore", "inherit"], env });
             chroot("/usr/bin/python3", "-m", "venv", VENV);
-            chroot(`${VENV}/bin/pip`, "install", "--no-cache-dir", "--disable-pip-version-check", "--no-deps", "--require-hashes",
-                "-r", "/tmp/requirements.lock");
+            // pip's download cache of this machine (where the tier's venvs were installed from the same locks) is
+            // bind-mounted for the build: the wheels are not downloaded twice. Hashes are checked all the same.
+            const pipCache = path.join(os.homedir(), ".cache", "pip");
+            const mountedCache = path.join(root, "tmp/pip-cache");
+            fs.mkdirSync(pipCache, { recursive: true });
+            fs.mkdirSync(mountedCache);
+            execFileSync("mount", ["--bind", pipCache, mountedCache]);
+            try {
+                chroot(`${VENV}/bin/pip`, "install", "--cache-dir", "/tmp/pip-cache", "--disable-pip-version-check", "--no-deps", "--require-hashes",
+                    "-r", "/tmp/requirements.lock");
+            } finally {
+                execFileSync("umount", [mountedCache]);
+            }
             chroot("groupadd", "--gid", String(spec.uid), spec.userName);
             chroot("useradd", "--uid", String(spec.uid), "--gid", String(spec.uid), "--home-dir", "/tmp", "--no-create-home",
                 "--shell", "/usr/sbin/nologin", spec.userName);
@@ -165,6 +179,7 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             writeOciArchive({
                 ref, layers: [base, path.join(work, "app.layer.tar")], out,
                 config: {
+                    entrypoint: spec.entrypoint,
                     cmd: spec.cmd,
                     user: `${spec.uid}:${spec.uid}`,
                     env: [`PATH=${VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, "HOME=/tmp", "TMPDIR=/tmp",
@@ -172,7 +187,9 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
                 },
             });
         } finally {
-            fs.rmSync(work, { recursive: true, force: true });
+            // Never remove through a mount (the bind-mounted pip cache): detach whatever is still mounted first.
+            const left = unmountAll(work);
+            if (left.length === 0) fs.rmSync(work, { recursive: true, force: true });
         }
     });
     return { ref, archive };

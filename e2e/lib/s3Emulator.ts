@@ -20,15 +20,18 @@ export interface AwsCredentials {
 }
 
 export class S3Emulator {
-    private constructor(readonly proc: Proc, readonly port: number, readonly region: string) {}
+    private constructor(readonly proc: Proc, readonly port: number, readonly region: string, readonly host: string) {}
 
-    /** Starts moto_server; `region` is the stacks' region (buckets are created there). */
-    static async start(region: string): Promise<S3Emulator> {
+    /**
+     * Starts moto_server; `region` is the stacks' region (buckets are created there); `host` the address it
+     * listens on (loopback, or the real node's bridge address so that pods reach it).
+     */
+    static async start(region: string, host = "127.0.0.1"): Promise<S3Emulator> {
         const port = await freePort();
-        const proc = new Proc("moto", venvBin("s3-emulator", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
+        const proc = new Proc("moto", venvBin("s3-emulator", "moto_server"), ["-H", host, "-p", String(port)], {
             env: venvEnv("s3-emulator", { AWS_DEFAULT_REGION: region, MOTO_ALLOW_NONEXISTENT_REGION: "true" }),
         });
-        const s3 = new S3Emulator(proc, port, region);
+        const s3 = new S3Emulator(proc, port, region, host);
         await waitFor("moto_server to answer", async () => {
             if (!proc.running) throw new Error(`moto_server exited: ${proc.tail()}`);
             return (await fetch(`${s3.endpoint}/moto-api/data.json`)).ok;
@@ -37,7 +40,7 @@ export class S3Emulator {
     }
 
     get endpoint(): string {
-        return `http://127.0.0.1:${this.port}`;
+        return `http://${this.host}:${this.port}`;
     }
 
     /**

@@ -24,10 +24,10 @@ export async function planPlatform(stack: StackName): Promise<Plan> {
 }
 
 /** The example team's plan of a stack, with its StackReference answered by the platform plan's outputs. */
-export async function planExampleTeam(stack: StackName, platform: Plan): Promise<Plan> {
+export async function planExampleTeam(stack: StackName, platform: Plan, configOverrides?: Record<string, string>): Promise<Plan> {
     setStackReferenceOutputs({ [`acme/mlops/${stack}`]: stackReferenceOutputs(new StackRun(platform.recording)) });
     try {
-        return await planStack({ ...base, root: EXAMPLE_TEAM_ROOT, stack });
+        return await planStack({ ...base, root: EXAMPLE_TEAM_ROOT, stack, configOverrides });
     } finally {
         setStackReferenceOutputs({});
     }

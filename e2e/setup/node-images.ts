@@ -1,8 +1,17 @@
 /**
- * Builds (or finds cached) the real node's pause image and Debian base layer at install time, so the
- * suite's setup only adds the small application layers (run by install-node.sh; see e2e/lib/nodeImages.ts).
+ * Builds (or finds cached) the real node's images at install time, so the suites' setup only imports
+ * them (run by install-node.sh; see e2e/lib/nodeImages.ts and e2e/lib/platformImages.ts): the pause image
+ * and the Debian base layer, then the platform's images (MLflow, the example model server, the drift
+ * check, PostgreSQL and the Pushgateway from Debian).
  */
+import * as fs from "fs";
 import { buildBaseLayer, buildPauseImage } from "../lib/nodeImages";
+import { driftCheckImage, mlflowImage, modelServerImage, postgresImage, PUSHGATEWAY_BINARY, pushgatewayImage } from "../lib/platformImages";
 
 console.log(`e2e node: pause image ${buildPauseImage()}`);
 console.log(`e2e node: base layer ${buildBaseLayer()}`);
+for (const [name, build] of Object.entries({ mlflow: mlflowImage, "model-server": modelServerImage, "drift-check": driftCheckImage, postgres: postgresImage })) {
+    console.log(`e2e node: ${name} image ${build().archive}`);
+}
+// Debian's Pushgateway comes with install.sh's packages.
+if (fs.existsSync(PUSHGATEWAY_BINARY)) console.log(`e2e node: pushgateway image ${pushgatewayImage().archive}`);
