@@ -108,7 +108,8 @@ export function postgresImage(): BuiltImage {
         chroot("groupmod", "--gid", String(POSTGRES_UID), "postgres");
         chroot("usermod", "--uid", String(POSTGRES_UID), "--gid", String(POSTGRES_UID), "postgres");
         chroot("find", "/", "-xdev", "(", "-uid", m[1], "-o", "-gid", m[2], ")", "-exec", "chown", "-h", `${POSTGRES_UID}:${POSTGRES_UID}`, "{}", "+");
-        fs.mkdirSync(path.join(root, "var/run/postgresql"), { recursive: true });
+        // /var/run/postgresql is the pod's emptyDir (var/run links to /run: nothing is made through it here,
+        // an absolute link would lead out of the root filesystem).
         fs.copyFileSync(entrypoint, path.join(root, "usr/local/bin/postgres-entrypoint"));
         fs.chmodSync(path.join(root, "usr/local/bin/postgres-entrypoint"), 0o755);
         tarLayer(root, path.join(work, "layer.tar"));
