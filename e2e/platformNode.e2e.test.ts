@@ -47,6 +47,8 @@ const ROOT = path.resolve(__dirname, "..");
 const LOGS_PY = path.join(ROOT, "e2e", "lib", "prediction_logs.py");
 const MODEL = "fraud-scorer";
 const plain = (p: Plan): KubeObject[] => p.objects.map((o) => JSON.parse(JSON.stringify(o.object)) as KubeObject);
+/** Each step waits for pods on a shared 2-core machine: minutes, not the tier's default five. */
+const STEP_TIMEOUT = 900_000;
 const isReady = (p: any) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") === true;
 
 describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a real node (SKIPPED: ${skipReason})` : "the platform's pods on a real node", () => {
@@ -186,9 +188,9 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         const ip = clusterIP("mlflow", "mlflow");
         const health = await waitFor("MLflow's /health on its ClusterIP", 60_000, async () => (await fetch(`http://${ip}/health`, { signal: AbortSignal.timeout(3000) })).ok);
         expect(health).toBe(true);
-        expect(node.dns!.lookup("mlflow.mlflow.svc.cluster.local")).toEqual([ip]);
-        expect(node.dns!.lookup("mlflow-postgres.mlflow.svc.cluster.local")).toEqual([pg.status.podIP]);
-    });
+        expect(await node.dns!.lookup("mlflow.mlflow.svc.cluster.local")).toEqual([ip]);
+        expect(await node.dns!.lookup("mlflow-postgres.mlflow.svc.cluster.local")).toEqual([pg.status.podIP]);
+    }, STEP_TIMEOUT);
 
     it("registers the team's model in that MLflow (artifacts through the server into S3), and the ModelService serves it through its Service", async () => {
         const out = mlflowClient(TRAIN, JSON.stringify({ experiment: "fraud-fraud-scorer", model: MODEL, versions: modelVersion, alias: "champion" }));
@@ -210,7 +212,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         const predictions = body.predictions as number[];
         expect(predictions).toHaveLength(2);
         expect(predictions[0]).toBeGreaterThan(predictions[1]);
-    });
+    }, STEP_TIMEOUT);
 
     /** Transactions like the training data's (examples/team-fraud/schemas), a fifth of them fraud-like. */
     function transactions(n: number, seed: number): unknown[] {
@@ -287,7 +289,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         console.log(`=== pushed drift scores\n${pushed.join("\n")}`);
         expect(pushed.length).toBeGreaterThan(0);
         expect(pushed.every((l) => l.includes(`version="${modelVersion}"`))).toBe(true);
-    });
+    }, STEP_TIMEOUT);
 
     it("rolls out a new model version (replanned with models:/fraud-scorer/<n+1>) without ever dropping below the PodDisruptionBudget's floor", async () => {
         const next = modelVersion + 1;
@@ -316,7 +318,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         expect(Math.min(...samples)).toBeGreaterThanOrEqual(2);
         const r = await fetch(`http://${clusterIP(teamNs, MODEL)}/invocations`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ instances: transactions(1, 99) }) });
         expect(((await r.json()) as any).version).toBe(String(next));
-    });
+    }, STEP_TIMEOUT);
 
     it("refuses pods that break what the namespaces enforce: privileged in the team's (baseline), root in MLflow's (restricted)", () => {
         const pod = (ns: string, sc: Record<string, unknown>) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "intruder", namespace: ns },
@@ -332,6 +334,6 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         expect(stopped).toEqual([]);
         expect(diff(before)).toEqual([]);
         expect(fs.existsSync(node.root)).toBe(false);
-    });
+    }, STEP_TIMEOUT);
 });
 

@@ -8,7 +8,12 @@
  * kubelet points pods at it (clusterDNS, clusterDomain), so their resolv.conf is the one a cluster gives.
  * It is not CoreDNS (not buildable here without minutes of CPU): docs/e2e.md says what it leaves out.
  */
+import { type ChildProcess, spawn } from "child_process";
 import * as dgram from "dgram";
+import { promises as dnsPromises } from "dns";
+import * as fs from "fs";
+import * as https from "https";
+import * as path from "path";
 import type { ApiServer } from "./apiserver";
 
 const TYPE_A = 1;
@@ -110,50 +115,93 @@ export function answer(msg: Buffer, records: DnsRecords): Buffer {
     return Buffer.concat([header, msg.subarray(12, q.end), ...rrs]);
 }
 
-/** A running cluster DNS. */
+/** Lists Services and EndpointSlices from the API server (token authentication, the server's CA). */
+function listAll(apiUrl: string, ca: Buffer, token: string): Promise<[any[], any[]]> {
+    const get = (p: string) => new Promise<any[]>((resolve, reject) => {
+        const req = https.request(`${apiUrl}${p}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => {
+                if (res.statusCode !== 200) return reject(new Error(`GET ${p}: ${res.statusCode}`));
+                resolve(JSON.parse(Buffer.concat(chunks).toString()).items ?? []);
+            });
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error(`GET ${p}: timeout`)));
+        req.end();
+    });
+    return Promise.all([get("/api/v1/services"), get("/apis/discovery.k8s.io/v1/endpointslices")]);
+}
+
+/**
+ * Serves the cluster domain on `address`:53 until killed, refreshing from the API server every second.
+ * It runs in a process of its own (see {@link ClusterDns}): the test process's event loop is blocked
+ * whenever it waits for kubectl, and a DNS server that stops answering then makes pods' lookups fail.
+ */
+async function serve(address: string, apiUrl: string, caFile: string, tokenFile: string, domain: string): Promise<void> {
+    const ca = fs.readFileSync(caFile);
+    const token = fs.readFileSync(tokenFile, "utf8").trim();
+    let records: DnsRecords = new Map();
+    const refresh = async () => {
+        const [services, slices] = await listAll(apiUrl, ca, token);
+        records = clusterRecords(domain, services, slices);
+    };
+    await refresh();
+    const socket = dgram.createSocket("udp4");
+    socket.on("message", (msg, rinfo) => socket.send(answer(msg, records), rinfo.port, rinfo.address));
+    await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(53, address, () => resolve());
+    });
+    setInterval(() => { refresh().catch((e) => console.error(`cluster DNS: ${String(e)}`)); }, 1000);
+    console.log("cluster DNS: listening");
+}
+
+if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
+    const [address, apiUrl, caFile, tokenFile, domain] = process.argv.slice(2);
+    serve(address, apiUrl, caFile, tokenFile, domain ?? "cluster.local").catch((e) => {
+        console.error(`cluster DNS: ${String(e)}`);
+        process.exit(1);
+    });
+}
+
+/** A running cluster DNS: this file run as its own process (tsx), listening on the node's address. */
 export class ClusterDns {
-    private records: DnsRecords = new Map();
-    private timer?: NodeJS.Timeout;
-    /** Queries answered, per name (what the pods asked: the suite prints it). */
-    readonly asked = new Map<string, number>();
+    private constructor(private readonly child: ChildProcess, readonly address: string, readonly domain: string) {}
 
-    private constructor(private readonly socket: dgram.Socket, private readonly api: ApiServer, readonly domain: string) {}
-
-    /** Listens on `address`:53 (UDP) and refreshes its records from the API server every second. */
-    static async start(api: ApiServer, address: string, domain = "cluster.local"): Promise<ClusterDns> {
-        const socket = dgram.createSocket("udp4");
-        const dns = new ClusterDns(socket, api, domain);
-        await dns.refresh();
-        socket.on("message", (msg, rinfo) => {
-            const q = parseQuestion(msg);
-            if (q) dns.asked.set(q.name, (dns.asked.get(q.name) ?? 0) + 1);
-            socket.send(answer(msg, dns.records), rinfo.port, rinfo.address);
-        });
-        await new Promise<void>((resolve, reject) => {
-            socket.once("error", reject);
-            socket.bind(53, address, () => { socket.off("error", reject); resolve(); });
-        });
-        dns.timer = setInterval(() => { dns.refresh().catch(() => { /* the next refresh tries again */ }); }, 1000);
+    /** Starts it on `address`:53 (UDP), reading the API server with the administrator's token (from a 0600 file). */
+    static async start(api: ApiServer, address: string, workdir: string, domain = "cluster.local"): Promise<ClusterDns> {
+        const tokenFile = path.join(workdir, "dns.token");
+        fs.writeFileSync(tokenFile, api.adminToken, { mode: 0o600 });
+        const log = path.join(workdir, "cluster-dns.log");
+        const fd = fs.openSync(log, "a");
+        const tsx = path.resolve(__dirname, "..", "..", "node_modules", ".bin", "tsx");
+        const child = spawn(tsx, [__filename, address, api.url, api.caFile, tokenFile, domain], { stdio: ["ignore", fd, fd] });
+        fs.closeSync(fd);
+        const dns = new ClusterDns(child, address, domain);
+        const deadline = Date.now() + 60_000;
+        while (!fs.readFileSync(log, "utf8").includes("cluster DNS: listening")) {
+            if (child.exitCode !== null || Date.now() > deadline) {
+                child.kill("SIGKILL");
+                throw new Error(`the cluster DNS did not start:\n${fs.readFileSync(log, "utf8")}`);
+            }
+            await new Promise((r) => setTimeout(r, 200));
+        }
         return dns;
     }
 
-    /** Reads Services and EndpointSlices of every namespace. */
-    async refresh(): Promise<void> {
-        const [svcs, slices] = await Promise.all([
-            this.api.request("GET", "/api/v1/services"),
-            this.api.request("GET", "/apis/discovery.k8s.io/v1/endpointslices"),
-        ]);
-        if (svcs.status !== 200 || slices.status !== 200) throw new Error(`cluster DNS: listing failed (${svcs.status}, ${slices.status})`);
-        this.records = clusterRecords(this.domain, svcs.body.items ?? [], slices.body.items ?? []);
-    }
-
-    /** What a name resolves to now. */
-    lookup(name: string): string[] | undefined {
-        return this.records.get(name.toLowerCase().replace(/\.$/, ""));
+    /** Asks it, as a pod's resolver would (UDP to its address). */
+    async lookup(name: string): Promise<string[]> {
+        const resolver = new dnsPromises.Resolver({ timeout: 3000, tries: 2 });
+        resolver.setServers([this.address]);
+        return resolver.resolve4(name);
     }
 
     async stop(): Promise<void> {
-        if (this.timer) clearInterval(this.timer);
-        await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+        const exited = new Promise((r) => this.child.once("exit", r));
+        this.child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     }
 }

@@ -336,7 +336,7 @@ export class LocalNode {
         }
         const [kubeletPort, healthzPort] = [await freePort(), await freePort()];
         // The cluster DNS listens on the bridge's address, which every pod routes to.
-        if (this.opts.clusterDns) this.dns = await ClusterDns.start(this.api, this.nodeIP);
+        if (this.opts.clusterDns) this.dns = await ClusterDns.start(this.api, this.nodeIP, this.root);
         fs.writeFileSync(this.p("kubelet.yaml"), JSON.stringify({
             apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
             address: this.nodeIP, port: kubeletPort, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort,
