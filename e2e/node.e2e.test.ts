@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podSecurityAdmissionLabels } from "../components/platform/servingNamespace";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/shared/k8sHelpers";
-import { diff, HostSnapshot, snapshot } from "./lib/hostState";
+import { diff, HostSnapshot } from "./lib/hostState";
 import { LocalNode, nodeSupport, waitFor } from "./lib/node";
 import * as path from "path";
 import { buildPythonImage, BuiltImage } from "./lib/nodeImages";
@@ -40,8 +40,8 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
             name: "node-web", lock: path.join(__dirname, "fixtures", "node-web.requirements.lock"),
             uid: UID, userName: "app", cmd: ["python", "-m", "http.server", "8080"],
         });
-        before = snapshot();
         node = await LocalNode.start();
+        before = node.machineBefore;
         node.importImage(image.archive);
         node.kubectl(["apply", "-f", "-"], JSON.stringify({
             apiVersion: "v1", kind: "Namespace",

@@ -23,7 +23,7 @@ import type { Plan } from "../engine/plan";
 import { installPrometheusOperatorCrds, type KubeObject } from "./lib/apiserver";
 import { applyAll, type ApplyResult, refOf } from "./lib/apply";
 import { driftVenv } from "./lib/driftCheck";
-import { diff, type HostSnapshot, snapshot } from "./lib/hostState";
+import { diff, type HostSnapshot } from "./lib/hostState";
 import { TRAIN } from "./lib/modelServer";
 import { LocalNode, nodeSupport, waitFor } from "./lib/node";
 import type { BuiltImage } from "./lib/nodeImages";
@@ -128,8 +128,8 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
         teamNs = String(plain(team).find((o) => o.kind === "Deployment")!.metadata.namespace);
         modelVersion = Number(/models:\/fraud-scorer\/(\d+)/.exec(JSON.stringify(plain(team)))![1]);
 
-        before = snapshot();
         node = await LocalNode.start({ clusterDns: true });
+        before = node.machineBefore;
         for (const i of Object.values(images)) node.importImage(i.archive);
         await installPrometheusOperatorCrds(node.api!, ["servicemonitors", "prometheusrules"]);
         s3 = await S3Emulator.start("eu-west-1", node.nodeIP);

@@ -122,6 +122,29 @@ export interface LocalNodeOptions {
     readonly clusterDns?: boolean;
 }
 
+/** The file the machine-wide node lock is taken on (flock). */
+export const NODE_LOCK = path.join(os.tmpdir(), "mlops-e2e-node.lock");
+
+/**
+ * Takes an exclusive flock(1) on `file`, held by a child process until it is killed (or this process
+ * exits: the child's stdin closes and it ends), waiting up to `timeoutMs` for another holder to finish.
+ */
+export async function machineLock(file: string, timeoutMs: number): Promise<ChildProcess> {
+    const child = spawn("flock", ["--exclusive", "--timeout", String(Math.ceil(timeoutMs / 1000)), file, "sh", "-c", "echo locked; exec cat >/dev/null"],
+        { stdio: ["pipe", "pipe", "pipe"] });
+    let waitedNotice: NodeJS.Timeout | undefined = setTimeout(() => console.warn(`[node] waiting for another real node on this machine to stop (${file})`), 2000);
+    try {
+        await new Promise<void>((resolve, reject) => {
+            child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("locked")) resolve(); });
+            child.once("exit", (code) => reject(new Error(`could not take the node lock ${file} within ${timeoutMs / 1000}s (flock exited ${code})`)));
+        });
+    } finally {
+        clearTimeout(waitedNotice);
+        waitedNotice = undefined;
+    }
+    return child;
+}
+
 /** The last lines of a log file (for error messages). */
 export function tail(file: string, lines = 30): string {
     try {
@@ -150,6 +173,7 @@ export class LocalNode {
     dns?: ClusterDns;
     private readonly procs: Proc[] = [];
     private hostBefore?: HostSnapshot;
+    private lock?: ChildProcess;
     private cgroupDirs: string[] = [];
     private stopped = false;
 
@@ -163,9 +187,13 @@ export class LocalNode {
 
     /** Brings up the node; on any failure, tears down what it started and rethrows. */
     static async start(opts: LocalNodeOptions = {}): Promise<LocalNode> {
+        // One node on the machine at a time (other checkouts, CI): a second one would see the first one's
+        // iptables rules and directories as its own changes and remove them at its teardown.
+        const lock = await machineLock(NODE_LOCK, 45 * 60_000);
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-node-"));
         fs.chmodSync(root, 0o711);
         const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254), opts);
+        node.lock = lock;
         try {
             await node.up();
             return node;
@@ -395,6 +423,12 @@ export class LocalNode {
         await waitFor("the default service account", 60_000, () => this.kubectlJson(["get", "serviceaccount", "default", "-n", "default"]).metadata?.name === "default");
     }
 
+    /** The machine as the node found it (taken once it held the machine-wide node lock). */
+    get machineBefore(): HostSnapshot {
+        if (!this.hostBefore) throw new Error("the node has not started");
+        return this.hostBefore;
+    }
+
     /** A process's log (for diagnosing a failed test). */
     log(name: "containerd" | "kubelet" | "kube-scheduler" | "kube-controller-manager" | "kube-proxy"): string {
         return tail(this.p("logs", `${name}.log`), 80);
@@ -492,6 +526,7 @@ export class LocalNode {
         } catch (e) {
             errors.push(`rm ${this.root}: ${(e as Error).message}`);
         }
+        this.lock?.kill("SIGTERM");
         return errors;
     }
 }
