@@ -3,7 +3,7 @@
  * under the security context the components render (restrictedPodSecurityContext /
  * restrictedContainerSecurityContext: non-root numeric UID, read-only root filesystem, every capability
  * dropped, RuntimeDefault seccomp) with an emptyDir /tmp, and it becomes Ready; a Service selects it,
- * gets its endpoint and answers on its ClusterIP (kube-proxy); the namespace's Pod Security labels (podSecurityAdmissionLabels) refuse a pod that
+ * gets its endpoint and answers on its ClusterIP (kube-proxy), from the machine and from a pod; the namespace's Pod Security labels (podSecurityAdmissionLabels) refuse a pod that
  * breaks the restricted level; teardown leaves the machine as it found it.
  *
  * Opt-in (E2E_NODE=1; CI sets it) and gated on the machine: when it cannot run a node (not root, no
@@ -123,6 +123,10 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
             return res.ok ? res.text() : undefined;
         });
         expect(body).toBe("ready\n");
+        // From inside a pod too: the node routes the Services' range to kube-proxy's rules (the pod's own Service here).
+        const fromPod = node.kubectl(["exec", "-n", "team-e2e", "web", "--", "python", "-c",
+            `import urllib.request; print(urllib.request.urlopen("http://${clusterIP}/index.html", timeout=5).read().decode(), end="")`]);
+        expect(fromPod).toBe("ready\n");
     });
 
     it("refuses a pod that breaks the namespace's restricted Pod Security level", () => {

@@ -25,6 +25,9 @@ import * as yaml from "js-yaml";
 import { kubeBinary, prometheusOperatorCrdDir } from "./paths";
 
 /** A user with a static bearer token (see {@link ApiServer.tokenFor}). */
+/** The Services' ClusterIP range of every API server of the tier. */
+export const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
+
 export interface StaticUser {
     readonly user: string;
     readonly groups: readonly string[];
@@ -276,7 +279,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
                 `--service-account-key-file=${certs.saPub}`,
                 `--service-account-signing-key-file=${certs.saKey}`,
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                "--service-cluster-ip-range=10.96.0.0/16",
+                `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
                 "--profiling=false",
                 ...(opts.extraArgs ?? []),
             ],

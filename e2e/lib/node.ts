@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { ApiServer, startApiServer } from "./apiserver";
+import { ApiServer, SERVICE_CLUSTER_IP_RANGE, startApiServer } from "./apiserver";
 import { ClusterDns } from "./clusterDns";
 import { diff, HostSnapshot, restore, snapshot, unmountAll } from "./hostState";
 import { buildPauseImage, PAUSE_IMAGE } from "./nodeImages";
@@ -345,7 +345,9 @@ export class LocalNode {
             cniVersion: "1.0.0", name: "mlops-e2e",
             plugins: [{
                 type: "bridge", bridge: this.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
-                ipam: { type: "host-local", ranges: [[{ subnet: this.podSubnet, gateway: this.nodeIP }]], dataDir: this.p("cni", "ipam") },
+                // Pods route the Services' range to the node (kube-proxy's rules); no default route, so a pod
+                // reaches nothing beyond the node and its Services.
+                ipam: { type: "host-local", ranges: [[{ subnet: this.podSubnet, gateway: this.nodeIP }]], routes: [{ dst: SERVICE_CLUSTER_IP_RANGE, gw: this.nodeIP }], dataDir: this.p("cni", "ipam") },
             }],
         }, null, 2));
         const containerd = this.spawn("containerd", "containerd", ["--config", path.join(cd, "config.toml")]);
