@@ -112,7 +112,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the platform's pods on a
             env: venvEnv("mlflow", { MLFLOW_TRACKING_URI: `http://${clusterIP(outputs.mlflowNamespace, "mlflow")}`, HOME: tmp, ...s3.clientEnv() }),
         });
         if (r.status !== 0) {
-            let server = "";
+            let server: string;
             try { server = node.kubectl(["logs", "-n", outputs.mlflowNamespace, "deployment/mlflow", "--tail=120"]); } catch (e) { server = String(e); }
             throw new Error(`MLflow client failed (${r.status}):\n${r.stderr.slice(-3000)}\n--- MLflow server log:\n${server.slice(-12000)}`);
         }

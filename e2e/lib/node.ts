@@ -132,7 +132,7 @@ export const NODE_LOCK = path.join(os.tmpdir(), "mlops-e2e-node.lock");
 export async function machineLock(file: string, timeoutMs: number): Promise<ChildProcess> {
     const child = spawn("flock", ["--exclusive", "--timeout", String(Math.ceil(timeoutMs / 1000)), file, "sh", "-c", "echo locked; exec cat >/dev/null"],
         { stdio: ["pipe", "pipe", "pipe"] });
-    let waitedNotice: NodeJS.Timeout | undefined = setTimeout(() => console.warn(`[node] waiting for another real node on this machine to stop (${file})`), 2000);
+    const waitedNotice = setTimeout(() => console.warn(`[node] waiting for another real node on this machine to stop (${file})`), 2000);
     try {
         await new Promise<void>((resolve, reject) => {
             child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("locked")) resolve(); });
@@ -140,7 +140,6 @@ export async function machineLock(file: string, timeoutMs: number): Promise<Chil
         });
     } finally {
         clearTimeout(waitedNotice);
-        waitedNotice = undefined;
     }
     return child;
 }
