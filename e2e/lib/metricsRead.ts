@@ -9,8 +9,12 @@ import { dashboardQueries, modelServiceDashboard } from "../../components/platfo
 import { adapterQuery, METRICS, metricNamesIn, requestsPerSecondAdapterRule, seriesNames } from "../../components/shared/metricsContract";
 import { objectsOf } from "./stackPlans";
 
-/** Labels Prometheus adds to a scraped series (target labels): not the server's to expose. */
-export const TARGET_LABELS = new Set(["namespace", "pod", "service", "job", "instance", "container", "endpoint"]);
+/**
+ * Labels Prometheus adds to a scraped series (target labels): not the server's to expose. `track` too: the
+ * ServiceMonitor of a route's stable, canary or shadow service sets it from the pod's label
+ * (components/team/rolloutTrack.ts trackRelabeling), which the rollout alerts compare by.
+ */
+export const TARGET_LABELS = new Set(["namespace", "pod", "service", "job", "instance", "container", "endpoint", "track"]);
 
 /** Series names of the contract's model-server metrics (histograms as _bucket, _sum, _count), with their labels. */
 export function contractModelServerSeries(): { name: string; labels: string[] }[] {
