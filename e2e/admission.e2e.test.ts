@@ -40,7 +40,10 @@ const DEFECTS: Record<string, { base: "Deployment" | "CronJob" | "Job" | "Servic
     "rbac-no-wildcards": { base: "Role", change: (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }) },
     "pod-service-account-token-not-mounted": { base: "Deployment", change: (d) => (d.spec.template.spec.automountServiceAccountToken = true) },
     "model-approval-record": { base: "Deployment", change: (d) => setVersion(d, "13") },
-    "model-version-pinned": { base: "Deployment", change: (d) => (container(d).env.find((e: any) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion") },
+    "model-version-pinned": {
+        base: "Deployment",
+        change: (d) => (container(d).env.find((e: any) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion"),
+    },
     "kubernetes-ownership-labels": { base: "Service", change: (s) => delete s.metadata.labels["mlops.acme.io/owner"] },
     // The approved digest in another account's registry: pinned, approved, but not from an allowed registry.
     "image-registry-allowed": { base: "Deployment", change: (d) => (container(d).image = container(d).image.replace(/^\d{12}/, "123456789012")) },
@@ -87,7 +90,8 @@ function setVersion(o: any, version: string): void {
 function unmodel(o: any): void {
     const pod = o.kind === "CronJob" ? o.spec.jobTemplate.spec.template : o.spec.template;
     for (const m of [o.metadata.labels, o.metadata.annotations, pod.metadata.labels, pod.metadata.annotations]) {
-        for (const k of Object.keys(m ?? {})) if (/^mlops\.acme\.io\/(model|model-version|stage|approved-by|approval-ticket|approval-date|model-uri|previous-version)$/.test(k)) delete m[k];
+        for (const k of Object.keys(m ?? {}))
+            if (/^mlops\.acme\.io\/(model|model-version|stage|approved-by|approval-ticket|approval-date|model-uri|previous-version)$/.test(k)) delete m[k];
     }
     container(o).env = container(o).env.filter((e: any) => e.name !== "MODEL_URI");
 }
@@ -108,20 +112,38 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         apiVersion: "networking.k8s.io/v1",
         kind: "Ingress",
         metadata: { name: "fraud-scorer", namespace: TEAM_NS, labels: teamObject("Service").metadata.labels },
-        spec: { tls: [{ hosts: ["fraud.acme.io"], secretName: "fraud-tls" }], rules: [{ host: "fraud.acme.io", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "fraud-scorer", port: { number: 80 } } } }] } }] },
+        spec: {
+            tls: [{ hosts: ["fraud.acme.io"], secretName: "fraud-tls" }],
+            rules: [
+                {
+                    host: "fraud.acme.io",
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "fraud-scorer", port: { number: 80 } } } }] },
+                },
+            ],
+        },
     });
     /** A run of the team's nightly CronJob, as `kubectl create job --from=cronjob/...` makes it: the job template's metadata and spec. */
     const job = (): any => {
         const cron = teamObject("CronJob");
         const t = cron.spec.jobTemplate;
-        return { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${cron.metadata.name}-run`, namespace: TEAM_NS, labels: t.metadata?.labels, annotations: t.metadata?.annotations }, spec: t.spec };
+        return {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            metadata: { name: `${cron.metadata.name}-run`, namespace: TEAM_NS, labels: t.metadata?.labels, annotations: t.metadata?.annotations },
+            spec: t.spec,
+        };
     };
     /** The HTTPRoute ModelRoute renders for the scorer, to prod's gateway listener (policy/config/prod) under the team's zone. */
     const route = (): any => ({
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "HTTPRoute",
         metadata: { name: "fraud-scorer", namespace: TEAM_NS, labels: teamObject("Service").metadata.labels },
-        spec: httpRouteSpec({ gateway: { name: "platform", sectionName: "https" }, gatewayNamespace: "ingress-nginx", hostnames: ["fraud-scorer.fraud.models.acme.io"], stable: "fraud-scorer" }),
+        spec: httpRouteSpec({
+            gateway: { name: "platform", sectionName: "https" },
+            gatewayNamespace: "ingress-nginx",
+            hostnames: ["fraud-scorer.fraud.models.acme.io"],
+            stable: "fraud-scorer",
+        }),
     });
     /** A fresh copy of the team's object under a new name: a dry-run create judges exactly this body (an apply would merge with what is stored). */
     const base = (kind: string) => {
@@ -140,14 +162,22 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
     };
     /** `kubectl apply --server-side` as the team (impersonating its user and deploy group). */
     const kubectlApply = (o: KubeObject, dryRun = false) =>
-        api!.kubectl(["apply", "--server-side", "--field-manager=team-e2e", "--force-conflicts", ...(dryRun ? ["--dry-run=server"] : []), "-f", "-"], { as: user, asGroups: [group], input: JSON.stringify(o) });
+        api!.kubectl(["apply", "--server-side", "--field-manager=team-e2e", "--force-conflicts", ...(dryRun ? ["--dry-run=server"] : []), "-f", "-"], {
+            as: user,
+            asGroups: [group],
+            input: JSON.stringify(o),
+        });
 
     beforeAll(async () => {
         ({ platform, team } = await planPlatformAndTeam(ENV));
         const ns = platform.objects.find((o) => o.kind === "Namespace" && o.metadata.name === TEAM_NS)!;
         group = String(Object.entries((ns.metadata.annotations ?? {}) as Record<string, string>).find(([k]) => k.endsWith("/deploy-group"))![1]);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "admission-e2e-"));
-        const crds = [...new Set([...platform.objects, ...team.objects].filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map((o) => `${o.kind.toLowerCase()}s`))];
+        const crds = [
+            ...new Set(
+                [...platform.objects, ...team.objects].filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map((o) => `${o.kind.toLowerCase()}s`),
+            ),
+        ];
         api = await startApiServer({ users: [{ user, groups: [group] }], prometheusOperatorCrds: crds });
         await installGatewayApiCrds(api);
         const results = await applyAll(api, platform.objects);
@@ -177,7 +207,12 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
             expect(b.status, r.name).toBe(200);
         }
         // The check that accepted them refuses an expression that does not compile.
-        const broken = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "e2e-broken" }, spec: { ...rules[0].spec, validations: [{ expression: "variables.nope.all(c, c)", message: "x" }] } };
+        const broken = {
+            apiVersion: "admissionregistration.k8s.io/v1",
+            kind: "ValidatingAdmissionPolicy",
+            metadata: { name: "e2e-broken" },
+            spec: { ...rules[0].spec, validations: [{ expression: "variables.nope.all(c, c)", message: "x" }] },
+        };
         const refused = await api!.create(broken as KubeObject, { dryRun: true });
         expect(refused.status).toBe(422);
         expect(refused.body.message).toMatch(/compilation failed/);
@@ -192,17 +227,36 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         console.log([`=== ${ENV}: the team's kubectl apply (user ${user}, group ${group})`, ...out.map((l) => `  ${l}`)].join("\n"));
         expect(out.filter((l) => !l.startsWith("admitted"))).toEqual([]);
         // A run of the approved CronJob, started by hand as the operating note's backfill does.
-        const job = await api!.kubectl(["-n", TEAM_NS, "create", "job", "fraud-nightly-scoring-e2e", "--from=cronjob/fraud-nightly-scoring", "--dry-run=server"], { as: user, asGroups: [group] });
+        const job = await api!.kubectl(
+            ["-n", TEAM_NS, "create", "job", "fraud-nightly-scoring-e2e", "--from=cronjob/fraud-nightly-scoring", "--dry-run=server"],
+            { as: user, asGroups: [group] },
+        );
         expect([job.code, job.stderr]).toEqual([0, ""]);
     });
 
     it("refuses the team's kubectl apply of an unapproved version, an unpinned image, an unapproved digest and a hidden model, with the policy's message", async () => {
         const where = approvalsRecordedIn(ENV);
         const cases: [string, (d: any) => void, string][] = [
-            ["version 13, which compliance has not approved", (d) => setVersion(d, "13"), `model-approval-record: Deployment/${TEAM_NS}/fraud-scorer runs fraud-scorer version 13 of team fraud, which has no approval in force: ${where}.`],
-            ["an image pinned by tag only", (d) => (container(d).image = container(d).image.replace(/@sha256:[a-f0-9]{64}$/, "")), `Deployment/${TEAM_NS}/fraud-scorer`],
-            ["an image digest the approval does not cover", (d) => (container(d).image = container(d).image.replace(/[a-f0-9]{64}$/, "0".repeat(64))), `model-approval-record: Deployment/${TEAM_NS}/fraud-scorer runs ${"x"}`],
-            ["a model loaded by a workload without model labels", (d) => (unmodel(d), container(d).env.push({ name: "MODEL_URI", value: "models:/fraud-scorer/13" })), `model-version-pinned: Deployment/${TEAM_NS}/fraud-scorer sets MODEL_URI but is not labelled mlops.acme.io/model`],
+            [
+                "version 13, which compliance has not approved",
+                (d) => setVersion(d, "13"),
+                `model-approval-record: Deployment/${TEAM_NS}/fraud-scorer runs fraud-scorer version 13 of team fraud, which has no approval in force: ${where}.`,
+            ],
+            [
+                "an image pinned by tag only",
+                (d) => (container(d).image = container(d).image.replace(/@sha256:[a-f0-9]{64}$/, "")),
+                `Deployment/${TEAM_NS}/fraud-scorer`,
+            ],
+            [
+                "an image digest the approval does not cover",
+                (d) => (container(d).image = container(d).image.replace(/[a-f0-9]{64}$/, "0".repeat(64))),
+                `model-approval-record: Deployment/${TEAM_NS}/fraud-scorer runs ${"x"}`,
+            ],
+            [
+                "a model loaded by a workload without model labels",
+                (d) => (unmodel(d), container(d).env.push({ name: "MODEL_URI", value: "models:/fraud-scorer/13" })),
+                `model-version-pinned: Deployment/${TEAM_NS}/fraud-scorer sets MODEL_URI but is not labelled mlops.acme.io/model`,
+            ],
         ];
         const out: string[] = [];
         for (const [what, change, expected] of cases) {
@@ -226,8 +280,16 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
     it("admits the team's Deployment asking for GPUs on the GPU nodes' terms, and refuses it without their toleration or node selector", async () => {
         const cases: [string, { nodeSelector: boolean; toleration: boolean }, string | undefined][] = [
             ["limit, node selector and toleration", { nodeSelector: true, toleration: true }, undefined],
-            ["no toleration of the GPU taint", { nodeSelector: true, toleration: false }, `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`],
-            ["no node selector", { nodeSelector: false, toleration: true }, `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.`],
+            [
+                "no toleration of the GPU taint",
+                { nodeSelector: true, toleration: false },
+                `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`,
+            ],
+            [
+                "no node selector",
+                { nodeSelector: false, toleration: true },
+                `gpu-scheduling: Deployment/${TEAM_NS}/fraud-scorer asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.`,
+            ],
         ];
         const out: string[] = [];
         for (const [what, with_, expected] of cases) {
@@ -254,10 +316,22 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
         const ok = await kubectlApply(route());
         expect([ok.code, ok.stderr]).toEqual([0, ""]);
         const cases: [string, (r: any) => void, string][] = [
-            ["another team's hostname", (r) => (r.spec.hostnames = ["fraud-scorer.recsys.models.acme.io"]), `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer names hostnames outside the team's zone fraud.models.acme.io: fraud-scorer.recsys.models.acme.io.`],
+            [
+                "another team's hostname",
+                (r) => (r.spec.hostnames = ["fraud-scorer.recsys.models.acme.io"]),
+                `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer names hostnames outside the team's zone fraud.models.acme.io: fraud-scorer.recsys.models.acme.io.`,
+            ],
             ["no hostnames", (r) => delete r.spec.hostnames, `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer names no hostnames`],
-            ["another gateway", (r) => (r.spec.parentRefs[0].name = "internal"), `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than the platform's gateway listeners: only ingress-nginx/platform (https) are allowed.`],
-            ["the gateway's other listeners", (r) => delete r.spec.parentRefs[0].sectionName, `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than`],
+            [
+                "another gateway",
+                (r) => (r.spec.parentRefs[0].name = "internal"),
+                `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than the platform's gateway listeners: only ingress-nginx/platform (https) are allowed.`,
+            ],
+            [
+                "the gateway's other listeners",
+                (r) => delete r.spec.parentRefs[0].sectionName,
+                `httproute-gateway-hostnames: HTTPRoute/${TEAM_NS}/fraud-scorer attaches to a parent other than`,
+            ],
         ];
         const out: string[] = ["admitted the route ModelRoute renders"];
         for (const [what, change, expected] of cases) {
@@ -285,7 +359,9 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
             const message = refusal(res);
             out.push(`${message?.includes(`${r.policy}: `) ? "refused" : "NOT REFUSED BY IT"} ${r.policy}: ${message ?? "(admitted)"}`);
         }
-        console.log([`=== ${ENV}: one defect per admission rule (dry run as administrator: the rules bind every client)`, ...out.map((l) => `  ${l}`)].join("\n"));
+        console.log(
+            [`=== ${ENV}: one defect per admission rule (dry run as administrator: the rules bind every client)`, ...out.map((l) => `  ${l}`)].join("\n"),
+        );
         expect(out.filter((l) => !l.startsWith("refused"))).toEqual([]);
     });
 
@@ -295,14 +371,44 @@ describe("the cluster enforces the packs' rules for every client (prod, real kub
             const r = await api!.kubectl(args, { as: user, asGroups: [group], input });
             refusals.push(`${r.code !== 0 && /forbidden/i.test(r.stderr) ? "refused" : `NOT REFUSED (${r.code}) ${r.stderr.trim()}`}: ${what}`);
         };
-        const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "model-approvals", namespace: "mlops-governance" }, data: { "fraud.fraud-scorer.13.ticket": "CHG-1", "fraud.fraud-scorer.13.images": `sha256:${"0".repeat(64)}` } };
+        const cm = {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "model-approvals", namespace: "mlops-governance" },
+            data: { "fraud.fraud-scorer.13.ticket": "CHG-1", "fraud.fraud-scorer.13.images": `sha256:${"0".repeat(64)}` },
+        };
         await expectRefused("apply the approvals ConfigMap", ["apply", "--server-side", "-f", "-"], JSON.stringify(cm));
-        await expectRefused("edit the approvals ConfigMap", ["-n", "mlops-governance", "patch", "configmap", "model-approvals", "--type=merge", "-p", JSON.stringify({ data: cm.data })]);
+        await expectRefused("edit the approvals ConfigMap", [
+            "-n",
+            "mlops-governance",
+            "patch",
+            "configmap",
+            "model-approvals",
+            "--type=merge",
+            "-p",
+            JSON.stringify({ data: cm.data }),
+        ]);
         await expectRefused("delete the approvals ConfigMap", ["-n", "mlops-governance", "delete", "configmap", "model-approvals"]);
         await expectRefused("delete the approval policy", ["delete", "validatingadmissionpolicy", "mlops-model-approval-record"]);
         await expectRefused("delete the approval binding", ["delete", "validatingadmissionpolicybinding", "mlops-model-approval-record"]);
-        await expectRefused("loosen the approval binding to Audit", ["patch", "validatingadmissionpolicybinding", "mlops-model-approval-record", "--type=merge", "-p", JSON.stringify({ spec: { validationActions: ["Audit"] } })]);
-        await expectRefused("create its own policy binding", ["apply", "--server-side", "-f", "-"], JSON.stringify({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: "e2e-intrusion" }, spec: { policyName: "mlops-model-approval-record", validationActions: ["Audit"] } }));
+        await expectRefused("loosen the approval binding to Audit", [
+            "patch",
+            "validatingadmissionpolicybinding",
+            "mlops-model-approval-record",
+            "--type=merge",
+            "-p",
+            JSON.stringify({ spec: { validationActions: ["Audit"] } }),
+        ]);
+        await expectRefused(
+            "create its own policy binding",
+            ["apply", "--server-side", "-f", "-"],
+            JSON.stringify({
+                apiVersion: "admissionregistration.k8s.io/v1",
+                kind: "ValidatingAdmissionPolicyBinding",
+                metadata: { name: "e2e-intrusion" },
+                spec: { policyName: "mlops-model-approval-record", validationActions: ["Audit"] },
+            }),
+        );
         await expectRefused(`drop the serving label of ${TEAM_NS}`, ["label", "namespace", TEAM_NS, "mlops.acme.io/serving-"]);
         console.log([`=== ${ENV}: the team's attempts on the rules (kubectl as ${user})`, ...refusals.map((r) => `  ${r}`)].join("\n"));
         expect(refusals.filter((r) => !r.startsWith("refused"))).toEqual([]);

@@ -25,7 +25,9 @@ describe("the kube-apiserver fixture", () => {
         expect((await api.request("GET", "/version")).body.gitVersion).toBe(KUBE_VERSION);
         // Without the fixture's CA the certificate is not trusted.
         const untrusted = await new Promise<string>((resolve) => {
-            https.get(`${api.url}/version`, (res) => resolve(`status ${res.statusCode}`)).on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+            https
+                .get(`${api.url}/version`, (res) => resolve(`status ${res.statusCode}`))
+                .on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
         });
         expect(untrusted).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
         expect(fs.readFileSync(api.caFile, "utf8")).toContain("BEGIN CERTIFICATE");
@@ -51,7 +53,12 @@ describe("the kube-apiserver fixture", () => {
     it("authorizes with RBAC only: a user without bindings may do nothing, a binding grants exactly its Role", async () => {
         const token = api.tokenFor("alice");
         expect((await api.request("GET", "/api/v1/namespaces/default/configmaps", { token })).status).toBe(403);
-        await api.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "cm-reader", namespace: "default" }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }] });
+        await api.apply({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "Role",
+            metadata: { name: "cm-reader", namespace: "default" },
+            rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }],
+        });
         await api.apply({
             apiVersion: "rbac.authorization.k8s.io/v1",
             kind: "RoleBinding",
@@ -109,15 +116,23 @@ describe("the kube-apiserver fixture", () => {
 
     it("issues service-account tokens signed with its key (TokenRequest)", async () => {
         await api.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot", namespace: "default" } });
-        const r = await api.request("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", { body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } } });
+        const r = await api.request("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", {
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } },
+        });
         expect(r.status).toBe(201);
-        const who = await api.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { token: r.body.status.token, body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" } });
+        const who = await api.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+            token: r.body.status.token,
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        });
         expect(who.body.status.userInfo.username).toBe("system:serviceaccount:default:robot");
     });
 
     it("has the prometheus-operator CRDs it was asked for, established", async () => {
         const r = await api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
-        expect(r.body.items.map((c: any) => c.metadata.name).sort()).toEqual(["prometheusrules.monitoring.coreos.com", "servicemonitors.monitoring.coreos.com"]);
+        expect(r.body.items.map((c: any) => c.metadata.name).sort()).toEqual([
+            "prometheusrules.monitoring.coreos.com",
+            "servicemonitors.monitoring.coreos.com",
+        ]);
         expect((await api.resourceFor("monitoring.coreos.com/v1", "ServiceMonitor")).resource).toBe("servicemonitors");
     });
 

@@ -14,7 +14,10 @@ import { runProgram } from "../test/harness";
 import { platformRefs } from "../test/modelServiceFixtures";
 import { type ApiServer, type KubeObject, startApiServer } from "./lib/apiserver";
 
-const ORCHESTRATOR = { as: "system:serviceaccount:airflow:airflow-worker", asGroups: ["system:serviceaccounts", "system:serviceaccounts:airflow", "system:authenticated"] };
+const ORCHESTRATOR = {
+    as: "system:serviceaccount:airflow:airflow-worker",
+    asGroups: ["system:serviceaccounts", "system:serviceaccounts:airflow", "system:authenticated"],
+};
 
 describe("an orchestrated, sharded batch job on a real API server", () => {
     let api: ApiServer;
@@ -25,7 +28,12 @@ describe("an orchestrated, sharded batch job on a real API server", () => {
             if (r.status >= 300) throw new Error(`${o.kind}: ${JSON.stringify(r.body)}`);
         };
         for (const ns of ["ml-fraud", "ml-recsys", "airflow"]) await admin({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-        await admin({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: BATCH_RUN_STARTER_ROLE, namespace: "ml-fraud" }, rules: batchRunStarterRules() as any });
+        await admin({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "Role",
+            metadata: { name: BATCH_RUN_STARTER_ROLE, namespace: "ml-fraud" },
+            rules: batchRunStarterRules() as any,
+        });
         await admin({
             apiVersion: "rbac.authorization.k8s.io/v1",
             kind: "RoleBinding",
@@ -62,12 +70,18 @@ describe("an orchestrated, sharded batch job on a real API server", () => {
     });
 
     it("lets the orchestrator start a run: an Indexed Job of one completion per shard", async () => {
-        const created = await api.kubectl(["-n", "ml-fraud", "create", "job", "fraud-nightly-scoring-run-1", "--from=cronjob/fraud-nightly-scoring"], ORCHESTRATOR);
+        const created = await api.kubectl(
+            ["-n", "ml-fraud", "create", "job", "fraud-nightly-scoring-run-1", "--from=cronjob/fraud-nightly-scoring"],
+            ORCHESTRATOR,
+        );
         expect(created.code, created.stderr).toBe(0);
         const job = (await api.request("GET", "/apis/batch/v1/namespaces/ml-fraud/jobs/fraud-nightly-scoring-run-1")).body;
         expect(job.spec).toMatchObject({ completionMode: "Indexed", completions: 4, parallelism: 4, backoffLimit: 2 });
         const env = job.spec.template.spec.containers[0].env;
-        expect(env).toContainEqual({ name: "MLOPS_SHARD_INDEX", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
+        expect(env).toContainEqual({
+            name: "MLOPS_SHARD_INDEX",
+            valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
+        });
         expect(env).toContainEqual({ name: "MLOPS_SHARD_COUNT", value: "4" });
         // It can follow the run.
         const get = await api.kubectl(["-n", "ml-fraud", "get", "job", "fraud-nightly-scoring-run-1", "-o", "name"], ORCHESTRATOR);

@@ -66,8 +66,12 @@ describe("the values the platform sets exist in the pinned charts", () => {
     it("a renamed value fails", () => {
         const kps = chartDir(CHARTS.kubePrometheusStack);
         expect(checkValues(kps, { grafana: { admin: { existingSecret: "grafana-admin" } } })).toEqual([]);
-        expect(checkValues(kps, { grafana: { admin: { existingSecretName: "grafana-admin" } } })).toEqual(["grafana.admin.existingSecretName is not a value of the chart"]);
-        expect(checkValues(chartDir(CHARTS.pushgateway), { serviceMonitor: { honourLabels: true } })).toEqual(["serviceMonitor.honourLabels is not a value of the chart"]);
+        expect(checkValues(kps, { grafana: { admin: { existingSecretName: "grafana-admin" } } })).toEqual([
+            "grafana.admin.existingSecretName is not a value of the chart",
+        ]);
+        expect(checkValues(chartDir(CHARTS.pushgateway), { serviceMonitor: { honourLabels: true } })).toEqual([
+            "serviceMonitor.honourLabels is not a value of the chart",
+        ]);
     });
 });
 
@@ -86,8 +90,13 @@ function withoutExceptions(stack: string, dir: string): { dir: string; configFil
 /** `(policy, resource)` of every chart exception in a stack's config files. */
 function configuredExceptions(stack: string): { policy: string; resource: string }[] {
     return discoverPolicyPacks(ROOT).flatMap((pack) => {
-        const config = JSON.parse(fs.readFileSync(findPolicyConfig(pack, stack)!, "utf8")) as Record<string, { chartExceptions?: { resource: string }[] } | string>;
-        return Object.entries(config).flatMap(([policy, v]) => (typeof v === "object" ? (v.chartExceptions ?? []).map((e) => ({ policy, resource: e.resource })) : []));
+        const config = JSON.parse(fs.readFileSync(findPolicyConfig(pack, stack)!, "utf8")) as Record<
+            string,
+            { chartExceptions?: { resource: string }[] } | string
+        >;
+        return Object.entries(config).flatMap(([policy, v]) =>
+            typeof v === "object" ? (v.chartExceptions ?? []).map((e) => ({ policy, resource: e.resource })) : [],
+        );
     });
 }
 
@@ -115,7 +124,12 @@ describe.each(STACKS.map((s) => [s]))("the plan of %s with its charts rendered",
             for (const c of children) expect(chartOrigin(c)?.releaseUrn).toBe(r.urn);
         }
         const kinds = new Set(plan.chartResources.map((r) => r.type));
-        for (const t of ["kubernetes:monitoring.coreos.com/v1:Prometheus", "kubernetes:monitoring.coreos.com/v1:Alertmanager", "kubernetes:apps/v1:DaemonSet", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"]) {
+        for (const t of [
+            "kubernetes:monitoring.coreos.com/v1:Prometheus",
+            "kubernetes:monitoring.coreos.com/v1:Alertmanager",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        ]) {
             expect(kinds, t).toContain(t);
         }
     });
@@ -128,7 +142,9 @@ describe.each(STACKS.map((s) => [s]))("the plan of %s with its charts rendered",
 
     it("every mandatory chart finding is covered by an exception", () => {
         const chartUrns = new Set(bare.chartResources.map((r) => r.urn));
-        const findings = bare.policy!.violations.filter((v) => chartUrns.has(v.urn)).map((v) => ({ policy: v.policyName, resource: v.urn.split("::").slice(3).join("::"), level: v.enforcementLevel }));
+        const findings = bare
+            .policy!.violations.filter((v) => chartUrns.has(v.urn))
+            .map((v) => ({ policy: v.policyName, resource: v.urn.split("::").slice(3).join("::"), level: v.enforcementLevel }));
         chartFindings.set(stack, findings);
         const exceptions = configuredExceptions(stack);
         const uncovered = findings.filter((f) => f.level === "mandatory" && !exceptions.some((e) => e.policy === f.policy && matches(e.resource, f.resource)));
@@ -175,7 +191,13 @@ describe("the rendered charts on a real kube-apiserver", () => {
         const late = (o: KubeObject) => ["APIService", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].includes(o.kind);
         const rest = objects.filter((o) => o.kind !== "CustomResourceDefinition");
         await emulateControllers(api!, [namespace, ...rest]);
-        const results = [...(await applyAll(api!, rest.filter((o) => !late(o)))), ...(await applyAll(api!, rest.filter(late)))];
+        const results = [
+            ...(await applyAll(
+                api!,
+                rest.filter((o) => !late(o)),
+            )),
+            ...(await applyAll(api!, rest.filter(late))),
+        ];
         expect(results).toHaveLength(rest.length);
         expect(fmt(results)).toEqual([]);
         // Unknown fields would come back as warnings (field validation Warn): there are none.
@@ -192,11 +214,18 @@ describe("the rendered charts on a real kube-apiserver", () => {
         expect(results.filter((r) => r.error).map((r) => `${r.workload}: ${r.error}`)).toEqual([]);
         // The level matters: node-exporter's pod (host network, PID, paths) is refused where enforce is restricted.
         const nodeExporter = objects.find((w) => w.kind === "DaemonSet" && /node-exporter/.test(w.metadata.name!))!;
-        const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "pss-restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } };
+        const ns = {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: "pss-restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+        };
         expect((await api!.apply(ns)).status).toBeLessThan(300);
         const spec = { ...(nodeExporter as any).spec.template.spec, serviceAccountName: "default" };
         await emulateControllers(api!, [ns]);
-        const r = await api!.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "node-exporter", namespace: "pss-restricted" }, spec }, { dryRun: true });
+        const r = await api!.create(
+            { apiVersion: "v1", kind: "Pod", metadata: { name: "node-exporter", namespace: "pss-restricted" }, spec },
+            { dryRun: true },
+        );
         expect(r.status).toBe(403);
         expect(String(r.body?.message)).toMatch(/violates PodSecurity "restricted:/);
     });

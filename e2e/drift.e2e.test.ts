@@ -49,7 +49,10 @@ function parseExposition(text: string): Sample[] {
     return samples;
 }
 
-const seriesName = (s: Sample) => `${s.name}{${Object.entries(s.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+const seriesName = (s: Sample) =>
+    `${s.name}{${Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(",")}}`;
 
 describe("the drift check, for real", () => {
     let tmp: string;
@@ -75,16 +78,26 @@ describe("the drift check, for real", () => {
 
         const s3Port = await freePort();
         s3Url = `http://127.0.0.1:${s3Port}`;
-        servers.push(await startServer("moto", path.join(VENV, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(s3Port)], s3Url, { readyPath: "/moto-api/" }));
+        servers.push(
+            await startServer("moto", path.join(VENV, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(s3Port)], s3Url, { readyPath: "/moto-api/" }),
+        );
         const pgPort = await freePort();
         pushgatewayUrl = `http://127.0.0.1:${pgPort}`;
-        servers.push(await startServer("pushgateway", "prometheus-pushgateway", [`--web.listen-address=127.0.0.1:${pgPort}`], pushgatewayUrl, { readyPath: "/-/ready" }));
+        servers.push(
+            await startServer("pushgateway", "prometheus-pushgateway", [`--web.listen-address=127.0.0.1:${pgPort}`], pushgatewayUrl, { readyPath: "/-/ready" }),
+        );
 
         mlflow = http.createServer((req, res) => {
             mlflowRequests.push({ url: req.url ?? "", authorization: req.headers.authorization });
             const url = new URL(req.url ?? "/", "http://x");
-            if (url.pathname === "/api/2.0/mlflow/registered-models/alias" && url.searchParams.get("name") === "fraud-scorer" && url.searchParams.get("alias") === "champion") {
-                res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ model_version: { name: "fraud-scorer", version: VERSION, aliases: ["champion"] } }));
+            if (
+                url.pathname === "/api/2.0/mlflow/registered-models/alias" &&
+                url.searchParams.get("name") === "fraud-scorer" &&
+                url.searchParams.get("alias") === "champion"
+            ) {
+                res.writeHead(200, { "Content-Type": "application/json" }).end(
+                    JSON.stringify({ model_version: { name: "fraud-scorer", version: VERSION, aliases: ["champion"] } }),
+                );
             } else {
                 res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error_code: "RESOURCE_DOES_NOT_EXIST" }));
             }
@@ -116,7 +129,12 @@ describe("the drift check, for real", () => {
         const profile = path.join(tmp, "profile.json");
         python([LOGS_PY, "training", "--count", "3000", "--output", training]);
         python(["-m", "drift_check", "profile", "--input", training, "--output", profile]);
-        python(["-c", `import boto3, sys; boto3.client("s3").upload_file(sys.argv[1], "${bucket}", sys.argv[2])`, profile, `${new URL(rendered.MLOPS_REFERENCE_URI_PREFIX).pathname.slice(1)}${VERSION}/reference/profile.json`]);
+        python([
+            "-c",
+            `import boto3, sys; boto3.client("s3").upload_file(sys.argv[1], "${bucket}", sys.argv[2])`,
+            profile,
+            `${new URL(rendered.MLOPS_REFERENCE_URI_PREFIX).pathname.slice(1)}${VERSION}/reference/profile.json`,
+        ]);
     });
 
     afterAll(async () => {
@@ -134,7 +152,21 @@ describe("the drift check, for real", () => {
     /** Replaces the prediction logs with `count` requests logged by the model server's PredictionLog. */
     function logRequests(count: number, shift: boolean): void {
         python(["-c", `import boto3; b = boto3.resource("s3").Bucket("${bucket}"); b.objects.filter(Prefix="prediction-logs/").delete()`]);
-        python([LOGS_PY, "logs", "--server", SERVER_PY, "--log-uri", env.MLOPS_PREDICTION_LOG_URI, "--model", "fraud-scorer", "--version", VERSION, "--count", String(count), ...(shift ? ["--shift"] : [])]);
+        python([
+            LOGS_PY,
+            "logs",
+            "--server",
+            SERVER_PY,
+            "--log-uri",
+            env.MLOPS_PREDICTION_LOG_URI,
+            "--model",
+            "fraud-scorer",
+            "--version",
+            VERSION,
+            "--count",
+            String(count),
+            ...(shift ? ["--shift"] : []),
+        ]);
     }
 
     /**
@@ -146,7 +178,12 @@ describe("the drift check, for real", () => {
         expect(interpreter).toBe("python3");
         expect(container.command).toBeUndefined();
         return new Promise((resolve, reject) => {
-            const child = spawn(path.join(VENV, "bin", interpreter), [...entryArgs, ...(container.args ?? [])], { env, cwd: tmp, stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
+            const child = spawn(path.join(VENV, "bin", interpreter), [...entryArgs, ...(container.args ?? [])], {
+                env,
+                cwd: tmp,
+                stdio: ["ignore", "ignore", "pipe"],
+                timeout: 120_000,
+            });
             let stderr = "";
             child.stderr!.on("data", (d) => (stderr += d));
             child.on("error", reject);
@@ -178,8 +215,16 @@ describe("the drift check, for real", () => {
                             eval_time: "15m",
                             alertname: "ModelFeatureDriftHigh",
                             exp_alerts: expected.map((s) => ({
-                                exp_labels: { ...drift.labels, namespace: s.labels.namespace, model: s.labels.model, version: s.labels.version, feature: s.labels.feature },
-                                exp_annotations: Object.fromEntries(Object.entries(drift.annotations as Record<string, string>).map(([k, v]) => [k, render(v, s)])),
+                                exp_labels: {
+                                    ...drift.labels,
+                                    namespace: s.labels.namespace,
+                                    model: s.labels.model,
+                                    version: s.labels.version,
+                                    feature: s.labels.feature,
+                                },
+                                exp_annotations: Object.fromEntries(
+                                    Object.entries(drift.annotations as Record<string, string>).map(([k, v]) => [k, render(v, s)]),
+                                ),
                             })),
                         },
                         { eval_time: "15m", alertname: "BatchJobStale", exp_alerts: [] },
@@ -198,7 +243,11 @@ describe("the drift check, for real", () => {
     };
 
     it("the program's own unit tests pass (pytest, in the suite's venv)", () => {
-        const r = spawnSync(PY, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], { cwd: DRIFT_CHECK_DIR, env: { ...env, PYTHONDONTWRITEBYTECODE: "1" }, encoding: "utf8" });
+        const r = spawnSync(PY, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], {
+            cwd: DRIFT_CHECK_DIR,
+            env: { ...env, PYTHONDONTWRITEBYTECODE: "1" },
+            encoding: "utf8",
+        });
         expect(r.status, r.stdout + r.stderr).toBe(0);
     });
 
@@ -222,9 +271,17 @@ describe("the drift check, for real", () => {
         }
         const byName = (n: string) => samples.filter((s) => s.name === n);
         const features = ["amount", "card_present", "country", "currency", "hour_of_day", "merchant_category", "__prediction__"];
-        expect(byName(METRICS.featureDriftScore.name).map((s) => s.labels.feature).sort()).toEqual([...features].sort());
+        expect(
+            byName(METRICS.featureDriftScore.name)
+                .map((s) => s.labels.feature)
+                .sort(),
+        ).toEqual([...features].sort());
         expect(byName(METRICS.featureDriftScore.name).every((s) => s.labels.method === "psi")).toBe(true);
-        expect(byName(METRICS.featureMissingRatio.name).map((s) => [s.labels.feature, s.value]).sort()).toEqual([...features].sort().map((f) => [f, 0]));
+        expect(
+            byName(METRICS.featureMissingRatio.name)
+                .map((s) => [s.labels.feature, s.value])
+                .sort(),
+        ).toEqual([...features].sort().map((f) => [f, 0]));
         expect(byName(METRICS.batchRowsScored.name)[0].value).toBe(600);
         expect(byName(METRICS.batchExpectedInterval.name)[0].value).toBe(3600);
         const last = byName(METRICS.batchLastSuccess.name)[0].value;
@@ -253,7 +310,9 @@ describe("the drift check, for real", () => {
 
     it("fails without pushing when the reference profile of the resolved version is missing", async () => {
         const before = await (await fetch(`${pushgatewayUrl}/metrics`)).text();
-        const stub = http.createServer((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ model_version: { version: "4" } })));
+        const stub = http.createServer((_req, res) =>
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ model_version: { version: "4" } })),
+        );
         await new Promise<void>((r) => stub.listen(0, "127.0.0.1", r));
         try {
             const saved = env.MLFLOW_TRACKING_URI;

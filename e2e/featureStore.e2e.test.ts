@@ -73,13 +73,20 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
         redisPort = await freePort();
         const dataDir = path.join(tmp, "redis-data");
         fs.mkdirSync(dataDir);
-        const local = conf.replace(/^bind .*$/m, "bind 127.0.0.1").replace(/^port .*$/m, `port ${redisPort}`).replace(/^dir .*$/m, `dir ${dataDir}`);
+        const local = conf
+            .replace(/^bind .*$/m, "bind 127.0.0.1")
+            .replace(/^port .*$/m, `port ${redisPort}`)
+            .replace(/^dir .*$/m, `dir ${dataDir}`);
         fs.writeFileSync(path.join(tmp, "redis.conf"), local, { mode: 0o600 });
         redis = new Proc("redis", "redis-server", [path.join(tmp, "redis.conf")], { env: { PATH: "/usr/bin:/bin" } });
-        await waitFor("redis-server to listen", async () => {
-            if (!redis.running) throw new Error(`redis-server exited: ${redis.tail()}`);
-            return tcpConnects(redisPort);
-        }, 30_000);
+        await waitFor(
+            "redis-server to listen",
+            async () => {
+                if (!redis.running) throw new Error(`redis-server exited: ${redis.tail()}`);
+                return tcpConnects(redisPort);
+            },
+            30_000,
+        );
 
         // --- The rendered feature_store.yaml, as mounted from the ConfigMap: only the Redis endpoint rewritten.
         renderedYaml = findObject(plan, "ConfigMap", `feast-${TEAM}`).data["feature_store.yaml"];
@@ -107,7 +114,10 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
         // before every read) as an action `s3:HeadBucket`, which IAM does not have; AWS authorizes it as
         // s3:ListBucket, which the rendered policies grant (FeastRegistryHeadBucket). The emulator's name
         // is granted beside each rendered policy, on the bucket only.
-        const headBucket = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:HeadBucket", Resource: `arn:aws:s3:::${bucket}` }] });
+        const headBucket = JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "s3:HeadBucket", Resource: `arn:aws:s3:::${bucket}` }],
+        });
         const role = (name: string) => s3.roleCredentials(name, { rendered: policy(`${name}-policy`), "moto-head-bucket": headBucket });
         creds = {
             apply: await role(`feast-apply-${TEAM}`),
@@ -115,7 +125,12 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
             server: await role(`feast-server-${TEAM}`),
         };
         // The rendered policies are what the plan gives each role.
-        expect(JSON.parse(policy(`feast-server-${TEAM}-policy`)).Statement).toContainEqual({ Sid: "FeastRegistryHeadBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}` });
+        expect(JSON.parse(policy(`feast-server-${TEAM}-policy`)).Statement).toContainEqual({
+            Sid: "FeastRegistryHeadBucket",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: `arn:aws:s3:::${bucket}`,
+        });
         await s3.enforceIam(true);
     });
 
@@ -128,9 +143,13 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
     });
 
     it("the team's CI writes its offline data and applies its repository (registry on S3), without reaching the online store", async () => {
-        const write = await run(venvBin("feast", "python"), [path.join(FIXTURE, "write_offline_data.py"), bucket, `${featureOfflinePrefix(TEAM)}/customer_stats.parquet`], {
-            env: feastEnv(creds.apply),
-        });
+        const write = await run(
+            venvBin("feast", "python"),
+            [path.join(FIXTURE, "write_offline_data.py"), bucket, `${featureOfflinePrefix(TEAM)}/customer_stats.parquet`],
+            {
+                env: feastEnv(creds.apply),
+            },
+        );
         expect(write.code, write.stderr).toBe(0);
         const apply = await feast(["apply"], creds.apply, { cwd: repoDir });
         expect(apply.code, apply.stderr + apply.stdout).toBe(0);
@@ -151,7 +170,9 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
         const r = await run("sh", ["-c", script], { env: feastEnv(creds.materialize), cwd: tmp, timeoutMs: 300_000 }).finally(() => s3.enforceIam(true));
         expect(r.code, r.stderr + r.stdout).toBe(0);
         expect(r.stdout).toMatch(/Materializing .*1.* feature views/);
-        const keys = await run("redis-cli", ["-p", String(redisPort), "--no-auth-warning", "dbsize"], { env: { PATH: "/usr/bin:/bin", REDISCLI_AUTH: redisPassword } });
+        const keys = await run("redis-cli", ["-p", String(redisPort), "--no-auth-warning", "dbsize"], {
+            env: { PATH: "/usr/bin:/bin", REDISCLI_AUTH: redisPassword },
+        });
         expect(Number(keys.stdout.trim())).toBe(2);
     });
 
@@ -159,17 +180,27 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
         const deployment = findObject(plan, "Deployment", `feature-server-${TEAM}`);
         const container = deployment.spec.template.spec.containers[0];
         const port = await freePort();
-        expect(await tcpConnects(FEATURE_SERVER_METRICS_PORT), `port ${FEATURE_SERVER_METRICS_PORT} (Feast's fixed metrics port) is taken on this machine`).toBe(false);
-        const args: string[] = container.args.map((a: string) => (a === FEATURE_REPO_DIR ? configDir : a === "0.0.0.0" ? "127.0.0.1" : a === "6566" ? String(port) : a));
+        expect(
+            await tcpConnects(FEATURE_SERVER_METRICS_PORT),
+            `port ${FEATURE_SERVER_METRICS_PORT} (Feast's fixed metrics port) is taken on this machine`,
+        ).toBe(false);
+        const args: string[] = container.args.map((a: string) =>
+            a === FEATURE_REPO_DIR ? configDir : a === "0.0.0.0" ? "127.0.0.1" : a === "6566" ? String(port) : a,
+        );
         expect(args).toContain("--metrics");
         server = new Proc("feast-serve", venvBin("feast", container.command[0]), args, { env: feastEnv(creds.server), cwd: tmp });
         serverUrl = `http://127.0.0.1:${port}`;
         const health = container.readinessProbe.httpGet.path;
         // A server that exits stops the wait at once (waitFor retries on errors, so the check returns its verdict).
-        const ready = await waitFor("feast serve to answer its readiness probe or exit", async () => {
-            if (!server!.running) return "exited";
-            return (await fetch(`${serverUrl}${health}`).catch(() => undefined))?.status === 200 ? "ready" : undefined;
-        }, 180_000, 1000);
+        const ready = await waitFor(
+            "feast serve to answer its readiness probe or exit",
+            async () => {
+                if (!server!.running) return "exited";
+                return (await fetch(`${serverUrl}${health}`).catch(() => undefined))?.status === 200 ? "ready" : undefined;
+            },
+            180_000,
+            1000,
+        );
         expect(ready, server.tail()).toBe("ready");
 
         const r = await fetch(`${serverUrl}/get-online-features`, {
@@ -195,7 +226,11 @@ describe("the feature store (Feast, Redis, S3), run as the dev stack renders it"
 
     it("keeps each identity to its prefixes, and Redis to clients with the password", async () => {
         const put = (role: AwsCredentials, key: string) =>
-            run(venvBin("feast", "python"), ["-c", `import boto3, sys; boto3.client("s3").put_object(Bucket=sys.argv[1], Key=sys.argv[2], Body=b"x")`, bucket, key], { env: feastEnv(role) });
+            run(
+                venvBin("feast", "python"),
+                ["-c", `import boto3, sys; boto3.client("s3").put_object(Bucket=sys.argv[1], Key=sys.argv[2], Body=b"x")`, bucket, key],
+                { env: feastEnv(role) },
+            );
         const serverWrite = await put(creds.server, featureRegistryKey(TEAM));
         expect(serverWrite.code).not.toBe(0);
         expect(serverWrite.stderr).toContain("AccessDenied");

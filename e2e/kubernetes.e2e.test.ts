@@ -65,7 +65,14 @@ function probePod(namespace: string, name: string, serviceAccountName: string, c
         spec: {
             serviceAccountName,
             automountServiceAccountToken: false,
-            containers: [{ name: "probe", image: "registry.example/probe:1", securityContext, resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } } }],
+            containers: [
+                {
+                    name: "probe",
+                    image: "registry.example/probe:1",
+                    securityContext,
+                    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } },
+                },
+            ],
         },
     };
 }
@@ -90,8 +97,17 @@ describe.each(ENVIRONMENTS)("stacks of %s on a real kube-apiserver", (env) => {
         if (!own) throw new Error(`${team.name} deploys into ${teamNs}, which is no team namespace of platform/${env}`);
         // The team authenticates with its own token: user and group as EKS maps its deploy role.
         deployer = { user: `${team.plan.project}-deploy`, groups: [own.group] };
-        const crdResources = [...new Set([...platform.objects, ...team.objects].filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map((o) => KIND_RESOURCES[o.kind]?.resource ?? `${o.kind.toLowerCase()}s`))];
-        api = await startApiServer({ users: [deployer, ...teams.filter((t) => t !== own).map((t) => ({ user: `${t.namespace}-deploy`, groups: [t.group] }))], prometheusOperatorCrds: crdResources });
+        const crdResources = [
+            ...new Set(
+                [...platform.objects, ...team.objects]
+                    .filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/"))
+                    .map((o) => KIND_RESOURCES[o.kind]?.resource ?? `${o.kind.toLowerCase()}s`),
+            ),
+        ];
+        api = await startApiServer({
+            users: [deployer, ...teams.filter((t) => t !== own).map((t) => ({ user: `${t.namespace}-deploy`, groups: [t.group] }))],
+            prometheusOperatorCrds: crdResources,
+        });
         // The team's HTTPRoute (its ModelRoute to the platform's gateway) is checked against the real Gateway API CRDs.
         if (team.objects.some((o) => o.apiVersion.startsWith("gateway.networking.k8s.io/"))) await installGatewayApiCrds(api);
 
@@ -131,7 +147,13 @@ describe.each(ENVIRONMENTS)("stacks of %s on a real kube-apiserver", (env) => {
     it("admits a Pod built from every workload template in its namespace (dry run): Pod Security enforced, 0 warnings", async () => {
         const results = await dryRunTemplatePods(api!, [...platform.objects, ...team.objects]);
         console.log(
-            [`=== ${env}: Pods from workload templates (dryRun=All, Pod Security of each namespace)`, ...results.map((r) => `  ${r.error ? "REFUSED" : "admitted"} ${r.workload}${r.error ? `: ${r.error}` : ""}${r.warnings.length ? ` warnings: ${r.warnings.join("; ")}` : ""}`)].join("\n"),
+            [
+                `=== ${env}: Pods from workload templates (dryRun=All, Pod Security of each namespace)`,
+                ...results.map(
+                    (r) =>
+                        `  ${r.error ? "REFUSED" : "admitted"} ${r.workload}${r.error ? `: ${r.error}` : ""}${r.warnings.length ? ` warnings: ${r.warnings.join("; ")}` : ""}`,
+                ),
+            ].join("\n"),
         );
         expect(results.length).toBeGreaterThanOrEqual(3);
         expect(results.some((r) => r.workload.startsWith(`Deployment/${teamNs}/`))).toBe(true);
@@ -152,20 +174,37 @@ describe.each(ENVIRONMENTS)("stacks of %s on a real kube-apiserver", (env) => {
             }
         }
         // The table also shows what the team must not have: Secrets, RBAC, network policy and quota writes.
-        const extra = ["Secret", "Role", "RoleBinding", "NetworkPolicy", "ServiceAccount", "ResourceQuota", "LimitRange", "Namespace"].filter((k) => !needs.has(k));
-        const rows = await rbacTable(api!, deployer, teamNs, [...[...needs].map(([kind, verbs]) => ({ kind, needed: verbs })), ...extra.map((kind) => ({ kind }))]);
+        const extra = ["Secret", "Role", "RoleBinding", "NetworkPolicy", "ServiceAccount", "ResourceQuota", "LimitRange", "Namespace"].filter(
+            (k) => !needs.has(k),
+        );
+        const rows = await rbacTable(api!, deployer, teamNs, [
+            ...[...needs].map(([kind, verbs]) => ({ kind, needed: verbs })),
+            ...extra.map((kind) => ({ kind })),
+        ]);
         console.log(renderRbacTable(`=== ${team.name}: RBAC of group ${deployer.groups[0]} in namespace ${teamNs} (kind x verb -> allowed)`, rows));
         const refused = rows.flatMap((r) => [...r.needed].filter((v) => !r.allowed[v]).map((v) => `${r.kind}: ${v}`));
         expect(refused).toEqual([]);
         for (const kind of extra.filter((k) => k !== "ServiceAccount" && k !== "ResourceQuota" && k !== "LimitRange" && k !== "NetworkPolicy")) {
-            expect(rows.find((r) => r.kind === kind)!.allowed, kind).toEqual({ get: false, list: false, watch: false, create: false, update: false, patch: false, delete: false });
+            expect(rows.find((r) => r.kind === kind)!.allowed, kind).toEqual({
+                get: false,
+                list: false,
+                watch: false,
+                create: false,
+                update: false,
+                patch: false,
+                delete: false,
+            });
         }
     });
 
     it("gives the team's deploy group exactly the Role rules docs/team-guide.md lists, and nothing cluster-wide (SelfSubjectRulesReview)", async () => {
         expect(await effectiveRules(api!, deployer, teamNs)).toEqual(expandRules(deployerRules()));
         for (const t of teams.filter((x) => x.namespace !== teamNs)) expect(await effectiveRules(api!, deployer, t.namespace), t.namespace).toEqual([]);
-        for (const ns of ["default", "kube-system", ...new Set(platform.objects.filter((o) => o.kind === "Namespace").map((o) => String(o.metadata.name)))].filter((n) => n !== teamNs)) {
+        for (const ns of [
+            "default",
+            "kube-system",
+            ...new Set(platform.objects.filter((o) => o.kind === "Namespace").map((o) => String(o.metadata.name))),
+        ].filter((n) => n !== teamNs)) {
             expect(await effectiveRules(api!, deployer, ns), ns).toEqual([]);
         }
     });
@@ -197,26 +236,84 @@ describe.each(ENVIRONMENTS)("stacks of %s on a real kube-apiserver", (env) => {
 
     it("refuses the team's writes in another team's namespace, to Secrets and to the platform's namespaces", async () => {
         const token = api!.tokenFor(deployer.user, deployer.groups);
-        const configMap = (namespace: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "e2e-intrusion", namespace }, data: { x: "1" } });
+        const configMap = (namespace: string): KubeObject => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "e2e-intrusion", namespace },
+            data: { x: "1" },
+        });
         const refusals: string[] = [];
         const expectRefused = async (what: string, p: Promise<{ status: number }>) => {
             const r = await p;
             refusals.push(`${r.status === 403 ? "refused" : `NOT REFUSED (${r.status})`}: ${what}`);
         };
-        const platformNamespaces = [...new Set(platform.objects.filter((o) => o.kind === "Namespace").map((o) => String(o.metadata.name)))].filter((n) => !teams.some((t) => t.namespace === n));
+        const platformNamespaces = [...new Set(platform.objects.filter((o) => o.kind === "Namespace").map((o) => String(o.metadata.name)))].filter(
+            (n) => !teams.some((t) => t.namespace === n),
+        );
         for (const ns of [...teams.filter((t) => t.namespace !== teamNs).map((t) => t.namespace), ...platformNamespaces, "default", "kube-system"]) {
             await expectRefused(`apply ConfigMap in ${ns}`, api!.apply(configMap(ns), { token }));
-            await expectRefused(`apply Deployment in ${ns}`, api!.apply({ ...(team.objects.find((o) => o.kind === "Deployment") as KubeObject), metadata: { name: "e2e-intrusion", namespace: ns } }, { token }));
+            await expectRefused(
+                `apply Deployment in ${ns}`,
+                api!.apply(
+                    { ...(team.objects.find((o) => o.kind === "Deployment") as KubeObject), metadata: { name: "e2e-intrusion", namespace: ns } },
+                    { token },
+                ),
+            );
             await expectRefused(`list Secrets in ${ns}`, api!.request("GET", `/api/v1/namespaces/${ns}/secrets`, { token }));
         }
         await expectRefused(`list Secrets in ${teamNs}`, api!.request("GET", `/api/v1/namespaces/${teamNs}/secrets`, { token }));
-        await expectRefused(`create a Secret in ${teamNs}`, api!.apply({ apiVersion: "v1", kind: "Secret", metadata: { name: "e2e-intrusion", namespace: teamNs }, stringData: { x: "1" } }, { token }));
-        await expectRefused(`create a RoleBinding in ${teamNs}`, api!.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "e2e-intrusion", namespace: teamNs }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" }, subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: deployer.groups[0] }] }, { token }));
-        await expectRefused(`widen the Role team-deployer in ${teamNs}`, api!.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "team-deployer", namespace: teamNs }, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] }, { token }));
-        await expectRefused(`change the NetworkPolicy default-deny in ${teamNs}`, api!.apply({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny", namespace: teamNs }, spec: { podSelector: {}, policyTypes: [] } }, { token }));
-        await expectRefused(`relabel its Namespace ${teamNs} (Pod Security)`, api!.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: teamNs, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } }, { token }));
+        await expectRefused(
+            `create a Secret in ${teamNs}`,
+            api!.apply({ apiVersion: "v1", kind: "Secret", metadata: { name: "e2e-intrusion", namespace: teamNs }, stringData: { x: "1" } }, { token }),
+        );
+        await expectRefused(
+            `create a RoleBinding in ${teamNs}`,
+            api!.apply(
+                {
+                    apiVersion: "rbac.authorization.k8s.io/v1",
+                    kind: "RoleBinding",
+                    metadata: { name: "e2e-intrusion", namespace: teamNs },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+                    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: deployer.groups[0] }],
+                },
+                { token },
+            ),
+        );
+        await expectRefused(
+            `widen the Role team-deployer in ${teamNs}`,
+            api!.apply(
+                {
+                    apiVersion: "rbac.authorization.k8s.io/v1",
+                    kind: "Role",
+                    metadata: { name: "team-deployer", namespace: teamNs },
+                    rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
+                },
+                { token },
+            ),
+        );
+        await expectRefused(
+            `change the NetworkPolicy default-deny in ${teamNs}`,
+            api!.apply(
+                {
+                    apiVersion: "networking.k8s.io/v1",
+                    kind: "NetworkPolicy",
+                    metadata: { name: "default-deny", namespace: teamNs },
+                    spec: { podSelector: {}, policyTypes: [] },
+                },
+                { token },
+            ),
+        );
+        await expectRefused(
+            `relabel its Namespace ${teamNs} (Pod Security)`,
+            api!.apply(
+                { apiVersion: "v1", kind: "Namespace", metadata: { name: teamNs, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+                { token },
+            ),
+        );
         await expectRefused("create a Namespace", api!.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "e2e-intrusion" } }, { token }));
-        console.log([`=== ${team.name}: refusals as group ${deployer.groups[0]} (real requests with the team's token)`, ...refusals.map((r) => `  ${r}`)].join("\n"));
+        console.log(
+            [`=== ${team.name}: refusals as group ${deployer.groups[0]} (real requests with the team's token)`, ...refusals.map((r) => `  ${r}`)].join("\n"),
+        );
         expect(refusals.filter((r) => !r.startsWith("refused"))).toEqual([]);
         expect(refusals.length).toBeGreaterThan(10);
     });

@@ -21,7 +21,9 @@ const STACKS: StackName[] = ["dev", "test", "prod"];
 
 /** The head revision of MLflow's tracking schema, from the installed MLflow. */
 async function headRevision(): Promise<string> {
-    const r = await run(venvBin("mlflow", "python"), ["-c", "from mlflow.store.db.utils import _get_latest_schema_revision as h; print(h())"], { env: venvEnv("mlflow") });
+    const r = await run(venvBin("mlflow", "python"), ["-c", "from mlflow.store.db.utils import _get_latest_schema_revision as h; print(h())"], {
+        env: venvEnv("mlflow"),
+    });
     expect(r.code, r.stderr).toBe(0);
     return r.stdout.trim();
 }
@@ -92,7 +94,12 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
 
     it("the plan's MLflow containers carry no database URI in their command or arguments", () => {
         const cronPod = m.gcCronJob.spec.jobTemplate.spec.template.spec;
-        const containers = [...(m.podSpec.initContainers ?? []), ...m.podSpec.containers, ...cronPod.containers, ...(m.teamUsersJob?.spec.template.spec.containers ?? [])];
+        const containers = [
+            ...(m.podSpec.initContainers ?? []),
+            ...m.podSpec.containers,
+            ...cronPod.containers,
+            ...(m.teamUsersJob?.spec.template.spec.containers ?? []),
+        ];
         const dbPassword = m.secretValue("mlflow-db", "password");
         for (const c of containers) {
             const argv = JSON.stringify([...(c.command ?? []), ...(c.args ?? [])]);
@@ -123,7 +130,12 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
         const created = [a, b].filter((pod) => pod[0].result.stdout.includes("empty database: creating the base tables"));
         expect(created).toHaveLength(1);
         expect(await m.pg.sql("mlflow", "SELECT version_num FROM alembic_version")).toBe(head);
-        expect(await m.pg.sql("mlflow", "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('experiments','runs','metrics','registered_models','model_versions','registered_model_aliases')")).toBe("6");
+        expect(
+            await m.pg.sql(
+                "mlflow",
+                "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('experiments','runs','metrics','registered_models','model_versions','registered_model_aliases')",
+            ),
+        ).toBe("6");
         if (authOn) {
             expect(await m.pg.sql("postgres", "SELECT datname FROM pg_database WHERE datname = 'mlflow_auth'")).toBe("mlflow_auth");
             expect(await m.pg.sql("mlflow_auth", "SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'")).toBe("1");
@@ -259,7 +271,8 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
         const basicAuthDenied = denied(/failed with error code 403 != 200\. Response body: 'Permission denied'$/);
 
         it("registry namespaces: a team user creates and renames registered models only under its team's prefix; other names are refused with 403 and why", async () => {
-            const outside = /^PERMISSION_DENIED: user 'team-fraud' may create, register and rename registered models only in team fraud's namespace, names starting with 'fraud-'; '.*' is not in it \(docs\/registry-conventions\.md\)$/;
+            const outside =
+                /^PERMISSION_DENIED: user 'team-fraud' may create, register and rename registered models only in team fraud's namespace, names starting with 'fraud-'; '.*' is not in it \(docs\/registry-conventions\.md\)$/;
             expect(
                 await attempt(m.team("fraud"), [
                     ["own", "create_registered_model", ["fraud-churn"]],
@@ -280,21 +293,31 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
                 unprefixed: denied(outside),
                 team_name_alone: denied(outside),
                 look_alike: denied(outside),
-                bad_format: denied(/^PERMISSION_DENIED: registered model name 'fraud-Churn_v2' must be lower-case letters, digits and -, .* at most 40 characters/),
+                bad_format: denied(
+                    /^PERMISSION_DENIED: registered model name 'fraud-Churn_v2' must be lower-case letters, digits and -, .* at most 40 characters/,
+                ),
                 too_long: denied(/at most 40 characters/),
                 rename_out: denied(outside),
                 rename_in: "ok",
                 edit_renamed: "ok",
             });
             // At the HTTP level: 403, a JSON body MLflow's clients read, the REST and the UI's ajax paths alike.
-            const headers = { Authorization: `Basic ${Buffer.from(`${m.team("fraud").username}:${m.team("fraud").password}`).toString("base64")}`, "Content-Type": "application/json" };
+            const headers = {
+                Authorization: `Basic ${Buffer.from(`${m.team("fraud").username}:${m.team("fraud").password}`).toString("base64")}`,
+                "Content-Type": "application/json",
+            };
             for (const api of ["api", "ajax-api"]) {
-                const res = await fetch(`${m.trackingUri}/${api}/2.0/mlflow/registered-models/create`, { method: "POST", headers, body: JSON.stringify({ name: "recsys-ranker" }) });
+                const res = await fetch(`${m.trackingUri}/${api}/2.0/mlflow/registered-models/create`, {
+                    method: "POST",
+                    headers,
+                    body: JSON.stringify({ name: "recsys-ranker" }),
+                });
                 expect(res.status, api).toBe(403);
                 expect(await res.json(), api).toEqual({ error_code: "PERMISSION_DENIED", message: expect.stringContaining("names starting with 'fraud-'") });
             }
             // A body double-encoded (as older clients post it, and MLflow's handlers decode it) is read the same way.
-            const twice = (name: string) => fetch(`${m.trackingUri}/api/2.0/mlflow/registered-models/create`, { method: "POST", headers, body: JSON.stringify(JSON.stringify({ name })) });
+            const twice = (name: string) =>
+                fetch(`${m.trackingUri}/api/2.0/mlflow/registered-models/create`, { method: "POST", headers, body: JSON.stringify(JSON.stringify({ name })) });
             expect((await twice("recsys-double")).status).toBe(403);
             expect((await twice("fraud-double")).status).toBe(200);
             // Nothing outside the namespace was created; the refusals were logged with user and name, no credential.
@@ -305,13 +328,17 @@ describe.each(STACKS)("MLflow of %s, run as planned", (stack) => {
 
         it("registry namespaces: a user that is no team user (Prometheus') creates no model; the admin creates any", async () => {
             expect(await attempt(m.metricsUser, [["create", "create_registered_model", ["fraud-metrics"]]])).toEqual({
-                create: denied(/^PERMISSION_DENIED: user 'metrics-prometheus' is not a team user \(team-<team>\): only team users, in their team's namespace, and admins create/),
+                create: denied(
+                    /^PERMISSION_DENIED: user 'metrics-prometheus' is not a team user \(team-<team>\): only team users, in their team's namespace, and admins create/,
+                ),
             });
             expect(await attempt(m.admin, [["create", "create_registered_model", ["platform-reference"]]])).toEqual({ create: "ok" });
         });
 
         it("registry namespaces: another team reads a team's model but cannot register versions of it, tag it, move or delete its aliases, or delete it", async () => {
-            const source = await m.client(`from mlflow import MlflowClient; print(MlflowClient().get_model_version("fraud-scorer", "1").source)`, { creds: m.team("fraud") });
+            const source = await m.client(`from mlflow import MlflowClient; print(MlflowClient().get_model_version("fraud-scorer", "1").source)`, {
+                creds: m.team("fraud"),
+            });
             expect(source.code, source.stderr).toBe(0);
             const calls = (who: string): Attempt[] => [
                 ["read", "get_model_version_by_alias", ["fraud-scorer", "champion"]],
@@ -348,7 +375,10 @@ c.create_registered_model_permission("fraud-scorer", "team-recsys", "EDIT")`,
             );
             expect(grant.code, grant.stderr.slice(-2000)).toBe(0);
             try {
-                const granted = await attempt(m.team("recsys"), [calls("recsys")[1], ["describe", "update_registered_model", ["fraud-scorer", "reviewed by recsys"]]]);
+                const granted = await attempt(m.team("recsys"), [
+                    calls("recsys")[1],
+                    ["describe", "update_registered_model", ["fraud-scorer", "reviewed by recsys"]],
+                ]);
                 expect(granted).toEqual({ register_version: denied(/names starting with 'recsys-'; 'fraud-scorer' is not in it/), describe: "ok" });
             } finally {
                 const revoke = await m.client(
@@ -381,7 +411,12 @@ c.set_registered_model_alias(name, "challenger", v2.version)
 c.delete_registered_model_alias(name, "challenger")
 print(v2.version)
 `;
-            const tags = { owner: "fraud", training_data: `s3://bucket/datasets/fraud/2026-11-01/@sha256:${"a".repeat(64)}`, git_commit: "3f9a0c1e".padEnd(40, "0"), "metric.auc": "0.941" };
+            const tags = {
+                owner: "fraud",
+                training_data: `s3://bucket/datasets/fraud/2026-11-01/@sha256:${"a".repeat(64)}`,
+                git_commit: "3f9a0c1e".padEnd(40, "0"),
+                "metric.auc": "0.941",
+            };
             const team = await m.client(release, { creds: m.team("fraud"), input: JSON.stringify({ tags }) });
             expect(team.code, team.stderr.slice(-2000)).toBe(0);
             const version = team.stdout.trim().split("\n").pop()!;
@@ -434,7 +469,11 @@ print(json.dumps(out))
 `;
             const r = await m.client(probe, { creds: m.team("fraud") });
             expect(r.code, r.stderr.slice(-2000)).toBe(0);
-            expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({ own_experiment: true, own_model: "fraud-scratch", write_other_experiment: "PERMISSION_DENIED" });
+            expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toEqual({
+                own_experiment: true,
+                own_model: "fraud-scratch",
+                write_other_experiment: "PERMISSION_DENIED",
+            });
         });
 
         it("gc as rendered removes a run deleted longer ago than the configured age, with its artifacts", async () => {
@@ -460,7 +499,9 @@ print(json.dumps(out))
             expect(metrics.some((s) => s.name.startsWith("mlflow_http_request_exceptions"))).toBe(false);
             // As Prometheus stores the scrape: with the target labels the ServiceMonitor adds.
             const target = { namespace: m.namespace, service: "mlflow" };
-            const series = http.filter((s) => s.name.endsWith("_total") || s.name.endsWith("_bucket")).map((s) => ({ series: seriesSelector(s.name, { ...s.labels, ...target }), values: `0+${Math.max(1, Math.round(s.value))}x10` }));
+            const series = http
+                .filter((s) => s.name.endsWith("_total") || s.name.endsWith("_bucket"))
+                .map((s) => ({ series: seriesSelector(s.name, { ...s.labels, ...target }), values: `0+${Math.max(1, Math.round(s.value))}x10` }));
             const panel = mlflowDashboard({ namespace: m.namespace, service: "mlflow" }).panels.find((p) => p.title === "Exceptions per second") as any;
             const expr: string = panel.targets[0].expr.replaceAll("$__rate_interval", "2m");
             const fixed = await promqlTest({ series, expr, evalTime: "10m", expected: [{ labels: "{}", value: 0 }] });
@@ -493,12 +534,21 @@ print(json.dumps({"put_own": attempt("put", own), "get_own": attempt("get", own)
             await m.s3.enforceIam(true);
             let r;
             try {
-                r = await run(venvBin("mlflow", "python"), ["-c", script], { env: venvEnv("mlflow", m.s3.clientEnv(creds)), input: JSON.stringify({ bucket: m.bucket, prefix: m.artifactPrefix }) });
+                r = await run(venvBin("mlflow", "python"), ["-c", script], {
+                    env: venvEnv("mlflow", m.s3.clientEnv(creds)),
+                    input: JSON.stringify({ bucket: m.bucket, prefix: m.artifactPrefix }),
+                });
             } finally {
                 await m.s3.enforceIam(false);
             }
             expect(r.code, r.stderr).toBe(0);
-            expect(JSON.parse(r.stdout)).toEqual({ put_own: "allowed", get_own: "allowed", delete_own: "allowed", put_other: "AccessDenied", get_other: "AccessDenied" });
+            expect(JSON.parse(r.stdout)).toEqual({
+                put_own: "allowed",
+                get_own: "allowed",
+                delete_own: "allowed",
+                put_other: "AccessDenied",
+                get_other: "AccessDenied",
+            });
         });
 
         it("readiness fails while the database is down, liveness and /health do not; ready again when it is back", async () => {

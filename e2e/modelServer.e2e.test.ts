@@ -17,8 +17,22 @@ import { run, waitFor } from "./lib/procs";
 import { parseExposition, promtoolCheckMetrics } from "./lib/promtool";
 import { venvBin, venvEnv } from "./lib/python";
 
-const legit = (i: number): Transaction => ({ amount: 20 + (i % 50), currency: "EUR", merchant_category: "5411", country: "DE", card_present: true, hour_of_day: 10 + (i % 8) });
-const suspicious = (i: number): Transaction => ({ amount: 1500 + i, currency: "USD", merchant_category: "7995", country: "US", card_present: false, hour_of_day: 3 });
+const legit = (i: number): Transaction => ({
+    amount: 20 + (i % 50),
+    currency: "EUR",
+    merchant_category: "5411",
+    country: "DE",
+    card_present: true,
+    hour_of_day: 10 + (i % 8),
+});
+const suspicious = (i: number): Transaction => ({
+    amount: 1500 + i,
+    currency: "USD",
+    merchant_category: "7995",
+    country: "US",
+    card_present: false,
+    hour_of_day: 3,
+});
 
 /** Runs boto3 calls as the given credentials; returns "allowed" or the S3 error code per call. */
 async function s3Attempts(world: ServingWorld, creds: ServingWorld["workloadCredentials"], calls: { op: "put" | "get"; key: string }[]): Promise<string[]> {
@@ -72,7 +86,11 @@ describe("the example model server (team fraud, test stack), run as planned", ()
 
     it("is live, and ready once the registered version is loaded through MLflow (as the team user)", async () => {
         const live = server.container.livenessProbe.httpGet.path;
-        await waitFor("the model server to answer its liveness probe", async () => (await fetch(`${server.url}${live}`).catch(() => undefined))?.status === 200, 120_000);
+        await waitFor(
+            "the model server to answer its liveness probe",
+            async () => (await fetch(`${server.url}${live}`).catch(() => undefined))?.status === 200,
+            120_000,
+        );
         await server.waitReady();
         await denied.waitReady();
         expect((await fetch(`${server.url}${server.container.readinessProbe.httpGet.path}`)).status).toBe(200);
@@ -152,9 +170,16 @@ describe("the example model server (team fraud, test stack), run as planned", ()
         const modelSeries = new Set(contractModelServerSeries().map((s) => s.name));
         for (const { source, expr } of exprs) {
             const names = metricNamesIn(expr).filter((n) => modelSeries.has(n));
-            for (const n of names) expect(scraped.some((s) => s.name === n), `${source}: ${n}`).toBe(true);
+            for (const n of names)
+                expect(
+                    scraped.some((s) => s.name === n),
+                    `${source}: ${n}`,
+                ).toBe(true);
             for (const label of labelsIn(expr).filter((l) => !TARGET_LABELS.has(l))) {
-                expect(names.some((n) => has(n, [label])), `${source}: label ${label} of ${expr}`).toBe(true);
+                expect(
+                    names.some((n) => has(n, [label])),
+                    `${source}: label ${label} of ${expr}`,
+                ).toBe(true);
             }
         }
         const lint = await promtoolCheckMetrics(text);
@@ -166,7 +191,9 @@ describe("the example model server (team fraud, test stack), run as planned", ()
         const inFlight = server.invoke(big);
         await new Promise((r) => setTimeout(r, 400));
         server.proc.signal("SIGTERM");
-        const ready = await fetch(`${server.url}${server.container.readinessProbe.httpGet.path}`, { signal: AbortSignal.timeout(server.container.readinessProbe.timeoutSeconds * 1000) }).then(
+        const ready = await fetch(`${server.url}${server.container.readinessProbe.httpGet.path}`, {
+            signal: AbortSignal.timeout(server.container.readinessProbe.timeoutSeconds * 1000),
+        }).then(
             (r) => r.status,
             () => "no answer",
         );
@@ -178,7 +205,12 @@ describe("the example model server (team fraud, test stack), run as planned", ()
         big.forEach((instance, i) => sent.push({ instance, prediction: done.body.predictions[i] }));
         const objects = await world.mlflow.s3.list(logBucket, logPrefix);
         expect(objects.length).toBeGreaterThan(0);
-        const records = (await Promise.all(objects.map(async (o) => (await world.mlflow.s3.get(logBucket, o.key)).toString()))).flatMap((b) => b.split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+        const records = (await Promise.all(objects.map(async (o) => (await world.mlflow.s3.get(logBucket, o.key)).toString()))).flatMap((b) =>
+            b
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => JSON.parse(l)),
+        );
         for (const o of objects) expect(o.key).toMatch(new RegExp(`^${logPrefix}date=\\d{4}-\\d{2}-\\d{2}/\\d{6}-[0-9a-f]{32}\\.jsonl$`));
         // Sampled at the rendered rate (0.5 in test): about half of what was served, each as served.
         expect(records.length).toBeGreaterThan(sent.length * 0.4);

@@ -37,18 +37,28 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
     beforeAll(async () => {
         // The base layer plus a virtualenv from a pinned lock and the numeric user, as the application images.
         image = buildPythonImage({
-            name: "node-web", lock: path.join(__dirname, "fixtures", "node-web.requirements.lock"),
-            uid: UID, userName: "app", cmd: ["python", "-m", "http.server", "8080"],
+            name: "node-web",
+            lock: path.join(__dirname, "fixtures", "node-web.requirements.lock"),
+            uid: UID,
+            userName: "app",
+            cmd: ["python", "-m", "http.server", "8080"],
         });
         node = await LocalNode.start();
         before = node.machineBefore;
         node.importImage(image.archive);
-        node.kubectl(["apply", "-f", "-"], JSON.stringify({
-            apiVersion: "v1", kind: "Namespace",
-            metadata: { name: "team-e2e", labels: podSecurityAdmissionLabels("restricted") },
-        }));
-        await waitFor("the team namespace's default service account", 60_000,
-            () => node.kubectlJson(["get", "serviceaccount", "default", "-n", "team-e2e"]).metadata?.name === "default");
+        node.kubectl(
+            ["apply", "-f", "-"],
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: "team-e2e", labels: podSecurityAdmissionLabels("restricted") },
+            }),
+        );
+        await waitFor(
+            "the team namespace's default service account",
+            60_000,
+            () => node.kubectlJson(["get", "serviceaccount", "default", "-n", "team-e2e"]).metadata?.name === "default",
+        );
     });
 
     afterAll(async () => {
@@ -61,20 +71,25 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
     /** A web server writing its page into the emptyDir /tmp, under the platform's restricted contexts. */
     function webPod(name: string) {
         return {
-            apiVersion: "v1", kind: "Pod",
+            apiVersion: "v1",
+            kind: "Pod",
             metadata: { name, namespace: "team-e2e", labels: { app: "web" } },
             spec: {
                 automountServiceAccountToken: false,
                 securityContext: restrictedPodSecurityContext(UID),
-                containers: [{
-                    name: "web", image: image.ref, imagePullPolicy: "Never",
-                    command: ["/bin/sh", "-c", "echo ready > /tmp/index.html && exec python -m http.server 8080 --directory /tmp"],
-                    ports: [{ name: "http", containerPort: 8080 }],
-                    securityContext: restrictedContainerSecurityContext(UID),
-                    readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 2 },
-                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                }],
+                containers: [
+                    {
+                        name: "web",
+                        image: image.ref,
+                        imagePullPolicy: "Never",
+                        command: ["/bin/sh", "-c", "echo ready > /tmp/index.html && exec python -m http.server 8080 --directory /tmp"],
+                        ports: [{ name: "http", containerPort: 8080 }],
+                        securityContext: restrictedContainerSecurityContext(UID),
+                        readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 2 },
+                        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                    },
+                ],
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
             },
         };
@@ -82,10 +97,15 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
 
     it("runs a pod under the restricted security context and it becomes Ready", async () => {
         node.kubectl(["apply", "-f", "-"], JSON.stringify(webPod("web")));
-        const pod = await waitFor("pod web Ready", 120_000, () => {
-            const p = node.kubectlJson(["get", "pod", "web", "-n", "team-e2e"]);
-            return p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ? p : undefined;
-        }, () => JSON.stringify(node.kubectlJson(["get", "pod", "web", "-n", "team-e2e"]).status, null, 1) + node.log("kubelet"));
+        const pod = await waitFor(
+            "pod web Ready",
+            120_000,
+            () => {
+                const p = node.kubectlJson(["get", "pod", "web", "-n", "team-e2e"]);
+                return p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ? p : undefined;
+            },
+            () => JSON.stringify(node.kubectlJson(["get", "pod", "web", "-n", "team-e2e"]).status, null, 1) + node.log("kubelet"),
+        );
         // Served from the pod's IP on the node's private bridge (no kube-proxy, no masquerade).
         const res = await fetch(`http://${pod.status.podIP}:8080/index.html`);
         expect(await res.text()).toBe("ready\n");
@@ -93,8 +113,9 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
         const exec = (script: string) => node.kubectl(["exec", "-n", "team-e2e", "web", "--", "/bin/sh", "-c", script]).trim();
         expect(exec("id -u; id -g; id -un")).toBe(`${UID}\n${UID}\napp`);
         // The image's virtualenv, from the lock, is what `python` runs.
-        expect(exec("command -v python; python -c 'import importlib.metadata as m; print(m.version(\"prometheus-client\"))'"))
-            .toBe("/opt/venv/bin/python\n0.22.1");
+        expect(exec("command -v python; python -c 'import importlib.metadata as m; print(m.version(\"prometheus-client\"))'")).toBe(
+            "/opt/venv/bin/python\n0.22.1",
+        );
         expect(exec("grep -E '^(CapEff|CapBnd|CapPrm):' /proc/self/status | awk '{print $2}' | sort -u")).toBe("0000000000000000");
         expect(exec("grep '^NoNewPrivs:' /proc/self/status | awk '{print $2}'")).toBe("1");
         expect(exec("grep '^Seccomp:' /proc/self/status | awk '{print $2}'")).toBe("2");
@@ -103,11 +124,15 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
     });
 
     it("gives a Service selecting the pod its endpoint, and the Service answers on its ClusterIP", async () => {
-        node.kubectl(["apply", "-f", "-"], JSON.stringify({
-            apiVersion: "v1", kind: "Service",
-            metadata: { name: "web", namespace: "team-e2e" },
-            spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-        }));
+        node.kubectl(
+            ["apply", "-f", "-"],
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: "web", namespace: "team-e2e" },
+                spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+            }),
+        );
         const podIP = node.kubectlJson(["get", "pod", "web", "-n", "team-e2e"]).status.podIP;
         const endpoints = await waitFor("the Service's ready endpoint", 60_000, () => {
             const slices = node.kubectlJson(["get", "endpointslices", "-n", "team-e2e", "-l", "kubernetes.io/service-name=web"]).items;
@@ -124,18 +149,31 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
         });
         expect(body).toBe("ready\n");
         // From inside a pod too: the node routes the Services' range to kube-proxy's rules (the pod's own Service here).
-        const fromPod = node.kubectl(["exec", "-n", "team-e2e", "web", "--", "python", "-c",
-            `import urllib.request; print(urllib.request.urlopen("http://${clusterIP}/index.html", timeout=5).read().decode(), end="")`]);
+        const fromPod = node.kubectl([
+            "exec",
+            "-n",
+            "team-e2e",
+            "web",
+            "--",
+            "python",
+            "-c",
+            `import urllib.request; print(urllib.request.urlopen("http://${clusterIP}/index.html", timeout=5).read().decode(), end="")`,
+        ]);
         expect(fromPod).toBe("ready\n");
     });
 
     it("refuses a pod that breaks the namespace's restricted Pod Security level", () => {
         const bad = webPod("root-web");
         bad.spec.securityContext = { ...bad.spec.securityContext, runAsNonRoot: false, runAsUser: 0 } as any;
-        bad.spec.containers[0].securityContext = { ...bad.spec.containers[0].securityContext, runAsNonRoot: false, runAsUser: 0,
-            capabilities: { drop: [] } } as any;
-        expect(() => node.kubectl(["apply", "-f", "-"], JSON.stringify(bad)))
-            .toThrow(/forbidden: violates PodSecurity "restricted:latest".*runAsNonRoot != false|forbidden: violates PodSecurity "restricted:latest"/s);
+        bad.spec.containers[0].securityContext = {
+            ...bad.spec.containers[0].securityContext,
+            runAsNonRoot: false,
+            runAsUser: 0,
+            capabilities: { drop: [] },
+        } as any;
+        expect(() => node.kubectl(["apply", "-f", "-"], JSON.stringify(bad))).toThrow(
+            /forbidden: violates PodSecurity "restricted:latest".*runAsNonRoot != false|forbidden: violates PodSecurity "restricted:latest"/s,
+        );
         expect(() => node.kubectl(["get", "pod", "root-web", "-n", "team-e2e"])).toThrow(/NotFound/);
     });
 

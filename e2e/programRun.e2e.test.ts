@@ -25,7 +25,19 @@ const EXAMPLE = path.join(ROOT, "examples", "team-fraud");
 
 /** Everything the engine receives about a resource, but the mocked outputs. */
 function registration(r: RecordedResource): unknown {
-    return { urn: r.urn, type: r.type, name: r.name, custom: r.custom, parent: r.parent, provider: r.provider, providers: r.providers, inputs: r.inputs, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies, options: r.options };
+    return {
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        custom: r.custom,
+        parent: r.parent,
+        provider: r.provider,
+        providers: r.providers,
+        inputs: r.inputs,
+        dependencies: r.dependencies,
+        propertyDependencies: r.propertyDependencies,
+        options: r.options,
+    };
 }
 
 /**
@@ -61,7 +73,9 @@ describe("run as the Pulumi CLI runs them, the programs register what the harnes
     it("the platform's dev stack (stacks/index.ts, compiled with tsconfig.json)", () => {
         expect(platformCli.info.program.entryPoint).toBe("index.ts");
         expectSameRegistrations(platformCli, platform);
-        console.log(`platform dev: ${platformCli.resources.length} resources; start-up ${platformCli.times?.startup.toFixed(1)} s, registrations ${platformCli.times?.program.toFixed(1)} s`);
+        console.log(
+            `platform dev: ${platformCli.resources.length} resources; start-up ${platformCli.times?.startup.toFixed(1)} s, registrations ${platformCli.times?.program.toFixed(1)} s`,
+        );
     });
 
     it("the example team's dev stack", async () => {
@@ -91,7 +105,8 @@ describe("run as the Pulumi CLI runs them, the programs register what the harnes
         fs.writeFileSync(path.join(project, "Pulumi.yaml"), pulumiYaml!);
         fs.writeFileSync(path.join(project, "tsconfig.json"), tsconfig!);
         // The example's program and stack file, as a team would have them.
-        for (const f of ["index.ts", "Pulumi.dev.yaml", "model-server", "schemas"]) fs.cpSync(path.join(EXAMPLE, f), path.join(project, f), { recursive: true });
+        for (const f of ["index.ts", "Pulumi.dev.yaml", "model-server", "schemas"])
+            fs.cpSync(path.join(EXAMPLE, f), path.join(project, f), { recursive: true });
         // npm install <tarball> + peers + typescript and @types/node: the package unpacked, the rest linked
         // from this repository's node_modules (the versions the guide's install line names).
         const modules = path.join(project, "node_modules");
@@ -105,7 +120,16 @@ describe("run as the Pulumi CLI runs them, the programs register what the harnes
         }
         fs.writeFileSync(
             path.join(project, "package.json"),
-            JSON.stringify({ name: "team-fraud", private: true, dependencies: { [manifest.name]: manifest.version, ...manifest.peerDependencies }, devDependencies: { typescript: "5.9.3", "@types/node": "20.19.25" } }, null, 2),
+            JSON.stringify(
+                {
+                    name: "team-fraud",
+                    private: true,
+                    dependencies: { [manifest.name]: manifest.version, ...manifest.peerDependencies },
+                    devDependencies: { typescript: "5.9.3", "@types/node": "20.19.25" },
+                },
+                null,
+                2,
+            ),
         );
 
         const refs = { "acme/mlops/dev": stackReferenceOutputs(platform) };

@@ -43,7 +43,12 @@ describe("a canary and a shadow behind the platform's gateway, on a real API ser
             if (r.status >= 300) throw new Error(`${o.kind}: ${JSON.stringify(r.body)}`);
         };
         await admin({ apiVersion: "v1", kind: "Namespace", metadata: { name: "ml-fraud" } });
-        await admin({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "deployer", namespace: "ml-fraud" }, rules: deployerRules() as any });
+        await admin({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "Role",
+            metadata: { name: "deployer", namespace: "ml-fraud" },
+            rules: deployerRules() as any,
+        });
         await admin({
             apiVersion: "rbac.authorization.k8s.io/v1",
             kind: "RoleBinding",
@@ -55,7 +60,13 @@ describe("a canary and a shadow behind the platform's gateway, on a real API ser
             const stable = new ModelService("stable", version("stable", 12));
             const canary = new ModelService("canary", version("canary", 13));
             const shadow = new ModelService("shadow", version("shadow", 13));
-            return new ModelRoute("fraud-scorer", { team: "fraud", platform, stable, canary: { service: canary, weight: 10 }, shadow: { service: shadow, percent: 50 } });
+            return new ModelRoute("fraud-scorer", {
+                team: "fraud",
+                platform,
+                stable,
+                canary: { service: canary, weight: 10 },
+                shadow: { service: shadow, percent: 50 },
+            });
         });
         objects = run.k8s().map((o) => o.object as KubeObject);
     });
@@ -76,11 +87,18 @@ describe("a canary and a shadow behind the platform's gateway, on a real API ser
         const r = await api.request("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/ml-fraud/httproutes/fraud-scorer");
         expect(r.status).toBe(200);
         const spec = r.body.spec;
-        expect(spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "gateway", sectionName: "https" }]);
+        expect(spec.parentRefs).toEqual([
+            { group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "gateway", sectionName: "https" },
+        ]);
         expect(spec.hostnames).toEqual(["fraud-scorer.fraud.models.acme.io"]);
         const rule = spec.rules[0];
-        expect(rule.backendRefs.map((b: any) => [b.name, b.port, b.weight])).toEqual([["fraud-scorer", 80, 90], ["fraud-scorer-canary", 80, 10]]);
-        expect(rule.filters).toEqual([{ type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: "fraud-scorer-shadow", port: 80 }, percent: 50 } }]);
+        expect(rule.backendRefs.map((b: any) => [b.name, b.port, b.weight])).toEqual([
+            ["fraud-scorer", 80, 90],
+            ["fraud-scorer-canary", 80, 10],
+        ]);
+        expect(rule.filters).toEqual([
+            { type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: "fraud-scorer-shadow", port: 80 }, percent: 50 } },
+        ]);
     });
 
     it("refuses a mirror share the schema does not allow (the CRD checks what ModelRoute checks first)", async () => {

@@ -57,7 +57,8 @@ function devOn(runtime: RuntimeArgs, modelUri = "models:/fraud-scorer/1"): Model
 }
 
 /** The literal environment of a rendered container (the optional MLflow credentials Secret does not exist in dev). */
-const envOf = (c: any): Record<string, string> => Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, String(e.value)]));
+const envOf = (c: any): Record<string, string> =>
+    Object.fromEntries((c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, String(e.value)]));
 
 /**
  * promtool on the rendered recording rules, with the scraped samples as constant series carrying the
@@ -113,7 +114,19 @@ describe("the mlflow runtime: MLServer serving a registered model from a real ML
             await startServer(
                 "mlflow",
                 bin("mlflow"),
-                ["server", "--host", "127.0.0.1", "--port", String(mlflowPort), "--workers", "1", "--backend-store-uri", `sqlite:///${tmp}/mlflow.db`, "--artifacts-destination", `${tmp}/artifacts`],
+                [
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    String(mlflowPort),
+                    "--workers",
+                    "1",
+                    "--backend-store-uri",
+                    `sqlite:///${tmp}/mlflow.db`,
+                    "--artifacts-destination",
+                    `${tmp}/artifacts`,
+                ],
                 mlflowUrl,
                 { readyPath: "/health", timeoutMs: 120_000, env: { ...process.env, ...NO_TELEMETRY, HOME: tmp } },
             ),
@@ -175,11 +188,19 @@ describe("the mlflow runtime: MLServer serving a registered model from a real ML
     });
 
     it("predicts at the preset's path with the registered version, and on the v2 protocol", async () => {
-        const res = await fetch(`${url}/invocations`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ dataframe_split: { columns: ["x"], data: [[1.5], [4]] } }) });
+        const res = await fetch(`${url}/invocations`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ dataframe_split: { columns: ["x"], data: [[1.5], [4]] } }),
+        });
         expect(res.status).toBe(200);
         expect(JSON.stringify(await res.json())).toContain("3");
         for (let i = 0; i < 4; i++) {
-            const ok = await fetch(`${url}/invocations`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ dataframe_records: [{ x: i }] }) });
+            const ok = await fetch(`${url}/invocations`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ dataframe_records: [{ x: i }] }),
+            });
             expect(ok.status).toBe(200);
         }
         // A request in no MLflow format: MLServer's MLflow runtime answers 500 (not 4xx).
@@ -193,11 +214,20 @@ describe("the mlflow runtime: MLServer serving a registered model from a real ML
         expect(new Set(samples.map((s) => s.name))).toEqual(new Set(nativeMetricsOf(rendered.rules)));
         const r = promtoolAdapter(path.join(tmp, "promtool"), rendered, samples, [
             // 5 predictions answered 200, 1 answered 500; the probes are not counted.
-            { expr: 'sum by (status) (mlops_model_requests_total{service="fraud-scorer"})', exp: [{ labels: '{status="200"}', value: 5 }, { labels: '{status="500"}', value: 1 }] },
+            {
+                expr: 'sum by (status) (mlops_model_requests_total{service="fraud-scorer"})',
+                exp: [
+                    { labels: '{status="200"}', value: 5 },
+                    { labels: '{status="500"}', value: 1 },
+                ],
+            },
             { expr: 'sum(mlops_model_request_duration_seconds_count{service="fraud-scorer"})', exp: [{ labels: "{}", value: 6 }] },
             { expr: 'sum(mlops_model_request_duration_seconds_bucket{service="fraud-scorer",le="+Inf"})', exp: [{ labels: "{}", value: 6 }] },
             // The model labels come from the pod, for every recorded series.
-            { expr: 'count by (model, version, team) (mlops_model_requests_total)', exp: [{ labels: '{model="fraud-scorer",version="1",team="fraud"}', value: 2 }] },
+            {
+                expr: "count by (model, version, team) (mlops_model_requests_total)",
+                exp: [{ labels: '{model="fraud-scorer",version="1",team="fraud"}', value: 2 }],
+            },
         ]);
         expect(r.output).not.toContain("FAILED");
         expect(r.status, r.output).toBe(0);
@@ -224,7 +254,10 @@ describe("the triton runtime: tritonserver serving a repository the download ini
 
     beforeAll(async () => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-runtimes-triton-"));
-        rendered = await renderService({ ...devOn({ kind: "triton", artifactPath: "fraud-scorer/1/repository" }), image: { reference: "nvcr.io/nvidia/tritonserver:24.10-py3" } });
+        rendered = await renderService({
+            ...devOn({ kind: "triton", artifactPath: "fraud-scorer/1/repository" }),
+            image: { reference: "nvcr.io/nvidia/tritonserver:24.10-py3" },
+        });
 
         // The artifact store: moto's S3 server with the repository under the team's model prefix.
         const s3Port = await freePort();
@@ -236,7 +269,10 @@ describe("the triton runtime: tritonserver serving a repository the download ini
         const config = path.join(repo, "fraud-scorer", "config.pbtxt");
         fs.writeFileSync(config, fs.readFileSync(config, "utf8").replace("@VENV@", VENV));
         const aws = (args: string[]) => {
-            const r = spawnSync(bin("aws"), args, { env: { ...process.env, ...AWS, HOME: tmp, AWS_ENDPOINT_URL_S3: s3Url, PATH: `${path.join(VENV, "bin")}:/usr/bin:/bin` }, encoding: "utf8" });
+            const r = spawnSync(bin("aws"), args, {
+                env: { ...process.env, ...AWS, HOME: tmp, AWS_ENDPOINT_URL_S3: s3Url, PATH: `${path.join(VENV, "bin")}:/usr/bin:/bin` },
+                encoding: "utf8",
+            });
             if (r.status !== 0) throw new Error(`aws ${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
             return r.stdout;
         };
@@ -254,18 +290,29 @@ describe("the triton runtime: tritonserver serving a repository the download ini
         metricsUrl = `http://127.0.0.1:${metrics}`;
         const [command, ...args] = [...rendered.container.command, ...rendered.container.args] as string[];
         expect(command).toBe("tritonserver");
-        const pytriton = spawnSync(bin("python"), ["-c", "import pathlib, sysconfig; print(pathlib.Path(sysconfig.get_paths()['purelib']))"], { encoding: "utf8" }).stdout.trim();
+        const pytriton = spawnSync(bin("python"), ["-c", "import pathlib, sysconfig; print(pathlib.Path(sysconfig.get_paths()['purelib']))"], {
+            encoding: "utf8",
+        }).stdout.trim();
         const tritonDir = path.join(pytriton, "pytriton", "tritonserver");
         servers.push(
             await startServer(
                 "tritonserver",
                 path.join(tritonDir, "bin", "tritonserver"),
                 [
-                    ...args.map((a) => a.replace("=/models", `=${models}`).replace(/^--http-port=\d+$/, `--http-port=${http}`).replace(/^--metrics-port=\d+$/, `--metrics-port=${metrics}`)),
+                    ...args.map((a) =>
+                        a
+                            .replace("=/models", `=${models}`)
+                            .replace(/^--http-port=\d+$/, `--http-port=${http}`)
+                            .replace(/^--metrics-port=\d+$/, `--metrics-port=${metrics}`),
+                    ),
                     `--backend-directory=${path.join(tritonDir, "backends")}`,
                 ],
                 url,
-                { readyPath: rendered.container.readinessProbe.httpGet.path, timeoutMs: 120_000, env: { ...process.env, LD_LIBRARY_PATH: path.join(pytriton, "nvidia_pytriton.libs"), HOME: tmp } },
+                {
+                    readyPath: rendered.container.readinessProbe.httpGet.path,
+                    timeoutMs: 120_000,
+                    env: { ...process.env, LD_LIBRARY_PATH: path.join(pytriton, "nvidia_pytriton.libs"), HOME: tmp },
+                },
             ),
         );
     });
@@ -283,11 +330,17 @@ describe("the triton runtime: tritonserver serving a repository the download ini
 
     it("predicts at the preset's path, and refuses an input the model does not have with 400", async () => {
         for (let i = 0; i < 3; i++) {
-            const res = await fetch(`${url}/v2/models/fraud-scorer/infer`, { method: "POST", body: JSON.stringify({ inputs: [{ name: "x", shape: [2], datatype: "FP32", data: [1, i] }] }) });
+            const res = await fetch(`${url}/v2/models/fraud-scorer/infer`, {
+                method: "POST",
+                body: JSON.stringify({ inputs: [{ name: "x", shape: [2], datatype: "FP32", data: [1, i] }] }),
+            });
             expect(res.status).toBe(200);
             expect(((await res.json()) as any).outputs[0].data).toEqual([2, 2 * i]);
         }
-        const bad = await fetch(`${url}/v2/models/fraud-scorer/infer`, { method: "POST", body: JSON.stringify({ inputs: [{ name: "amount", shape: [1], datatype: "FP32", data: [1] }] }) });
+        const bad = await fetch(`${url}/v2/models/fraud-scorer/infer`, {
+            method: "POST",
+            body: JSON.stringify({ inputs: [{ name: "amount", shape: [1], datatype: "FP32", data: [1] }] }),
+        });
         expect(bad.status).toBe(400);
     });
 
@@ -297,9 +350,18 @@ describe("the triton runtime: tritonserver serving a repository the download ini
         expect(new Set(samples.map((s) => s.name))).toEqual(new Set(nativeMetricsOf(rendered.rules)));
         const r = promtoolAdapter(path.join(tmp, "promtool"), rendered, samples, [
             // 3 successful inferences; Triton counts the refused input in no counter.
-            { expr: 'sum by (status) (mlops_model_requests_total{service="fraud-scorer"})', exp: [{ labels: '{status="200"}', value: 3 }, { labels: '{status="500"}', value: 0 }] },
+            {
+                expr: 'sum by (status) (mlops_model_requests_total{service="fraud-scorer"})',
+                exp: [
+                    { labels: '{status="200"}', value: 3 },
+                    { labels: '{status="500"}', value: 0 },
+                ],
+            },
             { expr: 'sum(mlops_model_request_duration_seconds_count{service="fraud-scorer"})', exp: [{ labels: "{}", value: 3 }] },
-            { expr: 'sum(mlops_model_request_duration_seconds_sum{service="fraud-scorer"}) > 0', exp: [{ labels: "{}", value: Number(samples.find((s) => s.name === "nv_inference_request_duration_us")!.value) / 1e6 }] },
+            {
+                expr: 'sum(mlops_model_request_duration_seconds_sum{service="fraud-scorer"}) > 0',
+                exp: [{ labels: "{}", value: Number(samples.find((s) => s.name === "nv_inference_request_duration_us")!.value) / 1e6 }],
+            },
         ]);
         expect(r.output).not.toContain("FAILED");
         expect(r.status, r.output).toBe(0);

@@ -37,9 +37,15 @@ describe("docs/team-guide.md", () => {
             fs.writeFileSync(file, `${code}\nexport {};\n`);
             return file;
         });
-        const config = ts.getParsedCommandLineOfConfigFile(path.join(repo, "tsconfig.json"), { noEmit: true }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+        const config = ts.getParsedCommandLineOfConfigFile(
+            path.join(repo, "tsconfig.json"),
+            { noEmit: true },
+            { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+        )!;
         const program = ts.createProgram([path.join(repo, "index.ts"), ...files], config.options);
-        const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+        const errors = ts
+            .getPreEmitDiagnostics(program)
+            .map((d) => `${d.file ? path.basename(d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
         expect(errors).toEqual([]);
     }, 300_000);
 });

@@ -66,7 +66,10 @@ describe("team DVC remotes and a TrainingJob (test stack), for real", () => {
         recsys = m.outputs.teams.recsys;
         const policy = (team: string) => resourceInputs(m.plan, "aws:iam/rolePolicy:RolePolicy", `team-${team}-training-policy`).policy as string;
         policies = { fraud: policy("fraud"), recsys: policy("recsys") };
-        creds = { fraud: await m.s3.roleCredentials("train-fraud", { training: policies.fraud }), recsys: await m.s3.roleCredentials("train-recsys", { training: policies.recsys }) };
+        creds = {
+            fraud: await m.s3.roleCredentials("train-fraud", { training: policies.fraud }),
+            recsys: await m.s3.roleCredentials("train-recsys", { training: policies.recsys }),
+        };
     }, 600_000);
     afterAll(async () => {
         await m?.s3.enforceIam(false).catch(() => undefined);
@@ -88,7 +91,12 @@ describe("team DVC remotes and a TrainingJob (test stack), for real", () => {
             expect(r.code, `dvc ${args.join(" ")}: ${r.stderr}`).toBe(0);
         }
         expect(fs.readFileSync(path.join(dir, ".dvc", "config"), "utf8")).toBe(fraud.dvc.config);
-        expect(fraud.dvc).toMatchObject({ url: `s3://${m.bucket}/teams/fraud/dvc`, region: "eu-west-1", roleArn: fraud.trainingRoleArn, serviceAccountName: "training" });
+        expect(fraud.dvc).toMatchObject({
+            url: `s3://${m.bucket}/teams/fraud/dvc`,
+            region: "eu-west-1",
+            roleArn: fraud.trainingRoleArn,
+            serviceAccountName: "training",
+        });
         expect(recsys.dvc.url).toBe(`s3://${m.bucket}/teams/recsys/dvc`);
     });
 
@@ -147,7 +155,10 @@ print(json.dumps(out))
         const moto = async (c: AwsCredentials, requests: object[]) => {
             await m.s3.enforceIam(true);
             try {
-                const r = await run(venvBin("s3-emulator", "python"), ["-c", script], { env: venvEnv("s3-emulator", m.s3.clientEnv(c)), input: JSON.stringify({ requests }) });
+                const r = await run(venvBin("s3-emulator", "python"), ["-c", script], {
+                    env: venvEnv("s3-emulator", m.s3.clientEnv(c)),
+                    input: JSON.stringify({ requests }),
+                });
                 expect(r.code, r.stderr).toBe(0);
                 return JSON.parse(r.stdout) as string[];
             } finally {
@@ -159,7 +170,10 @@ print(json.dumps(out))
         for (const team of ["fraud", "recsys"] as const) {
             const decided = (await moto(creds[team], replay)).map(asDecision);
             expect(decided).toEqual(replay.map((r) => evaluate(policies[team], iamRequestOf({ ...(r as any), query: new URLSearchParams(), status: 200 }))));
-            expect(decided.every((d) => d === (team === "fraud" ? "Allowed" : "ImplicitDeny")), `${team}: ${decided}`).toBe(true);
+            expect(
+                decided.every((d) => d === (team === "fraud" ? "Allowed" : "ImplicitDeny")),
+                `${team}: ${decided}`,
+            ).toBe(true);
         }
         // A write into the other team's remote, and into the team's own models, is refused by moto too.
         const writes = [
@@ -168,7 +182,11 @@ print(json.dumps(out))
             { method: "PUT", bucket: m.bucket, key: "teams/fraud/dvc/files/md5/00/own" },
         ];
         expect(await moto(creds.fraud, writes)).toEqual(["AccessDenied", "AccessDenied", "Allowed"]);
-        expect(writes.map((w) => evaluate(policies.fraud, iamRequestOf({ ...w, query: new URLSearchParams(), status: 200 })))).toEqual(["ImplicitDeny", "ImplicitDeny", "Allowed"]);
+        expect(writes.map((w) => evaluate(policies.fraud, iamRequestOf({ ...w, query: new URLSearchParams(), status: 200 })))).toEqual([
+            "ImplicitDeny",
+            "ImplicitDeny",
+            "Allowed",
+        ]);
     });
 
     it("moto cannot judge a listing (why the evaluator does): enforcing, it refuses a signed ListObjectsV2 with a prefix, even the team's own, with SignatureDoesNotMatch", async () => {
@@ -193,7 +211,9 @@ except ClientError as e:
     });
 
     it("every listing DVC sent is allowed by the team's training policy and denied by the other team's (policy evaluator: moto cannot judge s3:prefix)", () => {
-        const listings = loggedS3Requests(dvcLog).filter((r) => r.key === undefined).map(iamRequestOf);
+        const listings = loggedS3Requests(dvcLog)
+            .filter((r) => r.key === undefined)
+            .map(iamRequestOf);
         expect(listings.length).toBeGreaterThan(0);
         for (const l of listings) {
             expect(l.action).toBe("s3:ListBucket");
@@ -203,7 +223,9 @@ except ClientError as e:
         }
         const bucket = `arn:aws:s3:::${m.bucket}`;
         const list = (prefix: string) => evaluate(policies.fraud, { action: "s3:ListBucket", resource: bucket, context: { "s3:prefix": prefix } });
-        expect([list(""), list("teams/"), list("teams/recsys/dvc/"), list("teams/fraud/dvc-other/"), list("models/fraud/")]).toEqual(Array(5).fill("ImplicitDeny"));
+        expect([list(""), list("teams/"), list("teams/recsys/dvc/"), list("teams/fraud/dvc-other/"), list("models/fraud/")]).toEqual(
+            Array(5).fill("ImplicitDeny"),
+        );
     });
 
     it("a TrainingJob's container, as rendered, trains on the pinned data as the team's training role and logs a reproducible run to MLflow as the team's user; the model is registered", async () => {
@@ -243,7 +265,15 @@ except ClientError as e:
         fs.mkdirSync(workdir);
         const launch = launchOf(
             // The team's mlflow-credentials Secret comes from the platform's plan, as in the cluster.
-            { objects: objectsOf(m.plan), namespace: "ml-fraud", podName: `${job.jobName}-x1y2z`, rewrite: m.rewrite, venv: "mlflow", workdir, extraEnv: { ...m.s3.clientEnv(creds.fraud), PYTHONPATH: TRAINING_DIR } },
+            {
+                objects: objectsOf(m.plan),
+                namespace: "ml-fraud",
+                podName: `${job.jobName}-x1y2z`,
+                rewrite: m.rewrite,
+                venv: "mlflow",
+                workdir,
+                extraEnv: { ...m.s3.clientEnv(creds.fraud), PYTHONPATH: TRAINING_DIR },
+            },
             pod,
             pod.containers[0],
         );
@@ -271,7 +301,12 @@ except ClientError as e:
         const result = await runToCompletion({ ...launch, env }, 300_000);
         expect(result.code, result.stdout + result.stderr.slice(-3000)).toBe(0);
         // MLflow prints its run links on stdout too: the script's own line is the JSON one.
-        const printed = JSON.parse(result.stdout.split("\n").filter((l) => l.startsWith("{")).pop()!);
+        const printed = JSON.parse(
+            result.stdout
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .pop()!,
+        );
         expect(printed.model_version).toBe("1");
 
         const check = await m.client(
@@ -288,7 +323,12 @@ print(json.dumps(dict(user=run.info.user_id, experiment=exp.name, tags=run.data.
             { creds: m.team("fraud"), input: JSON.stringify({ run_id: printed.run_id }) },
         );
         expect(check.code, check.stderr.slice(-3000)).toBe(0);
-        const got = JSON.parse(check.stdout.split("\n").filter((l) => l.startsWith("{")).pop()!);
+        const got = JSON.parse(
+            check.stdout
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .pop()!,
+        );
         const dataRef = `s3://${m.bucket}/teams/fraud/dvc/transactions.csv@md5:${dataMd5}`;
         expect(got.user).toBe(m.team("fraud").username);
         expect(got.experiment).toBe("fraud/fraud-scorer");
@@ -318,6 +358,7 @@ print(json.dumps(dict(user=run.info.user_id, experiment=exp.name, tags=run.data.
         expect(got.note.artifacts).toEqual(["data_summary.json"]);
         expect(got.versions).toEqual([{ version: "1", run_id: printed.run_id }]);
         // What the job set is the contract's: every TRAINING_ENV variable the run needed was rendered.
-        for (const name of [TRAINING_ENV.gitCommit, TRAINING_ENV.image, TRAINING_ENV.dataRef, TRAINING_ENV.paramsJson, TRAINING_ENV.experiment]) expect(launch.env[name], name).toBeTruthy();
+        for (const name of [TRAINING_ENV.gitCommit, TRAINING_ENV.image, TRAINING_ENV.dataRef, TRAINING_ENV.paramsJson, TRAINING_ENV.experiment])
+            expect(launch.env[name], name).toBeTruthy();
     });
 });

@@ -159,7 +159,10 @@ export class EngineServer {
             getRootResource: (_call: unknown, cb: grpc.sendUnaryData<enginePb.GetRootResourceResponse>) => {
                 cb(null, new enginePb.GetRootResourceResponse().setUrn(self?.rootResource ?? ""));
             },
-            setRootResource: (call: grpc.ServerUnaryCall<enginePb.SetRootResourceRequest, unknown>, cb: grpc.sendUnaryData<enginePb.SetRootResourceResponse>) => {
+            setRootResource: (
+                call: grpc.ServerUnaryCall<enginePb.SetRootResourceRequest, unknown>,
+                cb: grpc.sendUnaryData<enginePb.SetRootResourceResponse>,
+            ) => {
                 if (self) self.rootResource = call.request.getUrn();
                 cb(null, new enginePb.SetRootResourceResponse());
             },
@@ -567,9 +570,7 @@ export class PolicyPackProcess {
         try {
             script = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [path.resolve(dir)] });
         } catch {
-            throw new PolicyPackError(
-                `it looks like the policy pack's dependencies are not installed; try running npm install or yarn install in "${dir}"`,
-            );
+            throw new PolicyPackError(`it looks like the policy pack's dependencies are not installed; try running npm install or yarn install in "${dir}"`);
         }
         const child = spawn(process.execPath, [script, ...policyPackArgs(opts.engineAddress, project.runtimeOptions)], {
             cwd: dir,
@@ -604,7 +605,12 @@ export class PolicyPackProcess {
             let portLine: string | undefined;
             let outBuf = "";
             const timer = setTimeout(() => {
-                fail(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not print its port within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText));
+                fail(
+                    new PolicyPackError(
+                        `policy pack "${this.dir}" failed to start: it did not print its port within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`,
+                        this.stderrText,
+                    ),
+                );
             }, this.timeoutMs);
             const fail = (err: Error) => {
                 clearTimeout(timer);
@@ -634,7 +640,12 @@ export class PolicyPackProcess {
                     try {
                         resolve(parsePort(portLine));
                     } catch (err) {
-                        reject(new PolicyPackError(`policy pack "${this.dir}" failed to start: it wrote an invalid port to stdout: ${(err as Error).message}`, this.stderrText));
+                        reject(
+                            new PolicyPackError(
+                                `policy pack "${this.dir}" failed to start: it wrote an invalid port to stdout: ${(err as Error).message}`,
+                                this.stderrText,
+                            ),
+                        );
                     }
                 }
                 const lines = outBuf.split("\n");
@@ -653,7 +664,14 @@ export class PolicyPackProcess {
         const deadline = Date.now() + this.timeoutMs;
         await new Promise<void>((resolve, reject) =>
             client.waitForReady(deadline, (err) =>
-                err ? reject(new PolicyPackError(`policy pack "${this.dir}" failed to start: it did not begin responding to RPC connections within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText)) : resolve(),
+                err
+                    ? reject(
+                          new PolicyPackError(
+                              `policy pack "${this.dir}" failed to start: it did not begin responding to RPC connections within ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`,
+                              this.stderrText,
+                          ),
+                      )
+                    : resolve(),
             ),
         );
         const req = new analyzerPb.AnalyzerHandshakeRequest();
@@ -677,10 +695,22 @@ export class PolicyPackProcess {
             client[method].call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
                 if (!err) return resolve(res);
                 if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-                    reject(Object.assign(new PolicyPackError(`policy pack "${this.dir}" timed out in ${method} after ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`, this.stderrText), { code: err.code }));
+                    reject(
+                        Object.assign(
+                            new PolicyPackError(
+                                `policy pack "${this.dir}" timed out in ${method} after ${this.timeoutMs / 1000}s${TIMEOUT_HINT}`,
+                                this.stderrText,
+                            ),
+                            { code: err.code },
+                        ),
+                    );
                 } else if (err.code === grpc.status.UNAVAILABLE && this.exited) {
                     const status = this.exited.code !== null ? `exit status ${this.exited.code}` : `killed by ${this.exited.signal}`;
-                    reject(Object.assign(new PolicyPackError(`policy pack "${this.dir}" exited during ${method} (${status})`, this.stderrText), { code: err.code }));
+                    reject(
+                        Object.assign(new PolicyPackError(`policy pack "${this.dir}" exited during ${method} (${status})`, this.stderrText), {
+                            code: err.code,
+                        }),
+                    );
                 } else {
                     reject(err);
                 }
@@ -726,7 +756,10 @@ export class PolicyPackProcess {
                 url: p.getUrl(),
                 tags: p.getTagsList(),
                 configSchema: schema
-                    ? { properties: structToObject(schema.getProperties()) as Record<string, Record<string, unknown>> | undefined, required: schema.getRequiredList() }
+                    ? {
+                          properties: structToObject(schema.getProperties()) as Record<string, Record<string, unknown>> | undefined,
+                          required: schema.getRequiredList(),
+                      }
                     : undefined,
             };
         });

@@ -46,7 +46,13 @@ export interface PlanResults {
     readonly summary: Readonly<Record<ResultStatus, number>>;
     readonly resources: readonly { readonly urn: string; readonly type: string; readonly name: string; readonly results: readonly PolicyResult[] }[];
     /** Stack policies: violation when they reported anything, else pass. */
-    readonly stackPolicies: readonly { readonly pack: string; readonly policy: string; readonly status: "violation" | "pass"; readonly violations: number; readonly controls: readonly string[] }[];
+    readonly stackPolicies: readonly {
+        readonly pack: string;
+        readonly policy: string;
+        readonly status: "violation" | "pass";
+        readonly violations: number;
+        readonly controls: readonly string[];
+    }[];
 }
 
 const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
@@ -77,7 +83,8 @@ export function planResults(input: PlanResultsInput): PlanResults {
         violations.set(key, [...(violations.get(key) ?? []), v]);
     }
     const notApplicable = new Map(report.notApplicable.map((n) => [`${n.urn}\u0000${n.policyPackName}/${n.policyName}`, n.reason]));
-    const exceptionFor = (policy: string, urn: string) => input.exceptions.find((e) => e.stack === input.exceptionStack && e.policy === policy && e.resource === nameOf(urn));
+    const exceptionFor = (policy: string, urn: string) =>
+        input.exceptions.find((e) => e.stack === input.exceptionStack && e.policy === policy && e.resource === nameOf(urn));
     const summary: Record<ResultStatus, number> = { violation: 0, pass: 0, "not-applicable": 0, "accepted-exception": 0, "no-finding": 0 };
 
     const resources = input.resources
@@ -94,7 +101,11 @@ export function planResults(input: PlanResultsInput): PlanResults {
                     if (found.length > 0) {
                         for (const v of found) {
                             const exception = v.enforcementLevel === "advisory" ? exceptionFor(info.name, r.urn) : undefined;
-                            results.push(exception ? { ...base, status: "accepted-exception", level: v.enforcementLevel, message: v.message, reason: exception.reason } : { ...base, status: "violation", level: v.enforcementLevel, message: v.message });
+                            results.push(
+                                exception
+                                    ? { ...base, status: "accepted-exception", level: v.enforcementLevel, message: v.message, reason: exception.reason }
+                                    : { ...base, status: "violation", level: v.enforcementLevel, message: v.message },
+                            );
                         }
                         continue;
                     }
@@ -107,7 +118,8 @@ export function planResults(input: PlanResultsInput): PlanResults {
                     const reason = notApplicable.get(`${r.urn}\u0000${id}`);
                     if (reason !== undefined) results.push({ ...base, status: "not-applicable", reason });
                     else if (!factory) results.push({ ...base, status: "no-finding" });
-                    else if (factory.kind === "resource" && !factory.appliesToType(r.type)) results.push({ ...base, status: "not-applicable", reason: `does not look at ${r.type}` });
+                    else if (factory.kind === "resource" && !factory.appliesToType(r.type))
+                        results.push({ ...base, status: "not-applicable", reason: `does not look at ${r.type}` });
                     else results.push({ ...base, status: "pass" });
                 }
             }
@@ -120,7 +132,13 @@ export function planResults(input: PlanResultsInput): PlanResults {
             .filter((info) => factories.get(`${pack.name}/${info.name}`)?.kind === "stack")
             .map((info) => {
                 const n = report.violations.filter((v) => v.policyPackName === pack.name && v.policyName === info.name).length;
-                return { pack: pack.name, policy: info.name, status: n > 0 ? ("violation" as const) : ("pass" as const), violations: n, controls: controlsOf(pack.name, info.name) };
+                return {
+                    pack: pack.name,
+                    policy: info.name,
+                    status: n > 0 ? ("violation" as const) : ("pass" as const),
+                    violations: n,
+                    controls: controlsOf(pack.name, info.name),
+                };
             }),
     );
     return {
@@ -175,7 +193,9 @@ export function sarifLog(input: SarifInput): Record<string, unknown> {
                             },
                         ],
                         partialFingerprints: { "mlopsResource/v1": `${x.pack}/${x.policy}/${r.urn}` },
-                        ...(x.status === "accepted-exception" ? { suppressions: [{ kind: "external", status: "accepted", justification: x.reason ?? "" }] } : {}),
+                        ...(x.status === "accepted-exception"
+                            ? { suppressions: [{ kind: "external", status: "accepted", justification: x.reason ?? "" }] }
+                            : {}),
                         properties: { pack: x.pack, enforcementLevel: x.level, controls: x.controls },
                     })),
             );
@@ -191,7 +211,12 @@ export function sarifLog(input: SarifInput): Record<string, unknown> {
                             fullDescription: { text: p.description },
                             help: { text: p.remediation },
                             defaultConfiguration: { level: SARIF_LEVEL[p.levels[results.stack] ?? ""] ?? "note" },
-                            properties: { pack: p.pack, severity: p.severity, controls: p.controls.map((c) => `${c.framework}:${c.control}`), tags: [...p.topics, ...p.controls.map((c) => `${c.framework}:${c.control}`)] },
+                            properties: {
+                                pack: p.pack,
+                                severity: p.severity,
+                                controls: p.controls.map((c) => `${c.framework}:${c.control}`),
+                                tags: [...p.topics, ...p.controls.map((c) => `${c.framework}:${c.control}`)],
+                            },
                         })),
                     },
                 },

@@ -33,11 +33,19 @@ export function auditPlan(plan: Plan, root: string, provenance: PlanProvenance):
         exceptions: readPolicyExceptions(),
         now: new Date(provenance.generatedAt),
     });
-    return { results, stackFile: path.relative(process.cwd(), path.join(root, `Pulumi.${plan.stack}.yaml`)) || `Pulumi.${plan.stack}.yaml`, commit: provenance.gitCommit ?? undefined };
+    return {
+        results,
+        stackFile: path.relative(process.cwd(), path.join(root, `Pulumi.${plan.stack}.yaml`)) || `Pulumi.${plan.stack}.yaml`,
+        commit: provenance.gitCommit ?? undefined,
+    };
 }
 
 /** Writes the requested exports; returns the files written. */
-export function writeAuditExports(audits: readonly StackAudit[], files: { sarif?: string; results?: string }, tool: { name: string; version: string }): string[] {
+export function writeAuditExports(
+    audits: readonly StackAudit[],
+    files: { sarif?: string; results?: string },
+    tool: { name: string; version: string },
+): string[] {
     const written: string[] = [];
     if (files.results) {
         const docs = audits.map((a) => a.results);

@@ -43,7 +43,13 @@ export function chartDefaults(chartDir: string): Obj {
  * looked up in the defaults - the Kubernetes ones are checked where they land, by the schema check of
  * the rendered objects.
  */
-export const PASS_THROUGH_KEYS: ReadonlySet<string> = new Set(["securityContext", "podSecurityContext", "containerSecurityContext", "resources", "grafana.ini"]);
+export const PASS_THROUGH_KEYS: ReadonlySet<string> = new Set([
+    "securityContext",
+    "podSecurityContext",
+    "containerSecurityContext",
+    "resources",
+    "grafana.ini",
+]);
 
 /**
  * Paths of `values` the defaults do not have. A default that is a map with no keys (`podLabels: {}`),

@@ -25,7 +25,13 @@ export const RENDER_KUBE_VERSION = "v1.32.13";
  * (without it prometheus-adapter renders no APIService), the Prometheus operator's CRDs
  * (kube-prometheus-stack installs them) and the aggregated metrics APIs.
  */
-export const RENDER_API_VERSIONS = ["apiregistration.k8s.io/v1", "monitoring.coreos.com/v1", "monitoring.coreos.com/v1alpha1", "metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta1"] as const;
+export const RENDER_API_VERSIONS = [
+    "apiregistration.k8s.io/v1",
+    "monitoring.coreos.com/v1",
+    "monitoring.coreos.com/v1alpha1",
+    "metrics.k8s.io/v1beta1",
+    "custom.metrics.k8s.io/v1beta1",
+] as const;
 
 /** Where a chart repository's sources are served as a Go module. */
 export interface ChartSource {
@@ -71,7 +77,9 @@ export interface DependencySubstitute {
 }
 
 /** Every substitution, each documented in docs/monitoring.md. */
-export const DEPENDENCY_SUBSTITUTES: readonly DependencySubstitute[] = [{ chart: "kube-prometheus-stack", dependency: "grafana", asks: "12.11.2", uses: "13.0.1" }];
+export const DEPENDENCY_SUBSTITUTES: readonly DependencySubstitute[] = [
+    { chart: "kube-prometheus-stack", dependency: "grafana", asks: "12.11.2", uses: "13.0.1" },
+];
 
 /** A chart the platform installs: name, version and the repository its Release names. */
 export interface PinnedChart {
@@ -130,7 +138,12 @@ export function versionSatisfies(constraint: string, version: string): boolean {
 }
 
 /** The version to assemble for a dependency: the asked one, or its documented substitute. */
-export function dependencyVersion(chart: string, dependency: string, asks: string, served: string): { ok: true; substituted: boolean } | { ok: false; message: string } {
+export function dependencyVersion(
+    chart: string,
+    dependency: string,
+    asks: string,
+    served: string,
+): { ok: true; substituted: boolean } | { ok: false; message: string } {
     if (versionSatisfies(asks, served)) return { ok: true, substituted: false };
     const sub = DEPENDENCY_SUBSTITUTES.find((s) => s.chart === chart && s.dependency === dependency);
     if (sub && sub.asks === asks && sub.uses === served) return { ok: true, substituted: true };
@@ -138,7 +151,9 @@ export function dependencyVersion(chart: string, dependency: string, asks: strin
         ok: false,
         message:
             `${chart} asks for ${dependency} ${asks}, the served sources hold ${served}` +
-            (sub ? ` (DEPENDENCY_SUBSTITUTES expects ${sub.asks} -> ${sub.uses}: update it)` : `: pin other sources or add a documented substitute to DEPENDENCY_SUBSTITUTES`),
+            (sub
+                ? ` (DEPENDENCY_SUBSTITUTES expects ${sub.asks} -> ${sub.uses}: update it)`
+                : `: pin other sources or add a documented substitute to DEPENDENCY_SUBSTITUTES`),
     };
 }
 
@@ -148,10 +163,17 @@ export function dependencyVersion(chart: string, dependency: string, asks: strin
  */
 export function ensureCharts(charts: readonly PinnedChart[], log: (line: string) => void, cache = chartsCache()): void {
     if (chartsReady(charts, cache)) return;
-    log(`charts: Helm ${HELM_VERSION} or the charts are not in ${cache} yet: building them from the Go module proxy (first run only, a few minutes; --no-charts skips rendering)`);
-    const r = spawnSync("bash", [path.resolve(__dirname, "..", "scripts", "build-charts.sh")], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, MLOPS_CHARTS_CACHE: cache } });
+    log(
+        `charts: Helm ${HELM_VERSION} or the charts are not in ${cache} yet: building them from the Go module proxy (first run only, a few minutes; --no-charts skips rendering)`,
+    );
+    const r = spawnSync("bash", [path.resolve(__dirname, "..", "scripts", "build-charts.sh")], {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, MLOPS_CHARTS_CACHE: cache },
+    });
     if (r.status !== 0 || !chartsReady(charts, cache)) {
-        throw new ChartsUnavailableError(`scripts/build-charts.sh did not provide Helm and the charts in ${cache} (exit ${r.status ?? r.signal}); see its output above, or plan with --no-charts`);
+        throw new ChartsUnavailableError(
+            `scripts/build-charts.sh did not provide Helm and the charts in ${cache} (exit ${r.status ?? r.signal}); see its output above, or plan with --no-charts`,
+        );
     }
 }
 

@@ -225,7 +225,12 @@ export function withoutStack(doc: PlanDocument): PlanDocument {
             ...r,
             urn: strip(r.urn),
             parent: r.parent ? strip(r.parent) : r.parent,
-            options: { ...r.options, aliases: (r.options.aliases ?? []).map((a) => ("urn" in a ? { urn: strip(a.urn) } : { ...a, stack: "*", ...(a.parentUrn ? { parentUrn: strip(a.parentUrn) } : {}) })) },
+            options: {
+                ...r.options,
+                aliases: (r.options.aliases ?? []).map((a) =>
+                    "urn" in a ? { urn: strip(a.urn) } : { ...a, stack: "*", ...(a.parentUrn ? { parentUrn: strip(a.parentUrn) } : {}) },
+                ),
+            },
         })),
         policy: doc.policy ? { ...doc.policy, violations: doc.policy.violations?.map((v) => ({ ...v, ...(v.urn ? { urn: strip(v.urn) } : {}) })) } : doc.policy,
     };
@@ -335,7 +340,8 @@ function detailLines(c: ResourceChange): string[] {
     const out: string[] = [];
     if (c.oldUrn) out.push(`was ${c.oldUrn}`);
     for (const r of c.replaceReasons) out.push(`replaced: ${r}`);
-    if (c.changedPaths.length) out.push(`changed: ${c.changedPaths.slice(0, 20).join(", ")}${c.changedPaths.length > 20 ? `, ... (${c.changedPaths.length} in all)` : ""}`);
+    if (c.changedPaths.length)
+        out.push(`changed: ${c.changedPaths.slice(0, 20).join(", ")}${c.changedPaths.length > 20 ? `, ... (${c.changedPaths.length} in all)` : ""}`);
     return out;
 }
 
@@ -348,7 +354,8 @@ function policyLine(p: PolicyChange): string {
 export function renderDiff(d: PlanDiff): string {
     const out = [`${title(d)}: ${counts(d)}`];
     const risky = dataLosingChanges(d);
-    if (risky.length) out.push("", `WARNING: ${risky.length} stateful or protected resource${risky.length === 1 ? "" : "s"} deleted or replaced (data may be lost):`);
+    if (risky.length)
+        out.push("", `WARNING: ${risky.length} stateful or protected resource${risky.length === 1 ? "" : "s"} deleted or replaced (data may be lost):`);
     if (d.changes.length) out.push("");
     for (const c of d.changes) {
         out.push(`  ${SYMBOL[c.kind].padEnd(2)} ${c.kind.padEnd(7)} ${c.type}  ${c.name}${flagsOf(c)}`);
@@ -366,12 +373,17 @@ function mdEscape(s: string): string {
 export function renderDiffMarkdown(d: PlanDiff): string {
     const out = [`### ${title(d)}`, "", counts(d)];
     const risky = dataLosingChanges(d);
-    if (risky.length) out.push("", `> **Warning:** ${risky.length} stateful or protected resource${risky.length === 1 ? "" : "s"} deleted or replaced; data may be lost.`);
+    if (risky.length)
+        out.push("", `> **Warning:** ${risky.length} stateful or protected resource${risky.length === 1 ? "" : "s"} deleted or replaced; data may be lost.`);
     if (d.changes.length) {
         out.push("", "| | Change | Type | Name | Details |", "|---|---|---|---|---|");
         for (const c of d.changes) {
-            const details = detailLines(c).map((l) => mdEscape(l)).join("<br>");
-            out.push(`| ${losesData(c) ? "⚠️" : ""} | ${c.kind}${c.stateful ? " (stateful)" : ""}${c.protected ? " (protected)" : ""} | \`${c.type}\` | \`${mdEscape(c.name)}\` | ${details} |`);
+            const details = detailLines(c)
+                .map((l) => mdEscape(l))
+                .join("<br>");
+            out.push(
+                `| ${losesData(c) ? "⚠️" : ""} | ${c.kind}${c.stateful ? " (stateful)" : ""}${c.protected ? " (protected)" : ""} | \`${c.type}\` | \`${mdEscape(c.name)}\` | ${details} |`,
+            );
         }
     }
     if (d.policy.length) out.push("", "**Policy results that changed**", "", ...d.policy.map((p) => `- ${mdEscape(policyLine(p))}`));

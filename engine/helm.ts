@@ -140,8 +140,16 @@ export function parseTemplateOutput(text: string): TemplateObject[] {
         const o = value as KubernetesObject & { items?: unknown[] };
         const objects = o.kind === "List" && Array.isArray(o.items) ? (o.items as KubernetesObject[]) : [o];
         for (const item of objects) {
-            if (!item || typeof item !== "object" || typeof item.apiVersion !== "string" || typeof item.kind !== "string" || typeof item.metadata?.name !== "string") {
-                throw new ChartRenderError(`${source || "a template"} rendered something that is not a Kubernetes object with apiVersion, kind and metadata.name`);
+            if (
+                !item ||
+                typeof item !== "object" ||
+                typeof item.apiVersion !== "string" ||
+                typeof item.kind !== "string" ||
+                typeof item.metadata?.name !== "string"
+            ) {
+                throw new ChartRenderError(
+                    `${source || "a template"} rendered something that is not a Kubernetes object with apiVersion, kind and metadata.name`,
+                );
             }
             out.push({ source, object: item });
         }
@@ -234,7 +242,16 @@ export type HelmRunner = (args: string[]) => string;
 export function cachedHelm(cache = chartsCache()): HelmRunner {
     const helm = helmBinary(cache);
     return (args) => {
-        const r = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 << 20, env: { ...process.env, HELM_CACHE_HOME: path.join(cache, "helm-home", "cache"), HELM_CONFIG_HOME: path.join(cache, "helm-home", "config"), HELM_DATA_HOME: path.join(cache, "helm-home", "data") } });
+        const r = spawnSync(helm, args, {
+            encoding: "utf8",
+            maxBuffer: 256 << 20,
+            env: {
+                ...process.env,
+                HELM_CACHE_HOME: path.join(cache, "helm-home", "cache"),
+                HELM_CONFIG_HOME: path.join(cache, "helm-home", "config"),
+                HELM_DATA_HOME: path.join(cache, "helm-home", "data"),
+            },
+        });
         if (r.error) throw new ChartRenderError(`cannot run ${helm}: ${r.error.message}`);
         if (r.status !== 0) throw new ChartRenderError(`helm ${args.slice(0, 3).join(" ")} failed: ${r.stderr.trim()}`);
         return r.stdout;
@@ -262,14 +279,17 @@ export function renderReleases(resources: readonly RecordedResource[], opts: Ren
         return specs.flatMap((spec, i) => {
             const where = chartPath(spec.chart);
             if (!fs.existsSync(path.join(where, "Chart.yaml"))) {
-                throw new ChartRenderError(`chart ${spec.chart.chart} ${spec.chart.version} of release ${spec.name} is not in ${where} (run scripts/build-charts.sh)`);
+                throw new ChartRenderError(
+                    `chart ${spec.chart.chart} ${spec.chart.version} of release ${spec.name} is not in ${where} (run scripts/build-charts.sh)`,
+                );
             }
             const valuesFile = path.join(dir, `values-${i}.json`);
             fs.writeFileSync(valuesFile, JSON.stringify(spec.values), { mode: 0o600 });
             try {
                 return chartResources(spec, parseTemplateOutput(helm(helmTemplateArgs(spec, where, valuesFile))));
             } catch (err) {
-                if (err instanceof ChartRenderError) throw new ChartRenderError(`release ${spec.name} (${spec.chart.chart} ${spec.chart.version}): ${err.message}`);
+                if (err instanceof ChartRenderError)
+                    throw new ChartRenderError(`release ${spec.name} (${spec.chart.chart} ${spec.chart.version}): ${err.message}`);
                 throw err;
             } finally {
                 fs.rmSync(valuesFile, { force: true });

@@ -146,7 +146,11 @@ export function crdSchemas(objects: readonly KubernetesObject[]): CrdSchemas {
     const out = new Map<string, ValidateFunction>();
     for (const o of objects) {
         if (o.kind !== "CustomResourceDefinition" || !o.apiVersion.startsWith("apiextensions.k8s.io/")) continue;
-        const spec = (o as { spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean; schema?: { openAPIV3Schema?: object } }[] } }).spec;
+        const spec = (
+            o as {
+                spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean; schema?: { openAPIV3Schema?: object } }[] };
+            }
+        ).spec;
         for (const v of spec?.versions ?? []) {
             if (!spec?.group || !spec.names?.kind || !v.schema?.openAPIV3Schema || v.served === false) continue;
             out.set(`${spec.group}/${v.name}/${spec.names.kind}`, crdAjv.compile(v.schema.openAPIV3Schema));

@@ -85,14 +85,25 @@ const computed: Record<string, (name: string, inputs: State, ctx: MockContext) =
         const address = `${identifier}.${hex(name, 12)}.${c.region}.rds.amazonaws.com`;
         return {
             id: identifier,
-            state: { identifier, address, port: i.port ?? 5432, endpoint: `${address}:${i.port ?? 5432}`, arn: `arn:aws:rds:${c.region}:${c.accountId}:db:${identifier}` },
+            state: {
+                identifier,
+                address,
+                port: i.port ?? 5432,
+                endpoint: `${address}:${i.port ?? 5432}`,
+                arn: `arn:aws:rds:${c.region}:${c.accountId}:db:${identifier}`,
+            },
         };
     },
     "aws:ecr/repository:Repository": (name, i, c) => {
         const repo = i.name ?? `${name}-${hex(name, 7)}`;
         return {
             id: repo,
-            state: { name: repo, arn: `arn:aws:ecr:${c.region}:${c.accountId}:repository/${repo}`, repositoryUrl: `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com/${repo}`, registryId: c.accountId },
+            state: {
+                name: repo,
+                arn: `arn:aws:ecr:${c.region}:${c.accountId}:repository/${repo}`,
+                repositoryUrl: `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com/${repo}`,
+                registryId: c.accountId,
+            },
         };
     },
     "docker:index/image:Image": (name, i) => {
@@ -114,7 +125,10 @@ const computed: Record<string, (name: string, inputs: State, ctx: MockContext) =
 function kubernetesState(type: string, name: string, inputs: State): { id: string; state: State } {
     const metadata = { ...(inputs.metadata ?? {}) };
     if (!metadata.name) metadata.name = `${name}-${hex(name, 8)}`;
-    const namespaced = !/:(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass|ValidatingAdmissionPolicy|ValidatingAdmissionPolicyBinding)$/.test(type);
+    const namespaced =
+        !/:(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass|ValidatingAdmissionPolicy|ValidatingAdmissionPolicyBinding)$/.test(
+            type,
+        );
     const id = namespaced && metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name;
     return { id, state: { ...inputs, metadata } };
 }

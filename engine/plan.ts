@@ -178,7 +178,14 @@ export function startPolicySession(opts: Omit<PlanOptions, "policySession">): Pr
     const { info, stackConfig } = resolveStack(opts.root, opts.stack, opts.configOverrides);
     return PolicySession.start({
         packs: opts.policyPacks,
-        stack: { project: info.name, stack: opts.stack, organization: opts.organization ?? organizationOf(stackConfig.config, info.name) ?? "organization", dryRun: true, config: stackConfig.config, configSecretKeys: stackConfig.secretKeys },
+        stack: {
+            project: info.name,
+            stack: opts.stack,
+            organization: opts.organization ?? organizationOf(stackConfig.config, info.name) ?? "organization",
+            dryRun: true,
+            config: stackConfig.config,
+            configSecretKeys: stackConfig.secretKeys,
+        },
         timeoutMs: opts.policyTimeoutMs,
     });
 }
@@ -275,8 +282,22 @@ export async function planStack(opts: PlanOptions): Promise<Plan> {
     const objects = kubernetesObjects(resources);
     progress.start("validating Kubernetes objects");
     const schemaErrors = await validateObjects(objects.map((o) => o.object));
-    progress.done("validating Kubernetes objects", `${objects.length} objects, ${schemaErrors.length ? `${new Set(schemaErrors.map((e) => e.object)).size} invalid` : "all valid"}`);
-    const plan = { project: recording.project, stack: opts.stack, organization, recording, resources, chartResources, objects, schemaErrors, policy, exitCode: 0 };
+    progress.done(
+        "validating Kubernetes objects",
+        `${objects.length} objects, ${schemaErrors.length ? `${new Set(schemaErrors.map((e) => e.object)).size} invalid` : "all valid"}`,
+    );
+    const plan = {
+        project: recording.project,
+        stack: opts.stack,
+        organization,
+        recording,
+        resources,
+        chartResources,
+        objects,
+        schemaErrors,
+        policy,
+        exitCode: 0,
+    };
     plan.exitCode = planExitCode(plan);
     return plan;
 }
@@ -302,7 +323,13 @@ export function describeFailure(err: unknown, root: string): { exitCode: number;
     if (err instanceof PolicyPackError) {
         // eslint-disable-next-line no-control-regex
         const text = err.stderr.replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
-        const stderr = text ? `\n  pack stderr:\n${text.split("\n").slice(-15).map((l) => `    ${l}`).join("\n")}` : "";
+        const stderr = text
+            ? `\n  pack stderr:\n${text
+                  .split("\n")
+                  .slice(-15)
+                  .map((l) => `    ${l}`)
+                  .join("\n")}`
+            : "";
         return { exitCode: EXIT.POLICY_PACK_ERROR, message: `${err.message}${stderr}` };
     }
     if (err instanceof PolicyConfigError) return { exitCode: EXIT.POLICY_PACK_ERROR, message: err.message };

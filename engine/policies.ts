@@ -25,7 +25,7 @@ import { parsePolicyPackConfig, PolicyConfigError, type PolicyConfig, reconcileP
 // From a recorded registration to what analyzers receive. Pure.
 // ------------------------------------------------------------------------------------------------
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, "μs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, μs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 /** Seconds of a Go duration string ("1h30m", "90s", "1.5m"); "" is 0. Throws on anything else. */
 export function parseGoDuration(s: string): number {
@@ -239,14 +239,28 @@ export async function configurePack(proc: PolicyPackProcess, spec: PolicyPackSpe
             }
             const reconciled = reconcilePolicyPackConfig(info.policies, info.initialConfig, fromFile);
             if (reconciled.errors.length > 0) {
-                throw new PolicyConfigError(reconciled.errors.map((e) => `validating policy config: ${info.name} ${info.version}  ${e}`).sort().join("\n"));
+                throw new PolicyConfigError(
+                    reconciled.errors
+                        .map((e) => `validating policy config: ${info.name} ${info.version}  ${e}`)
+                        .sort()
+                        .join("\n"),
+                );
             }
             config = reconciled.config;
             await proc.configure(config);
         }
         return {
             process: proc,
-            report: { dir: spec.dir, name: info.name, version: info.version, pluginVersion: plugin.version, configFile: spec.configFile, config, policies: info.policies, output: [] },
+            report: {
+                dir: spec.dir,
+                name: info.name,
+                version: info.version,
+                pluginVersion: plugin.version,
+                configFile: spec.configFile,
+                config,
+                policies: info.policies,
+                output: [],
+            },
             steps: new Map(info.policies.map((p) => [p.name, p.remediationSteps])),
             remediates: remediates(info.policies, config),
         };
@@ -360,7 +374,15 @@ export class PolicySession {
                         } else if (m.properties) {
                             this.remediations.push({
                                 index,
-                                m: { urn: r.urn, policyPackName: m.policyPackName, policyPackVersion: m.policyPackVersion, policyName: m.policyName, description: m.description, before: inputs, after: m.properties },
+                                m: {
+                                    urn: r.urn,
+                                    policyPackName: m.policyPackName,
+                                    policyPackVersion: m.policyPackVersion,
+                                    policyName: m.policyName,
+                                    description: m.description,
+                                    before: inputs,
+                                    after: m.properties,
+                                },
                             });
                             inputs = m.properties;
                         }
@@ -374,7 +396,8 @@ export class PolicySession {
                 );
                 for (const [i, pack] of this.packs.entries()) {
                     const res = results[i];
-                    for (const n of res.notApplicable) this.notApplicable.push({ index, n: { urn: r.urn, policyPackName: pack.report.name, policyName: n.policyName, reason: n.reason } });
+                    for (const n of res.notApplicable)
+                        this.notApplicable.push({ index, n: { urn: r.urn, policyPackName: pack.report.name, policyName: n.policyName, reason: n.reason } });
                     for (const d of res.diagnostics) {
                         this.violations.push({
                             index,
@@ -413,14 +436,12 @@ export class PolicySession {
                 } catch (err) {
                     throw wrap(pack.report.dir, "AnalyzeStack", err);
                 }
-                return res.diagnostics.map(
-                    (d): PolicyViolation => ({
-                        ...d,
-                        enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
-                        stage: "stack",
-                        remediationSteps: pack.steps.get(d.policyName) ?? "",
-                    }),
-                );
+                return res.diagnostics.map((d): PolicyViolation => ({
+                    ...d,
+                    enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
+                    stage: "stack",
+                    remediationSteps: pack.steps.get(d.policyName) ?? "",
+                }));
             }),
         );
         for (const pack of this.packs) pack.report.output = pack.process.output.map((o) => o.line);

@@ -46,7 +46,8 @@ function extractEnforcementLevel(key: string, props: Record<string, unknown>): E
     if (!("enforcementLevel" in props)) return undefined;
     const level = props.enforcementLevel;
     delete props.enforcementLevel;
-    if (typeof level !== "string") throw new PolicyConfigError(`parsing enforcement level for "${key}": ${JSON.stringify(level)} is not a valid enforcement level; must be a string`);
+    if (typeof level !== "string")
+        throw new PolicyConfigError(`parsing enforcement level for "${key}": ${JSON.stringify(level)} is not a valid enforcement level; must be a string`);
     if (!isEnforcementLevel(level)) throw new PolicyConfigError(`parsing enforcement level for "${key}": "${level}" is not a valid enforcement level`);
     return level;
 }
@@ -110,7 +111,7 @@ function applyConfig(result: Record<string, PolicyConfig>, config: Record<string
         let properties = current.properties ? { ...current.properties } : undefined;
         if (given.properties && Object.keys(given.properties).length > 0) properties = { ...(properties ?? {}), ...given.properties };
         out[policy] = {
-            ...(given.enforcementLevel ?? current.enforcementLevel ? { enforcementLevel: given.enforcementLevel ?? current.enforcementLevel } : {}),
+            ...((given.enforcementLevel ?? current.enforcementLevel) ? { enforcementLevel: given.enforcementLevel ?? current.enforcementLevel } : {}),
             ...(properties ? { properties } : {}),
         };
     }

@@ -356,12 +356,16 @@ export async function recordCliRun(opts: CliRunOptions): Promise<Recording & { t
                 server.firstError ??
                 (errors.length > 0
                     ? errorFromLog(errors[0].message)
-                    : new Error(`Program exited with non-zero exit code: ${code}${output.trim() ? `\n${plain(output).trimEnd().split("\n").slice(-20).join("\n")}` : ""}`));
+                    : new Error(
+                          `Program exited with non-zero exit code: ${code}${output.trim() ? `\n${plain(output).trimEnd().split("\n").slice(-20).join("\n")}` : ""}`,
+                      ));
             let message = cause instanceof Error ? cause.message : String(cause);
             if (/Unable to compile TypeScript/.test(message)) message += `\n${compiledWith(opts.info)}`;
             throw new ProgramError(`the program failed: ${message}`, cause, monitor.records);
         }
-        const logs = server.logs.filter((l) => l.severity === "warning").map((l) => ({ severity: l.severity, message: l.message, ...(l.urn ? { urn: l.urn } : {}) }));
+        const logs = server.logs
+            .filter((l) => l.severity === "warning")
+            .map((l) => ({ severity: l.severity, message: l.message, ...(l.urn ? { urn: l.urn } : {}) }));
         const root = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack" && !r.parent);
         return { project: opts.project, stack: opts.stack, resources: monitor.records, outputs: root?.outputs ?? {}, logs, times, output };
     } finally {

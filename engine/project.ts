@@ -63,7 +63,8 @@ export function readProject(root: string): ProjectInfo {
     if (typeof doc.name !== "string") throw new ProjectError(`${file} has no project name`);
     const main = typeof doc.main === "string" && doc.main !== "" ? doc.main : undefined;
     const runtime = doc.runtime;
-    const runtimeOptions = runtime && typeof runtime === "object" && runtime.options && typeof runtime.options === "object" ? (runtime.options as Record<string, unknown>) : {};
+    const runtimeOptions =
+        runtime && typeof runtime === "object" && runtime.options && typeof runtime.options === "object" ? (runtime.options as Record<string, unknown>) : {};
     const program = programLocation(file, root, main);
     let entry = cmdRunProgram(program.directory, program.entryPoint);
     const inside = path.relative(program.directory, entry);

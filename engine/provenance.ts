@@ -22,7 +22,9 @@ export function organizationOf(config: Readonly<Record<string, string>>, project
 /** The HEAD commit of the git work tree at `dir`, or null outside one (or without git). */
 export function gitCommit(dir: string): string | null {
     try {
-        const out = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString().trim();
+        const out = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 })
+            .toString()
+            .trim();
         return /^[0-9a-f]{40}$/.test(out) ? out : null;
     } catch {
         return null;

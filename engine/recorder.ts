@@ -28,9 +28,7 @@ import { installRecordingPatches } from "./patches";
 import { SECRET_SIG, SIG_KEY, UNKNOWN } from "./values";
 
 /** An alias as the engine receives it: a URN, or a spec of name/type/parent/stack/project. */
-export type RecordedAlias =
-    | { urn: string }
-    | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
+export type RecordedAlias = { urn: string } | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
 
 /** The options of a resource registration. */
 export interface RecordedOptions {
@@ -132,9 +130,7 @@ function propertyDependencies(r: Req): Record<string, string[]> {
 function aliasFrom(a: AliasObject): RecordedAlias {
     if (a.urn) return { urn: a.urn };
     const s = a.spec ?? {};
-    return (
-        nonEmpty({ name: s.name, type: s.type, stack: s.stack, project: s.project, parentUrn: s.parenturn, noParent: s.noparent }) ?? {}
-    );
+    return nonEmpty({ name: s.name, type: s.type, stack: s.stack, project: s.project, parentUrn: s.parenturn, noParent: s.noparent }) ?? {};
 }
 
 /**
@@ -155,10 +151,7 @@ export function urnOf(parent: string, type: string, name: string): string {
  * the record then see - as the engine uses a policy's remediated inputs. `lookup` finds resources
  * registered so far by URN. A rejection fails the registration.
  */
-export type RegisterHook = (
-    record: RecordedResource,
-    lookup: (urn: string) => RecordedResource | undefined,
-) => Promise<Record<string, unknown> | undefined>;
+export type RegisterHook = (record: RecordedResource, lookup: (urn: string) => RecordedResource | undefined) => Promise<Record<string, unknown> | undefined>;
 
 /**
  * A `google.protobuf.Struct` that stands for `value`, already decoded: its `toJavaScript()` (all the SDK

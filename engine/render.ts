@@ -171,7 +171,15 @@ export function planDocument(p: PlanDocumentInput) {
         kubernetes: { objects: p.kubernetesObjects, schemaErrors: p.schemaErrors },
         policy: p.policy
             ? {
-                  packs: p.policy.packs.map((k) => ({ name: k.name, version: k.version, pluginVersion: k.pluginVersion, dir: k.dir, configFile: k.configFile ?? null, policies: k.policies.length, output: k.output })),
+                  packs: p.policy.packs.map((k) => ({
+                      name: k.name,
+                      version: k.version,
+                      pluginVersion: k.pluginVersion,
+                      dir: k.dir,
+                      configFile: k.configFile ?? null,
+                      policies: k.policies.length,
+                      output: k.output,
+                  })),
                   violations: p.policy.violations,
                   remediations: p.policy.remediations.map((m) => ({ ...m, before: redact(m.before, SECRET_MASK), after: redact(m.after, SECRET_MASK) })),
               }
@@ -295,8 +303,16 @@ function resourceLabel(urn: string): string {
 /** One violation: `pack@vX [level]  policy  (type: name)`, then the message and remediation, indented. */
 export function renderViolation(v: PolicyViolation): string {
     const head = `    ${v.policyPackName}@v${v.policyPackVersion.replace(/^v/, "")} [${v.enforcementLevel}]  ${v.policyName}  (${resourceLabel(v.urn)})`;
-    const body = v.message.replace(/\n+$/, "").split("\n").map((l) => `    ${l}`);
-    const steps = v.remediationSteps ? v.remediationSteps.replace(/\n+$/, "").split("\n").map((l, i) => `    ${i === 0 ? "Remediation: " : "             "}${l}`) : [];
+    const body = v.message
+        .replace(/\n+$/, "")
+        .split("\n")
+        .map((l) => `    ${l}`);
+    const steps = v.remediationSteps
+        ? v.remediationSteps
+              .replace(/\n+$/, "")
+              .split("\n")
+              .map((l, i) => `    ${i === 0 ? "Remediation: " : "             "}${l}`)
+        : [];
     return [head, ...body, ...steps].join("\n");
 }
 
@@ -329,18 +345,27 @@ export function renderPolicyReport(report: PolicyReport): string {
     if (report.remediations.length) {
         out.push("Policy Remediations:");
         for (const m of report.remediations) {
-            out.push(`    ${m.policyPackName}@v${m.policyPackVersion.replace(/^v/, "")} [remediate]  ${m.policyName}  (${resourceLabel(m.urn)}) [${changedKeys(m.before, m.after)}]`);
+            out.push(
+                `    ${m.policyPackName}@v${m.policyPackVersion.replace(/^v/, "")} [remediate]  ${m.policyName}  (${resourceLabel(m.urn)}) [${changedKeys(m.before, m.after)}]`,
+            );
         }
         out.push("");
     }
     out.push("Policy Packs run:");
-    const rows = report.packs.map((p) => [`${p.name}`, `v${p.version.replace(/^v/, "")}`, `(local: ${shortPath(p.dir)}${p.configFile ? `, config: ${shortPath(p.configFile)}` : ""})`]);
+    const rows = report.packs.map((p) => [
+        `${p.name}`,
+        `v${p.version.replace(/^v/, "")}`,
+        `(local: ${shortPath(p.dir)}${p.configFile ? `, config: ${shortPath(p.configFile)}` : ""})`,
+    ]);
     const w0 = Math.max(4, ...rows.map((r) => r[0].length));
     const w1 = Math.max(7, ...rows.map((r) => r[1].length));
     out.push(`    ${"Name".padEnd(w0)}  ${"Version".padEnd(w1)}`);
     for (const r of rows) out.push(`    ${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
     const mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory").length;
     const advisory = report.violations.length - mandatory;
-    out.push("", `    ${mandatory} mandatory, ${advisory} advisory violation${advisory === 1 ? "" : "s"}; ${report.remediations.length} remediation${report.remediations.length === 1 ? "" : "s"}`);
+    out.push(
+        "",
+        `    ${mandatory} mandatory, ${advisory} advisory violation${advisory === 1 ? "" : "s"}; ${report.remediations.length} remediation${report.remediations.length === 1 ? "" : "s"}`,
+    );
     return out.join("\n");
 }

@@ -74,7 +74,11 @@ export interface RecordStackOptions {
 }
 
 /** The project and the stack's config as the program will see it (overrides applied). */
-export function resolveStack(root: string, stack: string, configOverrides?: Record<string, string | undefined>): { info: ProjectInfo; stackConfig: StackConfig } {
+export function resolveStack(
+    root: string,
+    stack: string,
+    configOverrides?: Record<string, string | undefined>,
+): { info: ProjectInfo; stackConfig: StackConfig } {
     const info = readProject(root);
     const stackConfig = readStackConfig(info, stack);
     const config = { ...stackConfig.config };

@@ -365,7 +365,10 @@ function cliProject(): string {
 /** CPU seconds of this process's waited-for children (/proc/self/stat cutime + cstime; 0 where there is no /proc). */
 function childrenCpu(): number {
     try {
-        const fields = fs.readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /, "").split(" ");
+        const fields = fs
+            .readFileSync("/proc/self/stat", "utf8")
+            .replace(/^.*\) /, "")
+            .split(" ");
         return (Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
         return 0;
@@ -396,7 +399,15 @@ async function cliPlan(services: number, project: string): Promise<Measurement> 
     fs.rmSync(out, { recursive: true, force: true });
     if (p.schemaErrors.length) throw new Error(`synthetic stack has invalid objects: ${JSON.stringify(p.schemaErrors[0])}`);
     const startup = p.recording.times?.startup ?? 0;
-    return { mode: "cli", services, resources: p.resources.length, seconds: total - startup, cpuSeconds, peakRssMiB: peakRssMiB(), programStartupSeconds: startup };
+    return {
+        mode: "cli",
+        services,
+        resources: p.resources.length,
+        seconds: total - startup,
+        cpuSeconds,
+        peakRssMiB: peakRssMiB(),
+        programStartupSeconds: startup,
+    };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -494,7 +505,9 @@ function printTargets(rows: Row[]): void {
     if (r100 && r300) {
         const growth = r300.plan.cpuSeconds / r100.plan.cpuSeconds;
         const bareGrowth = r300.bare.cpuSeconds / r100.bare.cpuSeconds;
-        console.log(`  300 services <= 3.3x the time of 100: ${fmt(growth)}x - ${verdict(growth <= 3.3)} (bare SDK: ${fmt(bareGrowth)}x, floor: ${fmt(r300.floor.cpuSeconds / r100.floor.cpuSeconds)}x)`);
+        console.log(
+            `  300 services <= 3.3x the time of 100: ${fmt(growth)}x - ${verdict(growth <= 3.3)} (bare SDK: ${fmt(bareGrowth)}x, floor: ${fmt(r300.floor.cpuSeconds / r100.floor.cpuSeconds)}x)`,
+        );
     }
     console.log("Target (wall time: the packs run in their own processes; their start-up, like the plan's module loading, is measured apart):");
     for (const r of rows.filter((x) => x.plan.services >= 100)) {
@@ -509,8 +522,19 @@ function printTargets(rows: Row[]): void {
 
 /** The CLI-style run against the in-process plan: wall time per resource, start-up apart. */
 function printCli(rows: Row[], cold: Measurement): void {
-    console.log(`\nThe program run as the Pulumi CLI runs it (npm run plan's default), against the in-process plan (wall time, start-up apart; first compile of the program: ${fmt(cold.programStartupSeconds ?? 0, 1)} s start-up):`);
-    const header = ["services", "resources", "start-up s", "cli wall s", "in-process wall s", "cli / in-process per resource", "cli cpu s (both processes, start-up incl.)", "peak RSS MiB"];
+    console.log(
+        `\nThe program run as the Pulumi CLI runs it (npm run plan's default), against the in-process plan (wall time, start-up apart; first compile of the program: ${fmt(cold.programStartupSeconds ?? 0, 1)} s start-up):`,
+    );
+    const header = [
+        "services",
+        "resources",
+        "start-up s",
+        "cli wall s",
+        "in-process wall s",
+        "cli / in-process per resource",
+        "cli cpu s (both processes, start-up incl.)",
+        "peak RSS MiB",
+    ];
     const table = rows.map((r) => [
         String(r.cli.services),
         String(r.cli.resources),
@@ -526,7 +550,9 @@ function printCli(rows: Row[], cold: Measurement): void {
     for (const t of table) console.log(t.map((c, i) => c.padStart(widths[i])).join("  "));
     for (const r of rows.filter((x) => x.plan.services >= 100)) {
         const ratio = r.cli.seconds / r.cli.resources / (r.plan.seconds / r.plan.resources);
-        console.log(`  time per resource within 20% of the in-process plan at ${r.plan.services} services: ${fmt(ratio)}x - ${ratio <= 1.2 ? "met" : "NOT met"}`);
+        console.log(
+            `  time per resource within 20% of the in-process plan at ${r.plan.services} services: ${fmt(ratio)}x - ${ratio <= 1.2 ? "met" : "NOT met"}`,
+        );
     }
 }
 
@@ -565,9 +591,13 @@ async function main(): Promise<void> {
     }
     const sizes = values.sizes!.split(",").map(Number);
     const repeat = Math.max(1, Number(values.repeat));
-    console.log(`Offline plan benchmark: synthetic prod stack of N ModelServices (one team, prod rules); ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
+    console.log(
+        `Offline plan benchmark: synthetic prod stack of N ModelServices (one team, prod rules); ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`,
+    );
     console.log(`Plan output (plan.json, manifests) written under ${benchOutDir()}.`);
-    console.log(`Policy packs: ${packs.map((p) => path.relative(ROOT, p) || p).join(", ")} (prod config); best of ${repeat} run${repeat === 1 ? "" : "s"} per measurement, each in a fresh process.\n`);
+    console.log(
+        `Policy packs: ${packs.map((p) => path.relative(ROOT, p) || p).join(", ")} (prod config); best of ${repeat} run${repeat === 1 ? "" : "s"} per measurement, each in a fresh process.\n`,
+    );
     const rows: Row[] = [];
     const project = cliProject();
     // Warms ts-node's cache (the first compile type-checks the program and everything it imports).

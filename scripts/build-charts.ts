@@ -91,7 +91,8 @@ function assembleDependencies(dir: string): void {
     deps.forEach((dep, i) => {
         const target = path.join(dir, "charts", dep.name);
         if (!dep.repository) {
-            if (!fs.existsSync(path.join(target, "Chart.yaml"))) throw new Error(`${name}: dependency ${dep.name} names no repository and is not in its charts/`);
+            if (!fs.existsSync(path.join(target, "Chart.yaml")))
+                throw new Error(`${name}: dependency ${dep.name} names no repository and is not in its charts/`);
             return;
         }
         const from = sourceChart(dep.repository, dep.name);

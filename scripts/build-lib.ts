@@ -146,7 +146,9 @@ export function expectedLibraryFiles(componentsDir = path.join(ROOT, "components
 export function packageContentProblems(files: readonly string[], expected: readonly string[]): string[] {
     const other = (f: string) => f === "package.json" || f === "README.md";
     const library = files.filter((f) => !other(f));
-    const problems = library.filter((f) => !expected.includes(f)).map((f) => `${f}: in the package, but not a compiled file of ${LIBRARY_DIRS.map((d) => `components/${d}`).join(", ")}`);
+    const problems = library
+        .filter((f) => !expected.includes(f))
+        .map((f) => `${f}: in the package, but not a compiled file of ${LIBRARY_DIRS.map((d) => `components/${d}`).join(", ")}`);
     problems.push(...expected.filter((f) => !files.includes(f)).map((f) => `${f}: missing from the package`));
     return problems;
 }
@@ -163,7 +165,8 @@ export function loadedModuleProblems(loaded: readonly string[], packageDir: stri
     const problems: string[] = [];
     const inPackage = loaded.filter((f) => f.startsWith(packageDir + path.sep)).map((f) => path.relative(packageDir, f).split(path.sep).join("/"));
     if (!inPackage.includes(LIBRARY_ENTRY)) problems.push(`${LIBRARY_ENTRY}: not loaded by require("${path.basename(packageDir)}")`);
-    for (const f of inPackage) if (!LIBRARY_DIRS.some((d) => f.startsWith(`${d}/`))) problems.push(`${f}: loaded from the package, outside ${LIBRARY_DIRS.join(", ")}`);
+    for (const f of inPackage)
+        if (!LIBRARY_DIRS.some((d) => f.startsWith(`${d}/`))) problems.push(`${f}: loaded from the package, outside ${LIBRARY_DIRS.join(", ")}`);
     for (const f of loaded) {
         const unwanted = NOT_LOADED.find((n) => f.split(path.sep).join("/").includes(`/${n}`));
         if (unwanted) problems.push(`${f}: loaded by the team library (${unwanted} is the platform's side)`);
@@ -205,25 +208,45 @@ export async function verifyPackage(library: Packed, plan: Packed): Promise<numb
         fs.writeFileSync(path.join(project, "args.json"), JSON.stringify(prodArgs()));
         fs.writeFileSync(path.join(project, "smoke.js"), SMOKE_PROGRAM);
         const run = (execArgv: string[], lib: string) =>
-            execFileSync(process.execPath, [...execArgv, "smoke.js", "args.json"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: lib, NODE_OPTIONS: "" } });
+            execFileSync(process.execPath, [...execArgv, "smoke.js", "args.json"], {
+                cwd: project,
+                encoding: "utf8",
+                env: { ...process.env, MLOPS_LIB: lib, NODE_OPTIONS: "" },
+            });
         // What the package holds, and what loading it loads: the team side and the contract, no platform component.
-        const files = execFileSync("tar", ["tzf", library.tarball], { encoding: "utf8" }).split("\n").filter((f) => f && !f.endsWith("/")).map((f) => f.replace(/^package\//, ""));
+        const files = execFileSync("tar", ["tzf", library.tarball], { encoding: "utf8" })
+            .split("\n")
+            .filter((f) => f && !f.endsWith("/"))
+            .map((f) => f.replace(/^package\//, ""));
         const contents = packageContentProblems(files, expectedLibraryFiles());
         if (contents.length > 0) throw new Error(`build-lib: the package holds the wrong files:\n  ${contents.join("\n  ")}`);
         fs.writeFileSync(path.join(project, "load.js"), LOAD_PROGRAM);
-        const loaded = JSON.parse(execFileSync(process.execPath, ["load.js"], { cwd: project, encoding: "utf8", env: { ...process.env, MLOPS_LIB: manifest.name, NODE_OPTIONS: "" } })) as string[];
+        const loaded = JSON.parse(
+            execFileSync(process.execPath, ["load.js"], {
+                cwd: project,
+                encoding: "utf8",
+                env: { ...process.env, MLOPS_LIB: manifest.name, NODE_OPTIONS: "" },
+            }),
+        ) as string[];
         const loadProblems = loadedModuleProblems(loaded, fs.realpathSync(path.join(modules, manifest.name)));
         if (loadProblems.length > 0) throw new Error(`build-lib: loading the package loads what it must not:\n  ${loadProblems.join("\n  ")}`);
         const packaged = JSON.parse(run([], manifest.name)) as { type: string; name: string }[];
         const sources = JSON.parse(run(["--import", require.resolve("tsx")], path.join(ROOT, "components", "team", "index.ts"))) as unknown[];
         if (packaged.length === 0) throw new Error("build-lib: the packaged ModelService registered nothing");
         if (JSON.stringify(packaged) !== JSON.stringify(sources)) {
-            throw new Error(`build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`);
+            throw new Error(
+                `build-lib: the package registers something other than the sources:\n  package: ${packaged.map((r) => `${r.type}::${r.name}`).join(", ")}`,
+            );
         }
         // The shipped packs: found by a team project's plan, and each loads from the installed plan package.
         const { shippedPolicyPacks } = require("../engine/plan") as typeof import("../engine/plan");
         const packs = shippedPolicyPacks(project);
-        if (packs.map((p) => path.basename(p)).join(",") !== packDirs().map((p) => path.basename(p)).join(",")) {
+        if (
+            packs.map((p) => path.basename(p)).join(",") !==
+            packDirs()
+                .map((p) => path.basename(p))
+                .join(",")
+        ) {
             throw new Error(`build-lib: a team project finds the packs ${packs.join(", ") || "(none)"} in the plan package`);
         }
         const { EngineServer, PolicyPackProcess } = require("../engine/analyzer") as typeof import("../engine/analyzer");
@@ -260,22 +283,47 @@ export async function verifyPackage(library: Packed, plan: Packed): Promise<numb
 function verifyTeamPlan(project: string, plan: PackageJson): void {
     const { defaultTeamOptions, teamFiles } = require("./new-team") as typeof import("./new-team");
     const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
-    const options = { ...defaultTeamOptions("fraud", root), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } };
+    const options = {
+        ...defaultTeamOptions("fraud", root),
+        registries: {
+            dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+            test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com",
+            prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com",
+        },
+    };
     for (const [rel, content] of teamFiles(options, root)) {
         if (rel === "package.json" || rel.startsWith(".github/")) continue;
         fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
         fs.writeFileSync(path.join(project, rel), content);
     }
-    const platform = execFileSync(process.execPath, ["--import", require.resolve("tsx"), path.join(ROOT, "engine", "cli", "plan.ts"), "prod", "--no-policy", "--quiet", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 });
+    const platform = execFileSync(
+        process.execPath,
+        ["--import", require.resolve("tsx"), path.join(ROOT, "engine", "cli", "plan.ts"), "prod", "--no-policy", "--quiet", "--json"],
+        { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 },
+    );
     // Compliance approves the scaffold's model version and image, as it would in approvals/prod.yaml.
     const doc = JSON.parse(platform) as { outputs: Record<string, unknown> };
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    const approval = { team: "fraud", model: "fraud-scorer", version: 1, imageDigests: [`sha256:${"0".repeat(64)}`], approvedBy: "jane.doe", ticket: "CHG-1", date: day(0), expires: day(30) };
+    const approval = {
+        team: "fraud",
+        model: "fraud-scorer",
+        version: 1,
+        imageDigests: [`sha256:${"0".repeat(64)}`],
+        approvedBy: "jane.doe",
+        ticket: "CHG-1",
+        date: day(0),
+        expires: day(30),
+    };
     doc.outputs.modelApprovals = [...((doc.outputs.modelApprovals as unknown[]) ?? []), approval];
     fs.writeFileSync(path.join(project, "platform-prod.json"), JSON.stringify(doc));
     const bin = path.join(project, "node_modules", plan.name, PLAN_BIN);
-    const out = execFileSync(process.execPath, [bin, "prod", "--quiet", "--stack-reference", "acme/mlops/prod=platform-prod.json"], { cwd: project, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
-    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok")) throw new Error(`build-lib: the packaged mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
+    const out = execFileSync(process.execPath, [bin, "prod", "--quiet", "--stack-reference", "acme/mlops/prod=platform-prod.json"], {
+        cwd: project,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    if (!/mlops-security\s/.test(out) || !out.includes("exit 0: ok"))
+        throw new Error(`build-lib: the packaged mlops-plan did not plan the scaffold green with the packs:\n${out.slice(-2000)}`);
 }
 
 async function main(): Promise<void> {
@@ -284,7 +332,11 @@ async function main(): Promise<void> {
     const manifest = libraryManifest(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson);
     fs.writeFileSync(path.join(LIB_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(LIB_DIR, "README.md"), libraryReadme(manifest));
-    const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
+    const name =
+        execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(LIB_DIR)], { cwd: LIB_DIR, encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .pop() ?? "";
     const tarball = path.join(path.dirname(LIB_DIR), name);
     const plan = await buildPlanPackage();
     const registrations = await verifyPackage({ tarball, manifest }, plan);

@@ -89,7 +89,9 @@ export async function bundlePlan(dir: string | undefined): Promise<string[]> {
         metafile: true,
         logLevel: "warning",
         // A team's program is TypeScript: load it as tsx does for `npm run plan` in the platform repository.
-        banner: { js: '#!/usr/bin/env node\n// The offline plan of the MLOps platform (engine/cli/plan.ts bundled by npm run build:plan).\nrequire("tsx/cjs/api").register();' },
+        banner: {
+            js: '#!/usr/bin/env node\n// The offline plan of the MLOps platform (engine/cli/plan.ts bundled by npm run build:plan).\nrequire("tsx/cjs/api").register();',
+        },
     });
     if (dir) fs.chmodSync(path.join(dir, PLAN_BIN), 0o755);
     const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path));
@@ -122,13 +124,18 @@ export async function buildPlanPackage(): Promise<{ tarball: string; manifest: P
     const manifest = planManifest(enginePackage());
     fs.writeFileSync(path.join(PLAN_DIR, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(PLAN_DIR, "README.md"), planReadme(manifest));
-    const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(PLAN_DIR)], { cwd: PLAN_DIR, encoding: "utf8" }).trim().split("\n").pop() ?? "";
+    const name =
+        execFileSync("npm", ["pack", "--silent", "--pack-destination", path.dirname(PLAN_DIR)], { cwd: PLAN_DIR, encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .pop() ?? "";
     return { tarball: path.join(path.dirname(PLAN_DIR), name), manifest };
 }
 
 if (require.main === module) {
     buildPlanPackage().then(
-        ({ tarball }) => console.log(`Built ${path.relative(ROOT, PLAN_DIR)} and ${path.relative(ROOT, tarball)} (checked with the library by npm run build:lib).`),
+        ({ tarball }) =>
+            console.log(`Built ${path.relative(ROOT, PLAN_DIR)} and ${path.relative(ROOT, tarball)} (checked with the library by npm run build:lib).`),
         (err) => {
             console.error(err);
             process.exit(1);

@@ -26,7 +26,10 @@ export const PACK_EXTERNALS = ["@pulumi/policy", "@pulumi/policy/*", "@pulumi/pu
 export function packDirs(policyDir = POLICY_DIR): string[] {
     return fs
         .readdirSync(policyDir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && fs.existsSync(path.join(policyDir, e.name, "PulumiPolicy.yaml")) && fs.existsSync(path.join(policyDir, e.name, "index.ts")))
+        .filter(
+            (e) =>
+                e.isDirectory() && fs.existsSync(path.join(policyDir, e.name, "PulumiPolicy.yaml")) && fs.existsSync(path.join(policyDir, e.name, "index.ts")),
+        )
         .map((e) => path.join(policyDir, e.name))
         .sort();
 }

@@ -62,7 +62,10 @@ function allowedText(expr: ts.Expression, sf: ts.SourceFile): string {
             return;
         }
         if (ts.isTemplateExpression(n) && n.parent && ts.isPropertyAssignment(n.parent) && n.parent.name.getText(sf) === "message") {
-            found = n.getText(sf).slice(1, -1).replace(/\$\{ENVIRONMENTS\.join\(", "\)\}/, ENVIRONMENTS.join(", "));
+            found = n
+                .getText(sf)
+                .slice(1, -1)
+                .replace(/\$\{ENVIRONMENTS\.join\(", "\)\}/, ENVIRONMENTS.join(", "));
             return;
         }
         ts.forEachChild(n, visit);
@@ -148,7 +151,7 @@ export function render(): string {
         "",
         `Every key lives in the \`${CONFIG_NAMESPACE}:\` namespace of \`Pulumi.<stack>.yaml\` and is validated at start-up,`,
         "before any resource is registered (`stacks/config/`): a bad value fails with the key, the value",
-        "and what is allowed; an unknown key fails with a \"did you mean\" suggestion. Keys a stack file omits take",
+        'and what is allowed; an unknown key fails with a "did you mean" suggestion. Keys a stack file omits take',
         "the environment's default (dev small and cheap, test like prod but smaller, prod highly available).",
         "Structured keys are YAML maps; `a.b` below is key `b` of the map `mlops:a`, `a[].b` key `b` of each",
         "list item. Secrets (alert receiver credentials) are set with `pulumi config set --secret --path`.",

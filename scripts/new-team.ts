@@ -43,7 +43,11 @@ export function defaultTeamOptions(team: string, root: PackageJson): TeamOptions
         labelDomain: "acme.io",
         costCentre: "CC-0000",
         runbooks: "https://github.com/acme/mlops-platform/blob/main/docs/runbooks",
-        registries: { dev: "111111111111.dkr.ecr.eu-west-1.amazonaws.com", test: "222222222222.dkr.ecr.eu-west-1.amazonaws.com", prod: "333333333333.dkr.ecr.eu-west-1.amazonaws.com" },
+        registries: {
+            dev: "111111111111.dkr.ecr.eu-west-1.amazonaws.com",
+            test: "222222222222.dkr.ecr.eu-west-1.amazonaws.com",
+            prod: "333333333333.dkr.ecr.eu-west-1.amazonaws.com",
+        },
         library: root.version,
         plan: enginePackage().version,
     };
@@ -91,7 +95,10 @@ export function teamFiles(o: TeamOptions, root: PackageJson): Map<string, string
             else {
                 const rel = path.relative(TEMPLATE_DIR, file).split(path.sep).join("/");
                 // npm drops .gitignore files from packages: the template keeps it as `gitignore`.
-                files.set(rel === "gitignore" ? ".gitignore" : rel, fs.readFileSync(file, "utf8").replace(/__[A-Z_]+__/g, (k) => values[k] ?? k));
+                files.set(
+                    rel === "gitignore" ? ".gitignore" : rel,
+                    fs.readFileSync(file, "utf8").replace(/__[A-Z_]+__/g, (k) => values[k] ?? k),
+                );
             }
         }
     };
@@ -132,7 +139,10 @@ function main(argv: string[]): void {
         },
     });
     const [team, dirArg] = positionals;
-    if (!team) throw new Error("usage: npm run -s new-team -- <team> [dir] [--library <version|tarball>] [--plan <version|tarball>] [--org acme] [--owner x@acme.io] ...");
+    if (!team)
+        throw new Error(
+            "usage: npm run -s new-team -- <team> [dir] [--library <version|tarball>] [--plan <version|tarball>] [--org acme] [--owner x@acme.io] ...",
+        );
     const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
     const o = defaultTeamOptions(team, root);
     const set = (k: "org" | "owner" | "labelDomain" | "costCentre" | "runbooks", v: string | undefined) => v !== undefined && (o[k] = v);
@@ -150,7 +160,9 @@ function main(argv: string[]): void {
     if (values.plan) o.plan = spec(values.plan);
     const dir = path.resolve(dirArg ?? `team-${team}`);
     const files = writeTeamRepository(dir, o, root);
-    console.log(`Wrote ${files.length} files to ${dir}: ${files.join(", ")}\nNext: cd ${path.relative(process.cwd(), dir) || "."} && npm install && npm run -s plan -- dev --stack-reference ${o.org}/mlops/dev=<platform outputs JSON>`);
+    console.log(
+        `Wrote ${files.length} files to ${dir}: ${files.join(", ")}\nNext: cd ${path.relative(process.cwd(), dir) || "."} && npm install && npm run -s plan -- dev --stack-reference ${o.org}/mlops/dev=<platform outputs JSON>`,
+    );
 }
 
 if (require.main === module) {

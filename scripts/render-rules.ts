@@ -39,7 +39,9 @@ export function ruleFilesOf(resources: readonly RecordedResource[]): RenderedFil
 
 /** The Alertmanager configuration of the kube-prometheus-stack release of a recording. */
 export function alertmanagerConfigOf(resources: readonly RecordedResource[]): Record<string, unknown> {
-    const release = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: unknown }>(r.inputs).name === RELEASES.kubePrometheusStack);
+    const release = resources.find(
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: unknown }>(r.inputs).name === RELEASES.kubePrometheusStack,
+    );
     if (!release) throw new Error(`no Helm release named ${RELEASES.kubePrometheusStack} in the recording`);
     const config = reveal<{ values?: { alertmanager?: { config?: Record<string, unknown> } } }>(release.inputs).values?.alertmanager?.config;
     if (!config) throw new Error("the kube-prometheus-stack release sets no alertmanager.config");

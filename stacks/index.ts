@@ -11,7 +11,10 @@ import { createPlatform } from "./platform";
 
 const cfg = loadPlatformConfig();
 // Compliance's approvals of this environment (approvals/<environment>.yaml), validated before any resource.
-const approvals = loadModelApprovals(cfg.environment, teamsIn(cfg).map((t) => t.name));
+const approvals = loadModelApprovals(
+    cfg.environment,
+    teamsIn(cfg).map((t) => t.name),
+);
 const platform = createPlatform(cfg, approvals);
 
 /** dev, test or prod. */
@@ -88,7 +91,9 @@ export const teams = Object.fromEntries(
             dvcPrefix: s.dvcPrefix,
             dvc: pulumi
                 .all([platform.artifactStore.bucketName, s.trainingRoleArn, s.trainingServiceAccountName])
-                .apply(([bucketName, roleArn, serviceAccountName]) => dvcRemoteSettings({ bucketName, team, region: cfg.aws.region, roleArn, serviceAccountName })),
+                .apply(([bucketName, roleArn, serviceAccountName]) =>
+                    dvcRemoteSettings({ bucketName, team, region: cfg.aws.region, roleArn, serviceAccountName }),
+                ),
             labels: s.labels,
         },
     ]),

@@ -149,7 +149,9 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                 serviceSelector: mlflow.serverSelector,
                 portName: "http",
                 // With auth on, Prometheus scrapes as the metrics user (created below), not as the admin.
-                basicAuth: cfg.mlflow.auth ? { secretName: MLFLOW_METRICS_SECRET, usernameKey: MLFLOW_CREDENTIALS_KEYS.username, passwordKey: MLFLOW_CREDENTIALS_KEYS.password } : undefined,
+                basicAuth: cfg.mlflow.auth
+                    ? { secretName: MLFLOW_METRICS_SECRET, usernameKey: MLFLOW_CREDENTIALS_KEYS.username, passwordKey: MLFLOW_CREDENTIALS_KEYS.password }
+                    : undefined,
             },
             protect: isProd,
         },
@@ -188,7 +190,12 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                 limitRange: cfg.serving.limitRange,
                 artifactStore: { bucketArn: artifactStore.bucketArn, kmsKeyArn: artifactStore.kmsKeyArn },
                 oidcProviderArn: cfg.cluster.oidcProviderArn,
-                roleNames: { workload: iamRoleName(cfg, `serve-${team.name}`), driftCheck: iamRoleName(cfg, `drift-${team.name}`), batch: iamRoleName(cfg, `batch-${team.name}`), training: iamRoleName(cfg, `train-${team.name}`) },
+                roleNames: {
+                    workload: iamRoleName(cfg, `serve-${team.name}`),
+                    driftCheck: iamRoleName(cfg, `drift-${team.name}`),
+                    batch: iamRoleName(cfg, `batch-${team.name}`),
+                    training: iamRoleName(cfg, `train-${team.name}`),
+                },
                 network: {
                     vpcCidr: cfg.network.vpcCidr,
                     gatewayNamespace: cfg.cluster.gatewayNamespace,
@@ -263,7 +270,13 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                 materialize: fs.materialize,
                 onlineStore:
                     online.kind === "in-cluster"
-                        ? { kind: "in-cluster", image: online.image, storageGiB: online.storageGiB, maxMemoryMiB: online.maxMemoryMiB, resources: online.resources }
+                        ? {
+                              kind: "in-cluster",
+                              image: online.image,
+                              storageGiB: online.storageGiB,
+                              maxMemoryMiB: online.maxMemoryMiB,
+                              resources: online.resources,
+                          }
                         : {
                               kind: "elasticache",
                               replicationGroupId: dnsName([cfg.organization, cfg.environment, "feast"], 40),
@@ -273,7 +286,11 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
                               snapshotRetentionDays: online.snapshotRetentionDays,
                           },
                 roleName: (purpose) => iamRoleName(cfg, purpose),
-                cluster: { oidcProviderArn: cfg.cluster.oidcProviderArn, nodeSecurityGroupId: cfg.cluster.nodeSecurityGroupId, monitoringNamespace: cfg.monitoring.namespace },
+                cluster: {
+                    oidcProviderArn: cfg.cluster.oidcProviderArn,
+                    nodeSecurityGroupId: cfg.cluster.nodeSecurityGroupId,
+                    monitoringNamespace: cfg.monitoring.namespace,
+                },
                 network: cfg.network,
                 monitoringCrds: monitoring.crds,
                 spreadAcrossZones: isProd,
@@ -338,7 +355,12 @@ export function createPlatform(cfg: PlatformConfig, approvals: readonly ModelApp
         "admission",
         {
             labels,
-            rules: admissionRules({ packs: PACKS, environment: cfg.environment, labelDomain: cfg.labelDomain, config: (pack) => readPackConfig(cfg.environment, pack) }),
+            rules: admissionRules({
+                packs: PACKS,
+                environment: cfg.environment,
+                labelDomain: cfg.labelDomain,
+                config: (pack) => readPackConfig(cfg.environment, pack),
+            }),
             approvals: approvalParameterData(approvals, new Date()),
             namespaceSelector: servingNamespaceLabel(cfg.labelDomain),
             protect: isProd,

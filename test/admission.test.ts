@@ -15,9 +15,17 @@ import { PACKS } from "../policy/packs";
 import { loadModelApprovals } from "../stacks/approvals";
 import { runProgram, runStack, type StackRun } from "./harness";
 
-const K8S_TYPES = ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:core/v1:Pod"];
+const K8S_TYPES = [
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Service",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:networking.k8s.io/v1:Ingress",
+    "kubernetes:core/v1:Pod",
+];
 const policies = PACKS.flatMap((p) => p.policies as readonly (PolicyFactory & { admission?: unknown })[]);
-const rulesOf = (environment: "dev" | "test" | "prod") => admissionRules({ packs: PACKS, environment, labelDomain: "acme.io", config: (pack) => readPackConfig(environment, pack) });
+const rulesOf = (environment: "dev" | "test" | "prod") =>
+    admissionRules({ packs: PACKS, environment, labelDomain: "acme.io", config: (pack) => readPackConfig(environment, pack) });
 const rule = (rules: AdmissionRule[], policy: string) => rules.find((r) => r.policy === policy);
 
 describe("admission coverage", () => {
@@ -58,14 +66,20 @@ describe("generated rules", () => {
         const vars = Object.fromEntries(approval.spec.variables.map((v) => [v.name, v.expression]));
         expect(vars.team).toContain("namespaceObject.metadata.labels['mlops.acme.io/team']");
         expect(vars.approvalKey).toBe("variables.team + '.' + variables.model + '.' + variables.version");
-        expect(approval.spec.matchConditions).toEqual([{ name: "model-workload", expression: "has(object.metadata.labels) && 'mlops.acme.io/model' in object.metadata.labels" }]);
+        expect(approval.spec.matchConditions).toEqual([
+            { name: "model-workload", expression: "has(object.metadata.labels) && 'mlops.acme.io/model' in object.metadata.labels" },
+        ]);
         const [inForce, ticket, images] = approval.spec.validations.map((v) => v.expression);
         expect(inForce).toBe("variables.approvalKey + '.ticket' in variables.approvals");
         expect(ticket).toContain("variables.labels['mlops.acme.io/approval-ticket'] == variables.approvals[variables.approvalKey + '.ticket']");
-        expect(images).toContain("variables.containers.all(c, variables.approvals[variables.approvalKey + '.images'].split(' ').exists(d, c.image.endsWith('@' + d)))");
+        expect(images).toContain(
+            "variables.containers.all(c, variables.approvals[variables.approvalKey + '.images'].split(' ').exists(d, c.image.endsWith('@' + d)))",
+        );
         expect(approval.spec.validations[0].messageExpression).toContain("approvals are recorded by compliance in approvals/prod.yaml");
         const pinned = rule(rulesOf("prod"), "model-version-pinned")!;
-        expect(pinned.spec.validations[0].expression).toBe("variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ['MODEL_URI']))");
+        expect(pinned.spec.validations[0].expression).toBe(
+            "variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ['MODEL_URI']))",
+        );
     });
 
     it("escape what they quote", () => {
@@ -90,7 +104,10 @@ describe("the platform stack renders them", () => {
         expect(approval.spec.paramKind).toEqual({ apiVersion: "v1", kind: "ConfigMap" });
         expect(approval.spec.validations).toEqual(rule(expected, "model-approval-record")!.spec.validations);
         const binding = bindings.find((b) => b.spec.policyName === "mlops-model-approval-record")!;
-        expect(binding.spec).toMatchObject({ validationActions: ["Deny"], paramRef: { name: "model-approvals", namespace: "mlops-governance", parameterNotFoundAction: "Deny" } });
+        expect(binding.spec).toMatchObject({
+            validationActions: ["Deny"],
+            paramRef: { name: "model-approvals", namespace: "mlops-governance", parameterNotFoundAction: "Deny" },
+        });
         expect(bindings.filter((b) => b.spec.paramRef).length).toBe(1);
     });
 
@@ -104,8 +121,15 @@ describe("the platform stack renders them", () => {
     });
 
     it("refuses rules without a namespace selector or with clashing names, before any resource", async () => {
-        const args = { labels: { labelDomain: "acme.io", owner: "ml-platform", environment: "prod" as const, costCentre: "CC-1" }, rules: [], approvals: {}, namespaceSelector: {} };
-        expect(admissionPoliciesProblems(args)).toEqual(["namespaceSelector must select the serving namespaces (an empty selector would bind every namespace)"]);
+        const args = {
+            labels: { labelDomain: "acme.io", owner: "ml-platform", environment: "prod" as const, costCentre: "CC-1" },
+            rules: [],
+            approvals: {},
+            namespaceSelector: {},
+        };
+        expect(admissionPoliciesProblems(args)).toEqual([
+            "namespaceSelector must select the serving namespaces (an empty selector would bind every namespace)",
+        ]);
         const r = { name: "mlops-x", policy: "x", spec: {}, validationActions: ["Deny"] };
         expect(admissionPoliciesProblems({ ...args, namespaceSelector: { a: "b" }, rules: [r, r] })).toEqual(["rules: names mlops-x appear twice"]);
         const error = await runProgram(() => new AdmissionPolicies("admission", args)).catch((e) => e);

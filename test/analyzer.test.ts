@@ -33,7 +33,14 @@ function resource(type: string, name: string, properties: Record<string, unknown
         type,
         name,
         properties,
-        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [], customTimeouts: { create: 0, update: 0, delete: 0 }, parent: "" },
+        options: {
+            protect: false,
+            ignoreChanges: [],
+            additionalSecretOutputs: [],
+            aliases: [],
+            customTimeouts: { create: 0, update: 0, delete: 0 },
+            parent: "",
+        },
     };
 }
 const bucket = (name: string, props: Record<string, unknown>) => resource("aws:s3/bucket:Bucket", name, props);
@@ -183,7 +190,9 @@ describe("the fixture pack over gRPC", () => {
         expect(err).toBeInstanceOf(PolicyConfigError);
         expect(err.message).toBe("validating policy config: mlops-fixture 0.1.0  max-buckets: maxBuckets: must be >= 0");
         fs.writeFileSync(configFile, `{"no-force-destroy": "strict"}`);
-        await expect(configurePack(pack, { dir: PACK, configFile }, ctx)).rejects.toThrow(`policy pack config ${configFile}: parsing enforcement level for "no-force-destroy": "strict" is not a valid enforcement level`);
+        await expect(configurePack(pack, { dir: PACK, configFile }, ctx)).rejects.toThrow(
+            `policy pack config ${configFile}: parsing enforcement level for "no-force-destroy": "strict" is not a valid enforcement level`,
+        );
         fs.rmSync(tmp, { recursive: true, force: true });
     });
 

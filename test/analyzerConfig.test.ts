@@ -10,7 +10,11 @@ import { findPolicyConfig, parsePolicyPackConfig, type PolicyConfigInfo, reconci
 
 const policies: PolicyConfigInfo[] = [
     { name: "a", enforcementLevel: "advisory" },
-    { name: "b", enforcementLevel: "mandatory", configSchema: { properties: { max: { type: "integer", minimum: 0, default: 5 }, names: { type: "array", items: { type: "string" } } } } },
+    {
+        name: "b",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { max: { type: "integer", minimum: 0, default: 5 }, names: { type: "array", items: { type: "string" } } } },
+    },
     { name: "c", enforcementLevel: "advisory", configSchema: { properties: { region: { type: "string" } }, required: ["region"] } },
 ];
 
@@ -46,7 +50,11 @@ describe("reconcilePolicyPackConfig", () => {
 
     it("applies the pack's initial config, then the file, with `all` first", () => {
         const initial = { all: { enforcementLevel: "disabled" as const }, b: { properties: { max: 1 } } };
-        const file = { all: { enforcementLevel: "advisory" as const }, b: { enforcementLevel: "mandatory" as const, properties: { names: ["x"] } }, c: { properties: { region: "r" } } };
+        const file = {
+            all: { enforcementLevel: "advisory" as const },
+            b: { enforcementLevel: "mandatory" as const, properties: { names: ["x"] } },
+            c: { properties: { region: "r" } },
+        };
         const { config } = reconcilePolicyPackConfig(policies, initial, file);
         expect(config.a).toEqual({ enforcementLevel: "advisory" });
         expect(config.b).toEqual({ enforcementLevel: "mandatory", properties: { max: 1, names: ["x"] } });

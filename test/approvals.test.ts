@@ -14,7 +14,16 @@ import { ROOT } from "./harness";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const A = `sha256:${"a".repeat(64)}`;
-const OK: ModelApproval = { team: "fraud", model: "fraud-scorer", version: 12, imageDigests: [A], approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02", expires: "2027-01-31" };
+const OK: ModelApproval = {
+    team: "fraud",
+    model: "fraud-scorer",
+    version: 12,
+    imageDigests: [A],
+    approvedBy: "jane.doe",
+    ticket: "CHG-10423",
+    date: "2026-11-02",
+    expires: "2027-01-31",
+};
 
 describe("the approvals file", () => {
     it("approvals/prod.yaml is valid and covers the images the example team deploys in prod", () => {
@@ -64,7 +73,9 @@ describe("the approvals file", () => {
             fs.mkdirSync(path.join(root, "approvals"));
             fs.writeFileSync(path.join(root, "approvals", "prod.yaml"), "approvals:\n  - team: fraud\n    model: fraud-scorer\n    version: 12\n");
             expect(() => loadModelApprovals("prod", ["fraud"], root)).toThrow(ApprovalsError);
-            expect(() => loadModelApprovals("prod", ["fraud"], root)).toThrow(/^Invalid approvals file approvals\/prod.yaml \(5 problems\):\n {2}- approvals\/prod.yaml: approvals\[0\].imageDigests must list/);
+            expect(() => loadModelApprovals("prod", ["fraud"], root)).toThrow(
+                /^Invalid approvals file approvals\/prod.yaml \(5 problems\):\n {2}- approvals\/prod.yaml: approvals\[0\].imageDigests must list/,
+            );
             fs.writeFileSync(path.join(root, "approvals", "prod.yaml"), "approvals: [\n");
             expect(() => loadModelApprovals("prod", ["fraud"], root)).toThrow(/not valid YAML/);
         } finally {
@@ -85,9 +96,24 @@ describe("looking up the approval of a deployed version", () => {
     it.each([
         ["another version", { ...q, version: 13 }, NOW, `fraud/fraud-scorer version 13 has no approval: ${where}`],
         ["another team's", { ...q, team: "recsys" }, NOW, `recsys/fraud-scorer version 12 has no approval: ${where}`],
-        ["an expired one", q, new Date("2027-02-01T00:00:00Z"), `the approval of fraud/fraud-scorer version 12 (CHG-10423) expired on 2027-01-31: re-approve it; ${where}`],
-        ["one dated ahead", q, new Date("2026-10-30T00:00:00Z"), `the approval of fraud/fraud-scorer version 12 (CHG-10423) is dated 2026-11-02, in the future; ${where}`],
-        ["another image", { ...q, digest: `sha256:${"c".repeat(64)}` }, NOW, `the approval of fraud/fraud-scorer version 12 (CHG-10423) does not cover the image digest sha256:${"c".repeat(64)} (approved: ${A}); ${where}`],
+        [
+            "an expired one",
+            q,
+            new Date("2027-02-01T00:00:00Z"),
+            `the approval of fraud/fraud-scorer version 12 (CHG-10423) expired on 2027-01-31: re-approve it; ${where}`,
+        ],
+        [
+            "one dated ahead",
+            q,
+            new Date("2026-10-30T00:00:00Z"),
+            `the approval of fraud/fraud-scorer version 12 (CHG-10423) is dated 2026-11-02, in the future; ${where}`,
+        ],
+        [
+            "another image",
+            { ...q, digest: `sha256:${"c".repeat(64)}` },
+            NOW,
+            `the approval of fraud/fraud-scorer version 12 (CHG-10423) does not cover the image digest sha256:${"c".repeat(64)} (approved: ${A}); ${where}`,
+        ],
     ])("refuses %s", (_what, query, now, problem) => {
         expect(approvalFor([OK], query, now)).toEqual({ problem });
     });
@@ -97,6 +123,8 @@ describe("the admission policy's parameters", () => {
     it("hold the ticket and digests of the approvals in force, and nothing of expired ones", () => {
         const expired = { ...OK, version: 11, date: "2026-06-01", expires: "2026-08-30" };
         expect(approvalParameterData([OK, expired], NOW)).toEqual({ "fraud.fraud-scorer.12.ticket": "CHG-10423", "fraud.fraud-scorer.12.images": A });
-        expect(approvalParameterData([{ ...OK, imageDigests: [A, `sha256:${"b".repeat(64)}`] }], NOW)["fraud.fraud-scorer.12.images"]).toBe(`${A} sha256:${"b".repeat(64)}`);
+        expect(approvalParameterData([{ ...OK, imageDigests: [A, `sha256:${"b".repeat(64)}`] }], NOW)["fraud.fraud-scorer.12.images"]).toBe(
+            `${A} sha256:${"b".repeat(64)}`,
+        );
     });
 });

@@ -29,20 +29,56 @@ const pack = (name: string) => ({
 const report = {
     packs: [pack("mlops-security"), pack("mlops-governance")],
     violations: [
-        { policyPackName: "mlops-security", policyPackVersion: "0.1.0", policyName: "pod-run-as-non-root", message: "runs as root", enforcementLevel: "mandatory", urn: urn(DEPLOYMENT, "scorer"), stage: "resource", remediationSteps: "" },
-        { policyPackName: "mlops-governance", policyPackVersion: "0.1.0", policyName: "image-registry-allowed", message: "from Docker Hub", enforcementLevel: "advisory", urn: urn(DEPLOYMENT, "mlflow-postgres-statefulset"), stage: "resource", remediationSteps: "" },
-        { policyPackName: "mlops-security", policyPackVersion: "0.1.0", policyName: "s3-bucket-tls-only", message: "no TLS-only policy", enforcementLevel: "mandatory", urn: urn(BUCKET, "artifacts"), stage: "stack", remediationSteps: "" },
+        {
+            policyPackName: "mlops-security",
+            policyPackVersion: "0.1.0",
+            policyName: "pod-run-as-non-root",
+            message: "runs as root",
+            enforcementLevel: "mandatory",
+            urn: urn(DEPLOYMENT, "scorer"),
+            stage: "resource",
+            remediationSteps: "",
+        },
+        {
+            policyPackName: "mlops-governance",
+            policyPackVersion: "0.1.0",
+            policyName: "image-registry-allowed",
+            message: "from Docker Hub",
+            enforcementLevel: "advisory",
+            urn: urn(DEPLOYMENT, "mlflow-postgres-statefulset"),
+            stage: "resource",
+            remediationSteps: "",
+        },
+        {
+            policyPackName: "mlops-security",
+            policyPackVersion: "0.1.0",
+            policyName: "s3-bucket-tls-only",
+            message: "no TLS-only policy",
+            enforcementLevel: "mandatory",
+            urn: urn(BUCKET, "artifacts"),
+            stage: "stack",
+            remediationSteps: "",
+        },
     ],
-    notApplicable: [{ urn: urn(DEPLOYMENT, "scorer"), policyPackName: "mlops-governance", policyName: "model-approval-record", reason: "applies in prod only, not in dev" }],
+    notApplicable: [
+        { urn: urn(DEPLOYMENT, "scorer"), policyPackName: "mlops-governance", policyName: "model-approval-record", reason: "applies in prod only, not in dev" },
+    ],
     remediations: [],
 } as unknown as PolicyReport;
-const exceptions = parsePolicyExceptions("| Stack | Policy | Resource | Reason | Revisit when |\n|---|---|---|---|---|\n| dev | image-registry-allowed | mlflow-postgres-statefulset | dev-only Postgres from Docker Hub | mirrored |\n");
+const exceptions = parsePolicyExceptions(
+    "| Stack | Policy | Resource | Reason | Revisit when |\n|---|---|---|---|---|\n| dev | image-registry-allowed | mlflow-postgres-statefulset | dev-only Postgres from Docker Hub | mirrored |\n",
+);
 const results = planResults({
     project: "mlops",
     exceptionStack: "dev",
     stack: "dev",
     report,
-    resources: [resource(DEPLOYMENT, "scorer"), resource(DEPLOYMENT, "mlflow-postgres-statefulset"), resource(BUCKET, "artifacts"), resource("pulumi:pulumi:Stack", "mlops-dev")],
+    resources: [
+        resource(DEPLOYMENT, "scorer"),
+        resource(DEPLOYMENT, "mlflow-postgres-statefulset"),
+        resource(BUCKET, "artifacts"),
+        resource("pulumi:pulumi:Stack", "mlops-dev"),
+    ],
     catalogue,
     exceptions,
     now: new Date("2026-12-01T10:00:00Z"),
@@ -56,8 +92,21 @@ describe("the results file", () => {
         expect(results.resources.find((r) => r.name === "scorer")!.results.length).toBe(resourcePolicies);
     });
     it("says violation, accepted exception (with the documented reason), not applicable (with the policy's reason, the type, or disabled) and pass", () => {
-        expect(of("scorer", "pod-run-as-non-root")).toEqual([{ pack: "mlops-security", policy: "pod-run-as-non-root", status: "violation", level: "mandatory", message: "runs as root", controls: expect.arrayContaining(["PSS:restricted"]) }]);
-        expect(of("mlflow-postgres-statefulset", "image-registry-allowed")[0]).toMatchObject({ status: "accepted-exception", level: "advisory", reason: "dev-only Postgres from Docker Hub" });
+        expect(of("scorer", "pod-run-as-non-root")).toEqual([
+            {
+                pack: "mlops-security",
+                policy: "pod-run-as-non-root",
+                status: "violation",
+                level: "mandatory",
+                message: "runs as root",
+                controls: expect.arrayContaining(["PSS:restricted"]),
+            },
+        ]);
+        expect(of("mlflow-postgres-statefulset", "image-registry-allowed")[0]).toMatchObject({
+            status: "accepted-exception",
+            level: "advisory",
+            reason: "dev-only Postgres from Docker Hub",
+        });
         expect(of("scorer", "model-approval-record")[0]).toMatchObject({ status: "not-applicable", reason: "applies in prod only, not in dev" });
         expect(of("scorer", "rds-multi-az")[0]).toMatchObject({ status: "not-applicable", reason: `does not look at ${DEPLOYMENT}` });
         expect(of("scorer", "pod-no-host-path")[0]).toMatchObject({ status: "not-applicable", reason: "disabled in this stack's policy config" });
@@ -71,7 +120,11 @@ describe("the results file", () => {
 });
 
 describe("the SARIF log", () => {
-    const log = sarifLog({ tool: { name: "mlops-plan", version: "0.1.0" }, catalogue, runs: [{ results, stackFile: "Pulumi.dev.yaml", commit: "0".repeat(40) }] });
+    const log = sarifLog({
+        tool: { name: "mlops-plan", version: "0.1.0" },
+        catalogue,
+        runs: [{ results, stackFile: "Pulumi.dev.yaml", commit: "0".repeat(40) }],
+    });
     it("validates against the SARIF 2.1.0 schema", () => {
         expect(validateSarif(log)).toEqual([]);
     });
@@ -84,13 +137,18 @@ describe("the SARIF log", () => {
     it("has the policies of the packs that ran as rules, findings as results, the exception suppressed with its reason", () => {
         const run = (log.runs as any[])[0];
         expect(run.tool.driver.rules.length).toBe(catalogue.policies.filter((p) => ["mlops-security", "mlops-governance"].includes(p.pack)).length);
-        expect(run.results.map((r: any) => [r.ruleId, r.level, r.locations[0].logicalLocations[0].fullyQualifiedName, r.suppressions?.[0]?.justification])).toEqual([
+        expect(
+            run.results.map((r: any) => [r.ruleId, r.level, r.locations[0].logicalLocations[0].fullyQualifiedName, r.suppressions?.[0]?.justification]),
+        ).toEqual([
             ["pod-run-as-non-root", "error", urn(DEPLOYMENT, "scorer"), undefined],
             ["image-registry-allowed", "warning", urn(DEPLOYMENT, "mlflow-postgres-statefulset"), "dev-only Postgres from Docker Hub"],
             ["s3-bucket-tls-only", "error", urn(BUCKET, "artifacts"), undefined],
         ]);
         const rule = run.tool.driver.rules[run.results[0].ruleIndex];
-        expect(rule).toMatchObject({ id: "pod-run-as-non-root", properties: { severity: expect.any(String), controls: expect.arrayContaining(["PSS:restricted"]) } });
+        expect(rule).toMatchObject({
+            id: "pod-run-as-non-root",
+            properties: { severity: expect.any(String), controls: expect.arrayContaining(["PSS:restricted"]) },
+        });
         expect(run.properties).toMatchObject({ project: "mlops", stack: "dev", commit: "0".repeat(40) });
     });
 });

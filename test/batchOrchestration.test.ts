@@ -15,7 +15,10 @@ const NOW = new Date("2026-11-22T12:00:00Z");
 describe("the team's orchestrators", () => {
     it("get a Role to start and follow runs in the team's namespace only, from the platform configuration", async () => {
         const teams = JSON.parse(readStackConfig(readProject(ROOT), "dev").config["mlops:teams"]);
-        teams[0].orchestrators = [{ namespace: "airflow", serviceAccount: "airflow-worker" }, { namespace: "kubeflow", serviceAccount: "pipeline-runner" }];
+        teams[0].orchestrators = [
+            { namespace: "airflow", serviceAccount: "airflow-worker" },
+            { namespace: "kubeflow", serviceAccount: "pipeline-runner" },
+        ];
         const run = await runStack("dev", { "mlops:teams": JSON.stringify(teams) });
         const role = run.k8sObject("Role", "batch-run-starter") as any;
         expect(role.metadata.namespace).toBe(`ml-${teams[0].name}`);
@@ -57,6 +60,8 @@ describe("trigger: orchestrator", () => {
 
     it("refuses suspend: false and an unknown trigger", () => {
         expect(() => validateBatchInferenceArgs("n", { ...args, suspend: false }, NOW)).toThrow("suspend: false contradicts trigger orchestrator");
-        expect(() => validateBatchInferenceArgs("n", { ...args, trigger: "webhook" as never }, NOW)).toThrow('trigger "webhook" must be schedule or orchestrator');
+        expect(() => validateBatchInferenceArgs("n", { ...args, trigger: "webhook" as never }, NOW)).toThrow(
+            'trigger "webhook" must be schedule or orchestrator',
+        );
     });
 });

@@ -40,11 +40,16 @@ describe("parallelism", () => {
         const job = cron.spec.jobTemplate.spec;
         expect(job).toMatchObject({ completionMode: "Indexed", completions: 8, parallelism: 8, backoffLimit: 2 });
         const env = job.template.spec.containers[0].env;
-        expect(env).toContainEqual({ name: "MLOPS_SHARD_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
+        expect(env).toContainEqual({
+            name: "MLOPS_SHARD_INDEX",
+            valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
+        });
         expect(env).toContainEqual({ name: "MLOPS_SHARD_COUNT", value: "8" });
         expect(env).toContainEqual({ name: "MLOPS_OUTPUT_SHARD", value: "shard-{index:05d}-of-{count:05d}" });
         expect(await validateObjects(run.k8s().map((o) => o.object))).toEqual([]);
-        const findings = (await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))).findings;
+        const findings = (
+            await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))
+        ).findings;
         expect(findings.filter((f) => f.level === "mandatory").map((f) => `${f.policy}: ${f.message}`)).toEqual([]);
     });
 
@@ -57,8 +62,13 @@ describe("parallelism", () => {
     });
 
     it("is a whole number from 1 to 100, and the shard variables are the component's", () => {
-        for (const bad of [0, 2.5, 101]) expect(() => validateBatchInferenceArgs("n", args({ parallelism: bad }), NOW)).toThrow(`parallelism must be a whole number of shards from 1 to 100, got ${bad}`);
-        expect(() => validateBatchInferenceArgs("n", args({ parallelism: 4, env: { MLOPS_SHARD_COUNT: "2" } }), NOW)).toThrow('env "MLOPS_SHARD_COUNT" is set by the component; remove it');
+        for (const bad of [0, 2.5, 101])
+            expect(() => validateBatchInferenceArgs("n", args({ parallelism: bad }), NOW)).toThrow(
+                `parallelism must be a whole number of shards from 1 to 100, got ${bad}`,
+            );
+        expect(() => validateBatchInferenceArgs("n", args({ parallelism: 4, env: { MLOPS_SHARD_COUNT: "2" } }), NOW)).toThrow(
+            'env "MLOPS_SHARD_COUNT" is set by the component; remove it',
+        );
     });
 });
 

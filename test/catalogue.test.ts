@@ -25,7 +25,10 @@ describe("docs/policy-catalogue.json", () => {
             expect(p.controls.length, p.name).toBeGreaterThan(0);
         }
         expect(c.policies.find((p) => p.name === "model-approval-record")).toMatchObject({ levels: { prod: "mandatory" }, inCluster: { admission: true } });
-        expect(c.policies.find((p) => p.name === "pod-run-as-non-root")?.inCluster).toEqual({ admission: false, note: "Pod Security admission: restricted (runAsNonRoot)" });
+        expect(c.policies.find((p) => p.name === "pod-run-as-non-root")?.inCluster).toEqual({
+            admission: false,
+            note: "Pod Security admission: restricted (runAsNonRoot)",
+        });
         expect(c.policies.find((p) => p.name === "ecr-repository-hardened")?.controls.map((x) => `${x.framework}:${x.control}`)).toContain("AWS-FSBP:ECR.1");
     });
 });

@@ -15,10 +15,13 @@ const write = (file: string, text: string) => {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), text);
 };
-write("parent/Chart.yaml", "name: parent\nversion: 1.0.0\ndependencies:\n  - name: child\n    version: 2.0.0\n  - name: other\n    alias: renamed\n    version: 1.0.0\n");
+write(
+    "parent/Chart.yaml",
+    "name: parent\nversion: 1.0.0\ndependencies:\n  - name: child\n    version: 2.0.0\n  - name: other\n    alias: renamed\n    version: 1.0.0\n",
+);
 write("parent/values.yaml", "replicas: 1\npodLabels: {}\nsecurityContext:\n  runAsNonRoot: true\nchild:\n  extra: true\nconfig:\n  a: 1\n");
 write("parent/charts/child/Chart.yaml", "name: child\nversion: 2.0.0\n");
-write("parent/charts/child/values.yaml", "admin:\n  existingSecret: \"\"\n  userKey: admin-user\n");
+write("parent/charts/child/values.yaml", 'admin:\n  existingSecret: ""\n  userKey: admin-user\n');
 write("parent/charts/other/Chart.yaml", "name: other\nversion: 1.0.0\n");
 write("parent/charts/other/values.yaml", "enabled: true\n");
 write("schema/Chart.yaml", "name: schema\nversion: 1.0.0\n");

@@ -12,14 +12,16 @@ const services = [
     { metadata: { name: "mlflow", namespace: "mlflow" }, spec: { clusterIP: "10.0.0.17" } },
     { metadata: { name: "mlflow-postgres", namespace: "mlflow" }, spec: { clusterIP: "None" } },
 ];
-const slices = [{
-    metadata: { namespace: "mlflow", labels: { "kubernetes.io/service-name": "mlflow-postgres" } },
-    addressType: "IPv4",
-    endpoints: [
-        { addresses: ["10.217.3.5"], hostname: "mlflow-postgres-0", conditions: { ready: true } },
-        { addresses: ["10.217.3.6"], hostname: "mlflow-postgres-1", conditions: { ready: false } },
-    ],
-}];
+const slices = [
+    {
+        metadata: { namespace: "mlflow", labels: { "kubernetes.io/service-name": "mlflow-postgres" } },
+        addressType: "IPv4",
+        endpoints: [
+            { addresses: ["10.217.3.5"], hostname: "mlflow-postgres-0", conditions: { ready: true } },
+            { addresses: ["10.217.3.6"], hostname: "mlflow-postgres-1", conditions: { ready: false } },
+        ],
+    },
+];
 
 describe("the node's cluster DNS", () => {
     let socket: dgram.Socket;

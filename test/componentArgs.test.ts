@@ -23,7 +23,13 @@ function errorOf(fn: () => void): string {
 
 describe("ModelService from untyped arguments", () => {
     it("a missing predictionLogging, a bad model URI, an unpinned image, a typo and a string where a number goes: one message with all five", () => {
-        const args: any = { ...prodArgs(), modelUri: "fraud-scorer:12", image: { reference: "registry.example.io/scorer:1.0" }, replicas: { min: "3", max: 12 }, sloo: {} };
+        const args: any = {
+            ...prodArgs(),
+            modelUri: "fraud-scorer:12",
+            image: { reference: "registry.example.io/scorer:1.0" },
+            replicas: { min: "3", max: 12 },
+            sloo: {},
+        };
         delete args.predictionLogging;
         expect(errorOf(() => validateModelServiceArgs("fraud-scorer", args, NOW))).toBe(
             'ModelService "fraud-scorer": replicas.min must be an integer, got "3" (a string); ' +
@@ -35,15 +41,20 @@ describe("ModelService from untyped arguments", () => {
     });
 
     it("no arguments at all, or an empty object: every required argument named, no TypeError", () => {
-        expect(errorOf(() => validateModelServiceArgs("s", undefined as any, NOW))).toBe('ModelService "s": the arguments must be an object, got undefined (a undefined).');
+        expect(errorOf(() => validateModelServiceArgs("s", undefined as any, NOW))).toBe(
+            'ModelService "s": the arguments must be an object, got undefined (a undefined).',
+        );
         const message = errorOf(() => validateModelServiceArgs("s", {} as any, NOW));
-        for (const key of ["team", "owners", "platform", "modelUri", "image", "resources", "replicas", "predictionLogging", "slo"]) expect(message).toContain(`${key} is required`);
+        for (const key of ["team", "owners", "platform", "modelUri", "image", "resources", "replicas", "predictionLogging", "slo"])
+            expect(message).toContain(`${key} is required`);
         expect(message).not.toMatch(/Cannot read|undefined \(reading/);
     });
 
     it("nested: a platform without its environment and an SLO with a string threshold", () => {
         const { environment: _e, ...platform } = platformRefs("prod");
-        const message = errorOf(() => validateModelServiceArgs("s", { ...prodArgs(), platform, slo: { latencyP95Seconds: "0.2", errorRatio: 0.01 } } as any, NOW));
+        const message = errorOf(() =>
+            validateModelServiceArgs("s", { ...prodArgs(), platform, slo: { latencyP95Seconds: "0.2", errorRatio: 0.01 } } as any, NOW),
+        );
         expect(message).toContain("platform.environment is required: dev, test or prod");
         expect(message).toContain('slo.latencyP95Seconds must be a number, got "0.2" (a string)');
         expect(message).not.toContain('platform.environment "undefined"');
@@ -60,7 +71,16 @@ describe("BatchInference and readPlatform from untyped arguments", () => {
     });
 
     it("readPlatform: missing and invalid arguments at once", () => {
-        expect(platformReferenceProblems({ stack: "mlops/prod", team: "fraud", environment: "prod", labelDomain: "acme", runbookBaseUrl: "https://x/y", deployRoleArnn: "x" } as any)).toEqual([
+        expect(
+            platformReferenceProblems({
+                stack: "mlops/prod",
+                team: "fraud",
+                environment: "prod",
+                labelDomain: "acme",
+                runbookBaseUrl: "https://x/y",
+                deployRoleArnn: "x",
+            } as any),
+        ).toEqual([
             "costCentre is required: the cost centre the team's objects are billed to",
             "deployRoleArnn is not an argument; did you mean deployRoleArn?",
             'stack "mlops/prod" must be a fully qualified stack name like acme/mlops/prod',

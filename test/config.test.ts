@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-    ConfigError,
-    deepMerge,
-    ENVIRONMENT_DEFAULTS,
-    isIpv4Cidr,
-    parsePlatformConfig,
-    type PlatformConfig,
-    suggestKey,
-} from "../stacks/config";
+import { ConfigError, deepMerge, ENVIRONMENT_DEFAULTS, isIpv4Cidr, parsePlatformConfig, type PlatformConfig, suggestKey } from "../stacks/config";
 import { configNamespace, readProject, readStackConfig } from "../engine/project";
 import { ProgramError } from "../engine/recorder";
 import { ROOT, runStack, STACKS } from "./harness";
@@ -85,44 +77,254 @@ describe("the real stack files", () => {
  * from a real stack file and changes one thing.
  */
 const malformed: { name: string; stack: string; key: string; value: unknown; expect: RegExp[] }[] = [
-    { name: "unknown environment", stack: "dev", key: "environment", value: "staging", expect: [/mlops:environment: got "staging"; expected one of dev, test, prod/] },
-    { name: "missing environment", stack: "dev", key: "environment", value: undefined, expect: [/mlops:environment: got nothing \(the key is missing\); expected one of dev, test, prod/] },
-    { name: "missing required key", stack: "dev", key: "owner", value: undefined, expect: [/mlops:owner: got nothing \(the key is missing\); a value is required/] },
-    { name: "missing nested key", stack: "test", key: "cluster.oidcProviderArn", value: undefined, expect: [/mlops:cluster\.oidcProviderArn: got nothing/, /IAM OIDC provider ARN/] },
-    { name: "wrong type: string for number", stack: "dev", key: "mlflow.replicas", value: "two", expect: [/mlops:mlflow\.replicas: got "two"; expected an integer from 1 to 20/] },
-    { name: "negative replica count", stack: "prod", key: "mlflow.replicas", value: -1, expect: [/mlops:mlflow\.replicas: got -1; expected an integer from 1 to 20/] },
-    { name: "fractional replica count", stack: "test", key: "mlflow.replicas", value: 1.5, expect: [/mlops:mlflow\.replicas: got 1\.5; expected an integer from 1 to 20/] },
+    {
+        name: "unknown environment",
+        stack: "dev",
+        key: "environment",
+        value: "staging",
+        expect: [/mlops:environment: got "staging"; expected one of dev, test, prod/],
+    },
+    {
+        name: "missing environment",
+        stack: "dev",
+        key: "environment",
+        value: undefined,
+        expect: [/mlops:environment: got nothing \(the key is missing\); expected one of dev, test, prod/],
+    },
+    {
+        name: "missing required key",
+        stack: "dev",
+        key: "owner",
+        value: undefined,
+        expect: [/mlops:owner: got nothing \(the key is missing\); a value is required/],
+    },
+    {
+        name: "missing nested key",
+        stack: "test",
+        key: "cluster.oidcProviderArn",
+        value: undefined,
+        expect: [/mlops:cluster\.oidcProviderArn: got nothing/, /IAM OIDC provider ARN/],
+    },
+    {
+        name: "wrong type: string for number",
+        stack: "dev",
+        key: "mlflow.replicas",
+        value: "two",
+        expect: [/mlops:mlflow\.replicas: got "two"; expected an integer from 1 to 20/],
+    },
+    {
+        name: "negative replica count",
+        stack: "prod",
+        key: "mlflow.replicas",
+        value: -1,
+        expect: [/mlops:mlflow\.replicas: got -1; expected an integer from 1 to 20/],
+    },
+    {
+        name: "fractional replica count",
+        stack: "test",
+        key: "mlflow.replicas",
+        value: 1.5,
+        expect: [/mlops:mlflow\.replicas: got 1\.5; expected an integer from 1 to 20/],
+    },
     { name: "wrong type: number for boolean", stack: "test", key: "mlflow.auth", value: 1, expect: [/mlops:mlflow\.auth: got 1; expected true or false/] },
-    { name: "malformed region", stack: "dev", key: "aws.region", value: "europe-west", expect: [/mlops:aws\.region: got "europe-west"; expected an AWS region like eu-west-1/] },
-    { name: "account id as number-like short string", stack: "dev", key: "aws.accountId", value: "12345", expect: [/mlops:aws\.accountId: got "12345"; expected a 12-digit AWS account id/] },
-    { name: "malformed role ARN", stack: "prod", key: "aws.deployRoleArn", value: "arn:aws:iam::410987654321:user/deployer", expect: [/mlops:aws\.deployRoleArn: got ".*user\/deployer"; expected an IAM role ARN/] },
-    { name: "malformed OIDC provider ARN", stack: "prod", key: "cluster.oidcProviderArn", value: "arn:aws:iam::410987654321:oidc-provider/example.com", expect: [/mlops:cluster\.oidcProviderArn: got .*; expected an IAM OIDC provider ARN/] },
-    { name: "OIDC provider of another account", stack: "prod", key: "cluster.oidcProviderArn", value: "arn:aws:iam::999999999999:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/9C8B7A6D5E4F3A2B1C0D9E8F7A6B5C43", expect: [/expected an OIDC provider in account 410987654321/] },
-    { name: "OIDC provider of another region", stack: "test", key: "cluster.oidcProviderArn", value: "arn:aws:iam::310987654321:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/7A2B4C6D8E0F1A3B5C7D9E1F3A5B7C92", expect: [/expected an OIDC provider of region eu-west-1/] },
-    { name: "http cluster endpoint", stack: "dev", key: "cluster.endpoint", value: "http://example.com", expect: [/mlops:cluster\.endpoint: got "http:\/\/example\.com"; expected an https:\/\/ URL/] },
-    { name: "malformed security group", stack: "dev", key: "cluster.nodeSecurityGroupId", value: "sg-xyz", expect: [/mlops:cluster\.nodeSecurityGroupId: got "sg-xyz"; expected a security group id/] },
+    {
+        name: "malformed region",
+        stack: "dev",
+        key: "aws.region",
+        value: "europe-west",
+        expect: [/mlops:aws\.region: got "europe-west"; expected an AWS region like eu-west-1/],
+    },
+    {
+        name: "account id as number-like short string",
+        stack: "dev",
+        key: "aws.accountId",
+        value: "12345",
+        expect: [/mlops:aws\.accountId: got "12345"; expected a 12-digit AWS account id/],
+    },
+    {
+        name: "malformed role ARN",
+        stack: "prod",
+        key: "aws.deployRoleArn",
+        value: "arn:aws:iam::410987654321:user/deployer",
+        expect: [/mlops:aws\.deployRoleArn: got ".*user\/deployer"; expected an IAM role ARN/],
+    },
+    {
+        name: "malformed OIDC provider ARN",
+        stack: "prod",
+        key: "cluster.oidcProviderArn",
+        value: "arn:aws:iam::410987654321:oidc-provider/example.com",
+        expect: [/mlops:cluster\.oidcProviderArn: got .*; expected an IAM OIDC provider ARN/],
+    },
+    {
+        name: "OIDC provider of another account",
+        stack: "prod",
+        key: "cluster.oidcProviderArn",
+        value: "arn:aws:iam::999999999999:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/9C8B7A6D5E4F3A2B1C0D9E8F7A6B5C43",
+        expect: [/expected an OIDC provider in account 410987654321/],
+    },
+    {
+        name: "OIDC provider of another region",
+        stack: "test",
+        key: "cluster.oidcProviderArn",
+        value: "arn:aws:iam::310987654321:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/7A2B4C6D8E0F1A3B5C7D9E1F3A5B7C92",
+        expect: [/expected an OIDC provider of region eu-west-1/],
+    },
+    {
+        name: "http cluster endpoint",
+        stack: "dev",
+        key: "cluster.endpoint",
+        value: "http://example.com",
+        expect: [/mlops:cluster\.endpoint: got "http:\/\/example\.com"; expected an https:\/\/ URL/],
+    },
+    {
+        name: "malformed security group",
+        stack: "dev",
+        key: "cluster.nodeSecurityGroupId",
+        value: "sg-xyz",
+        expect: [/mlops:cluster\.nodeSecurityGroupId: got "sg-xyz"; expected a security group id/],
+    },
     { name: "malformed VPC id", stack: "test", key: "network.vpcId", value: "vpc-123", expect: [/mlops:network\.vpcId: got "vpc-123"; expected a VPC id/] },
-    { name: "malformed CIDR (octet)", stack: "test", key: "network.vpcCidr", value: "10.300.0.0/16", expect: [/mlops:network\.vpcCidr: got "10\.300\.0\.0\/16"; expected an IPv4 CIDR block/] },
-    { name: "CIDR with host bits", stack: "test", key: "network.vpcCidr", value: "10.20.1.0/16", expect: [/mlops:network\.vpcCidr: got "10\.20\.1\.0\/16"; expected an IPv4 CIDR block .*no host bits/] },
-    { name: "malformed subnet id in list", stack: "prod", key: "network.privateSubnetIds", value: ["subnet-0f3a4b5c6d7e8f901", "subnet-nope"], expect: [/mlops:network\.privateSubnetIds\[1\]: got "subnet-nope"; expected a subnet id/] },
-    { name: "single subnet", stack: "prod", key: "network.privateSubnetIds", value: ["subnet-0f3a4b5c6d7e8f901"], expect: [/mlops:network\.privateSubnetIds: got \["subnet-0f3a4b5c6d7e8f901"\]; expected at least two private subnet ids/] },
-    { name: "subnets not a list", stack: "prod", key: "network.privateSubnetIds", value: "subnet-0f3a4b5c6d7e8f901", expect: [/mlops:network\.privateSubnetIds: got "subnet-0f3a4b5c6d7e8f901"; expected a list of subnet ids/] },
-    { name: "typo in a nested key", stack: "prod", key: "mlflow.replcas", value: 3, expect: [/mlops:mlflow\.replcas: unknown key; did you mean "mlops:mlflow\.replicas"\?/] },
-    { name: "typo in a top-level key", stack: "dev", key: "costCenter", value: "CC-1", expect: [/mlops:costCenter: unknown key; did you mean "mlops:costCentre"\?/] },
-    { name: "unknown key with no near match lists the allowed keys", stack: "dev", key: "artifactStore.colour", value: "blue", expect: [/mlops:artifactStore\.colour: unknown key\. Allowed keys here: noncurrentVersionExpirationDays, abortIncompleteUploadDays, accessLogBucket\./] },
-    { name: "unknown database kind", stack: "test", key: "mlflow.database.kind", value: "sqlite", expect: [/mlops:mlflow\.database\.kind: got "sqlite"; expected one of rds, in-cluster/] },
-    { name: "in-cluster database outside dev", stack: "prod", key: "mlflow.database.kind", value: "in-cluster", expect: [/mlops:mlflow\.database\.kind: got "in-cluster"; expected rds in prod/] },
-    { name: "prod without multi-AZ", stack: "prod", key: "mlflow.database.multiAz", value: false, expect: [/mlops:mlflow\.database\.multiAz: got false; expected true in prod/] },
-    { name: "prod without deletion protection", stack: "prod", key: "mlflow.database.deletionProtection", value: false, expect: [/mlops:mlflow\.database\.deletionProtection: got false; expected true in prod/] },
-    { name: "prod with one MLflow replica", stack: "prod", key: "mlflow.replicas", value: 1, expect: [/mlops:mlflow\.replicas: got 1; expected at least 2 in prod/] },
+    {
+        name: "malformed CIDR (octet)",
+        stack: "test",
+        key: "network.vpcCidr",
+        value: "10.300.0.0/16",
+        expect: [/mlops:network\.vpcCidr: got "10\.300\.0\.0\/16"; expected an IPv4 CIDR block/],
+    },
+    {
+        name: "CIDR with host bits",
+        stack: "test",
+        key: "network.vpcCidr",
+        value: "10.20.1.0/16",
+        expect: [/mlops:network\.vpcCidr: got "10\.20\.1\.0\/16"; expected an IPv4 CIDR block .*no host bits/],
+    },
+    {
+        name: "malformed subnet id in list",
+        stack: "prod",
+        key: "network.privateSubnetIds",
+        value: ["subnet-0f3a4b5c6d7e8f901", "subnet-nope"],
+        expect: [/mlops:network\.privateSubnetIds\[1\]: got "subnet-nope"; expected a subnet id/],
+    },
+    {
+        name: "single subnet",
+        stack: "prod",
+        key: "network.privateSubnetIds",
+        value: ["subnet-0f3a4b5c6d7e8f901"],
+        expect: [/mlops:network\.privateSubnetIds: got \["subnet-0f3a4b5c6d7e8f901"\]; expected at least two private subnet ids/],
+    },
+    {
+        name: "subnets not a list",
+        stack: "prod",
+        key: "network.privateSubnetIds",
+        value: "subnet-0f3a4b5c6d7e8f901",
+        expect: [/mlops:network\.privateSubnetIds: got "subnet-0f3a4b5c6d7e8f901"; expected a list of subnet ids/],
+    },
+    {
+        name: "typo in a nested key",
+        stack: "prod",
+        key: "mlflow.replcas",
+        value: 3,
+        expect: [/mlops:mlflow\.replcas: unknown key; did you mean "mlops:mlflow\.replicas"\?/],
+    },
+    {
+        name: "typo in a top-level key",
+        stack: "dev",
+        key: "costCenter",
+        value: "CC-1",
+        expect: [/mlops:costCenter: unknown key; did you mean "mlops:costCentre"\?/],
+    },
+    {
+        name: "unknown key with no near match lists the allowed keys",
+        stack: "dev",
+        key: "artifactStore.colour",
+        value: "blue",
+        expect: [/mlops:artifactStore\.colour: unknown key\. Allowed keys here: noncurrentVersionExpirationDays, abortIncompleteUploadDays, accessLogBucket\./],
+    },
+    {
+        name: "unknown database kind",
+        stack: "test",
+        key: "mlflow.database.kind",
+        value: "sqlite",
+        expect: [/mlops:mlflow\.database\.kind: got "sqlite"; expected one of rds, in-cluster/],
+    },
+    {
+        name: "in-cluster database outside dev",
+        stack: "prod",
+        key: "mlflow.database.kind",
+        value: "in-cluster",
+        expect: [/mlops:mlflow\.database\.kind: got "in-cluster"; expected rds in prod/],
+    },
+    {
+        name: "prod without multi-AZ",
+        stack: "prod",
+        key: "mlflow.database.multiAz",
+        value: false,
+        expect: [/mlops:mlflow\.database\.multiAz: got false; expected true in prod/],
+    },
+    {
+        name: "prod without deletion protection",
+        stack: "prod",
+        key: "mlflow.database.deletionProtection",
+        value: false,
+        expect: [/mlops:mlflow\.database\.deletionProtection: got false; expected true in prod/],
+    },
+    {
+        name: "prod with one MLflow replica",
+        stack: "prod",
+        key: "mlflow.replicas",
+        value: 1,
+        expect: [/mlops:mlflow\.replicas: got 1; expected at least 2 in prod/],
+    },
     { name: "auth off in test", stack: "test", key: "mlflow.auth", value: false, expect: [/mlops:mlflow\.auth: got false; expected true in test/] },
-    { name: "bad Kubernetes quantity", stack: "dev", key: "mlflow.resources.memoryLimit", value: "1 GB", expect: [/mlops:mlflow\.resources\.memoryLimit: got "1 GB"; expected a Kubernetes quantity/] },
-    { name: "latest image", stack: "dev", key: "mlflow.image", value: "ghcr.io/acme/mlflow:latest", expect: [/mlops:mlflow\.image: got "ghcr\.io\/acme\/mlflow:latest"; expected a pinned image, not :latest/] },
-    { name: "tag-only image outside dev", stack: "test", key: "mlflow.image", value: "ghcr.io/acme/mlflow:3.1.1", expect: [/mlops:mlflow\.image: got "ghcr\.io\/acme\/mlflow:3\.1\.1"; expected an image pinned by digest/] },
-    { name: "bad cron", stack: "test", key: "mlflow.gcSchedule", value: "daily", expect: [/mlops:mlflow\.gcSchedule: got "daily"; expected a five-field cron expression/] },
-    { name: "backup retention out of range", stack: "prod", key: "mlflow.database.backupRetentionDays", value: 90, expect: [/mlops:mlflow\.database\.backupRetentionDays: got 90; expected an integer from 1 to 35/] },
-    { name: "lifecycle days zero", stack: "dev", key: "artifactStore.abortIncompleteUploadDays", value: 0, expect: [/mlops:artifactStore\.abortIncompleteUploadDays: got 0; expected an integer from 1 to 365/] },
-    { name: "organization with upper case", stack: "dev", key: "organization", value: "ACME", expect: [/mlops:organization: got "ACME"; expected 2-12 lower-case letters and digits/] },
+    {
+        name: "bad Kubernetes quantity",
+        stack: "dev",
+        key: "mlflow.resources.memoryLimit",
+        value: "1 GB",
+        expect: [/mlops:mlflow\.resources\.memoryLimit: got "1 GB"; expected a Kubernetes quantity/],
+    },
+    {
+        name: "latest image",
+        stack: "dev",
+        key: "mlflow.image",
+        value: "ghcr.io/acme/mlflow:latest",
+        expect: [/mlops:mlflow\.image: got "ghcr\.io\/acme\/mlflow:latest"; expected a pinned image, not :latest/],
+    },
+    {
+        name: "tag-only image outside dev",
+        stack: "test",
+        key: "mlflow.image",
+        value: "ghcr.io/acme/mlflow:3.1.1",
+        expect: [/mlops:mlflow\.image: got "ghcr\.io\/acme\/mlflow:3\.1\.1"; expected an image pinned by digest/],
+    },
+    {
+        name: "bad cron",
+        stack: "test",
+        key: "mlflow.gcSchedule",
+        value: "daily",
+        expect: [/mlops:mlflow\.gcSchedule: got "daily"; expected a five-field cron expression/],
+    },
+    {
+        name: "backup retention out of range",
+        stack: "prod",
+        key: "mlflow.database.backupRetentionDays",
+        value: 90,
+        expect: [/mlops:mlflow\.database\.backupRetentionDays: got 90; expected an integer from 1 to 35/],
+    },
+    {
+        name: "lifecycle days zero",
+        stack: "dev",
+        key: "artifactStore.abortIncompleteUploadDays",
+        value: 0,
+        expect: [/mlops:artifactStore\.abortIncompleteUploadDays: got 0; expected an integer from 1 to 365/],
+    },
+    {
+        name: "organization with upper case",
+        stack: "dev",
+        key: "organization",
+        value: "ACME",
+        expect: [/mlops:organization: got "ACME"; expected 2-12 lower-case letters and digits/],
+    },
 ];
 
 describe("malformed configurations fail with the key, the value and what is allowed", () => {
@@ -133,7 +335,10 @@ describe("malformed configurations fail with the key, the value and what is allo
     it.each(malformed)("$name", ({ stack, key, value, expect: patterns }) => {
         const problems = problemsOf(() => parsePlatformConfig(withOverride(stack, key, value), stack));
         for (const pattern of patterns) {
-            expect(problems.some((p) => pattern.test(p)), `no problem matches ${pattern}; got:\n${problems.join("\n")}`).toBe(true);
+            expect(
+                problems.some((p) => pattern.test(p)),
+                `no problem matches ${pattern}; got:\n${problems.join("\n")}`,
+            ).toBe(true);
         }
     });
 
@@ -202,7 +407,9 @@ describe("config helpers", () => {
 describe("missing sections", () => {
     it("a missing section names its keys", () => {
         const problems = problemsOf(() => parsePlatformConfig(withOverride("dev", "network", undefined), "dev"));
-        expect(problems).toContain("mlops:network: got nothing (the key is missing); a value is required: a map with the keys vpcId, vpcCidr, privateSubnetIds.");
+        expect(problems).toContain(
+            "mlops:network: got nothing (the key is missing); a value is required: a map with the keys vpcId, vpcCidr, privateSubnetIds.",
+        );
     });
 });
 

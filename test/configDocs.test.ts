@@ -20,7 +20,12 @@ describe("docs/configuration.md", () => {
     });
 
     it("has a Required column: yes for what every stack file must give, each item for a list item's must-haves, no for defaults", () => {
-        const row = (key: string) => fs.readFileSync(OUTPUT, "utf8").split("\n").find((l) => l.startsWith(`| \`${key}\` |`))?.split(" | ")[1];
+        const row = (key: string) =>
+            fs
+                .readFileSync(OUTPUT, "utf8")
+                .split("\n")
+                .find((l) => l.startsWith(`| \`${key}\` |`))
+                ?.split(" | ")[1];
         expect(row("environment")).toBe("**yes**");
         expect(row("network.vpcId")).toBe("**yes**");
         expect(row("teams[].name")).toBe("each item");
@@ -33,14 +38,23 @@ describe("the stack files' references", () => {
     it("every docs link in Pulumi.<stack>.yaml names a file and a heading that exist", async () => {
         const path = await import("path");
         const root = path.resolve(__dirname, "..");
-        const slug = (h: string) => h.trim().toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+        const slug = (h: string) =>
+            h
+                .trim()
+                .toLowerCase()
+                .replace(/[^\w\- ]/g, "")
+                .replace(/ /g, "-");
         for (const stack of ["dev", "test", "prod"]) {
             const text = fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8");
             for (const m of text.matchAll(/([\w./-]+\.md)(?:#([\w-]+))?/g)) {
                 const file = path.join(root, m[1]);
                 expect(fs.existsSync(file), `Pulumi.${stack}.yaml links ${m[1]}`).toBe(true);
                 if (m[2]) {
-                    const anchors = fs.readFileSync(file, "utf8").split("\n").filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, "")));
+                    const anchors = fs
+                        .readFileSync(file, "utf8")
+                        .split("\n")
+                        .filter((l) => /^#+ /.test(l))
+                        .map((l) => slug(l.replace(/^#+ /, "")));
                     expect(anchors, `Pulumi.${stack}.yaml links ${m[1]}#${m[2]}`).toContain(m[2]);
                 }
             }

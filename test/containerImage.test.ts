@@ -193,12 +193,21 @@ describe("the drift-check image", () => {
     it("is built from images/drift-check in dev (no prebuilt image configured) and the CronJob runs it by digest", async () => {
         const run = await runStack("dev");
         const repo = run.one("aws:ecr/repository:Repository", "drift-check-image-repository");
-        expect(run.inputs(repo)).toMatchObject({ name: "acme/mlops/drift-check", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+        expect(run.inputs(repo)).toMatchObject({
+            name: "acme/mlops/drift-check",
+            imageTagMutability: "IMMUTABLE",
+            imageScanningConfiguration: { scanOnPush: true },
+        });
         const image = run.one("docker:index/image:Image", "drift-check-image-image");
         const inputs = run.inputs(image);
         expect(inputs.imageName).toBe(`${repo.outputs.repositoryUrl}:${DRIFT_CHECK_VERSION}-${contextHash(DRIFT_CHECK_CONTEXT).slice(0, 12)}`);
         // Relative to stacks/, where the Pulumi CLI runs the program (and the Docker provider).
-        expect(inputs.build).toEqual({ context: path.join("..", "images", "drift-check"), dockerfile: path.join("..", "images", "drift-check", "Dockerfile"), platform: "linux/amd64", args: {} });
+        expect(inputs.build).toEqual({
+            context: path.join("..", "images", "drift-check"),
+            dockerfile: path.join("..", "images", "drift-check", "Dockerfile"),
+            platform: "linux/amd64",
+            args: {},
+        });
         const digestRef = image.outputs.repoDigest as string;
         expect(digestRef).toMatch(/\/acme\/mlops\/drift-check@sha256:[a-f0-9]{64}$/);
         const cronJobs = run.k8sOfKind("CronJob", "ml-fraud") as any[];
@@ -208,7 +217,11 @@ describe("the drift-check image", () => {
     it.each(["test", "prod"] as const)("is the configured prebuilt digest in %s: nothing is built", async (stack) => {
         const run = await runStack(stack);
         // MLflow, Feast and TensorBoard are built from images/ in these stacks; the drift check is not.
-        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.name)).toEqual(["mlflow-image-repository", "feast-image-repository", "tensorboard-image-repository"]);
+        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.name)).toEqual([
+            "mlflow-image-repository",
+            "feast-image-repository",
+            "tensorboard-image-repository",
+        ]);
         const cronJob = (run.k8sOfKind("CronJob", "ml-fraud") as any[])[0];
         const cfg = parsePlatformConfig(configNamespace(run.recording.stackConfig.config, "mlops"), stack);
         expect(cfg.monitoring.driftCheckImage).toMatch(/@sha256:[a-f0-9]{64}$/);

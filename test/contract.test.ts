@@ -87,7 +87,11 @@ describe("the contract module", () => {
 describe("keys and names", () => {
     it("builds org keys in the label domain", () => {
         expect(orgKey(DOMAIN, ORG_LABELS.modelVersion)).toBe("mlops.acme.io/model-version");
-        expect(labelKeys(DOMAIN)).toMatchObject({ team: "mlops.acme.io/team", approvalDate: "mlops.acme.io/approval-date", costCentre: "mlops.acme.io/cost-centre" });
+        expect(labelKeys(DOMAIN)).toMatchObject({
+            team: "mlops.acme.io/team",
+            approvalDate: "mlops.acme.io/approval-date",
+            costCentre: "mlops.acme.io/cost-centre",
+        });
         expect(orgKey("example.org", ORG_ANNOTATIONS.modelUri)).toBe("mlops.example.org/model-uri");
     });
     it("names serving namespaces and knows the environments", () => {
@@ -100,7 +104,8 @@ describe("approval format", () => {
     it("parses real calendar dates written YYYY-MM-DD only", () => {
         expect(parseApprovalDate("2025-06-01")?.toISOString()).toBe("2025-06-01T00:00:00.000Z");
         expect(parseApprovalDate("2024-02-29")?.toISOString()).toBe("2024-02-29T00:00:00.000Z");
-        for (const bad of ["2025-02-30", "2025-02-29", "2025-13-01", "2025-6-1", "2025-06-01T09:30:00Z", "June 1", ""]) expect(parseApprovalDate(bad), bad).toBeUndefined();
+        for (const bad of ["2025-02-30", "2025-02-29", "2025-13-01", "2025-6-1", "2025-06-01T09:30:00Z", "June 1", ""])
+            expect(parseApprovalDate(bad), bad).toBeUndefined();
     });
     it("places a date relative to now, with one day of slack for time zones", () => {
         expect(approvalDateStatus(day(0), NOW)).toEqual({ status: "valid", ageDays: 0.5 });
@@ -179,7 +184,10 @@ describe("the packs accept exactly what the components render", () => {
                 const approval = { approvedBy, ticket: t, date: d };
                 const componentOk = approvalProblems(approval, NOW).length === 0;
                 const found = await violations(modelApprovalRecord, renderedWorkload({ modelUri: "models:/fraud-scorer/7", approval }));
-                expect(found.length === 0, `${JSON.stringify(approval)}: component ${componentOk ? "accepts" : "refuses"}, policy says ${JSON.stringify(found)}`).toBe(componentOk);
+                expect(
+                    found.length === 0,
+                    `${JSON.stringify(approval)}: component ${componentOk ? "accepts" : "refuses"}, policy says ${JSON.stringify(found)}`,
+                ).toBe(componentOk);
             }),
             { numRuns: 200 },
         );
@@ -201,7 +209,10 @@ describe("the packs accept exactly what the components render", () => {
     it("the ownership labels and tags the components set are the ones the policies require", () => {
         expect(kubernetesOwnershipLabels.defaults).toEqual({ requiredLabels: [...OWNERSHIP_LABELS], chartExceptions: [] });
         expect(awsOwnershipTags.defaults).toEqual({ requiredTags: [...OWNERSHIP_TAGS], chartExceptions: [] });
-        const labels = standardLabels({ labelDomain: DOMAIN, owner: "ml-platform", environment: "prod", costCentre: "CC-1" }, { name: "mlflow", component: "tracking-server" });
+        const labels = standardLabels(
+            { labelDomain: DOMAIN, owner: "ml-platform", environment: "prod", costCentre: "CC-1" },
+            { name: "mlflow", component: "tracking-server" },
+        );
         for (const suffix of OWNERSHIP_LABELS) expect(labels[orgKey(DOMAIN, suffix)], suffix).toBeTruthy();
         const tags = awsDefaultTags({ owner: "ml-platform", environment: "prod", costCentre: "CC-1" });
         for (const key of OWNERSHIP_TAGS) expect(tags[key], key).toBeTruthy();
@@ -223,7 +234,10 @@ describe("what the policies tell users to do", () => {
         const body = text.slice(text.indexOf(`export interface ${iface}`));
         return [...body.slice(0, body.indexOf("\n}\n")).matchAll(/^ {4}readonly (\w+)\??:/gm)].map((m) => m[1]);
     }
-    const args = { ModelService: argNames("team/modelService.ts", "ModelServiceArgs"), BatchInference: argNames("team/batchInference.ts", "BatchInferenceArgs") };
+    const args = {
+        ModelService: argNames("team/modelService.ts", "ModelServiceArgs"),
+        BatchInference: argNames("team/batchInference.ts", "BatchInferenceArgs"),
+    };
 
     it("knows the arguments of the components", () => {
         expect(args.ModelService).toEqual(expect.arrayContaining(["modelUri", "approval", "replicas", "slo"]));

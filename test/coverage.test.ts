@@ -17,7 +17,9 @@ beforeAll(async () => {
     for (const stack of STACKS) {
         const platform = await runStack(stack);
         platform.resources.forEach((r) => all.add(r.type));
-        const team = await runProject(path.join(ROOT, "examples", "team-fraud"), stack, { stackReferences: { [`acme/mlops/${stack}`]: stackReferenceOutputs(platform) } });
+        const team = await runProject(path.join(ROOT, "examples", "team-fraud"), stack, {
+            stackReferences: { [`acme/mlops/${stack}`]: stackReferenceOutputs(platform) },
+        });
         team.resources.forEach((r) => all.add(r.type));
     }
     types = [...all].sort();
@@ -33,18 +35,37 @@ describe("the baseline coverage matrix", () => {
     });
 
     it("reports a type nothing accounts for, and a control whose policy does not exist", () => {
-        expect(coverageRows(["aws:sqs/queue:Queue"])).toEqual([{ type: "aws:sqs/queue:Queue", unmapped: "no control of the baselines is mapped to this type and NO_CONTROL gives no reason" }]);
+        expect(coverageRows(["aws:sqs/queue:Queue"])).toEqual([
+            { type: "aws:sqs/queue:Queue", unmapped: "no control of the baselines is mapped to this type and NO_CONTROL gives no reason" },
+        ]);
         const names = new Set(PACKS.flatMap((p) => p.policies.map((f) => f.meta.name)));
         for (const c of BASELINE) for (const p of c.policies ?? []) expect(names.has(p), `${c.framework} ${c.control}: ${p}`).toBe(true);
-        for (const c of BASELINE) expect(Boolean(c.policies?.length) !== Boolean(c.exception), `${c.framework} ${c.control}: a policy or an exception, not both`).toBe(true);
+        for (const c of BASELINE)
+            expect(Boolean(c.policies?.length) !== Boolean(c.exception), `${c.framework} ${c.control}: a policy or an exception, not both`).toBe(true);
     });
 
     it("covers the services the issue names: S3, KMS, IAM, RDS, ECR, security groups, EKS access entries, and the Kubernetes hardening areas", () => {
         const rows = coverageRows(types);
-        for (const prefix of ["aws:s3/", "aws:kms/", "aws:iam/", "aws:rds/", "aws:ecr/", "aws:ec2/securityGroup", "aws:vpc/securityGroupIngressRule", "aws:eks/accessEntry"]) {
-            expect(rows.some((r) => r.type.startsWith(prefix) && r.control), prefix).toBe(true);
+        for (const prefix of [
+            "aws:s3/",
+            "aws:kms/",
+            "aws:iam/",
+            "aws:rds/",
+            "aws:ecr/",
+            "aws:ec2/securityGroup",
+            "aws:vpc/securityGroupIngressRule",
+            "aws:eks/accessEntry",
+        ]) {
+            expect(
+                rows.some((r) => r.type.startsWith(prefix) && r.control),
+                prefix,
+            ).toBe(true);
         }
-        for (const area of ["restricted: runAsNonRoot", "5.1.6", "Network separation", "Jobs: bounded runs", "5.1.3"]) expect(rows.some((r) => r.control === area), area).toBe(true);
+        for (const area of ["restricted: runAsNonRoot", "5.1.6", "Network separation", "Jobs: bounded runs", "5.1.3"])
+            expect(
+                rows.some((r) => r.control === area),
+                area,
+            ).toBe(true);
     });
 
     it("is what docs/coverage.md and docs/coverage.json hold (npm run policy:coverage)", () => {

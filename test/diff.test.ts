@@ -12,7 +12,16 @@ import { ROOT, vitestLoader } from "./harness";
 
 async function planDoc(stack: string, configOverrides?: Record<string, string>): Promise<PlanDocument> {
     const p = await planStack({ root: ROOT, stack, configOverrides, policyPacks: [], policyTimeoutMs: 10_000, load: vitestLoader });
-    const doc = planDocument({ project: p.project, stack: p.stack, organization: p.organization, resources: p.resources, outputs: p.recording.outputs, schemaErrors: p.schemaErrors, kubernetesObjects: p.objects.length, exitCode: p.exitCode });
+    const doc = planDocument({
+        project: p.project,
+        stack: p.stack,
+        organization: p.organization,
+        resources: p.resources,
+        outputs: p.recording.outputs,
+        schemaErrors: p.schemaErrors,
+        kubernetesObjects: p.objects.length,
+        exitCode: p.exitCode,
+    });
     return JSON.parse(JSON.stringify(doc)) as PlanDocument;
 }
 
@@ -56,7 +65,13 @@ const res = (name: string, inputs: Record<string, unknown>, extra: Partial<PlanR
     options: { protect: false, aliases: [] },
     ...extra,
 });
-const doc = (resources: PlanResource[], violations: PlanDocument["policy"] = { violations: [] }): PlanDocument => ({ planFormat: 1, project: "p", stack: "dev", resources, policy: violations });
+const doc = (resources: PlanResource[], violations: PlanDocument["policy"] = { violations: [] }): PlanDocument => ({
+    planFormat: 1,
+    project: "p",
+    stack: "dev",
+    resources,
+    policy: violations,
+});
 
 describe("classification", () => {
     it("changed paths are the shallowest differing ones; arrays of another length differ as a whole", () => {
@@ -73,14 +88,19 @@ describe("classification", () => {
     });
 
     it("a Job's template and a resource's replaceOnChanges replace it", () => {
-        const job = (x: number) => res("j", { spec: { template: { x } } }, { type: "kubernetes:batch/v1:Job", urn: "urn:pulumi:dev::p::kubernetes:batch/v1:Job::j" });
+        const job = (x: number) =>
+            res("j", { spec: { template: { x } } }, { type: "kubernetes:batch/v1:Job", urn: "urn:pulumi:dev::p::kubernetes:batch/v1:Job::j" });
         expect(diffPlans(doc([job(1)]), doc([job(2)])).changes[0].kind).toBe("replace");
         const r = (v: number) => res("b", { size: v }, { type: "aws:s3/bucketObjectv2:BucketObjectv2", options: { aliases: [], replaceOnChanges: ["size"] } });
         expect(diffPlans(doc([r(1)]), doc([r(2)])).changes[0].replaceReasons).toEqual(["replaceOnChanges: size"]);
     });
 
     it("a new URN with an alias to the old one is a move; without one, a replacement of the same type and name", () => {
-        const old = res("db", { a: 1 }, { type: "aws:rds/instance:Instance", urn: "urn:pulumi:dev::p::aws:rds/instance:Instance::db", options: { protect: true, aliases: [] } });
+        const old = res(
+            "db",
+            { a: 1 },
+            { type: "aws:rds/instance:Instance", urn: "urn:pulumi:dev::p::aws:rds/instance:Instance::db", options: { protect: true, aliases: [] } },
+        );
         const parent = "urn:pulumi:dev::p::mlops:index:Db::x";
         const movedUrn = "urn:pulumi:dev::p::mlops:index:Db$aws:rds/instance:Instance::db";
         const moved = { ...old, urn: movedUrn, parent, options: { protect: true, aliases: [{ noParent: true }] } };
@@ -93,13 +113,17 @@ describe("classification", () => {
     });
 
     it("stateful deletions come first; a secret's value is never shown, only that it became a secret", () => {
-        const cm = res("cm", { data: "[secret]" }, { type: "kubernetes:core/v1:ConfigMap", urn: "urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::cm", secretInputs: ["data"] });
+        const cm = res(
+            "cm",
+            { data: "[secret]" },
+            { type: "kubernetes:core/v1:ConfigMap", urn: "urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::cm", secretInputs: ["data"] },
+        );
         const cmPlain = { ...cm, inputs: { data: "plain" }, secretInputs: [] };
         const ns = res("ns", {}, { type: "kubernetes:core/v1:Namespace", urn: "urn:pulumi:dev::p::kubernetes:core/v1:Namespace::ns" });
         const d = diffPlans(doc([cmPlain, ns]), doc([cm, res("new", {})]));
         expect(d.changes.map((c) => `${c.kind} ${c.name}`)).toEqual(["delete ns", "create new", "update cm"]);
         expect(d.changes[2].changedPaths).toEqual(["data"]);
-        expect(renderDiff(d)).not.toContain("plain\"");
+        expect(renderDiff(d)).not.toContain('plain"');
         // Stateful or protected before anything else, whatever the kind of change.
         const nsChanged = { ...ns, inputs: { metadata: { labels: { a: "b" } } } };
         expect(diffPlans(doc([res("web", {}), ns]), doc([nsChanged])).changes.map((c) => `${c.kind} ${c.name}`)).toEqual(["update ns", "delete web"]);

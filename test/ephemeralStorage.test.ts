@@ -27,7 +27,10 @@ describe("ephemeralStorage", () => {
     it("never limits below the scratch volumes (property)", () => {
         fc.assert(
             fc.property(fc.array(fc.integer({ min: 1, max: 64 * 1024 }), { maxLength: 3 }), (mis) => {
-                const { limit } = ephemeralStorage("1Mi", mis.map((m) => `${m}Mi`));
+                const { limit } = ephemeralStorage(
+                    "1Mi",
+                    mis.map((m) => `${m}Mi`),
+                );
                 expect(quantityValue(limit)).toBe(mis.reduce((a, m) => a + m * 1024 ** 2, 0) + quantityValue(EPHEMERAL_STORAGE_HEADROOM));
             }),
         );
@@ -66,9 +69,13 @@ describe.each(STACKS)("ephemeral storage of every workload in %s", (stack) => {
                 const where = `${w.kind} ${w.metadata.namespace}/${w.metadata.name} ${c.name}`;
                 expect(c.resources?.requests?.["ephemeral-storage"], where).toBeDefined();
                 expect(c.resources?.limits?.["ephemeral-storage"], where).toBeDefined();
-                expect(quantityValue(c.resources.requests["ephemeral-storage"]), where).toBeLessThanOrEqual(quantityValue(c.resources.limits["ephemeral-storage"]));
+                expect(quantityValue(c.resources.requests["ephemeral-storage"]), where).toBeLessThanOrEqual(
+                    quantityValue(c.resources.limits["ephemeral-storage"]),
+                );
             }
-            const scratch = (spec.volumes ?? []).filter((v: any) => v.emptyDir && v.emptyDir.medium !== "Memory").reduce((a: number, v: any) => a + quantityValue(v.emptyDir.sizeLimit ?? "0"), 0);
+            const scratch = (spec.volumes ?? [])
+                .filter((v: any) => v.emptyDir && v.emptyDir.medium !== "Memory")
+                .reduce((a: number, v: any) => a + quantityValue(v.emptyDir.sizeLimit ?? "0"), 0);
             const limits = spec.containers.reduce((a: number, c: any) => a + quantityValue(c.resources.limits["ephemeral-storage"]), 0);
             expect(limits, `${w.kind} ${w.metadata.name}`).toBeGreaterThan(scratch);
         }
@@ -77,7 +84,12 @@ describe.each(STACKS)("ephemeral storage of every workload in %s", (stack) => {
     it("the charts' containers are given it too", () => {
         const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.includes("kube-prometheus-stack"));
         const values = run.inputs(release!).values;
-        for (const v of [values.prometheus.prometheusSpec.resources, values.alertmanager.alertmanagerSpec.resources, values.grafana.resources, values.prometheusOperator.resources]) {
+        for (const v of [
+            values.prometheus.prometheusSpec.resources,
+            values.alertmanager.alertmanagerSpec.resources,
+            values.grafana.resources,
+            values.prometheusOperator.resources,
+        ]) {
             expect(v.requests["ephemeral-storage"]).toBeDefined();
             expect(v.limits["ephemeral-storage"]).toBeDefined();
         }

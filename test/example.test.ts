@@ -53,7 +53,9 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         const kinds = [...new Set(objects().map((o) => o.kind))].sort();
         expect(kinds.length).toBeGreaterThan(5);
         const missing = kinds.flatMap((kind) =>
-            providerAccessNeeds(kind).flatMap((n) => n.verbs.filter((v) => !rulesAllow(deployerRules(), n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`)),
+            providerAccessNeeds(kind).flatMap((n) =>
+                n.verbs.filter((v) => !rulesAllow(deployerRules(), n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`),
+            ),
         );
         expect(missing).toEqual([]);
     });
@@ -76,11 +78,26 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
             kubeconfigFor({
                 environment: stack,
                 aws: { region: outputs.region, deployRoleArn },
-                cluster: { name: outputs.kubernetes.clusterName, endpoint: outputs.kubernetes.endpoint, certificateAuthorityData: outputs.kubernetes.certificateAuthorityData },
+                cluster: {
+                    name: outputs.kubernetes.clusterName,
+                    endpoint: outputs.kubernetes.endpoint,
+                    certificateAuthorityData: outputs.kubernetes.certificateAuthorityData,
+                },
             }),
         );
         const kubeconfig = JSON.parse(inputs.kubeconfig);
-        expect(kubeconfig.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", outputs.kubernetes.clusterName, "--region", "eu-west-1", "--output", "json", "--role-arn", deployRoleArn]);
+        expect(kubeconfig.users[0].user.exec.args).toEqual([
+            "eks",
+            "get-token",
+            "--cluster-name",
+            outputs.kubernetes.clusterName,
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+            "--role-arn",
+            deployRoleArn,
+        ]);
         expect(deployRoleArn).toBe(`arn:aws:iam::${JSON.parse(config.aws).accountId}:role/team-fraud-deploy`);
         // Provider settings reach the engine as strings (structured ones JSON-encoded).
         expect(inputs.enableServerSideApply).toBe("true");
@@ -100,9 +117,24 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     it("deploys valid objects into the team's namespace only", async () => {
         expect(await validateObjects(objects())).toEqual([]);
         for (const o of objects()) expect(o.metadata.namespace).toBe(outputs.teams.fraud.namespace);
-        const kinds = objects().map((o) => o.kind).sort();
+        const kinds = objects()
+            .map((o) => o.kind)
+            .sort();
         expect(kinds).toEqual(
-            ["ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "HorizontalPodAutoscaler", "HTTPRoute", "PodDisruptionBudget", "PrometheusRule", "PrometheusRule", "Service", "ServiceMonitor"].sort(),
+            [
+                "ConfigMap",
+                "ConfigMap",
+                "ConfigMap",
+                "CronJob",
+                "Deployment",
+                "HorizontalPodAutoscaler",
+                "HTTPRoute",
+                "PodDisruptionBudget",
+                "PrometheusRule",
+                "PrometheusRule",
+                "Service",
+                "ServiceMonitor",
+            ].sort(),
         );
     });
 
@@ -115,7 +147,11 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         const [group] = platform.inputs(entry).kubernetesGroups as string[];
         const binding = platform.k8sOfKind("RoleBinding", outputs.teams.fraud.namespace)[0] as any;
         expect(binding.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }]);
-        const rules = (platform.k8sOfKind("Role", outputs.teams.fraud.namespace)[0] as any).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+        const rules = (platform.k8sOfKind("Role", outputs.teams.fraud.namespace)[0] as any).rules as {
+            apiGroups: string[];
+            resources: string[];
+            verbs: string[];
+        }[];
         const plural = (kind: string) => (kind.endsWith("y") ? `${kind.slice(0, -1)}ies` : `${kind}s`).toLowerCase();
         for (const o of objects()) {
             const apiGroup = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
@@ -133,8 +169,12 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(deployment().spec.template.spec.serviceAccountName).toBe(outputs.teams.fraud.serviceAccountName);
         // The namespace's own policies (the platform's) admit the gateway and Prometheus the team stack reads.
         const policy = (name: string) => platform.k8sOfKind("NetworkPolicy", outputs.teams.fraud.namespace).find((p) => p.metadata.name === name) as any;
-        expect(policy("allow-gateway-ingress").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.kubernetes.gatewayNamespace });
-        expect(policy("allow-prometheus-scrape").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": outputs.monitoring.namespace });
+        expect(policy("allow-gateway-ingress").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({
+            "kubernetes.io/metadata.name": outputs.kubernetes.gatewayNamespace,
+        });
+        expect(policy("allow-prometheus-scrape").spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({
+            "kubernetes.io/metadata.name": outputs.monitoring.namespace,
+        });
         const batch = envOf(cronJob().spec.jobTemplate.spec.template.spec.containers[0]);
         expect(batch.MLOPS_PUSHGATEWAY_URL).toBe(outputs.monitoring.pushgatewayUrl);
         expect(batch.MLOPS_INPUT_URI).toBe(`s3://${outputs.artifactBucketName}/${outputs.teams.fraud.batchInputPrefix}/transactions/`);
@@ -148,11 +188,24 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     });
 
     it("routes the scorer through the platform's gateway: name, namespace, HTTPS listener and hostname suffix from the platform's outputs", () => {
-        expect(outputs.gateway).toEqual({ name: "platform", namespace: outputs.kubernetes.gatewayNamespace, sectionName: "https", hostnameSuffix: stack === "prod" ? "models.acme.io" : `models-${stack}.acme.io` });
+        expect(outputs.gateway).toEqual({
+            name: "platform",
+            namespace: outputs.kubernetes.gatewayNamespace,
+            sectionName: "https",
+            hostnameSuffix: stack === "prod" ? "models.acme.io" : `models-${stack}.acme.io`,
+        });
         expect(outputs.modelFetchImage).toMatch(/^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/mirror\/aws-cli:[\w.-]+@sha256:[a-f0-9]{64}$/);
         const route = team.k8sObject("HTTPRoute", "fraud-scorer") as any;
         expect(route.metadata.namespace).toBe("ml-fraud");
-        expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: outputs.gateway.name, namespace: outputs.gateway.namespace, sectionName: outputs.gateway.sectionName }]);
+        expect(route.spec.parentRefs).toEqual([
+            {
+                group: "gateway.networking.k8s.io",
+                kind: "Gateway",
+                name: outputs.gateway.name,
+                namespace: outputs.gateway.namespace,
+                sectionName: outputs.gateway.sectionName,
+            },
+        ]);
         expect(route.spec.hostnames).toEqual([`fraud-scorer.fraud.${outputs.gateway.hostnameSuffix}`]);
         expect(route.spec.rules[0].backendRefs).toEqual([{ group: "", kind: "Service", name: "fraud-scorer", port: 80, weight: 100 }]);
         expect(team.outputs().scorerHostnames).toEqual(route.spec.hostnames);
@@ -160,7 +213,10 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
     });
 
     it("refuses invalid gateway and modelFetchImage outputs of the platform in one message, before any object", async () => {
-        const bad = { ...stackReferenceOutputs(platform), outputs: { ...outputs, gateway: { ...outputs.gateway, namespace: "gateways" }, modelFetchImage: "aws-cli:latest" } };
+        const bad = {
+            ...stackReferenceOutputs(platform),
+            outputs: { ...outputs, gateway: { ...outputs.gateway, namespace: "gateways" }, modelFetchImage: "aws-cli:latest" },
+        };
         const error = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: bad } }).catch((e) => e);
         expect(String(error.message)).toContain(
             `readPlatform "platform": platform stack acme/mlops/${stack} has its gateway in namespace "gateways", but kubernetes.gatewayNamespace is "${outputs.kubernetes.gatewayNamespace}"; ` +
@@ -171,28 +227,43 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
 
     it("refuses its route against a platform without a gateway, saying who sets it", async () => {
         const { gateway: _gateway, ...withoutGateway } = outputs;
-        const error = await runProject(EXAMPLE, stack, { stackReferences: { [`acme/mlops/${stack}`]: { ...stackReferenceOutputs(platform), outputs: withoutGateway } } }).catch((e) => e);
+        const error = await runProject(EXAMPLE, stack, {
+            stackReferences: { [`acme/mlops/${stack}`]: { ...stackReferenceOutputs(platform), outputs: withoutGateway } },
+        }).catch((e) => e);
         expect(String(error.message)).toContain(
-            'ModelRoute "fraud-scorer": platform.gateway must name the platform\'s Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io); readPlatform passes the platform stack\'s gateway output, which the platform team sets with mlops:serving.gateway.',
+            "ModelRoute \"fraud-scorer\": platform.gateway must name the platform's Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io); readPlatform passes the platform stack's gateway output, which the platform team sets with mlops:serving.gateway.",
         );
         expect(error.resources.filter((r: any) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")).toEqual([]);
     });
 
-    it(stack === "dev" ? "builds the scorer image into the team's ECR repository and deploys its digest" : "deploys the digests promoted into the environment's account", () => {
-        const image = deployment().spec.template.spec.containers[0].image as string;
-        const scorer = JSON.parse(config.scorer);
-        if (stack === "dev") {
-            const repo = team.one("aws:ecr/repository:Repository");
-            expect(team.inputs(repo)).toMatchObject({ name: "ml-fraud/fraud-scorer", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
-            expect(image).toBe(team.one("docker:index/image:Image").outputs.repoDigest);
-            expect(team.inputs(team.one("docker:index/image:Image")).build.context).toBe("model-server"); // relative to the project's directory, where the CLI runs it
-        } else {
-            expect(team.ofType("aws:ecr/repository:Repository")).toEqual([]);
-            expect(image).toBe(scorer.image.reference);
-            expect(cronJob().spec.jobTemplate.spec.template.spec.containers[0].image).toBe(JSON.parse(config.nightly).image.reference);
-        }
-        expect(image).toMatch(new RegExp(`^${JSON.parse(config.aws).accountId}\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ml-fraud/fraud-scorer(:[\\w.-]+)?@sha256:[a-f0-9]{64}$`));
-    });
+    it(
+        stack === "dev"
+            ? "builds the scorer image into the team's ECR repository and deploys its digest"
+            : "deploys the digests promoted into the environment's account",
+        () => {
+            const image = deployment().spec.template.spec.containers[0].image as string;
+            const scorer = JSON.parse(config.scorer);
+            if (stack === "dev") {
+                const repo = team.one("aws:ecr/repository:Repository");
+                expect(team.inputs(repo)).toMatchObject({
+                    name: "ml-fraud/fraud-scorer",
+                    imageTagMutability: "IMMUTABLE",
+                    imageScanningConfiguration: { scanOnPush: true },
+                });
+                expect(image).toBe(team.one("docker:index/image:Image").outputs.repoDigest);
+                expect(team.inputs(team.one("docker:index/image:Image")).build.context).toBe("model-server"); // relative to the project's directory, where the CLI runs it
+            } else {
+                expect(team.ofType("aws:ecr/repository:Repository")).toEqual([]);
+                expect(image).toBe(scorer.image.reference);
+                expect(cronJob().spec.jobTemplate.spec.template.spec.containers[0].image).toBe(JSON.parse(config.nightly).image.reference);
+            }
+            expect(image).toMatch(
+                new RegExp(
+                    `^${JSON.parse(config.aws).accountId}\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ml-fraud/fraud-scorer(:[\\w.-]+)?@sha256:[a-f0-9]{64}$`,
+                ),
+            );
+        },
+    );
 
     it("takes no approval from its own config: prod stamps compliance's record, which the platform publishes from approvals/prod.yaml", async () => {
         expect(JSON.parse(config.scorer).approval).toBeUndefined();
@@ -213,7 +284,11 @@ describe.each(STACKS)("examples/team-fraud in %s", (stack) => {
         expect(scorer.modelUri).toMatch(/^models:\/fraud-scorer\/\d+$/);
         expect(labels["mlops.acme.io/model-version"]).toBe(scorer.modelUri.split("/").pop());
         expect(labels["mlops.acme.io/approval-ticket"]).toBe(stack === "prod" ? "CHG-10423" : undefined);
-        expect(deployment().spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "fraud-scorer", "app.kubernetes.io/instance": "fraud-scorer", "app.kubernetes.io/component": "model-server" });
+        expect(deployment().spec.selector.matchLabels).toEqual({
+            "app.kubernetes.io/name": "fraud-scorer",
+            "app.kubernetes.io/instance": "fraud-scorer",
+            "app.kubernetes.io/component": "model-server",
+        });
     });
 
     it("exports its URL, images and operating notes", () => {

@@ -9,7 +9,14 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, ENVIRONMENT_DEFAULTS, parsePlatformConfig } from "../stacks/config";
 import { FEATURE_SERVER_METRICS_PORT, FEATURE_SERVER_PORT, featureOfflinePrefix, featureRegistryKey, REDIS_PORT } from "../components/contract";
-import { ciTrustPolicy, FeatureStore, type FeatureStoreArgs, featureServerName, featureServerUrl, validateFeatureStoreArgs } from "../components/platform/featureStore";
+import {
+    ciTrustPolicy,
+    FeatureStore,
+    type FeatureStoreArgs,
+    featureServerName,
+    featureServerUrl,
+    validateFeatureStoreArgs,
+} from "../components/platform/featureStore";
 import {
     featureApplyPolicy,
     featureServeArgs,
@@ -43,7 +50,13 @@ function args(overrides: Partial<FeatureStoreArgs> = {}): FeatureStoreArgs {
         registryCacheTtlSeconds: 60,
         onlineKeyTtlSeconds: 86400,
         materialize: { schedule: "*/30 * * * *", resources: RESOURCES },
-        onlineStore: { kind: "in-cluster", image: "docker.io/library/redis:7.2.5", storageGiB: 5, maxMemoryMiB: 384, resources: { ...RESOURCES, memoryLimit: "512Mi" } },
+        onlineStore: {
+            kind: "in-cluster",
+            image: "docker.io/library/redis:7.2.5",
+            storageGiB: 5,
+            maxMemoryMiB: 384,
+            resources: { ...RESOURCES, memoryLimit: "512Mi" },
+        },
         roleName: (purpose) => `acme-dev-${purpose}`,
         cluster: {
             oidcProviderArn: "arn:aws:iam::210987654321:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123456789",
@@ -55,10 +68,25 @@ function args(overrides: Partial<FeatureStoreArgs> = {}): FeatureStoreArgs {
     };
 }
 
-const ELASTICACHE = { kind: "elasticache", replicationGroupId: "acme-prod-feast", nodeType: "cache.m7g.large", engineVersion: "7.1", nodes: 2, snapshotRetentionDays: 7 } as const;
+const ELASTICACHE = {
+    kind: "elasticache",
+    replicationGroupId: "acme-prod-feast",
+    nodeType: "cache.m7g.large",
+    engineVersion: "7.1",
+    nodes: 2,
+    snapshotRetentionDays: 7,
+} as const;
 
 describe("feature_store.yaml", () => {
-    const settings = { project: "fraud", bucket: "acme-dev-artifacts", redisHost: "feast-redis.feast.svc.cluster.local", redisPort: REDIS_PORT, redisTls: false, registryCacheTtlSeconds: 60, onlineKeyTtlSeconds: 86400 };
+    const settings = {
+        project: "fraud",
+        bucket: "acme-dev-artifacts",
+        redisHost: "feast-redis.feast.svc.cluster.local",
+        redisPort: REDIS_PORT,
+        redisTls: false,
+        registryCacheTtlSeconds: 60,
+        onlineKeyTtlSeconds: 86400,
+    };
 
     it("puts the registry and offline store on the artifact store and the online store on Redis, with the password as an environment reference", () => {
         const doc = yaml.load(featureStoreYaml(settings)) as Record<string, any>;
@@ -95,7 +123,18 @@ describe("feature_store.yaml", () => {
 
     it("serves with metrics on all interfaces from the mounted repo directory, and materializes up to now", () => {
         expect(featureServeArgs({ workers: 2, registryTtlSeconds: 60 })).toEqual([
-            "-c", "/etc/feast", "serve", "--host", "0.0.0.0", "--port", String(FEATURE_SERVER_PORT), "--workers", "2", "--registry_ttl_sec", "60", "--metrics",
+            "-c",
+            "/etc/feast",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            String(FEATURE_SERVER_PORT),
+            "--workers",
+            "2",
+            "--registry_ttl_sec",
+            "60",
+            "--metrics",
         ]);
         expect(() => featureServeArgs({ workers: 0, registryTtlSeconds: 60 })).toThrow(/workers/);
         expect(materializeScript()).toBe('exec feast -c /etc/feast materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"');
@@ -104,7 +143,15 @@ describe("feature_store.yaml", () => {
     it("redis.conf requires the password, keeps data, never evicts, and disables reconfiguration", () => {
         const conf = redisConf({ password: "A".repeat(8) + "b1".repeat(8), dataDir: "/data", port: 6379, maxMemoryMiB: 384 });
         expect(conf).toContain(`requirepass ${"A".repeat(8)}${"b1".repeat(8)}`);
-        for (const line of ["protected-mode yes", "appendonly yes", "maxmemory 384mb", "maxmemory-policy noeviction", 'rename-command CONFIG ""', 'rename-command FLUSHALL ""']) expect(conf).toContain(line);
+        for (const line of [
+            "protected-mode yes",
+            "appendonly yes",
+            "maxmemory 384mb",
+            "maxmemory-policy noeviction",
+            'rename-command CONFIG ""',
+            'rename-command FLUSHALL ""',
+        ])
+            expect(conf).toContain(line);
         expect(() => redisConf({ password: "short", dataDir: "/data", port: 6379, maxMemoryMiB: 384 })).toThrow(/password/);
     });
 });
@@ -168,7 +215,12 @@ describe("FeatureStore with the in-cluster Redis (dev)", async () => {
         expect(c.command).toEqual(["feast"]);
         expect(c.args).toEqual(featureServeArgs({ workers: 2, registryTtlSeconds: 60 }));
         expect(c.env).toContainEqual({ name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: "feast-online-store", key: "password" } } });
-        expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        expect(c.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        });
         expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
         expect(pod.automountServiceAccountToken).toBe(false);
         expect(c.readinessProbe.httpGet).toEqual({ path: "/health", port: "http" });
@@ -209,7 +261,9 @@ describe("FeatureStore with the in-cluster Redis (dev)", async () => {
         const secret = run.one("kubernetes:core/v1:Secret", "redis-config");
         expect(run.isSecretInput(secret, "stringData")).toBe(true);
         const np = obj("NetworkPolicy", "feast-redis");
-        expect(np.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "feast" } } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }]);
+        expect(np.spec.ingress).toEqual([
+            { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "feast" } } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] },
+        ]);
         expect(np.spec.egress).toEqual([]);
     });
 
@@ -225,7 +279,12 @@ describe("FeatureStore with the in-cluster Redis (dev)", async () => {
 
     it("admits only the team's serving namespace to its feature server, and lets that namespace reach it", () => {
         const ingress = obj("NetworkPolicy", "feature-server-fraud-ingress");
-        expect(ingress.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ml-fraud" } } }], ports: [{ protocol: "TCP", port: FEATURE_SERVER_PORT }] }]);
+        expect(ingress.spec.ingress).toEqual([
+            {
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ml-fraud" } } }],
+                ports: [{ protocol: "TCP", port: FEATURE_SERVER_PORT }],
+            },
+        ]);
         const egress = objects.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "ml-fraud");
         expect(egress.spec.egress[0].to[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "feast" });
         expect(egress.spec.egress[0].ports).toEqual([{ protocol: "TCP", port: FEATURE_SERVER_PORT }]);
@@ -233,7 +292,14 @@ describe("FeatureStore with the in-cluster Redis (dev)", async () => {
     });
 
     it("validates its arguments before registering anything, every problem at once", () => {
-        const bad = args({ namespace: "monitoring", projects: [{ team: "fraud", servingNamespace: "ml-fraud", ciRoleArns: [] }, { team: "fraud", servingNamespace: "ml-fraud", ciRoleArns: [] }], server: { replicas: 0, workers: 1, resources: RESOURCES } });
+        const bad = args({
+            namespace: "monitoring",
+            projects: [
+                { team: "fraud", servingNamespace: "ml-fraud", ciRoleArns: [] },
+                { team: "fraud", servingNamespace: "ml-fraud", ciRoleArns: [] },
+            ],
+            server: { replicas: 0, workers: 1, resources: RESOURCES },
+        });
         expect(() => validateFeatureStoreArgs(bad)).toThrow(/shared namespace.*listed twice.*server.replicas/);
     });
 });
@@ -263,9 +329,15 @@ describe("FeatureStore with ElastiCache (prod)", async () => {
     });
 
     it("renders TLS into feature_store.yaml and lets the Feast pods reach the VPC on the Redis port only", () => {
-        const cm = run.k8s().map((o) => o.object as any).find((o) => o.kind === "ConfigMap" && o.metadata.name === "feast-fraud");
+        const cm = run
+            .k8s()
+            .map((o) => o.object as any)
+            .find((o) => o.kind === "ConfigMap" && o.metadata.name === "feast-fraud");
         expect((yaml.load(cm.data["feature_store.yaml"]) as any).online_store.connection_string).toMatch(/:6379,ssl=true,password=\$\{FEAST_REDIS_PASSWORD\}$/);
-        const np = run.k8s().map((o) => o.object as any).find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "allow-online-store-egress");
+        const np = run
+            .k8s()
+            .map((o) => o.object as any)
+            .find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "allow-online-store-egress");
         expect(np.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }]);
     });
 });
@@ -302,6 +374,8 @@ describe("featureStore stack configuration", () => {
         expect(problems("dev", { onlineStore: { maxMemoryMiB: 512 } })).toEqual([
             'mlops:featureStore.onlineStore.maxMemoryMiB: got 512; expected below the memory limit "512Mi" (Redis needs room beyond its data).',
         ]);
-        expect(problems("dev", { onlineStore: { kind: "memcached" } })[0]).toMatch(/^mlops:featureStore\.onlineStore\.kind: got "memcached"; expected one of in-cluster, elasticache/);
+        expect(problems("dev", { onlineStore: { kind: "memcached" } })[0]).toMatch(
+            /^mlops:featureStore\.onlineStore\.kind: got "memcached"; expected one of in-cluster, elasticache/,
+        );
     });
 });

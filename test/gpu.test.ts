@@ -28,12 +28,17 @@ describe("resources.gpu", () => {
         expect(pod.containers[0].resources.requests["nvidia.com/gpu"]).toBe("2");
         expect(pod.nodeSelector).toEqual({ "nvidia.com/gpu.present": "true" });
         expect(pod.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
-        const findings = (await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))).findings;
+        const findings = (
+            await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))
+        ).findings;
         expect(findings.filter((f) => f.level === "mandatory").map((f) => `${f.policy}: ${f.message}`)).toEqual([]);
     });
 
     it("takes the GPU nodes from the platform", async () => {
-        const nodes = { nodeSelector: { "node.kubernetes.io/instance-type": "g5.xlarge" }, tolerations: [{ key: "gpu", operator: "Equal", value: "a10g", effect: "NoSchedule" }] };
+        const nodes = {
+            nodeSelector: { "node.kubernetes.io/instance-type": "g5.xlarge" },
+            tolerations: [{ key: "gpu", operator: "Equal", value: "a10g", effect: "NoSchedule" }],
+        };
         const run = await runProgram(() => new ModelService("fraud-scorer", gpuArgs(1, nodes)));
         const pod = (run.k8sObject("Deployment", "fraud-scorer") as any).spec.template.spec;
         expect(pod.nodeSelector).toEqual(nodes.nodeSelector);
@@ -49,7 +54,8 @@ describe("resources.gpu", () => {
     });
 
     it("is a whole number from 1 to 8", () => {
-        for (const bad of [0, 1.5, 9]) expect(() => validateModelServiceArgs("s", gpuArgs(bad), NOW)).toThrow(`resources.gpu must be a whole number of GPUs from 1 to 8, got ${bad}`);
+        for (const bad of [0, 1.5, 9])
+            expect(() => validateModelServiceArgs("s", gpuArgs(bad), NOW)).toThrow(`resources.gpu must be a whole number of GPUs from 1 to 8, got ${bad}`);
     });
 });
 
@@ -90,13 +96,27 @@ describe("gpu-scheduling", () => {
 
 describe("gpu-scheduling in the cluster's admission", () => {
     const rule = (environment: "dev" | "prod") =>
-        admissionRules({ packs: PACKS, environment, labelDomain: "acme.io", config: (pack) => readPackConfig(environment, pack) }).find((r) => r.policy === "gpu-scheduling")!;
+        admissionRules({ packs: PACKS, environment, labelDomain: "acme.io", config: (pack) => readPackConfig(environment, pack) }).find(
+            (r) => r.policy === "gpu-scheduling",
+        )!;
 
     it("judges every workload kind with the pack's four conditions, denying in every stack", () => {
         const prod = rule("prod");
-        expect(prod.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources)).toEqual(["deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"]);
+        expect(prod.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources)).toEqual([
+            "deployments",
+            "replicasets",
+            "statefulsets",
+            "daemonsets",
+            "jobs",
+            "cronjobs",
+        ]);
         const messages = prod.spec.validations.map((v) => v.messageExpression).join("\n");
-        for (const m of ["requests nvidia.com/gpu without a limit", "asks for GPUs but does not tolerate the GPU nodes\\' taint nvidia.com/gpu", "selects no nodes (nodeSelector)", "tolerates the GPU taint nvidia.com/gpu but asks for no GPU"]) {
+        for (const m of [
+            "requests nvidia.com/gpu without a limit",
+            "asks for GPUs but does not tolerate the GPU nodes\\' taint nvidia.com/gpu",
+            "selects no nodes (nodeSelector)",
+            "tolerates the GPU taint nvidia.com/gpu but asks for no GPU",
+        ]) {
             expect(messages).toContain(m);
         }
         expect(prod.spec.validations[3].expression).toContain("object.kind == 'DaemonSet'");

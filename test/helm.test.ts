@@ -56,7 +56,15 @@ function release(name: string, inputs: Record<string, unknown>, parentType = "ml
         outputs: {},
         dependencies: [],
         propertyDependencies: {},
-        options: { protect: true, retainOnDelete: true, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [], aliases: [] },
+        options: {
+            protect: true,
+            retainOnDelete: true,
+            deleteBeforeReplace: false,
+            ignoreChanges: [],
+            replaceOnChanges: [],
+            additionalSecretOutputs: [],
+            aliases: [],
+        },
     } as RecordedResource;
 }
 
@@ -133,7 +141,9 @@ describe("which releases are rendered, with what", () => {
 
     it("a Release without the fields rendering needs is one error naming them all", () => {
         const bad = release("x", { name: "x", chart: "c", namespace: UNKNOWN, values: {} });
-        expect(() => releaseSpecs([bad])).toThrow(new ChartRenderError("Release monitoring-x: version, namespace, repositoryOpts.repo must be set to known strings to render it"));
+        expect(() => releaseSpecs([bad])).toThrow(
+            new ChartRenderError("Release monitoring-x: version, namespace, repositoryOpts.repo must be set to known strings to render it"),
+        );
     });
 
     it("helm template gets the release name, namespace, the values as a file, the cluster's versions, the CRDs, no tests", () => {
@@ -164,7 +174,9 @@ describe("parsing and attribution", () => {
     it("types objects as @pulumi/kubernetes does and names them by release, namespace and name", () => {
         expect(kubernetesType("v1", "Service")).toBe("kubernetes:core/v1:Service");
         expect(kubernetesType("apps/v1", "DaemonSet")).toBe("kubernetes:apps/v1:DaemonSet");
-        expect(chartObjectName("pushgateway", { apiVersion: "v1", kind: "Service", metadata: { name: "pg", namespace: "monitoring" } })).toBe("pushgateway:monitoring/pg");
+        expect(chartObjectName("pushgateway", { apiVersion: "v1", kind: "Service", metadata: { name: "pg", namespace: "monitoring" } })).toBe(
+            "pushgateway:monitoring/pg",
+        );
         expect(chartObjectName("pushgateway", { apiVersion: "v1", kind: "ClusterRole", metadata: { name: "pg" } })).toBe("pushgateway:pg");
     });
 
@@ -248,7 +260,11 @@ describe("renderReleases", () => {
 describe("the chart sources", () => {
     it("every pinned chart's repository has a Go module source at a pinned version", () => {
         for (const c of Object.values(CHARTS)) {
-            expect(CHART_SOURCES[c.repo], c.chart).toMatchObject({ module: expect.any(String), version: expect.stringMatching(/^v\d+\.\d+\.\d+/), dir: "charts" });
+            expect(CHART_SOURCES[c.repo], c.chart).toMatchObject({
+                module: expect.any(String),
+                version: expect.stringMatching(/^v\d+\.\d+\.\d+/),
+                dir: "charts",
+            });
         }
     });
 
@@ -259,8 +275,14 @@ describe("the chart sources", () => {
         expect(versionSatisfies("12.11.2", "13.0.1")).toBe(false);
         expect(() => versionSatisfies("^1.2.0", "1.3.0")).toThrow("neither exact nor a wildcard");
         expect(dependencyVersion("kube-prometheus-stack", "grafana", "12.11.2", "13.0.1")).toEqual({ ok: true, substituted: true });
-        expect(dependencyVersion("kube-prometheus-stack", "grafana", "12.11.2", "13.0.2")).toEqual({ ok: false, message: expect.stringContaining("DEPENDENCY_SUBSTITUTES expects 12.11.2 -> 13.0.1") });
-        expect(dependencyVersion("kube-prometheus-stack", "kube-state-metrics", "8.4.1", "8.4.2")).toEqual({ ok: false, message: expect.stringContaining("pin other sources or add a documented substitute") });
+        expect(dependencyVersion("kube-prometheus-stack", "grafana", "12.11.2", "13.0.2")).toEqual({
+            ok: false,
+            message: expect.stringContaining("DEPENDENCY_SUBSTITUTES expects 12.11.2 -> 13.0.1"),
+        });
+        expect(dependencyVersion("kube-prometheus-stack", "kube-state-metrics", "8.4.1", "8.4.2")).toEqual({
+            ok: false,
+            message: expect.stringContaining("pin other sources or add a documented substitute"),
+        });
         expect(DEPENDENCY_SUBSTITUTES).toEqual([{ chart: "kube-prometheus-stack", dependency: "grafana", asks: "12.11.2", uses: "13.0.1" }]);
     });
 
@@ -291,7 +313,14 @@ describe("the plan treats chart objects as its own", () => {
             rendered.push(args[1]);
             return `${OUTPUT}---\n# Source: x/templates/bad.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: bad-${args[1]}\nspec:\n  ports: "not a list"\n`;
         };
-        const plan = await planStack({ policyPacks: [], policyTimeoutMs: 10_000, load: vitestLoader, root: ROOT, stack: "dev", charts: { helm, chartPath: () => chart } });
+        const plan = await planStack({
+            policyPacks: [],
+            policyTimeoutMs: 10_000,
+            load: vitestLoader,
+            root: ROOT,
+            stack: "dev",
+            charts: { helm, chartPath: () => chart },
+        });
         fs.rmSync(chart, { recursive: true });
         const releases = plan.resources.filter((r) => r.type === RELEASE_TYPE);
         expect(rendered).toEqual(releases.map((r) => (r.inputs as any).name));
@@ -299,7 +328,9 @@ describe("the plan treats chart objects as its own", () => {
         expect(plan.resources.slice(-plan.chartResources.length)).toEqual(plan.chartResources);
         // In the tree, under the Release.
         const tree = renderTree(plan.resources);
-        expect(tree).toMatch(/kubernetes:helm\.sh\/v3:Release {2}monitoring-pushgateway\n(.*\n){0,5}.*kubernetes:apps\/v1:Deployment {2}pushgateway:monitoring\/pushgateway/);
+        expect(tree).toMatch(
+            /kubernetes:helm\.sh\/v3:Release {2}monitoring-pushgateway\n(.*\n){0,5}.*kubernetes:apps\/v1:Deployment {2}pushgateway:monitoring\/pushgateway/,
+        );
         // Validated: the invalid Service of each release is reported.
         expect(plan.schemaErrors.filter((e) => e.object.startsWith("Service/monitoring/bad-")).length).toBeGreaterThanOrEqual(releases.length - 1);
         expect(plan.exitCode).toBe(4);

@@ -10,23 +10,43 @@ import { builtinModules } from "module";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { expectedLibraryFiles, LIBRARY_DIRS, LIBRARY_ENTRY, LIBRARY_MODULES, libraryManifest, loadedModuleProblems, packageContentProblems, libraryReadme, type PackageJson, PEER_MODULES } from "../scripts/build-lib";
+import {
+    expectedLibraryFiles,
+    LIBRARY_DIRS,
+    LIBRARY_ENTRY,
+    LIBRARY_MODULES,
+    libraryManifest,
+    loadedModuleProblems,
+    packageContentProblems,
+    libraryReadme,
+    type PackageJson,
+    PEER_MODULES,
+} from "../scripts/build-lib";
 import { ROOT } from "./harness";
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
 const manifest = libraryManifest(rootPackage);
 
 /** The package a module specifier names: `@scope/name` or `name`, without a subpath. */
-const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageOf = (specifier: string) =>
+    specifier
+        .split("/")
+        .slice(0, specifier.startsWith("@") ? 2 : 1)
+        .join("/");
 
 /** Every package the library's sources import (import/export ... from, require), Node's own modules aside. */
 function importedPackages(): Set<string> {
     const dir = path.join(ROOT, "components");
     const found = new Set<string>();
-    const files = LIBRARY_DIRS.flatMap((d) => (fs.readdirSync(path.join(dir, d), { recursive: true }) as string[]).map((f) => path.join(d, f))).filter((f) => f.endsWith(".ts"));
+    const files = LIBRARY_DIRS.flatMap((d) => (fs.readdirSync(path.join(dir, d), { recursive: true }) as string[]).map((f) => path.join(d, f))).filter((f) =>
+        f.endsWith(".ts"),
+    );
     for (const file of files) {
         // Comments aside (the index's JSDoc shows `from "mlops-platform"`).
-        const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+        const text = fs
+            .readFileSync(path.join(dir, file), "utf8")
+            .replace(/\/\*[\s\S]*?\*\//g, "")
+            .replace(/^\s*\/\/.*$/gm, "");
         for (const m of text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*)["']([^"']+)["']/g)) {
             const spec = m[1];
             if (spec.startsWith(".") || spec.startsWith("node:") || builtinModules.includes(spec)) continue;
@@ -62,9 +82,16 @@ describe("the library's package.json", () => {
         expect(lib.compilerOptions).toMatchObject({ rootDir: "components", outDir: "dist/lib", declaration: true });
         expect(lib.include).toEqual(LIBRARY_DIRS.map((d) => `components/${d}/**/*.ts`));
         expect(LIBRARY_ENTRY).toBe("team/index.js");
-        expect(manifest).toMatchObject({ main: "team/index.js", types: "team/index.d.ts", exports: { ".": { types: "./team/index.d.ts", default: "./team/index.js" } } });
+        expect(manifest).toMatchObject({
+            main: "team/index.js",
+            types: "team/index.d.ts",
+            exports: { ".": { types: "./team/index.d.ts", default: "./team/index.js" } },
+        });
         expect(fs.existsSync(path.join(ROOT, "components", "team", "index.ts"))).toBe(true);
-        expect(rootPackage).toMatchObject({ main: "components/team/index.ts", exports: { ".": { types: "./components/team/index.ts", default: "./components/team/index.ts" } } });
+        expect(rootPackage).toMatchObject({
+            main: "components/team/index.ts",
+            exports: { ".": { types: "./components/team/index.ts", default: "./components/team/index.ts" } },
+        });
     });
 
     it("names the package.json key that is missing", () => {
@@ -89,11 +116,18 @@ describe("what the package holds and loads (checked on the packed tarball by npm
 
     it("accepts the team side, and names a platform component, the plan's files or a missing file", () => {
         expect(packageContentProblems(packed, expected)).toEqual([]);
-        expect(packageContentProblems([...packed, "bin/plan.js"], expected)).toEqual(["bin/plan.js: in the package, but not a compiled file of components/team, components/shared, components/contract"]);
+        expect(packageContentProblems([...packed, "bin/plan.js"], expected)).toEqual([
+            "bin/plan.js: in the package, but not a compiled file of components/team, components/shared, components/contract",
+        ]);
         expect(packageContentProblems([...packed, "platform/mlflowTracking.js"], expected)).toEqual([
             "platform/mlflowTracking.js: in the package, but not a compiled file of components/team, components/shared, components/contract",
         ]);
-        expect(packageContentProblems(packed.filter((f) => f !== "team/modelService.js"), expected)).toEqual(["team/modelService.js: missing from the package"]);
+        expect(
+            packageContentProblems(
+                packed.filter((f) => f !== "team/modelService.js"),
+                expected,
+            ),
+        ).toEqual(["team/modelService.js: missing from the package"]);
     });
 
     it("accepts loading the team side, and names a platform module, the config schema's zod or a file outside the team side", () => {

@@ -51,7 +51,13 @@ describe("the team library's import graph", () => {
 
     it("reaches ModelService, BatchInference, ModelRoute, readPlatform and the contract", () => {
         const reached = [...graph.keys()].map(rel);
-        for (const f of ["components/team/modelService.ts", "components/team/batchInference.ts", "components/team/modelRoute.ts", "components/team/platformReference.ts", "components/contract/index.ts"]) {
+        for (const f of [
+            "components/team/modelService.ts",
+            "components/team/batchInference.ts",
+            "components/team/modelRoute.ts",
+            "components/team/platformReference.ts",
+            "components/contract/index.ts",
+        ]) {
             expect(reached).toContain(f);
         }
     });
@@ -68,14 +74,25 @@ describe("the team library's import graph", () => {
     });
 
     it("every file the library build compiles imports only the team side", () => {
-        const files = LIBRARY_DIRS.flatMap((d) => (fs.readdirSync(path.join(COMPONENTS, d), { recursive: true }) as string[]).map((f) => path.join(COMPONENTS, d, f))).filter((f) => f.endsWith(".ts"));
+        const files = LIBRARY_DIRS.flatMap((d) =>
+            (fs.readdirSync(path.join(COMPONENTS, d), { recursive: true }) as string[]).map((f) => path.join(COMPONENTS, d, f)),
+        ).filter((f) => f.endsWith(".ts"));
         expect(files.length).toBeGreaterThan(30);
-        const crossing = files.flatMap((f) => localImports(f).filter((dep) => !onTeamSide(dep)).map((dep) => `${rel(f)} imports ${rel(dep)}`));
+        const crossing = files.flatMap((f) =>
+            localImports(f)
+                .filter((dep) => !onTeamSide(dep))
+                .map((dep) => `${rel(f)} imports ${rel(dep)}`),
+        );
         expect(crossing).toEqual([]);
     });
 
     it("would name a platform import (the walk sees type-only and dynamic imports too)", () => {
-        const src = 'import type { PlatformConfig } from "../../stacks/config/schema";\nconst m = import("../platform/iam");\nexport { x } from "./kubeconfig";';
-        expect(ts.preProcessFile(src, true, true).importedFiles.map((f) => f.fileName)).toEqual(["../../stacks/config/schema", "../platform/iam", "./kubeconfig"]);
+        const src =
+            'import type { PlatformConfig } from "../../stacks/config/schema";\nconst m = import("../platform/iam");\nexport { x } from "./kubeconfig";';
+        expect(ts.preProcessFile(src, true, true).importedFiles.map((f) => f.fileName)).toEqual([
+            "../../stacks/config/schema",
+            "../platform/iam",
+            "./kubeconfig",
+        ]);
     });
 });

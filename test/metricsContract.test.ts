@@ -147,7 +147,10 @@ describe("rules and dashboards use only the contract", () => {
     it("every contract metric is used by a rule or a dashboard", () => {
         const used = new Set([...rules().map((r) => r.expr), ...dashboards().flatMap(dashboardQueries)].flatMap(metricNamesIn));
         for (const m of Object.values(METRICS)) {
-            expect(seriesNames(m).some((s) => used.has(s)), m.name).toBe(true);
+            expect(
+                seriesNames(m).some((s) => used.has(s)),
+                m.name,
+            ).toBe(true);
         }
     });
 });
@@ -162,7 +165,7 @@ describe("the HPAs' requests-per-second metric", () => {
         expect(metricNamesIn(rule.seriesQuery)).toEqual([METRICS.requests.name]);
         expect(rule.resources.overrides).toEqual({ namespace: { resource: "namespace" }, pod: { resource: "pod" } });
         // A counter is only meaningful as a rate; grouped by what the HPA asks for (pods).
-        expect(adapterQuery(rule, "s", "a=\"b\"", "pod")).toBe(`sum(rate(s{a="b"}[${RPS_RATE_WINDOW}])) by (pod)`);
+        expect(adapterQuery(rule, "s", 'a="b"', "pod")).toBe(`sum(rate(s{a="b"}[${RPS_RATE_WINDOW}])) by (pod)`);
         expect(hpaMetrics(60, 40)[1]).toEqual({ type: "Pods", pods: { metric: { name: RPS_METRIC }, target: { type: "AverageValue", averageValue: "40" } } });
     });
 });

@@ -6,7 +6,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig } from "../stacks/config";
 import { REGISTRY_NAMESPACES_DIR, registryNamespacesConfigMapName, registryNamespacesFiles } from "../components/platform/mlflowRegistryNamespaces";
-import { AUTH_SCHEMA_SCRIPT, MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT, mlflowAccessLabel, postgresUri, READINESS_SCRIPT, TRACKING_SCHEMA_SCRIPT } from "../components/platform/mlflowTracking";
+import {
+    AUTH_SCHEMA_SCRIPT,
+    MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT,
+    mlflowAccessLabel,
+    postgresUri,
+    READINESS_SCRIPT,
+    TRACKING_SCHEMA_SCRIPT,
+} from "../components/platform/mlflowTracking";
 import { standardLabels } from "../components/shared/naming";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
@@ -86,7 +93,10 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
         });
 
         it("holds every object of the component, each with the standard labels", () => {
-            const objects = run.k8s().filter((o) => o.resource.urn.includes("mlops:index:MlflowTracking")).map((o) => o.object);
+            const objects = run
+                .k8s()
+                .filter((o) => o.resource.urn.includes("mlops:index:MlflowTracking"))
+                .map((o) => o.object);
             expect(objects.length).toBeGreaterThan(8);
             for (const o of objects) {
                 if (o.kind !== "Namespace") expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NS);
@@ -97,7 +107,10 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
         });
 
         it("every object passes the upstream Kubernetes schemas", async () => {
-            const objects = run.k8s().filter((o) => o.resource.urn.includes("mlops:index:MlflowTracking")).map((o) => o.object);
+            const objects = run
+                .k8s()
+                .filter((o) => o.resource.urn.includes("mlops:index:MlflowTracking"))
+                .map((o) => o.object);
             expect(await validateObjects(objects)).toEqual([]);
         });
 
@@ -123,7 +136,14 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect(run.inputs(secret).stringData).toEqual({
                 username: "mlflow",
                 password: dbPassword(),
-                "backend-store-uri": postgresUri({ user: "mlflow", password: dbPassword(), host, port: 5432, database: "mlflow", sslMode: usesRds ? "require" : "disable" }),
+                "backend-store-uri": postgresUri({
+                    user: "mlflow",
+                    password: dbPassword(),
+                    host,
+                    port: 5432,
+                    database: "mlflow",
+                    sslMode: usesRds ? "require" : "disable",
+                }),
             });
             expect(run.inputs(secret).stringData["backend-store-uri"]).toBe(
                 `postgresql://mlflow:${dbPassword()}@${host}:5432/mlflow?sslmode=${usesRds ? "require" : "disable"}`,
@@ -133,7 +153,9 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
         it("exports the database host, which is not secret", () => {
             const stackOutputs = run.one("pulumi:pulumi:Stack").outputs;
             expect(secretPaths(stackOutputs)).not.toContain("mlflowDatabaseEndpoint");
-            expect(run.outputs().mlflowDatabaseEndpoint).toBe(usesRds ? run.one("aws:rds/instance:Instance").outputs.address : "mlflow-postgres.mlflow.svc.cluster.local");
+            expect(run.outputs().mlflowDatabaseEndpoint).toBe(
+                usesRds ? run.one("aws:rds/instance:Instance").outputs.address : "mlflow-postgres.mlflow.svc.cluster.local",
+            );
         });
 
         if (usesRds) {
@@ -274,7 +296,10 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             it("MLflow pods reach the Postgres pods only", () => {
                 const policy = mlflowObject(run, "NetworkPolicy", "mlflow") as any;
                 const svc = mlflowObject(run, "Service", "mlflow-postgres") as any;
-                expect(policy.spec.egress).toContainEqual({ to: [{ podSelector: { matchLabels: svc.spec.selector } }], ports: [{ protocol: "TCP", port: 5432 }] });
+                expect(policy.spec.egress).toContainEqual({
+                    to: [{ podSelector: { matchLabels: svc.spec.selector } }],
+                    ports: [{ protocol: "TCP", port: 5432 }],
+                });
             });
         }
     });
@@ -373,18 +398,29 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             expect(c.livenessProbe).toEqual({ tcpSocket: { port: "http" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 });
             // Not the same check: an overloaded server leaves the endpoints before it would be restarted.
             expect(JSON.stringify(c.livenessProbe)).not.toBe(JSON.stringify(c.readinessProbe));
-            expect(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold).toBeGreaterThan(c.readinessProbe.periodSeconds * c.readinessProbe.failureThreshold);
+            expect(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold).toBeGreaterThan(
+                c.readinessProbe.periodSeconds * c.readinessProbe.failureThreshold,
+            );
         });
 
         it("runs read-only as uid 10001 with a writable /tmp as HOME, with the configured resources", () => {
             const c = server();
-            expect(podSpec().securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+            expect(podSpec().securityContext).toEqual({
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                runAsGroup: 10001,
+                fsGroup: 10001,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
             expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
             expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
             expect(podSpec().volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "1Gi" } });
             expect(envOf(c, "HOME").value).toBe("/tmp");
             const r = cfg.mlflow.resources;
-            expect(c.resources).toEqual({ requests: { cpu: r.cpuRequest, memory: r.memoryRequest, "ephemeral-storage": "512Mi" }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit, "ephemeral-storage": "1280Mi" } });
+            expect(c.resources).toEqual({
+                requests: { cpu: r.cpuRequest, memory: r.memoryRequest, "ephemeral-storage": "512Mi" },
+                limits: { cpu: r.cpuLimit, memory: r.memoryLimit, "ephemeral-storage": "1280Mi" },
+            });
             for (const init of podSpec().initContainers) expect(init.resources).toEqual(c.resources);
         });
 
@@ -486,7 +522,10 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                 const cm = mlflowObject(run, "ConfigMap", name);
                 expect(cm.data).toEqual(registryNamespacesFiles());
                 expect(Object.keys(cm.data).sort()).toEqual(["mlops_registry_namespaces.py", "registry_namespaces.json"]);
-                expect(JSON.parse(cm.data["registry_namespaces.json"])).toMatchObject({ teamUserPattern: "^team-([a-z][a-z0-9-]{0,18}[a-z0-9])$", modelNamePrefix: "{team}-" });
+                expect(JSON.parse(cm.data["registry_namespaces.json"])).toMatchObject({
+                    teamUserPattern: "^team-([a-z][a-z0-9-]{0,18}[a-z0-9])$",
+                    modelNamePrefix: "{team}-",
+                });
                 expect(cm.metadata.labels).toEqual(standardLabels(labels(), { name: "mlflow", component: "tracking-server" }));
                 expect(podSpec().volumes).toContainEqual({ name: "registry-namespaces", configMap: { name, defaultMode: 0o444 } });
                 const c = server();
@@ -515,9 +554,12 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
         } else {
             it("is off: no auth Secret, no auth app, no admin password output", () => {
                 expect(run.k8sOfKind("Secret", NS).map((s) => s.metadata.name)).not.toContain("mlflow-auth");
-                expect(run.ofType("random:index/randomPassword:RandomPassword").filter((p) => p.urn.includes("MlflowTracking")).map((p) => p.name)).toEqual([
-                    "mlflow-db-password",
-                ]);
+                expect(
+                    run
+                        .ofType("random:index/randomPassword:RandomPassword")
+                        .filter((p) => p.urn.includes("MlflowTracking"))
+                        .map((p) => p.name),
+                ).toEqual(["mlflow-db-password"]);
                 expect(server().args).not.toContain("--app-name");
                 expect(envOf(server(), "MLFLOW_AUTH_CONFIG_PATH")).toBeUndefined();
                 expect(envOf(server(), "PYTHONPATH")).toBeUndefined();
@@ -545,9 +587,29 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
                         { namespaceSelector: { matchLabels: { "mlops.acme.io/mlflow-access": "true" } } },
                         { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.cluster.gatewayNamespace } } },
                         { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
-                        { podSelector: { matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "garbage-collector" } } },
+                        {
+                            podSelector: {
+                                matchLabels: {
+                                    "app.kubernetes.io/name": "mlflow",
+                                    "app.kubernetes.io/instance": "mlflow",
+                                    "app.kubernetes.io/component": "garbage-collector",
+                                },
+                            },
+                        },
                         // With auth on, the Job that creates the team users (test/mlflowTeamAccess.test.ts).
-                        ...(authOn ? [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "team-users" } } }] : []),
+                        ...(authOn
+                            ? [
+                                  {
+                                      podSelector: {
+                                          matchLabels: {
+                                              "app.kubernetes.io/name": "mlflow",
+                                              "app.kubernetes.io/instance": "mlflow",
+                                              "app.kubernetes.io/component": "team-users",
+                                          },
+                                      },
+                                  },
+                              ]
+                            : []),
                     ],
                     ports: [{ protocol: "TCP", port: 5000 }],
                 },
@@ -560,7 +622,12 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             const egress = (mlflowObject(run, "NetworkPolicy", "mlflow") as any).spec.egress;
             expect(egress).toHaveLength(3);
             expect(egress[0]).toEqual({
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
                 ports: [
                     { protocol: "UDP", port: 53 },
                     { protocol: "TCP", port: 53 },
@@ -601,11 +668,7 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             const [c] = pod.containers;
             // The wrapper adds --backend-store-uri from the environment: no URI in argv.
             expect(c.command).toEqual(["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT]);
-            expect(c.args).toEqual([
-                "gc",
-                "--artifacts-destination", `s3://${bucket}/mlflow`,
-                "--older-than", `${cfg.mlflow.gcOlderThanDays}d`,
-            ]);
+            expect(c.args).toEqual(["gc", "--artifacts-destination", `s3://${bucket}/mlflow`, "--older-than", `${cfg.mlflow.gcOlderThanDays}d`]);
             expect(envOf(c, "MLFLOW_BACKEND_STORE_URI").valueFrom.secretKeyRef).toEqual({ name: "mlflow-db", key: "backend-store-uri" });
             // Proxied artifacts (mlflow-artifacts:/) are deleted through the server.
             expect(envOf(c, "MLFLOW_TRACKING_URI").value).toBe("http://mlflow.mlflow.svc.cluster.local");

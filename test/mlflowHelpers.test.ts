@@ -92,7 +92,12 @@ describe("postgresUri", () => {
 });
 
 describe("basicAuthIni", () => {
-    const settings = { adminUsername: "admin", adminPassword: "pw", databaseUri: "postgresql://u:p@h:5432/mlflow_auth?sslmode=require", defaultPermission: "READ" as const };
+    const settings = {
+        adminUsername: "admin",
+        adminPassword: "pw",
+        databaseUri: "postgresql://u:p@h:5432/mlflow_auth?sslmode=require",
+        defaultPermission: "READ" as const,
+    };
 
     it("holds the keys the basic-auth app reads", () => {
         expect(readIni(basicAuthIni(settings))).toEqual({
@@ -119,9 +124,9 @@ describe("basicAuthIni", () => {
     });
 
     it("names the authorization function it is given (the registry namespaces' one)", () => {
-        expect(readIni(basicAuthIni({ ...settings, authorizationFunction: "mlops_registry_namespaces:authenticate_request" })).mlflow.authorization_function).toBe(
-            "mlops_registry_namespaces:authenticate_request",
-        );
+        expect(
+            readIni(basicAuthIni({ ...settings, authorizationFunction: "mlops_registry_namespaces:authenticate_request" })).mlflow.authorization_function,
+        ).toBe("mlops_registry_namespaces:authenticate_request");
     });
 
     it("refuses multi-line values, which would inject keys", () => {
@@ -145,8 +150,14 @@ describe("resource quantities and gunicorn workers", () => {
         expect([workers("dev"), workers("test"), workers("prod")]).toEqual([3, 3, 5]);
     });
 
-    const cpu = fc.oneof(fc.integer({ min: 1, max: 16000 }).map((m) => `${m}m`), fc.integer({ min: 1, max: 16 }).map(String));
-    const mem = fc.oneof(fc.integer({ min: 64, max: 65536 }).map((m) => `${m}Mi`), fc.integer({ min: 1, max: 64 }).map((g) => `${g}Gi`));
+    const cpu = fc.oneof(
+        fc.integer({ min: 1, max: 16000 }).map((m) => `${m}m`),
+        fc.integer({ min: 1, max: 16 }).map(String),
+    );
+    const mem = fc.oneof(
+        fc.integer({ min: 64, max: 65536 }).map((m) => `${m}Mi`),
+        fc.integer({ min: 1, max: 64 }).map((g) => `${g}Gi`),
+    );
 
     it("never exceeds what the memory limit holds, and stays within 1..MAX_WORKERS", () => {
         fc.assert(
@@ -163,11 +174,17 @@ describe("resource quantities and gunicorn workers", () => {
 
     it("does not shrink when a limit grows", () => {
         fc.assert(
-            fc.property(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 256, max: 16384 }), fc.integer({ min: 0, max: 16384 }), (c, dc, m, dm) => {
-                const base = gunicornWorkers({ cpuLimit: String(c), memoryLimit: `${m}Mi` });
-                expect(gunicornWorkers({ cpuLimit: String(c + dc), memoryLimit: `${m}Mi` })).toBeGreaterThanOrEqual(base);
-                expect(gunicornWorkers({ cpuLimit: String(c), memoryLimit: `${m + dm}Mi` })).toBeGreaterThanOrEqual(base);
-            }),
+            fc.property(
+                fc.integer({ min: 1, max: 16 }),
+                fc.integer({ min: 1, max: 16 }),
+                fc.integer({ min: 256, max: 16384 }),
+                fc.integer({ min: 0, max: 16384 }),
+                (c, dc, m, dm) => {
+                    const base = gunicornWorkers({ cpuLimit: String(c), memoryLimit: `${m}Mi` });
+                    expect(gunicornWorkers({ cpuLimit: String(c + dc), memoryLimit: `${m}Mi` })).toBeGreaterThanOrEqual(base);
+                    expect(gunicornWorkers({ cpuLimit: String(c), memoryLimit: `${m + dm}Mi` })).toBeGreaterThanOrEqual(base);
+                },
+            ),
         );
     });
 });
@@ -180,24 +197,27 @@ describe("server and gc arguments", () => {
         const withoutAuth = mlflowServerArgs({ artifactsDestination: dest, workers: 3, auth: false }) as string[];
         expect(withoutAuth).toEqual([
             "server",
-            "--host", "0.0.0.0",
-            "--port", "5000",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "5000",
             "--serve-artifacts",
-            "--artifacts-destination", dest,
-            "--default-artifact-root", "mlflow-artifacts:/",
-            "--workers", "3",
-            "--gunicorn-opts", "--timeout 120 --graceful-timeout 30 --keep-alive 5 --access-logfile -",
-            "--expose-prometheus", "/tmp/prometheus",
+            "--artifacts-destination",
+            dest,
+            "--default-artifact-root",
+            "mlflow-artifacts:/",
+            "--workers",
+            "3",
+            "--gunicorn-opts",
+            "--timeout 120 --graceful-timeout 30 --keep-alive 5 --access-logfile -",
+            "--expose-prometheus",
+            "/tmp/prometheus",
         ]);
         expect(withAuth).toEqual([...withoutAuth, "--app-name", "basic-auth"]);
     });
 
     it("gc removes what was deleted more than N days ago, artifacts included", () => {
-        expect(mlflowGcArgs({ artifactsDestination: dest, olderThanDays: 30 })).toEqual([
-            "gc",
-            "--artifacts-destination", dest,
-            "--older-than", "30d",
-        ]);
+        expect(mlflowGcArgs({ artifactsDestination: dest, olderThanDays: 30 })).toEqual(["gc", "--artifacts-destination", dest, "--older-than", "30d"]);
     });
 
     it.skipIf(!hasPython())("the init, wrapper and probe scripts are valid Python", () => {
@@ -263,7 +283,15 @@ const validArgs: MlflowTrackingArgs = {
     auth: true,
     gcSchedule: "0 3 * * *",
     gcOlderThanDays: 30,
-    database: { kind: "rds", instanceClass: "db.t4g.medium", storageGiB: 50, engineVersion: "16.4", backupRetentionDays: 7, multiAz: false, deletionProtection: false },
+    database: {
+        kind: "rds",
+        instanceClass: "db.t4g.medium",
+        storageGiB: 50,
+        engineVersion: "16.4",
+        backupRetentionDays: 7,
+        multiAz: false,
+        deletionProtection: false,
+    },
     databaseIdentifier: "acme-test-mlflow",
     iamRoleName: "acme-test-mlflow",
     cluster: {
@@ -286,7 +314,10 @@ describe("validateMlflowTrackingArgs", () => {
         [{ namespace: "monitoring" }, 'namespace "monitoring" is a system or shared namespace'],
         [{ replicas: 0 }, "replicas must be an integer from 1 to 20, got 0"],
         [{ artifactPrefix: "*" }, "artifactPrefix: S3 prefix must be a non-empty path without wildcards"],
-        [{ resources: { ...validArgs.resources, memoryLimit: "256Mi", memoryRequest: "128Mi" } }, "resources.memoryLimit 256Mi is below the 300Mi one server worker needs"],
+        [
+            { resources: { ...validArgs.resources, memoryLimit: "256Mi", memoryRequest: "128Mi" } },
+            "resources.memoryLimit 256Mi is below the 300Mi one server worker needs",
+        ],
         [{ resources: { ...validArgs.resources, cpuRequest: "2" } }, "resources.cpuRequest 2 exceeds cpuLimit 1"],
         [{ resources: { ...validArgs.resources, cpuLimit: "lots" } }, 'resources: not a CPU quantity: "lots"'],
         [{ gcSchedule: "daily" }, 'gcSchedule "daily" must be a five-field cron expression'],

@@ -14,7 +14,11 @@ describe("MlflowTracking's child components (prod: auth on, RDS)", () => {
         run = await runStack("prod");
     });
     const tracking = () => run.one("mlops:index:MlflowTracking");
-    const kinds = (component: string) => run.children(run.one(component)).map((r) => `${r.type}::${r.name}`).sort();
+    const kinds = (component: string) =>
+        run
+            .children(run.one(component))
+            .map((r) => `${r.type}::${r.name}`)
+            .sort();
 
     it("auth holds the admin password, the Flask key, the auth Secret and the registry namespaces' ConfigMap", () => {
         expect(kinds("mlops:index:MlflowAuth")).toEqual([
@@ -85,10 +89,17 @@ describe("shared helpers of the server and the gc job", () => {
         ]);
     });
     it("mlflowGcSelector selects the garbage collector's pods", () => {
-        expect(mlflowGcSelector()).toEqual({ "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "garbage-collector" });
+        expect(mlflowGcSelector()).toEqual({
+            "app.kubernetes.io/name": "mlflow",
+            "app.kubernetes.io/instance": "mlflow",
+            "app.kubernetes.io/component": "garbage-collector",
+        });
     });
     it("postgresEgressRule admits the peer on 5432 only", () => {
-        expect(postgresEgressRule({ ipBlock: { cidr: "10.0.0.0/16" } })).toEqual({ to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] });
+        expect(postgresEgressRule({ ipBlock: { cidr: "10.0.0.0/16" } })).toEqual({
+            to: [{ ipBlock: { cidr: "10.0.0.0/16" } }],
+            ports: [{ protocol: "TCP", port: 5432 }],
+        });
     });
     it("s3HttpsEgressRule admits HTTPS anywhere and nothing else", () => {
         expect(s3HttpsEgressRule()).toEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] });

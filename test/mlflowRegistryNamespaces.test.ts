@@ -63,7 +63,9 @@ describe("the authorization function's module", () => {
     });
 
     it.skipIf(!hasPython())("compiles (Python's own parser)", () => {
-        const out = execFileSync("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read()); print('ok')"], { input: REGISTRY_NAMESPACES_MODULE }).toString();
+        const out = execFileSync("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read()); print('ok')"], {
+            input: REGISTRY_NAMESPACES_MODULE,
+        }).toString();
         expect(out.trim()).toBe("ok");
     });
 });

@@ -46,7 +46,10 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
     const passwordOf = (team: string) => run.one("random:index/randomPassword:RandomPassword", `mlflow-team-access-${team}-password`).outputs.result as string;
     const metricsPassword = () => run.one("random:index/randomPassword:RandomPassword", "mlflow-team-access-metrics-password").outputs.result as string;
     /** Every user the Job creates: the teams' and the metrics user, by user name. */
-    const allPasswords = () => ({ ...Object.fromEntries(teamsIn(cfg).map((t) => [mlflowTeamUsername(t.name), passwordOf(t.name)])), [MLFLOW_METRICS_USERNAME]: metricsPassword() });
+    const allPasswords = () => ({
+        ...Object.fromEntries(teamsIn(cfg).map((t) => [mlflowTeamUsername(t.name), passwordOf(t.name)])),
+        [MLFLOW_METRICS_USERNAME]: metricsPassword(),
+    });
     const job = () => {
         const jobs = run.k8sOfKind("Job", cfg.mlflow.namespace);
         expect(jobs).toHaveLength(1);
@@ -58,7 +61,9 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
             expect(cfg.mlflow.auth).toBe(false);
             expect(component()).toEqual([]);
             expect(run.ofType(JOB)).toEqual([]);
-            expect(run.k8s().filter((o) => o.object.metadata.name === MLFLOW_CREDENTIALS_SECRET || o.object.metadata.name === TEAM_PASSWORDS_SECRET)).toEqual([]);
+            expect(run.k8s().filter((o) => o.object.metadata.name === MLFLOW_CREDENTIALS_SECRET || o.object.metadata.name === TEAM_PASSWORDS_SECRET)).toEqual(
+                [],
+            );
             expect(run.resources.filter((r) => r.name.startsWith("mlflow-team-access"))).toEqual([]);
             const server = run.k8sOfKind("NetworkPolicy", cfg.mlflow.namespace).find((p) => p.metadata.name === "mlflow") as any;
             expect(JSON.stringify(server.spec.ingress)).not.toContain("team-users");
@@ -74,7 +79,11 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
 
     it("delivers mlflow-credentials to every team namespace, with exactly the keys the workloads read, as a secret", () => {
         const secrets = run.ofType(SECRET).filter((s) => run.inputs(s).metadata.name === MLFLOW_CREDENTIALS_SECRET);
-        expect(secrets.map((s) => run.inputs(s).metadata.namespace).sort()).toEqual(teamsIn(cfg).map((t) => `ml-${t.name}`).sort());
+        expect(secrets.map((s) => run.inputs(s).metadata.namespace).sort()).toEqual(
+            teamsIn(cfg)
+                .map((t) => `ml-${t.name}`)
+                .sort(),
+        );
         for (const team of teamsIn(cfg)) {
             const secret = secrets.find((s) => run.inputs(s).metadata.namespace === `ml-${team.name}`)!;
             expect(secret.parent).toBe(component()[0].urn);
@@ -110,7 +119,10 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
         expect(metricsPassword()).not.toBe(adminPassword);
         expect(teamsIn(cfg).map((t) => mlflowTeamUsername(t.name))).not.toContain(MLFLOW_METRICS_USERNAME);
         const monitor = run.k8sOfKind("ServiceMonitor", cfg.mlflow.namespace).find((m) => m.metadata.name === "mlflow") as any;
-        expect(monitor.spec.endpoints[0].basicAuth).toEqual({ username: { name: MLFLOW_METRICS_SECRET, key: "username" }, password: { name: MLFLOW_METRICS_SECRET, key: "password" } });
+        expect(monitor.spec.endpoints[0].basicAuth).toEqual({
+            username: { name: MLFLOW_METRICS_SECRET, key: "username" },
+            password: { name: MLFLOW_METRICS_SECRET, key: "password" },
+        });
     });
 
     it("creates the users with a Job in the MLflow namespace: admin credentials from the admin Secret, passwords from a mounted Secret", () => {
@@ -153,14 +165,26 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
         const users = [...teamsIn(cfg).map((t) => `team-${t.name}`), MLFLOW_METRICS_USERNAME];
         const checksum = passwordsChecksum(allPasswords());
         expect(j.metadata.name).toBe(teamUsersJobName(users, checksum));
-        expect(j.spec.template.metadata.annotations).toEqual({ "mlops.acme.io/teams": teamsIn(cfg).map((t) => t.name).sort().join(","), "mlops.acme.io/passwords-checksum": checksum });
+        expect(j.spec.template.metadata.annotations).toEqual({
+            "mlops.acme.io/teams": teamsIn(cfg)
+                .map((t) => t.name)
+                .sort()
+                .join(","),
+            "mlops.acme.io/passwords-checksum": checksum,
+        });
         expect(run.ofType(JOB)[0].options.deleteBeforeReplace).toBe(true);
     });
 
     it("runs with the restricted security context of the other MLflow pods", () => {
         const pod = job().spec.template.spec;
         expect(pod.automountServiceAccountToken).toBe(false);
-        expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.securityContext).toEqual({
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         const c = pod.containers[0];
         expect(c.securityContext).toEqual({
             runAsNonRoot: true,
@@ -192,7 +216,10 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
         expect(selects(own.spec.podSelector.matchLabels, podLabels)).toBe(true);
         expect(own.spec.policyTypes).toEqual(["Ingress", "Egress"]);
         expect(own.spec.ingress).toEqual([]);
-        expect(own.spec.egress).toContainEqual({ to: [{ podSelector: { matchLabels: server.spec.podSelector.matchLabels } }], ports: [{ protocol: "TCP", port: 5000 }] });
+        expect(own.spec.egress).toContainEqual({
+            to: [{ podSelector: { matchLabels: server.spec.podSelector.matchLabels } }],
+            ports: [{ protocol: "TCP", port: 5000 }],
+        });
         const ports = own.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port));
         expect(new Set(ports)).toEqual(new Set([53, 5000]));
         // No other policy of the namespace selects the Job's pods (default-deny selects all).
@@ -202,7 +229,10 @@ describe.each(STACKS)("MLflow team access in %s", (stack) => {
 
     it("renders objects that pass the Kubernetes schemas", async () => {
         const component = run.ofType(COMPONENT)[0];
-        const own = run.k8s().filter((o) => o.resource.parent === component.urn).map((o) => o.object);
+        const own = run
+            .k8s()
+            .filter((o) => o.resource.parent === component.urn)
+            .map((o) => o.object);
         // The Job, its policy, the passwords, the metrics user's Secret and each team's.
         expect(own.map((o) => o.kind).sort()).toEqual(["Job", "NetworkPolicy", "Secret", "Secret", ...teamsIn(cfg).map(() => "Secret")].sort());
         expect(await validateObjects(own)).toEqual([]);
@@ -313,11 +343,21 @@ describe("the team-users script against MLflow's auth API", () => {
         const [first, second, third] = JSON.parse(out);
         expect(first.code).toBe(0);
         expect(first.users).toEqual({ "team-a": "pw-a1", "team-b": "pw-b1" });
-        expect(first.calls).toEqual(["GET /api/2.0/mlflow/users/get", "POST /api/2.0/mlflow/users/create", "GET /api/2.0/mlflow/users/get", "POST /api/2.0/mlflow/users/create"]);
+        expect(first.calls).toEqual([
+            "GET /api/2.0/mlflow/users/get",
+            "POST /api/2.0/mlflow/users/create",
+            "GET /api/2.0/mlflow/users/get",
+            "POST /api/2.0/mlflow/users/create",
+        ]);
         // Run again (a replaced Job): the existing users get their current password, nothing fails.
         expect(second.code).toBe(0);
         expect(second.users).toEqual({ "team-a": "pw-a2", "team-b": "pw-b1" });
-        expect(second.calls.slice(4)).toEqual(["GET /api/2.0/mlflow/users/get", "PATCH /api/2.0/mlflow/users/update-password", "GET /api/2.0/mlflow/users/get", "PATCH /api/2.0/mlflow/users/update-password"]);
+        expect(second.calls.slice(4)).toEqual([
+            "GET /api/2.0/mlflow/users/get",
+            "PATCH /api/2.0/mlflow/users/update-password",
+            "GET /api/2.0/mlflow/users/get",
+            "PATCH /api/2.0/mlflow/users/update-password",
+        ]);
         // Wrong admin password: 401, non-zero exit (the Job retries, then fails the deployment), nothing changed.
         expect(third.code).not.toBe(0);
         expect(third.users).toEqual(second.users);

@@ -47,9 +47,16 @@ describe("resources under MlflowTracking keep their URNs (or alias them)", () =>
         expect(before.filter((u) => !now.has(u) && !reached.has(u))).toEqual([]);
         // Every resource whose URN is new either is one of the new child components or aliases an old URN.
         const moved = mine.filter((r) => !before.includes(r.urn) && r.custom);
-        for (const r of moved) expect(aliasesOf.get(r.urn)!.filter((u) => before.includes(u)), r.urn).toHaveLength(1);
+        for (const r of moved)
+            expect(
+                aliasesOf.get(r.urn)!.filter((u) => before.includes(u)),
+                r.urn,
+            ).toHaveLength(1);
         // Only the new components themselves are new without an alias.
         const newComponents = mine.filter((r) => !before.includes(r.urn) && !r.custom).map((r) => r.type);
-        expect(newComponents.every((t) => /^mlops:index:Mlflow(Auth|Server|Gc|Database)$/.test(t)), newComponents.join()).toBe(true);
+        expect(
+            newComponents.every((t) => /^mlops:index:Mlflow(Auth|Server|Gc|Database)$/.test(t)),
+            newComponents.join(),
+        ).toBe(true);
     });
 });

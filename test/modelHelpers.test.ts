@@ -32,7 +32,16 @@ import {
     serviceRuleGroups,
     startupFailureThreshold,
 } from "../components/team/modelService";
-import { approvalProblems, isUnderPrefix, MODEL_NAME_MAX, modelNameProblem, modelVersionUri, parseApprovalDate, parseModelUri, teamNameProblem } from "../components/team/modelUri";
+import {
+    approvalProblems,
+    isUnderPrefix,
+    MODEL_NAME_MAX,
+    modelNameProblem,
+    modelVersionUri,
+    parseApprovalDate,
+    parseModelUri,
+    teamNameProblem,
+} from "../components/team/modelUri";
 import { defaultRepositoryName, modelWorkloadLabels, teamLabelContext } from "../components/team/modelWorkload";
 import { selectorLabels } from "../components/shared/naming";
 import { renderOperatingNote, runbookUrl } from "../components/team/operatingNote";
@@ -68,7 +77,9 @@ function fieldItem(min: number, max: number): fc.Arbitrary<string> {
         fc.integer({ min: 2, max: Math.max(2, max - min) }).map((n) => `*/${n}`),
         fc.integer({ min, max }).map(String),
         fc.tuple(fc.integer({ min, max }), fc.integer({ min, max })).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`),
-        fc.tuple(fc.integer({ min, max }), fc.integer({ min, max }), fc.integer({ min: 1, max: 10 })).map(([a, b, s]) => `${Math.min(a, b)}-${Math.max(a, b)}/${s}`),
+        fc
+            .tuple(fc.integer({ min, max }), fc.integer({ min, max }), fc.integer({ min: 1, max: 10 }))
+            .map(([a, b, s]) => `${Math.min(a, b)}-${Math.max(a, b)}/${s}`),
     );
 }
 const field = (min: number, max: number) => fc.array(fieldItem(min, max), { minLength: 1, maxLength: 3 }).map((items) => items.join(","));
@@ -183,7 +194,11 @@ describe("runGaps and stalenessWindowSeconds", () => {
     });
 
     it("match real runs of day-of-month schedules over four years (every month length occurs)", () => {
-        const monthly = fc.tuple(fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 23 }), fc.uniqueArray(fc.integer({ min: 1, max: 28 }), { minLength: 1, maxLength: 4 }));
+        const monthly = fc.tuple(
+            fc.integer({ min: 0, max: 59 }),
+            fc.integer({ min: 0, max: 23 }),
+            fc.uniqueArray(fc.integer({ min: 1, max: 28 }), { minLength: 1, maxLength: 4 }),
+        );
         fc.assert(
             fc.property(monthly, ([m, h, days]) => {
                 const expr = `${m} ${h} ${days.join(",")} * *`;
@@ -238,8 +253,20 @@ describe("runGaps and stalenessWindowSeconds", () => {
 
 describe("batchTiming", () => {
     it("starts a run within half the shortest gap (at most an hour) and defaults the deadline to that gap (at most 6 h)", () => {
-        expect(batchTiming(parseCron("*/10 * * * *"))).toEqual({ minGapSeconds: 600, maxGapSeconds: 600, startingDeadlineSeconds: 300, staleAfterSeconds: 900, defaultDeadlineSeconds: 600 });
-        expect(batchTiming(parseCron("30 2 * * *"))).toEqual({ minGapSeconds: 86400, maxGapSeconds: 86400, startingDeadlineSeconds: 3600, staleAfterSeconds: 129600, defaultDeadlineSeconds: 21600 });
+        expect(batchTiming(parseCron("*/10 * * * *"))).toEqual({
+            minGapSeconds: 600,
+            maxGapSeconds: 600,
+            startingDeadlineSeconds: 300,
+            staleAfterSeconds: 900,
+            defaultDeadlineSeconds: 600,
+        });
+        expect(batchTiming(parseCron("30 2 * * *"))).toEqual({
+            minGapSeconds: 86400,
+            maxGapSeconds: 86400,
+            startingDeadlineSeconds: 3600,
+            staleAfterSeconds: 129600,
+            defaultDeadlineSeconds: 21600,
+        });
         fc.assert(
             fc.property(anyCron, (expr) => {
                 if (cronError(expr)) return;
@@ -258,7 +285,9 @@ describe("partitionTemplate", () => {
         expect(partitionTemplate("30 2 * * *")).toBe("run_date=%Y-%m-%d");
         expect(partitionTemplate("0 6 * * 1-5")).toBe("run_date=%Y-%m-%d");
         expect(partitionTemplate("0 */6 * * *")).toBe("run_date=%Y-%m-%d/run_time=%H%M");
-        expect(renderPartition("run_date=%Y-%m-%d/run_time=%H%M", { year: 2026, month: 3, day: 9, hour: 2, minute: 5 })).toBe("run_date=2026-03-09/run_time=0205");
+        expect(renderPartition("run_date=%Y-%m-%d/run_time=%H%M", { year: 2026, month: 3, day: 9, hour: 2, minute: 5 })).toBe(
+            "run_date=2026-03-09/run_time=0205",
+        );
     });
 
     it("gives every run of a schedule its own partition (history is kept)", () => {
@@ -267,7 +296,13 @@ describe("partitionTemplate", () => {
                 const template = partitionTemplate(expr);
                 const partitions = bruteForceRuns(expr, 14).map((m) => {
                     const t = new Date(Date.UTC(2000, 0, 1) + m * 60_000);
-                    return renderPartition(template, { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes() });
+                    return renderPartition(template, {
+                        year: t.getUTCFullYear(),
+                        month: t.getUTCMonth() + 1,
+                        day: t.getUTCDate(),
+                        hour: t.getUTCHours(),
+                        minute: t.getUTCMinutes(),
+                    });
                 });
                 expect(new Set(partitions).size).toBe(partitions.length);
             }),
@@ -312,14 +347,26 @@ describe("parseModelUri", () => {
     it.each([
         ["fraud-scorer/12", 'model URI "fraud-scorer/12" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
         ["models:/fraud-scorer", 'model URI "models:/fraud-scorer" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
-        ["models:/fraud-scorer/12/extra", 'model URI "models:/fraud-scorer/12/extra" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
+        [
+            "models:/fraud-scorer/12/extra",
+            'model URI "models:/fraud-scorer/12/extra" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>',
+        ],
         ["runs:/0a1b/model", 'model URI "runs:/0a1b/model" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
-        ["models:/fraud-scorer/Production", 'model URI "models:/fraud-scorer/Production" names the stage "Production": stages are not used, pin models:/fraud-scorer/<version>'],
+        [
+            "models:/fraud-scorer/Production",
+            'model URI "models:/fraud-scorer/Production" names the stage "Production": stages are not used, pin models:/fraud-scorer/<version>',
+        ],
         ["models:/fraud-scorer/latest", 'model URI "models:/fraud-scorer/latest" names "latest", which moves: pin models:/fraud-scorer/<version>'],
         ["models:/fraud-scorer/0", 'model URI "models:/fraud-scorer/0" has version "0"; a version is a positive integer'],
         ["models:/fraud-scorer/1.2", 'model URI "models:/fraud-scorer/1.2" has version "1.2"; a version is a positive integer'],
-        ["models:/Fraud_Scorer/3", 'model URI "models:/Fraud_Scorer/3" names "Fraud_Scorer", which is not a registered model name (lower-case letters, digits and -)'],
-        ["models:/fraud-scorer@Champion!", 'model URI "models:/fraud-scorer@Champion!" has an invalid alias "Champion!" (lower-case letters, digits, _ and -, starting with a letter)'],
+        [
+            "models:/Fraud_Scorer/3",
+            'model URI "models:/Fraud_Scorer/3" names "Fraud_Scorer", which is not a registered model name (lower-case letters, digits and -)',
+        ],
+        [
+            "models:/fraud-scorer@Champion!",
+            'model URI "models:/fraud-scorer@Champion!" has an invalid alias "Champion!" (lower-case letters, digits, _ and -, starting with a letter)',
+        ],
     ])("refuses %s", (uri, message) => {
         expect(() => parseModelUri(uri)).toThrow(message);
     });
@@ -513,7 +560,10 @@ describe("replica math", () => {
 
     it("scales on CPU, and on requests per second when asked", () => {
         expect(hpaMetrics(70)).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
-        expect(hpaMetrics(60, 40)[1]).toEqual({ type: "Pods", pods: { metric: { name: "mlops_model_requests_per_second" }, target: { type: "AverageValue", averageValue: "40" } } });
+        expect(hpaMetrics(60, 40)[1]).toEqual({
+            type: "Pods",
+            pods: { metric: { name: "mlops_model_requests_per_second" }, target: { type: "AverageValue", averageValue: "40" } },
+        });
     });
 
     it("spreads over zones (hard in prod) and nodes, per revision", () => {
@@ -542,7 +592,10 @@ describe("rule scoping", () => {
             for (const [, metric, matchers] of selectors) {
                 expect(matchers).toContain('namespace="ml-fraud"');
                 const scoped = ['service="fraud-scorer"', 'deployment="fraud-scorer"', 'pod=~"fraud-scorer-[a-z0-9]+-[a-z0-9]+"', 'model="fraud-scorer"'];
-                expect(scoped.some((m) => matchers.includes(m)), `${metric}{${matchers}}`).toBe(true);
+                expect(
+                    scoped.some((m) => matchers.includes(m)),
+                    `${metric}{${matchers}}`,
+                ).toBe(true);
             }
             expect(unknownMetrics(r.expr)).toEqual([]);
         }
@@ -564,20 +617,35 @@ describe("rule scoping", () => {
         expect(() => select("up")).toThrow("no scope for metric up: the rule would watch all of namespace ml-fraud");
         expect(namespaceSelector("ml-fraud")("up")).toBe('up{namespace="ml-fraud"}');
         expect(workloadAlertGroups({ team: "fraud", namespace: "ml-fraud", instance: "x", alerts: [], scope: [], runbookBaseUrl: RUNBOOKS })).toEqual([]);
-        expect(() => workloadAlertGroups({ team: "fraud", namespace: "ml-fraud", instance: "x", alerts: ["ModelErrorRatioHigh"], scope: [["mlops_", 'service="x"']], runbookBaseUrl: RUNBOOKS })).toThrow(
-            "ModelErrorRatioHigh reads slo.errorRatio, which is not given",
-        );
+        expect(() =>
+            workloadAlertGroups({
+                team: "fraud",
+                namespace: "ml-fraud",
+                instance: "x",
+                alerts: ["ModelErrorRatioHigh"],
+                scope: [["mlops_", 'service="x"']],
+                runbookBaseUrl: RUNBOOKS,
+            }),
+        ).toThrow("ModelErrorRatioHigh reads slo.errorRatio, which is not given");
     });
 
     it("derives the batch staleness window from the schedule", () => {
-        const batch = batchRuleGroups({ team: "fraud", jobName: "fraud-nightly", schedule: parseCron("0 6 * * 1-5"), timeZone: "Europe/Berlin", runbookBaseUrl: RUNBOOKS });
+        const batch = batchRuleGroups({
+            team: "fraud",
+            jobName: "fraud-nightly",
+            schedule: parseCron("0 6 * * 1-5"),
+            timeZone: "Europe/Berlin",
+            runbookBaseUrl: RUNBOOKS,
+        });
         const [failed, stale] = batch.flatMap((g) => g.rules);
         expect(batch.map((g) => g.name)).toEqual(["mlops-batch-fraud-fraud-nightly"]);
         expect(failed.alert).toBe("BatchJobFailed");
         expect(failed.expr).toBe('max by (namespace, job_name) (kube_job_failed{namespace="ml-fraud", job_name=~"fraud-nightly-[0-9]+"}) > 0');
         expect(stale.alert).toBe("BatchJobStale");
         // Friday to Monday: 3 days; stale after 4.5 days.
-        expect(stale.expr).toBe(`time() - max by (namespace, job) (mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud", job="fraud-nightly"}) > ${4.5 * 86400}`);
+        expect(stale.expr).toBe(
+            `time() - max by (namespace, job) (mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud", job="fraud-nightly"}) > ${4.5 * 86400}`,
+        );
         expect(stale.annotations.description).toContain('"0 6 * * 1-5" (Europe/Berlin) leaves at most 3d between runs, so it is stale after 4d 12h');
         expect(unknownMetrics(stale.expr)).toEqual([]);
     });
@@ -660,7 +728,9 @@ describe("platformServingProblems", () => {
         expect(platformServingProblems({ ...args, environment: "dev" }, { modelFetchImage: "public.ecr.aws/aws-cli/aws-cli:2.22.0" })).toEqual([]);
     });
     it("refuses a malformed gateway, one outside the gateway namespace, a malformed image and a tag outside dev, every one at once", () => {
-        expect(platformServingProblems(args, { gateway: { ...gateway, hostnameSuffix: "models" }, modelFetchImage: "aws cli", gatewayNamespace: "ingress-nginx" })).toEqual([
+        expect(
+            platformServingProblems(args, { gateway: { ...gateway, hostnameSuffix: "models" }, modelFetchImage: "aws cli", gatewayNamespace: "ingress-nginx" }),
+        ).toEqual([
             `platform stack acme/mlops/prod has an invalid gateway output ${JSON.stringify({ ...gateway, hostnameSuffix: "models" })}: expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)`,
             'platform stack acme/mlops/prod has an invalid modelFetchImage output "aws cli": expected an image reference (mlops:serving.modelFetchImage of the platform)',
         ]);

@@ -28,7 +28,9 @@ const version = (track: "stable" | "canary" | "shadow", v: number, change: Parti
         ...change,
     });
 
-async function rollout(route: (s: { stable: ModelService; canary: ModelService; shadow: ModelService }) => Omit<ModelRouteArgs, "team" | "platform">): Promise<StackRun> {
+async function rollout(
+    route: (s: { stable: ModelService; canary: ModelService; shadow: ModelService }) => Omit<ModelRouteArgs, "team" | "platform">,
+): Promise<StackRun> {
     return runProgram(() => {
         const stable = new ModelService("stable", version("stable", 12));
         const canary = new ModelService("canary", version("canary", 13));
@@ -45,7 +47,11 @@ const routeOf = (run: StackRun) => {
 
 describe("ModelRoute", () => {
     it("routes a canary's weight to it and mirrors the shadow's share, to the platform gateway's HTTPS listener", async () => {
-        const run = await rollout(({ stable, canary, shadow }) => ({ stable, canary: { service: canary, weight: 10 }, shadow: { service: shadow, percent: 50 } }));
+        const run = await rollout(({ stable, canary, shadow }) => ({
+            stable,
+            canary: { service: canary, weight: 10 },
+            shadow: { service: shadow, percent: 50 },
+        }));
         const route = routeOf(run);
         expect(route.apiVersion).toBe("gateway.networking.k8s.io/v1");
         expect(route.metadata.name).toBe("fraud-scorer");
@@ -55,7 +61,12 @@ describe("ModelRoute", () => {
             rules: [
                 {
                     matches: [{ path: { type: "PathPrefix", value: "/" } }],
-                    filters: [{ type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: "fraud-scorer-shadow", port: 80 }, percent: 50 } }],
+                    filters: [
+                        {
+                            type: "RequestMirror",
+                            requestMirror: { backendRef: { group: "", kind: "Service", name: "fraud-scorer-shadow", port: 80 }, percent: 50 },
+                        },
+                    ],
                     backendRefs: [
                         { group: "", kind: "Service", name: "fraud-scorer", port: 80, weight: 90 },
                         { group: "", kind: "Service", name: "fraud-scorer-canary", port: 80, weight: 10 },
@@ -70,12 +81,18 @@ describe("ModelRoute", () => {
 
     it("labels each track's objects and pods, and its scraped series with track (its version differs too)", async () => {
         const run = await rollout(({ stable, canary }) => ({ stable, canary: { service: canary, weight: 10 } }));
-        for (const [deployment, track, v] of [["fraud-scorer", "stable", "12"], ["fraud-scorer-canary", "canary", "13"], ["fraud-scorer-shadow", "shadow", "13"]]) {
+        for (const [deployment, track, v] of [
+            ["fraud-scorer", "stable", "12"],
+            ["fraud-scorer-canary", "canary", "13"],
+            ["fraud-scorer-shadow", "shadow", "13"],
+        ]) {
             const d = run.k8sObject("Deployment", deployment) as any;
             expect(d.metadata.labels["mlops.acme.io/track"]).toBe(track);
             expect(d.spec.template.metadata.labels).toMatchObject({ "mlops.acme.io/track": track, "mlops.acme.io/model-version": v });
             const monitor = run.k8sObject("ServiceMonitor", deployment) as any;
-            expect(monitor.spec.endpoints[0].relabelings).toEqual([{ sourceLabels: ["__meta_kubernetes_pod_label_mlops_acme_io_track"], targetLabel: "track", action: "replace" }]);
+            expect(monitor.spec.endpoints[0].relabelings).toEqual([
+                { sourceLabels: ["__meta_kubernetes_pod_label_mlops_acme_io_track"], targetLabel: "track", action: "replace" },
+            ]);
             // Each track is selected apart: its own Service never reaches another track's pods.
             expect((run.k8sObject("Service", deployment) as any).spec.selector["app.kubernetes.io/instance"]).toBe(deployment);
         }
@@ -104,10 +121,14 @@ describe("ModelRoute", () => {
             ["mlops-model-rollout-fraud-fraud-scorer-shadow", ["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]],
         ]);
         const [canaryErrors] = rule.spec.groups[0].rules;
-        expect(canaryErrors.expr).toContain('mlops_model_requests_total{namespace="ml-fraud", service=~"fraud-scorer|fraud-scorer-canary", track=~"canary|shadow", status=~"5.."}');
+        expect(canaryErrors.expr).toContain(
+            'mlops_model_requests_total{namespace="ml-fraud", service=~"fraud-scorer|fraud-scorer-canary", track=~"canary|shadow", status=~"5.."}',
+        );
         expect(canaryErrors.expr).toContain(`> ${version("canary", 13).slo.errorRatio} and on`);
         // Without a candidate there is nothing to compare: no rule.
-        const alone = await runProgram(() => new ModelRoute("fraud-scorer", { team: "fraud", platform, stable: new ModelService("stable", version("stable", 12)) }));
+        const alone = await runProgram(
+            () => new ModelRoute("fraud-scorer", { team: "fraud", platform, stable: new ModelService("stable", version("stable", 12)) }),
+        );
         expect(alone.k8sOfKind("PrometheusRule", "ml-fraud").map((o: any) => o.metadata.name)).toEqual(["fraud-scorer-alerts"]);
     });
 
@@ -131,7 +152,9 @@ describe("ModelRoute", () => {
             notes = { stable: stable.operatingNote, canary: canary.operatingNote, shadow: shadow.operatingNote };
         }).then(() => {
             expect(notes.canary).toContain("**Roll back the canary**: in the team's stack, remove `canary` from the ModelRoute");
-            expect(notes.canary).toContain("**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` (its `previousVersion`");
+            expect(notes.canary).toContain(
+                "**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` (its `previousVersion`",
+            );
             expect(notes.canary).toContain('its series carry `track="canary"`');
             // The alerts comparing it with the stable version are in its signals, with what to do.
             for (const alert of ["ModelCandidateErrorRatioAboveStable", "ModelCandidateLatencyAboveStable"]) {
@@ -162,11 +185,15 @@ describe("ModelRoute", () => {
             });
         }).catch((e: Error) => e);
         const message = (error as Error).message;
-        expect(message).toContain('ModelRoute "fraud-scorer": platform.gateway must name the platform\'s Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io)');
+        expect(message).toContain(
+            'ModelRoute "fraud-scorer": platform.gateway must name the platform\'s Gateway, its HTTPS listener (sectionName) and the hostname suffix (like models.acme.io)',
+        );
         expect(message).toContain('stable service fraud-scorer-canary must have track "stable", has "canary"');
         expect(message).toContain('canary service fraud-scorer must have track "canary", has "stable"');
         expect(message).toContain('shadow service fraud-scorer-other must have track "shadow", has none');
-        expect(message).toContain("canary.weight must be an integer percentage from 1 to 50, got 60; to promote, make the canary's version the stable one; to roll back, remove the canary");
+        expect(message).toContain(
+            "canary.weight must be an integer percentage from 1 to 50, got 60; to promote, make the canary's version the stable one; to roll back, remove the canary",
+        );
         expect(message).toContain("shadow.percent must be an integer from 1 to 100, got 0");
         expect(message).toContain('hostname "fraud.other.models.acme.io" must be a DNS name under the team\'s zone fraud.models.acme.io');
     });
@@ -174,7 +201,13 @@ describe("ModelRoute", () => {
     it("refuses a candidate of another model: the alerts compare a candidate with the stable version of the same model", async () => {
         const error = await runProgram(() => {
             const stable = new ModelService("stable", version("stable", 12));
-            const ranker = new ModelService("canary", version("canary", 13, { modelUri: "models:/fraud-ranker/13", platform: { ...platform, approvals: [APPROVAL_12, { ...approval13, model: "fraud-ranker" }] } }));
+            const ranker = new ModelService(
+                "canary",
+                version("canary", 13, {
+                    modelUri: "models:/fraud-ranker/13",
+                    platform: { ...platform, approvals: [APPROVAL_12, { ...approval13, model: "fraud-ranker" }] },
+                }),
+            );
             new ModelRoute("fraud-scorer", { team: "fraud", platform, stable, canary: { service: ranker, weight: 10 } });
         }).catch((e: Error) => e);
         expect((error as Error).message).toContain(
@@ -190,10 +223,16 @@ describe("ModelRoute", () => {
                 return new ModelRoute("fraud-scorer", { team: "fraud", platform: p, stable, hostnames });
             });
         const route = routeOf(await withOutput(pulumi.output(GATEWAY)));
-        expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress-nginx", sectionName: "https" }]);
+        expect(route.spec.parentRefs).toEqual([
+            { group: "gateway.networking.k8s.io", kind: "Gateway", name: "platform", namespace: "ingress-nginx", sectionName: "https" },
+        ]);
         expect(route.spec.hostnames).toEqual(["fraud-scorer.fraud.models.acme.io"]);
-        const wrongZone = await withOutput(pulumi.output({ ...GATEWAY, hostnameSuffix: "models.example.com" }), ["scorer.fraud.models.acme.io"]).catch((e: Error) => e);
-        expect((wrongZone as any).message).toContain('ModelRoute "fraud-scorer": hostname "scorer.fraud.models.acme.io" must be a DNS name under the team\'s zone fraud.models.example.com');
+        const wrongZone = await withOutput(pulumi.output({ ...GATEWAY, hostnameSuffix: "models.example.com" }), ["scorer.fraud.models.acme.io"]).catch(
+            (e: Error) => e,
+        );
+        expect((wrongZone as any).message).toContain(
+            'ModelRoute "fraud-scorer": hostname "scorer.fraud.models.acme.io" must be a DNS name under the team\'s zone fraud.models.example.com',
+        );
         expect((wrongZone as any).resources.filter((r: any) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")).toEqual([]);
         const none = await withOutput(pulumi.output<typeof GATEWAY | undefined>(undefined)).catch((e: Error) => e);
         expect((none as Error).message).toContain("the platform team sets with mlops:serving.gateway");
@@ -201,12 +240,18 @@ describe("ModelRoute", () => {
 
     it("needs the approval of every version that takes traffic (canary and shadow are ModelServices)", () => {
         const canary = version("canary", 13, { platform: { ...platform, approvals: [APPROVAL_12] } });
-        expect(() => validateModelServiceArgs("canary", canary, NOW)).toThrow("fraud/fraud-scorer version 13 has no approval: approvals are recorded by compliance in approvals/prod.yaml");
-        expect(() => validateModelServiceArgs("canary", { ...canary, track: "blue" as never }, NOW)).toThrow('track "blue" must be one of stable, canary, shadow');
+        expect(() => validateModelServiceArgs("canary", canary, NOW)).toThrow(
+            "fraud/fraud-scorer version 13 has no approval: approvals are recorded by compliance in approvals/prod.yaml",
+        );
+        expect(() => validateModelServiceArgs("canary", { ...canary, track: "blue" as never }, NOW)).toThrow(
+            'track "blue" must be one of stable, canary, shadow',
+        );
     });
 
     it("refuses a route of another team's service", () => {
         const fake = { serviceName: "ranker", namespace: "ml-recsys", track: "stable" } as unknown as ModelService;
-        expect(() => validateModelRouteArgs("r", { team: "fraud", platform, stable: fake })).toThrow("stable service ranker runs in ml-recsys, not in team fraud's namespace ml-fraud");
+        expect(() => validateModelRouteArgs("r", { team: "fraud", platform, stable: fake })).toThrow(
+            "stable service ranker runs in ml-recsys, not in team fraud's namespace ml-fraud",
+        );
     });
 });

@@ -39,7 +39,6 @@ const NOW = new Date("2026-11-22T12:00:00Z");
 const TAG_REF = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:1.4.0";
 const BUILD_CONTEXT = path.join("examples", "team-fraud", "model-server");
 
-
 /** Valid arguments in dev: one replica, a tag, no approval, no schema, no logging. */
 function devArgs(change: Partial<ModelServiceArgs> = {}): ModelServiceArgs {
     const { approval: _approval, inputSchema: _schema, autoscaling: _autoscaling, ...rest } = prodArgs();
@@ -78,70 +77,250 @@ describe("ModelService arguments", () => {
         // Images.
         ["a tag-only image in test", "test", { image: { reference: TAG_REF } }, `image "${TAG_REF}" must be pinned by digest (repo@sha256:...) in test`],
         ["an unpinned image in prod", "prod", { image: { reference: "x:latest" } }, 'image "x:latest" must be pinned by digest (repo@sha256:...) in prod'],
-        ["latest in dev", "dev", { image: { reference: "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:latest" } }, 'image "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:latest" uses the moving tag latest: pin a version tag (and a digest)'],
-        ["a malformed reference", "dev", { image: { reference: "fraud scorer" } }, 'image "fraud scorer" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>'],
+        [
+            "latest in dev",
+            "dev",
+            { image: { reference: "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:latest" } },
+            'image "210987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-scorer:latest" uses the moving tag latest: pin a version tag (and a digest)',
+        ],
+        [
+            "a malformed reference",
+            "dev",
+            { image: { reference: "fraud scorer" } },
+            'image "fraud scorer" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>',
+        ],
         ["a missing build context", "prod", { image: { build: { context: "no/such/dir" } } }, 'image build: build context "no/such/dir" is not a directory'],
-        ["a build without Dockerfile", "prod", { image: { build: { context: BUILD_CONTEXT, dockerfile: "Nope.Dockerfile" } } }, `image build: Dockerfile "${path.join(BUILD_CONTEXT, "Nope.Dockerfile")}" does not exist`],
+        [
+            "a build without Dockerfile",
+            "prod",
+            { image: { build: { context: BUILD_CONTEXT, dockerfile: "Nope.Dockerfile" } } },
+            `image build: Dockerfile "${path.join(BUILD_CONTEXT, "Nope.Dockerfile")}" does not exist`,
+        ],
         // Approval: compliance's record in the platform, not the team's.
-        ["a team-supplied approval in prod", "prod", { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" } }, `approval is no longer taken from the team's stack: ${RECORDED}; remove approval from this workload`],
-        ["a version compliance has not approved", "prod", { modelUri: "models:/fraud-scorer/13" }, `fraud/fraud-scorer version 13 has no approval: ${RECORDED}`],
-        ["an image digest the approval does not cover", "prod", { image: { reference: OTHER_DIGEST_REF } }, `the approval of fraud/fraud-scorer version 12 (CHG-10423) does not cover the image digest sha256:${"c".repeat(64)} (approved: sha256:${"a".repeat(64)}, sha256:${"b".repeat(64)}); ${RECORDED}`],
-        ["an expired approval", "prod", { platform: { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, date: "2026-08-01", expires: "2026-10-30" }] } }, `the approval of fraud/fraud-scorer version 12 (CHG-10423) expired on 2026-10-30: re-approve it; ${RECORDED}`],
-        ["no approvals from the platform", "prod", { platform: { ...platformRefs("prod"), approvals: undefined } }, `platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${RECORDED}`],
+        [
+            "a team-supplied approval in prod",
+            "prod",
+            { approval: { approvedBy: "jane.doe", ticket: "CHG-10423", date: "2026-11-02" } },
+            `approval is no longer taken from the team's stack: ${RECORDED}; remove approval from this workload`,
+        ],
+        [
+            "a version compliance has not approved",
+            "prod",
+            { modelUri: "models:/fraud-scorer/13" },
+            `fraud/fraud-scorer version 13 has no approval: ${RECORDED}`,
+        ],
+        [
+            "an image digest the approval does not cover",
+            "prod",
+            { image: { reference: OTHER_DIGEST_REF } },
+            `the approval of fraud/fraud-scorer version 12 (CHG-10423) does not cover the image digest sha256:${"c".repeat(64)} (approved: sha256:${"a".repeat(64)}, sha256:${"b".repeat(64)}); ${RECORDED}`,
+        ],
+        [
+            "an expired approval",
+            "prod",
+            { platform: { ...platformRefs("prod"), approvals: [{ ...APPROVAL_12, date: "2026-08-01", expires: "2026-10-30" }] } },
+            `the approval of fraud/fraud-scorer version 12 (CHG-10423) expired on 2026-10-30: re-approve it; ${RECORDED}`,
+        ],
+        [
+            "no approvals from the platform",
+            "prod",
+            { platform: { ...platformRefs("prod"), approvals: undefined } },
+            `platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${RECORDED}`,
+        ],
         // Model.
-        ["a malformed model URI", "prod", { modelUri: "s3://models/fraud-scorer" }, 'model URI "s3://models/fraud-scorer" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>'],
-        ["a stage instead of a version", "prod", { modelUri: "models:/fraud-scorer/Production" }, 'model URI "models:/fraud-scorer/Production" names the stage "Production": stages are not used, pin models:/fraud-scorer/<version>'],
-        ["an alias in prod", "prod", { modelUri: "models:/fraud-scorer@champion" }, 'model URI "models:/fraud-scorer@champion" names the alias "champion"; in prod pin a version (models:/fraud-scorer/<version>): resolve the alias when you deploy'],
-        ["an alias in test", "test", { modelUri: "models:/fraud-scorer@champion" }, 'model URI "models:/fraud-scorer@champion" names the alias "champion"; in test pin a version (models:/fraud-scorer/<version>): resolve the alias when you deploy'],
+        [
+            "a malformed model URI",
+            "prod",
+            { modelUri: "s3://models/fraud-scorer" },
+            'model URI "s3://models/fraud-scorer" is malformed: expected models:/<name>/<version> or models:/<name>@<alias>',
+        ],
+        [
+            "a stage instead of a version",
+            "prod",
+            { modelUri: "models:/fraud-scorer/Production" },
+            'model URI "models:/fraud-scorer/Production" names the stage "Production": stages are not used, pin models:/fraud-scorer/<version>',
+        ],
+        [
+            "an alias in prod",
+            "prod",
+            { modelUri: "models:/fraud-scorer@champion" },
+            'model URI "models:/fraud-scorer@champion" names the alias "champion"; in prod pin a version (models:/fraud-scorer/<version>): resolve the alias when you deploy',
+        ],
+        [
+            "an alias in test",
+            "test",
+            { modelUri: "models:/fraud-scorer@champion" },
+            'model URI "models:/fraud-scorer@champion" names the alias "champion"; in test pin a version (models:/fraud-scorer/<version>): resolve the alias when you deploy',
+        ],
         ["another team's model", "prod", { modelUri: "models:/recsys-ranker/3" }, 'model name "recsys-ranker" must start with the team name ("fraud-")'],
-        ["an invalid alias label", "prod", { alias: "Champion" }, 'alias "Champion" must be a registry alias like champion (lower-case letters, digits, _ and -)'],
+        [
+            "an invalid alias label",
+            "prod",
+            { alias: "Champion" },
+            'alias "Champion" must be a registry alias like champion (lower-case letters, digits, _ and -)',
+        ],
         ["previousVersion = version", "prod", { previousVersion: 12 }, "previousVersion 12 is the version being deployed; name the version to roll back to"],
         ["a fractional previousVersion", "prod", { previousVersion: 11.5 }, "previousVersion must be a registered version (a positive integer), got 11.5"],
         // Owner and names.
         ["a malformed team", "prod", { team: "Fraud" }, 'team "Fraud" must be 2-20 lower-case letters, digits and -, starting with a letter'],
         ["no owners", "prod", { owners: [] }, "owners must name at least one person or group accountable for the model"],
-        ["a service name with a digit first", "prod", { serviceName: "1-scorer" }, 'serviceName "1-scorer" must be lower-case letters, digits and -, starting with a letter, at most 46 characters'],
-        ["a service name too long", "prod", { serviceName: `fraud-${"s".repeat(41)}` }, `serviceName "fraud-${"s".repeat(41)}" must be lower-case letters, digits and -, starting with a letter, at most 46 characters`],
+        [
+            "a service name with a digit first",
+            "prod",
+            { serviceName: "1-scorer" },
+            'serviceName "1-scorer" must be lower-case letters, digits and -, starting with a letter, at most 46 characters',
+        ],
+        [
+            "a service name too long",
+            "prod",
+            { serviceName: `fraud-${"s".repeat(41)}` },
+            `serviceName "fraud-${"s".repeat(41)}" must be lower-case letters, digits and -, starting with a letter, at most 46 characters`,
+        ],
         // Replicas and autoscaling.
         ["min > max", "test", { replicas: { min: 5, max: 3 } }, "replicas.min (5) must not exceed replicas.max (3)"],
-        ["one replica in prod", "prod", { replicas: { min: 1, max: 4 } }, "replicas.min must be at least 2 in prod (one replica cannot survive a node drain or a rollout), got 1"],
+        [
+            "one replica in prod",
+            "prod",
+            { replicas: { min: 1, max: 4 } },
+            "replicas.min must be at least 2 in prod (one replica cannot survive a node drain or a rollout), got 1",
+        ],
         ["zero replicas", "dev", { replicas: { min: 0, max: 1 } }, "replicas.min must be an integer from 1 to 100, got 0"],
         ["a fractional max", "test", { replicas: { min: 2, max: 2.5 } }, "replicas.max must be an integer from 1 to 100, got 2.5"],
-        ["a CPU target of 100%", "prod", { autoscaling: { targetCpuUtilization: 100 } }, "autoscaling.targetCpuUtilization must be an integer percentage from 10 to 95, got 100"],
+        [
+            "a CPU target of 100%",
+            "prod",
+            { autoscaling: { targetCpuUtilization: 100 } },
+            "autoscaling.targetCpuUtilization must be an integer percentage from 10 to 95, got 100",
+        ],
         ["a zero RPS target", "prod", { autoscaling: { targetRequestsPerSecond: 0 } }, "autoscaling.targetRequestsPerSecond must be a number above 0, got 0"],
-        ["a negative stabilisation window", "prod", { autoscaling: { scaleDownStabilizationSeconds: -1 } }, "autoscaling.scaleDownStabilizationSeconds must be an integer from 0 to 3600, got -1"],
+        [
+            "a negative stabilisation window",
+            "prod",
+            { autoscaling: { scaleDownStabilizationSeconds: -1 } },
+            "autoscaling.scaleDownStabilizationSeconds must be an integer from 0 to 3600, got -1",
+        ],
         // SLOs.
-        ["a zero latency SLO", "prod", { slo: { latencyP95Seconds: 0, errorRatio: 0.01 } }, "slo.latencyP95Seconds must be a number of seconds above 0 and at most 60, got 0"],
-        ["a negative latency SLO", "prod", { slo: { latencyP95Seconds: -0.2, errorRatio: 0.01 } }, "slo.latencyP95Seconds must be a number of seconds above 0 and at most 60, got -0.2"],
+        [
+            "a zero latency SLO",
+            "prod",
+            { slo: { latencyP95Seconds: 0, errorRatio: 0.01 } },
+            "slo.latencyP95Seconds must be a number of seconds above 0 and at most 60, got 0",
+        ],
+        [
+            "a negative latency SLO",
+            "prod",
+            { slo: { latencyP95Seconds: -0.2, errorRatio: 0.01 } },
+            "slo.latencyP95Seconds must be a number of seconds above 0 and at most 60, got -0.2",
+        ],
         ["an error ratio of 0", "prod", { slo: { latencyP95Seconds: 0.3, errorRatio: 0 } }, "slo.errorRatio must be a ratio strictly between 0 and 1, got 0"],
         ["an error ratio of 1", "prod", { slo: { latencyP95Seconds: 0.3, errorRatio: 1 } }, "slo.errorRatio must be a ratio strictly between 0 and 1, got 1"],
-        ["an error ratio in percent", "prod", { slo: { latencyP95Seconds: 0.3, errorRatio: 5 } }, "slo.errorRatio must be a ratio strictly between 0 and 1, got 5"],
-        ["a prediction shift above 1", "prod", { slo: { latencyP95Seconds: 0.3, errorRatio: 0.01, predictionShift: 2 } }, "slo.predictionShift must be a number above 0 and at most 1, got 2"],
+        [
+            "an error ratio in percent",
+            "prod",
+            { slo: { latencyP95Seconds: 0.3, errorRatio: 5 } },
+            "slo.errorRatio must be a ratio strictly between 0 and 1, got 5",
+        ],
+        [
+            "a prediction shift above 1",
+            "prod",
+            { slo: { latencyP95Seconds: 0.3, errorRatio: 0.01, predictionShift: 2 } },
+            "slo.predictionShift must be a number above 0 and at most 1, got 2",
+        ],
         // Prediction logging.
-        ["a sample rate above 1", "prod", { predictionLogging: { enabled: true, sampleRate: 1.5 } }, "predictionLogging.sampleRate must be a number from 0 to 1, got 1.5"],
-        ["a negative sample rate", "prod", { predictionLogging: { enabled: true, sampleRate: -0.1 } }, "predictionLogging.sampleRate must be a number from 0 to 1, got -0.1"],
-        ["logging on at rate 0", "prod", { predictionLogging: { enabled: true, sampleRate: 0 } }, "predictionLogging.sampleRate is 0 with logging enabled: set enabled: false instead"],
-        ["a log prefix of another team", "prod", { predictionLogging: { enabled: true, prefix: "prediction-logs/recsys/fraud-scorer" } }, 'predictionLogging.prefix "prediction-logs/recsys/fraud-scorer" must be under the team\'s prediction-log prefix prediction-logs/fraud/ (the only prefix its workload role may write)'],
-        ["a log prefix escaping with ..", "prod", { predictionLogging: { enabled: true, prefix: "prediction-logs/fraud/../recsys" } }, 'predictionLogging.prefix "prediction-logs/fraud/../recsys" must be under the team\'s prediction-log prefix prediction-logs/fraud/ (the only prefix its workload role may write)'],
+        [
+            "a sample rate above 1",
+            "prod",
+            { predictionLogging: { enabled: true, sampleRate: 1.5 } },
+            "predictionLogging.sampleRate must be a number from 0 to 1, got 1.5",
+        ],
+        [
+            "a negative sample rate",
+            "prod",
+            { predictionLogging: { enabled: true, sampleRate: -0.1 } },
+            "predictionLogging.sampleRate must be a number from 0 to 1, got -0.1",
+        ],
+        [
+            "logging on at rate 0",
+            "prod",
+            { predictionLogging: { enabled: true, sampleRate: 0 } },
+            "predictionLogging.sampleRate is 0 with logging enabled: set enabled: false instead",
+        ],
+        [
+            "a log prefix of another team",
+            "prod",
+            { predictionLogging: { enabled: true, prefix: "prediction-logs/recsys/fraud-scorer" } },
+            'predictionLogging.prefix "prediction-logs/recsys/fraud-scorer" must be under the team\'s prediction-log prefix prediction-logs/fraud/ (the only prefix its workload role may write)',
+        ],
+        [
+            "a log prefix escaping with ..",
+            "prod",
+            { predictionLogging: { enabled: true, prefix: "prediction-logs/fraud/../recsys" } },
+            'predictionLogging.prefix "prediction-logs/fraud/../recsys" must be under the team\'s prediction-log prefix prediction-logs/fraud/ (the only prefix its workload role may write)',
+        ],
         // Input schema.
-        ["no input schema in prod", "prod", { inputSchema: undefined }, "inputSchema is required in prod: the JSON Schema the server validates requests against"],
-        ["an invalid input schema", "test", { inputSchema: { type: "objekt" } }, "inputSchema is not a valid JSON Schema: schema is invalid: data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf"],
-        ["a draft-04 schema", "test", { inputSchema: { $schema: "http://json-schema.org/draft-04/schema#", type: "object" } }, 'inputSchema names the JSON Schema dialect "http://json-schema.org/draft-04/schema#"; use draft-07, 2019-09 or 2020-12'],
+        [
+            "no input schema in prod",
+            "prod",
+            { inputSchema: undefined },
+            "inputSchema is required in prod: the JSON Schema the server validates requests against",
+        ],
+        [
+            "an invalid input schema",
+            "test",
+            { inputSchema: { type: "objekt" } },
+            "inputSchema is not a valid JSON Schema: schema is invalid: data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf",
+        ],
+        [
+            "a draft-04 schema",
+            "test",
+            { inputSchema: { $schema: "http://json-schema.org/draft-04/schema#", type: "object" } },
+            'inputSchema names the JSON Schema dialect "http://json-schema.org/draft-04/schema#"; use draft-07, 2019-09 or 2020-12',
+        ],
         // Ports, probes, pod.
         ["a privileged port", "prod", { port: 80 }, "port must be an integer from 1024 to 65535 (the server runs as non-root), got 80"],
         ["the same port twice", "prod", { port: 9090 }, "port and metricsPort must differ, both are 9090"],
         ["a relative health path", "prod", { health: { readinessPath: "ready" } }, 'health.readinessPath "ready" must be a URL path starting with /'],
-        ["a startup timeout of 5 s", "prod", { health: { startupTimeoutSeconds: 5 } }, "health.startupTimeoutSeconds must be an integer from 10 to 3600, got 5"],
+        [
+            "a startup timeout of 5 s",
+            "prod",
+            { health: { startupTimeoutSeconds: 5 } },
+            "health.startupTimeoutSeconds must be an integer from 10 to 3600, got 5",
+        ],
         ["a drain of 10 minutes", "prod", { drainSeconds: 600 }, "drainSeconds must be an integer from 0 to 120, got 600"],
         ["root", "prod", { runAsUser: 0 }, "runAsUser must be a numeric non-root uid (1 to 2147483647), got 0"],
         ["a malformed /tmp size", "prod", { tmpSizeLimit: "2 GB" }, 'tmpSizeLimit "2 GB" is not a Kubernetes quantity like 2Gi'],
-        ["requests above limits", "prod", { resources: { cpuRequest: "3", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "3Gi" } }, "resources.cpuRequest (3) must not exceed resources.cpuLimit (2)"],
-        ["a malformed quantity", "prod", { resources: { cpuRequest: "1", memoryRequest: "2GB", cpuLimit: "2", memoryLimit: "3Gi" } }, 'resources.memoryRequest "2GB" is not a Kubernetes quantity (like 500m, 2, 512Mi or 4Gi)'],
+        [
+            "requests above limits",
+            "prod",
+            { resources: { cpuRequest: "3", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "3Gi" } },
+            "resources.cpuRequest (3) must not exceed resources.cpuLimit (2)",
+        ],
+        [
+            "a malformed quantity",
+            "prod",
+            { resources: { cpuRequest: "1", memoryRequest: "2GB", cpuLimit: "2", memoryLimit: "3Gi" } },
+            'resources.memoryRequest "2GB" is not a Kubernetes quantity (like 500m, 2, 512Mi or 4Gi)',
+        ],
         ["an env var the component sets", "prod", { env: { MODEL_URI: "models:/fraud-scorer/1" } }, 'env "MODEL_URI" is set by the component; remove it'],
-        ["an invalid env var name", "prod", { env: { "FRAUD-THRESHOLD": "0.7" } }, 'env "FRAUD-THRESHOLD" is not a valid variable name (letters, digits and _)'],
+        [
+            "an invalid env var name",
+            "prod",
+            { env: { "FRAUD-THRESHOLD": "0.7" } },
+            'env "FRAUD-THRESHOLD" is not a valid variable name (letters, digits and _)',
+        ],
         // Platform references.
-        ["a runbook URL with a trailing slash", "prod", { platform: { ...platformRefs("prod"), runbookBaseUrl: `${RUNBOOKS}/` } }, `platform.runbookBaseUrl "${RUNBOOKS}/" must be an https:// URL of docs/runbooks without a trailing slash`],
-        ["a malformed label domain", "prod", { platform: { ...platformRefs("prod"), labelDomain: "acme" } }, 'platform.labelDomain "acme" must be a DNS domain like acme.io'],
+        [
+            "a runbook URL with a trailing slash",
+            "prod",
+            { platform: { ...platformRefs("prod"), runbookBaseUrl: `${RUNBOOKS}/` } },
+            `platform.runbookBaseUrl "${RUNBOOKS}/" must be an https:// URL of docs/runbooks without a trailing slash`,
+        ],
+        [
+            "a malformed label domain",
+            "prod",
+            { platform: { ...platformRefs("prod"), labelDomain: "acme" } },
+            'platform.labelDomain "acme" must be a DNS domain like acme.io',
+        ],
     ];
 
     it.each(cases)("refuse %s", (_what, env, change, problem) => {
@@ -162,7 +341,9 @@ describe("ModelService arguments", () => {
             }).catch((e) => e);
         const none = await refused([]);
         expect(none).toBeInstanceOf(ProgramError);
-        expect((none as ProgramError).message).toBe(`the program failed: ModelService "fraud-scorer": fraud/fraud-scorer version 12 has no approval: ${RECORDED}.`);
+        expect((none as ProgramError).message).toBe(
+            `the program failed: ModelService "fraud-scorer": fraud/fraud-scorer version 12 has no approval: ${RECORDED}.`,
+        );
         expect((none as ProgramError).resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack", "mlops:index:ModelService"]);
         const expired = await refused([{ ...APPROVAL_12, date: "2020-01-01", expires: "2020-03-01" }]);
         expect((expired as ProgramError).message).toContain("expired on 2020-03-01");
@@ -175,7 +356,11 @@ describe("ModelService arguments", () => {
         });
         const d = run.inputs(run.one("kubernetes:apps/v1:Deployment"));
         for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) {
-            expect(labels).toMatchObject({ "mlops.acme.io/approval-ticket": "CHG-10423", "mlops.acme.io/approved-by": "jane.doe", "mlops.acme.io/approval-date": "2026-11-02" });
+            expect(labels).toMatchObject({
+                "mlops.acme.io/approval-ticket": "CHG-10423",
+                "mlops.acme.io/approved-by": "jane.doe",
+                "mlops.acme.io/approval-date": "2026-11-02",
+            });
         }
         expect(d.metadata.annotations).toMatchObject({ "mlops.acme.io/approval-ticket": "CHG-10423" });
     });
@@ -192,7 +377,9 @@ describe("ModelService arguments", () => {
             new ModelService("fraud-scorer", prodArgs({ image: { reference: "x:latest" } }));
         }).catch((e) => e);
         expect(error).toBeInstanceOf(ProgramError);
-        expect((error as ProgramError).message).toBe('the program failed: ModelService "fraud-scorer": image "x:latest" must be pinned by digest (repo@sha256:...) in prod.');
+        expect((error as ProgramError).message).toBe(
+            'the program failed: ModelService "fraud-scorer": image "x:latest" must be pinned by digest (repo@sha256:...) in prod.',
+        );
         expect((error as ProgramError).resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
     });
 });
@@ -238,7 +425,12 @@ describe("ModelService in prod", () => {
         expect(await validateObjects(objects)).toEqual([]);
         for (const o of objects) {
             expect(o.metadata.namespace).toBe("ml-fraud");
-            expect(o.metadata.labels).toMatchObject({ "mlops.acme.io/team": "fraud", "mlops.acme.io/owner": "fraud", "mlops.acme.io/environment": "prod", "mlops.acme.io/model": "fraud-scorer" });
+            expect(o.metadata.labels).toMatchObject({
+                "mlops.acme.io/team": "fraud",
+                "mlops.acme.io/owner": "fraud",
+                "mlops.acme.io/environment": "prod",
+                "mlops.acme.io/model": "fraud-scorer",
+            });
         }
     });
 
@@ -298,9 +490,25 @@ describe("ModelService in prod", () => {
 
     it("probes startup, readiness and liveness on the http port, with the model's load time as startup budget", () => {
         const c = container();
-        expect(c.startupProbe).toEqual({ httpGet: { path: "/health/ready", port: "http", scheme: "HTTP" }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 });
-        expect(c.readinessProbe).toEqual({ httpGet: { path: "/health/ready", port: "http", scheme: "HTTP" }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 });
-        expect(c.livenessProbe).toEqual({ httpGet: { path: "/health/live", port: "http", scheme: "HTTP" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 });
+        expect(c.startupProbe).toEqual({
+            httpGet: { path: "/health/ready", port: "http", scheme: "HTTP" },
+            periodSeconds: 5,
+            timeoutSeconds: 3,
+            failureThreshold: 60,
+        });
+        expect(c.readinessProbe).toEqual({
+            httpGet: { path: "/health/ready", port: "http", scheme: "HTTP" },
+            periodSeconds: 10,
+            timeoutSeconds: 3,
+            failureThreshold: 3,
+            successThreshold: 1,
+        });
+        expect(c.livenessProbe).toEqual({
+            httpGet: { path: "/health/live", port: "http", scheme: "HTTP" },
+            periodSeconds: 20,
+            timeoutSeconds: 5,
+            failureThreshold: 3,
+        });
         expect(c.ports).toEqual([
             { name: "http", containerPort: 8080, protocol: "TCP" },
             { name: "metrics", containerPort: 9090, protocol: "TCP" },
@@ -309,7 +517,13 @@ describe("ModelService in prod", () => {
 
     it("runs restricted: non-root numeric uid, no escalation, read-only root with /tmp, no capabilities, RuntimeDefault, no token", () => {
         const p = pod();
-        expect(p.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+        expect(p.securityContext).toEqual({
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         expect(container().securityContext).toEqual({
             runAsNonRoot: true,
             runAsUser: 10001,
@@ -332,7 +546,10 @@ describe("ModelService in prod", () => {
             { name: "input-schema", mountPath: "/etc/mlops/input-schema", readOnly: true },
         ]);
         // Ephemeral storage: 512Mi reserved (the model download), the limit covers the 2Gi /tmp plus 256Mi.
-        expect(container().resources).toEqual({ requests: { cpu: "1", memory: "2Gi", "ephemeral-storage": "512Mi" }, limits: { cpu: "2", memory: "3Gi", "ephemeral-storage": "2304Mi" } });
+        expect(container().resources).toEqual({
+            requests: { cpu: "1", memory: "2Gi", "ephemeral-storage": "512Mi" },
+            limits: { cpu: "2", memory: "3Gi", "ephemeral-storage": "2304Mi" },
+        });
     });
 
     it("drains before it stops and spreads over zones (hard) and nodes", () => {
@@ -340,15 +557,33 @@ describe("ModelService in prod", () => {
         expect(container().lifecycle).toEqual({ preStop: { sleep: { seconds: 10 } } });
         expect(p.terminationGracePeriodSeconds).toBe(40);
         expect(p.topologySpreadConstraints).toEqual([
-            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] },
-            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] },
+            {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "DoNotSchedule",
+                labelSelector: { matchLabels: selector },
+                matchLabelKeys: ["pod-template-hash"],
+            },
+            {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: selector },
+                matchLabelKeys: ["pod-template-hash"],
+            },
         ]);
     });
 
     it("deploys the digest-pinned image and hands the server its model, MLflow, schema and logging settings", () => {
         expect(container().image).toBe(DIGEST_REF);
         expect(container().image).toMatch(/@sha256:[a-f0-9]{64}$/);
-        expect(Object.fromEntries(container().env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]))).toEqual({
+        expect(
+            Object.fromEntries(
+                container()
+                    .env.filter((e: any) => e.value !== undefined)
+                    .map((e: any) => [e.name, e.value]),
+            ),
+        ).toEqual({
             MODEL_URI: "models:/fraud-scorer/12",
             MODEL_NAME: "fraud-scorer",
             MODEL_VERSION: "12",
@@ -396,12 +631,20 @@ describe("ModelService in prod", () => {
             { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
             { type: "Pods", pods: { metric: { name: "mlops_model_requests_per_second" }, target: { type: "AverageValue", averageValue: "40" } } },
         ]);
-        expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] });
+        expect(hpa.spec.behavior.scaleDown).toEqual({
+            stabilizationWindowSeconds: 300,
+            selectPolicy: "Max",
+            policies: [{ type: "Percent", value: 50, periodSeconds: 60 }],
+        });
         expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
     });
 
     it("keeps all but one replica of the floor through a drain", () => {
-        expect(one(run, "PodDisruptionBudget").spec).toEqual({ minAvailable: 2, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+        expect(one(run, "PodDisruptionBudget").spec).toEqual({
+            minAvailable: 2,
+            selector: { matchLabels: selector },
+            unhealthyPodEvictionPolicy: "AlwaysAllow",
+        });
     });
 
     it("leaves network access to the serving namespace: no NetworkPolicy, ports named as the namespace's policies admit them", () => {
@@ -409,21 +652,37 @@ describe("ModelService in prod", () => {
         // team's deploy group may read NetworkPolicies but not create them.
         expect(run.k8s().filter((o) => o.object.kind === "NetworkPolicy")).toEqual([]);
         expect(deployerRules().find((r) => (r.resources as string[]).includes("networkpolicies"))?.verbs).toEqual(["get", "list", "watch"]);
-        const ports = deployment().spec.template.spec.containers[0].ports.map((p: any) => p.name).sort();
+        const ports = deployment()
+            .spec.template.spec.containers[0].ports.map((p: any) => p.name)
+            .sort();
         expect(ports).toEqual([METRICS_PORT_NAME, SERVING_PORT_NAME].sort());
-        expect(one(run, "Service").spec.ports.map((p: any) => p.targetPort).sort()).toEqual([METRICS_PORT_NAME, SERVING_PORT_NAME].sort());
+        expect(
+            one(run, "Service")
+                .spec.ports.map((p: any) => p.targetPort)
+                .sort(),
+        ).toEqual([METRICS_PORT_NAME, SERVING_PORT_NAME].sort());
     });
 
     it("is scraped on its metrics port at /metrics", () => {
         const sm = one(run, "ServiceMonitor");
         expect(sm.apiVersion).toBe("monitoring.coreos.com/v1");
-        expect(sm.spec).toEqual({ selector: { matchLabels: selector }, namespaceSelector: { matchNames: ["ml-fraud"] }, endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }] });
+        expect(sm.spec).toEqual({
+            selector: { matchLabels: selector },
+            namespaceSelector: { matchNames: ["ml-fraud"] },
+            endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+        });
         expect(one(run, "Service").metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
     });
 
     it("alerts with its own SLO thresholds, for itself only", () => {
         const rule = one(run, "PrometheusRule");
-        const expected = serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo: fullSlo(prodArgs().slo), runbookBaseUrl: RUNBOOKS });
+        const expected = serviceRuleGroups({
+            team: "fraud",
+            serviceName: "fraud-scorer",
+            modelName: "fraud-scorer",
+            slo: fullSlo(prodArgs().slo),
+            runbookBaseUrl: RUNBOOKS,
+        });
         expect(rule.spec.groups).toEqual(expected);
         expect(service.ruleGroups).toEqual(expected);
         const rules = Object.fromEntries(rule.spec.groups.flatMap((g: any) => g.rules).map((r: any) => [r.alert, r]));
@@ -441,9 +700,13 @@ describe("ModelService in prod", () => {
         const md = service.operatingNote;
         expect(md).toContain("| Owners | fraud-ml@acme.io |");
         expect(md).toContain("## What can fail");
-        expect(md).toContain(`| ModelErrorRatioHigh | critical | more than 0.5% of requests fail with 5xx over 5 minutes, for 5m | [model-error-ratio-high](${RUNBOOKS}/model-error-ratio-high.md) |`);
+        expect(md).toContain(
+            `| ModelErrorRatioHigh | critical | more than 0.5% of requests fail with 5xx over 5 minutes, for 5m | [model-error-ratio-high](${RUNBOOKS}/model-error-ratio-high.md) |`,
+        );
         expect(md).toContain(`| ModelLatencyP95High | warning | p95 latency is above 250ms over 5 minutes, for 10m |`);
-        expect(md).toContain("set this service's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12` (version 11 and its image must still be approved in approvals/prod.yaml of the platform)");
+        expect(md).toContain(
+            "set this service's `modelUri` to `models:/fraud-scorer/11` and `previousVersion` to `12` (version 11 and its image must still be approved in approvals/prod.yaml of the platform)",
+        );
         expect(md).toContain("kubectl -n ml-fraud rollout undo deployment/fraud-scorer");
         expect(md).toContain('set_registered_model_alias("fraud-scorer", "champion", 11)');
     });
@@ -491,7 +754,8 @@ describe("ModelService in dev with one replica", () => {
 describe("ModelService building its image", () => {
     let run: StackRun;
     beforeAll(async () => {
-        const make = (platform: PlatformRefs) => new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } }, platform }));
+        const make = (platform: PlatformRefs) =>
+            new ModelService("fraud-scorer", prodArgs({ image: { build: { context: BUILD_CONTEXT, buildArgs: { MLFLOW_VERSION: "3.1.1" } } }, platform }));
         const platform = await approvingBuild(make);
         run = await runProgram(() => make(platform));
     });
@@ -517,7 +781,12 @@ describe("ModelService building its image", () => {
         const inputs = run.inputs(image);
         const repoUrl = run.one("aws:ecr/repository:Repository").outputs.repositoryUrl as string;
         expect(inputs.imageName).toBe(`${repoUrl}:fraud-scorer-${contextHash(path.join(ROOT, BUILD_CONTEXT)).slice(0, 12)}`);
-        expect(inputs.build).toEqual({ context: BUILD_CONTEXT, dockerfile: path.join(BUILD_CONTEXT, "Dockerfile"), platform: "linux/amd64", args: { MLFLOW_VERSION: "3.1.1" } });
+        expect(inputs.build).toEqual({
+            context: BUILD_CONTEXT,
+            dockerfile: path.join(BUILD_CONTEXT, "Dockerfile"),
+            platform: "linux/amd64",
+            args: { MLFLOW_VERSION: "3.1.1" },
+        });
         expect(inputs.registry.server).toBe(repoUrl);
         expect(JSON.stringify(image.inputs.registry)).toContain("1b47061264138c4ac30d75fd1eb44270");
     });
@@ -539,7 +808,13 @@ if (!hasPromtool) console.warn("promtool not installed: skipping the ModelServic
 describe.skipIf(!hasPromtool)("ModelService rules under promtool", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "model-service-rules-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const groups = serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo: fullSlo(prodArgs().slo), runbookBaseUrl: RUNBOOKS });
+    const groups = serviceRuleGroups({
+        team: "fraud",
+        serviceName: "fraud-scorer",
+        modelName: "fraud-scorer",
+        slo: fullSlo(prodArgs().slo),
+        runbookBaseUrl: RUNBOOKS,
+    });
     const series = (service: string, version: string, status: string) =>
         `mlops_model_requests_total{namespace="ml-fraud",service="${service}",model="fraud-scorer",version="${version}",team="fraud",status="${status}"}`;
     const tests = `

@@ -40,7 +40,12 @@ export function platformRefs(environment: Environment): PlatformRefs {
 }
 
 /** The scorer's request schema. */
-export const SCHEMA = { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", required: ["amount"], properties: { amount: { type: "number", minimum: 0 } } };
+export const SCHEMA = {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    type: "object",
+    required: ["amount"],
+    properties: { amount: { type: "number", minimum: 0 } },
+};
 
 /** Valid arguments of the fraud scorer in prod; `change` replaces top-level fields. */
 export function prodArgs(change: Partial<ModelServiceArgs> = {}): ModelServiceArgs {

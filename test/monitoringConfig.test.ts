@@ -11,7 +11,10 @@ import { ROOT } from "./harness";
 /** The decoded `mlops:` keys of a real stack file. */
 function raw(stack: string): Record<string, any> {
     return Object.fromEntries(
-        Object.entries(configNamespace(readStackConfig(readProject(ROOT), stack).config, "mlops")).map(([k, v]) => [k, v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v]),
+        Object.entries(configNamespace(readStackConfig(readProject(ROOT), stack).config, "mlops")).map(([k, v]) => [
+            k,
+            v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v,
+        ]),
     );
 }
 
@@ -60,7 +63,9 @@ describe("defaults per environment", () => {
 describe("errors name the key, the value and what is allowed", () => {
     it("a typo in a team key suggests the right one", () => {
         expect(problems("dev", (r) => (r.teams[0].deployGroups = r.teams[0].deployGroup))).toEqual([
-            expect.stringMatching(/^mlops:teams\[0\]\.deployGroups: unknown key; did you mean "mlops:teams\[0\]\.deployGroup"\? Allowed keys here: name, owners, deployGroup, deployRoleArns, environments/),
+            expect.stringMatching(
+                /^mlops:teams\[0\]\.deployGroups: unknown key; did you mean "mlops:teams\[0\]\.deployGroup"\? Allowed keys here: name, owners, deployGroup, deployRoleArns, environments/,
+            ),
         ]);
     });
 
@@ -68,7 +73,9 @@ describe("errors name the key, the value and what is allowed", () => {
         expect(problems("dev", (r) => (r.teams[0].deployGroup = "system:masters"))).toEqual([
             'mlops:teams[0].deployGroup (team "fraud"): got "system:masters"; expected a group of the organisation, not a Kubernetes system: group.',
         ]);
-        expect(problems("dev", (r) => (r.teams[1].name = "fraud"))).toContain('mlops:teams[1].name (team "fraud"): got "fraud"; expected a name no other team has.');
+        expect(problems("dev", (r) => (r.teams[1].name = "fraud"))).toContain(
+            'mlops:teams[1].name (team "fraud"): got "fraud"; expected a name no other team has.',
+        );
         expect(problems("dev", (r) => (r.teams[1].name = "ml-platform"))).toContain(
             'mlops:teams[1].name (team "ml-platform"): got "ml-platform"; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).',
         );
@@ -169,7 +176,9 @@ describe("quantityValue", () => {
     ])("%s = %s", (q, v) => expect(quantityValue(q)).toBe(v));
 
     it("orders Mi below Gi consistently (property)", () => {
-        fc.assert(fc.property(fc.integer({ min: 1, max: 1023 }), fc.integer({ min: 1, max: 64 }), (mi, gi) => quantityValue(`${mi}Mi`) < quantityValue(`${gi}Gi`)));
+        fc.assert(
+            fc.property(fc.integer({ min: 1, max: 1023 }), fc.integer({ min: 1, max: 64 }), (mi, gi) => quantityValue(`${mi}Mi`) < quantityValue(`${gi}Gi`)),
+        );
     });
 
     it("rejects what is not a quantity", () => {

@@ -71,7 +71,11 @@ describe("every alert", () => {
 
     it("every runbook belongs to an alert, and the post-mortem template exists", () => {
         const files = fs.readdirSync(path.join(ROOT, "docs", "runbooks")).sort();
-        expect(files).toEqual(Object.values(ALERTS).map((a) => `${a.runbook}.md`).sort());
+        expect(files).toEqual(
+            Object.values(ALERTS)
+                .map((a) => `${a.runbook}.md`)
+                .sort(),
+        );
         const template = fs.readFileSync(path.join(ROOT, "docs", "postmortem-template.md"), "utf8");
         for (const section of ["## Timeline", "## Root cause", "## Action items"]) expect(template).toContain(section);
     });
@@ -99,7 +103,16 @@ describe("every alert", () => {
 describe("the registry", () => {
     const doc = (file: string) => fs.readFileSync(path.join(ROOT, "docs", file), "utf8");
     /** The row of a markdown table that starts with `| <alert>` (or names it in its first cell). */
-    const rowOf = (text: string, alert: string) => text.split("\n").find((l) => l.startsWith("|") && l.split("|")[1].split(",").map((c) => c.trim()).includes(alert));
+    const rowOf = (text: string, alert: string) =>
+        text.split("\n").find(
+            (l) =>
+                l.startsWith("|") &&
+                l
+                    .split("|")[1]
+                    .split(",")
+                    .map((c) => c.trim())
+                    .includes(alert),
+        );
 
     it("reads an SLO parameter only where the threshold is that parameter", () => {
         expect(sloParameters(ALERT_NAMES).sort()).toEqual(Object.keys(SLO).sort());
@@ -114,14 +127,24 @@ describe("the registry", () => {
     it("a workload's rules are the team-wide rules with their selectors narrowed, nothing else", () => {
         const slo = fullSlo({ latencyP95Seconds: SLO.latencyP95Seconds, errorRatio: SLO.errorRatio });
         const team = Object.fromEntries(alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo })).map((r) => [r.alert, r]));
-        const service = alertingRules(serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo, runbookBaseUrl: RUNBOOK_BASE_URL }));
-        const batch = alertingRules(batchRuleGroups({ team: "fraud", jobName: "fraud-nightly", schedule: parseCron("0 2 * * *"), timeZone: "UTC", runbookBaseUrl: RUNBOOK_BASE_URL }));
-        const route = alertingRules(routeRuleGroups({ team: "fraud", stable: "fraud-scorer", candidates: [{ service: "fraud-scorer-canary", slo }], runbookBaseUrl: RUNBOOK_BASE_URL }));
+        const service = alertingRules(
+            serviceRuleGroups({ team: "fraud", serviceName: "fraud-scorer", modelName: "fraud-scorer", slo, runbookBaseUrl: RUNBOOK_BASE_URL }),
+        );
+        const batch = alertingRules(
+            batchRuleGroups({ team: "fraud", jobName: "fraud-nightly", schedule: parseCron("0 2 * * *"), timeZone: "UTC", runbookBaseUrl: RUNBOOK_BASE_URL }),
+        );
+        const route = alertingRules(
+            routeRuleGroups({ team: "fraud", stable: "fraud-scorer", candidates: [{ service: "fraud-scorer-canary", slo }], runbookBaseUrl: RUNBOOK_BASE_URL }),
+        );
         expect(service.map((r) => r.alert).sort()).toEqual([...SERVICE_ALERTS].sort());
         expect(batch.map((r) => r.alert)).toEqual([...BATCH_ALERTS]);
         expect(route.map((r) => r.alert)).toEqual([...ROLLOUT_ALERTS]);
         // A route's rules read the series of its stable and candidate services only.
-        for (const r of route) expect(r.expr.match(/\{[^}]*\}/g)!.every((m) => m.includes('service=~"fraud-scorer|fraud-scorer-canary"')), r.alert).toBe(true);
+        for (const r of route)
+            expect(
+                r.expr.match(/\{[^}]*\}/g)!.every((m) => m.includes('service=~"fraud-scorer|fraud-scorer-canary"')),
+                r.alert,
+            ).toBe(true);
         const unscoped = (expr: string) => expr.replace(/, (service|deployment|model|job|job_name|pod)=~?"[^"]*"/g, "");
         for (const r of [...service, ...route, ...batch.filter((b) => b.alert !== "BatchJobStale")]) {
             expect(unscoped(r.expr), r.alert).toBe(team[r.alert].expr);
@@ -129,7 +152,9 @@ describe("the registry", () => {
         }
         // A job's staleness reads its schedule instead of the interval it pushes.
         const stale = batch.find((r) => r.alert === "BatchJobStale")!;
-        expect(stale.expr).toBe('time() - max by (namespace, job) (mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud", job="fraud-nightly"}) > 129600');
+        expect(stale.expr).toBe(
+            'time() - max by (namespace, job) (mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud", job="fraud-nightly"}) > 129600',
+        );
         expect(stale.labels).toEqual(team.BatchJobStale.labels);
     });
 
@@ -187,18 +212,31 @@ describe("model rules", () => {
     it("put the team's SLOs in the thresholds and the descriptions (property)", () => {
         const ratio = fc.double({ min: 0.001, max: 0.99, noNaN: true }).map((v) => Number(v.toFixed(3)));
         fc.assert(
-            fc.property(fc.double({ min: 0.01, max: 30, noNaN: true }).map((v) => Number(v.toFixed(3))), ratio, ratio, ratio, ratio, (lat, err, val, drift, shift) => {
-                const slo: ModelSlo = { latencyP95Seconds: lat, errorRatio: err, inputValidationFailureRatio: val, driftScore: drift, predictionShift: shift };
-                const byName = Object.fromEntries(alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo })).map((r) => [r.alert, r]));
-                expect(byName.ModelLatencyP95High.expr).toMatch(new RegExp(` > ${lat}$`));
-                expect(byName.ModelLatencyP95High.annotations.description).toContain(formatSeconds(lat));
-                expect(byName.ModelErrorRatioHigh.expr).toMatch(new RegExp(` > ${err}$`));
-                expect(byName.ModelErrorRatioHigh.annotations.description).toContain(formatPercent(err));
-                expect(byName.ModelInputValidationFailuresHigh.expr).toMatch(new RegExp(` > ${val}$`));
-                expect(byName.ModelFeatureDriftHigh.expr).toMatch(new RegExp(` > ${drift}$`));
-                expect(byName.ModelPredictionClassShift.expr).toContain(`> ${shift} and on (namespace, model)`);
-                expect(byName.ModelPredictionValueShift.expr).toContain(`> ${shift} and on (namespace, model)`);
-            }),
+            fc.property(
+                fc.double({ min: 0.01, max: 30, noNaN: true }).map((v) => Number(v.toFixed(3))),
+                ratio,
+                ratio,
+                ratio,
+                ratio,
+                (lat, err, val, drift, shift) => {
+                    const slo: ModelSlo = {
+                        latencyP95Seconds: lat,
+                        errorRatio: err,
+                        inputValidationFailureRatio: val,
+                        driftScore: drift,
+                        predictionShift: shift,
+                    };
+                    const byName = Object.fromEntries(alertingRules(modelAlertGroups({ ...MODEL_FIXTURE, slo })).map((r) => [r.alert, r]));
+                    expect(byName.ModelLatencyP95High.expr).toMatch(new RegExp(` > ${lat}$`));
+                    expect(byName.ModelLatencyP95High.annotations.description).toContain(formatSeconds(lat));
+                    expect(byName.ModelErrorRatioHigh.expr).toMatch(new RegExp(` > ${err}$`));
+                    expect(byName.ModelErrorRatioHigh.annotations.description).toContain(formatPercent(err));
+                    expect(byName.ModelInputValidationFailuresHigh.expr).toMatch(new RegExp(` > ${val}$`));
+                    expect(byName.ModelFeatureDriftHigh.expr).toMatch(new RegExp(` > ${drift}$`));
+                    expect(byName.ModelPredictionClassShift.expr).toContain(`> ${shift} and on (namespace, model)`);
+                    expect(byName.ModelPredictionValueShift.expr).toContain(`> ${shift} and on (namespace, model)`);
+                },
+            ),
             { numRuns: 50 },
         );
     });
@@ -218,7 +256,9 @@ describe("model rules", () => {
         const ok = { ...MODEL_FIXTURE, slo: SLO };
         expect(() => validateModelAlertArgs(ok)).not.toThrow();
         expect(() => validateModelAlertArgs({ ...ok, team: "Fraud Team" })).toThrow(/team "Fraud Team" must be a lower-case name/);
-        expect(() => validateModelAlertArgs({ ...ok, slo: { ...SLO, errorRatio: 1.5 } })).toThrow(/slo.errorRatio must be a number above 0 and at most 1, got 1.5/);
+        expect(() => validateModelAlertArgs({ ...ok, slo: { ...SLO, errorRatio: 1.5 } })).toThrow(
+            /slo.errorRatio must be a number above 0 and at most 1, got 1.5/,
+        );
         expect(() => validateModelAlertArgs({ ...ok, slo: { ...SLO, latencyP95Seconds: 0 } })).toThrow(/slo.latencyP95Seconds/);
         expect(() => validateModelAlertArgs({ ...ok, runbookBaseUrl: "docs/runbooks" })).toThrow(/runbookBaseUrl "docs\/runbooks" must be an http\(s\) URL/);
     });

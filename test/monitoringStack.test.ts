@@ -9,13 +9,7 @@ import { parsePlatformConfig, type PlatformConfig, teamSlo, teamsIn } from "../s
 import { dashboardQueries } from "../components/platform/dashboards";
 import { requestsPerSecondAdapterRule, RPS_METRIC, unknownMetrics } from "../components/shared/metricsContract";
 import { MLFLOW_METRICS_SECRET, MLFLOW_METRICS_USERNAME } from "../components/platform/mlflowTeamAccess";
-import {
-    alertmanagerConfig,
-    CHARTS,
-    type MonitoringStackArgs,
-    receiverNames,
-    validateMonitoringStackArgs,
-} from "../components/platform/monitoringStack";
+import { alertmanagerConfig, CHARTS, type MonitoringStackArgs, receiverNames, validateMonitoringStackArgs } from "../components/platform/monitoringStack";
 import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import type { RecordedResource } from "../engine/recorder";
@@ -64,7 +58,12 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             createNamespace: false,
         });
         const pg = run.inputs(release("pushgateway"));
-        expect(pg).toMatchObject({ chart: "prometheus-pushgateway", version: CHARTS.pushgateway.version, repositoryOpts: { repo: CHARTS.pushgateway.repo }, namespace: "monitoring" });
+        expect(pg).toMatchObject({
+            chart: "prometheus-pushgateway",
+            version: CHARTS.pushgateway.version,
+            repositoryOpts: { repo: CHARTS.pushgateway.repo },
+            namespace: "monitoring",
+        });
         expect(CHARTS.pushgateway.version).toMatch(/^\d+\.\d+\.\d+$/);
         // The Pushgateway's ServiceMonitor needs the operator's CRDs.
         expect(release("pushgateway").dependencies).toContain(release("kube-prometheus-stack").urn);
@@ -156,13 +155,18 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         const teamRoutes = config.route.routes.filter((r: any) => r.matchers[0].startsWith("team="));
         expect(teamRoutes.map((r: any) => [r.matchers, r.receiver])).toEqual(teams.map((t) => [[`team="${t.name}"`], t.name]));
         const names = config.receivers.map((r: any) => r.name);
-        expect(names).toEqual(
-            ["null", ...Object.values(receiverNames("ml-platform", cfg.monitoring.platformAlerts)), ...teams.flatMap((t) => Object.values(receiverNames(t.name, t.alerts)))],
-        );
+        expect(names).toEqual([
+            "null",
+            ...Object.values(receiverNames("ml-platform", cfg.monitoring.platformAlerts)),
+            ...teams.flatMap((t) => Object.values(receiverNames(t.name, t.alerts))),
+        ]);
         expect(names.includes("ml-platform-critical")).toBe(stack === "prod");
         expect(names).toContain("fraud-critical");
         const fraud = config.receivers.find((r: any) => r.name === "fraud-critical");
-        expect(fraud.slack_configs[0]).toMatchObject({ channel: "#fraud-ml-alerts", api_url_file: "/etc/alertmanager/secrets/alertmanager-receivers/fraud-slack-webhook-url" });
+        expect(fraud.slack_configs[0]).toMatchObject({
+            channel: "#fraud-ml-alerts",
+            api_url_file: "/etc/alertmanager/secrets/alertmanager-receivers/fraud-slack-webhook-url",
+        });
         expect(fraud.pagerduty_configs[0].routing_key_file).toBe("/etc/alertmanager/secrets/alertmanager-receivers/fraud-pagerduty-routing-key");
     });
 
@@ -219,7 +223,10 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(endpoint).toMatchObject({ port: "http", path: "/metrics" });
         if (cfg.mlflow.auth) {
             // The metrics user's Secret beside the ServiceMonitor, never the admin's.
-            expect(endpoint.basicAuth).toEqual({ username: { name: MLFLOW_METRICS_SECRET, key: "username" }, password: { name: MLFLOW_METRICS_SECRET, key: "password" } });
+            expect(endpoint.basicAuth).toEqual({
+                username: { name: MLFLOW_METRICS_SECRET, key: "username" },
+                password: { name: MLFLOW_METRICS_SECRET, key: "password" },
+            });
             const secret = run.k8sOfKind("Secret", cfg.mlflow.namespace).find((s) => s.metadata.name === MLFLOW_METRICS_SECRET) as any;
             expect(secret.stringData.username).toBe(MLFLOW_METRICS_USERNAME);
             expect(secret.stringData["admin-password"]).toBeUndefined();
@@ -238,7 +245,12 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             expect(file).toBe(`${dashboard.uid}.json`);
             for (const q of dashboardQueries(dashboard)) expect(unknownMetrics(q), q).toEqual([]);
         }
-        expect(kpsValues().grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: "grafana_dashboard", labelValue: "1", folderAnnotation: "grafana_folder" });
+        expect(kpsValues().grafana.sidecar.dashboards).toMatchObject({
+            enabled: true,
+            label: "grafana_dashboard",
+            labelValue: "1",
+            folderAnnotation: "grafana_folder",
+        });
     });
 
     it("runs the Pushgateway restricted, persistent outside dev, scraped with its pushed labels", () => {
@@ -246,7 +258,12 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.persistentVolume).toEqual({ enabled: stack !== "dev", size: `${cfg.monitoring.pushgateway.storageGi}Gi` });
         expect(v.extraArgs.length > 0).toBe(stack !== "dev");
         expect(v.serviceMonitor).toMatchObject({ enabled: true, namespace: "monitoring", honorLabels: true });
-        expect(v.containerSecurityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        expect(v.containerSecurityContext).toMatchObject({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        });
         expect(v.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
         expect(v.automountServiceAccountToken).toBe(false);
         const [policy] = run.k8sOfKind("NetworkPolicy", "monitoring");
@@ -306,7 +323,13 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
         expect(v.apiService).toEqual({ create: true });
         expect(v.replicas).toBe(cfg.monitoring.prometheus.replicas);
         expect(v.podDisruptionBudget).toEqual(cfg.monitoring.prometheus.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false });
-        expect(v.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } });
+        expect(v.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         expect(v.commonLabels).toMatchObject({ "mlops.acme.io/environment": stack });
         // Its pod template carries podLabels, not commonLabels.
         expect(v.podLabels).toEqual(v.commonLabels);
@@ -318,7 +341,9 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             .k8s()
             .filter((o) => o.resource.parent.includes("MonitoringStack"))
             .map((o) => o.object);
-        expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["Namespace", "Secret", "NetworkPolicy", "PrometheusRule", "ServiceMonitor", "ConfigMap"]));
+        expect(objects.map((o) => o.kind)).toEqual(
+            expect.arrayContaining(["Namespace", "Secret", "NetworkPolicy", "PrometheusRule", "ServiceMonitor", "ConfigMap"]),
+        );
         expect(await validateObjects(objects)).toEqual([]);
     });
 });
@@ -328,7 +353,11 @@ describe("a cluster that runs its own metrics-server", () => {
         const base = await runStack("prod");
         const cluster = { ...JSON.parse(base.recording.stackConfig.config["mlops:cluster"]), installMetricsServer: false };
         const run = await runStack("prod", { "mlops:cluster": JSON.stringify(cluster) });
-        const releases = (r: StackRun) => r.ofType(RELEASE).map((x) => r.inputs(x).name as string).sort();
+        const releases = (r: StackRun) =>
+            r
+                .ofType(RELEASE)
+                .map((x) => r.inputs(x).name as string)
+                .sort();
         expect(releases(base)).toContain("metrics-server");
         expect(releases(run)).toEqual(releases(base).filter((n) => n !== "metrics-server"));
     });
@@ -366,7 +395,14 @@ describe("validateMonitoringStackArgs", () => {
         pushgateway: { persistence: false, storageGi: 1, resources },
         runbookBaseUrl: "https://github.com/acme/mlops-platform/blob/main/docs/runbooks",
         platformReceiver: { slackChannel: "#ml-platform", pagerduty: false },
-        teams: [{ name: "fraud", namespace: "ml-fraud", receiver: { slackChannel: "#fraud", pagerduty: true }, slo: { latencyP95Seconds: 0.3, errorRatio: 0.01, inputValidationFailureRatio: 0.05, driftScore: 0.2, predictionShift: 0.2 } }],
+        teams: [
+            {
+                name: "fraud",
+                namespace: "ml-fraud",
+                receiver: { slackChannel: "#fraud", pagerduty: true },
+                slo: { latencyP95Seconds: 0.3, errorRatio: 0.01, inputValidationFailureRatio: 0.05, driftScore: 0.2, predictionShift: 0.2 },
+            },
+        ],
         repeatIntervalHours: 4,
         mlflow: { namespace: "mlflow", namespaceName: "mlflow", serviceName: "mlflow", serviceSelector: { app: "mlflow" }, portName: "http" },
     };
@@ -375,10 +411,12 @@ describe("validateMonitoringStackArgs", () => {
         expect(() => validateMonitoringStackArgs(valid)).not.toThrow();
         const team = valid.teams[0];
         expect(() => validateMonitoringStackArgs({ ...valid, teams: [team, team] })).toThrow(/team "fraud" is listed twice/);
-        expect(() => validateMonitoringStackArgs({ ...valid, teams: [{ ...team, name: "ml-platform" }] })).toThrow(/team "ml-platform" has the name of a platform receiver/);
-        expect(() => validateMonitoringStackArgs({ ...valid, runbookBaseUrl: "https://x/runbooks/", prometheus: { ...valid.prometheus, replicas: 0 } })).toThrow(
-            /runbookBaseUrl .* without a trailing slash; prometheus.replicas must be an integer from 1 to 5, got 0/,
+        expect(() => validateMonitoringStackArgs({ ...valid, teams: [{ ...team, name: "ml-platform" }] })).toThrow(
+            /team "ml-platform" has the name of a platform receiver/,
         );
+        expect(() =>
+            validateMonitoringStackArgs({ ...valid, runbookBaseUrl: "https://x/runbooks/", prometheus: { ...valid.prometheus, replicas: 0 } }),
+        ).toThrow(/runbookBaseUrl .* without a trailing slash; prometheus.replicas must be an integer from 1 to 5, got 0/);
         expect(() => validateMonitoringStackArgs({ ...valid, receiverCredentials: { "fraud-slack-token": "x" } })).toThrow(/unknown key "fraud-slack-token"/);
     });
 });

@@ -1,17 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { artifactBucketName, awsDefaultTags, iamRoleName } from "../components/platform/awsNames";
-import {
-    dnsName,
-    IAM_ROLE_MAX,
-    K8S_NAME_MAX,
-    labelKeys,
-    labelValue,
-    S3_BUCKET_MAX,
-    selectorLabels,
-    slug,
-    standardLabels,
-} from "../components/shared/naming";
+import { dnsName, IAM_ROLE_MAX, K8S_NAME_MAX, labelKeys, labelValue, S3_BUCKET_MAX, selectorLabels, slug, standardLabels } from "../components/shared/naming";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -22,7 +22,13 @@ interface Installed {
 }
 
 /** What the installed packages hold, read by a fresh process where nothing is patched. */
-const installed = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "patches", "installed.ts")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } })) as {
+const installed = JSON.parse(
+    execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "patches", "installed.ts")], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "" },
+    }),
+) as {
     engine: Installed;
     pack: Installed;
 };
@@ -34,14 +40,20 @@ const cases: [string, string, readonly PatchTarget[], Record<string, string>, In
 
 describe.each(cases)("%s", (_name, file, targets, reviewed, now) => {
     it("were reviewed against the installed versions", () => {
-        for (const [pkg, version] of Object.entries(reviewed)) expect(`${pkg}@${now.versions[pkg]}`, `${pkg} was upgraded: review the patches against it, then update REVIEWED_VERSIONS in ${file}`).toBe(`${pkg}@${version}`);
+        for (const [pkg, version] of Object.entries(reviewed))
+            expect(`${pkg}@${now.versions[pkg]}`, `${pkg} was upgraded: review the patches against it, then update REVIEWED_VERSIONS in ${file}`).toBe(
+                `${pkg}@${version}`,
+            );
         for (const t of targets) expect(Object.keys(reviewed)).toContain(t.pkg);
     });
 
     it.each(targets.map((t) => [t.id, t] as const))("%s: still there, same arity, same source", (id, t) => {
         const found = now.targets[id];
         expect(found.type, `${id} is gone from the installed ${t.pkg}`).toBe("function");
-        expect({ arity: found.arity, sha256: found.sha256 }, `${id} changed in ${t.pkg}@${now.versions[t.pkg]}: review the patch against it, then record its arity and fingerprint in ${file}`).toEqual({
+        expect(
+            { arity: found.arity, sha256: found.sha256 },
+            `${id} changed in ${t.pkg}@${now.versions[t.pkg]}: review the patch against it, then record its arity and fingerprint in ${file}`,
+        ).toEqual({
             arity: t.arity,
             sha256: t.sha256,
         });

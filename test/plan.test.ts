@@ -37,7 +37,10 @@ describe("failures", () => {
 
     it("an unknown stack is a project error", async () => {
         const err = await planStack({ ...base, root: FIXTURE_PROJECT, stack: "nope" }).catch((e) => e);
-        expect(describeFailure(err, ROOT)).toEqual({ exitCode: EXIT.PROGRAM_ERROR, message: expect.stringMatching(/^no stack "nope": .*Pulumi\.nope\.yaml does not exist \(stacks here: ok\)$/) });
+        expect(describeFailure(err, ROOT)).toEqual({
+            exitCode: EXIT.PROGRAM_ERROR,
+            message: expect.stringMatching(/^no stack "nope": .*Pulumi\.nope\.yaml does not exist \(stacks here: ok\)$/),
+        });
     });
 });
 
@@ -56,7 +59,12 @@ describe("the fixture project", () => {
         expect(isSecret(secret.inputs.stringData)).toBe(true);
         expect(reveal<any>(secret.inputs.stringData).password).toBe("offline-plan-secret-placeholder");
         const files = manifestFiles(plan.objects, plan.resources);
-        expect(files.map((f) => f.path).sort()).toEqual(["_cluster/fraud/namespace-fraud.yaml", "fraud/fraud/configmap-settings.yaml", "fraud/fraud/deployment-api.yaml", "fraud/fraud/secret-db.yaml"]);
+        expect(files.map((f) => f.path).sort()).toEqual([
+            "_cluster/fraud/namespace-fraud.yaml",
+            "fraud/fraud/configmap-settings.yaml",
+            "fraud/fraud/deployment-api.yaml",
+            "fraud/fraud/secret-db.yaml",
+        ]);
         expect(YAML.parse(files.find((f) => f.path === "fraud/fraud/secret-db.yaml")!.content).stringData).toEqual({ password: MANIFEST_SECRET_PLACEHOLDER });
         const doc = planDocument({ ...plan, resources: plan.recording.resources, outputs: plan.recording.outputs, kubernetesObjects: plan.objects.length });
         expect(doc.resources.find((r) => r.urn === secret.urn)).toMatchObject({ inputs: { stringData: "[secret]" }, secretInputs: ["stringData"] });
@@ -89,9 +97,16 @@ describe("the register hook (where policy packs run)", () => {
 
 describe("schema validation", () => {
     it("names the object, the field and the error; unknown kinds have no schema", async () => {
-        const deployment = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api", namespace: "t" }, spec: { replicas: "two", selector: {}, template: {} } };
+        const deployment = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "api", namespace: "t" },
+            spec: { replicas: "two", selector: {}, template: {} },
+        };
         expect(await validateObject(deployment as any)).toContainEqual({ object: "Deployment/t/api", path: "/spec/replicas", message: "must be integer" });
         expect(await validateObject({ ...deployment, spec: { ...deployment.spec, replicas: 2 } } as any)).toEqual([]);
-        expect(await validateObject({ apiVersion: "example.io/v1", kind: "Widget", metadata: { name: "w" } })).toEqual([{ object: "Widget/w", path: "", message: "no schema for example.io/v1 Widget" }]);
+        expect(await validateObject({ apiVersion: "example.io/v1", kind: "Widget", metadata: { name: "w" } })).toEqual([
+            { object: "Widget/w", path: "", message: "no schema for example.io/v1 Widget" },
+        ]);
     });
 });

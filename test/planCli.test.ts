@@ -34,7 +34,10 @@ interface Run {
 function plan(args: string[]): Promise<Run> {
     const t0 = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "engine/cli/plan.ts", "--in-process", ...args, "--no-charts"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+        const child = spawn(process.execPath, ["--import", "tsx", "engine/cli/plan.ts", "--in-process", ...args, "--no-charts"], {
+            cwd: ROOT,
+            env: { ...process.env, FORCE_COLOR: "0" },
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -45,7 +48,13 @@ function plan(args: string[]): Promise<Run> {
             clearTimeout(killer);
             const lines = stderr.split(/(?<=\n)/);
             const isProgress = (l: string) => /^plan [^ :]+: /.test(l);
-            resolve({ code, stdout, stderr: lines.filter((l) => !isProgress(l)).join(""), progress: lines.filter(isProgress).map((l) => l.trimEnd()), seconds: (Date.now() - t0) / 1000 });
+            resolve({
+                code,
+                stdout,
+                stderr: lines.filter((l) => !isProgress(l)).join(""),
+                progress: lines.filter(isProgress).map((l) => l.trimEnd()),
+                seconds: (Date.now() - t0) / 1000,
+            });
         });
     });
 }
@@ -74,7 +83,24 @@ beforeAll(async () => {
     fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
     runs = await runAll({
         stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
-        violate: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=violate", "--policy-pack", PACK, "--policy-pack-config", packConfig, "--out", path.join(outDir, "fixture"), "--details", "--sarif", path.join(outDir, "violate.sarif"), "--results", path.join(outDir, "violate.results.json")],
+        violate: [
+            "ok",
+            "-C",
+            FIXTURE_PROJECT,
+            "-c",
+            "fixture:mode=violate",
+            "--policy-pack",
+            PACK,
+            "--policy-pack-config",
+            packConfig,
+            "--out",
+            path.join(outDir, "fixture"),
+            "--details",
+            "--sarif",
+            path.join(outDir, "violate.sarif"),
+            "--results",
+            path.join(outDir, "violate.results.json"),
+        ],
         badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
         packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
         invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
@@ -94,7 +120,9 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
     it("exits 0 and prints one plan per stack", () => {
         expect(runs.stacks.stderr).not.toMatch(/error/i);
         // npm test never runs Helm (--no-charts): the plan says loudly what it left out.
-        expect(runs.stacks.stderr).toContain("WARNING: --no-charts: the 4 Helm releases were not rendered; their objects are not counted, written, validated or checked by the policy packs");
+        expect(runs.stacks.stderr).toContain(
+            "WARNING: --no-charts: the 4 Helm releases were not rendered; their objects are not counted, written, validated or checked by the policy packs",
+        );
         expect(runs.stacks.code).toBe(0);
         expect(JSON.parse(runs.stacks.stdout).map((d: any) => [d.stack, d.exitCode])).toEqual(STACKS.map((s) => [s, 0]));
     });
@@ -103,14 +131,19 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
         const doc = JSON.parse(runs.stacks.stdout).find((d: any) => d.stack === stack);
         const harness = await runStack(stack);
         expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, organization: "acme", exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
-        expect(doc.resources.map((x: any) => [x.urn, x.type, x.parent, x.provider])).toEqual(harness.resources.map((x) => [x.urn, x.type, x.parent, x.provider]));
+        expect(doc.resources.map((x: any) => [x.urn, x.type, x.parent, x.provider])).toEqual(
+            harness.resources.map((x) => [x.urn, x.type, x.parent, x.provider]),
+        );
         expect(doc.resources.map((x: any) => x.inputs)).toEqual(harness.resources.map((x) => redact(x.inputs, "[secret]")));
         expect(doc.resources.map((x: any) => x.dependencies)).toEqual(harness.resources.map((x) => x.dependencies));
         const stackDir = path.join(outDir, "real", stack);
         const planFile = fs.readFileSync(path.join(stackDir, "plan.json"), "utf8");
         expect(JSON.parse(planFile)).toEqual(doc);
 
-        const files = execFileSync("find", [path.join(stackDir, "manifests"), "-name", "*.yaml"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+        const files = execFileSync("find", [path.join(stackDir, "manifests"), "-name", "*.yaml"], { encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .filter(Boolean);
         expect(files.length).toBe(harness.k8s().length);
         const texts = files.map((f) => fs.readFileSync(f, "utf8"));
         const objects = texts.map((t) => YAML.parse(t));
@@ -127,7 +160,9 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
         // A value inside a secret that is also a resource's name is public anyway (e.g. the MLflow user
         // `team-<name>` in the `mlflow-credentials` Secret is the name of the team's ServingNamespace).
         const names = new Set(harness.resources.map((r) => r.name));
-        const secrets = [...new Set([...harness.resources.flatMap((r) => secretStrings(r.inputs)), ...secretStrings(harness.recording.outputs)])].filter((s) => !names.has(s));
+        const secrets = [...new Set([...harness.resources.flatMap((r) => secretStrings(r.inputs)), ...secretStrings(harness.recording.outputs)])].filter(
+            (s) => !names.has(s),
+        );
         for (const s of secrets) expect(written.includes(s), `a secret of length ${s.length} was written`).toBe(false);
     });
 });
@@ -144,7 +179,9 @@ describe("npm run plan: exit codes", () => {
             expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
         ]);
         expect(r.stdout).toContain("pulumi:pulumi:Stack  fixture-ok\n├─ pulumi:providers:kubernetes  k8s\n");
-        expect(r.stdout).toContain("└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data\n");
+        expect(r.stdout).toContain(
+            "└─ fixture:index:Team  fraud\n   ├─ fixture:index:Storage  fraud-storage\n   │  └─ aws:s3/bucket:Bucket  fraud-storage-data\n",
+        );
         // --details shows inputs, secrets masked (the secure config value never appears).
         expect(r.stdout).toContain('   ├─ kubernetes:core/v1:Secret  fraud-db  [1 secret input]\n   │       apiVersion: "v1"\n');
         expect(r.stdout).toContain('stringData: "[secret]"');
@@ -158,23 +195,40 @@ describe("npm run plan: exit codes", () => {
                 "    Remediation: Set forceDestroy to false; empty the bucket by hand if it really must go.",
             ].join("\n"),
         );
-        expect(r.stdout).toContain("Policy Remediations:\n    mlops-fixture@v0.1.0 [remediate]  namespace-checked-label  (kubernetes:core/v1:Namespace: fraud-ns) [~metadata]");
-        expect(r.stdout).toMatch(/Policy Packs run:\n {4}Name {11}Version\n {4}mlops-fixture {2}v0\.1\.0 {3}\(local: test\/fixtures\/policy-pack, config: \S+fixture-pack-config\.json\)/);
+        expect(r.stdout).toContain(
+            "Policy Remediations:\n    mlops-fixture@v0.1.0 [remediate]  namespace-checked-label  (kubernetes:core/v1:Namespace: fraud-ns) [~metadata]",
+        );
+        expect(r.stdout).toMatch(
+            /Policy Packs run:\n {4}Name {11}Version\n {4}mlops-fixture {2}v0\.1\.0 {3}\(local: test\/fixtures\/policy-pack, config: \S+fixture-pack-config\.json\)/,
+        );
         // The --policy-pack-config file reaches the stack policy.
-        expect(r.stdout).toContain("    mlops-fixture@v0.1.0 [advisory]  max-buckets  (stack)\n    A stack holds at most maxBuckets buckets.\n    1 buckets, at most 0 allowed.\n");
+        expect(r.stdout).toContain(
+            "    mlops-fixture@v0.1.0 [advisory]  max-buckets  (stack)\n    A stack holds at most maxBuckets buckets.\n    1 buckets, at most 0 allowed.\n",
+        );
         expect(r.stdout).toContain("1 mandatory, 1 advisory violation; 1 remediation");
         expect(r.stdout.trimEnd()).toMatch(/exit 1: mandatory policy violations\nWrote \S+violate\.results\.json\nWrote \S+violate\.sarif$/);
         // The audit exports of the same run (test/audit.test.ts checks their content against the schema).
         const sarif = JSON.parse(fs.readFileSync(path.join(outDir, "violate.sarif"), "utf8"));
         expect(validateSarif(sarif)).toEqual([]);
-        expect(sarif.runs[0].results.map((x: any) => [x.ruleId, x.level, x.locations[0].logicalLocations[0].name])).toEqual([["no-force-destroy", "error", "fraud-storage-data"]]);
+        expect(sarif.runs[0].results.map((x: any) => [x.ruleId, x.level, x.locations[0].logicalLocations[0].name])).toEqual([
+            ["no-force-destroy", "error", "fraud-storage-data"],
+        ]);
         const results = JSON.parse(fs.readFileSync(path.join(outDir, "violate.results.json"), "utf8"));
         expect(results).toMatchObject({ resultsFormat: 1, project: "fixture", stack: "ok", packs: [{ name: "mlops-fixture", version: "0.1.0" }] });
         expect(results.stackPolicies).toEqual([]);
         const bucket = results.resources.find((x: any) => x.name === "fraud-storage-data");
         expect(bucket.results.find((x: any) => x.policy === "no-force-destroy")).toMatchObject({ status: "violation", level: "mandatory" });
         const plan = JSON.parse(fs.readFileSync(path.join(outDir, "fixture", "ok", "plan.json"), "utf8"));
-        expect(plan.provenance).toMatchObject({ gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/), tool: { name: "mlops-plan" }, sdk: { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/kubernetes": "4.34.2", "@pulumi/policy": expect.stringMatching(/^v?1\.21\.0$/) } });
+        expect(plan.provenance).toMatchObject({
+            gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/),
+            tool: { name: "mlops-plan" },
+            sdk: {
+                "@pulumi/pulumi": "3.248.0",
+                "@pulumi/aws": "7.48.0",
+                "@pulumi/kubernetes": "4.34.2",
+                "@pulumi/policy": expect.stringMatching(/^v?1\.21\.0$/),
+            },
+        });
         expect(Date.parse(plan.provenance.generatedAt)).toBeGreaterThan(Date.now() - 10 * 60_000);
         const stackDir = path.join(outDir, "fixture", "ok");
         const ns = YAML.parse(fs.readFileSync(path.join(stackDir, "manifests", "_cluster", "fraud", "namespace-fraud.yaml"), "utf8"));
@@ -191,13 +245,17 @@ describe("npm run plan: exit codes", () => {
         const r = runs.badConfig;
         expect(r.code).toBe(2);
         expect(r.stdout).toBe("");
-        expect(r.stderr).toMatch(/^error: Invalid configuration for stack "dev" \(1 problem\):\n {2}- mlops:environment: got "qa"; expected one of dev, test, prod\.\n$/);
+        expect(r.stderr).toMatch(
+            /^error: Invalid configuration for stack "dev" \(1 problem\):\n {2}- mlops:environment: got "qa"; expected one of dev, test, prod\.\n$/,
+        );
     });
 
     it("exit 3: a pack that never answers times out, and is not left running", () => {
         const r = runs.packTimeout;
         expect(r.code).toBe(3);
-        expect(r.stderr).toMatch(/^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s; on a busy machine allow more time with --policy-timeout <seconds>\n$/);
+        expect(r.stderr).toMatch(
+            /^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s; on a busy machine allow more time with --policy-timeout <seconds>\n$/,
+        );
         expect(r.seconds).toBeLessThan(20);
         const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
         expect(ps.split("\n").filter((l) => l.includes("run-policy-pack") && l.includes("silent"))).toEqual([]);
@@ -205,7 +263,19 @@ describe("npm run plan: exit codes", () => {
 
     it("exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment", async () => {
         const md = path.join(outDir, "diff.md");
-        const r = await plan(["ok", "-C", FIXTURE_PROJECT, "-c", 'fixture:teams=["risk"]', "--no-policy", "--diff", path.join(outDir, "fixture"), "--fail-on-stateful-delete", "--markdown", md]);
+        const r = await plan([
+            "ok",
+            "-C",
+            FIXTURE_PROJECT,
+            "-c",
+            'fixture:teams=["risk"]',
+            "--no-policy",
+            "--diff",
+            path.join(outDir, "fixture"),
+            "--fail-on-stateful-delete",
+            "--markdown",
+            md,
+        ]);
         expect(r.code).toBe(5);
         const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
         expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
@@ -216,7 +286,9 @@ describe("npm run plan: exit codes", () => {
             "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
         ]);
         expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
-        expect(r.stderr).toMatch(/^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m);
+        expect(r.stderr).toMatch(
+            /^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m,
+        );
         expect(fs.readFileSync(md, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
         // Progress: each phase with its time, plain lines (stderr is not a terminal).
         expect(r.progress).toEqual([

@@ -59,9 +59,20 @@ function res(partial: Partial<RecordedResource> & Pick<RecordedResource, "urn" |
 }
 
 const stackRes = res({ urn: STACK_URN, type: "pulumi:pulumi:Stack", name: "p-dev", custom: false, parent: "" });
-const provider = res({ urn: "urn:pulumi:dev::p::pulumi:providers:aws::aws", type: "pulumi:providers:aws", name: "aws", inputs: { region: "eu-west-1", __internal: "x" } });
+const provider = res({
+    urn: "urn:pulumi:dev::p::pulumi:providers:aws::aws",
+    type: "pulumi:providers:aws",
+    name: "aws",
+    inputs: { region: "eu-west-1", __internal: "x" },
+});
 const team = res({ urn: "urn:pulumi:dev::p::my:index:Team::fraud", type: "my:index:Team", name: "fraud", custom: false });
-const storage = res({ urn: "urn:pulumi:dev::p::my:index:Team$my:index:Storage::fraud-storage", type: "my:index:Storage", name: "fraud-storage", custom: false, parent: team.urn });
+const storage = res({
+    urn: "urn:pulumi:dev::p::my:index:Team$my:index:Storage::fraud-storage",
+    type: "my:index:Storage",
+    name: "fraud-storage",
+    custom: false,
+    parent: team.urn,
+});
 const bucket = res({
     urn: "urn:pulumi:dev::p::my:index:Team$my:index:Storage$aws:s3/bucket:Bucket::fraud-data",
     type: "aws:s3/bucket:Bucket",
@@ -190,15 +201,27 @@ describe("manifests", () => {
     });
 
     it("masks secrets in any other object", () => {
-        const cm = manifestObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { dsn: secret("postgres://u:p@h") as unknown as string } }) as any;
+        const cm = manifestObject({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "c" },
+            data: { dsn: secret("postgres://u:p@h") as unknown as string },
+        }) as any;
         expect(cm.data.dsn).toBe(MANIFEST_SECRET_PLACEHOLDER);
     });
 
     it("places objects by namespace (or _cluster) and owning component", () => {
         expect(manifestPath({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } }, "fraud")).toBe("_cluster/fraud/namespace-team.yaml");
-        expect(manifestPath({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api", namespace: "team" } }, "fraud")).toBe("team/fraud/deployment-api.yaml");
+        expect(manifestPath({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api", namespace: "team" } }, "fraud")).toBe(
+            "team/fraud/deployment-api.yaml",
+        );
         expect(manifestPath({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a/b" } }, "_stack")).toBe("default/_stack/configmap-a_b.yaml");
-        const deploy = res({ urn: `${storage.urn.replace("my:index:Storage::fraud-storage", "my:index:Storage$kubernetes:apps/v1:Deployment::api")}`, type: "kubernetes:apps/v1:Deployment", name: "api", parent: storage.urn });
+        const deploy = res({
+            urn: `${storage.urn.replace("my:index:Storage::fraud-storage", "my:index:Storage$kubernetes:apps/v1:Deployment::api")}`,
+            type: "kubernetes:apps/v1:Deployment",
+            name: "api",
+            parent: storage.urn,
+        });
         expect(owningComponent(deploy, byUrn)).toBe("fraud-storage");
         expect(owningComponent(provider, byUrn)).toBe("_stack");
     });
@@ -261,8 +284,34 @@ describe("the tree", () => {
 
 describe("flags, packs and exit codes", () => {
     it("parses flags like the Pulumi CLI's", () => {
-        const f = parseFlags(["prod", "--json", "--policy-pack", "a", "--policy-pack", "b", "--policy-pack-config", "a.json", "--policy-pack-config", "b.json", "-c", "mlops:x=1=2", "--policy-timeout", "2.5"], "/w");
-        expect(f).toMatchObject({ stacks: ["prod"], json: true, packs: ["/w/a", "/w/b"], packConfigs: ["/w/a.json", "/w/b.json"], config: { "mlops:x": "1=2" }, timeoutMs: 2500, root: "/w" });
+        const f = parseFlags(
+            [
+                "prod",
+                "--json",
+                "--policy-pack",
+                "a",
+                "--policy-pack",
+                "b",
+                "--policy-pack-config",
+                "a.json",
+                "--policy-pack-config",
+                "b.json",
+                "-c",
+                "mlops:x=1=2",
+                "--policy-timeout",
+                "2.5",
+            ],
+            "/w",
+        );
+        expect(f).toMatchObject({
+            stacks: ["prod"],
+            json: true,
+            packs: ["/w/a", "/w/b"],
+            packConfigs: ["/w/a.json", "/w/b.json"],
+            config: { "mlops:x": "1=2" },
+            timeoutMs: 2500,
+            root: "/w",
+        });
         expect(parseFlags(["--help"])).toBe("help");
         expect(parseFlags(["dev", "test", "dev"])).toMatchObject({ stacks: ["dev", "test"] });
         expect(() => parseFlags([])).toThrow(UsageError);
@@ -312,7 +361,10 @@ describe("flags, packs and exit codes", () => {
         expect(describeFailure(new ProgramError("the program failed: ...", configError), ROOT)).toEqual({ exitCode: 2, message: configError.message });
         const crash = new Error("boom");
         crash.stack = `Error: boom\n    at f (${ROOT}/node_modules/x.js:1:1)\n    at g (${ROOT}/stacks/index.ts:7:3)`;
-        expect(describeFailure(new ProgramError("the program failed: boom", crash), ROOT)).toEqual({ exitCode: 2, message: `the program failed: boom\n    at g (${ROOT}/stacks/index.ts:7:3)` });
+        expect(describeFailure(new ProgramError("the program failed: boom", crash), ROOT)).toEqual({
+            exitCode: 2,
+            message: `the program failed: boom\n    at g (${ROOT}/stacks/index.ts:7:3)`,
+        });
         expect(describeFailure(new ProjectError("no stack"), ROOT).exitCode).toBe(2);
         expect(describeFailure(new UsageError("bad flag"), ROOT).exitCode).toBe(2);
         expect(describeFailure(new PolicyConfigError("bad"), ROOT).exitCode).toBe(3);
@@ -325,7 +377,12 @@ describe("aliases in the tree", () => {
     it("counts the program's aliases, not the type aliases a provider SDK gives every resource of a type", () => {
         const parent = "urn:pulumi:dev::p::mlops:index:ModelService::s";
         const sdk = [{ type: "kubernetes:apps/v1beta1:Deployment", parentUrn: parent }, { type: "kubernetes:extensions/v1beta1:Deployment" }];
-        const program = [{ name: "old-name" }, { noParent: true }, { urn: "urn:pulumi:dev::p::x::y" }, { type: "mlops:index:Old", parentUrn: "urn:pulumi:dev::p::other::o" }];
+        const program = [
+            { name: "old-name" },
+            { noParent: true },
+            { urn: "urn:pulumi:dev::p::x::y" },
+            { type: "mlops:index:Old", parentUrn: "urn:pulumi:dev::p::other::o" },
+        ];
         expect(programAliases({ parent, options: { aliases: [...sdk, ...program] } as never })).toEqual(program);
     });
 });

@@ -15,21 +15,37 @@ import { bundlePlan, ENGINE_DIR, enginePackage, PACK_MODULES, PLAN_BIN, planInst
 import { PACK_EXTERNALS } from "../scripts/build-policy";
 import { ROOT } from "./harness";
 
-const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson & { workspaces?: string[]; devDependencies?: Record<string, string> };
+const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson & {
+    workspaces?: string[];
+    devDependencies?: Record<string, string>;
+};
 const engine = enginePackage() as PackageJson & { devDependencies?: Record<string, string> };
 const manifest = planManifest(engine);
 
-const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageOf = (specifier: string) =>
+    specifier
+        .split("/")
+        .slice(0, specifier.startsWith("@") ? 2 : 1)
+        .join("/");
 const isBuiltin = (spec: string) => spec.startsWith("node:") || builtinModules.includes(spec);
 const isInstalled = (pkg: string) => fs.existsSync(path.join(ROOT, "node_modules", pkg, "package.json"));
 
 /** Every package imported by the .ts files under `dir` (recursively), Node's own modules aside. */
 function importedPackages(dir: string): Set<string> {
     const found = new Set<string>();
-    for (const file of fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"))) {
-        const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    for (const file of fs
+        .readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith(".ts"))) {
+        const text = fs
+            .readFileSync(path.join(dir, file), "utf8")
+            .replace(/\/\*[\s\S]*?\*\//g, "")
+            .replace(/^\s*\/\/.*$/gm, "");
         // Static specifiers, and module paths built from a template that names a package (`kubernetes-models/${version}`).
-        const specifiers = [...text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|\brequire\.resolve\(\s*)["'`]([^"'`$]+)/g), ...[...text.matchAll(/`((?:@[\w.-]+\/)?[\w.-]+)\/\$\{/g)].filter((m) => isInstalled(m[1]))];
+        const specifiers = [
+            ...text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|\brequire\.resolve\(\s*)["'`]([^"'`$]+)/g),
+            ...[...text.matchAll(/`((?:@[\w.-]+\/)?[\w.-]+)\/\$\{/g)].filter((m) => isInstalled(m[1])),
+        ];
         for (const m of specifiers) {
             const spec = m[1];
             if (spec.startsWith(".") || isBuiltin(spec)) continue;
@@ -43,7 +59,9 @@ describe("the engine workspace (engine/package.json)", () => {
     it("is the root's only workspace, installed by the root's npm ci from the one lock file", () => {
         expect(rootPackage.workspaces).toEqual(["engine"]);
         expect(fs.existsSync(path.join(ENGINE_DIR, "package-lock.json"))).toBe(false);
-        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { name?: string; version?: string; link?: boolean; resolved?: string }> };
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+            packages: Record<string, { name?: string; version?: string; link?: boolean; resolved?: string }>;
+        };
         expect(lock.packages.engine).toMatchObject({ name: "mlops-plan", version: engine.version });
         expect(lock.packages["node_modules/mlops-plan"]).toEqual({ resolved: "engine", link: true });
     });
@@ -61,10 +79,18 @@ describe("the engine workspace (engine/package.json)", () => {
 
     it("shares the root's version of every package both declare (npm installs one copy), and the root leaves the plan's own to it", () => {
         const rootDeps = { ...rootPackage.dependencies, ...rootPackage.devDependencies };
-        for (const [m, v] of Object.entries({ ...engine.dependencies, ...engine.devDependencies })) if (rootDeps[m] !== undefined) expect(`${m}@${rootDeps[m]}`).toBe(`${m}@${v}`);
+        for (const [m, v] of Object.entries({ ...engine.dependencies, ...engine.devDependencies }))
+            if (rootDeps[m] !== undefined) expect(`${m}@${rootDeps[m]}`).toBe(`${m}@${v}`);
         expect(engine.peerDependencies?.["@pulumi/pulumi"]).toBe(`^${rootPackage.dependencies?.["@pulumi/pulumi"]}`);
-        for (const m of ["@grpc/grpc-js", "kubernetes-models", "@kubernetes-models/prometheus-operator", "@types/google-protobuf"]) expect(rootDeps[m], m).toBeUndefined();
-        expect(engine).toMatchObject({ name: "mlops-plan", version: rootPackage.version, license: rootPackage.license, engines: rootPackage.engines, private: true });
+        for (const m of ["@grpc/grpc-js", "kubernetes-models", "@kubernetes-models/prometheus-operator", "@types/google-protobuf"])
+            expect(rootDeps[m], m).toBeUndefined();
+        expect(engine).toMatchObject({
+            name: "mlops-plan",
+            version: rootPackage.version,
+            license: rootPackage.license,
+            engines: rootPackage.engines,
+            private: true,
+        });
     });
 });
 

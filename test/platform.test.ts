@@ -12,7 +12,6 @@ import { configNamespace } from "../engine/project";
 import { reveal, secretPaths } from "../engine/values";
 import { policyOf, runStack, type StackRun, STACKS, STATEFUL_TYPES } from "./harness";
 
-
 describe.each(STACKS)("stack %s", (stack) => {
     let run: StackRun;
     beforeAll(async () => {
@@ -49,8 +48,16 @@ describe.each(STACKS)("stack %s", (stack) => {
             const exec = kubeconfig.users[0].user.exec;
             expect(exec.command).toBe("aws");
             expect(exec.args).toEqual([
-                "eks", "get-token", "--cluster-name", `ml-${stack}`, "--region", "eu-west-1", "--output", "json",
-                "--role-arn", cfg().aws.deployRoleArn,
+                "eks",
+                "get-token",
+                "--cluster-name",
+                `ml-${stack}`,
+                "--region",
+                "eu-west-1",
+                "--output",
+                "json",
+                "--role-arn",
+                cfg().aws.deployRoleArn,
             ]);
         });
     });
@@ -72,7 +79,10 @@ describe.each(STACKS)("stack %s", (stack) => {
             expect(run.inputs(key)).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
             const sse = run.inputs(run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"));
             expect(sse.rules).toEqual([
-                { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.inputs(key).arn ?? key.outputs.arn }, bucketKeyEnabled: true },
+                {
+                    applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: run.inputs(key).arn ?? key.outputs.arn },
+                    bucketKeyEnabled: true,
+                },
             ]);
             expect(sse.bucket).toBe(run.one("aws:s3/bucket:Bucket").id);
         });

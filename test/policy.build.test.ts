@@ -16,11 +16,14 @@ describe("compiled policy packs", () => {
         expect(packs.map((p) => path.basename(p))).toEqual(["mlops-governance", "mlops-reliability", "mlops-security"]);
     });
 
-    it.each(packs.map((p) => [path.basename(p), p]))("%s: the committed bin/index.js is what the sources compile to (run npm run build:policy)", async (_name, dir) => {
-        const committed = fs.readFileSync(path.join(dir, PACK_MAIN), "utf8");
-        expect(committed === (await compilePack(dir)), `policy/${path.basename(dir)}/${PACK_MAIN} is stale: run npm run build:policy`).toBe(true);
-        expect(JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).main).toBe(PACK_MAIN);
-    });
+    it.each(packs.map((p) => [path.basename(p), p]))(
+        "%s: the committed bin/index.js is what the sources compile to (run npm run build:policy)",
+        async (_name, dir) => {
+            const committed = fs.readFileSync(path.join(dir, PACK_MAIN), "utf8");
+            expect(committed === (await compilePack(dir)), `policy/${path.basename(dir)}/${PACK_MAIN} is stale: run npm run build:policy`).toBe(true);
+            expect(JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).main).toBe(PACK_MAIN);
+        },
+    );
 
     it("a compiled pack starts without compiling TypeScript and lists its policies", async () => {
         const engine = await EngineServer.start();

@@ -9,8 +9,18 @@ import { decodePropertiesOnce, memoiseToJavaScript } from "../policy/patches/dec
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const server = require("@pulumi/policy/server") as {
-    makeAnalyzeRpcFun(pack: string, version: string, level: string, policies: unknown[]): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
-    makeAnalyzeStackRpcFun(pack: string, version: string, level: string, policies: unknown[]): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
+    makeAnalyzeRpcFun(
+        pack: string,
+        version: string,
+        level: string,
+        policies: unknown[],
+    ): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
+    makeAnalyzeStackRpcFun(
+        pack: string,
+        version: string,
+        level: string,
+        policies: unknown[],
+    ): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<string, any>;

@@ -25,17 +25,40 @@ describe("elasticache-encrypted-authenticated", () => {
 
     it("passes the encrypted, authenticated group the platform renders, and one authenticated by RBAC user groups", async () => {
         await assertNoResourceViolations(policy, createResourceValidationArgs(ELASTICACHE_REPLICATION_GROUP, replicationGroup()));
-        await assertNoResourceViolations(policy, args((p) => (delete p.authToken, (p.userGroupIds = ["feast-users"]))));
+        await assertNoResourceViolations(
+            policy,
+            args((p) => (delete p.authToken, (p.userGroupIds = ["feast-users"]))),
+        );
     });
     it("reports storage not encrypted at rest, and the AWS managed key", async () => {
-        await assertHasResourceViolation(policy, args((p) => (p.atRestEncryptionEnabled = false)), "ElastiCache is not encrypted at rest: set atRestEncryptionEnabled: true.");
-        await assertHasResourceViolation(policy, args((p) => delete p.kmsKeyId), "ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.");
+        await assertHasResourceViolation(
+            policy,
+            args((p) => (p.atRestEncryptionEnabled = false)),
+            "ElastiCache is not encrypted at rest: set atRestEncryptionEnabled: true.",
+        );
+        await assertHasResourceViolation(
+            policy,
+            args((p) => delete p.kmsKeyId),
+            "ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.",
+        );
     });
     it("reports plain-text connections, allowed outright or still preferred", async () => {
-        await assertHasResourceViolation(policy, args((p) => delete p.transitEncryptionEnabled), "ElastiCache accepts plain-text connections: set transitEncryptionEnabled: true.");
-        await assertHasResourceViolation(policy, args((p) => (p.transitEncryptionMode = "preferred")), 'ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".');
+        await assertHasResourceViolation(
+            policy,
+            args((p) => delete p.transitEncryptionEnabled),
+            "ElastiCache accepts plain-text connections: set transitEncryptionEnabled: true.",
+        );
+        await assertHasResourceViolation(
+            policy,
+            args((p) => (p.transitEncryptionMode = "preferred")),
+            'ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".',
+        );
     });
     it("reports a group without AUTH token or user groups", async () => {
-        await assertHasResourceViolation(policy, args((p) => delete p.authToken), "ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.");
+        await assertHasResourceViolation(
+            policy,
+            args((p) => delete p.authToken),
+            "ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.",
+        );
     });
 });

@@ -19,7 +19,12 @@ const pb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<string, any>;
 const grpcPb = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as { AnalyzerService: { analyze: { requestDeserialize(b: Buffer): any } } };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const server = require("@pulumi/policy/server") as {
-    makeAnalyzeRpcFun(pack: string, version: string, level: string, policies: unknown[]): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
+    makeAnalyzeRpcFun(
+        pack: string,
+        version: string,
+        level: string,
+        policies: unknown[],
+    ): (call: unknown, cb: (err: unknown, res: any) => void) => Promise<void>;
 };
 
 /** Everything about a value that could differ: key order, -0, NaN, types (util.inspect shows them all). */
@@ -51,9 +56,14 @@ const num = (x: number) => {
 };
 const bool = (x: boolean) => [(4 << 3) | 0, x ? 1 : 0];
 const nul = () => [(1 << 3) | 0, 0];
-const entry = (key: string | undefined, value: number[] | undefined) => delimited(1, [...(key === undefined ? [] : str(1, key)), ...(value === undefined ? [] : delimited(2, value))]);
+const entry = (key: string | undefined, value: number[] | undefined) =>
+    delimited(1, [...(key === undefined ? [] : str(1, key)), ...(value === undefined ? [] : delimited(2, value))]);
 const structValue = (...entries: number[][]) => delimited(5, entries.flat());
-const listValue = (...values: number[][]) => delimited(6, values.flatMap((v) => delimited(1, v)));
+const listValue = (...values: number[][]) =>
+    delimited(
+        6,
+        values.flatMap((v) => delimited(1, v)),
+    );
 
 describe("structToJavaScript", () => {
     const key = fc.oneof(fc.string(), fc.constantFrom("0", "10", "2", "-1", "a.b/c", "__proto__x", "é", "😀", ""));
@@ -88,7 +98,9 @@ describe("structToJavaScript", () => {
             "two kinds in one Value (the last wins)": [...entry("a", [...num(1), ...str(3, "s")]), ...entry("b", [...str(3, "s"), ...nul()])],
             "unknown fields everywhere": [...str(9, "x"), ...entry("a", [...str(7, "skip"), ...num(4), (8 << 3) | 0, 150, 1]), ...[(3 << 3) | 5, 1, 2, 3, 4]],
             "a missing key": [...entry(undefined, num(1))],
-            "nested structs and lists": [...entry("s", structValue(entry("z", listValue(num(1), nul(), structValue(entry("y", bool(false)), entry("x", str(3, "é😀")))))))],
+            "nested structs and lists": [
+                ...entry("s", structValue(entry("z", listValue(num(1), nul(), structValue(entry("y", bool(false)), entry("x", str(3, "é😀"))))))),
+            ],
             "an empty string, list and struct": [...entry("e", str(3, "")), ...entry("l", listValue()), ...entry("o", structValue())],
         };
         for (const [what, wire] of Object.entries(forms)) {
@@ -118,7 +130,10 @@ describe("decodeStructsFromWire", () => {
     });
     afterAll(() => undo());
 
-    const PROPS = { metadata: { name: "scorer", labels: { team: "fraud", b: "2", a: "1" } }, spec: { replicas: 3, ports: [8080, 9090], paused: false, strategy: null } };
+    const PROPS = {
+        metadata: { name: "scorer", labels: { team: "fraud", b: "2", a: "1" } },
+        spec: { replicas: 3, ports: [8080, 9090], paused: false, strategy: null },
+    };
     const request = () => {
         const req = new pb.AnalyzeRequest();
         req.setType("kubernetes:apps/v1:Deployment");
@@ -181,14 +196,17 @@ describe("decodeStructsFromWire", () => {
                 name: "ports",
                 description: "ports",
                 enforcementLevel: "advisory",
-                validateResource: (args: { props: any }, report: (m: string) => void) => report(`${args.props.spec.replicas} replicas, ports ${args.props.spec.ports.join(",")}`),
+                validateResource: (args: { props: any }, report: (m: string) => void) =>
+                    report(`${args.props.spec.replicas} replicas, ports ${args.props.spec.ports.join(",")}`),
             },
         ];
         const verdicts = async () => {
             const rpc = server.makeAnalyzeRpcFun("pack", "1.0.0", "mandatory", policies);
             const req = grpcPb.AnalyzerService.analyze.requestDeserialize(request());
             return new Promise<string[]>((resolve, reject) =>
-                rpc({ request: req }, (err, res) => (err ? reject(err) : resolve(res.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}|${d.getEnforcementlevel()}|${d.getMessage()}`)))),
+                rpc({ request: req }, (err, res) =>
+                    err ? reject(err) : resolve(res.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}|${d.getEnforcementlevel()}|${d.getMessage()}`)),
+                ),
             );
         };
         const restoreMemo = decodePropertiesOnce();

@@ -21,7 +21,15 @@ import { PACK_NAMES, SEVERITIES } from "../policy/framework/types";
 import { raw, strict, UnknownValueError } from "../policy/framework/unknowns";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT } from "./harness";
-import { createResourceValidationArgs, createStackValidationArgs, resourcePolicy, runResourcePolicy, runStackPolicy, stackPolicy, UNKNOWN } from "./policies/util";
+import {
+    createResourceValidationArgs,
+    createStackValidationArgs,
+    resourcePolicy,
+    runResourcePolicy,
+    runStackPolicy,
+    stackPolicy,
+    UNKNOWN,
+} from "./policies/util";
 
 const ALL = PACKS.flatMap((p) => p.policies.map((factory) => ({ pack: p.name, factory })));
 
@@ -73,7 +81,10 @@ describe("pack layout", () => {
         expect(index).not.toMatch(/new PolicyPack/);
     });
     it("constructs PolicyPack in exactly one place", () => {
-        const files = fs.readdirSync(POLICY_DIR, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+        const files = fs
+            .readdirSync(POLICY_DIR, { recursive: true })
+            .map(String)
+            .filter((f) => f.endsWith(".ts"));
         const constructing = files.filter((f) => /new PolicyPack\(/.test(fs.readFileSync(path.join(POLICY_DIR, f), "utf8")));
         expect(constructing).toEqual([path.join("framework", "serve.ts")]);
     });
@@ -102,12 +113,15 @@ describe("per-stack config files", () => {
     });
     it("make every policy mandatory in prod and test", () => {
         for (const stack of ["prod", "test"]) {
-            for (const { pack, factory } of ALL) expect(effectiveLevel(readPackConfig(stack, pack), factory.meta.name), `${stack}/${factory.meta.name}`).toBe("mandatory");
+            for (const { pack, factory } of ALL)
+                expect(effectiveLevel(readPackConfig(stack, pack), factory.meta.name), `${stack}/${factory.meta.name}`).toBe("mandatory");
         }
     });
     it("keep data-protecting policies mandatory in dev and the others advisory", () => {
         for (const { pack, factory } of ALL) {
-            expect(effectiveLevel(readPackConfig("dev", pack), factory.meta.name), factory.meta.name).toBe(factory.meta.protectsData ? "mandatory" : "advisory");
+            expect(effectiveLevel(readPackConfig("dev", pack), factory.meta.name), factory.meta.name).toBe(
+                factory.meta.protectsData ? "mandatory" : "advisory",
+            );
         }
     });
     it("name each stack's own account and ECR registry, as Pulumi.<stack>.yaml configures them", () => {
@@ -139,7 +153,15 @@ describe("per-stack config files", () => {
 
 describe("stack context", () => {
     it("derives the environment from the stack name", () => {
-        expect(["prod", "dev", "acme/mlops-prod", "mlops.test", "staging", "production", ""].map(environmentOfStack)).toEqual(["prod", "dev", "prod", "test", undefined, undefined, undefined]);
+        expect(["prod", "dev", "acme/mlops-prod", "mlops.test", "staging", "production", ""].map(environmentOfStack)).toEqual([
+            "prod",
+            "dev",
+            "prod",
+            "test",
+            undefined,
+            undefined,
+            undefined,
+        ]);
     });
     it("reads what the CLI gives the pack process, the stack name first", () => {
         const env = { PULUMI_NODEJS_STACK: "prod", PULUMI_CONFIG: JSON.stringify({ "mlops:environment": "dev", "mlops:labelDomain": "acme.io" }) };
@@ -148,7 +170,12 @@ describe("stack context", () => {
         expect(runtimeContext(undefined, { PULUMI_CONFIG: JSON.stringify({ "mlops:environment": "dev" }) }).environment).toBe("dev");
         expect(runtimeContext(undefined, {})).toMatchObject({ stack: undefined, environment: undefined, labelDomain: undefined });
         // A team project's own keys.
-        expect(runtimeContext(undefined, { PULUMI_NODEJS_STACK: "prod", PULUMI_CONFIG: JSON.stringify({ "team-fraud:labelDomain": "acme.io", "aws:region": "eu-west-1" }) }).labelDomain).toBe("acme.io");
+        expect(
+            runtimeContext(undefined, {
+                PULUMI_NODEJS_STACK: "prod",
+                PULUMI_CONFIG: JSON.stringify({ "team-fraud:labelDomain": "acme.io", "aws:region": "eu-west-1" }),
+            }).labelDomain,
+        ).toBe("acme.io");
     });
 });
 
@@ -162,8 +189,14 @@ describe("unknown values", () => {
         expect(raw(args.props).enableKeyRotation).toBe(UNKNOWN);
     });
     it("turn into not applicable, naming the property", async () => {
-        const run = await runResourcePolicy(resourcePolicy(kmsKeyRotationEnabled), createResourceValidationArgs("aws:kms/key:Key", { enableKeyRotation: UNKNOWN }));
-        expect(run).toEqual({ violations: [], notApplicable: "needs a value that is unknown during preview: string value at .enableKeyRotation can't be known during preview" });
+        const run = await runResourcePolicy(
+            resourcePolicy(kmsKeyRotationEnabled),
+            createResourceValidationArgs("aws:kms/key:Key", { enableKeyRotation: UNKNOWN }),
+        );
+        expect(run).toEqual({
+            violations: [],
+            notApplicable: "needs a value that is unknown during preview: string value at .enableKeyRotation can't be known during preview",
+        });
     });
     it("do not hide real errors of a check", async () => {
         const broken = defineResourcePolicy<Record<string, never>>({
@@ -195,7 +228,10 @@ describe("taggable AWS types", () => {
 describe("accepted chart exceptions (chartExceptions)", () => {
     const CHART_URN = (type: string, name: string) => `urn:pulumi:prod::mlops::mlops:index:MonitoringStack$kubernetes:helm.sh/v3:Release$${type}::${name}`;
     const DS = "kubernetes:apps/v1:DaemonSet";
-    const hostPid = { metadata: { name: "node-exporter", namespace: "monitoring" }, spec: { template: { spec: { hostPID: true, containers: [{ name: "c", image: "x" }] } } } };
+    const hostPid = {
+        metadata: { name: "node-exporter", namespace: "monitoring" },
+        spec: { template: { spec: { hostPID: true, containers: [{ name: "c", image: "x" }] } } },
+    };
     const exception = { resource: "kube-prometheus-stack:monitoring/node-exporter", reason: "node-exporter reads the host's process table by design" };
 
     it("every policy has the property, default empty, and the config files validate against it", () => {
@@ -222,7 +258,10 @@ describe("accepted chart exceptions (chartExceptions)", () => {
             ...createResourceValidationArgs(DS, hostPid, { name, factory: podNoHostNamespaces, config: { chartExceptions: [exception] } }),
             urn,
         });
-        const excepted = await runResourcePolicy(policy, args("kube-prometheus-stack:monitoring/node-exporter", CHART_URN(DS, "kube-prometheus-stack:monitoring/node-exporter")));
+        const excepted = await runResourcePolicy(
+            policy,
+            args("kube-prometheus-stack:monitoring/node-exporter", CHART_URN(DS, "kube-prometheus-stack:monitoring/node-exporter")),
+        );
         expect(excepted.violations).toEqual([]);
         expect(excepted.notApplicable).toBe(`accepted exception for ${exception.resource}: ${exception.reason}`);
         const other = await runResourcePolicy(policy, args("kube-prometheus-stack:monitoring/other", CHART_URN(DS, "kube-prometheus-stack:monitoring/other")));
@@ -230,7 +269,10 @@ describe("accepted chart exceptions (chartExceptions)", () => {
     });
 
     it("a stack policy drops the violations of excepted chart objects only", async () => {
-        const dep = (name: string) => ({ metadata: { name, namespace: "monitoring" }, spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [] } } } });
+        const dep = (name: string) => ({
+            metadata: { name, namespace: "monitoring" },
+            spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [] } } },
+        });
         const base = createStackValidationArgs(
             [
                 { type: "kubernetes:apps/v1:Deployment", name: "a", props: dep("a") },

@@ -55,7 +55,8 @@ beforeAll(async () => {
 }, 120_000);
 
 const contextOf = (stack: StackName) => platform.get(stack)!.context;
-const runAll = (stack: StackName, resources: readonly RecordedResource[]) => runPacks(PACKS, resources, (pack) => readPackConfig(stack, pack), contextOf(stack));
+const runAll = (stack: StackName, resources: readonly RecordedResource[]) =>
+    runPacks(PACKS, resources, (pack) => readPackConfig(stack, pack), contextOf(stack));
 const resourceName = (urn: string | undefined) => (urn ?? "").split("::").pop() ?? "";
 const show = (fs_: readonly Finding[]) => fs_.map((f) => `${f.level} ${f.policy} ${resourceName(f.urn)}: ${f.message}`).join("\n");
 

@@ -64,16 +64,25 @@ describe("where the Pulumi CLI runs this repository's programs", () => {
         expect(cmd.cwd).toBe(path.join(ROOT, "stacks"));
         expect(cmd.args).toEqual([
             path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js"),
-            "--monitor", "127.0.0.1:1",
-            "--engine", "127.0.0.1:2",
-            "--sync", "/tmp/pipes",
-            "--organization", "acme",
-            "--project", "mlops",
-            "--root-directory", ROOT,
-            "--stack", "dev",
-            "--pwd", path.join(ROOT, "stacks"),
+            "--monitor",
+            "127.0.0.1:1",
+            "--engine",
+            "127.0.0.1:2",
+            "--sync",
+            "/tmp/pipes",
+            "--organization",
+            "acme",
+            "--project",
+            "mlops",
+            "--root-directory",
+            ROOT,
+            "--stack",
+            "dev",
+            "--pwd",
+            path.join(ROOT, "stacks"),
             "--dry-run",
-            "--parallel", "16",
+            "--parallel",
+            "16",
             "index.ts",
         ]);
         expect(cmd.env).toEqual({
@@ -88,14 +97,26 @@ describe("where the Pulumi CLI runs this repository's programs", () => {
         expect(JSON.parse(languageHostConfig({ "a:b": "1", "ns:key:with:colons": "x" }))).toEqual({ "a:config:b": "1", "ns:config:key:with:colons": "x" });
         expect(splitNodeArgs(`--max-old-space-size=4096 --title "a b" 'c d'`)).toEqual(["--max-old-space-size=4096", "--title", "a b", "c d"]);
         const info = { ...readProject(ROOT), runtimeOptions: { typescript: false, nodeargs: "--no-warnings" } };
-        const cmd = programCommand(info, { stack: "s", organization: "o", config: {}, secretKeys: [], dryRun: false, monitorAddress: "m", engineAddress: "e", syncDirectory: "d", parallel: 1 });
+        const cmd = programCommand(info, {
+            stack: "s",
+            organization: "o",
+            config: {},
+            secretKeys: [],
+            dryRun: false,
+            monitorAddress: "m",
+            engineAddress: "e",
+            syncDirectory: "d",
+            parallel: 1,
+        });
         expect(cmd.env).toEqual({ PULUMI_CONFIG: "{}", PULUMI_CONFIG_SECRET_KEYS: "[]" });
         expect(cmd.args[0]).toBe("--no-warnings");
         expect(cmd.args).not.toContain("--dry-run");
     });
 
     it("an error cmd/run logged is rebuilt with its name and message (a ConfigError is shown alone)", () => {
-        const e = errorFromLog("Running program '/x/stacks/index.ts' failed with an unhandled exception:\n\x1b[31mConfigError: Invalid configuration (1 problem):\n  - a: b\x1b[39m\n    at f (/x/stacks/config.ts:1:1)\n    at g {\n  problems: []\n}");
+        const e = errorFromLog(
+            "Running program '/x/stacks/index.ts' failed with an unhandled exception:\n\x1b[31mConfigError: Invalid configuration (1 problem):\n  - a: b\x1b[39m\n    at f (/x/stacks/config.ts:1:1)\n    at g {\n  problems: []\n}",
+        );
         expect([e.name, e.message]).toEqual(["ConfigError", "Invalid configuration (1 problem):\n  - a: b"]);
     });
 });
@@ -129,7 +150,12 @@ describe("a project with the platform's layout, run as the CLI runs it", () => {
         const inProcess = await recordStack({ root, stack: "dev", load: vitestLoader });
         expect(shape(cli)).toEqual([
             { urn: "urn:pulumi:dev::layout::pulumi:pulumi:Stack::layout-dev", type: "pulumi:pulumi:Stack", parent: "", inputs: {} },
-            { urn: "urn:pulumi:dev::layout::fixture:index:Thing::bAnAnA", type: "fixture:index:Thing", parent: "urn:pulumi:dev::layout::pulumi:pulumi:Stack::layout-dev", inputs: {} },
+            {
+                urn: "urn:pulumi:dev::layout::fixture:index:Thing::bAnAnA",
+                type: "fixture:index:Thing",
+                parent: "urn:pulumi:dev::layout::pulumi:pulumi:Stack::layout-dev",
+                inputs: {},
+            },
         ]);
         expect(shape(cli)).toEqual(shape(inProcess));
         expect(cli.outputs).toEqual({ name: "urn:pulumi:dev::layout::fixture:index:Thing::bAnAnA" });

@@ -30,7 +30,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Copies the promtool unit tests next to a rendering of the fixture rules; returns the test files. */
 function prepareUnitTests(dir: string, transform: (content: string) => string = (c) => c): string[] {
-    writeFiles(dir, fixtureRuleFiles().map((f) => ({ ...f, content: transform(f.content) })));
+    writeFiles(
+        dir,
+        fixtureRuleFiles().map((f) => ({ ...f, content: transform(f.content) })),
+    );
     return fs
         .readdirSync(PROMTOOL_TESTS)
         .filter((f) => f.endsWith(".test.yaml"))
@@ -82,7 +85,9 @@ describe.skipIf(!hasPromtool)("prometheus-adapter's query", () => {
         const expr = adapterQuery(rule, METRICS.requests.name, 'namespace="ml-fraud",pod=~"scorer-a|scorer-b"', "pod");
         expect(expr).toBe('sum(rate(mlops_model_requests_total{namespace="ml-fraud",pod=~"scorer-a|scorer-b"}[2m])) by (pod)');
         const check = (e: string) => {
-            writeFiles(dir, [{ path: "adapter.yaml", content: portableYaml({ groups: [{ name: "adapter", rules: [{ record: "adapter:query", expr: e }] }] }) }]);
+            writeFiles(dir, [
+                { path: "adapter.yaml", content: portableYaml({ groups: [{ name: "adapter", rules: [{ record: "adapter:query", expr: e }] }] }) },
+            ]);
             return run("promtool", ["check", "rules", path.join(dir, "adapter.yaml")]);
         };
         const ok = check(expr);
@@ -123,7 +128,10 @@ describe.each(STACKS)("%s stack with the Prometheus tools", (stack) => {
         const route = (...labels: string[]) => {
             const r = run("amtool", ["config", "routes", "test", `--config.file=${config}`, ...labels]);
             expect(r.status, r.output).toBe(0);
-            return r.output.split("\n").filter((l) => l && !l.startsWith("Warning"))[0].trim();
+            return r.output
+                .split("\n")
+                .filter((l) => l && !l.startsWith("Warning"))[0]
+                .trim();
         };
         const c = cfg();
         for (const team of teamsIn(c)) {
@@ -134,7 +142,9 @@ describe.each(STACKS)("%s stack with the Prometheus tools", (stack) => {
         for (const team of c.teams.filter((t) => !t.environments.includes(c.environment))) {
             expect(route(`team=${team.name}`, "severity=warning")).toBe(c.owner);
         }
-        expect(route(`team=${c.owner}`, "alertname=MLflowDown", "severity=critical")).toBe(c.monitoring.platformAlerts.pagerduty ? `${c.owner}-critical` : c.owner);
+        expect(route(`team=${c.owner}`, "alertname=MLflowDown", "severity=critical")).toBe(
+            c.monitoring.platformAlerts.pagerduty ? `${c.owner}-critical` : c.owner,
+        );
         expect(route("alertname=KubeNodeNotReady", "severity=warning")).toBe(c.owner);
         expect(route("alertname=Watchdog", "severity=none")).toBe("null");
     });

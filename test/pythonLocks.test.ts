@@ -14,7 +14,11 @@ import { ROOT, STACKS } from "./harness";
 export function parseLock(text: string): Map<string, { version: string; hashes: string[] }> {
     const out = new Map<string, { version: string; hashes: string[] }>();
     // One requirement per logical line: continuation lines (`\`) carry its hashes.
-    const logical = text.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l && !l.startsWith("#"));
+    const logical = text
+        .replace(/\\\n\s*/g, " ")
+        .split("\n")
+        .map((l) => l.replace(/\s+#.*$/, "").trim())
+        .filter((l) => l && !l.startsWith("#"));
     for (const line of logical) {
         const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(\S+)((?:\s+--hash=sha256:[0-9a-f]{64})*)$/.exec(line);
         if (!m) throw new Error(`not a pinned, hashed requirement: ${line}`);
@@ -44,20 +48,26 @@ describe("Python locks", () => {
     });
 
     it("the MLflow server and the model server pin the configured MLflow version, and SQLAlchemy 2.0", () => {
-        const versions = new Set(STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).mlflow.version));
+        const versions = new Set(
+            STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).mlflow.version),
+        );
         expect(versions.size).toBe(1);
         for (const p of [LOCKS.mlflow, LOCKS.modelServer]) {
             const pkgs = lock(p);
             for (const name of ["mlflow", "mlflow-skinny"]) expect(pkgs.get(name)?.version, `${p} ${name}`).toBe([...versions][0]);
             expect(pkgs.get("sqlalchemy")?.version, p).toMatch(/^2\.0\.\d+$/);
         }
-        expect([...lock(LOCKS.mlflow).keys()]).toEqual(expect.arrayContaining(["flask-wtf", "psycopg2-binary", "boto3", "prometheus-flask-exporter", "gunicorn"]));
+        expect([...lock(LOCKS.mlflow).keys()]).toEqual(
+            expect.arrayContaining(["flask-wtf", "psycopg2-binary", "boto3", "prometheus-flask-exporter", "gunicorn"]),
+        );
         expect([...lock(LOCKS.modelServer).keys()]).toEqual(expect.arrayContaining(["scikit-learn", "pandas", "boto3", "jsonschema", "prometheus-client"]));
         expect([...lock(LOCKS.s3Emulator).keys()]).toEqual(expect.arrayContaining(["moto", "flask", "flask-cors"]));
         expect(lock(LOCKS.dvc).get("dvc")?.version).toBe("3.67.1");
         expect([...lock(LOCKS.dvc).keys()]).toEqual(expect.arrayContaining(["dvc-s3", "s3fs", "aiobotocore"]));
         // The Feast image and the e2e feast venv: the configured Feast version, Redis and S3 (registry, offline store).
-        const feastVersions = new Set(STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).featureStore.version));
+        const feastVersions = new Set(
+            STACKS.map((s) => parsePlatformConfig(configNamespace(readStackConfig(readProject(ROOT), s).config, "mlops"), s).featureStore.version),
+        );
         expect([...feastVersions]).toEqual([lock(LOCKS.feast).get("feast")?.version]);
         expect([...lock(LOCKS.feast).keys()]).toEqual(expect.arrayContaining(["feast", "redis", "boto3", "s3fs", "pyarrow"]));
         // TensorBoard reads s3:// through its own file system, which needs boto3.
@@ -73,7 +83,12 @@ describe("Python locks", () => {
         const script = fs.readFileSync(path.join(ROOT, "e2e", "setup", "python-venvs.sh"), "utf8");
         for (const p of Object.values(LOCKS).filter((p) => p !== LOCKS.tensorboard)) expect(script).toContain(p);
         expect(script).toContain("--require-hashes --no-deps");
-        for (const dockerfile of ["images/mlflow/Dockerfile", "images/feast/Dockerfile", "images/tensorboard/Dockerfile", "examples/team-fraud/model-server/Dockerfile"]) {
+        for (const dockerfile of [
+            "images/mlflow/Dockerfile",
+            "images/feast/Dockerfile",
+            "images/tensorboard/Dockerfile",
+            "examples/team-fraud/model-server/Dockerfile",
+        ]) {
             expect(fs.readFileSync(path.join(ROOT, dockerfile), "utf8")).toContain("--require-hashes --no-deps -r /tmp/requirements.lock");
         }
     });

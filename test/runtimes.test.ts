@@ -37,7 +37,11 @@ function onRuntime(runtime: RuntimeArgs, change: Partial<ModelServiceArgs> = {})
     return {
         ...rest,
         // Compliance approved version 12 with the runtime's image and the model-fetch image.
-        platform: { ...platformRefs("prod"), modelFetchImage: FETCH, approvals: [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`, `sha256:${"b".repeat(64)}`] }] },
+        platform: {
+            ...platformRefs("prod"),
+            modelFetchImage: FETCH,
+            approvals: [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`, `sha256:${"b".repeat(64)}`] }],
+        },
         image: image(runtime.kind === "mlflow" ? "mlserver:1.7.1-mlflow" : runtime.kind === "torchserve" ? "torchserve:0.12.0-cpu" : "tritonserver:24.08-py3"),
         predictionLogging: { enabled: false },
         runtime,
@@ -81,7 +85,9 @@ describe("runtime arguments", () => {
         expect(errorOf(onRuntime({ kind: "triton", artifactPath: "../recsys/repository" }))).toContain(
             'runtime.artifactPath "../recsys/repository" may hold only letters, digits, ., _, - and /, and no . or .. segments',
         );
-        expect(errorOf(onRuntime({ kind: "triton" } as never))).toContain("runtime.artifactPath must name the Triton model repository directory under the team's model prefix");
+        expect(errorOf(onRuntime({ kind: "triton" } as never))).toContain(
+            "runtime.artifactPath must name the Triton model repository directory under the team's model prefix",
+        );
     });
 
     it("want a pinned AWS CLI image for the presets that download", () => {
@@ -90,7 +96,13 @@ describe("runtime arguments", () => {
             "runtime onnx downloads its model with the AWS CLI: set platform.modelFetchImage (an AWS CLI image, pinned by digest outside dev)",
         );
         expect(errorOf(onRuntime(RUNTIMES.mlflow, { platform: noFetch }))).toBeUndefined();
-        expect(errorOf(onRuntime(RUNTIMES.torchserve, { platform: { ...noFetch, modelFetchImage: "410987654321.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0" } }))).toContain(
+        expect(
+            errorOf(
+                onRuntime(RUNTIMES.torchserve, {
+                    platform: { ...noFetch, modelFetchImage: "410987654321.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0" },
+                }),
+            ),
+        ).toContain(
             'platform.modelFetchImage: image "410987654321.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0" must be pinned by digest (repo@sha256:...) in prod',
         );
     });
@@ -106,8 +118,12 @@ describe("runtime arguments", () => {
                 env: { MLSERVER_MODEL_URI: "models:/other/1", GUNICORN_CMD_ARGS: "--timeout 60" },
             }),
         );
-        expect(message).toContain("runtime mlflow serves with the runtime's own image: image must be { reference } to a MLServer (with mlserver-mlflow) image, not a build");
-        expect(message).toContain("inputSchema is read by custom servers only; runtime mlflow validates requests against the model's own signature or configuration: remove it");
+        expect(message).toContain(
+            "runtime mlflow serves with the runtime's own image: image must be { reference } to a MLServer (with mlserver-mlflow) image, not a build",
+        );
+        expect(message).toContain(
+            "inputSchema is read by custom servers only; runtime mlflow validates requests against the model's own signature or configuration: remove it",
+        );
         expect(message).toContain("predictionLogging is written by custom servers only; runtime mlflow logs no predictions: set enabled: false");
         expect(message).toContain("port is set by runtime mlflow: remove it");
         expect(message).toContain("health is set by runtime mlflow: remove it");
@@ -141,7 +157,9 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
     it("renders valid objects that pass prod's policies", async () => {
         const objects = run.k8s().map((o) => o.object);
         expect(await validateObjects(objects)).toEqual([]);
-        const findings = (await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))).findings;
+        const findings = (
+            await runPacks(PACKS, run.resources, (pack) => readPackConfig("prod", pack), contextForStack("prod", { "mlops:labelDomain": "acme.io" }, NOW))
+        ).findings;
         expect(findings.filter((f) => f.level === "mandatory").map((f) => `${f.policy}: ${f.message}`)).toEqual([]);
     });
 
@@ -162,7 +180,10 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
         expect(c.livenessProbe.httpGet).toEqual({ path: expected.live, port: "http", scheme: "HTTP" });
         // The Service routes its named ports to them.
         const svc = in_(run, "Service", "fraud-scorer");
-        expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([["http", 80, "http"], ["metrics", expected.metrics, "metrics"]]);
+        expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([
+            ["http", 80, "http"],
+            ["metrics", expected.metrics, "metrics"],
+        ]);
         // None of the custom contract's variables.
         const names = c.env.map((e: any) => e.name);
         for (const v of ["PORT", "METRICS_PORT", "PREDICTION_LOG_ENABLED", "MODEL_INPUT_SCHEMA_PATH"]) expect(names).not.toContain(v);
@@ -183,7 +204,11 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
                 MLSERVER_MODEL_URI: "models:/fraud-scorer/12",
                 MLFLOW_TRACKING_URI: "http://mlflow.mlflow.svc.cluster.local",
             });
-            expect(c.env.find((e: any) => e.name === "MLFLOW_TRACKING_PASSWORD").valueFrom.secretKeyRef).toEqual({ name: "mlflow-credentials", key: "password", optional: true });
+            expect(c.env.find((e: any) => e.name === "MLFLOW_TRACKING_PASSWORD").valueFrom.secretKeyRef).toEqual({
+                name: "mlflow-credentials",
+                key: "password",
+                optional: true,
+            });
             expect(c.args).toBeUndefined();
         } else if (kind === "torchserve") {
             expect(c.args).toEqual([
@@ -238,7 +263,10 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
             }[kind],
         );
         expect(init.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-        expect(init.volumeMounts).toEqual([{ name: "model", mountPath: "/models" }, { name: "tmp", mountPath: "/tmp" }]);
+        expect(init.volumeMounts).toEqual([
+            { name: "model", mountPath: "/models" },
+            { name: "tmp", mountPath: "/tmp" },
+        ]);
         expect(server().volumeMounts).toContainEqual({ name: "model", mountPath: "/models", readOnly: true });
         const size = kind === "torchserve" ? "8Gi" : "4Gi";
         expect(p.volumes).toContainEqual({ name: "model", emptyDir: { sizeLimit: size } });
@@ -272,7 +300,11 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
         expect(rule.spec.groups).toHaveLength(1);
         expect(rule.spec.groups[0].name).toBe("mlops-metrics-adapter-fraud-scorer");
         const rules = rule.spec.groups[0].rules;
-        const contract = new Set(Object.values(METRICS).filter((m) => m.source === "model-server").flatMap((m) => seriesNames(m)));
+        const contract = new Set(
+            Object.values(METRICS)
+                .filter((m) => m.source === "model-server")
+                .flatMap((m) => seriesNames(m)),
+        );
         for (const r of rules) {
             expect(contract.has(r.record), r.record).toBe(true);
             // Only this service's series.
@@ -287,7 +319,12 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
 
     it("says in its operating note which runtime serves and where predictions go", () => {
         expect(service.operatingNote).toContain(`| Runtime | ${kind}: `);
-        const path = { mlflow: "/invocations", onnx: "/v2/models/fraud-scorer/infer", triton: "/v2/models/fraud-scorer/infer", torchserve: "/predictions/fraud-scorer" }[kind]!;
+        const path = {
+            mlflow: "/invocations",
+            onnx: "/v2/models/fraud-scorer/infer",
+            triton: "/v2/models/fraud-scorer/infer",
+            torchserve: "/predictions/fraud-scorer",
+        }[kind]!;
         expect(service.operatingNote).toContain(`(\`POST ${path}\`)`);
     });
 });
@@ -317,13 +354,18 @@ describe("the platform's fetch image as readPlatform passes it (a stack output)"
     });
 
     it("in prod, registers nothing when compliance has not approved its digest with the version", async () => {
-        const error = await runProgram(() => new ModelService("fraud-scorer", onOutput(pulumi.output(FETCH), [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`] }]))).catch((e) => e);
+        const error = await runProgram(
+            () => new ModelService("fraud-scorer", onOutput(pulumi.output(FETCH), [{ ...APPROVAL_12, imageDigests: [`sha256:${"c".repeat(64)}`] }])),
+        ).catch((e) => e);
         expect(String(error.message)).toContain(`sha256:${"b".repeat(64)}`);
         expect(error.resources.filter((r: any) => r.type.startsWith("kubernetes:"))).toEqual([]);
     });
 
     it("refuses a downloading runtime on a platform without one, naming the service and the platform's setting", async () => {
-        const args = onRuntime(RUNTIMES.onnx, { platform: { ...platformRefs("dev"), modelFetchImage: pulumi.output<string | undefined>(undefined) }, image: image("tritonserver:24.08-py3") });
+        const args = onRuntime(RUNTIMES.onnx, {
+            platform: { ...platformRefs("dev"), modelFetchImage: pulumi.output<string | undefined>(undefined) },
+            image: image("tritonserver:24.08-py3"),
+        });
         const error = await runProgram(() => new ModelService("fraud-scorer", args)).catch((e) => e);
         expect(String(error.message)).toContain(
             'ModelService "fraud-scorer": runtime onnx downloads its model with the AWS CLI, but the platform stack has no modelFetchImage output: the platform team sets mlops:serving.modelFetchImage',
@@ -339,7 +381,11 @@ describe("the runtimes suite's locks (e2e/setup)", () => {
         const path = await import("path");
         for (const lock of ["runtimes.requirements.lock", "runtimes-triton.requirements.lock"]) {
             const text = fs.readFileSync(path.join(__dirname, "..", "e2e", "setup", lock), "utf8");
-            const logical = text.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l && !l.startsWith("#"));
+            const logical = text
+                .replace(/\\\n\s*/g, " ")
+                .split("\n")
+                .map((l) => l.replace(/\s+#.*$/, "").trim())
+                .filter((l) => l && !l.startsWith("#"));
             expect(logical.length, lock).toBeGreaterThan(0);
             for (const line of logical) expect(line, lock).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==\S+(\s+--hash=sha256:[0-9a-f]{64})+$/);
         }

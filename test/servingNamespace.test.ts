@@ -38,9 +38,16 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
 
     it("exist for exactly the teams that list this environment", () => {
         const expected = stack === "prod" ? ["ml-fraud"] : ["ml-fraud", "ml-recsys"];
-        const namespaces = run.k8sOfKind("Namespace").map((n) => n.metadata.name).filter((n) => n?.startsWith("ml-"));
+        const namespaces = run
+            .k8sOfKind("Namespace")
+            .map((n) => n.metadata.name)
+            .filter((n) => n?.startsWith("ml-"));
         expect(namespaces.sort()).toEqual(expected);
-        expect(teamsIn(cfg).map((t) => `ml-${t.name}`).sort()).toEqual(expected);
+        expect(
+            teamsIn(cfg)
+                .map((t) => `ml-${t.name}`)
+                .sort(),
+        ).toEqual(expected);
     });
 
     it("label the namespace for Pod Security, ownership and MLflow access", () => {
@@ -103,21 +110,40 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         const fraud = (k8sIn("ResourceQuota", "ml-fraud")[0].spec as any).hard;
         expect(fraud["requests.cpu"]).toBe({ dev: "4", test: "8", prod: "48" }[stack]);
         expect(fraud.pods).toBe({ dev: "20", test: "40", prod: "150" }[stack]);
-        expect([fraud["requests.ephemeral-storage"], fraud["limits.ephemeral-storage"]]).toEqual({ dev: ["16Gi", "64Gi"], test: ["32Gi", "128Gi"], prod: ["128Gi", "512Gi"] }[stack]);
+        expect([fraud["requests.ephemeral-storage"], fraud["limits.ephemeral-storage"]]).toEqual(
+            { dev: ["16Gi", "64Gi"], test: ["32Gi", "128Gi"], prod: ["128Gi", "512Gi"] }[stack],
+        );
     });
 
     it("deny all traffic, then allow DNS, the gateway, Prometheus, MLflow, the Pushgateway and HTTPS outside the VPC", () => {
         // allow-feature-server-egress is the FeatureStore's (test/featureStore.test.ts), not the namespace's.
-        const policies: Record<string, any> = Object.fromEntries(k8sIn("NetworkPolicy", "ml-fraud").filter((p) => p.metadata.name !== "allow-feature-server-egress").map((p) => [p.metadata.name, p.spec]));
+        const policies: Record<string, any> = Object.fromEntries(
+            k8sIn("NetworkPolicy", "ml-fraud")
+                .filter((p) => p.metadata.name !== "allow-feature-server-egress")
+                .map((p) => [p.metadata.name, p.spec]),
+        );
         expect(k8sIn("NetworkPolicy", "ml-fraud").map((p) => p.metadata.name)).toContain("allow-feature-server-egress");
         expect(Object.keys(policies).sort()).toEqual(
-            ["allow-aws-https-egress", "allow-dns", "allow-gateway-ingress", "allow-mlflow-egress", "allow-prometheus-scrape", "allow-pushgateway-egress", "default-deny"].sort(),
+            [
+                "allow-aws-https-egress",
+                "allow-dns",
+                "allow-gateway-ingress",
+                "allow-mlflow-egress",
+                "allow-prometheus-scrape",
+                "allow-pushgateway-egress",
+                "default-deny",
+            ].sort(),
         );
         for (const p of Object.values(policies)) expect(p.podSelector).toEqual({});
         expect(policies["default-deny"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         expect(policies["allow-dns"].egress).toEqual([
             {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
                 ports: [
                     { protocol: "UDP", port: 53 },
                     { protocol: "TCP", port: 53 },
@@ -125,7 +151,10 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
             },
         ]);
         expect(policies["allow-gateway-ingress"].ingress).toEqual([
-            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.cluster.gatewayNamespace } } }], ports: [{ protocol: "TCP", port: "http" }] },
+            {
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.cluster.gatewayNamespace } } }],
+                ports: [{ protocol: "TCP", port: "http" }],
+            },
         ]);
         expect(policies["allow-prometheus-scrape"].ingress).toEqual([
             {
@@ -147,7 +176,11 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                     {
                         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": cfg.mlflow.namespace } },
                         podSelector: {
-                            matchLabels: { "app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow", "app.kubernetes.io/component": "tracking-server" },
+                            matchLabels: {
+                                "app.kubernetes.io/name": "mlflow",
+                                "app.kubernetes.io/instance": "mlflow",
+                                "app.kubernetes.io/component": "tracking-server",
+                            },
                         },
                     },
                 ],
@@ -170,7 +203,9 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         ]);
         expect(cfg.network.vpcCidr).toBe({ dev: "10.10.0.0/16", test: "10.20.0.0/16", prod: "10.30.0.0/16" }[stack]);
         // The only ingress sources are the gateway and Prometheus.
-        const ingressPolicies = Object.entries(policies).filter(([, p]) => p.ingress).map(([n]) => n);
+        const ingressPolicies = Object.entries(policies)
+            .filter(([, p]) => p.ingress)
+            .map(([n]) => n);
         expect(ingressPolicies.sort()).toEqual(["allow-gateway-ingress", "allow-prometheus-scrape"]);
     });
 
@@ -206,9 +241,19 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                     Resource: bucketArn,
                     Condition: { StringLike: { "s3:prefix": [`models/${team.name}`, `models/${team.name}/*`] } },
                 },
-                { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"], Resource: [`${bucketArn}/models/${team.name}/*`] },
+                {
+                    Sid: "ReadObjects",
+                    Effect: "Allow",
+                    Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
+                    Resource: [`${bucketArn}/models/${team.name}/*`],
+                },
                 { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: keyArn },
-                { Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/prediction-logs/${team.name}/*`] },
+                {
+                    Sid: "WriteObjects",
+                    Effect: "Allow",
+                    Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+                    Resource: [`${bucketArn}/prediction-logs/${team.name}/*`],
+                },
                 { Sid: "EncryptWithBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: keyArn },
             ]);
             const sa = run.k8sOfKind("ServiceAccount", `ml-${team.name}`).find((s) => s.metadata.name === "workload")!;
@@ -222,11 +267,18 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         for (const team of teamsIn(cfg)) {
             const role = run.one("aws:iam/role:Role", `team-${team.name}-batch-role`);
             expect(run.inputs(role).name).toBe(`acme-${stack}-batch-${team.name}`);
-            expect(policyOf(run.inputs(role).assumeRolePolicy).Statement[0].Condition.StringEquals[`${ISSUER(cfg)}:sub`]).toBe(`system:serviceaccount:ml-${team.name}:batch`);
+            expect(policyOf(run.inputs(role).assumeRolePolicy).Statement[0].Condition.StringEquals[`${ISSUER(cfg)}:sub`]).toBe(
+                `system:serviceaccount:ml-${team.name}:batch`,
+            );
             const statements = policyOf(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-batch-policy`)).policy).Statement;
             const of = (sid: string) => statements.find((x: any) => x.Sid === sid);
             expect(of("ReadObjects").Resource).toEqual([`${bucketArn}/models/${team.name}/*`, `${bucketArn}/batch-inputs/${team.name}/*`]);
-            expect(of("WriteObjects")).toEqual({ Sid: "WriteObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucketArn}/batch-outputs/${team.name}/*`] });
+            expect(of("WriteObjects")).toEqual({
+                Sid: "WriteObjects",
+                Effect: "Allow",
+                Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+                Resource: [`${bucketArn}/batch-outputs/${team.name}/*`],
+            });
             // No other identity reaches the batch prefixes.
             for (const other of ["workload", "drift-check"]) {
                 expect(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy", `team-${team.name}-${other}-policy`)).policy).not.toMatch(/batch-(inputs|outputs)/);
@@ -258,7 +310,16 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
                 {
                     Sid: "ReadWriteObjects",
                     Effect: "Allow",
-                    Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                    Action: [
+                        "s3:GetObject",
+                        "s3:GetObjectVersion",
+                        "s3:GetObjectTagging",
+                        "s3:PutObject",
+                        "s3:PutObjectTagging",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
                     Resource: [`${bucketArn}/teams/${team.name}/dvc/*`],
                 },
                 { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], Resource: keyArn },
@@ -327,7 +388,13 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
         expect(entries).toHaveLength(expected.length);
         for (const { team, arn } of expected) {
             const entry = entries.find((e) => run.inputs(e).principalArn === arn)!;
-            expect(run.inputs(entry)).toEqual({ clusterName: cfg.cluster.name, principalArn: arn, type: "STANDARD", kubernetesGroups: [team.deployGroup], tags: { team: team.name } });
+            expect(run.inputs(entry)).toEqual({
+                clusterName: cfg.cluster.name,
+                principalArn: arn,
+                type: "STANDARD",
+                kubernetesGroups: [team.deployGroup],
+                tags: { team: team.name },
+            });
             expect(entry.parent).toBe(run.ofType("mlops:index:ServingNamespace").find((c) => c.name === `team-${team.name}`)!.urn);
         }
         // The group's rights are the namespaced RoleBinding only: no access policy is associated.
@@ -384,7 +451,11 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
 
     it("export what a team stack needs", () => {
         const outputs = run.outputs();
-        expect(Object.keys(outputs.teams).sort()).toEqual(teamsIn(cfg).map((t) => t.name).sort());
+        expect(Object.keys(outputs.teams).sort()).toEqual(
+            teamsIn(cfg)
+                .map((t) => t.name)
+                .sort(),
+        );
         const role = run.one("aws:iam/role:Role", "team-fraud-workload-role");
         expect(outputs.teams.fraud).toMatchObject({
             namespace: "ml-fraud",
@@ -404,7 +475,10 @@ describe.each(STACKS)("serving namespaces in %s", (stack) => {
     });
 
     it("render objects that pass the Kubernetes schemas", async () => {
-        const objects = run.k8s().filter((o) => o.object.metadata.namespace?.startsWith("ml-") || o.object.metadata.name?.startsWith("ml-")).map((o) => o.object);
+        const objects = run
+            .k8s()
+            .filter((o) => o.object.metadata.namespace?.startsWith("ml-") || o.object.metadata.name?.startsWith("ml-"))
+            .map((o) => o.object);
         expect(objects.length).toBeGreaterThan(10);
         expect(await validateObjects(objects)).toEqual([]);
     });
@@ -424,7 +498,9 @@ describe("deployer role", () => {
     });
     it("lets the team ship models: deployments, services, configmaps, HPAs, PDBs, jobs, monitors and rules", () => {
         const can = (group: string, resource: string, verb: string) =>
-            rules.some((r) => (r.apiGroups as string[]).includes(group) && (r.resources as string[]).includes(resource) && (r.verbs as string[]).includes(verb));
+            rules.some(
+                (r) => (r.apiGroups as string[]).includes(group) && (r.resources as string[]).includes(resource) && (r.verbs as string[]).includes(verb),
+            );
         for (const [g, res] of [
             ["apps", "deployments"],
             ["", "services"],
@@ -445,9 +521,21 @@ describe("deployer role", () => {
     });
     it("lets the Pulumi provider create, update, delete and await every kind ModelService and BatchInference create", () => {
         // The kinds of the team components (the example team stack's objects are checked in example.test.ts).
-        const teamKinds = ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "CronJob", "Job", "ServiceMonitor", "PrometheusRule"];
+        const teamKinds = [
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "ConfigMap",
+            "CronJob",
+            "Job",
+            "ServiceMonitor",
+            "PrometheusRule",
+        ];
         const missing = teamKinds.flatMap((kind) =>
-            providerAccessNeeds(kind).flatMap((n) => n.verbs.filter((v) => !rulesAllow(rules, n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`)),
+            providerAccessNeeds(kind).flatMap((n) =>
+                n.verbs.filter((v) => !rulesAllow(rules, n.group, n.resource, v)).map((v) => `${kind}: ${v} ${n.group || "core"}/${n.resource}`),
+            ),
         );
         expect(missing).toEqual([]);
         // The informers of the awaits, spelled out: Deployments, Jobs and Services wait on related objects.
@@ -467,9 +555,16 @@ describe("deployer role", () => {
             .trim()
             .split("\n")
             .slice(2)
-            .map((row) => row.split("|").slice(1, -1).map((c) => c.trim()))
+            .map((row) =>
+                row
+                    .split("|")
+                    .slice(1, -1)
+                    .map((c) => c.trim()),
+            )
             .map(([group, resources, verbs]) => `${group === "(core)" ? "" : group} | ${resources} | ${verbs}`);
-        const actual = rules.map((r) => `${(r.apiGroups as string[]).join(", ")} | ${(r.resources as string[]).join(", ")} | ${(r.verbs as string[]).join(", ")}`);
+        const actual = rules.map(
+            (r) => `${(r.apiGroups as string[]).join(", ")} | ${(r.resources as string[]).join(", ")} | ${(r.verbs as string[]).join(", ")}`,
+        );
         expect(documented).toEqual(actual);
     });
 });
@@ -520,7 +615,9 @@ describe("pure helpers and validation", () => {
             { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.99.0.0/16", INSTANCE_METADATA_CIDR] } }], ports: [{ protocol: "TCP", port: 443 }] },
         ]);
         // Without a server selector, any pod of the MLflow namespace on its port.
-        expect((spec["allow-mlflow-egress"].egress as any)[0].to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mlflow" } } }]);
+        expect((spec["allow-mlflow-egress"].egress as any)[0].to).toEqual([
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mlflow" } } },
+        ]);
     });
 
     const valid: ServingNamespaceArgs = {
@@ -529,7 +626,18 @@ describe("pure helpers and validation", () => {
         deployGroup: "acme:team-fraud-deployers",
         labels: { labelDomain: "acme.io", owner: "ml-platform", environment: "dev", costCentre: "CC-1" },
         enforce: "restricted",
-        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", ephemeralStorage: "8Gi", limitsEphemeralStorage: "32Gi", pods: 10, services: 5, persistentVolumeClaims: 0, gpu: 0 },
+        quota: {
+            cpu: "4",
+            memory: "8Gi",
+            limitsCpu: "8",
+            limitsMemory: "16Gi",
+            ephemeralStorage: "8Gi",
+            limitsEphemeralStorage: "32Gi",
+            pods: 10,
+            services: 5,
+            persistentVolumeClaims: 0,
+            gpu: 0,
+        },
         limitRange: {
             defaultCpuRequest: "100m",
             defaultMemoryRequest: "128Mi",
@@ -549,16 +657,30 @@ describe("pure helpers and validation", () => {
 
     it("accepts valid arguments and rejects bad ones with every problem named", () => {
         expect(() => validateServingNamespaceArgs(valid)).not.toThrow();
-        expect(() => validateServingNamespaceArgs({ ...valid, deployGroup: "system:masters" })).toThrow(/deployGroup "system:masters" must be a group of the organisation/);
+        expect(() => validateServingNamespaceArgs({ ...valid, deployGroup: "system:masters" })).toThrow(
+            /deployGroup "system:masters" must be a group of the organisation/,
+        );
         expect(() => validateServingNamespaceArgs({ ...valid, team: "Fraud" })).toThrow(/team "Fraud" must be 2-20 lower-case letters/);
         expect(() => validateServingNamespaceArgs({ ...valid, owners: [] })).toThrow(/owners must name at least one/);
-        expect(() => validateServingNamespaceArgs({ ...valid, quota: { ...valid.quota, limitsMemory: "4Gi" } })).toThrow(/quota.limitsMemory \(4Gi\) must be at least quota.memory \(8Gi\)/);
-        expect(() => validateServingNamespaceArgs({ ...valid, limitRange: { ...valid.limitRange, defaultCpuLimit: "4" } })).toThrow(/limitRange.defaultCpuLimit \(4\) must be at most limitRange.maxCpu \(2\)/);
+        expect(() => validateServingNamespaceArgs({ ...valid, quota: { ...valid.quota, limitsMemory: "4Gi" } })).toThrow(
+            /quota.limitsMemory \(4Gi\) must be at least quota.memory \(8Gi\)/,
+        );
+        expect(() => validateServingNamespaceArgs({ ...valid, limitRange: { ...valid.limitRange, defaultCpuLimit: "4" } })).toThrow(
+            /limitRange.defaultCpuLimit \(4\) must be at most limitRange.maxCpu \(2\)/,
+        );
         expect(() => validateServingNamespaceArgs({ ...valid, network: { ...valid.network, vpcCidr: "10.10.0.1/16" } })).toThrow(/vpcCidr/);
-        expect(() => validateServingNamespaceArgs({ ...valid, deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).toThrow(/clusterName is required with deployRoleArns/);
-        expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:user/deploy"] })).toThrow(/deployRoleArns: "arn:aws:iam::123456789012:user\/deploy" must be an IAM role ARN/);
+        expect(() => validateServingNamespaceArgs({ ...valid, deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).toThrow(
+            /clusterName is required with deployRoleArns/,
+        );
+        expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:user/deploy"] })).toThrow(
+            /deployRoleArns: "arn:aws:iam::123456789012:user\/deploy" must be an IAM role ARN/,
+        );
         expect(() =>
-            validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy", "arn:aws:iam::210987654321:role/deploy"] }),
+            validateServingNamespaceArgs({
+                ...valid,
+                clusterName: "c",
+                deployRoleArns: ["arn:aws:iam::123456789012:role/deploy", "arn:aws:iam::210987654321:role/deploy"],
+            }),
         ).toThrow(/deployRoleArns must not list a role \(or two roles of the same name\) twice/);
         expect(() => validateServingNamespaceArgs({ ...valid, clusterName: "c", deployRoleArns: ["arn:aws:iam::123456789012:role/deploy"] })).not.toThrow();
         const both = () => validateServingNamespaceArgs({ ...valid, team: "x", roleNames: { workload: "r", driftCheck: "d", batch: "r", training: "t" } });
@@ -596,6 +718,8 @@ describe("pure helpers and validation", () => {
         };
         expect(() => validateDriftCheckArgs(args)).not.toThrow();
         expect(() => validateDriftCheckArgs({ ...args, image: "ghcr.io/acme/drift:latest" })).toThrow(/must be a pinned image reference/);
-        expect(() => validateDriftCheckArgs({ ...args, schedule: "hourly", intervalMinutes: 1 })).toThrow(/schedule "hourly".*intervalMinutes must be an integer from 5 to 10080, got 1/);
+        expect(() => validateDriftCheckArgs({ ...args, schedule: "hourly", intervalMinutes: 1 })).toThrow(
+            /schedule "hourly".*intervalMinutes must be an integer from 5 to 10080, got 1/,
+        );
     });
 });

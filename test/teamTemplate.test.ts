@@ -23,7 +23,18 @@ let files: string[];
 
 beforeAll(() => {
     // Team fraud of the platform's stacks; images from each environment's own account registry.
-    files = writeTeamRepository(repo, { ...defaultTeamOptions("fraud", rootPackage), registries: { dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com", prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com" } }, rootPackage);
+    files = writeTeamRepository(
+        repo,
+        {
+            ...defaultTeamOptions("fraud", rootPackage),
+            registries: {
+                dev: "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+                test: "310987654321.dkr.ecr.eu-west-1.amazonaws.com",
+                prod: "410987654321.dkr.ecr.eu-west-1.amazonaws.com",
+            },
+        },
+        rootPackage,
+    );
     // What `npm install` gives the team: the library (this repository) and its peers, and the plan package
     // with the packs it ships (this repository's policy/, as scripts/build-plan.ts copies it).
     const modules = path.join(repo, "node_modules");
@@ -42,11 +53,27 @@ async function planTeam(stack: string, configOverrides?: Record<string, string>,
     // Compliance approves the scaffold's model version and image, as it would in the platform's approvals/prod.yaml.
     const today = new Date().toISOString().slice(0, 10);
     const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    const approval = { team: "fraud", model: "fraud-scorer", version: 1, imageDigests: [`sha256:${"0".repeat(64)}`], approvedBy: "jane.doe", ticket: "CHG-1", date: today, expires };
+    const approval = {
+        team: "fraud",
+        model: "fraud-scorer",
+        version: 1,
+        imageDigests: [`sha256:${"0".repeat(64)}`],
+        approvedBy: "jane.doe",
+        ticket: "CHG-1",
+        date: today,
+        expires,
+    };
     refs.outputs.modelApprovals = [...((refs.outputs.modelApprovals as unknown[]) ?? []), approval];
     setStackReferenceOutputs({ [`acme/mlops/${stack}`]: refs });
     try {
-        return await planStack({ root: repo, stack, configOverrides, policyPacks: packs ? resolvePolicyPacks(repo, stack, undefined, []) : [], policyTimeoutMs: 180_000, load: vitestLoader });
+        return await planStack({
+            root: repo,
+            stack,
+            configOverrides,
+            policyPacks: packs ? resolvePolicyPacks(repo, stack, undefined, []) : [],
+            policyTimeoutMs: 180_000,
+            load: vitestLoader,
+        });
     } finally {
         setStackReferenceOutputs({});
     }
@@ -68,12 +95,21 @@ describe("npm run -s new-team -- fraud", () => {
             "tsconfig.json",
         ]);
         const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
-        expect(pkg.dependencies).toEqual({ "mlops-platform": rootPackage.version, ...Object.fromEntries(PEER_MODULES.map((m) => [m, rootPackage.dependencies?.[m]])) });
-        expect(pkg.devDependencies).toEqual({ "mlops-plan": enginePackage().version, typescript: rootPackage.devDependencies?.typescript, "@types/node": rootPackage.devDependencies?.["@types/node"] });
+        expect(pkg.dependencies).toEqual({
+            "mlops-platform": rootPackage.version,
+            ...Object.fromEntries(PEER_MODULES.map((m) => [m, rootPackage.dependencies?.[m]])),
+        });
+        expect(pkg.devDependencies).toEqual({
+            "mlops-plan": enginePackage().version,
+            typescript: rootPackage.devDependencies?.typescript,
+            "@types/node": rootPackage.devDependencies?.["@types/node"],
+        });
         expect(pkg.scripts.plan).toBe("mlops-plan");
         const workflow = YAML.parse(fs.readFileSync(path.join(repo, ".github/workflows/plan.yml"), "utf8"));
         expect(Object.keys(workflow.jobs)).toEqual(["plan", "deploy"]);
-        expect(JSON.stringify(workflow.jobs.plan.steps)).toContain("npm run -s plan -- dev test prod --out .plan --diff ../baseline --markdown plan-diff.md --fail-on-stateful-delete");
+        expect(JSON.stringify(workflow.jobs.plan.steps)).toContain(
+            "npm run -s plan -- dev test prod --out .plan --diff ../baseline --markdown plan-diff.md --fail-on-stateful-delete",
+        );
         expect(JSON.stringify(workflow.jobs.deploy.steps)).toContain("pulumi up --yes --stack");
         expect(fs.readFileSync(path.join(repo, "Pulumi.prod.yaml"), "utf8")).not.toMatch(/__[A-Z_]+__/);
     });
@@ -90,14 +126,18 @@ describe("npm run -s new-team -- fraud", () => {
     });
 
     // prod: where every policy is mandatory (dev and test plan the same way, with fewer checks enforced).
-    it.each(["prod"])("%s plans green with the packs: no violation, valid objects", async (stack) => {
-        const plan = await planTeam(stack);
-        expect(plan.policy?.packs.map((p) => p.name)).toEqual(["mlops-governance", "mlops-reliability", "mlops-security"]);
-        expect(plan.policy?.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName}: ${v.message}`)).toEqual([]);
-        expect(plan.schemaErrors).toEqual([]);
-        expect(plan.exitCode).toBe(EXIT.OK);
-        expect(plan.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment").map((r) => r.name)).toEqual(["fraud-scorer-deployment"]);
-    }, 120_000);
+    it.each(["prod"])(
+        "%s plans green with the packs: no violation, valid objects",
+        async (stack) => {
+            const plan = await planTeam(stack);
+            expect(plan.policy?.packs.map((p) => p.name)).toEqual(["mlops-governance", "mlops-reliability", "mlops-security"]);
+            expect(plan.policy?.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName}: ${v.message}`)).toEqual([]);
+            expect(plan.schemaErrors).toEqual([]);
+            expect(plan.exitCode).toBe(EXIT.OK);
+            expect(plan.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment").map((r) => r.name)).toEqual(["fraud-scorer-deployment"]);
+        },
+        120_000,
+    );
 
     it("a wrong argument in the stack file: one message listing every problem", async () => {
         const scorer = YAML.parse(fs.readFileSync(path.join(repo, "Pulumi.prod.yaml"), "utf8")).config["team-fraud:scorer"];
@@ -117,4 +157,3 @@ describe("npm run -s new-team -- fraud", () => {
         ]);
     }, 120_000);
 });
-

@@ -34,7 +34,13 @@ describe("TensorBoard", async () => {
         expect(tensorboardLogPrefix("fraud")).toBe("teams/fraud/tensorboard");
         const doc = policyOf(run.inputs(run.one("aws:iam/rolePolicy:RolePolicy")).policy);
         expect(doc.Statement).toEqual([
-            { Sid: "ListRunLogs", Effect: "Allow", Action: "s3:ListBucket", Resource: BUCKET.bucketArn, Condition: { StringLike: { "s3:prefix": ["teams/fraud/tensorboard", "teams/fraud/tensorboard/*"] } } },
+            {
+                Sid: "ListRunLogs",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: BUCKET.bucketArn,
+                Condition: { StringLike: { "s3:prefix": ["teams/fraud/tensorboard", "teams/fraud/tensorboard/*"] } },
+            },
             { Sid: "ReadRunLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${BUCKET.bucketArn}/teams/fraud/tensorboard/*` },
             { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: "kms:Decrypt", Resource: BUCKET.kmsKeyArn },
         ]);
@@ -69,7 +75,12 @@ describe("TensorBoard", async () => {
 
     it("hardens both containers and the pod", () => {
         for (const c of [tensorboard, proxy]) {
-            expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+            expect(c.securityContext).toMatchObject({
+                runAsNonRoot: true,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+            });
             expect(c.resources.limits).toHaveProperty("memory");
             expect(c.livenessProbe).toBeDefined();
             expect(c.readinessProbe).toBeDefined();

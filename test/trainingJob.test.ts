@@ -47,32 +47,86 @@ function errorOf(a: unknown): string | undefined {
 describe("TrainingJob arguments", () => {
     it("accept a pinned run in every environment, with a data rev or md5", () => {
         for (const env of ["dev", "test", "prod"] as const) expect(errorOf(args({ platform: platformRefs(env) }))).toBeUndefined();
-        expect(errorOf(args({ data: { path: "data/features", rev: COMMIT }, parameters: undefined, registeredModelName: undefined, command: undefined }))).toBeUndefined();
+        expect(
+            errorOf(args({ data: { path: "data/features", rev: COMMIT }, parameters: undefined, registeredModelName: undefined, command: undefined })),
+        ).toBeUndefined();
         expect(errorOf(args({ data: { path: "data/features", md5: `${DATA_MD5}.dir` } }))).toBeUndefined();
     });
 
     const cases: [string, Partial<TrainingJobArgs>, string][] = [
-        ["an image by tag, even in dev", { image: "410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-train:1.4.0", platform: platformRefs("dev") }, 'image "410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-train:1.4.0" must be pinned by digest (<registry>/<repository>@sha256:<64 hex digits>): a training run names exactly the environment it ran in'],
-        ["a malformed image with a digest", { image: `Fraud Train@sha256:${"c".repeat(64)}` }, `image "Fraud Train@sha256:${"c".repeat(64)}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/train:1.4.0@sha256:<64 hex digits>`],
+        [
+            "an image by tag, even in dev",
+            { image: "410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-train:1.4.0", platform: platformRefs("dev") },
+            'image "410987654321.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/fraud-train:1.4.0" must be pinned by digest (<registry>/<repository>@sha256:<64 hex digits>): a training run names exactly the environment it ran in',
+        ],
+        [
+            "a malformed image with a digest",
+            { image: `Fraud Train@sha256:${"c".repeat(64)}` },
+            `image "Fraud Train@sha256:${"c".repeat(64)}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/train:1.4.0@sha256:<64 hex digits>`,
+        ],
         ["a branch as commit", { code: { commit: "main" } }, 'code.commit "main" must be a full git commit (40 lower-case hex digits): a branch or tag moves'],
-        ["a short commit", { code: { commit: "3f2a9c1" } }, 'code.commit "3f2a9c1" must be a full git commit (40 lower-case hex digits): a branch or tag moves'],
-        ["no data pin", { data: { path: "data/transactions.csv" } }, "data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got neither"],
-        ["two data pins", { data: { path: "data/transactions.csv", rev: COMMIT, md5: DATA_MD5 } }, "data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got both"],
-        ["a data tag", { data: { path: "data/transactions.csv", rev: "v1.0" } }, 'data.rev "v1.0" must be a full git commit (40 lower-case hex digits): a branch or tag moves'],
-        ["a bad md5", { data: { path: "data/transactions.csv", md5: "xyz" } }, 'data.md5 "xyz" must be a DVC md5 (32 lower-case hex digits, with .dir for a directory)'],
-        ["a path out of the repository", { data: { path: "../other/data.csv", md5: DATA_MD5 } }, 'data.path "../other/data.csv" must be a relative path inside the data repository (no leading /, no . or .. segments, no spaces)'],
-        ["an absolute path", { data: { path: "/data.csv", md5: DATA_MD5 } }, 'data.path "/data.csv" must be a relative path inside the data repository (no leading /, no . or .. segments, no spaces)'],
+        [
+            "a short commit",
+            { code: { commit: "3f2a9c1" } },
+            'code.commit "3f2a9c1" must be a full git commit (40 lower-case hex digits): a branch or tag moves',
+        ],
+        [
+            "no data pin",
+            { data: { path: "data/transactions.csv" } },
+            "data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got neither",
+        ],
+        [
+            "two data pins",
+            { data: { path: "data/transactions.csv", rev: COMMIT, md5: DATA_MD5 } },
+            "data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got both",
+        ],
+        [
+            "a data tag",
+            { data: { path: "data/transactions.csv", rev: "v1.0" } },
+            'data.rev "v1.0" must be a full git commit (40 lower-case hex digits): a branch or tag moves',
+        ],
+        [
+            "a bad md5",
+            { data: { path: "data/transactions.csv", md5: "xyz" } },
+            'data.md5 "xyz" must be a DVC md5 (32 lower-case hex digits, with .dir for a directory)',
+        ],
+        [
+            "a path out of the repository",
+            { data: { path: "../other/data.csv", md5: DATA_MD5 } },
+            'data.path "../other/data.csv" must be a relative path inside the data repository (no leading /, no . or .. segments, no spaces)',
+        ],
+        [
+            "an absolute path",
+            { data: { path: "/data.csv", md5: DATA_MD5 } },
+            'data.path "/data.csv" must be a relative path inside the data repository (no leading /, no . or .. segments, no spaces)',
+        ],
         ["another team's experiment", { experiment: "recsys/ranker" }, 'experiment "recsys/ranker" must be the team\'s: "fraud/<name>"'],
-        ["another team's model", { registeredModelName: "recsys-ranker" }, 'registeredModelName: model name "recsys-ranker" must start with the team name ("fraud-")'],
-        ["a parameter name MLflow refuses", { parameters: { "C;drop": 1 } }, 'parameters: "C;drop" is not an MLflow parameter name (1-250 letters, digits, _ - . / and spaces)'],
+        [
+            "another team's model",
+            { registeredModelName: "recsys-ranker" },
+            'registeredModelName: model name "recsys-ranker" must start with the team name ("fraud-")',
+        ],
+        [
+            "a parameter name MLflow refuses",
+            { parameters: { "C;drop": 1 } },
+            'parameters: "C;drop" is not an MLflow parameter name (1-250 letters, digits, _ - . / and spaces)',
+        ],
         ["a parameter that is not a number", { parameters: { C: Number.NaN } }, "parameters.C must be a finite number, got NaN"],
         ["a parameter that is an object", { parameters: { C: { a: 1 } as unknown as string } }, "parameters.C must be a string, number or boolean, got object"],
         ["five retries", { retries: 5 }, "retries must be an integer from 0 to 3 (the Job's backoffLimit), got 5"],
         ["a deadline of a week", { deadlineSeconds: 604800 }, "deadlineSeconds must be an integer from 60 to 259200, got 604800"],
-        ["a job name too long", { jobName: `fraud-${"t".repeat(49)}` }, `jobName "fraud-${"t".repeat(49)}" must be lower-case letters, digits and -, starting with a letter, at most 54 characters`],
+        [
+            "a job name too long",
+            { jobName: `fraud-${"t".repeat(49)}` },
+            `jobName "fraud-${"t".repeat(49)}" must be lower-case letters, digits and -, starting with a letter, at most 54 characters`,
+        ],
         ["an env var the component sets", { env: { MLOPS_GIT_COMMIT: "other" } }, 'env "MLOPS_GIT_COMMIT" is set by the component; remove it'],
         ["root", { runAsUser: 0 }, "runAsUser must be a numeric non-root uid (1 to 2147483647), got 0"],
-        ["requests above limits", { resources: { cpuRequest: "2", memoryRequest: "16Gi", cpuLimit: "4", memoryLimit: "8Gi" } }, "resources.memoryRequest (16Gi) must not exceed resources.memoryLimit (8Gi)"],
+        [
+            "requests above limits",
+            { resources: { cpuRequest: "2", memoryRequest: "16Gi", cpuLimit: "4", memoryLimit: "8Gi" } },
+            "resources.memoryRequest (16Gi) must not exceed resources.memoryLimit (8Gi)",
+        ],
         ["no owners", { owners: [] }, "owners must name at least one person or group"],
     ];
 
@@ -119,7 +173,9 @@ describe("TrainingJob as rendered", () => {
 
     it("is one valid Job, a child of the component, named after the run", async () => {
         const objects = run.k8s().map((o) => o.object);
-        expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([`Job/ml-fraud/fraud-scorer-training-${trainingRunHash(args())}`]);
+        expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+            `Job/ml-fraud/fraud-scorer-training-${trainingRunHash(args())}`,
+        ]);
         expect(await validateObjects(objects)).toEqual([]);
         expect(component.jobName).toBe(`fraud-scorer-training-${trainingRunHash(args())}`);
         expect(component.jobName.length).toBeLessThanOrEqual(63);
@@ -157,7 +213,10 @@ describe("TrainingJob as rendered", () => {
             image: IMAGE,
             command: ["python", "train.py"],
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } },
-            resources: { requests: { cpu: "2", memory: "4Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "4", memory: "8Gi", "ephemeral-storage": "10496Mi" } },
+            resources: {
+                requests: { cpu: "2", memory: "4Gi", "ephemeral-storage": "1Gi" },
+                limits: { cpu: "4", memory: "8Gi", "ephemeral-storage": "10496Mi" },
+            },
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
         });
         expect(container().args).toBeUndefined();

@@ -40,7 +40,10 @@ export function parseApprovalDate(date: string): Date | undefined {
  * Where an approval date stands at `now`: not a date in the contract's form, in the future (beyond
  * {@link APPROVAL_CLOCK_SKEW_DAYS}), or valid and `ageDays` old (negative within the skew).
  */
-export function approvalDateStatus(date: unknown, now: Date): { readonly status: "invalid" } | { readonly status: "future" } | { readonly status: "valid"; readonly ageDays: number } {
+export function approvalDateStatus(
+    date: unknown,
+    now: Date,
+): { readonly status: "invalid" } | { readonly status: "future" } | { readonly status: "valid"; readonly ageDays: number } {
     const parsed = typeof date === "string" ? parseApprovalDate(date) : undefined;
     if (!parsed) return { status: "invalid" };
     const ageDays = (now.getTime() - parsed.getTime()) / DAY_MS;

@@ -71,16 +71,24 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
             return;
         }
         const before = problems.length;
-        for (const k of Object.keys(entry)) if (!(FIELDS as readonly string[]).includes(k)) problems.push(`${at}: unknown field "${k}" (allowed: ${FIELDS.join(", ")})`);
+        for (const k of Object.keys(entry))
+            if (!(FIELDS as readonly string[]).includes(k)) problems.push(`${at}: unknown field "${k}" (allowed: ${FIELDS.join(", ")})`);
         const str = (k: string) => (typeof entry[k] === "string" ? (entry[k] as string) : undefined);
         if (!str("team") || !TEAM_NAME.test(str("team")!)) problems.push(`${at}.team "${entry.team}" must be a team name like fraud`);
-        else if (teams && !teams.includes(str("team")!)) problems.push(`${at}.team "${entry.team}" is not a team of this environment (teams: ${teams.join(", ") || "none"})`);
+        else if (teams && !teams.includes(str("team")!))
+            problems.push(`${at}.team "${entry.team}" is not a team of this environment (teams: ${teams.join(", ") || "none"})`);
         if (!str("model") || !MODEL_NAME.test(str("model")!)) problems.push(`${at}.model "${entry.model}" must be a registered model name like fraud-scorer`);
         if (!isModelVersion(entry.version)) problems.push(`${at}.version ${JSON.stringify(entry.version)} must be a registered version (a positive integer)`);
         const digests = entry.imageDigests;
-        if (!Array.isArray(digests) || digests.length === 0) problems.push(`${at}.imageDigests must list the digests (sha256:<64 hex>) of the images approved to run this version`);
-        else digests.forEach((d: unknown, j: number) => !(typeof d === "string" && IMAGE_DIGEST.test(d)) && problems.push(`${at}.imageDigests[${j}] "${d}" must be a digest sha256:<64 hex>`));
-        if (!str("approvedBy") || !APPROVER.test(str("approvedBy")!)) problems.push(`${at}.approvedBy "${entry.approvedBy}" must name who approved (a user or group name like jane.doe)`);
+        if (!Array.isArray(digests) || digests.length === 0)
+            problems.push(`${at}.imageDigests must list the digests (sha256:<64 hex>) of the images approved to run this version`);
+        else
+            digests.forEach(
+                (d: unknown, j: number) =>
+                    !(typeof d === "string" && IMAGE_DIGEST.test(d)) && problems.push(`${at}.imageDigests[${j}] "${d}" must be a digest sha256:<64 hex>`),
+            );
+        if (!str("approvedBy") || !APPROVER.test(str("approvedBy")!))
+            problems.push(`${at}.approvedBy "${entry.approvedBy}" must name who approved (a user or group name like jane.doe)`);
         if (!str("ticket") || !APPROVAL_TICKET.test(str("ticket")!)) problems.push(`${at}.ticket "${entry.ticket}" must be a change ticket like CHG-10423`);
         const date = str("date") ? parseApprovalDate(str("date")!) : undefined;
         const expires = str("expires") ? parseApprovalDate(str("expires")!) : undefined;
@@ -89,7 +97,10 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
         if (date && expires) {
             const days = (expires.getTime() - date.getTime()) / DAY_MS;
             if (days < 0) problems.push(`${at}.expires ${entry.expires} is before its date ${entry.date}`);
-            else if (days > APPROVAL_MAX_AGE_DAYS) problems.push(`${at}.expires ${entry.expires} is ${days} days after its date ${entry.date}; an approval holds at most ${APPROVAL_MAX_AGE_DAYS} days`);
+            else if (days > APPROVAL_MAX_AGE_DAYS)
+                problems.push(
+                    `${at}.expires ${entry.expires} is ${days} days after its date ${entry.date}; an approval holds at most ${APPROVAL_MAX_AGE_DAYS} days`,
+                );
         }
         if (problems.length > before) return;
         const a: ModelApproval = {
@@ -105,7 +116,9 @@ export function parseModelApprovals(raw: unknown, source: string, teams?: readon
         const key = approvalKey(a.team, a.model, a.version);
         const first = seen.get(key);
         if (first !== undefined) {
-            problems.push(`${at} approves ${approvalSubject(a)} again (also approvals[${first}]): one entry per version; add digests to it or re-approve by editing it`);
+            problems.push(
+                `${at} approves ${approvalSubject(a)} again (also approvals[${first}]): one entry per version; add digests to it or re-approve by editing it`,
+            );
             return;
         }
         seen.set(key, i);
@@ -148,7 +161,9 @@ export function approvalFor(
     if (validity === "expired") return { problem: `the approval of ${subject} (${a.ticket}) expired on ${a.expires}: re-approve it; ${where}` };
     if (validity === "future") return { problem: `the approval of ${subject} (${a.ticket}) is dated ${a.date}, in the future; ${where}` };
     if (q.digest !== undefined && !a.imageDigests.includes(q.digest)) {
-        return { problem: `the approval of ${subject} (${a.ticket}) does not cover the image digest ${q.digest} (approved: ${a.imageDigests.join(", ")}); ${where}` };
+        return {
+            problem: `the approval of ${subject} (${a.ticket}) does not cover the image digest ${q.digest} (approved: ${a.imageDigests.join(", ")}); ${where}`,
+        };
     }
     return { approval: a };
 }

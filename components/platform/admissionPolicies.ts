@@ -55,8 +55,10 @@ export function admissionPoliciesProblems(args: AdmissionPoliciesArgs): string[]
     const names = args.rules.map((r) => r.name);
     const dup = names.filter((n, i) => names.indexOf(n) !== i);
     if (dup.length > 0) problems.push(`rules: names ${[...new Set(dup)].join(", ")} appear twice`);
-    for (const r of args.rules) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(r.name) || r.name.length > 63) problems.push(`rules: "${r.name}" is not an object name (DNS label)`);
-    if (Object.keys(args.namespaceSelector).length === 0) problems.push("namespaceSelector must select the serving namespaces (an empty selector would bind every namespace)");
+    for (const r of args.rules)
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(r.name) || r.name.length > 63) problems.push(`rules: "${r.name}" is not an object name (DNS label)`);
+    if (Object.keys(args.namespaceSelector).length === 0)
+        problems.push("namespaceSelector must select the serving namespaces (an empty selector would bind every namespace)");
     for (const k of Object.keys(args.approvals)) if (!/^[-._a-zA-Z0-9]+$/.test(k)) problems.push(`approvals: "${k}" is not a ConfigMap key`);
     return problems;
 }
@@ -96,7 +98,11 @@ export class AdmissionPolicies extends pulumi.ComponentResource {
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 `${name}-${rule.name}`,
                 {
-                    metadata: { name: rule.name, labels: labelsFor("admission-policy"), annotations: { [orgKey(args.labels.labelDomain, ORG_ANNOTATIONS.policy)]: rule.policy } },
+                    metadata: {
+                        name: rule.name,
+                        labels: labelsFor("admission-policy"),
+                        annotations: { [orgKey(args.labels.labelDomain, ORG_ANNOTATIONS.policy)]: rule.policy },
+                    },
                     spec: {
                         ...(rule.spec as k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec),
                         ...(rule.params === "approvals" ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),

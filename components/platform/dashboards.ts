@@ -80,7 +80,10 @@ function panels(specs: readonly PanelSpec[]): Panel[] {
         gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
         datasource: DATASOURCE,
         targets: p.queries.map(([expr, legendFormat], j) => ({ refId: String.fromCharCode(65 + j), expr, legendFormat, datasource: DATASOURCE })),
-        fieldConfig: { defaults: { unit: p.unit, ...(p.min !== undefined ? { min: p.min } : {}), ...(p.max !== undefined ? { max: p.max } : {}) }, overrides: [] },
+        fieldConfig: {
+            defaults: { unit: p.unit, ...(p.min !== undefined ? { min: p.min } : {}), ...(p.max !== undefined ? { max: p.max } : {}) },
+            overrides: [],
+        },
     }));
 }
 
@@ -126,12 +129,21 @@ export function modelServiceDashboard(): Dashboard {
             queryVariable("model", "Model", `label_values(${requests}{namespace="$namespace"}, model)`),
         ],
         [
-            { title: "Requests per second by status", unit: "reqps", queries: [[`sum by (version, status) (rate(${requests}{${m}}[$__rate_interval]))`, "{{version}} {{status}}"]] },
+            {
+                title: "Requests per second by status",
+                unit: "reqps",
+                queries: [[`sum by (version, status) (rate(${requests}{${m}}[$__rate_interval]))`, "{{version}} {{status}}"]],
+            },
             {
                 title: "Error ratio (5xx)",
                 unit: "percentunit",
                 min: 0,
-                queries: [[`sum by (version) (rate(${requests}{${m}, status=~"5.."}[$__rate_interval])) / sum by (version) (rate(${requests}{${m}}[$__rate_interval]))`, "{{version}}"]],
+                queries: [
+                    [
+                        `sum by (version) (rate(${requests}{${m}, status=~"5.."}[$__rate_interval])) / sum by (version) (rate(${requests}{${m}}[$__rate_interval]))`,
+                        "{{version}}",
+                    ],
+                ],
             },
             {
                 title: "Latency p50 / p95 / p99",
@@ -155,7 +167,12 @@ export function modelServiceDashboard(): Dashboard {
             {
                 title: "p99 latency by rollout track",
                 unit: "s",
-                queries: [[`histogram_quantile(0.99, sum by (track, version, le) (rate(${durationBucket}{${m}, track!=""}[$__rate_interval])))`, "{{track}} {{version}}"]],
+                queries: [
+                    [
+                        `histogram_quantile(0.99, sum by (track, version, le) (rate(${durationBucket}{${m}, track!=""}[$__rate_interval])))`,
+                        "{{track}} {{version}}",
+                    ],
+                ],
             },
             {
                 title: "Input validation failures by field",
@@ -199,7 +216,9 @@ export function modelServiceDashboard(): Dashboard {
             {
                 title: "Artifact store errors",
                 unit: "ops",
-                queries: [[`sum by (operation, error_code) (rate(${METRICS.artifactStoreErrors.name}{${m}}[$__rate_interval]))`, "{{operation}} {{error_code}}"]],
+                queries: [
+                    [`sum by (operation, error_code) (rate(${METRICS.artifactStoreErrors.name}{${m}}[$__rate_interval]))`, "{{operation}} {{error_code}}"],
+                ],
             },
             {
                 title: "Loaded model versions",
@@ -228,7 +247,9 @@ export function modelServiceDashboard(): Dashboard {
             {
                 title: "Container restarts (1h)",
                 unit: "none",
-                queries: [[`sum by (pod, container) (increase(kube_pod_container_status_restarts_total{namespace="$namespace"}[1h]))`, "{{pod}}/{{container}}"]],
+                queries: [
+                    [`sum by (pod, container) (increase(kube_pod_container_status_restarts_total{namespace="$namespace"}[1h]))`, "{{pod}}/{{container}}"],
+                ],
             },
         ],
     );
@@ -259,8 +280,16 @@ export function batchJobsDashboard(): Dashboard {
                     ],
                 ],
             },
-            { title: "Rows scored by the last run", unit: "short", queries: [[`max by (namespace, job) (${METRICS.batchRowsScored.name}{${ns}})`, "{{namespace}}/{{job}}"]] },
-            { title: "Duration of the last run", unit: "s", queries: [[`max by (namespace, job) (${METRICS.batchDuration.name}{${ns}})`, "{{namespace}}/{{job}}"]] },
+            {
+                title: "Rows scored by the last run",
+                unit: "short",
+                queries: [[`max by (namespace, job) (${METRICS.batchRowsScored.name}{${ns}})`, "{{namespace}}/{{job}}"]],
+            },
+            {
+                title: "Duration of the last run",
+                unit: "s",
+                queries: [[`max by (namespace, job) (${METRICS.batchDuration.name}{${ns}})`, "{{namespace}}/{{job}}"]],
+            },
             { title: "Failed jobs", type: "table", queries: [[`max by (namespace, job_name) (kube_job_failed{${ns}}) > 0`, "{{namespace}}/{{job_name}}"]] },
             {
                 title: "CronJob last successful run",
@@ -281,12 +310,21 @@ export function mlflowDashboard(args: { namespace: string; service: string }): D
         [],
         [
             { title: "Targets up", type: "stat", unit: "none", queries: [[`sum(up{${t}})`, "up"]] },
-            { title: "Requests per second by status", unit: "reqps", queries: [[`sum by (status) (rate(mlflow_http_request_total{${t}}[$__rate_interval]))`, "{{status}}"]] },
+            {
+                title: "Requests per second by status",
+                unit: "reqps",
+                queries: [[`sum by (status) (rate(mlflow_http_request_total{${t}}[$__rate_interval]))`, "{{status}}"]],
+            },
             {
                 title: "Error ratio (5xx)",
                 unit: "percentunit",
                 min: 0,
-                queries: [[`sum(rate(mlflow_http_request_total{${t}, status=~"5.."}[$__rate_interval])) / sum(rate(mlflow_http_request_total{${t}}[$__rate_interval]))`, "5xx"]],
+                queries: [
+                    [
+                        `sum(rate(mlflow_http_request_total{${t}, status=~"5.."}[$__rate_interval])) / sum(rate(mlflow_http_request_total{${t}}[$__rate_interval]))`,
+                        "5xx",
+                    ],
+                ],
             },
             {
                 title: "Latency p50 / p95",
@@ -297,7 +335,11 @@ export function mlflowDashboard(args: { namespace: string; service: string }): D
                 ]),
             },
             // prometheus_flask_exporter creates the exceptions series at the first exception: until then 0, not "no data".
-            { title: "Exceptions per second", unit: "ops", queries: [[`sum(rate(mlflow_http_request_exceptions_total{${t}}[$__rate_interval])) or vector(0)`, "exceptions"]] },
+            {
+                title: "Exceptions per second",
+                unit: "ops",
+                queries: [[`sum(rate(mlflow_http_request_exceptions_total{${t}}[$__rate_interval])) or vector(0)`, "exceptions"]],
+            },
             {
                 title: "Memory working set by pod",
                 unit: "bytes",

@@ -175,6 +175,7 @@ export function validateDriftCheckArgs(args: DriftCheckArgs): void {
     if (!Number.isInteger(args.windowHours) || args.windowHours < 1 || args.windowHours > 720) {
         problems.push(`windowHours must be an integer from 1 to 720, got ${args.windowHours}`);
     }
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(args.model)) problems.push(`model "${args.model}" must be an MLflow registered model name (letters, digits, ., _ and -)`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(args.model))
+        problems.push(`model "${args.model}" must be an MLflow registered model name (letters, digits, ., _ and -)`);
     if (problems.length > 0) throw new Error(`DriftCheck ${args.team}/${args.model}: ${problems.join("; ")}.`);
 }

@@ -128,13 +128,15 @@ export function validateElastiCacheRedisArgs(args: ElastiCacheRedisArgs): void {
     if (!/^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$/.test(args.replicationGroupId)) {
         problems.push(`replicationGroupId "${args.replicationGroupId}" must be 1-40 lower-case letters, digits and single hyphens, starting with a letter`);
     }
-    if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(args.nodeType)) problems.push(`nodeType "${args.nodeType}" must be an ElastiCache node type like cache.t4g.small`);
+    if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(args.nodeType))
+        problems.push(`nodeType "${args.nodeType}" must be an ElastiCache node type like cache.t4g.small`);
     if (!/^\d+\.\d+$/.test(args.engineVersion)) problems.push(`engineVersion "${args.engineVersion}" must be a Redis version like 7.1`);
     if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 6) problems.push(`nodes must be an integer from 1 to 6, got ${args.nodes}`);
     if (!Number.isInteger(args.snapshotRetentionDays) || args.snapshotRetentionDays < 0 || args.snapshotRetentionDays > 35) {
         problems.push(`snapshotRetentionDays must be an integer from 0 to 35, got ${args.snapshotRetentionDays}`);
     }
     if (new Set(args.subnetIds).size < 2) problems.push(`subnetIds must hold at least two distinct private subnets, got ${args.subnetIds.length}`);
-    if (!/^sg-[0-9a-f]{8,17}$/.test(args.clientSecurityGroupId)) problems.push(`clientSecurityGroupId "${args.clientSecurityGroupId}" must be a security group id like sg-0123456789abcdef0`);
+    if (!/^sg-[0-9a-f]{8,17}$/.test(args.clientSecurityGroupId))
+        problems.push(`clientSecurityGroupId "${args.clientSecurityGroupId}" must be a security group id like sg-0123456789abcdef0`);
     if (problems.length > 0) throw new Error(`ElastiCacheRedis "${args.replicationGroupId}": ${problems.join("; ")}.`);
 }

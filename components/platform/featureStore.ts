@@ -36,7 +36,14 @@ import {
 } from "./featureStoreConfig";
 import { irsaTrustPolicy, type PolicyDocument } from "./iam";
 import { InClusterRedis } from "./inClusterRedis";
-import { containerResources, dnsEgressRule, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
+import {
+    containerResources,
+    dnsEgressRule,
+    ephemeralStorage,
+    namespaceNameLabel,
+    restrictedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "../shared/k8sHelpers";
 import { podSecurityLabels, topologySpread, uriSafePassword } from "./mlflowTracking";
 import { dnsName, type LabelContext, selectorLabels, standardLabels } from "../shared/naming";
 import { INSTANCE_METADATA_CIDR, PROMETHEUS_POD_LABELS } from "./servingNamespace";
@@ -164,7 +171,12 @@ export function featureStoreNetworkPolicies(o: {
             policyTypes: ["Ingress"],
             ingress: [
                 {
-                    from: [{ namespaceSelector: { matchLabels: namespaceNameLabel(o.monitoringNamespace) }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
+                    from: [
+                        {
+                            namespaceSelector: { matchLabels: namespaceNameLabel(o.monitoringNamespace) },
+                            podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+                        },
+                    ],
                     ports: [{ protocol: "TCP", port: FEATURE_SERVER_METRICS_PORT }],
                 },
             ],
@@ -213,11 +225,17 @@ export class FeatureStore extends pulumi.ComponentResource {
         const protect = args.protect === true;
         const child: pulumi.CustomResourceOptions = { parent: this };
         const ctx = args.labels;
-        const labelsFor = (component: string, team?: string) => standardLabels(ctx, { name: "feast", instance: team ? `feast-${team}` : "feast", component, version: args.version, team });
+        const labelsFor = (component: string, team?: string) =>
+            standardLabels(ctx, { name: "feast", instance: team ? `feast-${team}` : "feast", component, version: args.version, team });
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
-            { metadata: { name: args.namespace, labels: { ...standardLabels(ctx, { name: "feast", component: "feature-store" }), ...podSecurityLabels("restricted") } } },
+            {
+                metadata: {
+                    name: args.namespace,
+                    labels: { ...standardLabels(ctx, { name: "feast", component: "feature-store" }), ...podSecurityLabels("restricted") },
+                },
+            },
             { parent: this, protect, retainOnDelete: protect },
         );
         const ns = namespace.metadata.name;
@@ -280,8 +298,14 @@ export class FeatureStore extends pulumi.ComponentResource {
             child,
         );
 
-        for (const [policyName, spec] of Object.entries(featureStoreNetworkPolicies({ vpcCidr: args.network.vpcCidr, monitoringNamespace: args.cluster.monitoringNamespace, redis: redisPeer }))) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns, labels: labelsFor("network-policy") }, spec }, child);
+        for (const [policyName, spec] of Object.entries(
+            featureStoreNetworkPolicies({ vpcCidr: args.network.vpcCidr, monitoringNamespace: args.cluster.monitoringNamespace, redis: redisPeer }),
+        )) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${policyName}`,
+                { metadata: { name: policyName, namespace: ns, labels: labelsFor("network-policy") }, spec },
+                child,
+            );
         }
 
         // --- Per project -----------------------------------------------------------------------------
@@ -314,7 +338,12 @@ export class FeatureStore extends pulumi.ComponentResource {
                 return new k8s.core.v1.ServiceAccount(
                     `${name}-${purpose}-service-account`,
                     {
-                        metadata: { name: serviceAccount, namespace: ns, labels: labelsFor(purpose, team), annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+                        metadata: {
+                            name: serviceAccount,
+                            namespace: ns,
+                            labels: labelsFor(purpose, team),
+                            annotations: { "eks.amazonaws.com/role-arn": role.arn },
+                        },
                         automountServiceAccountToken: false,
                     },
                     child,
@@ -334,23 +363,25 @@ export class FeatureStore extends pulumi.ComponentResource {
                     },
                     child,
                 );
-                new aws.iam.RolePolicy(`${name}-feast-apply-${team}-policy`, { name: "feast-apply", role: ciRole.name, policy: pulumi.jsonStringify(featureApplyPolicy(bucket, team)) }, child);
+                new aws.iam.RolePolicy(
+                    `${name}-feast-apply-${team}-policy`,
+                    { name: "feast-apply", role: ciRole.name, policy: pulumi.jsonStringify(featureApplyPolicy(bucket, team)) },
+                    child,
+                );
                 this.applyRoleArns[team] = ciRole.arn;
             }
 
-            const yaml = pulumi
-                .all([args.artifactStore.bucketName, redisHost])
-                .apply(([bucketName, host]) =>
-                    featureStoreYaml({
-                        project: team,
-                        bucket: bucketName,
-                        redisHost: host,
-                        redisPort: REDIS_PORT,
-                        redisTls: tls,
-                        registryCacheTtlSeconds: args.registryCacheTtlSeconds,
-                        onlineKeyTtlSeconds: args.onlineKeyTtlSeconds,
-                    }),
-                );
+            const yaml = pulumi.all([args.artifactStore.bucketName, redisHost]).apply(([bucketName, host]) =>
+                featureStoreYaml({
+                    project: team,
+                    bucket: bucketName,
+                    redisHost: host,
+                    redisPort: REDIS_PORT,
+                    redisTls: tls,
+                    registryCacheTtlSeconds: args.registryCacheTtlSeconds,
+                    onlineKeyTtlSeconds: args.onlineKeyTtlSeconds,
+                }),
+            );
             this.featureStoreYamls[team] = yaml;
             this.registryUris[team] = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${featureRegistryKey(team)}`;
             this.offlineUris[team] = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${featureOfflinePrefix(team)}/`;
@@ -375,7 +406,7 @@ export class FeatureStore extends pulumi.ComponentResource {
                             { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "password" } } },
                             { name: "HOME", value: "/tmp" },
                             { name: "FEAST_USAGE", value: "False" },
-                            ...(container.env as k8s.types.input.core.v1.EnvVar[] | undefined ?? []),
+                            ...((container.env as k8s.types.input.core.v1.EnvVar[] | undefined) ?? []),
                         ],
                         volumeMounts: [
                             { name: "config", mountPath: FEATURE_REPO_DIR, readOnly: true },
@@ -439,7 +470,10 @@ export class FeatureStore extends pulumi.ComponentResource {
             if (replicas > 1) {
                 new k8s.policy.v1.PodDisruptionBudget(
                     `${name}-${team}-pdb`,
-                    { metadata: { name: serverName, namespace: ns, labels: serverLabels }, spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } } },
+                    {
+                        metadata: { name: serverName, namespace: ns, labels: serverLabels },
+                        spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } },
+                    },
                     child,
                 );
             }
@@ -546,23 +580,29 @@ export class FeatureStore extends pulumi.ComponentResource {
 /** Checks the arguments before anything is registered; every problem at once. */
 export function validateFeatureStoreArgs(args: FeatureStoreArgs): void {
     const problems: string[] = [];
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace) || args.namespace.length > 63) problems.push(`namespace "${args.namespace}" must be a DNS label`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace) || args.namespace.length > 63)
+        problems.push(`namespace "${args.namespace}" must be a DNS label`);
     if (["kube-system", "kube-public", "kube-node-lease", "default", args.cluster.monitoringNamespace].includes(args.namespace)) {
         problems.push(`namespace "${args.namespace}" is a system or shared namespace; the feature store needs a namespace of its own`);
     }
     const teams = args.projects.map((p) => p.team);
     const duplicate = teams.find((t, i) => teams.indexOf(t) !== i);
     if (duplicate) problems.push(`project "${duplicate}" is listed twice`);
-    for (const t of teams) if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(t)) problems.push(`project "${t}" must be a team name (2-20 lower-case letters, digits and -)`);
-    if (!Number.isInteger(args.server.replicas) || args.server.replicas < 1 || args.server.replicas > 20) problems.push(`server.replicas must be an integer from 1 to 20, got ${args.server.replicas}`);
-    if (!Number.isInteger(args.server.workers) || args.server.workers < 1 || args.server.workers > 16) problems.push(`server.workers must be an integer from 1 to 16, got ${args.server.workers}`);
+    for (const t of teams)
+        if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(t)) problems.push(`project "${t}" must be a team name (2-20 lower-case letters, digits and -)`);
+    if (!Number.isInteger(args.server.replicas) || args.server.replicas < 1 || args.server.replicas > 20)
+        problems.push(`server.replicas must be an integer from 1 to 20, got ${args.server.replicas}`);
+    if (!Number.isInteger(args.server.workers) || args.server.workers < 1 || args.server.workers > 16)
+        problems.push(`server.workers must be an integer from 1 to 16, got ${args.server.workers}`);
     for (const [key, value] of [
         ["registryCacheTtlSeconds", args.registryCacheTtlSeconds],
         ["onlineKeyTtlSeconds", args.onlineKeyTtlSeconds],
     ] as const) {
         if (!Number.isInteger(value) || value < 1) problems.push(`${key} must be a positive integer, got ${value}`);
     }
-    if (!/^(\S+\s+){4}\S+$/.test(args.materialize.schedule)) problems.push(`materialize.schedule "${args.materialize.schedule}" must be a five-field cron expression`);
-    if (typeof args.image === "string" && !/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/.test(args.image)) problems.push(`image "${args.image}" must be pinned by tag or digest`);
+    if (!/^(\S+\s+){4}\S+$/.test(args.materialize.schedule))
+        problems.push(`materialize.schedule "${args.materialize.schedule}" must be a five-field cron expression`);
+    if (typeof args.image === "string" && !/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/.test(args.image))
+        problems.push(`image "${args.image}" must be pinned by tag or digest`);
     if (problems.length > 0) throw new Error(`FeatureStore "${args.namespace}": ${problems.join("; ")}.`);
 }

@@ -90,12 +90,17 @@ export const FEATURE_REPO_DIR = "/etc/feast";
 export function featureServeArgs(o: { workers: number; registryTtlSeconds: number }): string[] {
     if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 16) throw new Error(`workers must be an integer from 1 to 16, got ${o.workers}`);
     return [
-        "-c", FEATURE_REPO_DIR,
+        "-c",
+        FEATURE_REPO_DIR,
         "serve",
-        "--host", "0.0.0.0",
-        "--port", String(FEATURE_SERVER_PORT),
-        "--workers", String(o.workers),
-        "--registry_ttl_sec", String(o.registryTtlSeconds),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        String(FEATURE_SERVER_PORT),
+        "--workers",
+        String(o.workers),
+        "--registry_ttl_sec",
+        String(o.registryTtlSeconds),
         "--metrics",
     ];
 }
@@ -140,5 +145,8 @@ export function materializerPolicy(bucket: Omit<BucketAccess, "prefixes">, proje
  * of its FileSources; the team's pipelines write its offline data. Another project's prefixes stay out of reach.
  */
 export function featureApplyPolicy(bucket: Omit<BucketAccess, "prefixes">, project: string): PolicyDocument {
-    return mergePolicies(s3ReadWritePolicy({ ...bucket, prefixes: [featureRegistryPrefix(project), featureOfflinePrefix(project)] }), registryBucketCheck(bucket));
+    return mergePolicies(
+        s3ReadWritePolicy({ ...bucket, prefixes: [featureRegistryPrefix(project), featureOfflinePrefix(project)] }),
+        registryBucketCheck(bucket),
+    );
 }

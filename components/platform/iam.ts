@@ -121,12 +121,14 @@ export function s3WriteOnlyPolicy(access: BucketAccess): PolicyDocument {
 /** Merges documents into one, renaming duplicate Sids so the result stays valid. */
 export function mergePolicies(...docs: PolicyDocument[]): PolicyDocument {
     const seen = new Map<string, number>();
-    const statements = docs.flatMap((d) => d.Statement).map((s) => {
-        if (!s.Sid) return s;
-        const n = (seen.get(s.Sid) ?? 0) + 1;
-        seen.set(s.Sid, n);
-        return n === 1 ? s : { ...s, Sid: `${s.Sid}${n}` };
-    });
+    const statements = docs
+        .flatMap((d) => d.Statement)
+        .map((s) => {
+            if (!s.Sid) return s;
+            const n = (seen.get(s.Sid) ?? 0) + 1;
+            seen.set(s.Sid, n);
+            return n === 1 ? s : { ...s, Sid: `${s.Sid}${n}` };
+        });
     return { Version: "2012-10-17", Statement: statements };
 }
 

@@ -96,7 +96,9 @@ export class InClusterRedis extends pulumi.ComponentResource {
                 metadata: { name: `${args.objectName}-config`, namespace: ns, labels },
                 type: "Opaque",
                 stringData: pulumi.secret({
-                    "redis.conf": pulumi.output(args.password).apply((password) => redisConf({ password, dataDir: REDIS_DATA_DIR, port: REDIS_PORT, maxMemoryMiB: args.maxMemoryMiB })),
+                    "redis.conf": pulumi
+                        .output(args.password)
+                        .apply((password) => redisConf({ password, dataDir: REDIS_DATA_DIR, port: REDIS_PORT, maxMemoryMiB: args.maxMemoryMiB })),
                     password: args.password,
                 }),
             },
@@ -152,7 +154,10 @@ export class InClusterRedis extends pulumi.ComponentResource {
                                 },
                             ],
                             volumes: [
-                                { name: "config", secret: { secretName: config.metadata.name, defaultMode: 0o400, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+                                {
+                                    name: "config",
+                                    secret: { secretName: config.metadata.name, defaultMode: 0o400, items: [{ key: "redis.conf", path: "redis.conf" }] },
+                                },
                                 { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
                             ],
                         },
@@ -198,8 +203,11 @@ export function validateInClusterRedisArgs(args: InClusterRedisArgs): void {
     if (!/:[\w][\w.-]*(@sha256:[a-f0-9]{64})?$|@sha256:[a-f0-9]{64}$/.test(args.image) || /:latest(@|$)/.test(args.image)) {
         problems.push(`image "${args.image}" must be pinned by a tag other than latest, or by digest`);
     }
-    if (!Number.isInteger(args.storageGiB) || args.storageGiB < 1 || args.storageGiB > 1024) problems.push(`storageGiB must be an integer from 1 to 1024, got ${args.storageGiB}`);
-    if (!Number.isInteger(args.maxMemoryMiB) || args.maxMemoryMiB < 16) problems.push(`maxMemoryMiB must be an integer of at least 16, got ${args.maxMemoryMiB}`);
-    if (Object.keys(args.clientSelector).length === 0) problems.push("clientSelector must name at least one label: an empty selector would admit every pod of the namespace");
+    if (!Number.isInteger(args.storageGiB) || args.storageGiB < 1 || args.storageGiB > 1024)
+        problems.push(`storageGiB must be an integer from 1 to 1024, got ${args.storageGiB}`);
+    if (!Number.isInteger(args.maxMemoryMiB) || args.maxMemoryMiB < 16)
+        problems.push(`maxMemoryMiB must be an integer of at least 16, got ${args.maxMemoryMiB}`);
+    if (Object.keys(args.clientSelector).length === 0)
+        problems.push("clientSelector must name at least one label: an empty selector would admit every pod of the namespace");
     if (problems.length > 0) throw new Error(`InClusterRedis "${args.objectName}": ${problems.join("; ")}.`);
 }

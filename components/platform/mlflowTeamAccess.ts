@@ -135,7 +135,11 @@ export const TEAM_USERS_SCRIPT = [
 
 /** Job name: the prefix and 10 hex of a hash of the user list and of the passwords' checksum. */
 export function teamUsersJobName(usernames: readonly string[], passwordsChecksum: string): string {
-    const h = createHash("sha256").update([...usernames].sort().join(",")).update("\0").update(passwordsChecksum).digest("hex");
+    const h = createHash("sha256")
+        .update([...usernames].sort().join(","))
+        .update("\0")
+        .update(passwordsChecksum)
+        .digest("hex");
     return `${TEAM_USERS_JOB_PREFIX}-${h.slice(0, 10)}`;
 }
 
@@ -175,7 +179,10 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
                     metadata: {
                         name: MLFLOW_CREDENTIALS_SECRET,
                         namespace: team.namespace,
-                        labels: standardLabels({ ...ctx, owner: team.name }, { name: MLFLOW_CREDENTIALS_SECRET, component: "mlflow-credentials", team: team.name }),
+                        labels: standardLabels(
+                            { ...ctx, owner: team.name },
+                            { name: MLFLOW_CREDENTIALS_SECRET, component: "mlflow-credentials", team: team.name },
+                        ),
                     },
                     type: "Opaque",
                     stringData: pulumi.secret({ [MLFLOW_CREDENTIALS_KEYS.username]: username, [MLFLOW_CREDENTIALS_KEYS.password]: password.result }),
@@ -190,9 +197,16 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-metrics-credentials`,
                 {
-                    metadata: { name: MLFLOW_METRICS_SECRET, namespace: args.mlflowNamespace, labels: standardLabels(ctx, { name: MLFLOW_METRICS_SECRET, component: "metrics-credentials" }) },
+                    metadata: {
+                        name: MLFLOW_METRICS_SECRET,
+                        namespace: args.mlflowNamespace,
+                        labels: standardLabels(ctx, { name: MLFLOW_METRICS_SECRET, component: "metrics-credentials" }),
+                    },
                     type: "Opaque",
-                    stringData: pulumi.secret({ [MLFLOW_CREDENTIALS_KEYS.username]: MLFLOW_METRICS_USERNAME, [MLFLOW_CREDENTIALS_KEYS.password]: password.result }),
+                    stringData: pulumi.secret({
+                        [MLFLOW_CREDENTIALS_KEYS.username]: MLFLOW_METRICS_USERNAME,
+                        [MLFLOW_CREDENTIALS_KEYS.password]: password.result,
+                    }),
                 },
                 child,
             );
@@ -242,7 +256,10 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
                             labels: jobLabels,
                             annotations: {
                                 // Team names, not user names: those stay inside the Secrets.
-                                [orgKey(ctx.labelDomain, ORG_ANNOTATIONS.teams)]: args.teams.map((t) => t.name).sort().join(","),
+                                [orgKey(ctx.labelDomain, ORG_ANNOTATIONS.teams)]: args.teams
+                                    .map((t) => t.name)
+                                    .sort()
+                                    .join(","),
                                 [orgKey(ctx.labelDomain, ORG_ANNOTATIONS.passwordsChecksum)]: checksum,
                             },
                         },
@@ -263,7 +280,10 @@ export class MlflowTeamAccess extends pulumi.ComponentResource {
                                         { name: "MLFLOW_ADMIN_PASSWORD", valueFrom: adminKey("admin-password") },
                                         { name: "MLFLOW_TEAM_USERS_FILE", value: `${TEAM_PASSWORDS_DIR}/${TEAM_USERS_FILE}` },
                                     ],
-                                    resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" }, ephemeralStorage("64Mi", ["64Mi"])),
+                                    resources: containerResources(
+                                        { cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" },
+                                        ephemeralStorage("64Mi", ["64Mi"]),
+                                    ),
                                     securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
                                     volumeMounts: [
                                         { name: "tmp", mountPath: "/tmp" },
@@ -292,7 +312,8 @@ export function validateMlflowTeamAccessArgs(args: MlflowTeamAccessArgs): void {
     if (args.teams.length === 0 && !args.metricsUser) problems.push("teams must name at least one team (or metricsUser must be true)");
     const seen = new Set<string>();
     for (const t of args.teams) {
-        if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(t.name)) problems.push(`team "${t.name}" must be 2-20 lower-case letters, digits and -, starting with a letter`);
+        if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(t.name))
+            problems.push(`team "${t.name}" must be 2-20 lower-case letters, digits and -, starting with a letter`);
         if (seen.has(t.name)) problems.push(`team "${t.name}" is listed twice`);
         seen.add(t.name);
     }

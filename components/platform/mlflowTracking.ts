@@ -170,7 +170,13 @@ export class MlflowTracking extends pulumi.ComponentResource {
         const auth = args.auth
             ? new MlflowAuth(
                   name,
-                  { namespace: ns, labels: commonLabels, databaseUri: db.uriOf(AUTH_DATABASE), defaultPermission: args.authDefaultPermission ?? "READ", formerParent: this },
+                  {
+                      namespace: ns,
+                      labels: commonLabels,
+                      databaseUri: db.uriOf(AUTH_DATABASE),
+                      defaultPermission: args.authDefaultPermission ?? "READ",
+                      formerParent: this,
+                  },
                   { parent: this },
               )
             : undefined;
@@ -285,7 +291,6 @@ export const CREATE_DATABASE_SCRIPT = [
     "conn.close()",
 ].join("\n");
 
-
 /**
  * The `db-upgrade` init container: creates the tracking store's schema on an empty database, migrates an
  * existing one to MLflow's head revision. `mlflow db upgrade` alone only migrates: on an empty database
@@ -383,7 +388,12 @@ export const READINESS_SCRIPT = [
 export function mlflowProbes(): Pick<k8s.types.input.core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
     return {
         startupProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
-        readinessProbe: { exec: { command: ["python", "-c", READINESS_SCRIPT, String(MLFLOW_PORT)] }, periodSeconds: 10, timeoutSeconds: 8, failureThreshold: 3 },
+        readinessProbe: {
+            exec: { command: ["python", "-c", READINESS_SCRIPT, String(MLFLOW_PORT)] },
+            periodSeconds: 10,
+            timeoutSeconds: 8,
+            failureThreshold: 3,
+        },
         livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 },
     };
 }
@@ -400,7 +410,6 @@ export function mlflowTrackingUri(namespace: string): string {
 export function mlflowAccessLabel(labelDomain: string): Record<string, string> {
     return { [orgKey(labelDomain, ORG_LABELS.mlflowAccess)]: "true" };
 }
-
 
 /** Pod Security Admission labels enforcing, auditing and warning at one level. */
 export function podSecurityLabels(level: "restricted" | "baseline"): Record<string, string> {
@@ -474,7 +483,17 @@ export function cpuCores(quantity: string): number {
     return Number(m[1]) / (m[2] ? 1000 : 1);
 }
 
-const MEMORY_UNITS: Record<string, number> = { "": 1 / 2 ** 20, k: 1000 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20, T: 1e12 / 2 ** 20, Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 ** 2 };
+const MEMORY_UNITS: Record<string, number> = {
+    "": 1 / 2 ** 20,
+    k: 1000 / 2 ** 20,
+    M: 1e6 / 2 ** 20,
+    G: 1e9 / 2 ** 20,
+    T: 1e12 / 2 ** 20,
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 ** 2,
+};
 
 /** MiB of a Kubernetes memory quantity (`1Gi` is 1024). */
 export function memoryMiB(quantity: string): number {
@@ -508,14 +527,21 @@ export function gunicornWorkers(resources: Pick<ResourceSettings, "cpuLimit" | "
 export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>; workers: number; auth: boolean }): pulumi.Input<string>[] {
     return [
         "server",
-        "--host", "0.0.0.0",
-        "--port", String(MLFLOW_PORT),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        String(MLFLOW_PORT),
         "--serve-artifacts",
-        "--artifacts-destination", o.artifactsDestination,
-        "--default-artifact-root", "mlflow-artifacts:/",
-        "--workers", String(o.workers),
-        "--gunicorn-opts", "--timeout 120 --graceful-timeout 30 --keep-alive 5 --access-logfile -",
-        "--expose-prometheus", "/tmp/prometheus",
+        "--artifacts-destination",
+        o.artifactsDestination,
+        "--default-artifact-root",
+        "mlflow-artifacts:/",
+        "--workers",
+        String(o.workers),
+        "--gunicorn-opts",
+        "--timeout 120 --graceful-timeout 30 --keep-alive 5 --access-logfile -",
+        "--expose-prometheus",
+        "/tmp/prometheus",
         ...(o.auth ? ["--app-name", "basic-auth"] : []),
     ];
 }
@@ -525,26 +551,19 @@ export function mlflowServerArgs(o: { artifactsDestination: pulumi.Input<string>
  * `--backend-store-uri` from the environment): runs and experiments deleted more than `olderThanDays` ago.
  */
 export function mlflowGcArgs(o: { artifactsDestination: pulumi.Input<string>; olderThanDays: number }): pulumi.Input<string>[] {
-    return [
-        "gc",
-        "--artifacts-destination", o.artifactsDestination,
-        "--older-than", `${o.olderThanDays}d`,
-    ];
+    return ["gc", "--artifacts-destination", o.artifactsDestination, "--older-than", `${o.olderThanDays}d`];
 }
 
-
-
-
-
 /** Spread replicas over nodes (soft) and, when asked, over zones (hard). */
-export function topologySpread(
-    selector: Record<string, string>,
-    replicas: number,
-    acrossZones: boolean,
-): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+export function topologySpread(selector: Record<string, string>, replicas: number, acrossZones: boolean): k8s.types.input.core.v1.TopologySpreadConstraint[] {
     const constraints: k8s.types.input.core.v1.TopologySpreadConstraint[] = [];
     if (acrossZones) {
-        constraints.push({ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector } });
+        constraints.push({
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: selector },
+        });
     }
     if (replicas > 1) {
         constraints.push({ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } });
@@ -558,7 +577,9 @@ export function validateMlflowTrackingArgs(args: MlflowTrackingArgs): void {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace) || args.namespace.length > 63) {
         problems.push(`namespace "${args.namespace}" must be a DNS label (lower-case letters, digits and -, at most 63)`);
     }
-    if (["kube-system", "kube-public", "kube-node-lease", "default", args.cluster.gatewayNamespace, args.cluster.monitoringNamespace].includes(args.namespace)) {
+    if (
+        ["kube-system", "kube-public", "kube-node-lease", "default", args.cluster.gatewayNamespace, args.cluster.monitoringNamespace].includes(args.namespace)
+    ) {
         problems.push(`namespace "${args.namespace}" is a system or shared namespace; MLflow needs a namespace of its own`);
     }
     if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > 20) {
@@ -586,7 +607,9 @@ export function validateMlflowTrackingArgs(args: MlflowTrackingArgs): void {
         problems.push(`resources: ${(e as Error).message}`);
     }
     if (args.auth && args.authDefaultPermission !== undefined && !MLFLOW_DEFAULT_PERMISSIONS.includes(args.authDefaultPermission)) {
-        problems.push(`authDefaultPermission ${args.authDefaultPermission} would let every user edit every team's models; use ${MLFLOW_DEFAULT_PERMISSIONS.join(" or ")}`);
+        problems.push(
+            `authDefaultPermission ${args.authDefaultPermission} would let every user edit every team's models; use ${MLFLOW_DEFAULT_PERMISSIONS.join(" or ")}`,
+        );
     }
     if (!/^(\S+\s+){4}\S+$/.test(args.gcSchedule)) problems.push(`gcSchedule "${args.gcSchedule}" must be a five-field cron expression like 0 3 * * *`);
     if (!Number.isInteger(args.gcOlderThanDays) || args.gcOlderThanDays < 1) {

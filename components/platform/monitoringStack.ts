@@ -30,7 +30,13 @@ import { CREDENTIAL_SUFFIXES } from "../../stacks/config/rules";
 import type { ReceiverSettings } from "../../stacks/config/schema";
 import type { ResourceSettings } from "../shared/resources";
 import { batchJobsDashboard, type Dashboard, mlflowDashboard, modelServiceDashboard } from "./dashboards";
-import { containerResources, ephemeralStorage, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
+import {
+    containerResources,
+    ephemeralStorage,
+    namespaceNameLabel,
+    restrictedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "../shared/k8sHelpers";
 import { requestsPerSecondAdapterRule } from "../shared/metricsContract";
 import { labelKeys, type LabelContext, standardLabels } from "../shared/naming";
 import { podSecurityAdmissionLabels, PROMETHEUS_POD_LABELS, PUSHGATEWAY_POD_LABELS, PUSHGATEWAY_PORT, servingNamespaceLabel } from "./servingNamespace";
@@ -250,7 +256,9 @@ export function kubePrometheusStackValues(args: MonitoringStackArgs, refs: KubeP
         // The subcharts take their labels under their own keys (commonLabels reaches only this chart's templates).
         "kube-state-metrics": { customLabels: ownershipLabels(args.labels) },
         "prometheus-node-exporter": { commonLabels: ownershipLabels(args.labels) },
-        prometheusOperator: { resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "512Mi" }, CHART_STORAGE) },
+        prometheusOperator: {
+            resources: containerResources({ cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "512Mi" }, CHART_STORAGE),
+        },
         prometheus: {
             ingress: { enabled: false },
             service: { type: "ClusterIP" },
@@ -505,7 +513,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
         // --- Charts --------------------------------------------------------------------------------
         /** A pinned chart of {@link CHARTS} as the Helm release of the same key, resource `<name>-<release>`. */
-        const chartRelease = (key: keyof typeof CHARTS, namespace: pulumi.Input<string>, values: Record<string, unknown>, timeout: number, opts: pulumi.CustomResourceOptions) =>
+        const chartRelease = (
+            key: keyof typeof CHARTS,
+            namespace: pulumi.Input<string>,
+            values: Record<string, unknown>,
+            timeout: number,
+            opts: pulumi.CustomResourceOptions,
+        ) =>
             new k8s.helm.v3.Release(
                 `${name}-${RELEASES[key]}`,
                 {
@@ -554,7 +568,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
                                 // Drift checks and batch jobs of team serving namespaces push.
                                 { namespaceSelector: { matchLabels: servingNamespaceLabel(args.labels.labelDomain) } },
                                 // Prometheus scrapes.
-                                { namespaceSelector: { matchLabels: namespaceNameLabel(args.namespace) }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } },
+                                {
+                                    namespaceSelector: { matchLabels: namespaceNameLabel(args.namespace) },
+                                    podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+                                },
                             ],
                             ports: [{ protocol: "TCP", port: PUSHGATEWAY_PORT }],
                         },
@@ -573,7 +590,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "PrometheusRule",
-                    metadata: { name: set.name, namespace: ns, labels: standardLabels(args.labels, { name: "monitoring", component: "alert-rules", team: set.team }) },
+                    metadata: {
+                        name: set.name,
+                        namespace: ns,
+                        labels: standardLabels(args.labels, { name: "monitoring", component: "alert-rules", team: set.team }),
+                    },
                     spec: { groups: set.groups.map(toCrdGroup) },
                 },
                 afterCrds,
@@ -659,8 +680,10 @@ export function validateMonitoringStackArgs(args: MonitoringStackArgs): void {
     if (duplicate) problems.push(`team "${duplicate}" is listed twice`);
     const reserved = [args.labels.owner, "null", ...(args.platformReceiver.pagerduty ? [`${args.labels.owner}-critical`] : [])];
     for (const n of names) if (reserved.includes(n)) problems.push(`team "${n}" has the name of a platform receiver (${reserved.join(", ")})`);
-    for (const t of args.teams) if (t.namespace === args.namespace) problems.push(`team "${t.name}" cannot serve from the monitoring namespace ${args.namespace}`);
-    if (!/^https:\/\/\S+[^/\s]$/.test(args.runbookBaseUrl)) problems.push(`runbookBaseUrl "${args.runbookBaseUrl}" must be an https:// URL without a trailing slash`);
+    for (const t of args.teams)
+        if (t.namespace === args.namespace) problems.push(`team "${t.name}" cannot serve from the monitoring namespace ${args.namespace}`);
+    if (!/^https:\/\/\S+[^/\s]$/.test(args.runbookBaseUrl))
+        problems.push(`runbookBaseUrl "${args.runbookBaseUrl}" must be an https:// URL without a trailing slash`);
     for (const [key, value, min, max] of [
         ["prometheus.replicas", args.prometheus.replicas, 1, 5],
         ["prometheus.retentionDays", args.prometheus.retentionDays, 1, 365],
@@ -672,11 +695,12 @@ export function validateMonitoringStackArgs(args: MonitoringStackArgs): void {
     ] as const) {
         if (!Number.isInteger(value) || value < min || value > max) problems.push(`${key} must be an integer from ${min} to ${max}, got ${value}`);
     }
-    const known = new Set(
-        [args.labels.owner, ...names].flatMap((n) => Object.values(CREDENTIAL_SUFFIXES).map((s) => `${n}${s}`)),
-    );
+    const known = new Set([args.labels.owner, ...names].flatMap((n) => Object.values(CREDENTIAL_SUFFIXES).map((s) => `${n}${s}`)));
     for (const key of Object.keys(args.receiverCredentials ?? {})) {
-        if (!known.has(key)) problems.push(`receiverCredentials has an unknown key "${key}" (expected <receiver>${CREDENTIAL_SUFFIXES.slack} or <receiver>${CREDENTIAL_SUFFIXES.pagerduty})`);
+        if (!known.has(key))
+            problems.push(
+                `receiverCredentials has an unknown key "${key}" (expected <receiver>${CREDENTIAL_SUFFIXES.slack} or <receiver>${CREDENTIAL_SUFFIXES.pagerduty})`,
+            );
     }
     if (problems.length > 0) throw new Error(`MonitoringStack: ${problems.join("; ")}.`);
 }

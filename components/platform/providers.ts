@@ -17,9 +17,7 @@ export function awsProviderArgs(cfg: PlatformConfig): aws.ProviderArgs {
     return {
         region: cfg.aws.region as aws.Region,
         allowedAccountIds: [cfg.aws.accountId],
-        ...(cfg.aws.deployRoleArn
-            ? { assumeRoles: [{ roleArn: cfg.aws.deployRoleArn, sessionName: `pulumi-mlops-${cfg.environment}` }] }
-            : {}),
+        ...(cfg.aws.deployRoleArn ? { assumeRoles: [{ roleArn: cfg.aws.deployRoleArn, sessionName: `pulumi-mlops-${cfg.environment}` }] } : {}),
         defaultTags: { tags: awsDefaultTags(cfg) },
         // Never read ~/.aws/config profiles or shared credentials implicitly.
         skipCredentialsValidation: false,

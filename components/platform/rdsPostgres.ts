@@ -191,13 +191,17 @@ const RESERVED_USERS = ["rdsadmin", "rdsrepladmin", "postgres", "admin", "public
 export function validateRdsPostgresArgs(args: RdsPostgresArgs): void {
     const problems: string[] = [];
     if (!RDS_IDENTIFIER.test(args.identifier)) {
-        problems.push(`identifier "${args.identifier}" must be 1-63 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen`);
+        problems.push(
+            `identifier "${args.identifier}" must be 1-63 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
+        );
     }
     if (!PG_NAME.test(args.databaseName)) {
         problems.push(`databaseName "${args.databaseName}" must be 1-63 lower-case letters, digits and _, starting with a letter`);
     }
     if (!PG_NAME.test(args.username) || RESERVED_USERS.includes(args.username)) {
-        problems.push(`username "${args.username}" must be 1-63 lower-case letters, digits and _, starting with a letter, and not one of ${RESERVED_USERS.join(", ")}`);
+        problems.push(
+            `username "${args.username}" must be 1-63 lower-case letters, digits and _, starting with a letter, and not one of ${RESERVED_USERS.join(", ")}`,
+        );
     }
     if (!/^\d+(\.\d+)?$/.test(args.engineVersion)) {
         problems.push(`engineVersion "${args.engineVersion}" must be a Postgres version like 16.4`);

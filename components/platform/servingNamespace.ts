@@ -135,10 +135,7 @@ export function servingNamespaceLabel(labelDomain: string): Record<string, strin
 
 /** Policy of the workload role (model servers): read the team's models, write (not read) its prediction logs. */
 export function workloadPolicy(bucket: Omit<BucketAccess, "prefixes">, team: string): PolicyDocument {
-    return mergePolicies(
-        s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team)] }),
-        s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team)] }),
-    );
+    return mergePolicies(s3ReadPolicy({ ...bucket, prefixes: [modelPrefix(team)] }), s3WriteOnlyPolicy({ ...bucket, prefixes: [predictionLogPrefix(team)] }));
 }
 
 /** Policy of the batch role (batch-scoring jobs): read the team's models and batch inputs, write (not read) its batch outputs. */
@@ -374,7 +371,11 @@ export class ServingNamespace extends pulumi.ComponentResource {
                     limits: [
                         {
                             type: "Container",
-                            defaultRequest: { cpu: lr.defaultCpuRequest, memory: lr.defaultMemoryRequest, "ephemeral-storage": lr.defaultEphemeralStorageRequest },
+                            defaultRequest: {
+                                cpu: lr.defaultCpuRequest,
+                                memory: lr.defaultMemoryRequest,
+                                "ephemeral-storage": lr.defaultEphemeralStorageRequest,
+                            },
                             default: { cpu: lr.defaultCpuLimit, memory: lr.defaultMemoryLimit, "ephemeral-storage": lr.defaultEphemeralStorageLimit },
                             max: { cpu: lr.maxCpu, memory: lr.maxMemory, "ephemeral-storage": lr.maxEphemeralStorage },
                         },
@@ -394,7 +395,13 @@ export class ServingNamespace extends pulumi.ComponentResource {
 
         // --- Workload identities -------------------------------------------------------------------
         const bucket = { bucketArn: args.artifactStore.bucketArn, kmsKeyArn: args.artifactStore.kmsKeyArn };
-        const identity = (role: "workload" | "drift-check" | "batch" | "training", serviceAccount: string, roleName: string, policy: PolicyDocument, purpose: string) => {
+        const identity = (
+            role: "workload" | "drift-check" | "batch" | "training",
+            serviceAccount: string,
+            roleName: string,
+            policy: PolicyDocument,
+            purpose: string,
+        ) => {
             const iamRole = new aws.iam.Role(
                 `${name}-${role}-role`,
                 {
@@ -426,7 +433,13 @@ export class ServingNamespace extends pulumi.ComponentResource {
         const workload = identity("workload", WORKLOAD_SERVICE_ACCOUNT, args.roleNames.workload, workloadPolicy(bucket, args.team), "Model servers");
         const drift = identity("drift-check", DRIFT_CHECK_SERVICE_ACCOUNT, args.roleNames.driftCheck, driftCheckPolicy(bucket, args.team), "Drift checks");
         const batch = identity("batch", BATCH_SERVICE_ACCOUNT, args.roleNames.batch, batchPolicy(bucket, args.team), "Batch scoring jobs");
-        const training = identity("training", TRAINING_SERVICE_ACCOUNT, args.roleNames.training, trainingPolicy(bucket, args.team), "Training runs and the DVC remote");
+        const training = identity(
+            "training",
+            TRAINING_SERVICE_ACCOUNT,
+            args.roleNames.training,
+            trainingPolicy(bucket, args.team),
+            "Training runs and the DVC remote",
+        );
 
         // --- Deployers -----------------------------------------------------------------------------
         const role = new k8s.rbac.v1.Role(
@@ -520,22 +533,33 @@ export function validateServingNamespaceArgs(args: ServingNamespaceArgs): void {
         problems.push(`deployGroup "${args.deployGroup}" must be a group of the organisation (like acme:team-fraud-deployers), not a system: group`);
     }
     const roles = args.deployRoleArns ?? [];
-    for (const arn of roles) if (!IAM_ROLE_ARN.test(arn)) problems.push(`deployRoleArns: "${arn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
-    if (new Set(roles.map((a) => a.split("/").pop())).size !== roles.length) problems.push("deployRoleArns must not list a role (or two roles of the same name) twice");
+    for (const arn of roles)
+        if (!IAM_ROLE_ARN.test(arn)) problems.push(`deployRoleArns: "${arn}" must be an IAM role ARN like arn:aws:iam::123456789012:role/name`);
+    if (new Set(roles.map((a) => a.split("/").pop())).size !== roles.length)
+        problems.push("deployRoleArns must not list a role (or two roles of the same name) twice");
     if (roles.length > 0 && !args.clusterName) problems.push("clusterName is required with deployRoleArns");
-    for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"]] as const) {
+    for (const [limit, request] of [
+        ["limitsCpu", "cpu"],
+        ["limitsMemory", "memory"],
+    ] as const) {
         if (quantityValue(args.quota[limit]) < quantityValue(args.quota[request])) {
             problems.push(`quota.${limit} (${args.quota[limit]}) must be at least quota.${request} (${args.quota[request]})`);
         }
     }
     const lr = args.limitRange;
-    for (const [low, high] of [["defaultCpuRequest", "defaultCpuLimit"], ["defaultCpuLimit", "maxCpu"], ["defaultMemoryRequest", "defaultMemoryLimit"], ["defaultMemoryLimit", "maxMemory"]] as const) {
+    for (const [low, high] of [
+        ["defaultCpuRequest", "defaultCpuLimit"],
+        ["defaultCpuLimit", "maxCpu"],
+        ["defaultMemoryRequest", "defaultMemoryLimit"],
+        ["defaultMemoryLimit", "maxMemory"],
+    ] as const) {
         if (quantityValue(lr[low]) > quantityValue(lr[high])) problems.push(`limitRange.${low} (${lr[low]}) must be at most limitRange.${high} (${lr[high]})`);
     }
     if (!isIpv4Cidr(args.network.vpcCidr)) problems.push(`network.vpcCidr "${args.network.vpcCidr}" must be an IPv4 CIDR block like 10.20.0.0/16`);
     for (const [key, roleName] of Object.entries(args.roleNames)) {
         if (roleName.length === 0 || roleName.length > IAM_ROLE_MAX) problems.push(`roleNames.${key} must be 1-${IAM_ROLE_MAX} characters, got "${roleName}"`);
     }
-    if (new Set(Object.values(args.roleNames)).size !== Object.keys(args.roleNames).length) problems.push("roleNames.workload, roleNames.driftCheck, roleNames.batch and roleNames.training must differ");
+    if (new Set(Object.values(args.roleNames)).size !== Object.keys(args.roleNames).length)
+        problems.push("roleNames.workload, roleNames.driftCheck, roleNames.batch and roleNames.training must differ");
     if (problems.length > 0) throw new Error(`ServingNamespace ${args.team}: ${problems.join("; ")}.`);
 }

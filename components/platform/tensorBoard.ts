@@ -16,7 +16,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ResourceSettings } from "../shared/resources";
-import { SERVING_PORT_NAME, TENSORBOARD_CREDENTIALS_SECRET, TENSORBOARD_NAME, TENSORBOARD_PORT, TENSORBOARD_SERVICE_ACCOUNT, tensorboardLogPrefix } from "../contract";
+import {
+    SERVING_PORT_NAME,
+    TENSORBOARD_CREDENTIALS_SECRET,
+    TENSORBOARD_NAME,
+    TENSORBOARD_PORT,
+    TENSORBOARD_SERVICE_ACCOUNT,
+    tensorboardLogPrefix,
+} from "../contract";
 import { irsaTrustPolicy, type PolicyDocument } from "./iam";
 import { normalizePrefix } from "../shared/s3Prefix";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
@@ -60,7 +67,13 @@ export function tensorboardReadPolicy(bucket: { bucketArn: pulumi.Input<string>;
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ListRunLogs", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket.bucketArn, Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}/*`] } } },
+            {
+                Sid: "ListRunLogs",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: bucket.bucketArn,
+                Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}/*`] } },
+            },
             { Sid: "ReadRunLogs", Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${bucket.bucketArn}/${prefix}/*` },
             { Sid: "DecryptWithBucketKey", Effect: "Allow", Action: "kms:Decrypt", Resource: bucket.kmsKeyArn },
         ],
@@ -73,7 +86,18 @@ export function tensorboardReadPolicy(bucket: { bucketArn: pulumi.Input<string>;
  */
 export function tensorboardArgs(o: { logdir: string; reloadIntervalSeconds: number }): string[] {
     if (!/^s3:\/\/[a-z0-9][a-z0-9.-]+\/.+\/$/.test(o.logdir)) throw new Error(`logdir "${o.logdir}" must be an s3:// prefix ending in /`);
-    return ["--logdir", o.logdir, "--host", "127.0.0.1", "--port", String(TENSORBOARD_LOOPBACK_PORT), "--load_fast", "false", "--reload_interval", String(o.reloadIntervalSeconds)];
+    return [
+        "--logdir",
+        o.logdir,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(TENSORBOARD_LOOPBACK_PORT),
+        "--load_fast",
+        "false",
+        "--reload_interval",
+        String(o.reloadIntervalSeconds),
+    ];
 }
 
 /** The proxy's arguments: listen on the Service's port, forward to TensorBoard on loopback. */
@@ -95,9 +119,12 @@ export class TensorBoard extends pulumi.ComponentResource {
     public readonly logdir: pulumi.Output<string>;
 
     constructor(name: string, args: TensorBoardArgs, opts?: pulumi.ComponentResourceOptions) {
-        if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(args.team)) throw new Error(`TensorBoard: team "${args.team}" must be 2-20 lower-case letters, digits and -.`);
-        if (!Number.isInteger(args.reloadIntervalSeconds) || args.reloadIntervalSeconds < 5) throw new Error(`TensorBoard "${args.team}": reloadIntervalSeconds must be an integer of at least 5, got ${args.reloadIntervalSeconds}.`);
-        if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > 5) throw new Error(`TensorBoard "${args.team}": replicas must be an integer from 1 to 5, got ${args.replicas}.`);
+        if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(args.team))
+            throw new Error(`TensorBoard: team "${args.team}" must be 2-20 lower-case letters, digits and -.`);
+        if (!Number.isInteger(args.reloadIntervalSeconds) || args.reloadIntervalSeconds < 5)
+            throw new Error(`TensorBoard "${args.team}": reloadIntervalSeconds must be an integer of at least 5, got ${args.reloadIntervalSeconds}.`);
+        if (!Number.isInteger(args.replicas) || args.replicas < 1 || args.replicas > 5)
+            throw new Error(`TensorBoard "${args.team}": replicas must be an integer from 1 to 5, got ${args.replicas}.`);
         super("mlops:index:TensorBoard", name, {}, opts);
         const child: pulumi.CustomResourceOptions = { parent: this };
         const ctx: LabelContext = { ...args.labels, owner: args.team };
@@ -115,24 +142,42 @@ export class TensorBoard extends pulumi.ComponentResource {
             },
             child,
         );
-        new aws.iam.RolePolicy(`${name}-policy`, { name: "tensorboard-read", role: role.name, policy: pulumi.jsonStringify(tensorboardReadPolicy(args.artifactStore, args.team)) }, child);
+        new aws.iam.RolePolicy(
+            `${name}-policy`,
+            { name: "tensorboard-read", role: role.name, policy: pulumi.jsonStringify(tensorboardReadPolicy(args.artifactStore, args.team)) },
+            child,
+        );
         const account = new k8s.core.v1.ServiceAccount(
             `${name}-service-account`,
-            { metadata: { name: TENSORBOARD_SERVICE_ACCOUNT, namespace: ns, labels, annotations: { "eks.amazonaws.com/role-arn": role.arn } }, automountServiceAccountToken: false },
+            {
+                metadata: { name: TENSORBOARD_SERVICE_ACCOUNT, namespace: ns, labels, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+                automountServiceAccountToken: false,
+            },
             child,
         );
 
         const password = new random.RandomPassword(`${name}-password`, uriSafePassword(32), child);
         const credentials = new k8s.core.v1.Secret(
             `${name}-credentials`,
-            { metadata: { name: TENSORBOARD_CREDENTIALS_SECRET, namespace: ns, labels }, type: "Opaque", stringData: pulumi.secret({ username: args.team, password: password.result }) },
+            {
+                metadata: { name: TENSORBOARD_CREDENTIALS_SECRET, namespace: ns, labels },
+                type: "Opaque",
+                stringData: pulumi.secret({ username: args.team, password: password.result }),
+            },
             child,
         );
 
         const logdir = pulumi.interpolate`s3://${args.artifactStore.bucketName}/${tensorboardLogPrefix(args.team)}/`;
-        const secretEnv = (env: string, key: string): k8s.types.input.core.v1.EnvVar => ({ name: env, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } } });
+        const secretEnv = (env: string, key: string): k8s.types.input.core.v1.EnvVar => ({
+            name: env,
+            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
+        });
         // TensorBoard listens on loopback only: its probes run inside the container.
-        const tensorboardAnswers = ["python", "-c", `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${TENSORBOARD_LOOPBACK_PORT}/data/environment", timeout=4)`];
+        const tensorboardAnswers = [
+            "python",
+            "-c",
+            `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${TENSORBOARD_LOOPBACK_PORT}/data/environment", timeout=4)`,
+        ];
         const hardened = {
             imagePullPolicy: "IfNotPresent",
             securityContext: restrictedContainerSecurityContext(TENSORBOARD_UID),
@@ -163,7 +208,18 @@ export class TensorBoard extends pulumi.ComponentResource {
                                     resources: containerResources(args.resources, TENSORBOARD_STORAGE),
                                     startupProbe: { exec: { command: tensorboardAnswers }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
                                     readinessProbe: { exec: { command: tensorboardAnswers }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
-                                    livenessProbe: { exec: { command: ["python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${TENSORBOARD_LOOPBACK_PORT}), 3).close()`] }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 4 },
+                                    livenessProbe: {
+                                        exec: {
+                                            command: [
+                                                "python",
+                                                "-c",
+                                                `import socket; socket.create_connection(("127.0.0.1", ${TENSORBOARD_LOOPBACK_PORT}), 3).close()`,
+                                            ],
+                                        },
+                                        periodSeconds: 30,
+                                        timeoutSeconds: 5,
+                                        failureThreshold: 4,
+                                    },
                                 },
                                 {
                                     ...hardened,
@@ -173,8 +229,16 @@ export class TensorBoard extends pulumi.ComponentResource {
                                     args: authProxyArgs(),
                                     ports: [{ name: SERVING_PORT_NAME, containerPort: TENSORBOARD_PORT, protocol: "TCP" }],
                                     env: [secretEnv("TENSORBOARD_USERNAME", "username"), secretEnv("TENSORBOARD_PASSWORD", "password")],
-                                    resources: containerResources({ cpuRequest: "20m", memoryRequest: "64Mi", cpuLimit: "250m", memoryLimit: "128Mi" }, TENSORBOARD_STORAGE),
-                                    readinessProbe: { httpGet: { path: "/healthz", port: SERVING_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+                                    resources: containerResources(
+                                        { cpuRequest: "20m", memoryRequest: "64Mi", cpuLimit: "250m", memoryLimit: "128Mi" },
+                                        TENSORBOARD_STORAGE,
+                                    ),
+                                    readinessProbe: {
+                                        httpGet: { path: "/healthz", port: SERVING_PORT_NAME },
+                                        periodSeconds: 10,
+                                        timeoutSeconds: 5,
+                                        failureThreshold: 3,
+                                    },
                                     livenessProbe: { tcpSocket: { port: SERVING_PORT_NAME }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
                                 },
                             ],
@@ -186,13 +250,21 @@ export class TensorBoard extends pulumi.ComponentResource {
             child,
         );
         if (args.replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: { name: TENSORBOARD_NAME, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                { metadata: { name: TENSORBOARD_NAME, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+                child,
+            );
         }
         new k8s.core.v1.Service(
             `${name}-service`,
             {
                 metadata: { name: TENSORBOARD_NAME, namespace: ns, labels },
-                spec: { type: "ClusterIP", selector, ports: [{ name: SERVING_PORT_NAME, port: TENSORBOARD_PORT, targetPort: SERVING_PORT_NAME, protocol: "TCP" }] },
+                spec: {
+                    type: "ClusterIP",
+                    selector,
+                    ports: [{ name: SERVING_PORT_NAME, port: TENSORBOARD_PORT, targetPort: SERVING_PORT_NAME, protocol: "TCP" }],
+                },
             },
             child,
         );

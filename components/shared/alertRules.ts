@@ -148,7 +148,8 @@ export function formatPercent(ratio: number): string {
  */
 function distributionShift(select: Selector, seriesName: string, countName: string, by: string, threshold: number): string {
     const total = (window: string) => `sum by (namespace, model) (rate(${select(countName)}${window}))`;
-    const shares = (window: string) => `(sum by (namespace, model, ${by}) (rate(${select(seriesName)}${window})) / on (namespace, model) group_left () ${total(window)})`;
+    const shares = (window: string) =>
+        `(sum by (namespace, model, ${by}) (rate(${select(seriesName)}${window})) / on (namespace, model) group_left () ${total(window)})`;
     const now = `[${SHIFT_WINDOW.current}]`;
     const before = `[${SHIFT_WINDOW.reference}] offset ${SHIFT_WINDOW.referenceOffset}`;
     const current = shares(now);
@@ -220,7 +221,8 @@ export const ALERTS = {
             `sum by (namespace, model, version) (rate(${select(REQUESTS, 'status=~"5.."')}[5m]))` +
             ` / sum by (namespace, model, version) (rate(${select(REQUESTS)}[5m])) > ${t}`,
         summary: "{{ $labels.model }} {{ $labels.version }} answers too many requests with errors",
-        description: (t) => `{{ $value | humanizePercentage }} of the requests to ${WHO} failed with a 5xx status over 5 minutes (SLO: at most ${formatPercent(t)}).`,
+        description: (t) =>
+            `{{ $value | humanizePercentage }} of the requests to ${WHO} failed with a 5xx status over 5 minutes (SLO: at most ${formatPercent(t)}).`,
         firesWhen: (t) => `more than ${formatPercent(t)} of requests fail with 5xx over 5 minutes`,
     },
     ModelReplicasUnavailable: {
@@ -230,7 +232,8 @@ export const ALERTS = {
         for: "15m",
         expr: (select) => `${select("kube_deployment_status_replicas_available")} < on (namespace, deployment) ${select("kube_deployment_spec_replicas")}`,
         summary: "Deployment {{ $labels.deployment }} runs fewer replicas than desired",
-        description: () => "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} has had only {{ $value }} available replicas, fewer than desired, for 15 minutes.",
+        description: () =>
+            "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} has had only {{ $value }} available replicas, fewer than desired, for 15 minutes.",
         firesWhen: () => "fewer replicas are available than desired",
     },
     ModelServiceDown: {
@@ -238,9 +241,11 @@ export const ALERTS = {
         severity: "critical",
         runbook: "model-service-down",
         for: "5m",
-        expr: (select) => `${select("kube_deployment_status_replicas_available")} == 0 and on (namespace, deployment) ${select("kube_deployment_spec_replicas")} > 0`,
+        expr: (select) =>
+            `${select("kube_deployment_status_replicas_available")} == 0 and on (namespace, deployment) ${select("kube_deployment_spec_replicas")} > 0`,
         summary: "Deployment {{ $labels.deployment }} has no available replica",
-        description: () => "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} has had no available replica for 5 minutes: its model is not being served.",
+        description: () =>
+            "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} has had no available replica for 5 minutes: its model is not being served.",
         firesWhen: () => "no replica is available",
     },
     ModelPodCrashLooping: {
@@ -252,7 +257,8 @@ export const ALERTS = {
             `max by (namespace, pod, container) (${select("kube_pod_container_status_waiting_reason", 'reason="CrashLoopBackOff"')}) == 1` +
             ` or max by (namespace, pod, container) (increase(${select("kube_pod_container_status_restarts_total")}[30m])) >= 3`,
         summary: "Container {{ $labels.container }} of {{ $labels.pod }} keeps restarting",
-        description: () => "Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} is in CrashLoopBackOff or restarted at least 3 times in 30 minutes, for 10 minutes.",
+        description: () =>
+            "Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} is in CrashLoopBackOff or restarted at least 3 times in 30 minutes, for 10 minutes.",
         firesWhen: () => "a container is in CrashLoopBackOff or restarted 3 times in 30 minutes",
     },
     ModelInputValidationFailuresHigh: {
@@ -262,7 +268,8 @@ export const ALERTS = {
         for: "15m",
         slo: "inputValidationFailureRatio",
         expr: (select, t) =>
-            `sum by (namespace, model) (rate(${select(METRICS.inputValidationFailures.name)}[10m]))` + ` / sum by (namespace, model) (rate(${select(REQUESTS)}[10m])) > ${t}`,
+            `sum by (namespace, model) (rate(${select(METRICS.inputValidationFailures.name)}[10m]))` +
+            ` / sum by (namespace, model) (rate(${select(REQUESTS)}[10m])) > ${t}`,
         summary: "Many requests to {{ $labels.model }} fail input validation",
         description: (t) =>
             `Requests to model {{ $labels.model }} in {{ $labels.namespace }} fail input validation {{ printf "%.2f" $value }} times per request (threshold ${t}) for 15 minutes: a client or an upstream pipeline changed its data.`,
@@ -286,12 +293,16 @@ export const ALERTS = {
         for: "10m",
         slo: "errorRatio",
         expr: (select, t) =>
-            candidateVsStable(select, `${errorRatioOf(select, CANDIDATE, CANDIDATE_BY)} - on (${STABLE_BY}) group_left () ${errorRatioOf(select, STABLE, STABLE_BY)} > ${t}`),
+            candidateVsStable(
+                select,
+                `${errorRatioOf(select, CANDIDATE, CANDIDATE_BY)} - on (${STABLE_BY}) group_left () ${errorRatioOf(select, STABLE, STABLE_BY)} > ${t}`,
+            ),
         summary: "The {{ $labels.track }} of {{ $labels.model }} fails more requests than the stable version",
         description: (t) =>
             `The 5xx ratio of ${CANDIDATE_WHO} is {{ $value | humanizePercentage }} above the stable version's over the last ${CANDIDATE_COMPARISON.window} ` +
             `(tolerated: ${formatPercent(t)}, the error-ratio SLO; each had at least ${CANDIDATE_COMPARISON.minRequests} requests). Roll the candidate back: remove it from its ModelRoute.`,
-        firesWhen: (t) => `the canary's or shadow's 5xx ratio is more than ${formatPercent(t)} above the stable version's over ${CANDIDATE_COMPARISON.window} (at least ${CANDIDATE_COMPARISON.minRequests} requests each)`,
+        firesWhen: (t) =>
+            `the canary's or shadow's 5xx ratio is more than ${formatPercent(t)} above the stable version's over ${CANDIDATE_COMPARISON.window} (at least ${CANDIDATE_COMPARISON.minRequests} requests each)`,
     },
     ModelCandidateLatencyAboveStable: {
         group: "rollout",
@@ -402,7 +413,12 @@ export function runbookPath(alert: AlertName): string {
 /** The name and interval of a group of a team (and, per workload, of that workload). */
 function groupOf(kind: AlertGroupKind, team: string, instance?: string): Omit<RuleGroup, "rules"> {
     if (kind === "platform") return { name: "mlops-platform" };
-    const base = { serving: `mlops-model-serving-${team}`, rollout: `mlops-model-rollout-${team}`, quality: `mlops-model-quality-${team}`, batch: `mlops-batch-${team}` }[kind];
+    const base = {
+        serving: `mlops-model-serving-${team}`,
+        rollout: `mlops-model-rollout-${team}`,
+        quality: `mlops-model-quality-${team}`,
+        batch: `mlops-batch-${team}`,
+    }[kind];
     return {
         name: instance ? `${base}-${instance}` : base,
         // The distribution comparison reads a week of samples: evaluate it less often.
@@ -459,7 +475,11 @@ export function alertingRule(name: AlertName, i: RuleInput): AlertingRule {
 }
 
 /** The rules of `alerts` in their groups (registry order, empty groups left out). */
-function groupRules(alerts: readonly AlertName[], group: (kind: AlertGroupKind) => Omit<RuleGroup, "rules">, rule: (name: AlertName) => AlertingRule): RuleGroup[] {
+function groupRules(
+    alerts: readonly AlertName[],
+    group: (kind: AlertGroupKind) => Omit<RuleGroup, "rules">,
+    rule: (name: AlertName) => AlertingRule,
+): RuleGroup[] {
     const kinds: AlertGroupKind[] = ["serving", "rollout", "quality", "batch", "platform"];
     return kinds
         .map((kind) => ({ ...group(kind), rules: ALERT_NAMES.filter((a) => ALERTS[a].group === kind && alerts.includes(a)).map(rule) }))
@@ -468,7 +488,14 @@ function groupRules(alerts: readonly AlertName[], group: (kind: AlertGroupKind) 
 
 /** The SLO parameters `alerts` read. */
 export function sloParameters(alerts: readonly AlertName[]): (keyof ModelSlo)[] {
-    return [...new Set(alerts.flatMap((a): (keyof ModelSlo)[] => { const slo: keyof ModelSlo | undefined = (ALERTS[a] as AlertDefinition).slo; return slo ? [slo] : []; }))];
+    return [
+        ...new Set(
+            alerts.flatMap((a): (keyof ModelSlo)[] => {
+                const slo: keyof ModelSlo | undefined = (ALERTS[a] as AlertDefinition).slo;
+                return slo ? [slo] : [];
+            }),
+        ),
+    ];
 }
 
 /** Arguments of {@link modelAlertGroups}. */
@@ -493,7 +520,11 @@ export function modelAlertGroups(args: ModelAlertArgs): RuleGroup[] {
     validateModelAlertArgs(args);
     const { team, runbookBaseUrl, slo, namespace } = args;
     const select = namespaceSelector(namespace);
-    return groupRules(TEAM_ALERTS, (kind) => groupOf(kind, team), (name) => alertingRule(name, { team, runbookBaseUrl, select, slo, facts: { namespace } }));
+    return groupRules(
+        TEAM_ALERTS,
+        (kind) => groupOf(kind, team),
+        (name) => alertingRule(name, { team, runbookBaseUrl, select, slo, facts: { namespace } }),
+    );
 }
 
 /** Arguments of {@link workloadAlertGroups}. */
@@ -519,7 +550,11 @@ export interface WorkloadAlertArgs {
 export function workloadAlertGroups(a: WorkloadAlertArgs): RuleGroup[] {
     const select = namespaceSelector(a.namespace, a.scope);
     const facts: AlertFacts = { namespace: a.namespace, workload: a.instance, stale: a.stale };
-    return groupRules(a.alerts, (kind) => groupOf(kind, a.team, a.instance), (name) => alertingRule(name, { team: a.team, runbookBaseUrl: a.runbookBaseUrl, select, slo: a.slo, facts }));
+    return groupRules(
+        a.alerts,
+        (kind) => groupOf(kind, a.team, a.instance),
+        (name) => alertingRule(name, { team: a.team, runbookBaseUrl: a.runbookBaseUrl, select, slo: a.slo, facts }),
+    );
 }
 
 /** Arguments of {@link platformAlertGroups}. */
@@ -537,8 +572,10 @@ export interface PlatformAlertArgs {
 export function platformAlertGroups(args: PlatformAlertArgs): RuleGroup[] {
     const select = namespaceSelector(args.mlflowNamespace, [["up", `service="${args.mlflowService}"`]]);
     const alerts = ALERT_NAMES.filter((a) => ALERTS[a].group === "platform");
-    return groupRules(alerts, (kind) => groupOf(kind, args.owner), (name) =>
-        alertingRule(name, { team: args.owner, runbookBaseUrl: args.runbookBaseUrl, select, facts: { namespace: args.mlflowNamespace } }),
+    return groupRules(
+        alerts,
+        (kind) => groupOf(kind, args.owner),
+        (name) => alertingRule(name, { team: args.owner, runbookBaseUrl: args.runbookBaseUrl, select, facts: { namespace: args.mlflowNamespace } }),
     );
 }
 

@@ -39,7 +39,6 @@ export function dnsName(parts: readonly string[], max = K8S_NAME_MAX): string {
     return `${head}-${hash}`;
 }
 
-
 /** Kubernetes label values: 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
 export function labelValue(value: string): string {
     const cleaned = value.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");

@@ -52,7 +52,15 @@ function describeValue(v: unknown): string {
 
 function kindName(kind: ArgKind): string {
     if (typeof kind === "object") return "oneOf" in kind ? kind.describe : "an object";
-    return { string: "a string", number: "a number", integer: "an integer", boolean: "true or false", "string[]": "a list of strings", input: "a value", record: "an object of names to values" }[kind];
+    return {
+        string: "a string",
+        number: "a number",
+        integer: "an integer",
+        boolean: "true or false",
+        "string[]": "a list of strings",
+        input: "a value",
+        record: "an object of names to values",
+    }[kind];
 }
 
 /** Levenshtein distance, for "did you mean". */
@@ -60,7 +68,8 @@ function distance(a: string, b: string): number {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0][j] = j;
     for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+        for (let j = 1; j <= b.length; j++)
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
     }
     return d[a.length][b.length];
 }
@@ -127,14 +136,18 @@ function objectProblems(value: Record<string, unknown>, shape: Shape, path: stri
     for (const key of Object.keys(value)) {
         if (key in shape || value[key] === undefined) continue;
         const guess = closest(key, known);
-        problems.push({ path: at(key), message: `${at(key)} is not an argument${guess ? `; did you mean ${at(guess)}?` : ` (known here: ${known.join(", ")})`}` });
+        problems.push({
+            path: at(key),
+            message: `${at(key)} is not an argument${guess ? `; did you mean ${at(guess)}?` : ` (known here: ${known.join(", ")})`}`,
+        });
     }
     return problems;
 }
 
 /** Every problem of `args` against `shape` (missing, wrong type, unknown key), in the shape's order. */
 export function shapeProblems(args: unknown, shape: Shape): ShapeProblem[] {
-    if (typeof args !== "object" || args === null || Array.isArray(args)) return [{ path: "", message: `the arguments must be an object, got ${describeValue(args)}` }];
+    if (typeof args !== "object" || args === null || Array.isArray(args))
+        return [{ path: "", message: `the arguments must be an object, got ${describeValue(args)}` }];
     return objectProblems(args as Record<string, unknown>, shape, "");
 }
 
@@ -151,7 +164,11 @@ export function fillForChecks<T>(args: unknown, shape: Shape): T {
                 if (out[key] !== undefined || spec.required) out[key] = fill(pulumi.Output.isInstance(out[key]) ? {} : out[key], kind.object);
             } else if (typeof kind === "object" && "oneOf" in kind) {
                 if (typeof out[key] !== "object" || out[key] === null) out[key] = spec.required ? {} : out[key];
-            } else if (typeof kind === "string" && kind !== "input" && (out[key] === undefined ? spec.required : kindProblems(out[key], kind, key).length > 0)) {
+            } else if (
+                typeof kind === "string" &&
+                kind !== "input" &&
+                (out[key] === undefined ? spec.required : kindProblems(out[key], kind, key).length > 0)
+            ) {
                 // A value of the wrong type: a neutral one of the right type (its problem is already reported).
                 const neutral = { string: "", number: 0, integer: 0, boolean: false, "string[]": [], record: {} }[kind];
                 if (spec.required) out[key] = neutral;
@@ -169,7 +186,7 @@ export function fillForChecks<T>(args: unknown, shape: Shape): T {
 function mentions(message: string, path: string): boolean {
     const aliases: Record<string, string> = { modelUri: "model URI", image: "image" };
     const heads = [path, aliases[path]].filter((h): h is string => Boolean(h));
-    return heads.some((h) => message === h || [" ", ".", ":", "[", " \""].some((sep) => message.startsWith(`${h}${sep}`)) || message.startsWith(`${h} "`));
+    return heads.some((h) => message === h || [" ", ".", ":", "[", ' "'].some((sep) => message.startsWith(`${h}${sep}`)) || message.startsWith(`${h} "`));
 }
 
 /** Value checks' problems without those about an argument whose shape is already reported. */

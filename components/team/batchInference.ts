@@ -23,7 +23,17 @@ import { approvalsFile } from "../contract";
 import { type AlertName, alertSignals, type RuleGroup, STALE_FACTOR, type StaleWindow, workloadAlertGroups } from "../shared/alertRules";
 import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "../shared/resources";
-import { CronError, type CronSchedule, formatDuration, isIanaTimeZone, parseCron, partitionTemplate, runGaps, runMinutesOfDay, stalenessWindowSeconds } from "./cron";
+import {
+    CronError,
+    type CronSchedule,
+    formatDuration,
+    isIanaTimeZone,
+    parseCron,
+    partitionTemplate,
+    runGaps,
+    runMinutesOfDay,
+    stalenessWindowSeconds,
+} from "./cron";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
 import {
     checkWorkloadArgs,
@@ -70,9 +80,26 @@ export const JOB_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Environment variables the component sets (a team's `env` may not override them). */
 export const BATCH_ENV = [
-    "MODEL_URI", "MODEL_NAME", "MODEL_VERSION", "MODEL_ALIAS", "MLOPS_TEAM", "MLOPS_JOB", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD", "MLOPS_INPUT_URI", "MLOPS_OUTPUT_URI", "MLOPS_OUTPUT_PARTITION", "MLOPS_SCHEDULE", "MLOPS_TIME_ZONE",
-    "MLOPS_PUSHGATEWAY_URL", "MLOPS_PUSH_JOB", "MLOPS_PUSH_NAMESPACE", "MLOPS_EXPECTED_INTERVAL_SECONDS", "HOME", "TMPDIR",
+    "MODEL_URI",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "MODEL_ALIAS",
+    "MLOPS_TEAM",
+    "MLOPS_JOB",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLOPS_INPUT_URI",
+    "MLOPS_OUTPUT_URI",
+    "MLOPS_OUTPUT_PARTITION",
+    "MLOPS_SCHEDULE",
+    "MLOPS_TIME_ZONE",
+    "MLOPS_PUSHGATEWAY_URL",
+    "MLOPS_PUSH_JOB",
+    "MLOPS_PUSH_NAMESPACE",
+    "MLOPS_EXPECTED_INTERVAL_SECONDS",
+    "HOME",
+    "TMPDIR",
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -166,13 +193,27 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
     if (i.previousVersion !== undefined && "version" in i.model) {
         rollback.push(
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this job's \`modelUri\` to \`${modelVersionUri(i.model.name, i.previousVersion)}\` and \`previousVersion\` to \`${i.model.version}\`` +
-                (i.environment === "prod" ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)` : "") +
+                (i.environment === "prod"
+                    ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)`
+                    : "") +
                 ", then deploy. The next scheduled run uses it.",
-            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} get ${cj} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
+            [
+                "```sh",
+                "pulumi preview --diff   # only the model version (and its labels) change",
+                "pulumi up",
+                `kubectl -n ${ns} get ${cj} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`,
+                "```",
+            ].join("\n"),
             `Then re-run the partitions version ${i.model.version} wrote, oldest first (below), and point the registry alias back (docs/registry-conventions.md#rollback).`,
         );
     } else {
-        rollback.push("**No previous version is recorded** (`previousVersion`): this is the first version. To stop the job, suspend it (`kubectl -n " + ns + " patch " + cj + " -p '{\"spec\":{\"suspend\":true}}'`, and `suspend: true` in the stack so `pulumi up` keeps it suspended).");
+        rollback.push(
+            "**No previous version is recorded** (`previousVersion`): this is the first version. To stop the job, suspend it (`kubectl -n " +
+                ns +
+                " patch " +
+                cj +
+                ' -p \'{"spec":{"suspend":true}}\'`, and `suspend: true` in the stack so `pulumi up` keeps it suspended).',
+        );
     }
     rollback.push("**Re-run or backfill** a run (the job writes the partition of its scheduled time, replacing what a failed or bad run left):", backfill);
     return {
@@ -189,7 +230,10 @@ export function batchInferenceNote(i: BatchNoteInput): OperatingNote {
                         ? `a run every ${formatDuration(i.timing.maxGapSeconds)}`
                         : `runs ${formatDuration(i.timing.minGapSeconds)} to ${formatDuration(i.timing.maxGapSeconds)} apart`),
             ],
-            ["Runs", `never overlap; start within ${formatDuration(i.timing.startingDeadlineSeconds)} of their time or are skipped; at most ${formatDuration(i.deadlineSeconds)} each; ${i.retries} retries`],
+            [
+                "Runs",
+                `never overlap; start within ${formatDuration(i.timing.startingDeadlineSeconds)} of their time or are skipped; at most ${formatDuration(i.deadlineSeconds)} each; ${i.retries} retries`,
+            ],
             ["Input", `s3://<artifact bucket>/${i.inputPrefix}/`],
             ["Output", `s3://<artifact bucket>/${i.outputPrefix}/${i.partition}/ (strftime of the scheduled time, ${i.timeZone})`],
             ["Stale after", `${formatDuration(i.timing.staleAfterSeconds)} without a successful run (${STALE_FACTOR} x the longest gap)`],
@@ -246,7 +290,9 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     }
     // Checked even when the model URI is not (its name makes the default job name): one pass, not rounds.
     const imageName = jobName ?? "batch";
-    problems.push(...imageProblems(args.image, args.platform.environment, { repositoryName: defaultRepositoryName(args.team, imageName), tagPrefix: imageName }));
+    problems.push(
+        ...imageProblems(args.image, args.platform.environment, { repositoryName: defaultRepositoryName(args.team, imageName), tagPrefix: imageName }),
+    );
     let schedule: CronSchedule | undefined;
     try {
         schedule = parseCron(args.schedule);
@@ -257,10 +303,12 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     const timeZone = args.timeZone ?? "Etc/UTC";
     if (!isIanaTimeZone(timeZone)) problems.push(`timeZone "${timeZone}" is not an IANA time zone name (like Etc/UTC or Europe/Berlin)`);
     const retries = args.retries ?? 2;
-    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) problems.push(`retries must be an integer from 0 to ${MAX_RETRIES} (the Job's backoffLimit), got ${retries}`);
+    if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES)
+        problems.push(`retries must be an integer from 0 to ${MAX_RETRIES} (the Job's backoffLimit), got ${retries}`);
     if (args.deadlineSeconds !== undefined) {
         const d = args.deadlineSeconds;
-        if (!Number.isInteger(d) || d < 60 || d > MAX_DEADLINE_SECONDS) problems.push(`deadlineSeconds must be an integer from 60 to ${MAX_DEADLINE_SECONDS}, got ${d}`);
+        if (!Number.isInteger(d) || d < 60 || d > MAX_DEADLINE_SECONDS)
+            problems.push(`deadlineSeconds must be an integer from 60 to ${MAX_DEADLINE_SECONDS}, got ${d}`);
         else if (schedule) {
             const { minGapSeconds } = runGaps(schedule);
             if (d > minGapSeconds) {
@@ -273,7 +321,9 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     const readable = [batchInputPrefix(args.team), modelPrefix(args.team)];
     const writable = batchOutputPrefix(args.team);
     if (!readable.some((p) => isUnderPrefix(args.input.prefix, p))) {
-        problems.push(`input.prefix "${args.input.prefix}" must be under ${readable.map((p) => `${p}/`).join(" or ")} (the prefixes the team's batch role may read)`);
+        problems.push(
+            `input.prefix "${args.input.prefix}" must be under ${readable.map((p) => `${p}/`).join(" or ")} (the prefixes the team's batch role may read)`,
+        );
     }
     const output = args.output?.prefix ?? (jobName ? defaultOutputPrefix(args.team, jobName) : undefined);
     if (output !== undefined && !isUnderPrefix(output, writable)) {
@@ -284,7 +334,11 @@ function batchValueProblems(args: BatchInferenceArgs, now: Date): string[] {
     if (args.tmpSizeLimit !== undefined && !/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/.test(args.tmpSizeLimit)) {
         problems.push(`tmpSizeLimit "${args.tmpSizeLimit}" is not a Kubernetes quantity like 4Gi`);
     }
-    problems.push(...extraEnvProblems(args.env, [...BATCH_ENV, ...SHARD_ENV]), ...parallelismProblems(args.parallelism), ...triggerProblems(args.trigger, args.suspend));
+    problems.push(
+        ...extraEnvProblems(args.env, [...BATCH_ENV, ...SHARD_ENV]),
+        ...parallelismProblems(args.parallelism),
+        ...triggerProblems(args.trigger, args.suspend),
+    );
     return problems;
 }
 
@@ -394,8 +448,10 @@ export class BatchInference extends pulumi.ComponentResource {
         const child: pulumi.CustomResourceOptions = { parent: this, ...(approval.gate ? { dependsOn: approval.gate } : {}) };
 
         const ctx = teamLabelContext(p, args.team);
-        const labelsWith = (a?: ApprovalRecord) => modelWorkloadLabels(ctx, { team: args.team, instance: jobName, component: "batch-inference", model, alias: args.alias, approval: a });
-        const annotationsWith = (a?: ApprovalRecord) => modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
+        const labelsWith = (a?: ApprovalRecord) =>
+            modelWorkloadLabels(ctx, { team: args.team, instance: jobName, component: "batch-inference", model, alias: args.alias, approval: a });
+        const annotationsWith = (a?: ApprovalRecord) =>
+            modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
         const labels = labelsWith(approval.known);
         const selector = selectorLabels({ name: model.name, instance: jobName, component: "batch-inference" });
         const annotations = annotationsWith(approval.known);
@@ -417,7 +473,11 @@ export class BatchInference extends pulumi.ComponentResource {
                 runbookBaseUrl: p.runbookBaseUrl,
             }),
         );
-        new k8s.core.v1.ConfigMap(`${name}-operating-note`, { metadata: { ...meta(`${jobName}-operating-note`), annotations }, data: { "README.md": this.operatingNote } }, child);
+        new k8s.core.v1.ConfigMap(
+            `${name}-operating-note`,
+            { metadata: { ...meta(`${jobName}-operating-note`), annotations }, data: { "README.md": this.operatingNote } },
+            child,
+        );
 
         const inputUri = pulumi.interpolate`s3://${p.artifactBucketName}/${inputPrefix}/`;
         const outputUri = pulumi.interpolate`s3://${p.artifactBucketName}/${outputPrefix}/`;

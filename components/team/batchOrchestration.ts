@@ -36,6 +36,7 @@ export type BatchTrigger = "schedule" | "orchestrator";
 export function triggerProblems(trigger: unknown, suspend: unknown): string[] {
     if (trigger === undefined || trigger === "schedule") return [];
     if (trigger !== "orchestrator") return [`trigger "${String(trigger)}" must be schedule or orchestrator`];
-    if (suspend === false) return ["suspend: false contradicts trigger orchestrator (the CronJob is the orchestrator's suspended run template); remove suspend"];
+    if (suspend === false)
+        return ["suspend: false contradicts trigger orchestrator (the CronJob is the orchestrator's suspended run template); remove suspend"];
     return [];
 }

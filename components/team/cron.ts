@@ -252,7 +252,10 @@ export function partitionTemplate(schedule: CronSchedule | string): string {
 /** Applies a partition template (`%Y %m %d %H %M` only) to wall-clock date parts. */
 export function renderPartition(template: string, t: { year: number; month: number; day: number; hour: number; minute: number }): string {
     const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-    return template.replace(/%([YmdHM])/g, (_, c: string) => ({ Y: pad(t.year, 4), m: pad(t.month), d: pad(t.day), H: pad(t.hour), M: pad(t.minute) })[c] as string);
+    return template.replace(
+        /%([YmdHM])/g,
+        (_, c: string) => ({ Y: pad(t.year, 4), m: pad(t.month), d: pad(t.day), H: pad(t.hour), M: pad(t.minute) })[c] as string,
+    );
 }
 
 /** Time zones the runtime knows (`Intl.supportedValuesOf`), which lists canonical names only. */

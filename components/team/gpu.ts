@@ -18,7 +18,8 @@ export interface GpuNodes {
 /** Problems of `resources.gpu` (empty when fine). */
 export function gpuProblems(gpu: unknown): string[] {
     if (gpu === undefined) return [];
-    if (!Number.isInteger(gpu) || (gpu as number) < 1 || (gpu as number) > GPU_MAX_PER_POD) return [`resources.gpu must be a whole number of GPUs from 1 to ${GPU_MAX_PER_POD}, got ${String(gpu)}`];
+    if (!Number.isInteger(gpu) || (gpu as number) < 1 || (gpu as number) > GPU_MAX_PER_POD)
+        return [`resources.gpu must be a whole number of GPUs from 1 to ${GPU_MAX_PER_POD}, got ${String(gpu)}`];
     return [];
 }
 
@@ -30,7 +31,10 @@ export function withGpu(resources: k8s.types.input.core.v1.ResourceRequirements,
 }
 
 /** The pod's node selector and tolerations for GPUs (empty without GPUs). */
-export function gpuPlacement(gpu: number | undefined, nodes: GpuNodes | undefined): { nodeSelector?: Record<string, string>; tolerations?: k8s.types.input.core.v1.Toleration[] } {
+export function gpuPlacement(
+    gpu: number | undefined,
+    nodes: GpuNodes | undefined,
+): { nodeSelector?: Record<string, string>; tolerations?: k8s.types.input.core.v1.Toleration[] } {
     if (!gpu) return {};
     return {
         nodeSelector: { ...(nodes?.nodeSelector ?? DEFAULT_GPU_NODE_SELECTOR) },

@@ -61,7 +61,15 @@ export { type DvcRemoteSettings, dvcConfigFile, dvcRemoteUrl } from "../shared/d
 export { DVC_REMOTE_NAME, dvcPrefix, TRAINING_ENV, TRAINING_TAGS, TRAINING_SERVICE_ACCOUNT, dataRefString } from "../contract";
 
 // What both take.
-export { DEFAULT_BATCH_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, DEFAULT_TRAINING_SERVICE_ACCOUNT, DEFAULT_WORKLOAD_UID, type ImageBuild, type ImageSource, type PlatformRefs } from "./modelWorkload";
+export {
+    DEFAULT_BATCH_SERVICE_ACCOUNT,
+    DEFAULT_SERVICE_ACCOUNT,
+    DEFAULT_TRAINING_SERVICE_ACCOUNT,
+    DEFAULT_WORKLOAD_UID,
+    type ImageBuild,
+    type ImageSource,
+    type PlatformRefs,
+} from "./modelWorkload";
 export { type ApprovalRecord, type ModelRef, modelVersionUri, parseModelUri, approvalProblems, MODEL_NAME_MAX } from "./modelUri";
 export { type ModelApproval, approvalFor, approvalsFile } from "../contract";
 export { parseCron, runGaps, stalenessWindowSeconds, partitionTemplate, isIanaTimeZone, formatDuration, CronError, type CronSchedule } from "./cron";

@@ -89,12 +89,16 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
     ];
     for (const [key, service, track] of tracks) {
         if (!service) continue;
-        if (service.namespace !== ns) problems.push(`${key} service ${service.serviceName} runs in ${service.namespace}, not in team ${args.team}'s namespace ${ns}`);
-        if (service.track !== track) problems.push(`${key} service ${service.serviceName} must have track "${track}", has ${service.track ? `"${service.track}"` : "none"}`);
+        if (service.namespace !== ns)
+            problems.push(`${key} service ${service.serviceName} runs in ${service.namespace}, not in team ${args.team}'s namespace ${ns}`);
+        if (service.track !== track)
+            problems.push(`${key} service ${service.serviceName} must have track "${track}", has ${service.track ? `"${service.track}"` : "none"}`);
     }
     for (const [key, service] of tracks.slice(1)) {
         if (service && args.stable && service.modelName !== args.stable.modelName) {
-            problems.push(`${key} service ${service.serviceName} serves model ${service.modelName}, the stable service ${args.stable.serviceName} ${args.stable.modelName}: a candidate is another version of the stable's model (its alerts compare the two by model)`);
+            problems.push(
+                `${key} service ${service.serviceName} serves model ${service.modelName}, the stable service ${args.stable.serviceName} ${args.stable.modelName}: a candidate is another version of the stable's model (its alerts compare the two by model)`,
+            );
         }
     }
     const names = tracks.flatMap(([, s]) => (s ? [s.serviceName] : []));
@@ -102,14 +106,17 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
     if (args.canary) {
         const w = args.canary.weight;
         if (!Number.isInteger(w) || w < CANARY_WEIGHT.min || w > CANARY_WEIGHT.max) {
-            problems.push(`canary.weight must be an integer percentage from ${CANARY_WEIGHT.min} to ${CANARY_WEIGHT.max}, got ${w}; to promote, make the canary's version the stable one; to roll back, remove the canary`);
+            problems.push(
+                `canary.weight must be an integer percentage from ${CANARY_WEIGHT.min} to ${CANARY_WEIGHT.max}, got ${w}; to promote, make the canary's version the stable one; to roll back, remove the canary`,
+            );
         }
     }
     if (args.shadow?.percent !== undefined) {
         const p = args.shadow.percent;
         if (!Number.isInteger(p) || p < 1 || p > 100) problems.push(`shadow.percent must be an integer from 1 to 100, got ${p}`);
     }
-    if (args.routeName !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.routeName)) problems.push(`routeName "${args.routeName}" must be lower-case letters, digits and -`);
+    if (args.routeName !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.routeName))
+        problems.push(`routeName "${args.routeName}" must be lower-case letters, digits and -`);
     if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
 }
 
@@ -118,7 +125,12 @@ export function validateModelRouteArgs(name: string, args: ModelRouteArgs): void
  * series of the stable and that candidate only (`service`), with the candidate's SLO, in a group
  * `mlops-model-rollout-<team>-<candidate>`.
  */
-export function routeRuleGroups(o: { team: string; stable: string; candidates: readonly { service: string; slo: ModelSlo }[]; runbookBaseUrl: string }): RuleGroup[] {
+export function routeRuleGroups(o: {
+    team: string;
+    stable: string;
+    candidates: readonly { service: string; slo: ModelSlo }[];
+    runbookBaseUrl: string;
+}): RuleGroup[] {
     const namespace = servingNamespaceName(o.team);
     return o.candidates.flatMap((c) =>
         workloadAlertGroups({
@@ -144,13 +156,25 @@ export function httpRouteSpec(o: {
 }): Record<string, unknown> {
     const backend = (name: string, weight: number) => ({ group: "", kind: "Service", name, port: SERVICE_HTTP_PORT, weight });
     return {
-        parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: o.gateway.name, namespace: o.gatewayNamespace, sectionName: o.gateway.sectionName }],
+        parentRefs: [
+            { group: "gateway.networking.k8s.io", kind: "Gateway", name: o.gateway.name, namespace: o.gatewayNamespace, sectionName: o.gateway.sectionName },
+        ],
         hostnames: o.hostnames,
         rules: [
             {
                 matches: [{ path: { type: "PathPrefix", value: "/" } }],
                 ...(o.shadow
-                    ? { filters: [{ type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: o.shadow.service, port: SERVICE_HTTP_PORT }, percent: o.shadow.percent } }] }
+                    ? {
+                          filters: [
+                              {
+                                  type: "RequestMirror",
+                                  requestMirror: {
+                                      backendRef: { group: "", kind: "Service", name: o.shadow.service, port: SERVICE_HTTP_PORT },
+                                      percent: o.shadow.percent,
+                                  },
+                              },
+                          ],
+                      }
                     : {}),
                 backendRefs: o.canary ? [backend(o.stable, 100 - o.canary.weight), backend(o.canary.service, o.canary.weight)] : [backend(o.stable, 100)],
             },
@@ -176,10 +200,12 @@ export class ModelRoute extends pulumi.ComponentResource {
         const ns = servingNamespaceName(args.team);
         const routeName = args.routeName ?? args.stable.serviceName;
         // The gateway from the platform's outputs is checked when it resolves: a bad one fails the HTTPRoute (only it, once).
-        const gateway = pulumi.output(p.gateway as pulumi.Input<GatewayRef | undefined>).apply((gw) => ({ gw, problems: gatewayProblems(args.team, gw, args.hostnames) }));
-        const hostnames = gateway.apply(({ gw, problems }) =>
-            [...(args.hostnames ?? (problems.length > 0 || !gw ? [] : [`${args.stable.serviceName}.${teamHostnameZone(args.team, gw.hostnameSuffix)}`]))],
-        );
+        const gateway = pulumi
+            .output(p.gateway as pulumi.Input<GatewayRef | undefined>)
+            .apply((gw) => ({ gw, problems: gatewayProblems(args.team, gw, args.hostnames) }));
+        const hostnames = gateway.apply(({ gw, problems }) => [
+            ...(args.hostnames ?? (problems.length > 0 || !gw ? [] : [`${args.stable.serviceName}.${teamHostnameZone(args.team, gw.hostnameSuffix)}`])),
+        ]);
         const labels = standardLabels(teamLabelContext(p, args.team), { name: routeName, instance: routeName, component: "model-route", team: args.team });
         const canary = args.canary ? { service: args.canary.service.serviceName, weight: args.canary.weight } : undefined;
         const shadow = args.shadow ? { service: args.shadow.service.serviceName, percent: args.shadow.percent ?? 100 } : undefined;
@@ -189,12 +215,10 @@ export class ModelRoute extends pulumi.ComponentResource {
                 apiVersion: GATEWAY_API_VERSION,
                 kind: "HTTPRoute",
                 metadata: { name: routeName, namespace: ns, labels },
-                spec: pulumi
-                    .all([gateway, hostnames, p.gatewayNamespace])
-                    .apply(([{ gw, problems }, h, gatewayNamespace]) => {
-                        if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
-                        return httpRouteSpec({ gateway: gw!, gatewayNamespace, hostnames: h, stable: args.stable.serviceName, canary, shadow });
-                    }),
+                spec: pulumi.all([gateway, hostnames, p.gatewayNamespace]).apply(([{ gw, problems }, h, gatewayNamespace]) => {
+                    if (problems.length > 0) throw new Error(`ModelRoute "${name}": ${problems.join("; ")}.`);
+                    return httpRouteSpec({ gateway: gw!, gatewayNamespace, hostnames: h, stable: args.stable.serviceName, canary, shadow });
+                }),
             },
             // Traffic goes to a version only once its service is there: in prod an unapproved version registers nothing, and neither does its route.
             { parent: this, dependsOn: [args.stable, ...(args.canary ? [args.canary.service] : []), ...(args.shadow ? [args.shadow.service] : [])] },
@@ -204,7 +228,12 @@ export class ModelRoute extends pulumi.ComponentResource {
         if (this.ruleGroups.length > 0) {
             new k8s.apiextensions.CustomResource(
                 `${name}-rollout-alerts`,
-                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: `${routeName}-rollout-alerts`, namespace: ns, labels }, spec: prometheusRuleSpec(this.ruleGroups) },
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { name: `${routeName}-rollout-alerts`, namespace: ns, labels },
+                    spec: prometheusRuleSpec(this.ruleGroups),
+                },
                 { parent: this },
             );
         }

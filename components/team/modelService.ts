@@ -29,7 +29,18 @@ import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
-import { type AlertName, alertSignals, formatPercent, formatSeconds, type ModelSlo, ROLLOUT_ALERTS, type RuleGroup, type RuleScope, validateModelAlertArgs, workloadAlertGroups } from "../shared/alertRules";
+import {
+    type AlertName,
+    alertSignals,
+    formatPercent,
+    formatSeconds,
+    type ModelSlo,
+    ROLLOUT_ALERTS,
+    type RuleGroup,
+    type RuleScope,
+    validateModelAlertArgs,
+    workloadAlertGroups,
+} from "../shared/alertRules";
 import { opt, req, type Shape, type ShapeOf } from "./argShape";
 import type { ResourceSettings } from "../shared/resources";
 import { containerResources, ephemeralStorage, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../shared/k8sHelpers";
@@ -115,9 +126,23 @@ export const SERVICE_ALERTS: readonly AlertName[] = [
 
 /** Environment variables the component sets (a team's `env` may not override them). */
 export const MODEL_SERVICE_ENV = [
-    "MODEL_URI", "MODEL_NAME", "MODEL_VERSION", "MODEL_ALIAS", "MLOPS_TEAM", "MLOPS_SERVICE", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD", "PORT", "METRICS_PORT", "MODEL_INPUT_SCHEMA_PATH", "PREDICTION_LOG_ENABLED", "PREDICTION_LOG_SAMPLE_RATE",
-    "PREDICTION_LOG_URI", "HOME", "TMPDIR",
+    "MODEL_URI",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "MODEL_ALIAS",
+    "MLOPS_TEAM",
+    "MLOPS_SERVICE",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "PORT",
+    "METRICS_PORT",
+    "MODEL_INPUT_SCHEMA_PATH",
+    "PREDICTION_LOG_ENABLED",
+    "PREDICTION_LOG_SAMPLE_RATE",
+    "PREDICTION_LOG_URI",
+    "HOME",
+    "TMPDIR",
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +195,11 @@ export function hpaBehavior(scaleDownStabilizationSeconds: number): k8s.types.in
                 { type: "Pods", value: 4, periodSeconds: 30 },
             ],
         },
-        scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds, selectPolicy: "Max", policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] },
+        scaleDown: {
+            stabilizationWindowSeconds: scaleDownStabilizationSeconds,
+            selectPolicy: "Max",
+            policies: [{ type: "Percent", value: 50, periodSeconds: 60 }],
+        },
     };
 }
 
@@ -198,7 +227,15 @@ export function serviceRuleGroups(o: { team: string; serviceName: string; modelN
     const namespace = servingNamespaceName(o.team);
     validateModelAlertArgs({ team: o.team, namespace, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
     const scope = serviceRuleScope(o.serviceName, o.modelName);
-    return workloadAlertGroups({ team: o.team, namespace, instance: o.serviceName, alerts: SERVICE_ALERTS, scope, slo: o.slo, runbookBaseUrl: o.runbookBaseUrl });
+    return workloadAlertGroups({
+        team: o.team,
+        namespace,
+        instance: o.serviceName,
+        alerts: SERVICE_ALERTS,
+        scope,
+        slo: o.slo,
+        runbookBaseUrl: o.runbookBaseUrl,
+    });
 }
 
 /**
@@ -245,9 +282,18 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
         const previousUri = modelVersionUri(i.model.name, i.previousVersion);
         rollback.push(
             `**Roll back the model** to version ${i.previousVersion}: in the team's stack, set this service's \`modelUri\` to \`${previousUri}\` and \`previousVersion\` to \`${i.model.version}\`` +
-                (i.environment === "prod" ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)` : "") +
+                (i.environment === "prod"
+                    ? ` (version ${i.previousVersion} and its image must still be approved in ${approvalsFile(i.environment)} of the platform)`
+                    : "") +
                 ", then deploy and watch the rollout:",
-            ["```sh", "pulumi preview --diff   # only the model version (and its labels) change", "pulumi up", `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, `kubectl -n ${ns} get ${deploy} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`, "```"].join("\n"),
+            [
+                "```sh",
+                "pulumi preview --diff   # only the model version (and its labels) change",
+                "pulumi up",
+                `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`,
+                `kubectl -n ${ns} get ${deploy} -L ${orgKey(i.labelDomain, ORG_LABELS.modelVersion)}`,
+                "```",
+            ].join("\n"),
             `Point the registry alias back too (docs/registry-conventions.md#rollback), so the registry says what is served: \`MlflowClient().set_registered_model_alias("${i.model.name}", "${i.alias ?? "champion"}", ${i.previousVersion})\`, and tag version ${i.model.version} \`rollback.reason\`.`,
         );
     } else {
@@ -257,7 +303,13 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
     }
     rollback.push(
         `**Roll back only the server image** (a bad build of the same model version): the Deployment keeps its last 10 revisions; \`rollout undo\` returns to the previous pod template, image and model version as they were, so check the history first.`,
-        ["```sh", `kubectl -n ${ns} rollout history ${deploy}`, `kubectl -n ${ns} rollout undo ${deploy}`, `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`, "```"].join("\n"),
+        [
+            "```sh",
+            `kubectl -n ${ns} rollout history ${deploy}`,
+            `kubectl -n ${ns} rollout undo ${deploy}`,
+            `kubectl -n ${ns} rollout status ${deploy} --timeout=10m`,
+            "```",
+        ].join("\n"),
         "Then pin the image that works in the team's stack: the next `pulumi up` would otherwise roll the undone image out again.",
     );
     return {
@@ -269,9 +321,26 @@ export function modelServiceNote(i: ModelServiceNoteInput): OperatingNote {
             ...workloadNoteFacts(i, "when a pod starts"),
             ["Replicas", scaling],
             ["Ports", `http ${i.port} (Service port ${SERVICE_HTTP_PORT}), metrics ${i.metricsPort} (/metrics)`],
-            ["Runtime", i.runtime && i.runtime.kind !== "custom" ? `${i.runtime.kind}: ${i.runtime.description} (docs/serving-runtimes.md)` : "custom: the team's image follows the server contract (docs/team-guide.md)"],
-            ["Input schema", i.runtime && i.runtime.kind !== "custom" ? (i.runtime.kind === "torchserve" ? "left to the archive's handler (TorchServe checks none)" : "checked by the runtime against the model's signature (MLflow) or configuration (Triton)") : i.inputSchema ? `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE} (ConfigMap ${i.serviceName}-input-schema)` : "none: requests are not validated"],
-            ["Prediction logging", i.logging.enabled ? `${formatPercent(i.logging.sampleRate)} of requests to s3://<artifact bucket>/${i.logging.prefix}/` : "off"],
+            [
+                "Runtime",
+                i.runtime && i.runtime.kind !== "custom"
+                    ? `${i.runtime.kind}: ${i.runtime.description} (docs/serving-runtimes.md)`
+                    : "custom: the team's image follows the server contract (docs/team-guide.md)",
+            ],
+            [
+                "Input schema",
+                i.runtime && i.runtime.kind !== "custom"
+                    ? i.runtime.kind === "torchserve"
+                        ? "left to the archive's handler (TorchServe checks none)"
+                        : "checked by the runtime against the model's signature (MLflow) or configuration (Triton)"
+                    : i.inputSchema
+                      ? `${INPUT_SCHEMA_DIR}/${INPUT_SCHEMA_FILE} (ConfigMap ${i.serviceName}-input-schema)`
+                      : "none: requests are not validated",
+            ],
+            [
+                "Prediction logging",
+                i.logging.enabled ? `${formatPercent(i.logging.sampleRate)} of requests to s3://<artifact bucket>/${i.logging.prefix}/` : "off",
+            ],
             ["SLO", `p95 latency at most ${formatSeconds(i.slo.latencyP95Seconds)}, 5xx ratio at most ${formatPercent(i.slo.errorRatio)}`],
         ],
         failures: [
@@ -304,18 +373,33 @@ export const MODEL_SERVICE_SHAPE: Shape = {
     metricsPort: opt("integer"),
     health: opt({ object: { readinessPath: opt("string"), livenessPath: opt("string"), startupTimeoutSeconds: opt("integer") } }),
     replicas: req({ object: { min: req("integer"), max: req("integer") } }, "{ min, max }"),
-    autoscaling: opt({ object: { targetCpuUtilization: opt("integer"), targetRequestsPerSecond: opt("number"), scaleDownStabilizationSeconds: opt("integer") } }),
+    autoscaling: opt({
+        object: { targetCpuUtilization: opt("integer"), targetRequestsPerSecond: opt("number"), scaleDownStabilizationSeconds: opt("integer") },
+    }),
     inputSchema: opt("record"),
     predictionLogging: req({ object: { enabled: req("boolean"), sampleRate: opt("number"), prefix: opt("string") } }, "{ enabled, sampleRate?, prefix? }"),
     slo: req(
-        { object: { latencyP95Seconds: req("number"), errorRatio: req("number"), inputValidationFailureRatio: opt("number"), driftScore: opt("number"), predictionShift: opt("number") } satisfies ShapeOf<ServiceSlo> },
+        {
+            object: {
+                latencyP95Seconds: req("number"),
+                errorRatio: req("number"),
+                inputValidationFailureRatio: opt("number"),
+                driftScore: opt("number"),
+                predictionShift: opt("number"),
+            } satisfies ShapeOf<ServiceSlo>,
+        },
         "{ latencyP95Seconds, errorRatio }",
     ),
     drainSeconds: opt("integer"),
     // The workload's resources, and GPUs (components/team/gpu.ts).
-    resources: req({ object: { ...(RESOURCES_SHAPE as { object: Shape }).object, gpu: opt("integer") } }, "{ cpuRequest, memoryRequest, cpuLimit, memoryLimit, gpu? }"),
+    resources: req(
+        { object: { ...(RESOURCES_SHAPE as { object: Shape }).object, gpu: opt("integer") } },
+        "{ cpuRequest, memoryRequest, cpuLimit, memoryLimit, gpu? }",
+    ),
     // The serving runtime: its kind, and what the artifact presets take (each preset checks its own arguments).
-    runtime: opt({ object: { kind: req("string", "custom, mlflow, onnx, triton or torchserve"), artifactPath: opt("string"), modelVolumeSize: opt("string") } }),
+    runtime: opt({
+        object: { kind: req("string", "custom, mlflow, onnx, triton or torchserve"), artifactPath: opt("string"), modelVolumeSize: opt("string") },
+    }),
     track: opt("string"),
 } satisfies ShapeOf<ModelServiceArgs>;
 
@@ -341,16 +425,24 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
     problems.push(...imageProblems(args.image, env, { repositoryName: defaultRepositoryName(args.team, imageName), tagPrefix: imageName }));
     const port = args.port ?? 8080;
     const metricsPort = args.metricsPort ?? 9090;
-    for (const [key, value] of [["port", port], ["metricsPort", metricsPort]] as const) {
-        if (!Number.isInteger(value) || value < 1024 || value > 65535) problems.push(`${key} must be an integer from 1024 to 65535 (the server runs as non-root), got ${value}`);
+    for (const [key, value] of [
+        ["port", port],
+        ["metricsPort", metricsPort],
+    ] as const) {
+        if (!Number.isInteger(value) || value < 1024 || value > 65535)
+            problems.push(`${key} must be an integer from 1024 to 65535 (the server runs as non-root), got ${value}`);
     }
     if (port === metricsPort) problems.push(`port and metricsPort must differ, both are ${port}`);
     const health = args.health ?? {};
-    for (const [key, value] of [["readinessPath", health.readinessPath], ["livenessPath", health.livenessPath]] as const) {
+    for (const [key, value] of [
+        ["readinessPath", health.readinessPath],
+        ["livenessPath", health.livenessPath],
+    ] as const) {
         if (value !== undefined && !/^\/[A-Za-z0-9._~/-]*$/.test(value)) problems.push(`health.${key} "${value}" must be a URL path starting with /`);
     }
     const startup = health.startupTimeoutSeconds ?? 300;
-    if (!Number.isInteger(startup) || startup < 10 || startup > 3600) problems.push(`health.startupTimeoutSeconds must be an integer from 10 to 3600, got ${startup}`);
+    if (!Number.isInteger(startup) || startup < 10 || startup > 3600)
+        problems.push(`health.startupTimeoutSeconds must be an integer from 10 to 3600, got ${startup}`);
 
     const { min, max } = args.replicas;
     const minOk = Number.isInteger(min) && min >= 1 && min <= 100;
@@ -358,10 +450,12 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
     if (!minOk) problems.push(`replicas.min must be an integer from 1 to 100, got ${min}`);
     if (!maxOk) problems.push(`replicas.max must be an integer from 1 to 100, got ${max}`);
     if (minOk && maxOk && min > max) problems.push(`replicas.min (${min}) must not exceed replicas.max (${max})`);
-    if (minOk && env === "prod" && min < 2) problems.push(`replicas.min must be at least 2 in prod (one replica cannot survive a node drain or a rollout), got ${min}`);
+    if (minOk && env === "prod" && min < 2)
+        problems.push(`replicas.min must be at least 2 in prod (one replica cannot survive a node drain or a rollout), got ${min}`);
     const auto = args.autoscaling ?? {};
     const cpu = auto.targetCpuUtilization ?? 70;
-    if (!Number.isInteger(cpu) || cpu < 10 || cpu > 95) problems.push(`autoscaling.targetCpuUtilization must be an integer percentage from 10 to 95, got ${cpu}`);
+    if (!Number.isInteger(cpu) || cpu < 10 || cpu > 95)
+        problems.push(`autoscaling.targetCpuUtilization must be an integer percentage from 10 to 95, got ${cpu}`);
     if (auto.targetRequestsPerSecond !== undefined && !(Number.isFinite(auto.targetRequestsPerSecond) && auto.targetRequestsPerSecond > 0)) {
         problems.push(`autoscaling.targetRequestsPerSecond must be a number above 0, got ${auto.targetRequestsPerSecond}`);
     }
@@ -377,7 +471,11 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
     if (!(typeof slo.errorRatio === "number" && slo.errorRatio > 0 && slo.errorRatio < 1)) {
         problems.push(`slo.errorRatio must be a ratio strictly between 0 and 1, got ${slo.errorRatio}`);
     }
-    for (const [key, hi] of [["inputValidationFailureRatio", 100], ["driftScore", 100], ["predictionShift", 1]] as const) {
+    for (const [key, hi] of [
+        ["inputValidationFailureRatio", 100],
+        ["driftScore", 100],
+        ["predictionShift", 1],
+    ] as const) {
         const v = slo[key];
         if (v !== undefined && !(typeof v === "number" && v > 0 && v <= hi)) problems.push(`slo.${key} must be a number above 0 and at most ${hi}, got ${v}`);
     }
@@ -387,12 +485,15 @@ function modelServiceValueProblems(args: ModelServiceArgs, now: Date): string[] 
     if (!(typeof rate === "number" && rate >= 0 && rate <= 1)) problems.push(`predictionLogging.sampleRate must be a number from 0 to 1, got ${rate}`);
     else if (log.enabled && rate === 0) problems.push("predictionLogging.sampleRate is 0 with logging enabled: set enabled: false instead");
     if (log.prefix !== undefined && !isUnderPrefix(log.prefix, predictionLogPrefix(args.team))) {
-        problems.push(`predictionLogging.prefix "${log.prefix}" must be under the team's prediction-log prefix ${predictionLogPrefix(args.team)}/ (the only prefix its workload role may write)`);
+        problems.push(
+            `predictionLogging.prefix "${log.prefix}" must be under the team's prediction-log prefix ${predictionLogPrefix(args.team)}/ (the only prefix its workload role may write)`,
+        );
     }
 
     problems.push(...runtimeProblemsOf(args), ...trackProblems(args.track), ...gpuProblems(args.resources.gpu));
     if (args.inputSchema === undefined) {
-        if (env === "prod" && (args.runtime?.kind ?? "custom") === "custom") problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
+        if (env === "prod" && (args.runtime?.kind ?? "custom") === "custom")
+            problems.push("inputSchema is required in prod: the JSON Schema the server validates requests against");
     } else {
         problems.push(...inputSchemaProblems(args.inputSchema));
     }
@@ -426,7 +527,8 @@ function checkInputSchema(schema: object, size: number): string[] {
     if (size > INPUT_SCHEMA_MAX_BYTES) return [`inputSchema is ${size} bytes; at most ${INPUT_SCHEMA_MAX_BYTES} fit`];
     const dialect = (schema as { $schema?: unknown }).$schema;
     // The server validates with the draft the schema names (draft 7 when it names none).
-    const Validator = typeof dialect === "string" && dialect.includes("2020-12") ? Ajv2020 : typeof dialect === "string" && dialect.includes("2019-09") ? Ajv2019 : Ajv;
+    const Validator =
+        typeof dialect === "string" && dialect.includes("2020-12") ? Ajv2020 : typeof dialect === "string" && dialect.includes("2019-09") ? Ajv2019 : Ajv;
     if (typeof dialect === "string" && !/(2020-12|2019-09|draft-07|draft-06)/.test(dialect)) {
         return [`inputSchema names the JSON Schema dialect "${dialect}"; use draft-07, 2019-09 or 2020-12`];
     }
@@ -469,7 +571,11 @@ export interface ModelServiceArgs {
     /** Replicas: the HPA scales between min and max (a fixed count when equal). min is at least 2 in prod. */
     readonly replicas: { readonly min: number; readonly max: number };
     /** Autoscaling targets: CPU utilisation (default 70%), optionally requests per second per pod; scale-down stabilisation (default 300 s). */
-    readonly autoscaling?: { readonly targetCpuUtilization?: number; readonly targetRequestsPerSecond?: number; readonly scaleDownStabilizationSeconds?: number };
+    readonly autoscaling?: {
+        readonly targetCpuUtilization?: number;
+        readonly targetRequestsPerSecond?: number;
+        readonly scaleDownStabilizationSeconds?: number;
+    };
     /** JSON Schema of a request body, mounted for the server at `MODEL_INPUT_SCHEMA_PATH`. Required in prod. */
     readonly inputSchema?: Readonly<Record<string, unknown>>;
     /** Request/response logging: on or off, the share of requests logged (0-1, default 1), and where (under `prediction-logs/<team>/`, default `prediction-logs/<team>/<model>`). */
@@ -562,7 +668,8 @@ export class ModelService extends pulumi.ComponentResource {
             ...modelWorkloadLabels(ctx, { team: args.team, instance: serviceName, component: "model-server", model, alias: args.alias, approval: a }),
             ...trackLabel(p.labelDomain, args.track),
         });
-        const annotationsWith = (a?: ApprovalRecord) => modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
+        const annotationsWith = (a?: ApprovalRecord) =>
+            modelWorkloadAnnotations(p.labelDomain, { owners: args.owners, modelUri: args.modelUri, approval: a, previousVersion: args.previousVersion });
         const labels = labelsWith(approval.known);
         const selector = selectorLabels({ name: model.name, instance: serviceName, component: "model-server" });
         const annotations = annotationsWith(approval.known);
@@ -574,14 +681,24 @@ export class ModelService extends pulumi.ComponentResource {
         const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }, ...rt.mounts];
         const storage = ephemeralStorage("512Mi", [args.tmpSizeLimit ?? "2Gi", ...rt.scratchSizeLimits]);
         if (rt.configFiles) {
-            const runtimeConfig = new k8s.core.v1.ConfigMap(`${name}-runtime-config`, { metadata: meta(runtimeConfigMapName(serviceName)), data: rt.configFiles }, child);
+            const runtimeConfig = new k8s.core.v1.ConfigMap(
+                `${name}-runtime-config`,
+                { metadata: meta(runtimeConfigMapName(serviceName)), data: rt.configFiles },
+                child,
+            );
             volumes.push({ name: "runtime-config", configMap: { name: runtimeConfig.metadata.name, defaultMode: 0o444 } });
             mounts.push({ name: "runtime-config", mountPath: rt.configDir!, readOnly: true });
-            podAnnotations[orgKey(p.labelDomain, ORG_ANNOTATIONS.runtimeConfigSha256)] = createHash("sha256").update(JSON.stringify(rt.configFiles)).digest("hex");
+            podAnnotations[orgKey(p.labelDomain, ORG_ANNOTATIONS.runtimeConfigSha256)] = createHash("sha256")
+                .update(JSON.stringify(rt.configFiles))
+                .digest("hex");
         }
         if (args.inputSchema) {
             const schemaJson = JSON.stringify(args.inputSchema, null, 2);
-            const schemaMap = new k8s.core.v1.ConfigMap(`${name}-input-schema`, { metadata: meta(`${serviceName}-input-schema`), data: { [INPUT_SCHEMA_FILE]: schemaJson } }, child);
+            const schemaMap = new k8s.core.v1.ConfigMap(
+                `${name}-input-schema`,
+                { metadata: meta(`${serviceName}-input-schema`), data: { [INPUT_SCHEMA_FILE]: schemaJson } },
+                child,
+            );
             volumes.push({ name: "input-schema", configMap: { name: schemaMap.metadata.name, defaultMode: 0o444 } });
             mounts.push({ name: "input-schema", mountPath: INPUT_SCHEMA_DIR, readOnly: true });
             // A changed schema rolls the pods, which read it at start.
@@ -678,8 +795,19 @@ export class ModelService extends pulumi.ComponentResource {
                                     ],
                                     env: env_,
                                     resources: withGpu(containerResources(args.resources, storage), args.resources.gpu),
-                                    startupProbe: { ...probe(health.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5) },
-                                    readinessProbe: { ...probe(health.readinessPath), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 },
+                                    startupProbe: {
+                                        ...probe(health.readinessPath),
+                                        periodSeconds: 5,
+                                        timeoutSeconds: 3,
+                                        failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5),
+                                    },
+                                    readinessProbe: {
+                                        ...probe(health.readinessPath),
+                                        periodSeconds: 10,
+                                        timeoutSeconds: 3,
+                                        failureThreshold: 3,
+                                        successThreshold: 1,
+                                    },
                                     livenessProbe: { ...probe(health.livenessPath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
                                     // Keep serving while the endpoint removal reaches every proxy, then stop.
                                     lifecycle: drain > 0 ? { preStop: { sleep: { seconds: drain } } } : undefined,
@@ -759,14 +887,24 @@ export class ModelService extends pulumi.ComponentResource {
 
         new k8s.apiextensions.CustomResource(
             `${name}-alerts`,
-            { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: meta(`${serviceName}-alerts`), spec: prometheusRuleSpec(this.ruleGroups) },
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: meta(`${serviceName}-alerts`),
+                spec: prometheusRuleSpec(this.ruleGroups),
+            },
             child,
         );
 
         if (rt.recordingRules.length > 0) {
             new k8s.apiextensions.CustomResource(
                 `${name}-metrics-adapter`,
-                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: meta(`${serviceName}-metrics-adapter`), spec: adapterRuleSpec(serviceName, rt) },
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: meta(`${serviceName}-metrics-adapter`),
+                    spec: adapterRuleSpec(serviceName, rt),
+                },
                 child,
             );
         }

@@ -153,10 +153,11 @@ export function imageProblems(image: ImageSource, environment: Environment, defa
         }
     }
     const ref = (image as { reference?: unknown }).reference;
-    if (typeof ref !== "string") return ["image must be { reference: \"<registry>/<repository>@sha256:<digest>\" } or { build: { context } }"];
+    if (typeof ref !== "string") return ['image must be { reference: "<registry>/<repository>@sha256:<digest>" } or { build: { context } }'];
     const pinned = /@sha256:[a-f0-9]{64}$/.test(ref);
     if (environment !== "dev" && !pinned) return [`image "${ref}" must be pinned by digest (repo@sha256:...) in ${environment}`];
-    if (!IMAGE_REFERENCE.test(ref)) return [`image "${ref}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>`];
+    if (!IMAGE_REFERENCE.test(ref))
+        return [`image "${ref}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:1.2.0@sha256:<64 hex digits>`];
     if (/:latest(@|$)/.test(ref)) return [`image "${ref}" uses the moving tag latest: pin a version tag (and a digest)`];
     return [];
 }
@@ -198,7 +199,11 @@ export function resourceProblems(r: ResourceSettings): string[] {
             return undefined;
         }
     };
-    for (const [request, limit] of [["cpuRequest", "cpuLimit"], ["memoryRequest", "memoryLimit"], ["ephemeralStorageRequest", "ephemeralStorageLimit"]] as const) {
+    for (const [request, limit] of [
+        ["cpuRequest", "cpuLimit"],
+        ["memoryRequest", "memoryLimit"],
+        ["ephemeralStorageRequest", "ephemeralStorageLimit"],
+    ] as const) {
         // Ephemeral storage is optional (each workload has a default); checked when both are set.
         if (r[request] === undefined || r[limit] === undefined) {
             for (const key of [request, limit]) if (r[key] !== undefined) value(key);
@@ -321,7 +326,8 @@ export function commonProblems(args: ModelWorkloadCommon & { readonly image?: Im
         problems.push(`alias "${args.alias}" must be a registry alias like champion (lower-case letters, digits, _ and -)`);
     }
     if (args.previousVersion !== undefined) {
-        if (!isModelVersion(args.previousVersion)) problems.push(`previousVersion must be a registered version (a positive integer), got ${args.previousVersion}`);
+        if (!isModelVersion(args.previousVersion))
+            problems.push(`previousVersion must be a registered version (a positive integer), got ${args.previousVersion}`);
         else if (model && "version" in model && model.version === args.previousVersion) {
             problems.push(`previousVersion ${args.previousVersion} is the version being deployed; name the version to roll back to`);
         }
@@ -332,9 +338,15 @@ export function commonProblems(args: ModelWorkloadCommon & { readonly image?: Im
     if (env === "prod" && model && "version" in model && !teamProblem && !modelNameProblem(model.name, args.team)) {
         const approvals = args.platform.approvals;
         if (approvals === undefined) {
-            problems.push(`platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${approvalsRecordedIn(env)}`);
+            problems.push(
+                `platform.approvals is missing: in prod a workload deploys only an approved version (readPlatform passes the platform stack's modelApprovals output); ${approvalsRecordedIn(env)}`,
+            );
         } else if (!pulumi.Output.isInstance(approvals) && Array.isArray(approvals)) {
-            const r = approvalFor(approvals as readonly ModelApproval[], { team: args.team, model: model.name, version: model.version, digest: knownImageDigest(args), environment: env }, now);
+            const r = approvalFor(
+                approvals as readonly ModelApproval[],
+                { team: args.team, model: model.name, version: model.version, digest: knownImageDigest(args), environment: env },
+                now,
+            );
             if ("problem" in r) problems.push(r.problem);
         }
     }
@@ -402,7 +414,10 @@ export function workloadApproval(
  * Metadata that carries the approval (the workload's and its pod template's labels and annotations):
  * plain when the approval is known, else an output of it.
  */
-export function stampedMetadata<T>(a: { known?: ApprovalRecord; approval: pulumi.Output<ApprovalRecord | undefined>; gate?: unknown }, make: (approval?: ApprovalRecord) => T): pulumi.Input<T> {
+export function stampedMetadata<T>(
+    a: { known?: ApprovalRecord; approval: pulumi.Output<ApprovalRecord | undefined>; gate?: unknown },
+    make: (approval?: ApprovalRecord) => T,
+): pulumi.Input<T> {
     return a.gate ? a.approval.apply((x) => make(x)) : make(a.known);
 }
 
@@ -537,7 +552,17 @@ export const IMAGE_SHAPE: ArgKind = {
     describe: '{ reference: "<registry>/<repository>@sha256:<digest>" } or { build: { context } }',
     oneOf: [
         { reference: req("string") },
-        { build: req({ object: { context: req("string", "directory of the build context"), dockerfile: opt("string"), buildArgs: opt("record"), repositoryName: opt("string"), tagPrefix: opt("string") } }) },
+        {
+            build: req({
+                object: {
+                    context: req("string", "directory of the build context"),
+                    dockerfile: opt("string"),
+                    buildArgs: opt("record"),
+                    repositoryName: opt("string"),
+                    tagPrefix: opt("string"),
+                },
+            }),
+        },
     ],
 };
 
@@ -575,7 +600,12 @@ export const WORKLOAD_COMMON_SHAPE = {
  */
 export function checkWorkloadArgs<T>(component: string, name: string, args: unknown, shape: Shape, valueProblems: (safe: T) => string[]): void {
     const shapeIssues = shapeProblems(args, shape);
-    if (shapeIssues.some((p) => p.path === "")) throw argumentsError(component, name, shapeIssues.map((p) => p.message));
+    if (shapeIssues.some((p) => p.path === ""))
+        throw argumentsError(
+            component,
+            name,
+            shapeIssues.map((p) => p.message),
+        );
     const values = withoutShapeDuplicates(valueProblems(fillForChecks<T>(args, shape)), shapeIssues);
     const problems = [...shapeIssues.map((p) => p.message), ...values];
     if (problems.length > 0) throw argumentsError(component, name, problems);

@@ -62,7 +62,10 @@ export function renderOperatingNote(note: OperatingNote): string {
         "",
         "| Alert | Severity | Fires when | Runbook |",
         "| --- | --- | --- | --- |",
-        ...note.signals.map((s) => `| ${s.alert} | ${ALERTS[s.alert].severity} | ${cell(s.firesWhen)} | [${ALERTS[s.alert].runbook}](${runbookUrl(note.runbookBaseUrl, s.alert)}) |`),
+        ...note.signals.map(
+            (s) =>
+                `| ${s.alert} | ${ALERTS[s.alert].severity} | ${cell(s.firesWhen)} | [${ALERTS[s.alert].runbook}](${runbookUrl(note.runbookBaseUrl, s.alert)}) |`,
+        ),
         "",
         "## After an alert",
         "",

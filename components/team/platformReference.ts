@@ -154,18 +154,32 @@ export function platformServingProblems(
     const gw = outputs.gateway as Record<string, unknown> | undefined | null;
     if (gw !== undefined && gw !== null) {
         const bad = (key: string, re: RegExp) => typeof gw[key] !== "string" || !re.test(gw[key] as string);
-        if (typeof gw !== "object" || bad("name", DNS_LABEL) || bad("namespace", DNS_LABEL) || bad("sectionName", DNS_LABEL) || bad("hostnameSuffix", DNS_DOMAIN)) {
-            problems.push(`platform stack ${args.stack} has an invalid gateway output ${JSON.stringify(gw)}: expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)`);
+        if (
+            typeof gw !== "object" ||
+            bad("name", DNS_LABEL) ||
+            bad("namespace", DNS_LABEL) ||
+            bad("sectionName", DNS_LABEL) ||
+            bad("hostnameSuffix", DNS_DOMAIN)
+        ) {
+            problems.push(
+                `platform stack ${args.stack} has an invalid gateway output ${JSON.stringify(gw)}: expected { name, namespace, sectionName, hostnameSuffix } (mlops:serving.gateway of the platform)`,
+            );
         } else if (outputs.gatewayNamespace !== undefined && gw.namespace !== outputs.gatewayNamespace) {
-            problems.push(`platform stack ${args.stack} has its gateway in namespace "${String(gw.namespace)}", but kubernetes.gatewayNamespace is "${String(outputs.gatewayNamespace)}"`);
+            problems.push(
+                `platform stack ${args.stack} has its gateway in namespace "${String(gw.namespace)}", but kubernetes.gatewayNamespace is "${String(outputs.gatewayNamespace)}"`,
+            );
         }
     }
     const image = outputs.modelFetchImage;
     if (image !== undefined && image !== null) {
         if (typeof image !== "string" || !IMAGE_REFERENCE.test(image)) {
-            problems.push(`platform stack ${args.stack} has an invalid modelFetchImage output ${JSON.stringify(image)}: expected an image reference (mlops:serving.modelFetchImage of the platform)`);
+            problems.push(
+                `platform stack ${args.stack} has an invalid modelFetchImage output ${JSON.stringify(image)}: expected an image reference (mlops:serving.modelFetchImage of the platform)`,
+            );
         } else if (args.environment !== "dev" && !image.includes("@sha256:")) {
-            problems.push(`platform stack ${args.stack} has modelFetchImage "${image}", not pinned by digest (repo@sha256:...) as ${args.environment} requires`);
+            problems.push(
+                `platform stack ${args.stack} has modelFetchImage "${image}", not pinned by digest (repo@sha256:...) as ${args.environment} requires`,
+            );
         }
     }
     return problems;
@@ -190,7 +204,9 @@ export function platformOutputProblems(
     const teams = (outputs.teams ?? {}) as Record<string, PlatformTeamOutput | undefined>;
     const mine = teams[args.team];
     if (!mine) {
-        problems.push(`platform stack ${args.stack} has no team "${args.team}" (teams: ${Object.keys(teams).join(", ") || "none"}): add it to mlops:teams with this environment`);
+        problems.push(
+            `platform stack ${args.stack} has no team "${args.team}" (teams: ${Object.keys(teams).join(", ") || "none"}): add it to mlops:teams with this environment`,
+        );
     } else if (mine.namespace !== servingNamespaceName(args.team)) {
         problems.push(`platform stack ${args.stack} serves team "${args.team}" from namespace "${mine.namespace}", not "${servingNamespaceName(args.team)}"`);
     }
@@ -217,9 +233,24 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
 
     // The kubeconfig is built only for the right platform stack: a mismatch or an invalid output fails the provider, before any object.
     const kubeconfig = pulumi
-        .all([kubernetes, region, stackReference.requireOutput("environment"), stackReference.requireOutput("labelDomain"), teams, gatewayOutput, fetchImageOutput])
+        .all([
+            kubernetes,
+            region,
+            stackReference.requireOutput("environment"),
+            stackReference.requireOutput("labelDomain"),
+            teams,
+            gatewayOutput,
+            fetchImageOutput,
+        ])
         .apply(([k, r, environment, labelDomain, t, gateway, modelFetchImage]) => {
-            const mismatch = platformOutputProblems(args, { environment, labelDomain, teams: t, gateway, modelFetchImage, gatewayNamespace: k.gatewayNamespace });
+            const mismatch = platformOutputProblems(args, {
+                environment,
+                labelDomain,
+                teams: t,
+                gateway,
+                modelFetchImage,
+                gatewayNamespace: k.gatewayNamespace,
+            });
             if (mismatch.length > 0) throw new Error(`readPlatform "${name}": ${mismatch.join("; ")}.`);
             return kubeconfigFor({
                 environment: args.environment,
@@ -248,7 +279,9 @@ export function readPlatform(name: string, args: PlatformReferenceArgs, opts?: p
             pushgatewayUrl: monitoring.pushgatewayUrl,
             // Checked with the kubeconfig (platformServingProblems: an invalid one fails the provider, so no object is created
             // with it); an absent one is refused by what needs it (ModelRoute, the downloading runtimes).
-            gateway: gatewayOutput.apply((g): GatewayRef | undefined => (g ? { name: g.name, sectionName: g.sectionName, hostnameSuffix: g.hostnameSuffix } : undefined)),
+            gateway: gatewayOutput.apply((g): GatewayRef | undefined =>
+                g ? { name: g.name, sectionName: g.sectionName, hostnameSuffix: g.hostnameSuffix } : undefined,
+            ),
             modelFetchImage: fetchImageOutput.apply((i) => i ?? undefined),
             serviceAccountName: team.apply((t) => t?.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT),
             batchServiceAccountName: team.apply((t) => t?.batchServiceAccountName ?? DEFAULT_BATCH_SERVICE_ACCOUNT),

@@ -37,7 +37,12 @@ export function rolloutNote(track: RolloutTrack | undefined, serviceName: string
             `**This is a canary** (\`track: canary\`): it takes the weight its ModelRoute gives it of the route's requests. ${watch}`,
             "**Roll back the canary**: in the team's stack, remove `canary` from the ModelRoute (and this ModelService), then `pulumi up`: the route sends every request to the stable service at once.",
             "**Promote the canary**: in the same change, give the stable ModelService this service's `modelUri` (its `previousVersion` the version it served; in prod the version must be approved in the platform's approvals file, as the canary's already is) and remove the canary; the stable Deployment rolls out the new version with no downtime.",
-            ["```sh", `kubectl -n ${namespace} get httproute -o yaml   # the weights the gateway applies`, `kubectl -n ${namespace} rollout status deployment/${serviceName} --timeout=10m`, "```"].join("\n"),
+            [
+                "```sh",
+                `kubectl -n ${namespace} get httproute -o yaml   # the weights the gateway applies`,
+                `kubectl -n ${namespace} rollout status deployment/${serviceName} --timeout=10m`,
+                "```",
+            ].join("\n"),
         ];
     }
     if (track === "shadow") {

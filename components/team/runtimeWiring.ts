@@ -10,7 +10,17 @@ import { quantityValue, type ResourceSettings } from "../shared/resources";
 import { METRICS_PORT_NAME } from "../contract";
 import { containerResources, type EphemeralStorage } from "../shared/k8sHelpers";
 import { DEFAULT_WORKLOAD_UID, imageProblems, type PlatformRefs } from "./modelWorkload";
-import { adapterGroupName, modelLabelRelabelings, type RecordingGroup, type RenderedRuntime, renderRuntime, type RuntimeArgs, RUNTIME_KINDS, runtimeProblems, runtimePreset } from "./runtimes";
+import {
+    adapterGroupName,
+    modelLabelRelabelings,
+    type RecordingGroup,
+    type RenderedRuntime,
+    renderRuntime,
+    type RuntimeArgs,
+    RUNTIME_KINDS,
+    runtimeProblems,
+    runtimePreset,
+} from "./runtimes";
 import { trackRelabeling } from "./rolloutTrack";
 
 /** What the runtime wiring reads of ModelService's arguments. */
@@ -47,7 +57,11 @@ export function runtimeProblemsOf(args: RuntimeServiceArgs): string[] {
     });
     // A platform output was checked when readPlatform read it.
     if (kind !== "custom" && (RUNTIME_KINDS as readonly string[]).includes(kind) && runtimePreset(args.runtime).downloads && typeof fetchImage === "string") {
-        problems.push(...imageProblems({ reference: fetchImage }, args.platform.environment, { repositoryName: "", tagPrefix: "" }).map((p) => `platform.modelFetchImage: ${p}`));
+        problems.push(
+            ...imageProblems({ reference: fetchImage }, args.platform.environment, { repositoryName: "", tagPrefix: "" }).map(
+                (p) => `platform.modelFetchImage: ${p}`,
+            ),
+        );
     }
     return problems;
 }
@@ -64,7 +78,10 @@ export function fetchImageOf(component: string, args: RuntimeServiceArgs): pulum
     const image = args.platform.modelFetchImage;
     if (image === undefined || typeof image === "string") return image;
     return pulumi.output(image).apply((i) => {
-        if (!i) throw new Error(`${component}: runtime ${kind} downloads its model with the AWS CLI, but the platform stack has no modelFetchImage output: the platform team sets mlops:serving.modelFetchImage`);
+        if (!i)
+            throw new Error(
+                `${component}: runtime ${kind} downloads its model with the AWS CLI, but the platform stack has no modelFetchImage output: the platform team sets mlops:serving.modelFetchImage`,
+            );
         return i;
     });
 }

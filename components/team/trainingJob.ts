@@ -131,7 +131,10 @@ export const TRAINING_JOB_SHAPE: Shape = {
     jobName: req("string", "the run's name, like fraud-scorer-training"),
     image: req("string", "<registry>/<repository>@sha256:<digest>"),
     code: req({ object: { commit: req("string", "the 40-hex git commit"), repository: opt("string") } }, "{ commit }"),
-    data: req({ object: { path: req("string", "the path of the data in the data repository"), rev: opt("string"), md5: opt("string") } }, "{ path, rev or md5 }"),
+    data: req(
+        { object: { path: req("string", "the path of the data in the data repository"), rev: opt("string"), md5: opt("string") } },
+        "{ path, rev or md5 }",
+    ),
     parameters: opt("record"),
     experiment: req("string", "the MLflow experiment, <team>/<name>"),
     registeredModelName: opt("string"),
@@ -156,12 +159,18 @@ function trainingValueProblems(args: TrainingJobArgs): string[] {
     if (team) problems.push(team);
     if (args.owners.filter((o) => o.trim() !== "").length === 0) problems.push("owners must name at least one person or group");
     if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.jobName) || args.jobName.length > TRAINING_JOB_NAME_MAX) {
-        problems.push(`jobName "${args.jobName}" must be lower-case letters, digits and -, starting with a letter, at most ${TRAINING_JOB_NAME_MAX} characters`);
+        problems.push(
+            `jobName "${args.jobName}" must be lower-case letters, digits and -, starting with a letter, at most ${TRAINING_JOB_NAME_MAX} characters`,
+        );
     }
     if (!/@sha256:[a-f0-9]{64}$/.test(args.image)) {
-        problems.push(`image "${args.image}" must be pinned by digest (<registry>/<repository>@sha256:<64 hex digits>): a training run names exactly the environment it ran in`);
+        problems.push(
+            `image "${args.image}" must be pinned by digest (<registry>/<repository>@sha256:<64 hex digits>): a training run names exactly the environment it ran in`,
+        );
     } else if (!IMAGE_REFERENCE.test(args.image)) {
-        problems.push(`image "${args.image}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/train:1.4.0@sha256:<64 hex digits>`);
+        problems.push(
+            `image "${args.image}" is not an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml-fraud/train:1.4.0@sha256:<64 hex digits>`,
+        );
     }
     if (!GIT_COMMIT.test(args.code.commit)) {
         problems.push(`code.commit "${args.code.commit}" must be a full git commit (40 lower-case hex digits): a branch or tag moves`);
@@ -174,7 +183,8 @@ function trainingValueProblems(args: TrainingJobArgs): string[] {
         problems.push(`data.path "${path}" must be a relative path inside the data repository (no leading /, no . or .. segments, no spaces)`);
     }
     const pins = [args.data.rev, args.data.md5].filter((x) => x !== undefined).length;
-    if (pins !== 1) problems.push(`data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got ${pins === 0 ? "neither" : "both"}`);
+    if (pins !== 1)
+        problems.push(`data must pin the data with exactly one of rev (a 40-hex git commit) and md5 (DVC's md5), got ${pins === 0 ? "neither" : "both"}`);
     if (args.data.rev !== undefined && !GIT_COMMIT.test(args.data.rev)) {
         problems.push(`data.rev "${args.data.rev}" must be a full git commit (40 lower-case hex digits): a branch or tag moves`);
     }
@@ -184,8 +194,10 @@ function trainingValueProblems(args: TrainingJobArgs): string[] {
     for (const [name, value] of Object.entries(args.parameters ?? {})) {
         if (!PARAM_NAME.test(name)) problems.push(`parameters: "${name}" is not an MLflow parameter name (1-250 letters, digits, _ - . / and spaces)`);
         if (typeof value === "number" && !Number.isFinite(value)) problems.push(`parameters.${name} must be a finite number, got ${value}`);
-        else if (!["string", "number", "boolean"].includes(typeof value)) problems.push(`parameters.${name} must be a string, number or boolean, got ${value === null ? "null" : typeof value}`);
-        else if (String(value).length > MLFLOW_PARAM_VALUE_MAX) problems.push(`parameters.${name} is ${String(value).length} characters long; MLflow keeps at most ${MLFLOW_PARAM_VALUE_MAX}`);
+        else if (!["string", "number", "boolean"].includes(typeof value))
+            problems.push(`parameters.${name} must be a string, number or boolean, got ${value === null ? "null" : typeof value}`);
+        else if (String(value).length > MLFLOW_PARAM_VALUE_MAX)
+            problems.push(`parameters.${name} is ${String(value).length} characters long; MLflow keeps at most ${MLFLOW_PARAM_VALUE_MAX}`);
     }
     if (!args.experiment.startsWith(`${args.team}/`) || args.experiment.length <= args.team.length + 1 || /[\n\r]/.test(args.experiment)) {
         problems.push(`experiment "${args.experiment}" must be the team's: "${args.team}/<name>"`);
@@ -219,11 +231,19 @@ export function validateTrainingJobArgs(name: string, args: TrainingJobArgs): vo
 /** The parameters as the run records them: a JSON object, names sorted, values as given. */
 export function parametersJson(parameters: Readonly<Record<string, TrainingParameter>> | undefined): string {
     const p = parameters ?? {};
-    return JSON.stringify(Object.fromEntries(Object.keys(p).sort().map((k) => [k, p[k]])));
+    return JSON.stringify(
+        Object.fromEntries(
+            Object.keys(p)
+                .sort()
+                .map((k) => [k, p[k]]),
+        ),
+    );
 }
 
 /** 8 hex of the SHA-256 of what the run is: the Job's name suffix (a changed run is a new Job). */
-export function trainingRunHash(args: Pick<TrainingJobArgs, "image" | "code" | "data" | "parameters" | "command" | "args" | "experiment" | "registeredModelName">): string {
+export function trainingRunHash(
+    args: Pick<TrainingJobArgs, "image" | "code" | "data" | "parameters" | "command" | "args" | "experiment" | "registeredModelName">,
+): string {
     const what = {
         image: args.image,
         commit: args.code.commit,

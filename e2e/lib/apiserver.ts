@@ -128,7 +128,10 @@ export interface ApiServer {
     /** The object's REST path (collection path with `collection`). */
     objectPath(obj: KubeObject, collection?: boolean): Promise<string>;
     /** Whether a SubjectAccessReview (asked as the administrator) allows the user. */
-    can(subject: { user: string; groups: readonly string[] }, attrs: { verb: string; group?: string; resource: string; subresource?: string; namespace?: string; name?: string }): Promise<boolean>;
+    can(
+        subject: { user: string; groups: readonly string[] },
+        attrs: { verb: string; group?: string; resource: string; subresource?: string; namespace?: string; name?: string },
+    ): Promise<boolean>;
     /** Runs kubectl against the server as the administrator, impersonating `as`/`asGroups` if given. */
     kubectl(args: readonly string[], opts?: Identity & { input?: string }): Promise<KubectlResult>;
     /** Stops kube-apiserver and etcd and removes the data directory. Safe to call twice. */
@@ -166,7 +169,10 @@ async function openssl(args: readonly string[], cwd: string): Promise<void> {
 /** CA, serving certificate (127.0.0.1, localhost, kubernetes.default...) and service-account keys. */
 async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string; saKey: string; saPub: string }> {
     fs.mkdirSync(dir, { recursive: true });
-    await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=e2e-kubernetes-ca"], dir);
+    await openssl(
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=e2e-kubernetes-ca"],
+        dir,
+    );
     fs.writeFileSync(
         path.join(dir, "server.ext"),
         [
@@ -177,7 +183,26 @@ async function makeCertificates(dir: string): Promise<{ ca: string; cert: string
         ].join("\n"),
     );
     await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver"], dir);
-    await openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext"], dir);
+    await openssl(
+        [
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+        dir,
+    );
     await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
     await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
     const p = (f: string) => path.join(dir, f);
@@ -341,7 +366,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
         const resourcesOf = (apiVersion: string) => {
             let p = discovery.get(apiVersion);
             if (!p) {
-                p = request("GET", apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`).then((r) => (r.status === 200 ? r.body.resources : []));
+                p = request("GET", apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`).then((r) =>
+                    r.status === 200 ? r.body.resources : [],
+                );
                 discovery.set(apiVersion, p);
             }
             return p;
@@ -403,10 +430,14 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
             { mode: 0o600 },
         );
         const kubectl: ApiServer["kubectl"] = (args, o = {}) =>
-            run(kubeBinary("kubectl"), [`--kubeconfig=${kubeconfig}`, ...(o.as ? [`--as=${o.as}`] : []), ...(o.asGroups ?? []).map((g) => `--as-group=${g}`), ...args], {
-                input: o.input,
-                env: { ...process.env, KUBECONFIG: kubeconfig },
-            });
+            run(
+                kubeBinary("kubectl"),
+                [`--kubeconfig=${kubeconfig}`, ...(o.as ? [`--as=${o.as}`] : []), ...(o.asGroups ?? []).map((g) => `--as-group=${g}`), ...args],
+                {
+                    input: o.input,
+                    env: { ...process.env, KUBECONFIG: kubeconfig },
+                },
+            );
 
         const api: ApiServer = {
             url,
@@ -450,7 +481,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
 export async function installPrometheusOperatorCrds(api: ApiServer, resources?: readonly string[]): Promise<string[]> {
     const dir = prometheusOperatorCrdDir();
     if (!fs.existsSync(path.join(dir, ".complete"))) throw new Error(`no prometheus-operator CRDs in ${dir}: run e2e/setup/install.sh (npm run test:e2e does)`);
-    const all = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+    const all = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort();
     const files = resources ? all.filter((f) => resources.includes(f.replace(/^monitoring\.coreos\.com_|\.yaml$/g, ""))) : all;
     const unknown = (resources ?? []).filter((r) => !all.includes(`monitoring.coreos.com_${r}.yaml`));
     if (unknown.length) throw new Error(`no prometheus-operator CRD for ${unknown.join(", ")} in ${dir}`);

@@ -54,7 +54,10 @@ export function applyOrder(objects: readonly KubeObject[]): KubeObject[] {
         const i = ORDER.indexOf(o.kind);
         return i >= 0 ? i : ORDER.length; // custom resources and anything else last
     };
-    return objects.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map((x) => x.o);
+    return objects
+        .map((o, i) => ({ o, i }))
+        .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+        .map((x) => x.o);
 }
 
 function resultOf(o: KubeObject, r: ApiResponse): ApplyResult {
@@ -92,14 +95,20 @@ export function podsFromTemplates(objects: readonly KubeObject[]): { workload: s
             const claims = ((o.spec as any).volumeClaimTemplates ?? []) as { metadata: { name: string } }[];
             const volumes = (spec.volumes ?? []) as { name: string }[];
             for (const c of claims) {
-                if (!volumes.some((v) => v.name === c.metadata.name)) volumes.push({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-${o.metadata.name}-0` } } as any);
+                if (!volumes.some((v) => v.name === c.metadata.name))
+                    volumes.push({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-${o.metadata.name}-0` } } as any);
             }
             spec.volumes = volumes;
         }
         const pod: KubeObject = {
             apiVersion: "v1",
             kind: "Pod",
-            metadata: { name: `${o.metadata.name}-template-check`.slice(0, 63), namespace: o.metadata.namespace, labels: meta.labels, annotations: meta.annotations },
+            metadata: {
+                name: `${o.metadata.name}-template-check`.slice(0, 63),
+                namespace: o.metadata.namespace,
+                labels: meta.labels,
+                annotations: meta.annotations,
+            },
             spec,
         };
         return [{ workload: refOf(o), pod }];

@@ -29,7 +29,13 @@ export interface Server {
 }
 
 /** Starts `command` and waits until `url + readyPath` answers 2xx (or fails with what it printed). */
-export async function startServer(name: string, command: string, args: string[], url: string, opts: { env?: NodeJS.ProcessEnv; readyPath?: string; timeoutMs?: number } = {}): Promise<Server> {
+export async function startServer(
+    name: string,
+    command: string,
+    args: string[],
+    url: string,
+    opts: { env?: NodeJS.ProcessEnv; readyPath?: string; timeoutMs?: number } = {},
+): Promise<Server> {
     const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));

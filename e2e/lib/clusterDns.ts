@@ -44,7 +44,9 @@ export function clusterRecords(domain: string, services: readonly any[], slices:
             continue;
         }
         records.set(fqdn.toLowerCase(), records.get(fqdn.toLowerCase()) ?? []);
-        const own = slices.filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name && s.addressType === "IPv4");
+        const own = slices.filter(
+            (s) => s.metadata.namespace === namespace && s.metadata.labels?.["kubernetes.io/service-name"] === name && s.addressType === "IPv4",
+        );
         for (const slice of own) {
             for (const ep of slice.endpoints ?? []) {
                 const ready = ep.conditions?.ready !== false || svc.spec?.publishNotReadyAddresses === true;
@@ -74,7 +76,10 @@ function parseQuestion(msg: Buffer): Question | undefined {
     for (;;) {
         if (off >= msg.length) return undefined;
         const len = msg[off];
-        if (len === 0) { off += 1; break; }
+        if (len === 0) {
+            off += 1;
+            break;
+        }
         if (len > 63 || off + 1 + len > msg.length) return undefined;
         labels.push(msg.toString("latin1", off + 1, off + 1 + len));
         off += 1 + len;
@@ -109,7 +114,9 @@ export function answer(msg: Buffer, records: DnsRecords): Buffer {
         rr.writeUInt16BE(CLASS_IN, 4);
         rr.writeUInt32BE(TTL_SECONDS, 6);
         rr.writeUInt16BE(4, 10);
-        ip.split(".").forEach((o, i) => { rr[12 + i] = Number(o); });
+        ip.split(".").forEach((o, i) => {
+            rr[12 + i] = Number(o);
+        });
         return rr;
     });
     return Buffer.concat([header, msg.subarray(12, q.end), ...rrs]);
@@ -117,19 +124,20 @@ export function answer(msg: Buffer, records: DnsRecords): Buffer {
 
 /** Lists Services and EndpointSlices from the API server (token authentication, the server's CA). */
 function listAll(apiUrl: string, ca: Buffer, token: string): Promise<[any[], any[]]> {
-    const get = (p: string) => new Promise<any[]>((resolve, reject) => {
-        const req = https.request(`${apiUrl}${p}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c) => chunks.push(c));
-            res.on("end", () => {
-                if (res.statusCode !== 200) return reject(new Error(`GET ${p}: ${res.statusCode}`));
-                resolve(JSON.parse(Buffer.concat(chunks).toString()).items ?? []);
+    const get = (p: string) =>
+        new Promise<any[]>((resolve, reject) => {
+            const req = https.request(`${apiUrl}${p}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("end", () => {
+                    if (res.statusCode !== 200) return reject(new Error(`GET ${p}: ${res.statusCode}`));
+                    resolve(JSON.parse(Buffer.concat(chunks).toString()).items ?? []);
+                });
             });
+            req.on("error", reject);
+            req.on("timeout", () => req.destroy(new Error(`GET ${p}: timeout`)));
+            req.end();
         });
-        req.on("error", reject);
-        req.on("timeout", () => req.destroy(new Error(`GET ${p}: timeout`)));
-        req.end();
-    });
     return Promise.all([get("/api/v1/services"), get("/apis/discovery.k8s.io/v1/endpointslices")]);
 }
 
@@ -153,7 +161,9 @@ async function serve(address: string, apiUrl: string, caFile: string, tokenFile:
         socket.once("error", reject);
         socket.bind(53, address, () => resolve());
     });
-    setInterval(() => { refresh().catch((e) => console.error(`cluster DNS: ${String(e)}`)); }, 1000);
+    setInterval(() => {
+        refresh().catch((e) => console.error(`cluster DNS: ${String(e)}`));
+    }, 1000);
     console.log("cluster DNS: listening");
 }
 
@@ -167,7 +177,11 @@ if (typeof require !== "undefined" && typeof module !== "undefined" && require.m
 
 /** A running cluster DNS: this file run as its own process (tsx), listening on the node's address. */
 export class ClusterDns {
-    private constructor(private readonly child: ChildProcess, readonly address: string, readonly domain: string) {}
+    private constructor(
+        private readonly child: ChildProcess,
+        readonly address: string,
+        readonly domain: string,
+    ) {}
 
     /** Starts it on `address`:53 (UDP), reading the API server with the administrator's token (from a 0600 file). */
     static async start(api: ApiServer, address: string, workdir: string, domain = "cluster.local"): Promise<ClusterDns> {

@@ -12,7 +12,10 @@ const LOCKS = [path.join(DRIFT_CHECK_DIR, "requirements.lock"), path.join(ROOT, 
 
 /** The venv e2e/setup/drift-venv.sh made from the two locks (named after their hash, as the script names it). */
 export function driftVenv(): string {
-    const hash = createHash("sha256").update(Buffer.concat(LOCKS.map((f) => fs.readFileSync(f)))).digest("hex").slice(0, 12);
+    const hash = createHash("sha256")
+        .update(Buffer.concat(LOCKS.map((f) => fs.readFileSync(f))))
+        .digest("hex")
+        .slice(0, 12);
     return path.join(E2E_CACHE, `venv-drift-check-${hash}`);
 }
 

@@ -20,7 +20,10 @@ export async function installGatewayApiCrds(api: ApiServer): Promise<string[]> {
     const dir = gatewayApiCrdDir();
     if (!fs.existsSync(path.join(dir, ".complete"))) throw new Error(`no Gateway API CRDs in ${dir}: run e2e/setup/install.sh (npm run test:e2e does)`);
     const names: string[] = [];
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".yaml")).sort()) {
+    for (const f of fs
+        .readdirSync(dir)
+        .filter((x) => x.endsWith(".yaml"))
+        .sort()) {
         const crd = yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as KubeObject;
         const r = await api.apply(crd, { fieldManager: "e2e-fixture" });
         if (r.status >= 300) throw new Error(`applying CRD ${f}: ${r.status} ${JSON.stringify(r.body?.message ?? r.body)}`);

@@ -54,7 +54,8 @@ function readSysctl(key: string): string | undefined {
 function iptablesRules(cmd: string, table: string): string[] {
     try {
         return execFileSync(cmd, ["-w", "5", "-t", table, "-S"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
-            .split("\n").filter((l) => l.trim() !== "");
+            .split("\n")
+            .filter((l) => l.trim() !== "");
     } catch {
         return [];
     }
@@ -68,7 +69,11 @@ function listTree(dir: string): string[] | undefined {
             const p = path.join(d, e.name);
             out.push(p);
             if (e.isDirectory() && !e.isSymbolicLink()) {
-                try { walk(p); } catch { /* vanished or unreadable */ }
+                try {
+                    walk(p);
+                } catch {
+                    /* vanished or unreadable */
+                }
             }
         }
     };
@@ -110,7 +115,9 @@ export function diff(before: HostSnapshot, after: HostSnapshot = snapshot()): st
 /** The mount points at or under `dir` (deepest first). */
 export function mountsUnder(dir: string): string[] {
     const prefix = dir.endsWith("/") ? dir : `${dir}/`;
-    return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")
+    return fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
         .map((l) => l.split(" ")[4])
         .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(prefix)))
         .map((m) => m.replace(/\\040/g, " "))
@@ -140,7 +147,11 @@ export function restore(before: HostSnapshot): string[] {
     for (const k of NODE_SYSCTLS) {
         const old = before.sysctls[k];
         if (old !== undefined && readSysctl(k) !== old) {
-            try { fs.writeFileSync(path.join("/proc/sys", k), old); } catch (e) { errors.push(`sysctl ${k}: ${(e as Error).message}`); }
+            try {
+                fs.writeFileSync(path.join("/proc/sys", k), old);
+            } catch (e) {
+                errors.push(`sysctl ${k}: ${(e as Error).message}`);
+            }
         }
     }
     for (const [key, rules] of Object.entries(before.iptables)) {
@@ -165,7 +176,11 @@ export function restore(before: HostSnapshot): string[] {
         if (was === undefined) {
             if (fs.existsSync(d)) {
                 errors.push(...unmountAll(d));
-                try { fs.rmSync(d, { recursive: true, force: true }); } catch (e) { errors.push(`rm ${d}: ${(e as Error).message}`); }
+                try {
+                    fs.rmSync(d, { recursive: true, force: true });
+                } catch (e) {
+                    errors.push(`rm ${d}: ${(e as Error).message}`);
+                }
             }
             continue;
         }
@@ -174,7 +189,11 @@ export function restore(before: HostSnapshot): string[] {
         const added = (listTree(d) ?? []).filter((e) => !keep.has(e) && (path.dirname(e) === d || keep.has(path.dirname(e))));
         for (const e of added) {
             errors.push(...unmountAll(e));
-            try { fs.rmSync(e, { recursive: true, force: true }); } catch (err) { errors.push(`rm ${e}: ${(err as Error).message}`); }
+            try {
+                fs.rmSync(e, { recursive: true, force: true });
+            } catch (err) {
+                errors.push(`rm ${e}: ${(err as Error).message}`);
+            }
         }
     }
     return errors;

@@ -20,7 +20,13 @@ export interface IamRequest {
 
 /** `*` and `?` wildcards of IAM, as a regular expression. */
 function wildcard(pattern: string, flags = ""): RegExp {
-    return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
+    return new RegExp(
+        `^${pattern
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, ".*")
+            .replace(/\?/g, ".")}$`,
+        flags,
+    );
 }
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -80,7 +86,13 @@ export function loggedS3Requests(log: string): LoggedS3Request[] {
         const [pathPart, queryPart = ""] = m[2].split("?", 2);
         if (pathPart === "/" || pathPart.startsWith("/moto-api")) continue;
         const [bucket, ...rest] = pathPart.slice(1).split("/");
-        out.push({ method: m[1], bucket, key: rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined, query: new URLSearchParams(queryPart), status: Number(m[3]) });
+        out.push({
+            method: m[1],
+            bucket,
+            key: rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined,
+            query: new URLSearchParams(queryPart),
+            status: Number(m[3]),
+        });
     }
     return out;
 }
@@ -89,13 +101,15 @@ export function loggedS3Requests(log: string): LoggedS3Request[] {
 export function iamRequestOf(r: LoggedS3Request): IamRequest {
     const bucketArn = `arn:aws:s3:::${r.bucket}`;
     if (r.key === undefined || r.key === "") {
-        if (r.method === "GET" && !r.query.has("location") && !r.query.has("uploads")) return { action: "s3:ListBucket", resource: bucketArn, context: { "s3:prefix": r.query.get("prefix") ?? "" } };
+        if (r.method === "GET" && !r.query.has("location") && !r.query.has("uploads"))
+            return { action: "s3:ListBucket", resource: bucketArn, context: { "s3:prefix": r.query.get("prefix") ?? "" } };
         if (r.method === "GET" && r.query.has("location")) return { action: "s3:GetBucketLocation", resource: bucketArn };
         throw new Error(`no IAM action known for ${r.method} on bucket ${r.bucket}?${r.query}`);
     }
     const objectArn = `${bucketArn}/${r.key}`;
     if (r.method === "GET" || r.method === "HEAD") return { action: "s3:GetObject", resource: objectArn };
-    if (r.method === "PUT" || (r.method === "POST" && (r.query.has("uploads") || r.query.has("uploadId")))) return { action: "s3:PutObject", resource: objectArn };
+    if (r.method === "PUT" || (r.method === "POST" && (r.query.has("uploads") || r.query.has("uploadId"))))
+        return { action: "s3:PutObject", resource: objectArn };
     if (r.method === "DELETE") return { action: r.query.has("uploadId") ? "s3:AbortMultipartUpload" : "s3:DeleteObject", resource: objectArn };
     throw new Error(`no IAM action known for ${r.method} ${r.key}`);
 }

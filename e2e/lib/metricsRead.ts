@@ -28,7 +28,8 @@ export function labelsIn(expr: string): string[] {
     const out = new Set<string>();
     const s = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
     for (const m of s.matchAll(/\{([^}]*)\}/g)) for (const k of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) out.add(k[1]);
-    for (const m of s.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) for (const k of m[1].split(",")) if (k.trim()) out.add(k.trim());
+    for (const m of s.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g))
+        for (const k of m[1].split(",")) if (k.trim()) out.add(k.trim());
     out.delete("__name__");
     return [...out].sort();
 }
@@ -39,12 +40,16 @@ export function modelServerExpressions(plans: readonly Plan[]): { source: string
     const all: { source: string; expr: string }[] = [];
     for (const plan of plans) {
         for (const o of objectsOf(plan).filter((x) => x.kind === "PrometheusRule") as any[]) {
-            for (const g of o.spec.groups ?? []) for (const r of g.rules ?? []) all.push({ source: `${o.metadata.namespace}/${o.metadata.name}: ${r.alert ?? r.record}`, expr: r.expr });
+            for (const g of o.spec.groups ?? [])
+                for (const r of g.rules ?? []) all.push({ source: `${o.metadata.namespace}/${o.metadata.name}: ${r.alert ?? r.record}`, expr: r.expr });
         }
     }
     for (const q of dashboardQueries(modelServiceDashboard())) all.push({ source: "dashboard mlops-model-service", expr: q });
     const rule = requestsPerSecondAdapterRule();
     all.push({ source: "prometheus-adapter seriesQuery", expr: rule.seriesQuery });
-    all.push({ source: "prometheus-adapter metricsQuery", expr: adapterQuery(rule, METRICS.requests.name, 'namespace="ml-fraud",pod=~"fraud-scorer-.*"', "pod") });
+    all.push({
+        source: "prometheus-adapter metricsQuery",
+        expr: adapterQuery(rule, METRICS.requests.name, 'namespace="ml-fraud",pod=~"fraud-scorer-.*"', "pod"),
+    });
     return all.filter((e) => metricNamesIn(e.expr).some((n) => modelSeries.has(n)));
 }

@@ -46,12 +46,18 @@ export class MlflowStack {
     private awsEnv: Record<string, string> = {};
     private pods = 0;
 
-    private constructor(readonly stack: StackName, readonly plan: Plan, private readonly opts: MlflowStackOptions) {
+    private constructor(
+        readonly stack: StackName,
+        readonly plan: Plan,
+        private readonly opts: MlflowStackOptions,
+    ) {
         this.outputs = planOutputs(plan);
         this.namespace = this.outputs.mlflowNamespace;
         this.deployment = findObject(plan, "Deployment", "mlflow", this.namespace);
         this.gcCronJob = findObject(plan, "CronJob", "mlflow-gc", this.namespace);
-        const jobs = objectsOf(plan).filter((o) => o.kind === "Job" && o.metadata.namespace === this.namespace && /^mlflow-team-users-/.test(o.metadata.name ?? ""));
+        const jobs = objectsOf(plan).filter(
+            (o) => o.kind === "Job" && o.metadata.namespace === this.namespace && /^mlflow-team-users-/.test(o.metadata.name ?? ""),
+        );
         this.teamUsersJob = jobs[0];
         const args: string[] = this.serverContainer.args;
         this.artifactsDestination = args[args.indexOf("--artifacts-destination") + 1];
@@ -145,7 +151,15 @@ export class MlflowStack {
     private ctx(podName: string, extraEnv: Record<string, string> = {}): PodContext {
         const workdir = path.join(this.workdir, `pod-${++this.pods}-${podName}`);
         fs.mkdirSync(workdir, { recursive: true });
-        return { objects: objectsOf(this.plan), namespace: this.namespace, podName, rewrite: this.rewrite, venv: "mlflow", workdir, extraEnv: { ...this.awsEnv, ...extraEnv } };
+        return {
+            objects: objectsOf(this.plan),
+            namespace: this.namespace,
+            podName,
+            rewrite: this.rewrite,
+            venv: "mlflow",
+            workdir,
+            extraEnv: { ...this.awsEnv, ...extraEnv },
+        };
     }
 
     /** The launch of a container of the server's pod (init or main), with the listen address and port on loopback. */
@@ -240,7 +254,9 @@ export class MlflowStack {
 
     /** GET on the server with optional basic auth. */
     async get(pathAndQuery: string, creds?: Credentials): Promise<Response> {
-        const headers: Record<string, string> = creds ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` } : {};
+        const headers: Record<string, string> = creds
+            ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` }
+            : {};
         return fetch(`${this.trackingUri}${pathAndQuery}`, { headers });
     }
 

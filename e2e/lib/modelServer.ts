@@ -105,21 +105,35 @@ export function imageCommand(): string[] {
 }
 
 export class ModelServer {
-    private constructor(readonly proc: Proc, readonly port: number, readonly metricsPort: number, readonly container: any) {}
+    private constructor(
+        readonly proc: Proc,
+        readonly port: number,
+        readonly metricsPort: number,
+        readonly container: any,
+    ) {}
 
     /** Starts the team plan's model-server container against the MLflow of `m`. */
-    static async start(m: MlflowStack, team: Plan, o: { deployment: string; aws: AwsCredentials | undefined; envOverride?: Record<string, string> }): Promise<ModelServer> {
+    static async start(
+        m: MlflowStack,
+        team: Plan,
+        o: { deployment: string; aws: AwsCredentials | undefined; envOverride?: Record<string, string> },
+    ): Promise<ModelServer> {
         const deployment = findObject(team, "Deployment", o.deployment);
         const pod = deployment.spec.template.spec;
         const container = pod.containers.find((c: any) => c.name === "model-server");
         const port = await freePort();
         const metricsPort = await freePort();
-        const ports: Record<string, number> = Object.fromEntries(container.ports.map((p: any) => [String(p.containerPort), p.name === "metrics" ? metricsPort : port]));
+        const ports: Record<string, number> = Object.fromEntries(
+            container.ports.map((p: any) => [String(p.containerPort), p.name === "metrics" ? metricsPort : port]),
+        );
         const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
         const workdir = fs.mkdtempSync(path.join(m.workdir, "model-server-"));
         const withCommand = container.command ? container : { ...container, command: imageCommand() };
         // PORT and METRICS_PORT are the container ports: on loopback they are free ports.
-        const renderedPorts = { ...withCommand, env: container.env.map((e: any) => (["PORT", "METRICS_PORT"].includes(e.name) && e.value in ports ? { ...e, value: String(ports[e.value]) } : e)) };
+        const renderedPorts = {
+            ...withCommand,
+            env: container.env.map((e: any) => (["PORT", "METRICS_PORT"].includes(e.name) && e.value in ports ? { ...e, value: String(ports[e.value]) } : e)),
+        };
         if (!env.PORT || !env.METRICS_PORT) throw new Error("the model-server container no longer sets PORT and METRICS_PORT: update the suite");
         const launch = launchOf(
             {
@@ -158,7 +172,11 @@ export class ModelServer {
     }
 
     async invoke(instances: unknown[]): Promise<{ status: number; body: any }> {
-        const r = await fetch(`${this.url}/invocations`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ instances }) });
+        const r = await fetch(`${this.url}/invocations`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ instances }),
+        });
         return { status: r.status, body: await r.json() };
     }
 
@@ -214,7 +232,12 @@ export async function startServingWorld(stack: StackName = "test"): Promise<Serv
         const envValue = (name: string) => scorer.env.find((e: any) => e.name === name)?.value as string;
         const uri = /^models:\/([^/]+)\/(\d+)$/.exec(envValue("MODEL_URI"));
         if (!uri) throw new Error(`unexpected MODEL_URI ${envValue("MODEL_URI")}`);
-        const registered = await trainAndRegister(mlflow, { model: uri[1], versions: Number(uri[2]), alias: envValue("MODEL_ALIAS") ?? "champion", team: envValue("MLOPS_TEAM") });
+        const registered = await trainAndRegister(mlflow, {
+            model: uri[1],
+            versions: Number(uri[2]),
+            alias: envValue("MODEL_ALIAS") ?? "champion",
+            team: envValue("MLOPS_TEAM"),
+        });
         const policy = resourceInputs(mlflow.plan, "aws:iam/rolePolicy:RolePolicy", `team-${envValue("MLOPS_TEAM")}-workload-policy`);
         const workloadCredentials = await mlflow.s3.roleCredentials(`workload-${envValue("MLOPS_TEAM")}`, { workload: policy.policy });
         return { mlflow, team, registered, workloadCredentials, predictionLogUri: envValue("PREDICTION_LOG_URI"), stop: () => mlflow.stop() };
@@ -284,7 +307,13 @@ export async function predictionLogsFrom(
             fs.mkdirSync(path.dirname(path.join(o.keepDir, obj.key)), { recursive: true });
             fs.writeFileSync(path.join(o.keepDir, obj.key), body);
         }
-        objects.push({ key: obj.key, records: body.split("\n").filter(Boolean).map((l) => JSON.parse(l)) });
+        objects.push({
+            key: obj.key,
+            records: body
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => JSON.parse(l)),
+        });
     }
     if (o.sampleRate === 1 && inputs.length > 0 && objects.length === 0) throw new Error(`the model server wrote no prediction log; its output:\n${serverLog}`);
     return { uri: world.predictionLogUri, objects };

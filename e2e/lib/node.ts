@@ -57,16 +57,20 @@ export function nodeSupport(): NodeSupport {
     if (process.getuid?.() !== 0) reasons.push("not running as root (kubelet, containerd and runc need root)");
     const mounts = cgroupMounts();
     const v2 = [...mounts.values()].includes("cgroup2") && fs.existsSync("/sys/fs/cgroup/cgroup.controllers");
-    const v1 = ["memory", "cpu", "pids", "cpuset"].filter((c) => ![...mounts.entries()].some(([m, t]) => t === "cgroup" && path.basename(m).split(",").includes(c)));
+    const v1 = ["memory", "cpu", "pids", "cpuset"].filter(
+        (c) => ![...mounts.entries()].some(([m, t]) => t === "cgroup" && path.basename(m).split(",").includes(c)),
+    );
     if (mounts.size === 0) reasons.push("no cgroup filesystem is mounted");
     else if (!v2 && v1.length > 0) reasons.push(`cgroup v1 controllers missing: ${v1.join(", ")}`);
     if (!fs.readFileSync("/proc/filesystems", "utf8").includes("overlay")) reasons.push("the kernel has no overlay filesystem (containerd's snapshotter)");
-    if (reasons.length === 0 && spawnSync("unshare", ["--net", "true"], { stdio: "ignore" }).status !== 0) reasons.push("cannot create a network namespace (unshare --net)");
+    if (reasons.length === 0 && spawnSync("unshare", ["--net", "true"], { stdio: "ignore" }).status !== 0)
+        reasons.push("cannot create a network namespace (unshare --net)");
     for (const cmd of ["containerd", "containerd-shim-runc-v2", "runc", "ctr", "etcd", "iptables", "ip", "gcc", "openssl", "debootstrap", "chroot", "go"]) {
         if (!which(cmd)) reasons.push(`${cmd} not installed (E2E_NODE=1 bash e2e/setup/install-node.sh installs it)`);
     }
     for (const plugin of ["bridge", "host-local", "loopback"]) {
-        if (!fs.existsSync(path.join(CNI_BIN_DIR, plugin))) reasons.push(`CNI plugin ${plugin} missing in ${CNI_BIN_DIR} (Debian: containernetworking-plugins)`);
+        if (!fs.existsSync(path.join(CNI_BIN_DIR, plugin)))
+            reasons.push(`CNI plugin ${plugin} missing in ${CNI_BIN_DIR} (Debian: containernetworking-plugins)`);
     }
     for (const bin of ["kube-apiserver", "kubectl", "kubelet", "kube-scheduler", "kube-controller-manager", "kube-proxy"] as const) {
         if (!fs.existsSync(kubeBinary(bin))) reasons.push(`${bin} not built (KUBE_NODE=1 bash e2e/setup/build-kube.sh)`);
@@ -87,7 +91,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or `timeoutMs` passes. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>, explain?: () => string): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    explain?: () => string,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
@@ -98,7 +107,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => T
             last = e;
         }
         if (Date.now() > deadline) {
-            throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String((last as Error).message ?? last).slice(0, 500)}` : ""}${explain ? `\n${explain()}` : ""}`);
+            throw new Error(
+                `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String((last as Error).message ?? last).slice(0, 500)}` : ""}${explain ? `\n${explain()}` : ""}`,
+            );
         }
         await new Promise((r) => setTimeout(r, 500));
     }
@@ -130,12 +141,15 @@ export const NODE_LOCK = path.join(os.tmpdir(), "mlops-e2e-node.lock");
  * exits: the child's stdin closes and it ends), waiting up to `timeoutMs` for another holder to finish.
  */
 export async function machineLock(file: string, timeoutMs: number): Promise<ChildProcess> {
-    const child = spawn("flock", ["--exclusive", "--timeout", String(Math.ceil(timeoutMs / 1000)), file, "sh", "-c", "echo locked; exec cat >/dev/null"],
-        { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("flock", ["--exclusive", "--timeout", String(Math.ceil(timeoutMs / 1000)), file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+        stdio: ["pipe", "pipe", "pipe"],
+    });
     const waitedNotice = setTimeout(() => console.warn(`[node] waiting for another real node on this machine to stop (${file})`), 2000);
     try {
         await new Promise<void>((resolve, reject) => {
-            child.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("locked")) resolve(); });
+            child.stdout!.on("data", (d: Buffer) => {
+                if (d.toString().includes("locked")) resolve();
+            });
             child.once("exit", (code) => reject(new Error(`could not take the node lock ${file} within ${timeoutMs / 1000}s (flock exited ${code})`)));
         });
     } finally {
@@ -176,12 +190,20 @@ export class LocalNode {
     private cgroupDirs: string[] = [];
     private stopped = false;
 
-    private constructor(root: string, nodeName: string, octet: number, private readonly opts: LocalNodeOptions = {}) {
+    private constructor(
+        root: string,
+        nodeName: string,
+        octet: number,
+        private readonly opts: LocalNodeOptions = {},
+    ) {
         this.root = root;
         this.nodeName = nodeName;
         this.podSubnet = `10.217.${octet}.0/24`;
         this.nodeIP = `10.217.${octet}.1`;
-        this.bridge = `mlops${path.basename(root).slice(-6).replace(/[^a-zA-Z0-9]/g, "x")}`.slice(0, 15);
+        this.bridge = `mlops${path
+            .basename(root)
+            .slice(-6)
+            .replace(/[^a-zA-Z0-9]/g, "x")}`.slice(0, 15);
     }
 
     /** Brings up the node; on any failure, tears down what it started and rethrows. */
@@ -214,16 +236,23 @@ export class LocalNode {
         const child = spawn(cmd, args, { stdio: ["ignore", fd, fd], cwd: this.root });
         fs.closeSync(fd);
         const proc: Proc = { name, child, log, exited: false };
-        child.on("exit", () => { proc.exited = true; });
+        child.on("exit", () => {
+            proc.exited = true;
+        });
         this.procs.push(proc);
         return proc;
     }
 
     private async waitUp<T>(proc: Proc, what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-        return waitFor(what, timeoutMs, () => {
-            if (proc.exited) throw new Error(`${proc.name} exited (code ${proc.child.exitCode}):\n${tail(proc.log)}`);
-            return check();
-        }, () => `${proc.name} log:\n${tail(proc.log)}`);
+        return waitFor(
+            what,
+            timeoutMs,
+            () => {
+                if (proc.exited) throw new Error(`${proc.name} exited (code ${proc.child.exitCode}):\n${tail(proc.log)}`);
+                return check();
+            },
+            () => `${proc.name} log:\n${tail(proc.log)}`,
+        );
     }
 
     /** The administrator's kubeconfig (the fixture's `system:masters` token). */
@@ -246,8 +275,9 @@ export class LocalNode {
 
     /** Imports an OCI image archive into containerd's CRI namespace (k8s.io), where kubelet finds it. */
     importImage(archive: string): void {
-        execFileSync("ctr", ["--address", this.p("containerd", "containerd.sock"), "-n", "k8s.io", "images", "import", "--no-unpack=false", archive],
-            { stdio: ["ignore", "ignore", "pipe"] });
+        execFileSync("ctr", ["--address", this.p("containerd", "containerd.sock"), "-n", "k8s.io", "images", "import", "--no-unpack=false", archive], {
+            stdio: ["ignore", "ignore", "pipe"],
+        });
     }
 
     /**
@@ -258,28 +288,55 @@ export class LocalNode {
     localVolume(name: string, capacity: string): string {
         const dir = this.p("volumes", name);
         fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-        this.kubectl(["apply", "-f", "-"], JSON.stringify({
-            apiVersion: "v1", kind: "PersistentVolume",
-            metadata: { name },
-            spec: {
-                capacity: { storage: capacity }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Retain",
-                storageClassName: "", volumeMode: "Filesystem", local: { path: dir },
-                nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [this.nodeName] }] }] } },
-            },
-        }));
+        this.kubectl(
+            ["apply", "-f", "-"],
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "PersistentVolume",
+                metadata: { name },
+                spec: {
+                    capacity: { storage: capacity },
+                    accessModes: ["ReadWriteOnce"],
+                    persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: "",
+                    volumeMode: "Filesystem",
+                    local: { path: dir },
+                    nodeAffinity: {
+                        required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [this.nodeName] }] }] },
+                    },
+                },
+            }),
+        );
         return dir;
     }
 
     private writeKubeconfig(file: string, user: string, token: string): void {
         const api = this.api!;
         const ca = fs.readFileSync(api.caFile).toString("base64");
-        fs.writeFileSync(file, [
-            "apiVersion: v1", "kind: Config",
-            "clusters:", `- name: e2e`, "  cluster:", `    server: ${api.url}`, `    certificate-authority-data: ${ca}`,
-            "users:", `- name: ${user}`, "  user:", `    token: ${token}`,
-            "contexts:", "- name: e2e", "  context:", "    cluster: e2e", `    user: ${user}`,
-            "current-context: e2e", "",
-        ].join("\n"), { mode: 0o600 });
+        fs.writeFileSync(
+            file,
+            [
+                "apiVersion: v1",
+                "kind: Config",
+                "clusters:",
+                `- name: e2e`,
+                "  cluster:",
+                `    server: ${api.url}`,
+                `    certificate-authority-data: ${ca}`,
+                "users:",
+                `- name: ${user}`,
+                "  user:",
+                `    token: ${token}`,
+                "contexts:",
+                "- name: e2e",
+                "  context:",
+                "    cluster: e2e",
+                `    user: ${user}`,
+                "current-context: e2e",
+                "",
+            ].join("\n"),
+            { mode: 0o600 },
+        );
     }
 
     private async up(): Promise<void> {
@@ -288,9 +345,55 @@ export class LocalNode {
         // client certificate towards kubelet (exec, logs, port-forward).
         const pki = this.p("pki");
         fs.mkdirSync(pki, { mode: 0o700 });
-        openssl(pki, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mlops-e2e-kubelet-client-ca");
-        openssl(pki, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "kubelet-client.key", "-out", "kubelet-client.csr", "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client");
-        openssl(pki, "x509", "-req", "-in", "kubelet-client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "kubelet-client.crt", "-days", "2");
+        openssl(
+            pki,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mlops-e2e-kubelet-client-ca",
+        );
+        openssl(
+            pki,
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "kubelet-client.key",
+            "-out",
+            "kubelet-client.csr",
+            "-subj",
+            "/O=system:masters/CN=kube-apiserver-kubelet-client",
+        );
+        openssl(
+            pki,
+            "x509",
+            "-req",
+            "-in",
+            "kubelet-client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "kubelet-client.crt",
+            "-days",
+            "2",
+        );
 
         // --- The API server (the shared fixture), with what a node needs besides: the Node authorizer and
         // NodeRestriction (kubelet acts as system:node:<name>), the client certificate towards kubelet.
@@ -305,8 +408,10 @@ export class LocalNode {
             prometheusOperatorCrds: false,
             extraArgs: [
                 // --authorization-mode is a list: this adds Node to the fixture's RBAC.
-                "--authorization-mode=Node", "--enable-admission-plugins=NodeRestriction",
-                `--kubelet-client-certificate=${pki}/kubelet-client.crt`, `--kubelet-client-key=${pki}/kubelet-client.key`,
+                "--authorization-mode=Node",
+                "--enable-admission-plugins=NodeRestriction",
+                `--kubelet-client-certificate=${pki}/kubelet-client.crt`,
+                `--kubelet-client-key=${pki}/kubelet-client.key`,
                 "--kubelet-preferred-address-types=InternalIP",
             ],
         });
@@ -322,35 +427,70 @@ export class LocalNode {
         const cd = this.p("containerd");
         fs.mkdirSync(cd);
         fs.mkdirSync(this.p("cni", "net.d"), { recursive: true });
-        fs.writeFileSync(path.join(cd, "config.toml"), [
-            "version = 2",
-            `root = "${cd}/root"`, `state = "${cd}/state"`,
-            "[grpc]", `  address = "${cd}/containerd.sock"`,
-            "[ttrpc]", `  address = "${cd}/containerd.sock.ttrpc"`,
-            '[plugins."io.containerd.grpc.v1.cri"]',
-            `  sandbox_image = "${PAUSE_IMAGE}"`,
-            // Without CAP_SYS_RESOURCE (as in this sandbox) runc cannot lower oom_score_adj below its own.
-            "  restrict_oom_score_adj = true",
-            '  [plugins."io.containerd.grpc.v1.cri".cni]',
-            `    bin_dir = "${CNI_BIN_DIR}"`, `    conf_dir = "${this.p("cni", "net.d")}"`, "    max_conf_num = 1",
-            '  [plugins."io.containerd.grpc.v1.cri".containerd]',
-            '    snapshotter = "overlayfs"', '    default_runtime_name = "runc"',
-            '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-            '      runtime_type = "io.containerd.runc.v2"',
-            '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-            `        Root = "${cd}/runc"`, "        SystemdCgroup = false", "",
-        ].join("\n"));
-        fs.writeFileSync(this.p("cni", "net.d", "10-mlops-e2e.conflist"), JSON.stringify({
-            cniVersion: "1.0.0", name: "mlops-e2e",
-            plugins: [{
-                type: "bridge", bridge: this.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
-                // Pods route the Services' range to the node (kube-proxy's rules); no default route, so a pod
-                // reaches nothing beyond the node and its Services.
-                ipam: { type: "host-local", ranges: [[{ subnet: this.podSubnet, gateway: this.nodeIP }]], routes: [{ dst: SERVICE_CLUSTER_IP_RANGE, gw: this.nodeIP }], dataDir: this.p("cni", "ipam") },
-            }],
-        }, null, 2));
+        fs.writeFileSync(
+            path.join(cd, "config.toml"),
+            [
+                "version = 2",
+                `root = "${cd}/root"`,
+                `state = "${cd}/state"`,
+                "[grpc]",
+                `  address = "${cd}/containerd.sock"`,
+                "[ttrpc]",
+                `  address = "${cd}/containerd.sock.ttrpc"`,
+                '[plugins."io.containerd.grpc.v1.cri"]',
+                `  sandbox_image = "${PAUSE_IMAGE}"`,
+                // Without CAP_SYS_RESOURCE (as in this sandbox) runc cannot lower oom_score_adj below its own.
+                "  restrict_oom_score_adj = true",
+                '  [plugins."io.containerd.grpc.v1.cri".cni]',
+                `    bin_dir = "${CNI_BIN_DIR}"`,
+                `    conf_dir = "${this.p("cni", "net.d")}"`,
+                "    max_conf_num = 1",
+                '  [plugins."io.containerd.grpc.v1.cri".containerd]',
+                '    snapshotter = "overlayfs"',
+                '    default_runtime_name = "runc"',
+                '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+                '      runtime_type = "io.containerd.runc.v2"',
+                '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+                `        Root = "${cd}/runc"`,
+                "        SystemdCgroup = false",
+                "",
+            ].join("\n"),
+        );
+        fs.writeFileSync(
+            this.p("cni", "net.d", "10-mlops-e2e.conflist"),
+            JSON.stringify(
+                {
+                    cniVersion: "1.0.0",
+                    name: "mlops-e2e",
+                    plugins: [
+                        {
+                            type: "bridge",
+                            bridge: this.bridge,
+                            isGateway: true,
+                            ipMasq: false,
+                            hairpinMode: true,
+                            // Pods route the Services' range to the node (kube-proxy's rules); no default route, so a pod
+                            // reaches nothing beyond the node and its Services.
+                            ipam: {
+                                type: "host-local",
+                                ranges: [[{ subnet: this.podSubnet, gateway: this.nodeIP }]],
+                                routes: [{ dst: SERVICE_CLUSTER_IP_RANGE, gw: this.nodeIP }],
+                                dataDir: this.p("cni", "ipam"),
+                            },
+                        },
+                    ],
+                },
+                null,
+                2,
+            ),
+        );
         const containerd = this.spawn("containerd", "containerd", ["--config", path.join(cd, "config.toml")]);
-        await this.waitUp(containerd, "containerd", 30_000, () => spawnSync("ctr", ["--address", path.join(cd, "containerd.sock"), "version"], { stdio: "ignore" }).status === 0);
+        await this.waitUp(
+            containerd,
+            "containerd",
+            30_000,
+            () => spawnSync("ctr", ["--address", path.join(cd, "containerd.sock"), "version"], { stdio: "ignore" }).status === 0,
+        );
         this.importImage(buildPauseImage());
 
         // --- kubelet: its own cgroup root (created here, removed at stop), root dir, pod logs, ports.
@@ -366,53 +506,91 @@ export class LocalNode {
         const [kubeletPort, healthzPort] = [await freePort(), await freePort()];
         // The cluster DNS listens on the bridge's address, which every pod routes to.
         if (this.opts.clusterDns) this.dns = await ClusterDns.start(this.api, this.nodeIP, this.root);
-        fs.writeFileSync(this.p("kubelet.yaml"), JSON.stringify({
-            apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
-            address: this.nodeIP, port: kubeletPort, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort,
-            authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: `${pki}/ca.crt` } },
-            authorization: { mode: "Webhook" },
-            containerRuntimeEndpoint: `unix://${cd}/containerd.sock`,
-            cgroupDriver: "cgroupfs", cgroupRoot, cgroupsPerQOS: true,
-            podLogsDir: this.p("pod-logs"),
-            failSwapOn: false,
-            // kubelet's iptables chains (KUBE-FIREWALL on INPUT/OUTPUT, the hint and canary chains) are not made:
-            // they would drop packets for other software on this shared machine; nothing here needs them.
-            makeIPTablesUtilChains: false,
-            // Evict nothing and collect no images because a shared disk is fuller than a dedicated node's.
-            evictionHard: { "memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
-            imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 99,
-            serializeImagePulls: false, registerNode: true,
-            nodeStatusUpdateFrequency: "4s", syncFrequency: "10s", fileCheckFrequency: "10s",
-            resolvConf: "/etc/resolv.conf",
-            ...(this.dns ? { clusterDNS: [this.nodeIP], clusterDomain: this.dns.domain } : {}),
-        }, null, 2));
+        fs.writeFileSync(
+            this.p("kubelet.yaml"),
+            JSON.stringify(
+                {
+                    apiVersion: "kubelet.config.k8s.io/v1beta1",
+                    kind: "KubeletConfiguration",
+                    address: this.nodeIP,
+                    port: kubeletPort,
+                    readOnlyPort: 0,
+                    healthzBindAddress: "127.0.0.1",
+                    healthzPort,
+                    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: `${pki}/ca.crt` } },
+                    authorization: { mode: "Webhook" },
+                    containerRuntimeEndpoint: `unix://${cd}/containerd.sock`,
+                    cgroupDriver: "cgroupfs",
+                    cgroupRoot,
+                    cgroupsPerQOS: true,
+                    podLogsDir: this.p("pod-logs"),
+                    failSwapOn: false,
+                    // kubelet's iptables chains (KUBE-FIREWALL on INPUT/OUTPUT, the hint and canary chains) are not made:
+                    // they would drop packets for other software on this shared machine; nothing here needs them.
+                    makeIPTablesUtilChains: false,
+                    // Evict nothing and collect no images because a shared disk is fuller than a dedicated node's.
+                    evictionHard: { "memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+                    imageGCHighThresholdPercent: 100,
+                    imageGCLowThresholdPercent: 99,
+                    serializeImagePulls: false,
+                    registerNode: true,
+                    nodeStatusUpdateFrequency: "4s",
+                    syncFrequency: "10s",
+                    fileCheckFrequency: "10s",
+                    resolvConf: "/etc/resolv.conf",
+                    ...(this.dns ? { clusterDNS: [this.nodeIP], clusterDomain: this.dns.domain } : {}),
+                },
+                null,
+                2,
+            ),
+        );
         const kubelet = this.spawn("kubelet", kubeBinary("kubelet"), [
-            `--config=${this.p("kubelet.yaml")}`, `--kubeconfig=${this.p("kubelet.kubeconfig")}`,
-            `--root-dir=${this.p("kubelet")}`, `--cert-dir=${this.p("kubelet", "pki")}`,
-            `--hostname-override=${this.nodeName}`, `--node-ip=${this.nodeIP}`, "--v=1",
+            `--config=${this.p("kubelet.yaml")}`,
+            `--kubeconfig=${this.p("kubelet.kubeconfig")}`,
+            `--root-dir=${this.p("kubelet")}`,
+            `--cert-dir=${this.p("kubelet", "pki")}`,
+            `--hostname-override=${this.nodeName}`,
+            `--node-ip=${this.nodeIP}`,
+            "--v=1",
         ]);
         // --- scheduler and controller-manager (no serving port: nothing scrapes them here).
         this.spawn("kube-scheduler", kubeBinary("kube-scheduler"), [
-            `--kubeconfig=${this.p("scheduler.kubeconfig")}`, "--leader-elect=false", "--secure-port=0",
+            `--kubeconfig=${this.p("scheduler.kubeconfig")}`,
+            "--leader-elect=false",
+            "--secure-port=0",
         ]);
         this.spawn("kube-controller-manager", kubeBinary("kube-controller-manager"), [
-            `--kubeconfig=${this.p("controller.kubeconfig")}`, "--leader-elect=false", "--secure-port=0",
+            `--kubeconfig=${this.p("controller.kubeconfig")}`,
+            "--leader-elect=false",
+            "--secure-port=0",
             // Each controller with its own service account's token (TokenRequest); kube-root-ca.crt is the fixture's CA.
-            `--root-ca-file=${this.api.caFile}`, "--use-service-account-credentials=true",
+            `--root-ca-file=${this.api.caFile}`,
+            "--use-service-account-credentials=true",
             "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
         ]);
         // --- kube-proxy (iptables mode): ClusterIPs answer on this machine. It leaves the conntrack sysctls
         // alone and opens no localhost NodePorts; its rules are removed at stop with everything else new.
         const [proxyHealthz, proxyMetrics] = [await freePort(), await freePort()];
-        fs.writeFileSync(this.p("kube-proxy.yaml"), JSON.stringify({
-            apiVersion: "kubeproxy.config.k8s.io/v1alpha1", kind: "KubeProxyConfiguration",
-            clientConnection: { kubeconfig: this.p("proxy.kubeconfig") },
-            hostnameOverride: this.nodeName, mode: "iptables", clusterCIDR: this.podSubnet,
-            healthzBindAddress: `127.0.0.1:${proxyHealthz}`, metricsBindAddress: `127.0.0.1:${proxyMetrics}`,
-            conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
-            iptables: { localhostNodePorts: false, masqueradeAll: false },
-            nodePortAddresses: [`${this.nodeIP}/32`],
-        }, null, 2));
+        fs.writeFileSync(
+            this.p("kube-proxy.yaml"),
+            JSON.stringify(
+                {
+                    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+                    kind: "KubeProxyConfiguration",
+                    clientConnection: { kubeconfig: this.p("proxy.kubeconfig") },
+                    hostnameOverride: this.nodeName,
+                    mode: "iptables",
+                    clusterCIDR: this.podSubnet,
+                    healthzBindAddress: `127.0.0.1:${proxyHealthz}`,
+                    metricsBindAddress: `127.0.0.1:${proxyMetrics}`,
+                    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
+                    iptables: { localhostNodePorts: false, masqueradeAll: false },
+                    nodePortAddresses: [`${this.nodeIP}/32`],
+                },
+                null,
+                2,
+            ),
+        );
         const proxy = this.spawn("kube-proxy", kubeBinary("kube-proxy"), [`--config=${this.p("kube-proxy.yaml")}`]);
         await this.waitUp(kubelet, `node ${this.nodeName} Ready`, 180_000, () => {
             for (const p of this.procs) if (p.exited) throw new Error(`${p.name} exited (code ${p.child.exitCode}):\n${tail(p.log)}`);
@@ -421,7 +599,11 @@ export class LocalNode {
         });
         await this.waitUp(proxy, "kube-proxy healthy", 60_000, async () => (await fetch(`http://127.0.0.1:${proxyHealthz}/healthz`)).ok);
         // The service-account controller has made the default namespace's account (pods need it to be admitted).
-        await waitFor("the default service account", 60_000, () => this.kubectlJson(["get", "serviceaccount", "default", "-n", "default"]).metadata?.name === "default");
+        await waitFor(
+            "the default service account",
+            60_000,
+            () => this.kubectlJson(["get", "serviceaccount", "default", "-n", "default"]).metadata?.name === "default",
+        );
     }
 
     /** The machine as the node found it (taken once it held the machine-wide node lock). */
@@ -455,7 +637,9 @@ export class LocalNode {
             try {
                 const cmd = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
                 if (cmd[0].endsWith("containerd-shim-runc-v2") && cmd.includes(sock)) pids.push(Number(e));
-            } catch { /* gone */ }
+            } catch {
+                /* gone */
+            }
         }
         return pids;
     }
@@ -471,8 +655,14 @@ export class LocalNode {
         this.stopped = true;
         const errors: string[] = [];
         const proc = (name: string) => this.procs.find((p) => p.name === name);
-        const running = (name: string) => { const p = proc(name); return p !== undefined && !p.exited; };
-        for (const name of ["kube-controller-manager", "kube-scheduler", "kube-proxy"]) { const p = proc(name); if (p) await this.stopProc(p); }
+        const running = (name: string) => {
+            const p = proc(name);
+            return p !== undefined && !p.exited;
+        };
+        for (const name of ["kube-controller-manager", "kube-scheduler", "kube-proxy"]) {
+            const p = proc(name);
+            if (p) await this.stopProc(p);
+        }
         if (this.api && running("kubelet")) {
             try {
                 this.kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=2", "--wait=false"]);
@@ -495,7 +685,11 @@ export class LocalNode {
             await this.stopProc(proc("containerd")!);
         }
         for (const pid of this.shimPids()) {
-            try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                /* gone */
+            }
         }
         for (const p of this.procs) await this.stopProc(p);
         await this.dns?.stop();
@@ -508,9 +702,17 @@ export class LocalNode {
                 for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
                 all.push(d);
             };
-            try { walk(dir); } catch { continue; }
+            try {
+                walk(dir);
+            } catch {
+                continue;
+            }
             for (const d of all) {
-                try { fs.rmdirSync(d); } catch (e) { errors.push(`rmdir ${d}: ${(e as Error).message}`); }
+                try {
+                    fs.rmdirSync(d);
+                } catch (e) {
+                    errors.push(`rmdir ${d}: ${(e as Error).message}`);
+                }
             }
         }
         if (spawnSync("ip", ["link", "show", this.bridge], { stdio: "ignore" }).status === 0) {

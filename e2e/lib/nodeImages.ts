@@ -64,8 +64,11 @@ export function buildPauseImage(): string {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "pause-"));
         try {
             fs.mkdirSync(path.join(work, "root"));
-            execFileSync("gcc", ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=v3.10-${KUBE_VERSION}`,
-                "-o", path.join(work, "root", "pause"), pauseSource()], { stdio: "inherit" });
+            execFileSync(
+                "gcc",
+                ["-Os", "-Wall", "-Werror", "-static", `-DVERSION=v3.10-${KUBE_VERSION}`, "-o", path.join(work, "root", "pause"), pauseSource()],
+                { stdio: "inherit" },
+            );
             tarLayer(path.join(work, "root"), path.join(work, "layer.tar"));
             writeOciArchive({ ref: PAUSE_IMAGE, layers: [path.join(work, "layer.tar")], config: { entrypoint: ["/pause"], user: "65535:65535" }, out });
         } finally {
@@ -81,8 +84,9 @@ export function buildBaseLayer(): string {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "debootstrap-"));
         try {
             const root = path.join(work, "rootfs");
-            execFileSync("debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, BASE_SUITE, root, DEBIAN_MIRROR],
-                { stdio: ["ignore", "ignore", "inherit"] });
+            execFileSync("debootstrap", ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, BASE_SUITE, root, DEBIAN_MIRROR], {
+                stdio: ["ignore", "ignore", "inherit"],
+            });
             // Smaller and deterministic: no apt lists or package caches, no logs of the build.
             for (const d of ["var/cache/apt/archives", "var/lib/apt/lists", "var/log"]) {
                 for (const e of fs.readdirSync(path.join(root, d))) {
@@ -125,8 +129,16 @@ export const VENV = "/opt/venv";
 export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
     const base = buildBaseLayer();
     const files = Object.entries(spec.files ?? {}).sort(([a], [b]) => a.localeCompare(b));
-    const key = hashOf(path.basename(base), fs.readFileSync(spec.lock), String(spec.uid), spec.userName, JSON.stringify(spec.cmd),
-        JSON.stringify(spec.env ?? []), ...(spec.entrypoint ? [JSON.stringify(spec.entrypoint)] : []), ...files.flatMap(([dest, src]) => [dest, fs.readFileSync(src)]));
+    const key = hashOf(
+        path.basename(base),
+        fs.readFileSync(spec.lock),
+        String(spec.uid),
+        spec.userName,
+        JSON.stringify(spec.cmd),
+        JSON.stringify(spec.env ?? []),
+        ...(spec.entrypoint ? [JSON.stringify(spec.entrypoint)] : []),
+        ...files.flatMap(([dest, src]) => [dest, fs.readFileSync(src)]),
+    );
     const ref = `${LOCAL_REGISTRY}/${spec.name}:${key}`;
     const archive = cached(path.join(IMAGE_CACHE, `${spec.name}-${key}.oci.tar`), (out) => {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), `image-${spec.name}-`));
@@ -142,7 +154,17 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             const hostBundle = [process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"].find((f) => f && fs.existsSync(f));
             if (hostBundle) fs.copyFileSync(hostBundle, path.join(root, "tmp/build-ca.crt"));
             const env: NodeJS.ProcessEnv = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp", LANG: "C.UTF-8" };
-            for (const k of ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_DEFAULT_TIMEOUT", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]) {
+            for (const k of [
+                "PIP_INDEX_URL",
+                "PIP_EXTRA_INDEX_URL",
+                "PIP_DEFAULT_TIMEOUT",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "NO_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "no_proxy",
+            ]) {
                 if (process.env[k]) env[k] = process.env[k];
             }
             if (hostBundle) env.PIP_CERT = "/tmp/build-ca.crt";
@@ -156,14 +178,34 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             fs.mkdirSync(mountedCache);
             execFileSync("mount", ["--bind", pipCache, mountedCache]);
             try {
-                chroot(`${VENV}/bin/pip`, "install", "--cache-dir", "/tmp/pip-cache", "--disable-pip-version-check", "--no-deps", "--require-hashes",
-                    "-r", "/tmp/requirements.lock");
+                chroot(
+                    `${VENV}/bin/pip`,
+                    "install",
+                    "--cache-dir",
+                    "/tmp/pip-cache",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--require-hashes",
+                    "-r",
+                    "/tmp/requirements.lock",
+                );
             } finally {
                 execFileSync("umount", [mountedCache]);
             }
             chroot("groupadd", "--gid", String(spec.uid), spec.userName);
-            chroot("useradd", "--uid", String(spec.uid), "--gid", String(spec.uid), "--home-dir", "/tmp", "--no-create-home",
-                "--shell", "/usr/sbin/nologin", spec.userName);
+            chroot(
+                "useradd",
+                "--uid",
+                String(spec.uid),
+                "--gid",
+                String(spec.uid),
+                "--home-dir",
+                "/tmp",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                spec.userName,
+            );
             // The application layer: the venv, the user, the files (owned by root, read-only to the app).
             const layer = path.join(work, "layer");
             fs.mkdirSync(path.join(layer, "etc"), { recursive: true });
@@ -177,13 +219,21 @@ export function buildPythonImage(spec: PythonImageSpec): BuiltImage {
             }
             tarLayer(layer, path.join(work, "app.layer.tar"));
             writeOciArchive({
-                ref, layers: [base, path.join(work, "app.layer.tar")], out,
+                ref,
+                layers: [base, path.join(work, "app.layer.tar")],
+                out,
                 config: {
                     entrypoint: spec.entrypoint,
                     cmd: spec.cmd,
                     user: `${spec.uid}:${spec.uid}`,
-                    env: [`PATH=${VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, "HOME=/tmp", "TMPDIR=/tmp",
-                        "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", ...(spec.env ?? [])],
+                    env: [
+                        `PATH=${VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+                        "HOME=/tmp",
+                        "TMPDIR=/tmp",
+                        "PYTHONDONTWRITEBYTECODE=1",
+                        "PYTHONUNBUFFERED=1",
+                        ...(spec.env ?? []),
+                    ],
                 },
             });
         } finally {

@@ -68,7 +68,11 @@ export function writeOciArchive(spec: OciImageSpec): void {
             const hex = sha256File(file);
             const blob = path.join(blobs, hex);
             if (!fs.existsSync(blob)) {
-                try { fs.linkSync(file, blob); } catch { fs.copyFileSync(file, blob); }
+                try {
+                    fs.linkSync(file, blob);
+                } catch {
+                    fs.copyFileSync(file, blob);
+                }
             }
             return { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: `sha256:${hex}`, size: fs.statSync(file).size };
         });
@@ -93,16 +97,21 @@ export function writeOciArchive(spec: OciImageSpec): void {
             layers,
         });
         fs.writeFileSync(path.join(work, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-        fs.writeFileSync(path.join(work, "index.json"), JSON.stringify({
-            schemaVersion: 2,
-            manifests: [{
-                mediaType: "application/vnd.oci.image.manifest.v1+json",
-                ...manifest,
-                platform: { architecture: arch, os: "linux" },
-                // containerd names the imported image by this annotation.
-                annotations: { "io.containerd.image.name": spec.ref, "org.opencontainers.image.ref.name": spec.ref.split(":").pop() },
-            }],
-        }));
+        fs.writeFileSync(
+            path.join(work, "index.json"),
+            JSON.stringify({
+                schemaVersion: 2,
+                manifests: [
+                    {
+                        mediaType: "application/vnd.oci.image.manifest.v1+json",
+                        ...manifest,
+                        platform: { architecture: arch, os: "linux" },
+                        // containerd names the imported image by this annotation.
+                        annotations: { "io.containerd.image.name": spec.ref, "org.opencontainers.image.ref.name": spec.ref.split(":").pop() },
+                    },
+                ],
+            }),
+        );
         const tmp = `${spec.out}.tmp`;
         execFileSync("tar", ["--numeric-owner", "-C", work, "-cf", tmp, "oci-layout", "index.json", "blobs"], { stdio: "inherit" });
         fs.renameSync(tmp, spec.out);

@@ -40,10 +40,14 @@ function plain(objects: readonly RenderedObject[]): KubeObject[] {
 export async function planPlatformAndTeam(env: string): Promise<{ platform: StackObjects; team: StackObjects }> {
     const load = vitestLoader;
     const platformPlan = await planStack({ root: ROOT, stack: env, policyPacks: [], policyTimeoutMs: 60_000, load });
-    if (platformPlan.exitCode !== 0) throw new Error(`the plan of platform/${env} failed (exit ${platformPlan.exitCode}): ${JSON.stringify(platformPlan.schemaErrors.slice(0, 5))}`);
+    if (platformPlan.exitCode !== 0)
+        throw new Error(`the plan of platform/${env} failed (exit ${platformPlan.exitCode}): ${JSON.stringify(platformPlan.schemaErrors.slice(0, 5))}`);
     setStackReferenceOutputs({ [platformStackName(env)]: { outputs: platformPlan.recording.outputs as Record<string, unknown> } });
-    const teamPlan = await planStack({ root: TEAM_EXAMPLE, stack: env, policyPacks: [], policyTimeoutMs: 60_000, load }).finally(() => setStackReferenceOutputs({}));
-    if (teamPlan.exitCode !== 0) throw new Error(`the plan of team-fraud/${env} failed (exit ${teamPlan.exitCode}): ${JSON.stringify(teamPlan.schemaErrors.slice(0, 5))}`);
+    const teamPlan = await planStack({ root: TEAM_EXAMPLE, stack: env, policyPacks: [], policyTimeoutMs: 60_000, load }).finally(() =>
+        setStackReferenceOutputs({}),
+    );
+    if (teamPlan.exitCode !== 0)
+        throw new Error(`the plan of team-fraud/${env} failed (exit ${teamPlan.exitCode}): ${JSON.stringify(teamPlan.schemaErrors.slice(0, 5))}`);
     return {
         platform: { name: `platform/${env}`, plan: platformPlan, objects: plain(platformPlan.objects) },
         team: { name: `${teamPlan.project}/${env}`, plan: teamPlan, objects: plain(teamPlan.objects) },

@@ -47,7 +47,10 @@ function filesUnder(dir: string, dest: string): Record<string, string> {
 
 export function mlflowImage(): BuiltImage {
     return buildPythonImage({
-        name: "mlflow", lock: path.join(ROOT, "images/mlflow/requirements.lock"), uid: 10001, userName: "mlflow",
+        name: "mlflow",
+        lock: path.join(ROOT, "images/mlflow/requirements.lock"),
+        uid: 10001,
+        userName: "mlflow",
         cmd: ["mlflow", "server", "--host", "0.0.0.0", "--port", "5000"],
     });
 }
@@ -55,17 +58,26 @@ export function mlflowImage(): BuiltImage {
 export function modelServerImage(): BuiltImage {
     const dir = path.join(ROOT, "examples/team-fraud/model-server");
     return buildPythonImage({
-        name: "model-server", lock: path.join(dir, "requirements.lock"), uid: 10001, userName: "app",
-        files: { "/app/server.py": path.join(dir, "server.py") }, cmd: ["python", "/app/server.py"],
+        name: "model-server",
+        lock: path.join(dir, "requirements.lock"),
+        uid: 10001,
+        userName: "app",
+        files: { "/app/server.py": path.join(dir, "server.py") },
+        cmd: ["python", "/app/server.py"],
     });
 }
 
 export function driftCheckImage(): BuiltImage {
     const dir = path.join(ROOT, "images/drift-check");
     return buildPythonImage({
-        name: "drift-check", lock: path.join(dir, "requirements.lock"), uid: 65532, userName: "nonroot",
+        name: "drift-check",
+        lock: path.join(dir, "requirements.lock"),
+        uid: 65532,
+        userName: "nonroot",
         files: filesUnder(path.join(dir, "drift_check"), "/app/drift_check"),
-        entrypoint: ["python3", "-m", "drift_check"], cmd: [], env: ["PYTHONPATH=/app"],
+        entrypoint: ["python3", "-m", "drift_check"],
+        cmd: [],
+        env: ["PYTHONPATH=/app"],
     });
 }
 
@@ -92,11 +104,18 @@ export function postgresImage(): BuiltImage {
     const key = hashOf(BASE_SUITE, DEBIAN_MIRROR, ...POSTGRES_PACKAGES, String(POSTGRES_UID), fs.readFileSync(entrypoint));
     return cachedArchive("postgres", key, (out, work) => {
         const root = path.join(work, "rootfs");
-        execFileSync("debootstrap", ["--variant=minbase", `--include=${POSTGRES_PACKAGES.join(",")}`, BASE_SUITE, root, DEBIAN_MIRROR],
-            { stdio: ["ignore", "ignore", "inherit"] });
+        execFileSync("debootstrap", ["--variant=minbase", `--include=${POSTGRES_PACKAGES.join(",")}`, BASE_SUITE, root, DEBIAN_MIRROR], {
+            stdio: ["ignore", "ignore", "inherit"],
+        });
         // The package's postinst made a "main" cluster and maybe started nothing (no init system in a chroot):
         // the image keeps only the binaries; the pod's entrypoint makes its cluster on its volume.
-        for (const d of [`var/lib/postgresql/${POSTGRES_MAJOR}`, `etc/postgresql/${POSTGRES_MAJOR}`, "var/cache/apt/archives", "var/lib/apt/lists", "var/log"]) {
+        for (const d of [
+            `var/lib/postgresql/${POSTGRES_MAJOR}`,
+            `etc/postgresql/${POSTGRES_MAJOR}`,
+            "var/cache/apt/archives",
+            "var/lib/apt/lists",
+            "var/log",
+        ]) {
             fs.rmSync(path.join(root, d), { recursive: true, force: true });
         }
         fs.mkdirSync(path.join(root, "var/log"), { recursive: true });
@@ -104,7 +123,8 @@ export function postgresImage(): BuiltImage {
         const passwd = fs.readFileSync(path.join(root, "etc/passwd"), "utf8");
         const m = /^postgres:[^:]*:(\d+):(\d+):/m.exec(passwd);
         if (!m) throw new Error("postgresql-common made no postgres user");
-        const chroot = (...args: string[]) => execFileSync("chroot", [root, ...args], { stdio: ["ignore", "ignore", "inherit"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+        const chroot = (...args: string[]) =>
+            execFileSync("chroot", [root, ...args], { stdio: ["ignore", "ignore", "inherit"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
         chroot("groupmod", "--gid", String(POSTGRES_UID), "postgres");
         chroot("usermod", "--uid", String(POSTGRES_UID), "--gid", String(POSTGRES_UID), "postgres");
         chroot("find", "/", "-xdev", "(", "-uid", m[1], "-o", "-gid", m[2], ")", "-exec", "chown", "-h", `${POSTGRES_UID}:${POSTGRES_UID}`, "{}", "+");
@@ -114,12 +134,17 @@ export function postgresImage(): BuiltImage {
         fs.chmodSync(path.join(root, "usr/local/bin/postgres-entrypoint"), 0o755);
         tarLayer(root, path.join(work, "layer.tar"));
         writeOciArchive({
-            ref: `${LOCAL_REGISTRY}/postgres:${key}`, layers: [path.join(work, "layer.tar")], out,
+            ref: `${LOCAL_REGISTRY}/postgres:${key}`,
+            layers: [path.join(work, "layer.tar")],
+            out,
             config: {
                 entrypoint: ["/usr/local/bin/postgres-entrypoint"],
                 user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-                env: [`PATH=/usr/lib/postgresql/${POSTGRES_MAJOR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, "LANG=C.UTF-8",
-                    "PGDATA=/var/lib/postgresql/data"],
+                env: [
+                    `PATH=/usr/lib/postgresql/${POSTGRES_MAJOR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+                    "LANG=C.UTF-8",
+                    "PGDATA=/var/lib/postgresql/data",
+                ],
             },
         });
     });
@@ -140,7 +165,9 @@ export function pushgatewayImage(): BuiltImage {
         fs.chmodSync(path.join(layer, "bin/pushgateway"), 0o755);
         tarLayer(layer, path.join(work, "layer.tar"));
         writeOciArchive({
-            ref: `${LOCAL_REGISTRY}/pushgateway:${key}`, layers: [base, path.join(work, "layer.tar")], out,
+            ref: `${LOCAL_REGISTRY}/pushgateway:${key}`,
+            layers: [base, path.join(work, "layer.tar")],
+            out,
             config: { entrypoint: ["/bin/pushgateway"], user: "65534:65534" },
         });
     });

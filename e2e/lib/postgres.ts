@@ -46,22 +46,51 @@ export async function startPostgres(o: { user: string; password: string; databas
     const pwfile = path.join(dir, "pwfile");
     fs.writeFileSync(pwfile, `${o.password}\n`, { mode: 0o600 });
     if (osUser) execFileSync("chown", ["-R", osUser, dir]);
-    const initdb = as(path.join(bin, "initdb"), ["-D", data, "-U", o.user, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"]);
+    const initdb = as(path.join(bin, "initdb"), [
+        "-D",
+        data,
+        "-U",
+        o.user,
+        `--pwfile=${pwfile}`,
+        "--auth=scram-sha-256",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+    ]);
     const init = await run(initdb[0], initdb[1], { timeoutMs: 120_000 });
     if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}${init.stdout}`);
     fs.rmSync(pwfile);
     // TLS with a self-signed certificate (sslmode=require does not verify it).
-    const cert = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", path.join(data, "server.key"), "-out", path.join(data, "server.crt")]);
+    const cert = await run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        path.join(data, "server.key"),
+        "-out",
+        path.join(data, "server.crt"),
+    ]);
     if (cert.code !== 0) throw new Error(`openssl failed: ${cert.stderr}`);
     fs.chmodSync(path.join(data, "server.key"), 0o600);
     fs.appendFileSync(
         path.join(data, "postgresql.conf"),
-        [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, "ssl = on", "fsync = off", "max_connections = 200", ""].join("\n"),
+        [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, "ssl = on", "fsync = off", "max_connections = 200", ""].join(
+            "\n",
+        ),
     );
     if (osUser) execFileSync("chown", ["-R", osUser, dir]);
     const env = { ...process.env, PGPASSWORD: o.password } as Record<string, string>;
     const psql = async (database: string, statement: string): Promise<string> => {
-        const r = await run(path.join(bin, "psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", o.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", statement], { env });
+        const r = await run(
+            path.join(bin, "psql"),
+            ["-h", "127.0.0.1", "-p", String(port), "-U", o.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", statement],
+            { env },
+        );
         if (r.code !== 0) throw new Error(`psql ${database}: ${r.stderr}`);
         return r.stdout.trim();
     };

@@ -75,7 +75,12 @@ export class Proc {
     exitCode: number | null | undefined = undefined;
     readonly exited: Promise<number | null>;
 
-    constructor(readonly name: string, cmd: string, args: readonly string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+    constructor(
+        readonly name: string,
+        cmd: string,
+        args: readonly string[],
+        opts: { env?: Record<string, string>; cwd?: string } = {},
+    ) {
         this.child = spawn(cmd, [...args], { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
         const keep = (d: Buffer) => {
             this.output += d.toString();
@@ -133,7 +138,12 @@ export class Proc {
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined | false> | T | undefined | false,
+    timeoutMs = 60_000,
+    everyMs = 250,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {

@@ -23,7 +23,10 @@ export type VenvName = keyof typeof PYTHON_LOCKS;
 
 /** The venv directory of a lock, as python-venvs.sh names it. */
 export function venvDir(name: VenvName): string {
-    const hash = createHash("sha256").update(fs.readFileSync(path.join(ROOT, PYTHON_LOCKS[name]))).digest("hex").slice(0, 16);
+    const hash = createHash("sha256")
+        .update(fs.readFileSync(path.join(ROOT, PYTHON_LOCKS[name])))
+        .digest("hex")
+        .slice(0, 16);
     const dir = path.join(E2E_CACHE, "venv", `${name}-${hash}`);
     if (!fs.existsSync(path.join(dir, ".complete"))) {
         throw new Error(`the ${name} venv is missing (${dir}): run e2e/setup/install.sh (npm run test:e2e does)`);

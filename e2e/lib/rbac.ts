@@ -23,7 +23,12 @@ export interface RbacRow {
 }
 
 /** Asks the server, per kind and verb, whether `subject` may do it in `namespace`. */
-export async function rbacTable(api: ApiServer, subject: Subject, namespace: string, kinds: readonly { kind: string; needed?: Iterable<string> }[]): Promise<RbacRow[]> {
+export async function rbacTable(
+    api: ApiServer,
+    subject: Subject,
+    namespace: string,
+    kinds: readonly { kind: string; needed?: Iterable<string> }[],
+): Promise<RbacRow[]> {
     const rows: RbacRow[] = [];
     for (const k of kinds) {
         const { group, resource } = kindResource(k.kind);
@@ -40,8 +45,17 @@ export function renderRbacTable(title: string, rows: readonly RbacRow[]): string
     const head = ["kind (group/resource)", ...VERBS];
     const body = rows.map((r) => [`${r.kind} (${r.group || "core"}/${r.resource})`, ...VERBS.map((v) => cell(r, v))]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-    return [title, line(head), ...body.map(line), "(* = the Pulumi Kubernetes provider needs it for a kind the team stack creates; NO* = needed but refused)"].join("\n");
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
+    return [
+        title,
+        line(head),
+        ...body.map(line),
+        "(* = the Pulumi Kubernetes provider needs it for a kind the team stack creates; NO* = needed but refused)",
+    ].join("\n");
 }
 
 /** `group/resource:verb` for every resource rule (wildcard-free rules expanded). */

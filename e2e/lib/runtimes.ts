@@ -14,7 +14,9 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 /** The venv e2e/setup/runtimes-venv.sh made for the current locks. */
 export function runtimesVenv(): string {
     const locks = ["runtimes.requirements.lock", "runtimes-triton.requirements.lock"].map((f) => fs.readFileSync(path.join(ROOT, "e2e", "setup", f)));
-    const hash = execFileSync("sha256sum", { input: Buffer.concat(locks) }).toString().slice(0, 12);
+    const hash = execFileSync("sha256sum", { input: Buffer.concat(locks) })
+        .toString()
+        .slice(0, 12);
     const venv = path.join(E2E_CACHE, `venv-runtimes-${hash}`);
     if (!fs.existsSync(path.join(venv, ".complete"))) throw new Error(`${venv} is missing: run bash e2e/setup/runtimes-venv.sh (npm run test:e2e does)`);
     return venv;
@@ -67,5 +69,7 @@ export function parseExposition(text: string): Sample[] {
 
 /** A series selector of a sample, for a promtool input series. */
 export function seriesOf(s: Sample): string {
-    return `${s.name}{${Object.entries(s.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+    return `${s.name}{${Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(",")}}`;
 }

@@ -20,7 +20,12 @@ export interface AwsCredentials {
 }
 
 export class S3Emulator {
-    private constructor(readonly proc: Proc, readonly port: number, readonly region: string, readonly host: string) {}
+    private constructor(
+        readonly proc: Proc,
+        readonly port: number,
+        readonly region: string,
+        readonly host: string,
+    ) {}
 
     /**
      * Starts moto_server; `region` is the stacks' region (buckets are created there); `host` the address it
@@ -32,10 +37,14 @@ export class S3Emulator {
             env: venvEnv("s3-emulator", { AWS_DEFAULT_REGION: region, MOTO_ALLOW_NONEXISTENT_REGION: "true" }),
         });
         const s3 = new S3Emulator(proc, port, region, host);
-        await waitFor("moto_server to answer", async () => {
-            if (!proc.running) throw new Error(`moto_server exited: ${proc.tail()}`);
-            return (await fetch(`${s3.endpoint}/moto-api/data.json`)).ok;
-        }, 60_000);
+        await waitFor(
+            "moto_server to answer",
+            async () => {
+                if (!proc.running) throw new Error(`moto_server exited: ${proc.tail()}`);
+                return (await fetch(`${s3.endpoint}/moto-api/data.json`)).ok;
+            },
+            60_000,
+        );
         return s3;
     }
 
@@ -62,7 +71,8 @@ export class S3Emulator {
     }
 
     async createBucket(bucket: string): Promise<void> {
-        const body = this.region === "us-east-1" ? "" : `<CreateBucketConfiguration><LocationConstraint>${this.region}</LocationConstraint></CreateBucketConfiguration>`;
+        const body =
+            this.region === "us-east-1" ? "" : `<CreateBucketConfiguration><LocationConstraint>${this.region}</LocationConstraint></CreateBucketConfiguration>`;
         const r = await fetch(`${this.endpoint}/${bucket}`, { method: "PUT", body });
         if (!r.ok) throw new Error(`create bucket ${bucket}: HTTP ${r.status} ${await r.text()}`);
     }
@@ -153,5 +163,10 @@ const TEST_AUTHORIZATION = (region: string) =>
     `AWS4-HMAC-SHA256 Credential=AKIATESTTESTTESTTEST/20260101/${region}/s3/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`;
 
 function decodeXml(s: string): string {
-    return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+    return s
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, "&");
 }

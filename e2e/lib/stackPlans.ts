@@ -46,7 +46,10 @@ export function objectsOf(plan: Plan): KubernetesObject[] {
 /** The one object of a kind whose name matches (a string is an exact name). */
 export function findObject(plan: Plan, kind: string, name: string | RegExp, namespace?: string): any {
     const found = objectsOf(plan).filter(
-        (o) => o.kind === kind && (typeof name === "string" ? o.metadata.name === name : name.test(o.metadata.name ?? "")) && (namespace === undefined || o.metadata.namespace === namespace),
+        (o) =>
+            o.kind === kind &&
+            (typeof name === "string" ? o.metadata.name === name : name.test(o.metadata.name ?? "")) &&
+            (namespace === undefined || o.metadata.namespace === namespace),
     );
     if (found.length !== 1) throw new Error(`expected one ${kind} ${String(name)}, found ${found.length}`);
     return found[0];

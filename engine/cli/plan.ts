@@ -155,7 +155,8 @@ export function parseFlags(argv: string[], cwd = process.cwd()): Flags | "help" 
     const stacks = [...new Set(parsed.positionals)];
     if (v.compare && stacks.length !== 2) throw new UsageError(`--compare expects exactly two stacks (the baseline first), got ${stacks.length}`);
     if (v.compare && v.diff) throw new UsageError("--compare cannot be combined with --diff");
-    if ((v.markdown || v["fail-on-stateful-delete"]) && !v.compare && !v.diff) throw new UsageError("--markdown and --fail-on-stateful-delete need --diff or --compare");
+    if ((v.markdown || v["fail-on-stateful-delete"]) && !v.compare && !v.diff)
+        throw new UsageError("--markdown and --fail-on-stateful-delete need --diff or --compare");
     if (v.diff && stacks.length > 1 && !(fs.existsSync(path.resolve(cwd, v.diff)) && fs.statSync(path.resolve(cwd, v.diff)).isDirectory())) {
         throw new UsageError("--diff with several stacks needs a directory written by --out (one <stack>/plan.json each)");
     }
@@ -197,7 +198,9 @@ export function readBaseline(diff: string, stack: string): PlanDocument {
     }
     const doc = Array.isArray(read) ? read.find((d) => d?.stack === stack) : read;
     if (!doc || doc.planFormat !== 1 || !Array.isArray(doc.resources)) {
-        throw new UsageError(`--diff: ${file} is not a plan of stack "${stack}" (write one with --out or --json)${doc?.error ? `; that plan failed: ${doc.error}` : ""}`);
+        throw new UsageError(
+            `--diff: ${file} is not a plan of stack "${stack}" (write one with --out or --json)${doc?.error ? `; that plan failed: ${doc.error}` : ""}`,
+        );
     }
     return doc as unknown as PlanDocument;
 }
@@ -250,7 +253,8 @@ function writeOutputs(plan: Plan, doc: unknown, outDir: string): { planFile: str
 /** What the report says about the Helm releases: how many objects were rendered, or that they were not. */
 export function chartsLine(releases: number, chartObjects: number, noCharts: boolean): string | undefined {
     if (releases === 0) return undefined;
-    if (noCharts) return `WARNING: --no-charts: the ${releases} Helm release${releases === 1 ? " was" : "s were"} not rendered; their objects are not counted, written, validated or checked by the policy packs`;
+    if (noCharts)
+        return `WARNING: --no-charts: the ${releases} Helm release${releases === 1 ? " was" : "s were"} not rendered; their objects are not counted, written, validated or checked by the policy packs`;
     return `Helm releases: ${releases} rendered into ${chartObjects} object${chartObjects === 1 ? "" : "s"} (children of their Release in the tree; checked like the platform's own)`;
 }
 
@@ -291,8 +295,7 @@ function humanReport(plan: Plan, flags: Flags, skipped: string | undefined): str
         out.push(renderPolicyReport(plan.policy), "");
         // What packs wrote besides their port, as the CLI shows a plugin's output.
         for (const p of plan.policy.packs.filter((k) => k.output.length)) out.push(`Output of ${p.name}:`, ...p.output.map((l) => `    ${l}`), "");
-    }
-    else out.push(`Policy: ${skipped}`, "");
+    } else out.push(`Policy: ${skipped}`, "");
     return out.join("\n");
 }
 
@@ -393,7 +396,12 @@ async function main(argv: string[]): Promise<number> {
     const codes = results.map((r) => r.exitCode);
     if (f.sarif || f.results) {
         const audits = results.flatMap((r) => (r.audit ? [r.audit] : []));
-        for (const file of writeAuditExports(audits, { sarif: f.sarif, results: f.results }, { name: "mlops-plan", version: planProvenance(f.root).tool.version ?? "0.0.0" })) log(`Wrote ${rel(file)}`);
+        for (const file of writeAuditExports(
+            audits,
+            { sarif: f.sarif, results: f.results },
+            { name: "mlops-plan", version: planProvenance(f.root).tool.version ?? "0.0.0" },
+        ))
+            log(`Wrote ${rel(file)}`);
     }
     // Diffs: each stack against its baseline, or the second stack against the first.
     const diffs: PlanDiff[] = [];
@@ -419,14 +427,22 @@ async function main(argv: string[]): Promise<number> {
     if (f.failOnStatefulDelete) {
         const lost = diffs.flatMap(dataLosingChanges);
         if (lost.length) {
-            process.stderr.write(`error: --fail-on-stateful-delete: ${lost.length} stateful or protected resource${lost.length === 1 ? " is" : "s are"} deleted or replaced:\n${lost.map((c) => `  ${c.kind} ${c.urn}`).join("\n")}\n`);
+            process.stderr.write(
+                `error: --fail-on-stateful-delete: ${lost.length} stateful or protected resource${lost.length === 1 ? " is" : "s are"} deleted or replaced:\n${lost.map((c) => `  ${c.kind} ${c.urn}`).join("\n")}\n`,
+            );
             codes.push(EXIT.STATEFUL_DELETE);
         }
     }
     if (f.json) {
         const docs = results.map((r) => r.doc);
         const out = f.stacks.length === 1 ? docs[0] : docs;
-        const withDiff = diffs.length ? (f.compare ? { plans: docs, diff: diffs[0] } : Array.isArray(out) ? { plans: out, diffs } : { ...(out as object), diff: diffs[0] }) : out;
+        const withDiff = diffs.length
+            ? f.compare
+                ? { plans: docs, diff: diffs[0] }
+                : Array.isArray(out)
+                  ? { plans: out, diffs }
+                  : { ...(out as object), diff: diffs[0] }
+            : out;
         process.stdout.write(`${JSON.stringify(withDiff, null, 2)}\n`);
     }
     return combineExitCodes(codes);

@@ -96,7 +96,8 @@ export const ADMISSION_ELSEWHERE: Readonly<Record<string, string>> = {
     "deployment-replicas-ha": "not one object: joins a Deployment with its HorizontalPodAutoscaler",
     "model-workload-monitored": "not one object: joins a model workload with its ServiceMonitor or PodMonitor",
     "model-alerts-defined": "not one object: joins a model workload with its PrometheusRule",
-    "network-policy-coverage": "not one object: joins namespaces, their workloads and their NetworkPolicies (teams cannot write NetworkPolicies: their Role only reads them)",
+    "network-policy-coverage":
+        "not one object: joins namespaces, their workloads and their NetworkPolicies (teams cannot write NetworkPolicies: their Role only reads them)",
     "stateful-resources-protected": "not a Kubernetes object rule: Pulumi's protect option exists only in the program",
     "environment-matches-stack": "not an admission rule: compares labels with the Pulumi stack's environment, which the cluster does not know",
     "no-cross-environment-references": "not an admission rule: compares references with the Pulumi stack's environment and accounts",
@@ -123,14 +124,20 @@ export const WORKLOAD_VARIABLES: readonly { name: string; expression: string }[]
     { name: "podSpec", expression: "variables.podTemplate.spec" },
     { name: "containers", expression: "variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])" },
     { name: "labels", expression: "has(object.metadata.labels) ? object.metadata.labels : {}" },
-    { name: "podLabels", expression: "has(variables.podTemplate.metadata) && has(variables.podTemplate.metadata.labels) ? variables.podTemplate.metadata.labels : {}" },
+    {
+        name: "podLabels",
+        expression: "has(variables.podTemplate.metadata) && has(variables.podTemplate.metadata.labels) ? variables.podTemplate.metadata.labels : {}",
+    },
 ];
 
 /** Variables of the rules over any object: its labels. */
-export const OBJECT_VARIABLES: readonly { name: string; expression: string }[] = [{ name: "labels", expression: "has(object.metadata.labels) ? object.metadata.labels : {}" }];
+export const OBJECT_VARIABLES: readonly { name: string; expression: string }[] = [
+    { name: "labels", expression: "has(object.metadata.labels) ? object.metadata.labels : {}" },
+];
 
 /** `<Kind>/<namespace>/<name>` of the object under review, as CEL (messages). */
-export const CEL_REF = "object.kind + '/' + (has(object.metadata.namespace) ? object.metadata.namespace : request.namespace) + '/' + (has(object.metadata.name) ? object.metadata.name : '')";
+export const CEL_REF =
+    "object.kind + '/' + (has(object.metadata.namespace) ? object.metadata.namespace : request.namespace) + '/' + (has(object.metadata.name) ? object.metadata.name : '')";
 
 /** A refusal message: the policy's name, the object, then `what` (a CEL string expression). */
 export function celMessage(policy: string, what: string): string {
@@ -143,7 +150,10 @@ export function celMessage(policy: string, what: string): string {
  */
 export function teamVariable(labelDomain: string): { name: string; expression: string } {
     const key = celString(orgKey(labelDomain, ORG_LABELS.team));
-    return { name: "team", expression: `has(namespaceObject.metadata.labels) && ${key} in namespaceObject.metadata.labels ? namespaceObject.metadata.labels[${key}] : ''` };
+    return {
+        name: "team",
+        expression: `has(namespaceObject.metadata.labels) && ${key} in namespaceObject.metadata.labels ? namespaceObject.metadata.labels[${key}] : ''`,
+    };
 }
 
 /** Variables of the model rules: the model, version and team of a workload (and, with `approvals`, its key in the approvals parameter). */

@@ -54,4 +54,3 @@ export function effectiveProperties(file: PackConfigFile, factory: PolicyFactory
     const own = typeof entry === "object" && entry !== null ? Object.fromEntries(Object.entries(entry).filter(([k]) => k !== "enforcementLevel")) : {};
     return { ...structuredClone(factory.defaults as Record<string, unknown>), ...own };
 }
-

@@ -27,16 +27,7 @@ import type {
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { AdmissionDefinition } from "./admission";
 import { runtimeContext } from "./context";
-import {
-    ENVIRONMENTS,
-    type Environment,
-    FRAMEWORKS,
-    type PolicyContext,
-    type PolicyMetadata,
-    type Skipped,
-    type StackOutcome,
-    type Violation,
-} from "./types";
+import { ENVIRONMENTS, type Environment, FRAMEWORKS, type PolicyContext, type PolicyMetadata, type Skipped, type StackOutcome, type Violation } from "./types";
 import { isUnknownValueError } from "./unknowns";
 
 /** JSON schema of one config property, with its default (the value used when the config file is silent). */
@@ -366,7 +357,12 @@ export function defineResourcePolicy<C extends object>(def: ResourcePolicyDefini
     const factory = (opts: PolicyOptions<C> = {}): ResourceValidationPolicy => {
         const validate = (args: ResourceValidationArgs, report: ReportViolation) => {
             if (!appliesToType(args.type)) {
-                notApplicable(args, typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
+                notApplicable(
+                    args,
+                    typeList
+                        ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}`
+                        : "Policy does not apply to this resource type",
+                );
             }
             const messages = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args, config, ctx));
             for (const m of messages) report(m);

@@ -79,7 +79,11 @@ function withoutResourceRefs(v: unknown): unknown {
     if (v && typeof v === "object") {
         const o = v as Record<string, unknown>;
         if (o[SIG_KEY] === RESOURCE_SIG) return (o.id as string) || (o.urn as string);
-        return Object.fromEntries(Object.entries(o).filter(([, e]) => e !== undefined).map(([k, e]) => [k, withoutResourceRefs(e)]));
+        return Object.fromEntries(
+            Object.entries(o)
+                .filter(([, e]) => e !== undefined)
+                .map(([k, e]) => [k, withoutResourceRefs(e)]),
+        );
     }
     return v;
 }
@@ -139,8 +143,17 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
             config: effectiveProperties(file, factory),
         }));
 
-    const record = (factory: PolicyFactory, level: EnforcementLevel, stage: Finding["stage"], defaultUrn?: string) => (message: string | object, urn?: string) =>
-        findings.push({ pack: pack.name, policy: factory.meta.name, level, severity: factory.meta.severity, message: String(message), urn: urn ?? defaultUrn, stage });
+    const record =
+        (factory: PolicyFactory, level: EnforcementLevel, stage: Finding["stage"], defaultUrn?: string) => (message: string | object, urn?: string) =>
+            findings.push({
+                pack: pack.name,
+                policy: factory.meta.name,
+                level,
+                severity: factory.meta.severity,
+                message: String(message),
+                urn: urn ?? defaultUrn,
+                stage,
+            });
 
     const guard = async (factory: PolicyFactory, urn: string | undefined, fn: () => unknown) => {
         try {
@@ -149,7 +162,15 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
             if (e instanceof NotApplicableError) skipped.push({ pack: pack.name, policy: factory.meta.name, urn, reason: e.reason ?? "" });
             else if (isUnknownValueError(e)) {
                 // What @pulumi/policy does with an unknown a policy did not handle: an advisory diagnostic.
-                findings.push({ pack: pack.name, policy: factory.meta.name, level: "advisory", severity: factory.meta.severity, message: `can't run policy during preview: ${e.message}`, urn, stage: "resource" });
+                findings.push({
+                    pack: pack.name,
+                    policy: factory.meta.name,
+                    level: "advisory",
+                    severity: factory.meta.severity,
+                    message: `can't run policy during preview: ${e.message}`,
+                    urn,
+                    stage: "resource",
+                });
             } else throw e;
         }
     };

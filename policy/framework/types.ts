@@ -93,4 +93,3 @@ export interface StackOutcome {
     readonly violations: Violation[];
     readonly skipped: Skipped[];
 }
-

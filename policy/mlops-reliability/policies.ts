@@ -15,7 +15,8 @@ import { workloadHasPdb } from "../rules/reliability/workloadHasPdb";
 
 export const pack = definePack({
     name: "mlops-reliability",
-    description: "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded Jobs and CronJobs, monitored and alerted model workloads.",
+    description:
+        "MLOps platform reliability: replicas and disruption budgets in prod, protected state, bounded Jobs and CronJobs, monitored and alerted model workloads.",
     policies: [
         deploymentReplicasHa,
         workloadHasPdb,

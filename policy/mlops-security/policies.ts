@@ -36,7 +36,8 @@ import { elastiCacheEncryptedAuthenticated } from "../rules/security/elastiCache
 
 export const pack = definePack({
     name: "mlops-security",
-    description: "MLOps platform security: encrypted, private, TLS-only storage and databases, least-privilege IAM and IRSA, restricted pods, secrets by reference, no public exposure.",
+    description:
+        "MLOps platform security: encrypted, private, TLS-only storage and databases, least-privilege IAM and IRSA, restricted pods, secrets by reference, no public exposure.",
     policies: [
         s3BucketEncryptedWithKms,
         s3BucketVersioningEnabled,

@@ -27,9 +27,30 @@ const crossGuard = (module: string) => require(path.join(packPackageDirs()["@pul
 
 export const PACK_PATCH_TARGETS: readonly PatchTarget[] = [
     // fastStruct.ts
-    { id: "google-protobuf struct_pb Struct.deserializeBinaryFromReader", use: "replaced", pkg: "google-protobuf", get: () => struct().deserializeBinaryFromReader, arity: 2, sha256: "35874b969ae31f9d" },
-    { id: "google-protobuf struct_pb Struct.prototype.toJavaScript", use: "wrapped", pkg: "google-protobuf", get: () => struct().prototype.toJavaScript, arity: 0, sha256: "030224937e0bfef7" },
-    { id: "google-protobuf struct_pb Struct.prototype.getFieldsMap", use: "wrapped", pkg: "google-protobuf", get: () => struct().prototype.getFieldsMap, arity: 1, sha256: "ac68b0dc302a96e2" },
+    {
+        id: "google-protobuf struct_pb Struct.deserializeBinaryFromReader",
+        use: "replaced",
+        pkg: "google-protobuf",
+        get: () => struct().deserializeBinaryFromReader,
+        arity: 2,
+        sha256: "35874b969ae31f9d",
+    },
+    {
+        id: "google-protobuf struct_pb Struct.prototype.toJavaScript",
+        use: "wrapped",
+        pkg: "google-protobuf",
+        get: () => struct().prototype.toJavaScript,
+        arity: 0,
+        sha256: "030224937e0bfef7",
+    },
+    {
+        id: "google-protobuf struct_pb Struct.prototype.getFieldsMap",
+        use: "wrapped",
+        pkg: "google-protobuf",
+        get: () => struct().prototype.getFieldsMap,
+        arity: 1,
+        sha256: "ac68b0dc302a96e2",
+    },
     ...(
         [
             ["nextField", "681e72aa14e0dd6d"],
@@ -39,11 +60,23 @@ export const PACK_PATCH_TARGETS: readonly PatchTarget[] = [
             ["readBytes", "9034b08d255c4cdb"],
             ["skipField", "8ecb82ce5e502d1f"],
         ] as const
-    ).map(([fn, sha256]): PatchTarget => ({ id: `google-protobuf BinaryReader.prototype.${fn}`, use: "relied on", pkg: "google-protobuf", get: () => reader()[fn], arity: 0, sha256 })),
+    ).map(([fn, sha256]): PatchTarget => ({
+        id: `google-protobuf BinaryReader.prototype.${fn}`,
+        use: "relied on",
+        pkg: "google-protobuf",
+        get: () => reader()[fn],
+        arity: 0,
+        sha256,
+    })),
     // decodeOnce.ts (the three messages share jspb's generated getter).
-    ...["AnalyzeRequest", "AnalyzerResource", "AnalyzerProviderResource"].map(
-        (name): PatchTarget => ({ id: `@pulumi/pulumi proto/analyzer_pb ${name}.prototype.getProperties`, use: "wrapped", pkg: "@pulumi/pulumi", get: () => message(name).getProperties, arity: 0, sha256: "bd67459878f80666" }),
-    ),
+    ...["AnalyzeRequest", "AnalyzerResource", "AnalyzerProviderResource"].map((name): PatchTarget => ({
+        id: `@pulumi/pulumi proto/analyzer_pb ${name}.prototype.getProperties`,
+        use: "wrapped",
+        pkg: "@pulumi/pulumi",
+        get: () => message(name).getProperties,
+        arity: 0,
+        sha256: "bd67459878f80666",
+    })),
     // CrossGuard's handlers decode the properties per policy through getProperties(); deserializeProperties copies, never mutates.
     ...(
         [
@@ -51,6 +84,20 @@ export const PACK_PATCH_TARGETS: readonly PatchTarget[] = [
             ["makeAnalyzeStackRpcFun", "aeeca4fd53aa9f9b"],
             ["makeRemediateRpcFun", "6f1a9a846125c6c4"],
         ] as const
-    ).map(([fn, sha256]): PatchTarget => ({ id: `@pulumi/policy server ${fn}`, use: "relied on", pkg: "@pulumi/policy", get: () => crossGuard("server")[fn], arity: 4, sha256 })),
-    { id: "@pulumi/policy deserialize deserializeProperties", use: "relied on", pkg: "@pulumi/policy", get: () => crossGuard("deserialize").deserializeProperties, arity: 2, sha256: "36723e6ba8a2cd2f" },
+    ).map(([fn, sha256]): PatchTarget => ({
+        id: `@pulumi/policy server ${fn}`,
+        use: "relied on",
+        pkg: "@pulumi/policy",
+        get: () => crossGuard("server")[fn],
+        arity: 4,
+        sha256,
+    })),
+    {
+        id: "@pulumi/policy deserialize deserializeProperties",
+        use: "relied on",
+        pkg: "@pulumi/policy",
+        get: () => crossGuard("deserialize").deserializeProperties,
+        arity: 2,
+        sha256: "36723e6ba8a2cd2f",
+    },
 ];

@@ -103,7 +103,10 @@ export const IAM_POLICY_TYPES = [
 
 /** A case-insensitive regex for an IAM glob (`*` any run, `?` one character). */
 export function globRegex(glob: string): RegExp {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const body = glob
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${body}$`, "i");
 }
 

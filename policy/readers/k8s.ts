@@ -79,7 +79,10 @@ export interface ContainerRef {
 }
 
 /** Every container of a pod spec: containers, initContainers and ephemeralContainers. */
-export function containersOf(spec: Record<string, any>, kinds: readonly ContainerKind[] = ["container", "initContainer", "ephemeralContainer"]): ContainerRef[] {
+export function containersOf(
+    spec: Record<string, any>,
+    kinds: readonly ContainerKind[] = ["container", "initContainer", "ephemeralContainer"],
+): ContainerRef[] {
     const out: ContainerRef[] = [];
     const lists: [ContainerKind, unknown][] = [
         ["initContainer", spec.initContainers],
@@ -175,7 +178,20 @@ export function isModelWorkloadType(type: string): boolean {
 }
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/;
-const QUANTITY_FACTOR: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+const QUANTITY_FACTOR: Record<string, number> = {
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    Pi: 1024 ** 5,
+};
 
 /** The number a Kubernetes quantity stands for (`512Mi` -> 536870912, a number as itself); undefined when it is not one. */
 export function quantityNumber(q: unknown): number | undefined {

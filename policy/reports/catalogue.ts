@@ -59,7 +59,12 @@ function entry(factory: PolicyFactory, pack: string): CataloguePolicy {
         rationale: m.rationale,
         severity: m.severity,
         remediation: m.remediation,
-        controls: m.controls.map((c) => ({ framework: c.framework, frameworkName: FRAMEWORKS[c.framework].name, frameworkVersion: FRAMEWORKS[c.framework].version, control: c.control })),
+        controls: m.controls.map((c) => ({
+            framework: c.framework,
+            frameworkName: FRAMEWORKS[c.framework].name,
+            frameworkVersion: FRAMEWORKS[c.framework].version,
+            control: c.control,
+        })),
         topics: m.topics,
         protectsData: m.protectsData,
         appliesTo: m.appliesTo,

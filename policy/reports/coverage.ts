@@ -66,10 +66,34 @@ const WORKLOADS = [T.deployment, T.statefulSet, T.job, T.cronJob];
 /** The controls, in the order the matrix shows them. */
 export const BASELINE: readonly BaselineControl[] = [
     // --- AWS Foundational Security Best Practices --------------------------------------------------
-    { framework: "AWS-FSBP", control: "S3.8", title: "S3 general purpose buckets should block public access", types: [T.bucket, T.pab], policies: ["s3-bucket-public-access-blocked"] },
-    { framework: "AWS-FSBP", control: "S3.5", title: "S3 general purpose buckets should require requests to use SSL", types: [T.bucket, T.bucketPolicy], policies: ["s3-bucket-tls-only"] },
-    { framework: "AWS-FSBP", control: "S3.14", title: "S3 general purpose buckets should have versioning enabled", types: [T.bucket, T.versioning], policies: ["s3-bucket-versioning-enabled"] },
-    { framework: "AWS-FSBP", control: "S3.17", title: "S3 general purpose buckets should be encrypted at rest with AWS KMS keys", types: [T.bucket, T.sse], policies: ["s3-bucket-encrypted-with-kms"] },
+    {
+        framework: "AWS-FSBP",
+        control: "S3.8",
+        title: "S3 general purpose buckets should block public access",
+        types: [T.bucket, T.pab],
+        policies: ["s3-bucket-public-access-blocked"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "S3.5",
+        title: "S3 general purpose buckets should require requests to use SSL",
+        types: [T.bucket, T.bucketPolicy],
+        policies: ["s3-bucket-tls-only"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "S3.14",
+        title: "S3 general purpose buckets should have versioning enabled",
+        types: [T.bucket, T.versioning],
+        policies: ["s3-bucket-versioning-enabled"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "S3.17",
+        title: "S3 general purpose buckets should be encrypted at rest with AWS KMS keys",
+        types: [T.bucket, T.sse],
+        policies: ["s3-bucket-encrypted-with-kms"],
+    },
     {
         framework: "AWS-FSBP",
         control: "S3.9",
@@ -83,53 +107,154 @@ export const BASELINE: readonly BaselineControl[] = [
         control: "S3.13",
         title: "S3 general purpose buckets should have lifecycle configurations",
         types: [T.bucket, T.lifecycle],
-        exception: "ArtifactStore always creates the lifecycle configuration with the environment's retention (test/platform.test.ts, 'lifecycle rules follow the environment's retention'); no bucket is created elsewhere.",
+        exception:
+            "ArtifactStore always creates the lifecycle configuration with the environment's retention (test/platform.test.ts, 'lifecycle rules follow the environment's retention'); no bucket is created elsewhere.",
     },
     {
         framework: "AWS-FSBP",
         control: "S3.12",
         title: "ACLs should not be used to manage user access to S3 general purpose buckets",
         types: [T.bucket, T.ownership],
-        exception: "ArtifactStore always sets BucketOwnerEnforced, which disables ACLs (test/platform.test.ts, 'is versioned, private, owner-enforced and TLS-only'); no bucket is created elsewhere.",
+        exception:
+            "ArtifactStore always sets BucketOwnerEnforced, which disables ACLs (test/platform.test.ts, 'is versioned, private, owner-enforced and TLS-only'); no bucket is created elsewhere.",
     },
     { framework: "AWS-FSBP", control: "KMS.4", title: "AWS KMS key rotation should be enabled", types: [T.key], policies: ["kms-key-rotation-enabled"] },
-    { framework: "AWS-FSBP", control: "KMS.3", title: "AWS KMS keys should not be deleted unintentionally", types: [T.key], policies: ["stateful-resources-protected"] },
-    { framework: "AWS-FSBP", control: "IAM.1", title: "IAM policies should not allow full \"*\" administrative privileges", types: [T.role, T.rolePolicy], policies: ["iam-no-wildcard-actions", "iam-no-wildcard-resources"] },
-    { framework: "AWS-FSBP", control: "IAM.21", title: "IAM customer managed policies should not allow wildcard actions for services", types: [T.role, T.rolePolicy], policies: ["iam-no-wildcard-actions"] },
-    { framework: "AWS-FSBP", control: "RDS.2", title: "RDS DB instances should prohibit public access", types: [T.rds], policies: ["rds-not-publicly-accessible"] },
-    { framework: "AWS-FSBP", control: "RDS.3", title: "RDS DB instances should have encryption at-rest enabled", types: [T.rds], policies: ["rds-storage-encrypted"] },
-    { framework: "AWS-FSBP", control: "ElastiCache.4", title: "ElastiCache replication groups should be encrypted at rest", types: [T.elasticache], policies: ["elasticache-encrypted-authenticated"] },
-    { framework: "AWS-FSBP", control: "ElastiCache.5", title: "ElastiCache replication groups should be encrypted in transit", types: [T.elasticache], policies: ["elasticache-encrypted-authenticated"] },
-    { framework: "AWS-FSBP", control: "ElastiCache.6", title: "ElastiCache (Redis OSS) replication groups of earlier versions should have Redis OSS AUTH enabled", types: [T.elasticache], policies: ["elasticache-encrypted-authenticated"] },
-    { framework: "AWS-FSBP", control: "RDS.5", title: "RDS DB instances should be configured with multiple Availability Zones", types: [T.rds], policies: ["rds-multi-az"] },
-    { framework: "AWS-FSBP", control: "RDS.8", title: "RDS DB instances should have deletion protection enabled", types: [T.rds], policies: ["rds-deletion-protected"] },
-    { framework: "AWS-FSBP", control: "RDS.11", title: "RDS instances should have automatic backups enabled", types: [T.rds], policies: ["rds-backup-retention"] },
+    {
+        framework: "AWS-FSBP",
+        control: "KMS.3",
+        title: "AWS KMS keys should not be deleted unintentionally",
+        types: [T.key],
+        policies: ["stateful-resources-protected"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "IAM.1",
+        title: 'IAM policies should not allow full "*" administrative privileges',
+        types: [T.role, T.rolePolicy],
+        policies: ["iam-no-wildcard-actions", "iam-no-wildcard-resources"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "IAM.21",
+        title: "IAM customer managed policies should not allow wildcard actions for services",
+        types: [T.role, T.rolePolicy],
+        policies: ["iam-no-wildcard-actions"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "RDS.2",
+        title: "RDS DB instances should prohibit public access",
+        types: [T.rds],
+        policies: ["rds-not-publicly-accessible"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "RDS.3",
+        title: "RDS DB instances should have encryption at-rest enabled",
+        types: [T.rds],
+        policies: ["rds-storage-encrypted"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "ElastiCache.4",
+        title: "ElastiCache replication groups should be encrypted at rest",
+        types: [T.elasticache],
+        policies: ["elasticache-encrypted-authenticated"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "ElastiCache.5",
+        title: "ElastiCache replication groups should be encrypted in transit",
+        types: [T.elasticache],
+        policies: ["elasticache-encrypted-authenticated"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "ElastiCache.6",
+        title: "ElastiCache (Redis OSS) replication groups of earlier versions should have Redis OSS AUTH enabled",
+        types: [T.elasticache],
+        policies: ["elasticache-encrypted-authenticated"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "RDS.5",
+        title: "RDS DB instances should be configured with multiple Availability Zones",
+        types: [T.rds],
+        policies: ["rds-multi-az"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "RDS.8",
+        title: "RDS DB instances should have deletion protection enabled",
+        types: [T.rds],
+        policies: ["rds-deletion-protected"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "RDS.11",
+        title: "RDS instances should have automatic backups enabled",
+        types: [T.rds],
+        policies: ["rds-backup-retention"],
+    },
     {
         framework: "AWS-FSBP",
         control: "RDS.13",
         title: "RDS automatic minor version upgrades should be enabled",
         types: [T.rds],
-        exception: "RdsPostgres enables them unless told otherwise (autoMinorVersionUpgrade defaults to true; test/mlflow.test.ts); the platform config has no key to turn them off.",
+        exception:
+            "RdsPostgres enables them unless told otherwise (autoMinorVersionUpgrade defaults to true; test/mlflow.test.ts); the platform config has no key to turn them off.",
     },
     {
         framework: "AWS-FSBP",
         control: "RDS.9",
         title: "RDS DB instances should publish logs to CloudWatch Logs",
         types: [T.rds],
-        exception: "RdsPostgres always exports the postgresql and upgrade logs (enabledCloudwatchLogsExports; test/mlflow.test.ts); it is the only RDS instance the stacks create.",
+        exception:
+            "RdsPostgres always exports the postgresql and upgrade logs (enabledCloudwatchLogsExports; test/mlflow.test.ts); it is the only RDS instance the stacks create.",
     },
-    { framework: "AWS-FSBP", control: "ECR.1", title: "ECR private repositories should have image scanning configured", types: [T.ecr], policies: ["ecr-repository-hardened"] },
-    { framework: "AWS-FSBP", control: "ECR.2", title: "ECR private repositories should have tag immutability configured", types: [T.ecr], policies: ["ecr-repository-hardened"] },
+    {
+        framework: "AWS-FSBP",
+        control: "ECR.1",
+        title: "ECR private repositories should have image scanning configured",
+        types: [T.ecr],
+        policies: ["ecr-repository-hardened"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "ECR.2",
+        title: "ECR private repositories should have tag immutability configured",
+        types: [T.ecr],
+        policies: ["ecr-repository-hardened"],
+    },
     {
         framework: "AWS-FSBP",
         control: "ECR.3",
         title: "ECR repositories should have at least one lifecycle policy configured",
         types: [T.ecr, T.ecrLifecycle],
-        exception: "ContainerImage, the only creator of repositories, always attaches one (test/containerImage.test.ts, test/modelService.test.ts check its rules).",
+        exception:
+            "ContainerImage, the only creator of repositories, always attaches one (test/containerImage.test.ts, test/modelService.test.ts check its rules).",
     },
-    { framework: "AWS-FSBP", control: "EC2.18", title: "Security groups should only allow unrestricted incoming traffic for authorized ports", types: [T.sg, T.sgIngress], policies: ["security-group-ingress-restricted"] },
-    { framework: "AWS-FSBP", control: "EC2.19", title: "Security groups should not allow unrestricted access to ports with high risk", types: [T.sg, T.sgIngress], policies: ["security-group-ingress-restricted"] },
-    { framework: "AWS-FSBP", control: "EC2.53", title: "EC2 security groups should not allow ingress from 0.0.0.0/0 to remote server administration ports", types: [T.sg, T.sgIngress], policies: ["security-group-ingress-restricted"] },
+    {
+        framework: "AWS-FSBP",
+        control: "EC2.18",
+        title: "Security groups should only allow unrestricted incoming traffic for authorized ports",
+        types: [T.sg, T.sgIngress],
+        policies: ["security-group-ingress-restricted"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "EC2.19",
+        title: "Security groups should not allow unrestricted access to ports with high risk",
+        types: [T.sg, T.sgIngress],
+        policies: ["security-group-ingress-restricted"],
+    },
+    {
+        framework: "AWS-FSBP",
+        control: "EC2.53",
+        title: "EC2 security groups should not allow ingress from 0.0.0.0/0 to remote server administration ports",
+        types: [T.sg, T.sgIngress],
+        policies: ["security-group-ingress-restricted"],
+    },
     {
         framework: "NSA-CISA-K8S",
         control: "Authentication and authorization",
@@ -140,10 +265,34 @@ export const BASELINE: readonly BaselineControl[] = [
     },
     // --- Kubernetes hardening ----------------------------------------------------------------------
     { framework: "PSS", control: "restricted: runAsNonRoot", title: "Containers run as a non-root user", types: WORKLOADS, policies: ["pod-run-as-non-root"] },
-    { framework: "PSS", control: "restricted: allowPrivilegeEscalation", title: "Containers do not allow privilege escalation", types: WORKLOADS, policies: ["pod-no-privilege-escalation"] },
-    { framework: "PSS", control: "restricted: capabilities", title: "Containers drop ALL capabilities", types: WORKLOADS, policies: ["pod-capabilities-restricted"] },
-    { framework: "PSS", control: "restricted: seccompProfile", title: "Pods use the RuntimeDefault (or a Localhost) seccomp profile", types: WORKLOADS, policies: ["pod-seccomp-profile"] },
-    { framework: "PSS", control: "baseline: host namespaces", title: "Pods do not share the host's network, PID or IPC namespaces", types: WORKLOADS, policies: ["pod-no-host-namespaces"] },
+    {
+        framework: "PSS",
+        control: "restricted: allowPrivilegeEscalation",
+        title: "Containers do not allow privilege escalation",
+        types: WORKLOADS,
+        policies: ["pod-no-privilege-escalation"],
+    },
+    {
+        framework: "PSS",
+        control: "restricted: capabilities",
+        title: "Containers drop ALL capabilities",
+        types: WORKLOADS,
+        policies: ["pod-capabilities-restricted"],
+    },
+    {
+        framework: "PSS",
+        control: "restricted: seccompProfile",
+        title: "Pods use the RuntimeDefault (or a Localhost) seccomp profile",
+        types: WORKLOADS,
+        policies: ["pod-seccomp-profile"],
+    },
+    {
+        framework: "PSS",
+        control: "baseline: host namespaces",
+        title: "Pods do not share the host's network, PID or IPC namespaces",
+        types: WORKLOADS,
+        policies: ["pod-no-host-namespaces"],
+    },
     { framework: "PSS", control: "baseline: hostPath volumes", title: "Pods mount no hostPath volumes", types: WORKLOADS, policies: ["pod-no-host-path"] },
     { framework: "PSS", control: "baseline: privileged containers", title: "No privileged containers", types: WORKLOADS, policies: ["pod-no-privileged"] },
     {
@@ -154,16 +303,35 @@ export const BASELINE: readonly BaselineControl[] = [
         exception:
             "ServingNamespace labels every team namespace with enforce restricted (baseline in dev) and warn/audit restricted (test/servingNamespace.test.ts); e2e/kubernetes.e2e.test.ts shows the API server refusing privileged and root pods there, and the team cannot relabel its namespace.",
     },
-    { framework: "NSA-CISA-K8S", control: "Immutable container file systems", title: "Containers run with a read-only root filesystem", types: WORKLOADS, policies: ["pod-read-only-root-filesystem"] },
-    { framework: "NSA-CISA-K8S", control: "Resource policies", title: "Containers request and limit CPU, memory and ephemeral storage", types: WORKLOADS, policies: ["container-resources-required", "container-ephemeral-storage-set"] },
-    { framework: "CIS-K8S", control: "5.1.6", title: "Service account tokens are only mounted where necessary", types: [...WORKLOADS, T.serviceAccount], policies: ["pod-service-account-token-not-mounted"] },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Immutable container file systems",
+        title: "Containers run with a read-only root filesystem",
+        types: WORKLOADS,
+        policies: ["pod-read-only-root-filesystem"],
+    },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Resource policies",
+        title: "Containers request and limit CPU, memory and ephemeral storage",
+        types: WORKLOADS,
+        policies: ["container-resources-required", "container-ephemeral-storage-set"],
+    },
+    {
+        framework: "CIS-K8S",
+        control: "5.1.6",
+        title: "Service account tokens are only mounted where necessary",
+        types: [...WORKLOADS, T.serviceAccount],
+        policies: ["pod-service-account-token-not-mounted"],
+    },
     { framework: "CIS-K8S", control: "5.1.3", title: "Minimize wildcard use in Roles and ClusterRoles", types: [T.k8sRole], policies: ["rbac-no-wildcards"] },
     {
         framework: "CIS-K8S",
         control: "5.1.1",
         title: "The cluster-admin role is only used where required",
         types: [T.roleBinding],
-        exception: "every RoleBinding the stacks create binds the namespace's own Role (components/platform/servingNamespace.ts); none binds a ClusterRole (e2e/kubernetes.e2e.test.ts: the team's effective rules are exactly its Role's, nothing cluster-wide).",
+        exception:
+            "every RoleBinding the stacks create binds the namespace's own Role (components/platform/servingNamespace.ts); none binds a ClusterRole (e2e/kubernetes.e2e.test.ts: the team's effective rules are exactly its Role's, nothing cluster-wide).",
     },
     {
         framework: "NSA-CISA-K8S",
@@ -179,7 +347,13 @@ export const BASELINE: readonly BaselineControl[] = [
         types: [T.httpRoute],
         policies: ["httproute-gateway-hostnames"],
     },
-    { framework: "CIS-K8S", control: "5.4.1", title: "Secrets are not passed as literal environment variables", types: [...WORKLOADS, T.secret], policies: ["secret-env-from-secret-ref"] },
+    {
+        framework: "CIS-K8S",
+        control: "5.4.1",
+        title: "Secrets are not passed as literal environment variables",
+        types: [...WORKLOADS, T.secret],
+        policies: ["secret-env-from-secret-ref"],
+    },
     {
         framework: "NSA-CISA-K8S",
         control: "Jobs: bounded runs",
@@ -187,7 +361,13 @@ export const BASELINE: readonly BaselineControl[] = [
         types: [T.cronJob],
         policies: ["cronjob-no-concurrent-runs", "cronjob-deadlines-set", "cronjob-backoff-bounded", "cronjob-history-bounded"],
     },
-    { framework: "NSA-CISA-K8S", control: "Jobs: bounded runs (Jobs)", title: "Jobs have a deadline and bounded retries", types: [T.job], policies: ["job-runs-bounded"] },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Jobs: bounded runs (Jobs)",
+        title: "Jobs have a deadline and bounded retries",
+        types: [T.job],
+        policies: ["job-runs-bounded"],
+    },
     {
         framework: "NSA-CISA-K8S",
         control: "Jobs: finished runs cleaned up (Jobs)",
@@ -196,8 +376,20 @@ export const BASELINE: readonly BaselineControl[] = [
         exception:
             "a Job the stack owns must stay after it finishes, or Pulumi sees it vanish and creates it again: MlflowTeamAccess's Job (the stacks' only one) has no TTL on purpose (test/mlflowTeamAccess.test.ts) and is replaced when its input changes. The Jobs a CronJob starts, by schedule, by hand or by an orchestrator, carry its template's TTL, which cronjob-history-bounded requires.",
     },
-    { framework: "NSA-CISA-K8S", control: "Image provenance", title: "Images are pinned by digest, from allowed registries, never latest", types: WORKLOADS, policies: ["image-digest-pinned", "image-registry-allowed", "image-tag-not-latest"] },
-    { framework: "NSA-CISA-K8S", control: "Exposure", title: "Services are not exposed through NodePort or LoadBalancer", types: [T.service], policies: ["service-type-restricted"] },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Image provenance",
+        title: "Images are pinned by digest, from allowed registries, never latest",
+        types: WORKLOADS,
+        policies: ["image-digest-pinned", "image-registry-allowed", "image-tag-not-latest"],
+    },
+    {
+        framework: "NSA-CISA-K8S",
+        control: "Exposure",
+        title: "Services are not exposed through NodePort or LoadBalancer",
+        types: [T.service],
+        policies: ["service-type-restricted"],
+    },
 ];
 
 /** Types the stacks create that no control of these baselines applies to, and why. */
@@ -205,9 +397,11 @@ export const NO_CONTROL: Readonly<Record<string, string>> = {
     "aws:kms/alias:Alias": "a name for a key; the key's controls apply to the key",
     "aws:rds/parameterGroup:ParameterGroup": "the engine settings of the instance (rds.force_ssl on); the instance's controls apply to the instance",
     "aws:rds/subnetGroup:SubnetGroup": "the private subnets the instance lives in; RDS.2 (public access) is judged on the instance",
-    "aws:elasticache/subnetGroup:SubnetGroup": "the private subnets the feature store's online store lives in; its exposure is judged on the replication group and its security group",
+    "aws:elasticache/subnetGroup:SubnetGroup":
+        "the private subnets the feature store's online store lives in; its exposure is judged on the replication group and its security group",
     "docker:index/image:Image": "a build and push, not a cloud resource; the repository's controls (ECR.1, ECR.2) apply to what it pushes",
-    "random:index/randomPassword:RandomPassword": "a generated secret, kept secret end to end (test/platform.test.ts, 'generated passwords reach the engine only as secrets')",
+    "random:index/randomPassword:RandomPassword":
+        "a generated secret, kept secret end to end (test/platform.test.ts, 'generated passwords reach the engine only as secrets')",
     "kubernetes:core/v1:ConfigMap": "configuration data: no hardening control applies (secrets are Secrets; ownership labels are governance)",
     "kubernetes:core/v1:LimitRange": "it implements the resource control for the namespace's containers",
     "kubernetes:core/v1:ResourceQuota": "it implements the resource control for the namespace",
@@ -215,9 +409,12 @@ export const NO_CONTROL: Readonly<Record<string, string>> = {
     "kubernetes:policy/v1:PodDisruptionBudget": "availability, not hardening (workload-has-pdb)",
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": "monitoring configuration (model-workload-monitored)",
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": "alerting configuration (model-alerts-defined)",
-    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
-    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
-    "kubernetes:helm.sh/v3:Release": "one resource whose rendered objects the packs cannot see (docs/policies.md, 'What the packs cannot see'); the charts' values set the hardening the monitoring stack's tests check",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy":
+        "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding":
+        "it enforces controls (policy/framework/admission.ts); teams cannot change it (e2e/admission.e2e.test.ts)",
+    "kubernetes:helm.sh/v3:Release":
+        "one resource whose rendered objects the packs cannot see (docs/policies.md, 'What the packs cannot see'); the charts' values set the hardening the monitoring stack's tests check",
 };
 
 /** A row of the matrix: one resource type and one control (or the type's reason for having none). */
@@ -247,7 +444,11 @@ export function coverageRows(types: readonly string[]): CoverageRow[] {
     for (const type of [...new Set(types)].filter(isCoveredType).sort()) {
         const controls = BASELINE.filter((c) => c.types.includes(type));
         if (controls.length === 0) {
-            rows.push(NO_CONTROL[type] ? { type, noControl: NO_CONTROL[type] } : { type, unmapped: "no control of the baselines is mapped to this type and NO_CONTROL gives no reason" });
+            rows.push(
+                NO_CONTROL[type]
+                    ? { type, noControl: NO_CONTROL[type] }
+                    : { type, unmapped: "no control of the baselines is mapped to this type and NO_CONTROL gives no reason" },
+            );
             continue;
         }
         for (const c of controls) {
@@ -262,7 +463,11 @@ export function coverageRows(types: readonly string[]): CoverageRow[] {
                     ...base,
                     policies: c.policies.map((name) => {
                         const { pack, factory } = policies.get(name)!;
-                        return { name, pack, levels: Object.fromEntries(STACKS.map((s) => [s, levelIn(factory, readPackConfig(s, pack), environmentOfStack(s))])) };
+                        return {
+                            name,
+                            pack,
+                            levels: Object.fromEntries(STACKS.map((s) => [s, levelIn(factory, readPackConfig(s, pack), environmentOfStack(s))])),
+                        };
                     }),
                 });
             } else if (c.exception && c.exception.trim().length > 0) {

@@ -34,7 +34,9 @@ function controls(factory: PolicyFactory): string {
     if (factory.meta.controls.length === 0) return "none mapped";
     const byFramework = new Map<string, string[]>();
     for (const c of factory.meta.controls) byFramework.set(c.framework, [...(byFramework.get(c.framework) ?? []), c.control]);
-    return [...byFramework].map(([fw, ids]) => `${FRAMEWORKS[fw as keyof typeof FRAMEWORKS].name} ${FRAMEWORKS[fw as keyof typeof FRAMEWORKS].version}: ${ids.join(", ")}`).join("; ");
+    return [...byFramework]
+        .map(([fw, ids]) => `${FRAMEWORKS[fw as keyof typeof FRAMEWORKS].name} ${FRAMEWORKS[fw as keyof typeof FRAMEWORKS].version}: ${ids.join(", ")}`)
+        .join("; ");
 }
 
 function configTable(factory: PolicyFactory, input: DocsInput, pack: string): string[] {

@@ -26,7 +26,10 @@ export function parsePolicyExceptions(text: string): PolicyException[] {
         .split("\n")
         .filter((l) => /^\|\s*([a-z0-9-]+\/)?(dev|test|prod)\s*\|/.test(l))
         .map((l) => {
-            const [stack, policy, resource, reason, revisitWhen] = l.split("|").slice(1, 6).map((c) => (c ?? "").trim());
+            const [stack, policy, resource, reason, revisitWhen] = l
+                .split("|")
+                .slice(1, 6)
+                .map((c) => (c ?? "").trim());
             return { stack, policy, resource, reason, revisitWhen };
         });
 }

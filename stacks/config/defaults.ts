@@ -13,23 +13,91 @@ const MLFLOW_IMAGE = { version: "3.1.1" };
 /** Team serving namespaces: dev small, prod sized for several replicated model servers per team. */
 const SERVING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["serving"]>> = {
     dev: {
-        quota: { cpu: "4", memory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 20, services: 10, persistentVolumeClaims: 0, ephemeralStorage: "16Gi", limitsEphemeralStorage: "64Gi", gpu: 0 },
-        limitRange: { defaultCpuRequest: "100m", defaultMemoryRequest: "256Mi", defaultCpuLimit: "1", defaultMemoryLimit: "1Gi", maxCpu: "2", maxMemory: "4Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "8Gi" },
+        quota: {
+            cpu: "4",
+            memory: "8Gi",
+            limitsCpu: "8",
+            limitsMemory: "16Gi",
+            pods: 20,
+            services: 10,
+            persistentVolumeClaims: 0,
+            ephemeralStorage: "16Gi",
+            limitsEphemeralStorage: "64Gi",
+            gpu: 0,
+        },
+        limitRange: {
+            defaultCpuRequest: "100m",
+            defaultMemoryRequest: "256Mi",
+            defaultCpuLimit: "1",
+            defaultMemoryLimit: "1Gi",
+            maxCpu: "2",
+            maxMemory: "4Gi",
+            defaultEphemeralStorageRequest: "128Mi",
+            defaultEphemeralStorageLimit: "1Gi",
+            maxEphemeralStorage: "8Gi",
+        },
     },
     test: {
-        quota: { cpu: "8", memory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", pods: 40, services: 20, persistentVolumeClaims: 2, ephemeralStorage: "32Gi", limitsEphemeralStorage: "128Gi", gpu: 0 },
-        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "4", maxMemory: "8Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "16Gi" },
+        quota: {
+            cpu: "8",
+            memory: "16Gi",
+            limitsCpu: "16",
+            limitsMemory: "32Gi",
+            pods: 40,
+            services: 20,
+            persistentVolumeClaims: 2,
+            ephemeralStorage: "32Gi",
+            limitsEphemeralStorage: "128Gi",
+            gpu: 0,
+        },
+        limitRange: {
+            defaultCpuRequest: "250m",
+            defaultMemoryRequest: "512Mi",
+            defaultCpuLimit: "2",
+            defaultMemoryLimit: "2Gi",
+            maxCpu: "4",
+            maxMemory: "8Gi",
+            defaultEphemeralStorageRequest: "128Mi",
+            defaultEphemeralStorageLimit: "1Gi",
+            maxEphemeralStorage: "16Gi",
+        },
     },
     prod: {
-        quota: { cpu: "32", memory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", pods: 150, services: 40, persistentVolumeClaims: 5, ephemeralStorage: "128Gi", limitsEphemeralStorage: "512Gi", gpu: 0 },
-        limitRange: { defaultCpuRequest: "250m", defaultMemoryRequest: "512Mi", defaultCpuLimit: "2", defaultMemoryLimit: "2Gi", maxCpu: "8", maxMemory: "32Gi", defaultEphemeralStorageRequest: "128Mi", defaultEphemeralStorageLimit: "1Gi", maxEphemeralStorage: "32Gi" },
+        quota: {
+            cpu: "32",
+            memory: "64Gi",
+            limitsCpu: "64",
+            limitsMemory: "128Gi",
+            pods: 150,
+            services: 40,
+            persistentVolumeClaims: 5,
+            ephemeralStorage: "128Gi",
+            limitsEphemeralStorage: "512Gi",
+            gpu: 0,
+        },
+        limitRange: {
+            defaultCpuRequest: "250m",
+            defaultMemoryRequest: "512Mi",
+            defaultCpuLimit: "2",
+            defaultMemoryLimit: "2Gi",
+            maxCpu: "8",
+            maxMemory: "32Gi",
+            defaultEphemeralStorageRequest: "128Mi",
+            defaultEphemeralStorageLimit: "1Gi",
+            maxEphemeralStorage: "32Gi",
+        },
     },
 };
 
 /** Monitoring: dev one small replica and a week of data, prod replicated with 30 days on 200 GiB. */
 const MONITORING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["monitoring"]>> = {
     dev: {
-        prometheus: { replicas: 1, retentionDays: 7, storageGi: 20, resources: { cpuRequest: "200m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" } },
+        prometheus: {
+            replicas: 1,
+            retentionDays: 7,
+            storageGi: 20,
+            resources: { cpuRequest: "200m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "2Gi" },
+        },
         alertmanager: { replicas: 1, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "64Mi", cpuLimit: "100m", memoryLimit: "128Mi" } },
         grafana: { resources: { cpuRequest: "50m", memoryRequest: "128Mi", cpuLimit: "500m", memoryLimit: "256Mi" } },
         pushgateway: { persistence: false, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "32Mi", cpuLimit: "100m", memoryLimit: "64Mi" } },
@@ -38,7 +106,12 @@ const MONITORING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["monit
         driftCheckResources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
     },
     test: {
-        prometheus: { replicas: 1, retentionDays: 15, storageGi: 50, resources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "4Gi" } },
+        prometheus: {
+            replicas: 1,
+            retentionDays: 15,
+            storageGi: 50,
+            resources: { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "4Gi" },
+        },
         alertmanager: { replicas: 2, storageGi: 2, resources: { cpuRequest: "20m", memoryRequest: "64Mi", cpuLimit: "200m", memoryLimit: "256Mi" } },
         grafana: { resources: { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" } },
         pushgateway: { persistence: true, storageGi: 1, resources: { cpuRequest: "10m", memoryRequest: "32Mi", cpuLimit: "200m", memoryLimit: "128Mi" } },
@@ -59,7 +132,12 @@ const MONITORING_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["monit
 
 /** Feature store: dev an in-cluster Redis, test and prod ElastiCache (prod across zones, protected). */
 const FEATURE_STORE_COMMON = { enabled: true, version: "0.67.0", registryCacheTtlSeconds: 60, onlineKeyTtlDays: 30 };
-const REDIS_IN_CLUSTER = { image: "docker.io/library/redis:7.2.5", storageGiB: 5, maxMemoryMiB: 384, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" } };
+const REDIS_IN_CLUSTER = {
+    image: "docker.io/library/redis:7.2.5",
+    storageGiB: 5,
+    maxMemoryMiB: 384,
+    resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" },
+};
 const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["featureStore"]>> = {
     dev: {
         ...FEATURE_STORE_COMMON,
@@ -83,9 +161,24 @@ const FEATURE_STORE_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["fe
 
 /** TensorBoard per team: the same everywhere but for its size. */
 const TENSORBOARD_DEFAULTS: Record<Environment, DeepPartial<PlatformConfig["tensorboard"]>> = {
-    dev: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" } },
-    test: { enabled: true, replicas: 1, reloadIntervalSeconds: 60, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
-    prod: { enabled: true, replicas: 2, reloadIntervalSeconds: 120, resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" } },
+    dev: {
+        enabled: true,
+        replicas: 1,
+        reloadIntervalSeconds: 60,
+        resources: { cpuRequest: "50m", memoryRequest: "256Mi", cpuLimit: "500m", memoryLimit: "1Gi" },
+    },
+    test: {
+        enabled: true,
+        replicas: 1,
+        reloadIntervalSeconds: 60,
+        resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" },
+    },
+    prod: {
+        enabled: true,
+        replicas: 2,
+        reloadIntervalSeconds: 120,
+        resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "2Gi" },
+    },
 };
 
 /** Defaults per environment: dev small and cheap, test like prod but smaller, prod highly available. */

@@ -117,4 +117,3 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[]
     const expected = value === undefined ? `a value is required: ${allowed}` : `expected ${allowed}`;
     return [`${keyName(issue.path, input)}: got ${show(value)}; ${expected}.`];
 }
-

@@ -42,14 +42,15 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     }
     const env = decoded.environment;
     if (typeof env !== "string" || !(ENVIRONMENTS as readonly string[]).includes(env)) {
-        throw new ConfigError(stack, [
-            `${CONFIG_NAMESPACE}:environment: got ${show(env)}; expected one of ${ENVIRONMENTS.join(", ")}.`,
-        ]);
+        throw new ConfigError(stack, [`${CONFIG_NAMESPACE}:environment: got ${show(env)}; expected one of ${ENVIRONMENTS.join(", ")}.`]);
     }
     const merged = deepMerge(ENVIRONMENT_DEFAULTS[env as Environment], decoded);
     const result = platformConfigSchema.safeParse(merged);
     if (!result.success) {
-        throw new ConfigError(stack, result.error.issues.flatMap((i) => describeIssue(i, merged)));
+        throw new ConfigError(
+            stack,
+            result.error.issues.flatMap((i) => describeIssue(i, merged)),
+        );
     }
     const problems = crossFieldProblems(result.data);
     if (problems.length > 0) throw new ConfigError(stack, problems);
@@ -69,4 +70,3 @@ function decodeValue(value: unknown): unknown {
     }
     return value;
 }
-

@@ -84,7 +84,9 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
         if (seen.has(team.name)) problems.push(`${tkey(`name`)}: got ${show(team.name)}; expected a name no other team has.`);
         seen.add(team.name);
         if (team.name === cfg.owner || team.name === "null") {
-            problems.push(`${tkey(`name`)}: got ${show(team.name)}; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).`);
+            problems.push(
+                `${tkey(`name`)}: got ${show(team.name)}; expected a name other than the platform owner (mlops:owner) and "null" (both are Alertmanager receivers).`,
+            );
         }
         if (/^system:/i.test(team.deployGroup)) {
             problems.push(`${tkey(`deployGroup`)}: got ${show(team.deployGroup)}; expected a group of the organisation, not a Kubernetes system: group.`);
@@ -94,13 +96,21 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
             const other = cfg.teams.findIndex((t, k) => k < i && t.deployRoleArns.includes(arn));
             const earlier = team.deployRoleArns.indexOf(arn) < j;
             if (other >= 0 || earlier) {
-                problems.push(`${tkey(`deployRoleArns[${j}]`)}: got ${show(arn)}; expected a role no other entry maps (${earlier ? "listed twice" : `teams[${other}] (team ${JSON.stringify(cfg.teams[other]?.name)}) maps it`}): EKS keeps one access entry per principal.`);
+                problems.push(
+                    `${tkey(`deployRoleArns[${j}]`)}: got ${show(arn)}; expected a role no other entry maps (${earlier ? "listed twice" : `teams[${other}] (team ${JSON.stringify(cfg.teams[other]?.name)}) maps it`}): EKS keeps one access entry per principal.`,
+                );
             }
         });
         const quota = teamQuota(cfg, team);
-        for (const [limit, request] of [["limitsCpu", "cpu"], ["limitsMemory", "memory"], ["limitsEphemeralStorage", "ephemeralStorage"]] as const) {
+        for (const [limit, request] of [
+            ["limitsCpu", "cpu"],
+            ["limitsMemory", "memory"],
+            ["limitsEphemeralStorage", "ephemeralStorage"],
+        ] as const) {
             if (quantityValue(quota[limit]) < quantityValue(quota[request])) {
-                problems.push(`${tkey(`quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`);
+                problems.push(
+                    `${tkey(`quota.${limit}`)}: got ${show(quota[limit])}; expected at least the requests quota ${show(quota[request])} (${request}).`,
+                );
             }
         }
         const models = new Set<string>();
@@ -122,7 +132,10 @@ function teamAndMonitoringProblems(cfg: PlatformConfig): string[] {
             problems.push(`${key(`serving.limitRange.${low}`)}: got ${show(lr[low])}; expected at most ${high} (${show(lr[high])}).`);
         }
     }
-    for (const [path, image] of [["monitoring.driftCheckImage", cfg.monitoring.driftCheckImage], ["serving.modelFetchImage", cfg.serving.modelFetchImage]] as const) {
+    for (const [path, image] of [
+        ["monitoring.driftCheckImage", cfg.monitoring.driftCheckImage],
+        ["serving.modelFetchImage", cfg.serving.modelFetchImage],
+    ] as const) {
         if (cfg.environment !== "dev" && image !== undefined && !image.includes("@sha256:")) {
             problems.push(`${key(path)}: got ${show(image)}; expected an image pinned by digest (repo@sha256:...) in ${cfg.environment}.`);
         }
@@ -158,7 +171,9 @@ function featureStoreProblems(cfg: PlatformConfig): string[] {
         problems.push(`${key("server.replicas")}: got ${fs.server.replicas}; expected at least 2 in prod.`);
     }
     if (fs.onlineStore.kind === "in-cluster" && fs.onlineStore.maxMemoryMiB * 1024 ** 2 >= quantityValue(fs.onlineStore.resources.memoryLimit)) {
-        problems.push(`${key("onlineStore.maxMemoryMiB")}: got ${fs.onlineStore.maxMemoryMiB}; expected below the memory limit ${show(fs.onlineStore.resources.memoryLimit)} (Redis needs room beyond its data).`);
+        problems.push(
+            `${key("onlineStore.maxMemoryMiB")}: got ${fs.onlineStore.maxMemoryMiB}; expected below the memory limit ${show(fs.onlineStore.resources.memoryLimit)} (Redis needs room beyond its data).`,
+        );
     }
     const tb = cfg.tensorboard.image;
     if (cfg.environment !== "dev" && tb !== undefined && !tb.includes("@sha256:")) {

@@ -45,12 +45,22 @@ export function isIpv4Cidr(cidr: string): boolean {
 }
 
 const fmt = (re: RegExp, allowed: string) => z.string({ message: allowed }).regex(re, { message: allowed });
-const cidr = z.string({ message: "an IPv4 CIDR block like 10.20.0.0/16" }).refine(isIpv4Cidr, { message: "an IPv4 CIDR block like 10.20.0.0/16 (no host bits set)" });
+const cidr = z
+    .string({ message: "an IPv4 CIDR block like 10.20.0.0/16" })
+    .refine(isIpv4Cidr, { message: "an IPv4 CIDR block like 10.20.0.0/16 (no host bits set)" });
 const quantity = fmt(K8S_QUANTITY, "a Kubernetes quantity like 500m, 2, 512Mi or 4Gi");
 const posInt = (max: number) =>
-    z.number({ message: `an integer from 1 to ${max}` }).int({ message: `an integer from 1 to ${max}` }).min(1, { message: `an integer from 1 to ${max}` }).max(max, { message: `an integer from 1 to ${max}` });
+    z
+        .number({ message: `an integer from 1 to ${max}` })
+        .int({ message: `an integer from 1 to ${max}` })
+        .min(1, { message: `an integer from 1 to ${max}` })
+        .max(max, { message: `an integer from 1 to ${max}` });
 const count = (min: number, max: number) =>
-    z.number({ message: `an integer from ${min} to ${max}` }).int({ message: `an integer from ${min} to ${max}` }).min(min, { message: `an integer from ${min} to ${max}` }).max(max, { message: `an integer from ${min} to ${max}` });
+    z
+        .number({ message: `an integer from ${min} to ${max}` })
+        .int({ message: `an integer from ${min} to ${max}` })
+        .min(min, { message: `an integer from ${min} to ${max}` })
+        .max(max, { message: `an integer from ${min} to ${max}` });
 const bool = z.boolean({ message: "true or false" });
 
 const resourcesSchema = z.strictObject({
@@ -241,7 +251,10 @@ const servingSchema = z.strictObject({
      * output `modelFetchImage`, which readPlatform passes to ModelService); pinned by digest outside dev.
      * Omit: those runtimes are refused.
      */
-    modelFetchImage: fmt(IMAGE_REFERENCE, "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0@sha256:<64 hex digits>").optional(),
+    modelFetchImage: fmt(
+        IMAGE_REFERENCE,
+        "an image reference like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0@sha256:<64 hex digits>",
+    ).optional(),
 });
 
 const receiverSchema = z.strictObject({
@@ -252,7 +265,10 @@ const receiverSchema = z.strictObject({
 });
 
 const positive = (max: number, what: string) =>
-    z.number({ message: `${what} above 0 and at most ${max}` }).gt(0, { message: `${what} above 0 and at most ${max}` }).max(max, { message: `${what} above 0 and at most ${max}` });
+    z
+        .number({ message: `${what} above 0 and at most ${max}` })
+        .gt(0, { message: `${what} above 0 and at most ${max}` })
+        .max(max, { message: `${what} above 0 and at most ${max}` });
 
 const sloSchema = z.strictObject({
     /** p95 request latency above which the latency alert fires, in seconds. */
@@ -386,7 +402,9 @@ const onlineStoreSchema = z.strictObject({
     /** `in-cluster` (a Redis StatefulSet with a volume: dev only) or `elasticache` (encrypted, private, authenticated). */
     kind: z.enum(["in-cluster", "elasticache"], { message: "one of in-cluster, elasticache" }),
     /** Pinned Redis image of the in-cluster store. */
-    image: fmt(IMAGE_REFERENCE, "an image reference like docker.io/library/redis:7.2.5").refine((ref) => !/:latest(@|$)/.test(ref), { message: "a pinned image, not :latest" }),
+    image: fmt(IMAGE_REFERENCE, "an image reference like docker.io/library/redis:7.2.5").refine((ref) => !/:latest(@|$)/.test(ref), {
+        message: "a pinned image, not :latest",
+    }),
     /** Volume size of the in-cluster store in GiB. */
     storageGiB: count(1, 1024),
     /** Redis `maxmemory` of the in-cluster store in MiB (keep it below resources.memoryLimit). */

@@ -21,7 +21,13 @@ const describe = (get: () => unknown) => {
 const packDirs = packPackageDirs();
 process.stdout.write(
     JSON.stringify({
-        engine: { versions: { "@pulumi/pulumi": version(path.dirname(require.resolve("@pulumi/pulumi/package.json"))) }, targets: Object.fromEntries(ENGINE_PATCH_TARGETS.map((t) => [t.id, describe(t.get)])) },
-        pack: { versions: Object.fromEntries(Object.entries(packDirs).map(([p, d]) => [p, version(d)])), targets: Object.fromEntries(PACK_PATCH_TARGETS.map((t) => [t.id, describe(t.get)])) },
+        engine: {
+            versions: { "@pulumi/pulumi": version(path.dirname(require.resolve("@pulumi/pulumi/package.json"))) },
+            targets: Object.fromEntries(ENGINE_PATCH_TARGETS.map((t) => [t.id, describe(t.get)])),
+        },
+        pack: {
+            versions: Object.fromEntries(Object.entries(packDirs).map(([p, d]) => [p, version(d)])),
+            targets: Object.fromEntries(PACK_PATCH_TARGETS.map((t) => [t.id, describe(t.get)])),
+        },
     }),
 );

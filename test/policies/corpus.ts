@@ -67,7 +67,12 @@ const rolePolicy = (p: Props, fn: (doc: any) => void) => {
 export function asModelWorkload(s: StackEditor): StackEditor {
     return s.edit("mlflow-deployment", (d) => {
         for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) Object.assign(labels, { [K.model]: "mlflow", [K.modelVersion]: "3" });
-        d.metadata.annotations = { ...(d.metadata.annotations ?? {}), [K.approvedBy]: "jane.doe", [K.approvalTicket]: "MLOPS-1234", [K.approvalDate]: "2025-06-01" };
+        d.metadata.annotations = {
+            ...(d.metadata.annotations ?? {}),
+            [K.approvedBy]: "jane.doe",
+            [K.approvalTicket]: "MLOPS-1234",
+            [K.approvalDate]: "2025-06-01",
+        };
     });
 }
 
@@ -88,7 +93,13 @@ const DEV_BUCKET = "acme-mlops-dev-artifacts-210987654321-eu-west-1";
 
 export const DEFECTS: readonly Defect[] = [
     // --- security: storage and keys
-    { id: "bucket without encryption configuration", stack: "prod", policy: "s3-bucket-encrypted-with-kms", level: "mandatory", apply: (s) => s.remove("artifacts-encryption") },
+    {
+        id: "bucket without encryption configuration",
+        stack: "prod",
+        policy: "s3-bucket-encrypted-with-kms",
+        level: "mandatory",
+        apply: (s) => s.remove("artifacts-encryption"),
+    },
     {
         id: "bucket encrypted with SSE-S3",
         stack: "prod",
@@ -96,25 +107,121 @@ export const DEFECTS: readonly Defect[] = [
         level: "mandatory",
         apply: (s) => s.edit("artifacts-encryption", (p) => (p.rules[0].applyServerSideEncryptionByDefault = { sseAlgorithm: "AES256" })),
     },
-    { id: "versioning suspended", stack: "prod", policy: "s3-bucket-versioning-enabled", level: "mandatory", apply: (s) => s.edit("artifacts-versioning", (p) => (p.versioningConfiguration.status = "Suspended")) },
-    { id: "public buckets not restricted", stack: "prod", policy: "s3-bucket-public-access-blocked", level: "mandatory", apply: (s) => s.edit("artifacts-public-access", (p) => (p.restrictPublicBuckets = false)) },
-    { id: "dev bucket without public access block", stack: "dev", policy: "s3-bucket-public-access-blocked", level: "mandatory", apply: (s) => s.remove("artifacts-public-access") },
+    {
+        id: "versioning suspended",
+        stack: "prod",
+        policy: "s3-bucket-versioning-enabled",
+        level: "mandatory",
+        apply: (s) => s.edit("artifacts-versioning", (p) => (p.versioningConfiguration.status = "Suspended")),
+    },
+    {
+        id: "public buckets not restricted",
+        stack: "prod",
+        policy: "s3-bucket-public-access-blocked",
+        level: "mandatory",
+        apply: (s) => s.edit("artifacts-public-access", (p) => (p.restrictPublicBuckets = false)),
+    },
+    {
+        id: "dev bucket without public access block",
+        stack: "dev",
+        policy: "s3-bucket-public-access-blocked",
+        level: "mandatory",
+        apply: (s) => s.remove("artifacts-public-access"),
+    },
     { id: "bucket policy removed", stack: "prod", policy: "s3-bucket-tls-only", level: "mandatory", apply: (s) => s.remove("artifacts-policy") },
-    { id: "key rotation off", stack: "prod", policy: "kms-key-rotation-enabled", level: "mandatory", apply: (s) => s.edit("mlflow-db-key", (p) => (p.enableKeyRotation = false)) },
+    {
+        id: "key rotation off",
+        stack: "prod",
+        policy: "kms-key-rotation-enabled",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-key", (p) => (p.enableKeyRotation = false)),
+    },
     // --- security: database
-    { id: "database unencrypted", stack: "prod", policy: "rds-storage-encrypted", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.storageEncrypted = false)) },
-    { id: "database public", stack: "prod", policy: "rds-not-publicly-accessible", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.publiclyAccessible = true)) },
-    { id: "database open to the internet", stack: "prod", policy: "security-group-ingress-restricted", level: "mandatory", apply: (s) => s.edit("mlflow-db-ingress-nodes", (p) => (delete p.referencedSecurityGroupId, (p.cidrIpv4 = "0.0.0.0/0"))) },
-    { id: "image repository with mutable tags", stack: "prod", policy: "ecr-repository-hardened", level: "mandatory", apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageTagMutability = "MUTABLE")) },
-    { id: "dev image repository without scanning", stack: "dev", policy: "ecr-repository-hardened", level: "advisory", apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageScanningConfiguration = { scanOnPush: false })) },
-    { id: "backups kept 3 days", stack: "prod", policy: "rds-backup-retention", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)) },
-    { id: "test backups kept 3 days", stack: "test", policy: "rds-backup-retention", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)) },
-    { id: "deletion protection off", stack: "prod", policy: "rds-deletion-protected", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.deletionProtection = false)) },
-    { id: "single-AZ database", stack: "prod", policy: "rds-multi-az", level: "mandatory", apply: (s) => s.edit("mlflow-db-instance", (p) => (p.multiAz = false)) },
+    {
+        id: "database unencrypted",
+        stack: "prod",
+        policy: "rds-storage-encrypted",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.storageEncrypted = false)),
+    },
+    {
+        id: "database public",
+        stack: "prod",
+        policy: "rds-not-publicly-accessible",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.publiclyAccessible = true)),
+    },
+    {
+        id: "database open to the internet",
+        stack: "prod",
+        policy: "security-group-ingress-restricted",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-ingress-nodes", (p) => (delete p.referencedSecurityGroupId, (p.cidrIpv4 = "0.0.0.0/0"))),
+    },
+    {
+        id: "image repository with mutable tags",
+        stack: "prod",
+        policy: "ecr-repository-hardened",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageTagMutability = "MUTABLE")),
+    },
+    {
+        id: "dev image repository without scanning",
+        stack: "dev",
+        policy: "ecr-repository-hardened",
+        level: "advisory",
+        apply: (s) => s.edit("mlflow-image-repository", (p) => (p.imageScanningConfiguration = { scanOnPush: false })),
+    },
+    {
+        id: "backups kept 3 days",
+        stack: "prod",
+        policy: "rds-backup-retention",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)),
+    },
+    {
+        id: "test backups kept 3 days",
+        stack: "test",
+        policy: "rds-backup-retention",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.backupRetentionPeriod = 3)),
+    },
+    {
+        id: "deletion protection off",
+        stack: "prod",
+        policy: "rds-deletion-protected",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.deletionProtection = false)),
+    },
+    {
+        id: "single-AZ database",
+        stack: "prod",
+        policy: "rds-multi-az",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-db-instance", (p) => (p.multiAz = false)),
+    },
     // --- security: the feature store's online store
-    { id: "online store unencrypted at rest", stack: "prod", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.atRestEncryptionEnabled = false)) },
-    { id: "online store in plain text", stack: "test", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.transitEncryptionMode = "preferred")) },
-    { id: "online store without AUTH", stack: "prod", policy: "elasticache-encrypted-authenticated", level: "mandatory", apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => delete p.authToken) },
+    {
+        id: "online store unencrypted at rest",
+        stack: "prod",
+        policy: "elasticache-encrypted-authenticated",
+        level: "mandatory",
+        apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.atRestEncryptionEnabled = false)),
+    },
+    {
+        id: "online store in plain text",
+        stack: "test",
+        policy: "elasticache-encrypted-authenticated",
+        level: "mandatory",
+        apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => (p.transitEncryptionMode = "preferred")),
+    },
+    {
+        id: "online store without AUTH",
+        stack: "prod",
+        policy: "elasticache-encrypted-authenticated",
+        level: "mandatory",
+        apply: (s) => s.edit("feature-store-elasticache-replication-group", (p) => delete p.authToken),
+    },
     // --- security: IAM
     {
         id: "s3:* on the artifacts",
@@ -147,15 +254,42 @@ export const DEFECTS: readonly Defect[] = [
                 const doc = JSON.parse(p.assumeRolePolicy);
                 const eq = doc.Statement[0].Condition.StringEquals;
                 const key = Object.keys(eq).find((k) => k.endsWith(":sub"))!;
-                doc.Statement[0].Condition = { StringLike: { [key]: "system:serviceaccount:mlflow:*" }, StringEquals: { [key.replace(/:sub$/, ":aud")]: "sts.amazonaws.com" } };
+                doc.Statement[0].Condition = {
+                    StringLike: { [key]: "system:serviceaccount:mlflow:*" },
+                    StringEquals: { [key.replace(/:sub$/, ":aud")]: "sts.amazonaws.com" },
+                };
                 p.assumeRolePolicy = JSON.stringify(doc);
             }),
     },
     // --- security: pods
-    { id: "root user", stack: "prod", policy: "pod-run-as-non-root", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)) },
-    { id: "API token mounted", stack: "prod", policy: "pod-service-account-token-not-mounted", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.automountServiceAccountToken = true)) },
-    { id: "wildcard deployer role", stack: "prod", policy: "rbac-no-wildcards", level: "mandatory", apply: (s) => s.edit("team-fraud-deployer-role", (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] })) },
-    { id: "dev root user", stack: "dev", policy: "pod-run-as-non-root", level: "advisory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)) },
+    {
+        id: "root user",
+        stack: "prod",
+        policy: "pod-run-as-non-root",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)),
+    },
+    {
+        id: "API token mounted",
+        stack: "prod",
+        policy: "pod-service-account-token-not-mounted",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.automountServiceAccountToken = true)),
+    },
+    {
+        id: "wildcard deployer role",
+        stack: "prod",
+        policy: "rbac-no-wildcards",
+        level: "mandatory",
+        apply: (s) => s.edit("team-fraud-deployer-role", (r) => r.rules.push({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] })),
+    },
+    {
+        id: "dev root user",
+        stack: "dev",
+        policy: "pod-run-as-non-root",
+        level: "advisory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.runAsUser = 0)),
+    },
     {
         id: "privilege escalation allowed",
         stack: "prod",
@@ -184,16 +318,35 @@ export const DEFECTS: readonly Defect[] = [
         level: "mandatory",
         apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.seccompProfile = { type: "Unconfined" })),
     },
-    { id: "host network", stack: "prod", policy: "pod-no-host-namespaces", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.hostNetwork = true)) },
+    {
+        id: "host network",
+        stack: "prod",
+        policy: "pod-no-host-namespaces",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.hostNetwork = true)),
+    },
     {
         id: "hostPath volume",
         stack: "prod",
         policy: "pod-no-host-path",
         level: "mandatory",
-        apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => c.spec.jobTemplate.spec.template.spec.volumes.push({ name: "host", hostPath: { path: "/" } })),
+        apply: (s) =>
+            s.edit("fraud-drift-fraud-scorer-cronjob", (c) => c.spec.jobTemplate.spec.template.spec.volumes.push({ name: "host", hostPath: { path: "/" } })),
     },
-    { id: "privileged container", stack: "prod", policy: "pod-no-privileged", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.privileged = true)) },
-    { id: "no limits", stack: "prod", policy: "container-resources-required", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).resources.limits) },
+    {
+        id: "privileged container",
+        stack: "prod",
+        policy: "pod-no-privileged",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).securityContext.privileged = true)),
+    },
+    {
+        id: "no limits",
+        stack: "prod",
+        policy: "container-resources-required",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).resources.limits),
+    },
     {
         id: "no ephemeral-storage limit",
         stack: "prod",
@@ -208,13 +361,20 @@ export const DEFECTS: readonly Defect[] = [
         level: "mandatory",
         apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => (driftContainer(c).resources.limits["ephemeral-storage"] = "512Mi")),
     },
-    { id: "no readiness probe", stack: "prod", policy: "container-probes-required", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).readinessProbe) },
+    {
+        id: "no readiness probe",
+        stack: "prod",
+        policy: "container-probes-required",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => delete mlflowContainer(d).readinessProbe),
+    },
     {
         id: "GPU toleration on a pod without GPUs",
         stack: "prod",
         policy: "gpu-scheduling",
         level: "mandatory",
-        apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.template.spec.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }])),
+        apply: (s) =>
+            s.edit("mlflow-deployment", (d) => (d.spec.template.spec.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }])),
     },
     {
         id: "literal password",
@@ -235,7 +395,13 @@ export const DEFECTS: readonly Defect[] = [
         level: "mandatory",
         apply: (s) => s.edit("mlflow-deployment", (d) => mlflowContainer(d).env.push({ name: "MLFLOW_TRACKING_PASSWORD", value: "hunter2" })),
     },
-    { id: "LoadBalancer Service", stack: "prod", policy: "service-type-restricted", level: "mandatory", apply: (s) => s.edit("mlflow-service", (p) => (p.spec.type = "LoadBalancer")) },
+    {
+        id: "LoadBalancer Service",
+        stack: "prod",
+        policy: "service-type-restricted",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-service", (p) => (p.spec.type = "LoadBalancer")),
+    },
     {
         id: "Ingress without TLS",
         stack: "prod",
@@ -247,7 +413,14 @@ export const DEFECTS: readonly Defect[] = [
                 apiVersion: "networking.k8s.io/v1",
                 kind: "Ingress",
                 metadata: { ...service.metadata },
-                spec: { rules: [{ host: "mlflow.acme.io", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "mlflow", port: { name: "http" } } } }] } }] },
+                spec: {
+                    rules: [
+                        {
+                            host: "mlflow.acme.io",
+                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "mlflow", port: { name: "http" } } } }] },
+                        },
+                    ],
+                },
             });
         },
     },
@@ -271,11 +444,36 @@ export const DEFECTS: readonly Defect[] = [
             });
         },
     },
-    { id: "MLflow namespace without default deny", stack: "prod", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("mlflow-default-deny") },
-    { id: "dev team namespace without default deny", stack: "dev", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("team-fraud-default-deny") },
-    { id: "gc job without its allow", stack: "prod", policy: "network-policy-coverage", level: "mandatory", apply: (s) => s.remove("mlflow-gc-network-policy") },
+    {
+        id: "MLflow namespace without default deny",
+        stack: "prod",
+        policy: "network-policy-coverage",
+        level: "mandatory",
+        apply: (s) => s.remove("mlflow-default-deny"),
+    },
+    {
+        id: "dev team namespace without default deny",
+        stack: "dev",
+        policy: "network-policy-coverage",
+        level: "mandatory",
+        apply: (s) => s.remove("team-fraud-default-deny"),
+    },
+    {
+        id: "gc job without its allow",
+        stack: "prod",
+        policy: "network-policy-coverage",
+        level: "mandatory",
+        apply: (s) => s.remove("mlflow-gc-network-policy"),
+    },
     // --- governance
-    { id: "approval removed", stack: "prod", policy: "model-approval-record", level: "mandatory", base: "model", apply: (s) => s.edit("mlflow-deployment", (d) => delete d.metadata.annotations) },
+    {
+        id: "approval removed",
+        stack: "prod",
+        policy: "model-approval-record",
+        level: "mandatory",
+        base: "model",
+        apply: (s) => s.edit("mlflow-deployment", (d) => delete d.metadata.annotations),
+    },
     {
         id: "model version latest",
         stack: "prod",
@@ -296,15 +494,37 @@ export const DEFECTS: readonly Defect[] = [
                 p.defaultTags = JSON.stringify(dt);
             }),
     },
-    { id: "Service without team label", stack: "prod", policy: "kubernetes-ownership-labels", level: "mandatory", apply: (s) => s.edit("mlflow-service", (p) => delete p.metadata.labels[K.team]) },
-    { id: "dev Service without team label", stack: "dev", policy: "kubernetes-ownership-labels", level: "advisory", apply: (s) => s.edit("mlflow-service", (p) => delete p.metadata.labels[K.team]) },
-    { id: "namespace labelled dev", stack: "prod", policy: "environment-matches-stack", level: "mandatory", apply: (s) => s.edit("mlflow-namespace", (p) => (p.metadata.labels[K.environment] = "dev")) },
+    {
+        id: "Service without team label",
+        stack: "prod",
+        policy: "kubernetes-ownership-labels",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-service", (p) => delete p.metadata.labels[K.team]),
+    },
+    {
+        id: "dev Service without team label",
+        stack: "dev",
+        policy: "kubernetes-ownership-labels",
+        level: "advisory",
+        apply: (s) => s.edit("mlflow-service", (p) => delete p.metadata.labels[K.team]),
+    },
+    {
+        id: "namespace labelled dev",
+        stack: "prod",
+        policy: "environment-matches-stack",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-namespace", (p) => (p.metadata.labels[K.environment] = "dev")),
+    },
     {
         id: "artifacts in the dev bucket",
         stack: "prod",
         policy: "no-cross-environment-references",
         level: "mandatory",
-        apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).args = mlflowContainer(d).args.map((a: string) => a.replace(/^s3:\/\/[^/]+/, `s3://${DEV_BUCKET}`)))),
+        apply: (s) =>
+            s.edit(
+                "mlflow-deployment",
+                (d) => (mlflowContainer(d).args = mlflowContainer(d).args.map((a: string) => a.replace(/^s3:\/\/[^/]+/, `s3://${DEV_BUCKET}`))),
+            ),
     },
     {
         id: "dev role on the prod bucket",
@@ -320,7 +540,13 @@ export const DEFECTS: readonly Defect[] = [
         level: "mandatory",
         apply: (s) => s.edit("mlflow-deployment", (d) => (mlflowContainer(d).image = `ghcr.io/mlflow/mlflow@sha256:${"b".repeat(64)}`)),
     },
-    { id: "latest image", stack: "prod", policy: "image-tag-not-latest", level: "mandatory", apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => (driftContainer(c).image = driftContainer(c).image.replace(/:[^/]+$/, ":latest"))) },
+    {
+        id: "latest image",
+        stack: "prod",
+        policy: "image-tag-not-latest",
+        level: "mandatory",
+        apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => (driftContainer(c).image = driftContainer(c).image.replace(/:[^/]+$/, ":latest"))),
+    },
     {
         id: "image by tag only",
         stack: "test",
@@ -329,7 +555,13 @@ export const DEFECTS: readonly Defect[] = [
         apply: (s) => s.edit("fraud-drift-fraud-scorer-cronjob", (c) => (driftContainer(c).image = driftContainer(c).image.replace(/@sha256:[a-f0-9]+$/, ""))),
     },
     // --- reliability
-    { id: "one replica", stack: "prod", policy: "deployment-replicas-ha", level: "mandatory", apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.replicas = 1)) },
+    {
+        id: "one replica",
+        stack: "prod",
+        policy: "deployment-replicas-ha",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-deployment", (d) => (d.spec.replicas = 1)),
+    },
     { id: "PDB removed", stack: "prod", policy: "workload-has-pdb", level: "mandatory", apply: (s) => s.remove("mlflow-pdb") },
     {
         id: "bucket not protected",
@@ -340,14 +572,62 @@ export const DEFECTS: readonly Defect[] = [
             s.get("artifacts-bucket").options.protect = false;
         },
     },
-    { id: "overlapping gc runs", stack: "prod", policy: "cronjob-no-concurrent-runs", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.concurrencyPolicy = "Allow")) },
-    { id: "no starting deadline", stack: "prod", policy: "cronjob-deadlines-set", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.startingDeadlineSeconds) },
-    { id: "dev unbounded retries", stack: "dev", policy: "cronjob-backoff-bounded", level: "advisory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)) },
-    { id: "unbounded retries", stack: "prod", policy: "cronjob-backoff-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)) },
-    { id: "gc runs never deleted", stack: "prod", policy: "cronjob-history-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.jobTemplate.spec.ttlSecondsAfterFinished) },
-    { id: "dev gc keeps 20 failed runs", stack: "dev", policy: "cronjob-history-bounded", level: "advisory", apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.failedJobsHistoryLimit = 20)) },
-    { id: "team-users job without deadline", stack: "prod", policy: "job-runs-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-team-access-job", (j) => delete j.spec.activeDeadlineSeconds) },
-    { id: "team-users job retried 10 times", stack: "prod", policy: "job-runs-bounded", level: "mandatory", apply: (s) => s.edit("mlflow-team-access-job", (j) => (j.spec.backoffLimit = 10)) },
+    {
+        id: "overlapping gc runs",
+        stack: "prod",
+        policy: "cronjob-no-concurrent-runs",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.concurrencyPolicy = "Allow")),
+    },
+    {
+        id: "no starting deadline",
+        stack: "prod",
+        policy: "cronjob-deadlines-set",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.startingDeadlineSeconds),
+    },
+    {
+        id: "dev unbounded retries",
+        stack: "dev",
+        policy: "cronjob-backoff-bounded",
+        level: "advisory",
+        apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)),
+    },
+    {
+        id: "unbounded retries",
+        stack: "prod",
+        policy: "cronjob-backoff-bounded",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.jobTemplate.spec.backoffLimit = 10)),
+    },
+    {
+        id: "gc runs never deleted",
+        stack: "prod",
+        policy: "cronjob-history-bounded",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-gc", (c) => delete c.spec.jobTemplate.spec.ttlSecondsAfterFinished),
+    },
+    {
+        id: "dev gc keeps 20 failed runs",
+        stack: "dev",
+        policy: "cronjob-history-bounded",
+        level: "advisory",
+        apply: (s) => s.edit("mlflow-gc", (c) => (c.spec.failedJobsHistoryLimit = 20)),
+    },
+    {
+        id: "team-users job without deadline",
+        stack: "prod",
+        policy: "job-runs-bounded",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-team-access-job", (j) => delete j.spec.activeDeadlineSeconds),
+    },
+    {
+        id: "team-users job retried 10 times",
+        stack: "prod",
+        policy: "job-runs-bounded",
+        level: "mandatory",
+        apply: (s) => s.edit("mlflow-team-access-job", (j) => (j.spec.backoffLimit = 10)),
+    },
     {
         id: "scorer asks for GPUs without the GPU toleration",
         stack: "prod",
@@ -360,8 +640,22 @@ export const DEFECTS: readonly Defect[] = [
                 d.spec.template.spec.nodeSelector = { "nvidia.com/gpu.present": "true" };
             }),
     },
-    { id: "ServiceMonitor removed", stack: "prod", policy: "model-workload-monitored", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlflow-service-monitor") },
-    { id: "alerts removed", stack: "prod", policy: "model-alerts-defined", level: "mandatory", base: "model", apply: (s) => s.remove("monitoring-mlops-platform-alerts") },
+    {
+        id: "ServiceMonitor removed",
+        stack: "prod",
+        policy: "model-workload-monitored",
+        level: "mandatory",
+        base: "model",
+        apply: (s) => s.remove("monitoring-mlflow-service-monitor"),
+    },
+    {
+        id: "alerts removed",
+        stack: "prod",
+        policy: "model-alerts-defined",
+        level: "mandatory",
+        base: "model",
+        apply: (s) => s.remove("monitoring-mlops-platform-alerts"),
+    },
     // --- the team example: ModelService and BatchInference
     {
         id: "scorer approval a year old",
@@ -380,10 +674,28 @@ export const DEFECTS: readonly Defect[] = [
         policy: "model-version-pinned",
         level: "mandatory",
         base: "team-fraud",
-        apply: (s) => s.edit("fraud-scorer-deployment", (d) => (mlflowContainer(d).env.find((e: Props) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion")),
+        apply: (s) =>
+            s.edit(
+                "fraud-scorer-deployment",
+                (d) => (mlflowContainer(d).env.find((e: Props) => e.name === "MODEL_URI").value = "models:/fraud-scorer@champion"),
+            ),
     },
-    { id: "HPA scales the scorer to one", stack: "prod", policy: "deployment-replicas-ha", level: "mandatory", base: "team-fraud", apply: (s) => s.edit("fraud-scorer-hpa", (h) => (h.spec.minReplicas = 1)) },
-    { id: "scorer ServiceMonitor removed", stack: "prod", policy: "model-workload-monitored", level: "mandatory", base: "team-fraud", apply: (s) => s.remove("fraud-scorer-service-monitor") },
+    {
+        id: "HPA scales the scorer to one",
+        stack: "prod",
+        policy: "deployment-replicas-ha",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => s.edit("fraud-scorer-hpa", (h) => (h.spec.minReplicas = 1)),
+    },
+    {
+        id: "scorer ServiceMonitor removed",
+        stack: "prod",
+        policy: "model-workload-monitored",
+        level: "mandatory",
+        base: "team-fraud",
+        apply: (s) => s.remove("fraud-scorer-service-monitor"),
+    },
     {
         id: "nightly job without active deadline",
         stack: "prod",

@@ -61,7 +61,10 @@ export function container(name = "server"): Record<string, any> {
             { name: "LOG_LEVEL", value: "info" },
         ],
         ports: [{ name: "http", containerPort: 8080 }],
-        resources: { requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "256Mi" }, limits: { cpu: "2", memory: "2Gi", "ephemeral-storage": "1280Mi" } },
+        resources: {
+            requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "256Mi" },
+            limits: { cpu: "2", memory: "2Gi", "ephemeral-storage": "1280Mi" },
+        },
         readinessProbe: { httpGet: { path: "/health", port: "http" } },
         livenessProbe: { httpGet: { path: "/health", port: "http" } },
         securityContext: {
@@ -114,7 +117,12 @@ export function modelCronJob(): Record<string, any> {
     return {
         apiVersion: "batch/v1",
         kind: "CronJob",
-        metadata: { name: "fraud-batch", namespace: "team-fraud", labels: { ...POD_LABELS, "app.kubernetes.io/component": "batch-inference" }, annotations: { ...APPROVAL } },
+        metadata: {
+            name: "fraud-batch",
+            namespace: "team-fraud",
+            labels: { ...POD_LABELS, "app.kubernetes.io/component": "batch-inference" },
+            annotations: { ...APPROVAL },
+        },
         spec: {
             schedule: "0 2 * * *",
             concurrencyPolicy: "Forbid",
@@ -229,9 +237,18 @@ export function bucketStack(): TestResource[] {
             name: "bucket-encryption",
             provider: "aws-prod",
             propertyDependencies: dep,
-            props: { bucket: BUCKET_NAME, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN }, bucketKeyEnabled: true }] },
+            props: {
+                bucket: BUCKET_NAME,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN }, bucketKeyEnabled: true }],
+            },
         },
-        { type: VERSIONING, name: "bucket-versioning", provider: "aws-prod", propertyDependencies: dep, props: { bucket: BUCKET_NAME, versioningConfiguration: { status: "Enabled" } } },
+        {
+            type: VERSIONING,
+            name: "bucket-versioning",
+            provider: "aws-prod",
+            propertyDependencies: dep,
+            props: { bucket: BUCKET_NAME, versioningConfiguration: { status: "Enabled" } },
+        },
         {
             type: PUBLIC_ACCESS,
             name: "bucket-public-access",
@@ -239,7 +256,13 @@ export function bucketStack(): TestResource[] {
             propertyDependencies: dep,
             props: { bucket: BUCKET_NAME, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         },
-        { type: BUCKET_POLICY, name: "bucket-policy", provider: "aws-prod", propertyDependencies: dep, props: { bucket: BUCKET_NAME, policy: tlsOnlyPolicy() } },
+        {
+            type: BUCKET_POLICY,
+            name: "bucket-policy",
+            provider: "aws-prod",
+            propertyDependencies: dep,
+            props: { bucket: BUCKET_NAME, policy: tlsOnlyPolicy() },
+        },
     ];
 }
 

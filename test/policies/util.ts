@@ -113,7 +113,10 @@ export function policyResources(resources: readonly TestResource[]): PolicyResou
     return toPolicyResources(records);
 }
 
-export function createStackValidationArgs(resources: readonly TestResource[], opts: { config?: Record<string, unknown>; factory?: PolicyFactory } = {}): StackValidationArgs {
+export function createStackValidationArgs(
+    resources: readonly TestResource[],
+    opts: { config?: Record<string, unknown>; factory?: PolicyFactory } = {},
+): StackValidationArgs {
     return {
         resources: policyResources(resources),
         stackTags: new Map(),

@@ -44,7 +44,12 @@ export function fixtureRuleFiles(): RenderedFile[] {
         {
             path: `rules/route-${ROUTE_FIXTURE.stable}.yaml`,
             content: ruleFileYaml(
-                routeRuleGroups({ team: MODEL_FIXTURE.team, stable: ROUTE_FIXTURE.stable, candidates: [{ service: ROUTE_FIXTURE.canary, slo: { ...MODEL_FIXTURE.slo } }], runbookBaseUrl: RUNBOOK_BASE_URL }),
+                routeRuleGroups({
+                    team: MODEL_FIXTURE.team,
+                    stable: ROUTE_FIXTURE.stable,
+                    candidates: [{ service: ROUTE_FIXTURE.canary, slo: { ...MODEL_FIXTURE.slo } }],
+                    runbookBaseUrl: RUNBOOK_BASE_URL,
+                }),
             ),
         },
     ];

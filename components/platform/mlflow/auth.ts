@@ -76,6 +76,10 @@ export class MlflowAuth extends pulumi.ComponentResource {
         this.secretName = secret.metadata.name;
         this.adminPassword = pulumi.secret(adminPassword.result);
         this.registryNamespacesConfigMapName = configMap.metadata.name;
-        this.registerOutputs({ secretName: this.secretName, adminPassword: this.adminPassword, registryNamespacesConfigMapName: this.registryNamespacesConfigMapName });
+        this.registerOutputs({
+            secretName: this.secretName,
+            adminPassword: this.adminPassword,
+            registryNamespacesConfigMapName: this.registryNamespacesConfigMapName,
+        });
     }
 }

@@ -110,7 +110,9 @@ export function mlflowDatabase(name: string, args: MlflowDatabaseArgs, parent: p
         peer = { podSelector: { matchLabels: postgres.podSelector } };
     }
     const uriOf = (database: string) =>
-        pulumi.all([password.result, host]).apply(([pw, h]) => postgresUri({ user: DATABASE_USER, password: pw, host: h, port: POSTGRES_PORT, database, sslMode }));
+        pulumi
+            .all([password.result, host])
+            .apply(([pw, h]) => postgresUri({ user: DATABASE_USER, password: pw, host: h, port: POSTGRES_PORT, database, sslMode }));
     const secret = new k8s.core.v1.Secret(
         `${name}-db-secret`,
         {

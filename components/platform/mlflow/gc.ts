@@ -118,7 +118,10 @@ export class MlflowGc extends pulumi.ComponentResource {
                                             command: ["python", "-c", MLFLOW_CLI_WITH_BACKEND_STORE_SCRIPT],
                                             args: mlflowGcArgs({ artifactsDestination: args.artifactsDestination, olderThanDays: args.olderThanDays }),
                                             env,
-                                            resources: containerResources({ cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }, MLFLOW_GC_STORAGE),
+                                            resources: containerResources(
+                                                { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" },
+                                                MLFLOW_GC_STORAGE,
+                                            ),
                                             securityContext: restrictedContainerSecurityContext(MLFLOW_UID),
                                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                         },

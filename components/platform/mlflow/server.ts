@@ -8,7 +8,13 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceSettings } from "../../shared/resources";
-import { containerResources, dnsEgressRule, namespaceNameLabel, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../shared/k8sHelpers";
+import {
+    containerResources,
+    dnsEgressRule,
+    namespaceNameLabel,
+    restrictedContainerSecurityContext,
+    restrictedPodSecurityContext,
+} from "../../shared/k8sHelpers";
 import { type LabelContext, selectorLabels, standardLabels } from "../../shared/naming";
 import { irsaTrustPolicy } from "../iam";
 import { REGISTRY_NAMESPACES_DIR } from "../mlflowRegistryNamespaces";
@@ -207,7 +213,11 @@ export class MlflowServer extends pulumi.ComponentResource {
                                     image: args.image,
                                     imagePullPolicy: "IfNotPresent",
                                     command: ["mlflow"],
-                                    args: mlflowServerArgs({ artifactsDestination: args.artifactsDestination, workers: gunicornWorkers(args.resources), auth: args.auth !== undefined }),
+                                    args: mlflowServerArgs({
+                                        artifactsDestination: args.artifactsDestination,
+                                        workers: gunicornWorkers(args.resources),
+                                        auth: args.auth !== undefined,
+                                    }),
                                     env: serverEnv,
                                     ports: [{ name: "http", containerPort: MLFLOW_PORT, protocol: "TCP" }],
                                     resources: containerResources(args.resources, MLFLOW_STORAGE),

@@ -28,7 +28,9 @@ export const customRuntime: RuntimePreset<{ kind: "custom" }> = {
         scratchSizeLimits: [],
         recordingRules: [],
         relabelModelLabels: false,
-        provides: Object.values(METRICS).filter((m) => m.source === "model-server").flatMap((m) => seriesNames(m)),
+        provides: Object.values(METRICS)
+            .filter((m) => m.source === "model-server")
+            .flatMap((m) => seriesNames(m)),
         platformContract: true,
     }),
 };

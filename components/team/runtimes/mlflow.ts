@@ -37,7 +37,10 @@ export const MLSERVER_PREDICT_PATHS = 'path=~"/invocations|/v2/models/[^/]+(/ver
 export function mlserverRecordingRules(namespace: string, serviceName: string): RecordingRule[] {
     const s = nativeSelector(namespace, serviceName);
     return [
-        { record: CONTRACT_SERIES.requests, expr: `label_replace(${s(MLSERVER_METRICS.requests, MLSERVER_PREDICT_PATHS)}, "status", "$1", "status_code", "(.+)")` },
+        {
+            record: CONTRACT_SERIES.requests,
+            expr: `label_replace(${s(MLSERVER_METRICS.requests, MLSERVER_PREDICT_PATHS)}, "status", "$1", "status_code", "(.+)")`,
+        },
         { record: CONTRACT_SERIES.durationBucket, expr: s(MLSERVER_METRICS.durationBucket, MLSERVER_PREDICT_PATHS) },
         { record: CONTRACT_SERIES.durationSum, expr: s(MLSERVER_METRICS.durationSum, MLSERVER_PREDICT_PATHS) },
         { record: CONTRACT_SERIES.durationCount, expr: s(MLSERVER_METRICS.durationCount, MLSERVER_PREDICT_PATHS) },

@@ -23,7 +23,10 @@ export type FetchMode = "file" | "directory";
 /** Problems of an `artifactPath` (empty when fine). */
 export function artifactPathProblems(path: unknown, suffix: string | undefined, what: string): string[] {
     if (typeof path !== "string" || path === "") return [`runtime.artifactPath must name the ${what} under the team's model prefix`];
-    if (path.startsWith("/") || path.startsWith("s3://")) return [`runtime.artifactPath "${path}" must be relative to the team's model prefix (models/<team>/), like fraud-scorer/12/${suffix ? `model${suffix}` : "repository"}`];
+    if (path.startsWith("/") || path.startsWith("s3://"))
+        return [
+            `runtime.artifactPath "${path}" must be relative to the team's model prefix (models/<team>/), like fraud-scorer/12/${suffix ? `model${suffix}` : "repository"}`,
+        ];
     if (path.split("/").some((s) => s === ".." || s === ".") || !/^[A-Za-z0-9._/-]+$/.test(path)) {
         return [`runtime.artifactPath "${path}" may hold only letters, digits, ., _, - and /, and no . or .. segments`];
     }
@@ -38,20 +41,21 @@ export function artifactS3Uri(bucket: pulumi.Input<string>, team: string, artifa
 
 /** The AWS CLI arguments of the copy (after `aws`): `s3 cp <uri> <file>` or `s3 sync <uri>/ <dir>/`. */
 export function fetchArgs(source: pulumi.Input<string>, target: string, mode: FetchMode): pulumi.Output<string[]> {
-    return pulumi.output(source).apply((uri) =>
-        mode === "file" ? ["s3", "cp", "--only-show-errors", uri, target] : ["s3", "sync", "--only-show-errors", "--exact-timestamps", `${uri}/`, `${target}/`],
-    );
+    return pulumi
+        .output(source)
+        .apply((uri) =>
+            mode === "file"
+                ? ["s3", "cp", "--only-show-errors", uri, target]
+                : ["s3", "sync", "--only-show-errors", "--exact-timestamps", `${uri}/`, `${target}/`],
+        );
 }
 
 /** The download init container, and the model volume it fills. */
-export function modelFetch(o: {
-    image: pulumi.Input<string>;
-    source: pulumi.Input<string>;
-    target: string;
-    mode: FetchMode;
-    uid: number;
-    sizeLimit: string;
-}): { initContainer: k8s.types.input.core.v1.Container; volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount } {
+export function modelFetch(o: { image: pulumi.Input<string>; source: pulumi.Input<string>; target: string; mode: FetchMode; uid: number; sizeLimit: string }): {
+    initContainer: k8s.types.input.core.v1.Container;
+    volume: k8s.types.input.core.v1.Volume;
+    mount: k8s.types.input.core.v1.VolumeMount;
+} {
     const mount = { name: MODEL_VOLUME, mountPath: MODEL_DIR };
     return {
         initContainer: {

@@ -45,10 +45,16 @@ export function runtimeProblems(o: {
         problems.push(`runtime ${kind} downloads its model with the AWS CLI: set platform.modelFetchImage (an AWS CLI image, pinned by digest outside dev)`);
     }
     if (typeof o.image === "object" && o.image !== null && "build" in o.image) {
-        problems.push(`runtime ${kind} serves with the runtime's own image: image must be { reference } to a ${kind === "mlflow" ? "MLServer (with mlserver-mlflow)" : kind === "torchserve" ? "TorchServe" : "Triton"} image, not a build`);
+        problems.push(
+            `runtime ${kind} serves with the runtime's own image: image must be { reference } to a ${kind === "mlflow" ? "MLServer (with mlserver-mlflow)" : kind === "torchserve" ? "TorchServe" : "Triton"} image, not a build`,
+        );
     }
-    if (o.inputSchema !== undefined) problems.push(`inputSchema is read by custom servers only; runtime ${kind} validates requests against the model's own signature or configuration: remove it`);
-    if (o.predictionLoggingEnabled) problems.push(`predictionLogging is written by custom servers only; runtime ${kind} logs no predictions: set enabled: false`);
+    if (o.inputSchema !== undefined)
+        problems.push(
+            `inputSchema is read by custom servers only; runtime ${kind} validates requests against the model's own signature or configuration: remove it`,
+        );
+    if (o.predictionLoggingEnabled)
+        problems.push(`predictionLogging is written by custom servers only; runtime ${kind} logs no predictions: set enabled: false`);
     for (const key of ["port", "metricsPort", "health"] as const) {
         if (o[key] !== undefined) problems.push(`${key} is set by runtime ${kind}: remove it`);
     }

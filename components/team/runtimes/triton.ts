@@ -60,7 +60,14 @@ export function renderTriton(
     fetch: { target: string; mode: "file" | "directory" },
 ): RenderedRuntime {
     const sizeLimit = args.modelVolumeSize ?? DEFAULT_MODEL_VOLUME_SIZE;
-    const f = modelFetch({ image: ctx.fetchImage!, source: artifactS3Uri(ctx.bucket, ctx.team, args.artifactPath), target: fetch.target, mode: fetch.mode, uid: ctx.uid, sizeLimit });
+    const f = modelFetch({
+        image: ctx.fetchImage!,
+        source: artifactS3Uri(ctx.bucket, ctx.team, args.artifactPath),
+        target: fetch.target,
+        mode: fetch.mode,
+        uid: ctx.uid,
+        sizeLimit,
+    });
     return {
         kind,
         port: TRITON_HTTP_PORT,

@@ -722,7 +722,10 @@ function defineResourcePolicy(def) {
   const factory = /* @__PURE__ */ __name((opts = {}) => {
     const validate = /* @__PURE__ */ __name((args, report) => {
       if (!appliesToType(args.type)) {
-        notApplicable(args, typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
+        notApplicable(
+          args,
+          typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type"
+        );
       }
       const messages = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args, config, ctx));
       for (const m of messages) report(m);
@@ -1795,7 +1798,20 @@ function isModelWorkloadType(type) {
   return isKubernetesObjectType(type) && MODEL_WORKLOAD_KINDS.includes(kindOf(type));
 }
 __name(isModelWorkloadType, "isModelWorkloadType");
-var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+var QUANTITY_FACTOR = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  Pi: 1024 ** 5
+};
 
 // policy/rules/governance/environmentMatchesStack.ts
 var environmentMatchesStack = defineStackPolicy({
@@ -1834,7 +1850,8 @@ var environmentMatchesStack = defineStackPolicy({
       if (own !== void 0 && own !== env) problems.push(`${objectRef(r.type, r.props, r.name)} is labelled ${key}=${String(own)} in the ${env} stack.`);
       const pod = podTemplate(r.type, r.props);
       const inPod = orgValue(pod?.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
-      if (inPod !== void 0 && inPod !== env) problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
+      if (inPod !== void 0 && inPod !== env)
+        problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
       return problems;
     });
   }, "check")
@@ -1919,7 +1936,9 @@ function checkImages(type, props, fn) {
   );
 }
 __name(checkImages, "checkImages");
-var IMAGE_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map((k) => `${k} (containers, initContainers)`);
+var IMAGE_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map(
+  (k) => `${k} (containers, initContainers)`
+);
 
 // policy/rules/governance/imageDigestPinned.ts
 var imageDigestPinned = defineResourcePolicy({
@@ -1948,11 +1967,18 @@ var imageDigestPinned = defineResourcePolicy({
     validations: /* @__PURE__ */ __name(() => [
       {
         expression: "variables.containers.all(c, c.image.matches('@sha256:[a-f0-9]{64}$'))",
-        messageExpression: celMessage("image-digest-pinned", "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'")
+        messageExpression: celMessage(
+          "image-digest-pinned",
+          "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'"
+        )
       }
     ], "validations")
   },
-  check: /* @__PURE__ */ __name(({ type, props }) => checkImages(type, props, (image, parsed, c) => parsed?.digest ? void 0 : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`), "check")
+  check: /* @__PURE__ */ __name(({ type, props }) => checkImages(
+    type,
+    props,
+    (image, parsed, c) => parsed?.digest ? void 0 : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`
+  ), "check")
 });
 
 // policy/rules/governance/imageRegistryAllowed.ts
@@ -2036,7 +2062,10 @@ var imageTagNotLatest = defineResourcePolicy({
     validations: /* @__PURE__ */ __name(() => [
       {
         expression: `variables.containers.all(c, ${PINNED})`,
-        messageExpression: celMessage("image-tag-not-latest", `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`)
+        messageExpression: celMessage(
+          "image-tag-not-latest",
+          `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`
+        )
       }
     ], "validations")
   },
@@ -2065,24 +2094,40 @@ var kubernetesOwnershipLabels = defineResourcePolicy({
     appliesTo: ["every kubernetes:* object (not Helm releases)"]
   },
   config: {
-    requiredLabels: { type: "array", items: { type: "string" }, default: [...OWNERSHIP_LABELS], description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry." }
+    requiredLabels: {
+      type: "array",
+      items: { type: "string" },
+      default: [...OWNERSHIP_LABELS],
+      description: "Suffixes of the org label keys (`mlops.<domain>/<suffix>`) every object must carry."
+    }
   },
   types: isKubernetesObjectType,
   admission: {
     kinds: "teamObjects",
     // The root CA ConfigMap kube-controller-manager publishes in every namespace carries no labels of ours.
-    matchConditions: /* @__PURE__ */ __name(() => [{ name: "not-kube-root-ca", expression: "!(object.kind == 'ConfigMap' && has(object.metadata.name) && object.metadata.name == 'kube-root-ca.crt')" }], "matchConditions"),
+    matchConditions: /* @__PURE__ */ __name(() => [
+      {
+        name: "not-kube-root-ca",
+        expression: "!(object.kind == 'ConfigMap' && has(object.metadata.name) && object.metadata.name == 'kube-root-ca.crt')"
+      }
+    ], "matchConditions"),
     validations: /* @__PURE__ */ __name(({ config, labelDomain }) => {
       const keys = celStrings(config.requiredLabels.map((s) => orgKeyName(s, labelDomain)));
       const missing = /* @__PURE__ */ __name((labels) => `!(k in ${labels}) || ${labels}[k] == ''`, "missing");
       return [
         {
           expression: `${keys}.all(k, !(${missing("variables.labels")}))`,
-          messageExpression: celMessage("kubernetes-ownership-labels", `' is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.labels")}).join(', ') + '.'`)
+          messageExpression: celMessage(
+            "kubernetes-ownership-labels",
+            `' is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.labels")}).join(', ') + '.'`
+          )
         },
         {
           expression: `!(object.kind in ${WORKLOAD_KINDS}) || ${keys}.all(k, !(${missing("variables.podLabels")}))`,
-          messageExpression: celMessage("kubernetes-ownership-labels", `': its pod template is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.podLabels")}).join(', ') + '.'`)
+          messageExpression: celMessage(
+            "kubernetes-ownership-labels",
+            `': its pod template is missing the label(s) ' + ${keys}.filter(k, ${missing("variables.podLabels")}).join(', ') + '.'`
+          )
         }
       ];
     }, "validations")
@@ -2160,7 +2205,10 @@ var modelApprovalRecord = defineResourcePolicy({
     params: "approvals",
     // Only model workloads: every other object is admitted even before the parameters exist.
     matchConditions: /* @__PURE__ */ __name(({ labelDomain }) => [
-      { name: "model-workload", expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels` }
+      {
+        name: "model-workload",
+        expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels`
+      }
     ], "matchConditions"),
     validations: /* @__PURE__ */ __name(({ labelDomain, environment }) => {
       const ticketKey = celString(orgKeyName(ORG_LABELS.approvalTicket, labelDomain));
@@ -2204,17 +2252,24 @@ var modelApprovalRecord = defineResourcePolicy({
     }
     const problems = [];
     if (typeof approvedBy !== "string" || approvedBy.trim() === "") problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} is missing or empty.`);
-    else if (!APPROVER.test(approvedBy)) problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} "${approvedBy}" is not a user or group name (like jane.doe).`);
+    else if (!APPROVER.test(approvedBy))
+      problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} "${approvedBy}" is not a user or group name (like jane.doe).`);
     if (typeof ticket !== "string" || !new RegExp(config.ticketPattern).test(ticket)) {
-      problems.push(`${ref}: ${key(ORG_LABELS.approvalTicket)} ${ticket === void 0 ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`);
+      problems.push(
+        `${ref}: ${key(ORG_LABELS.approvalTicket)} ${ticket === void 0 ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`
+      );
     }
     const when = approvalDateStatus(date, ctx.now);
     if (when.status === "invalid") {
-      problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date === void 0 ? "is missing" : `"${String(date)}" is not a date written YYYY-MM-DD`}.`);
+      problems.push(
+        `${ref}: ${key(ORG_LABELS.approvalDate)} ${date === void 0 ? "is missing" : `"${String(date)}" is not a date written YYYY-MM-DD`}.`
+      );
     } else if (when.status === "future") {
       problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date} is in the future.`);
     } else if (when.ageDays > config.maxApprovalAgeDays) {
-      problems.push(`${ref}: the approval of ${date} is ${Math.floor(when.ageDays)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`);
+      problems.push(
+        `${ref}: the approval of ${date} is ${Math.floor(when.ageDays)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`
+      );
     }
     return problems;
   }, "check")
@@ -2271,11 +2326,17 @@ var modelVersionPinned = defineResourcePolicy({
       return [
         {
           expression: `variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ${vars}))`,
-          messageExpression: celMessage("model-version-pinned", `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`)
+          messageExpression: celMessage(
+            "model-version-pinned",
+            `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`
+          )
         },
         {
           expression: "!variables.isModel || variables.version.matches('^[1-9][0-9]*$')",
-          messageExpression: celMessage("model-version-pinned", `' does not pin a model version: set the label ${versionKey} to the registered version number.'`)
+          messageExpression: celMessage(
+            "model-version-pinned",
+            `' does not pin a model version: set the label ${versionKey} to the registered version number.'`
+          )
         },
         {
           expression: `!variables.isModel || variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${vars}) || (has(e.value) && e.value == 'models:/' + variables.model + '/' + variables.version)))`,
@@ -2294,7 +2355,8 @@ var modelVersionPinned = defineResourcePolicy({
     const versions = orgValues(type, props, ORG_LABELS.modelVersion, ctx.labelDomain);
     if (versions.length === 0) problems.push(`${ref} does not pin a model version: set the ${key} label to the registered version number.`);
     for (const { where, value: value2 } of versions) {
-      if (typeof value2 !== "string" || !VERSION.test(value2)) problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value2))}; expected a registered version number.`);
+      if (typeof value2 !== "string" || !VERSION.test(value2))
+        problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value2))}; expected a registered version number.`);
     }
     const distinct = [...new Set(versions.map((v) => String(v.value)))];
     if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
@@ -2303,19 +2365,23 @@ var modelVersionPinned = defineResourcePolicy({
       const uriKey = orgKeyName(ORG_ANNOTATIONS.modelUri, ctx.labelDomain);
       const problem = typeof value2 === "string" ? modelUriProblem(value2) : "not a string";
       if (problem) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value2)}", ${problem}.`);
-      else if (version && PINNED_URI.exec(value2)[2] !== version) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value2)}" but ${key} is ${version}.`);
+      else if (version && PINNED_URI.exec(value2)[2] !== version)
+        problems.push(`${ref}: the ${uriKey} ${where} is "${String(value2)}" but ${key} is ${version}.`);
     }
     const pod = podTemplate(type, props);
     for (const c of pod ? containersOf(pod.spec) : []) {
       for (const e of Array.isArray(c.container.env) ? c.container.env : []) {
         if (!config.uriVariables.includes(e?.name)) continue;
         if (typeof e.value !== "string") {
-          problems.push(`${ref}: ${c.label} takes ${e.name} from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`);
+          problems.push(
+            `${ref}: ${c.label} takes ${e.name} from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`
+          );
           continue;
         }
         const problem = modelUriProblem(e.value);
         if (problem) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}", ${problem}.`);
-        else if (version && PINNED_URI.exec(e.value)[2] !== version) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}" but ${key} is ${version}.`);
+        else if (version && PINNED_URI.exec(e.value)[2] !== version)
+          problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}" but ${key} is ${version}.`);
       }
     }
     return problems;
@@ -2384,7 +2450,12 @@ var noCrossEnvironmentReferences = defineResourcePolicy({
       default: {},
       description: 'AWS account ids of each environment (`{ "dev": ["210987654321"] }`): a reference into another environment\'s account is a violation.'
     },
-    allowedReferences: { type: "array", items: { type: "string" }, default: [], description: "Exact references accepted anyway (each documented in docs/policy-exceptions.md)." }
+    allowedReferences: {
+      type: "array",
+      items: { type: "string" },
+      default: [],
+      description: "Exact references accepted anyway (each documented in docs/policy-exceptions.md)."
+    }
   },
   types: /* @__PURE__ */ __name((type) => type !== "pulumi:pulumi:Stack", "types"),
   check: /* @__PURE__ */ __name(({ props }, config, ctx) => {

@@ -661,7 +661,10 @@ function defineResourcePolicy(def) {
   const factory = /* @__PURE__ */ __name((opts = {}) => {
     const validate = /* @__PURE__ */ __name((args, report) => {
       if (!appliesToType(args.type)) {
-        notApplicable(args, typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
+        notApplicable(
+          args,
+          typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type"
+        );
       }
       const messages = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args, config, ctx));
       for (const m of messages) report(m);
@@ -846,7 +849,20 @@ function isModelWorkloadType(type) {
 }
 __name(isModelWorkloadType, "isModelWorkloadType");
 var QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/;
-var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+var QUANTITY_FACTOR = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  Pi: 1024 ** 5
+};
 function quantityNumber(q) {
   if (typeof q === "number") return q;
   if (typeof q !== "string") return void 0;
@@ -900,7 +916,10 @@ var containerEphemeralStorageSet = defineResourcePolicy({
     validations: /* @__PURE__ */ __name(() => [
       {
         expression: `variables.containers.all(c, ${SET})`,
-        messageExpression: celMessage("container-ephemeral-storage-set", `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`)
+        messageExpression: celMessage(
+          "container-ephemeral-storage-set",
+          `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`
+        )
       }
     ], "validations")
   },
@@ -925,7 +944,9 @@ var containerEphemeralStorageSet = defineResourcePolicy({
     const total = /* @__PURE__ */ __name((xs) => xs.reduce((a, b) => a + b, 0), "total");
     if (scratch.length > 0 && total(limitBytes) <= total(scratchBytes)) {
       const names = scratch.map((v) => `${v.name} (${v.emptyDir.sizeLimit})`).join(", ");
-      return [`the containers' ephemeral-storage limits add up to no more than the emptyDir volumes ${names}: the pod is evicted before they fill; limit each container at its scratch plus room for logs.`];
+      return [
+        `the containers' ephemeral-storage limits add up to no more than the emptyDir volumes ${names}: the pod is evicted before they fill; limit each container at its scratch plus room for logs.`
+      ];
     }
     return [];
   }), "check")
@@ -959,13 +980,17 @@ var cronjobBackoffBounded = defineResourcePolicy({
     validations: /* @__PURE__ */ __name(({ config }) => [
       {
         expression: `has(object.spec.jobTemplate.spec.backoffLimit) && object.spec.jobTemplate.spec.backoffLimit <= ${config.maxBackoffLimit}`,
-        messageExpression: celMessage("cronjob-backoff-bounded", `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`)
+        messageExpression: celMessage(
+          "cronjob-backoff-bounded",
+          `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`
+        )
       }
     ], "validations")
   },
   check: /* @__PURE__ */ __name(({ props }, config) => {
     const limit = props.spec?.jobTemplate?.spec?.backoffLimit;
-    if (typeof limit !== "number") return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];
+    if (typeof limit !== "number")
+      return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];
     return limit > config.maxBackoffLimit ? [`${cronRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`] : [];
   }, "check")
 });
@@ -990,14 +1015,21 @@ var cronjobDeadlinesSet = defineResourcePolicy({
   admission: {
     kinds: "cronJobs",
     validations: /* @__PURE__ */ __name(() => [
-      { expression: "has(object.spec.startingDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'") },
-      { expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'") }
+      {
+        expression: "has(object.spec.startingDeadlineSeconds)",
+        messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'")
+      },
+      {
+        expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)",
+        messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'")
+      }
     ], "validations")
   },
   check: /* @__PURE__ */ __name(({ props }) => {
     const problems = [];
     if (typeof props.spec?.startingDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.startingDeadlineSeconds.`);
-    if (typeof props.spec?.jobTemplate?.spec?.activeDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.activeDeadlineSeconds.`);
+    if (typeof props.spec?.jobTemplate?.spec?.activeDeadlineSeconds !== "number")
+      problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.activeDeadlineSeconds.`);
     return problems;
   }, "check")
 });
@@ -1027,7 +1059,10 @@ var cronjobHistoryBounded = defineResourcePolicy({
     validations: /* @__PURE__ */ __name(({ config }) => [
       ...["successfulJobsHistoryLimit", "failedJobsHistoryLimit"].map((field) => ({
         expression: `(has(object.spec.${field}) ? object.spec.${field} : ${DEFAULT_HISTORY[field]}) <= ${config.maxHistory}`,
-        messageExpression: celMessage("cronjob-history-bounded", `' keeps ' + string(has(object.spec.${field}) ? object.spec.${field} : ${DEFAULT_HISTORY[field]}) + ' finished jobs (spec.${field}); expected at most ${config.maxHistory}.'`)
+        messageExpression: celMessage(
+          "cronjob-history-bounded",
+          `' keeps ' + string(has(object.spec.${field}) ? object.spec.${field} : ${DEFAULT_HISTORY[field]}) + ' finished jobs (spec.${field}); expected at most ${config.maxHistory}.'`
+        )
       })),
       {
         expression: "has(object.spec.jobTemplate.spec.ttlSecondsAfterFinished)",
@@ -1039,9 +1074,11 @@ var cronjobHistoryBounded = defineResourcePolicy({
     const problems = [];
     for (const field of ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"]) {
       const kept = props.spec?.[field] ?? DEFAULT_HISTORY[field];
-      if (typeof kept === "number" && kept > config.maxHistory) problems.push(`${cronRef(props)} keeps ${kept} finished jobs (spec.${field}); expected at most ${config.maxHistory}.`);
+      if (typeof kept === "number" && kept > config.maxHistory)
+        problems.push(`${cronRef(props)} keeps ${kept} finished jobs (spec.${field}); expected at most ${config.maxHistory}.`);
     }
-    if (typeof props.spec?.jobTemplate?.spec?.ttlSecondsAfterFinished !== "number") problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.ttlSecondsAfterFinished.`);
+    if (typeof props.spec?.jobTemplate?.spec?.ttlSecondsAfterFinished !== "number")
+      problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.ttlSecondsAfterFinished.`);
     return problems;
   }, "check")
 });
@@ -1062,7 +1099,12 @@ var cronjobNoConcurrentRuns = defineResourcePolicy({
     appliesTo: CRONJOB_TYPES
   },
   config: {
-    allowedPolicies: { type: "array", items: { type: "string", enum: ["Forbid", "Replace", "Allow"] }, default: ["Forbid"], description: "Accepted concurrency policies." }
+    allowedPolicies: {
+      type: "array",
+      items: { type: "string", enum: ["Forbid", "Replace", "Allow"] },
+      default: ["Forbid"],
+      description: "Accepted concurrency policies."
+    }
   },
   types: CRONJOB_TYPES,
   admission: {
@@ -1072,7 +1114,10 @@ var cronjobNoConcurrentRuns = defineResourcePolicy({
       return [
         {
           expression: `${policy} in ${celStrings(config.allowedPolicies)}`,
-          messageExpression: celMessage("cronjob-no-concurrent-runs", `' has concurrencyPolicy ' + ${policy} + '; expected ${config.allowedPolicies.join(" or ")}.'`)
+          messageExpression: celMessage(
+            "cronjob-no-concurrent-runs",
+            `' has concurrencyPolicy ' + ${policy} + '; expected ${config.allowedPolicies.join(" or ")}.'`
+          )
         }
       ];
     }, "validations")
@@ -1135,7 +1180,9 @@ var deploymentReplicasHa = defineStackPolicy({
   check: /* @__PURE__ */ __name((resources, config) => evaluateEach(workloadsOfKinds(resources, HA_KINDS), (w) => {
     const { replicas, hpa } = minimumReplicas(w, resources);
     if (replicas >= config.minReplicas) return [];
-    return hpa ? [`${workloadRef(w)} scales down to ${replicas} replica(s) (HPA ${nameOf(hpa)}); expected minReplicas >= ${config.minReplicas}.`] : [`${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`];
+    return hpa ? [`${workloadRef(w)} scales down to ${replicas} replica(s) (HPA ${nameOf(hpa)}); expected minReplicas >= ${config.minReplicas}.`] : [
+      `${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`
+    ];
   }), "check")
 });
 
@@ -1174,15 +1221,24 @@ var gpuScheduling = defineResourcePolicy({
       },
       {
         expression: `!(${ASKS_CEL}) || (${TOLERATES_CEL})`,
-        messageExpression: celMessage("gpu-scheduling", `' asks for GPUs but does not tolerate the GPU nodes\\' taint ${GPU_TAINT.key}: it never schedules.'`)
+        messageExpression: celMessage(
+          "gpu-scheduling",
+          `' asks for GPUs but does not tolerate the GPU nodes\\' taint ${GPU_TAINT.key}: it never schedules.'`
+        )
       },
       {
         expression: `!(${ASKS_CEL}) || (has(variables.podSpec.nodeSelector) && size(variables.podSpec.nodeSelector) > 0)`,
-        messageExpression: celMessage("gpu-scheduling", "' asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.'")
+        messageExpression: celMessage(
+          "gpu-scheduling",
+          "' asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.'"
+        )
       },
       {
         expression: `${ASKS_CEL} || object.kind == 'DaemonSet' || !(${TOLERATES_CEL})`,
-        messageExpression: celMessage("gpu-scheduling", `' tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node\\'s room.'`)
+        messageExpression: celMessage(
+          "gpu-scheduling",
+          `' tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node\\'s room.'`
+        )
       }
     ], "validations")
   },
@@ -1196,9 +1252,11 @@ var gpuScheduling = defineResourcePolicy({
       return tolerates ? [`tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node's room.`] : [];
     }
     const problems = [];
-    for (const c of gpu) if (c.container.resources?.limits?.[GPU_RESOURCE] === void 0) problems.push(`${c.label} requests ${GPU_RESOURCE} without a limit.`);
+    for (const c of gpu)
+      if (c.container.resources?.limits?.[GPU_RESOURCE] === void 0) problems.push(`${c.label} requests ${GPU_RESOURCE} without a limit.`);
     if (!tolerates) problems.push(`asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`);
-    if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0) problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
+    if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0)
+      problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
     return problems;
   }), "check")
 });
@@ -1227,7 +1285,10 @@ var jobRunsBounded = defineResourcePolicy({
   admission: {
     kinds: "jobs",
     validations: /* @__PURE__ */ __name(({ config }) => [
-      { expression: "has(object.spec.activeDeadlineSeconds)", messageExpression: celMessage("job-runs-bounded", "' does not set spec.activeDeadlineSeconds.'") },
+      {
+        expression: "has(object.spec.activeDeadlineSeconds)",
+        messageExpression: celMessage("job-runs-bounded", "' does not set spec.activeDeadlineSeconds.'")
+      },
       {
         expression: `has(object.spec.backoffLimit) && object.spec.backoffLimit <= ${config.maxBackoffLimit}`,
         messageExpression: celMessage("job-runs-bounded", `' does not bound its retries: set spec.backoffLimit to at most ${config.maxBackoffLimit}.'`)
@@ -1238,8 +1299,10 @@ var jobRunsBounded = defineResourcePolicy({
     const problems = [];
     if (typeof props.spec?.activeDeadlineSeconds !== "number") problems.push(`${jobRef(props)} does not set spec.activeDeadlineSeconds.`);
     const limit = props.spec?.backoffLimit;
-    if (typeof limit !== "number") problems.push(`${jobRef(props)} does not set spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`);
-    else if (limit > config.maxBackoffLimit) problems.push(`${jobRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`);
+    if (typeof limit !== "number")
+      problems.push(`${jobRef(props)} does not set spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`);
+    else if (limit > config.maxBackoffLimit)
+      problems.push(`${jobRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`);
     return problems;
   }, "check")
 });
@@ -1333,7 +1396,9 @@ var modelWorkloadMonitored = defineStackPolicy({
     const services = resources.filter((r) => r.type === SERVICE);
     const serviceMonitors = resources.filter((r) => r.type === SERVICE_MONITOR);
     const podMonitors = resources.filter((r) => r.type === POD_MONITOR);
-    const workloads = resources.filter((r) => r.type.startsWith("kubernetes:apps/") && SERVED_KINDS.includes(kindOf(r.type)) && modelName(r.type, r.props, ctx.labelDomain));
+    const workloads = resources.filter(
+      (r) => r.type.startsWith("kubernetes:apps/") && SERVED_KINDS.includes(kindOf(r.type)) && modelName(r.type, r.props, ctx.labelDomain)
+    );
     return evaluateEach(workloads, (w) => {
       const ns = namespaceOf(w);
       const labels = podLabels(w);
@@ -1417,9 +1482,14 @@ var workloadHasPdb = defineStackPolicy({
       const problems = [];
       for (const p of matching) {
         const { maxUnavailable, minAvailable } = p.props.spec ?? {};
-        if (maxUnavailable === 0 || maxUnavailable === "0%") problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} allows no disruption (maxUnavailable ${maxUnavailable}), which blocks node drains.`);
+        if (maxUnavailable === 0 || maxUnavailable === "0%")
+          problems.push(
+            `${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} allows no disruption (maxUnavailable ${maxUnavailable}), which blocks node drains.`
+          );
         else if (typeof minAvailable === "number" && minAvailable >= replicas || minAvailable === "100%") {
-          problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of (at least) ${replicas} replica(s) available, which blocks node drains.`);
+          problems.push(
+            `${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of (at least) ${replicas} replica(s) available, which blocks node drains.`
+          );
         }
       }
       return problems;

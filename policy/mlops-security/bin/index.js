@@ -677,7 +677,10 @@ function defineResourcePolicy(def) {
   const factory = /* @__PURE__ */ __name((opts = {}) => {
     const validate = /* @__PURE__ */ __name((args, report) => {
       if (!appliesToType(args.type)) {
-        notApplicable(args, typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type");
+        notApplicable(
+          args,
+          typeList ? `Policy only applies to resources of type ${typeList.map((t) => `'${t}'`).join(", ")}` : "Policy does not apply to this resource type"
+        );
       }
       const messages = runCheck(def, defaults, opts, args, (config, ctx) => def.check(args, config, ctx));
       for (const m of messages) report(m);
@@ -747,9 +750,11 @@ var ecrRepositoryHardened = defineResourcePolicy({
   types: [ECR_REPOSITORY],
   check: /* @__PURE__ */ __name(({ props }) => {
     const problems = [];
-    if (props.imageScanningConfiguration?.scanOnPush !== true) problems.push("ECR repository does not scan on push: set imageScanningConfiguration.scanOnPush: true.");
+    if (props.imageScanningConfiguration?.scanOnPush !== true)
+      problems.push("ECR repository does not scan on push: set imageScanningConfiguration.scanOnPush: true.");
     const mutability = props.imageTagMutability ?? "MUTABLE";
-    if (mutability !== "IMMUTABLE" && mutability !== "IMMUTABLE_WITH_EXCLUSION") problems.push(`ECR repository has ${mutability} tags: set imageTagMutability: IMMUTABLE.`);
+    if (mutability !== "IMMUTABLE" && mutability !== "IMMUTABLE_WITH_EXCLUSION")
+      problems.push(`ECR repository has ${mutability} tags: set imageTagMutability: IMMUTABLE.`);
     const encryption = Array.isArray(props.encryptionConfigurations) ? props.encryptionConfigurations : [];
     if (!encryption.some((e) => e?.encryptionType === "KMS" || e?.encryptionType === "KMS_DSSE")) {
       problems.push('ECR repository is not encrypted with KMS: set encryptionConfigurations: [{ encryptionType: "KMS" }].');
@@ -801,7 +806,10 @@ var securityGroupIngressRestricted = defineResourcePolicy({
   },
   types: [INGRESS_RULE, SECURITY_GROUP],
   check: /* @__PURE__ */ __name(({ type, props }, config) => {
-    const rules = type === INGRESS_RULE ? [props] : (Array.isArray(props.ingress) ? props.ingress : []).map((i) => ({ ...i, cidrs: [...i?.cidrBlocks ?? [], ...i?.ipv6CidrBlocks ?? []] }));
+    const rules = type === INGRESS_RULE ? [props] : (Array.isArray(props.ingress) ? props.ingress : []).map((i) => ({
+      ...i,
+      cidrs: [...i?.cidrBlocks ?? [], ...i?.ipv6CidrBlocks ?? []]
+    }));
     const problems = [];
     for (const r of rules) {
       const sources = type === INGRESS_RULE ? [r.cidrIpv4, r.cidrIpv6].filter((c) => typeof c === "string") : r.cidrs;
@@ -925,7 +933,20 @@ function selects(selector, labels) {
   return true;
 }
 __name(selects, "selects");
-var QUANTITY_FACTOR = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 };
+var QUANTITY_FACTOR = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  Pi: 1024 ** 5
+};
 
 // policy/rules/security/podCommon.ts
 function checkPod(type, props, fn) {
@@ -980,7 +1001,10 @@ var podServiceAccountTokenNotMounted = definePodPolicy({
     validations: /* @__PURE__ */ __name(() => [
       {
         expression: "has(variables.podSpec.automountServiceAccountToken) && variables.podSpec.automountServiceAccountToken == false",
-        messageExpression: celMessage("pod-service-account-token-not-mounted", "' mounts a service-account token: set automountServiceAccountToken: false on its pod spec.'")
+        messageExpression: celMessage(
+          "pod-service-account-token-not-mounted",
+          "' mounts a service-account token: set automountServiceAccountToken: false on its pod spec.'"
+        )
       }
     ], "validations")
   },
@@ -1049,7 +1073,12 @@ var containerProbesRequired = defineResourcePolicy({
     appliesTo: LONG_RUNNING_KINDS.map((k) => `${k} (containers)`)
   },
   config: {
-    probes: { type: "array", items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] }, default: ["readinessProbe", "livenessProbe"], description: "Probes every long-running container must have." }
+    probes: {
+      type: "array",
+      items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] },
+      default: ["readinessProbe", "livenessProbe"],
+      description: "Probes every long-running container must have."
+    }
   },
   types: TYPES2,
   admission: {
@@ -1059,7 +1088,10 @@ var containerProbesRequired = defineResourcePolicy({
       return [
         {
           expression: `!(object.kind in ${celStrings(LONG_RUNNING_KINDS)}) || variables.podSpec.containers.all(c, ${ok})`,
-          messageExpression: celMessage("container-probes-required", `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`)
+          messageExpression: celMessage(
+            "container-probes-required",
+            `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`
+          )
         }
       ];
     }, "validations")
@@ -1277,13 +1309,15 @@ var iamNoWildcardActions = defineResourcePolicy({
     const problems = [];
     const forbidden = /* @__PURE__ */ __name((arn) => typeof arn === "string" && config.forbiddenManagedPolicies.some((g) => globRegex(g).test(arn)), "forbidden");
     const attached = [props.policyArn, ...type === "aws:iam/role:Role" && Array.isArray(props.managedPolicyArns) ? props.managedPolicyArns : []];
-    for (const arn of attached.filter(forbidden)) problems.push(`attaches the managed policy ${arn}, which grants wildcard actions: attach a scoped policy instead.`);
+    for (const arn of attached.filter(forbidden))
+      problems.push(`attaches the managed policy ${arn}, which grants wildcard actions: attach a scoped policy instead.`);
     const { docs, problems: unreadable } = allowStatements(type, props);
     problems.push(...unreadable);
     for (const { where, statements } of docs) {
       for (const s of statements) {
         const wild = s.actions.filter((a) => a.includes("*") || a.includes("?")).filter((a) => !config.allowedWildcardActions.includes(a));
-        if (wild.length > 0) problems.push(`${where} ${s.label} allows wildcard action(s) ${wild.map((a) => `"${a}"`).join(", ")}: list the actions needed.`);
+        if (wild.length > 0)
+          problems.push(`${where} ${s.label} allows wildcard action(s) ${wild.map((a) => `"${a}"`).join(", ")}: list the actions needed.`);
         if (s.notActions.length > 0) problems.push(`${where} ${s.label} allows everything except NotAction: list the allowed actions instead.`);
       }
     }
@@ -1394,7 +1428,10 @@ var ingressTlsRequired = defineResourcePolicy({
         { expression: `size(${tls}) > 0`, messageExpression: celMessage("ingress-tls-required", "' has no tls section.'") },
         {
           expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${tls}.exists(t, has(t.hosts) && r.host in t.hosts))`,
-          messageExpression: celMessage("ingress-tls-required", "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'")
+          messageExpression: celMessage(
+            "ingress-tls-required",
+            "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'"
+          )
         },
         {
           expression: `['nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/force-ssl-redirect'].all(k, !(k in ${annotations}) || ${annotations}[k] != 'false')`,
@@ -1467,9 +1504,11 @@ var irsaTrustPinned = defineResourcePolicy({
       const equals = s.condition.StringEquals ?? {};
       const sub = values(equals[`${issuer}:sub`]);
       const aud = values(equals[`${issuer}:aud`]);
-      if (sub.length === 0) problems.push(`${s.label} has no StringEquals condition on ${issuer}:sub: any service account of the cluster can assume the role.`);
+      if (sub.length === 0)
+        problems.push(`${s.label} has no StringEquals condition on ${issuer}:sub: any service account of the cluster can assume the role.`);
       else if (sub.length > 1) problems.push(`${s.label} trusts ${sub.length} service accounts: one role per service account.`);
-      else if (typeof sub[0] !== "string" || !SUBJECT.test(sub[0])) problems.push(`${s.label} pins ${issuer}:sub to "${String(sub[0])}"; expected system:serviceaccount:<namespace>:<name> without wildcards.`);
+      else if (typeof sub[0] !== "string" || !SUBJECT.test(sub[0]))
+        problems.push(`${s.label} pins ${issuer}:sub to "${String(sub[0])}"; expected system:serviceaccount:<namespace>:<name> without wildcards.`);
       if (aud.length !== 1 || aud[0] !== "sts.amazonaws.com") problems.push(`${s.label} does not pin ${issuer}:aud to "sts.amazonaws.com".`);
     }
     return problems;
@@ -1529,7 +1568,8 @@ var podCapabilitiesRestricted = definePodPolicy({
     const drop = Array.isArray(caps.drop) ? caps.drop : [];
     if (!drop.includes("ALL")) problems.push(`${c.label} does not drop ALL capabilities.`);
     const extra = (Array.isArray(caps.add) ? caps.add : []).filter((a) => !config.allowedCapabilities.includes(a));
-    if (extra.length > 0) problems.push(`${c.label} adds capabilities ${extra.join(", ")}; allowed: ${config.allowedCapabilities.join(", ") || "none"}.`);
+    if (extra.length > 0)
+      problems.push(`${c.label} adds capabilities ${extra.join(", ")}; allowed: ${config.allowedCapabilities.join(", ") || "none"}.`);
     return problems;
   }), "check")
 });
@@ -1641,7 +1681,10 @@ var podReadOnlyRootFilesystem = definePodPolicy({
     validations: /* @__PURE__ */ __name(() => [
       {
         expression: `variables.containers.all(c, ${READ_ONLY})`,
-        messageExpression: celMessage("pod-read-only-root-filesystem", `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`)
+        messageExpression: celMessage(
+          "pod-read-only-root-filesystem",
+          `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`
+        )
       }
     ], "validations")
   },
@@ -1830,7 +1873,11 @@ var rdsStorageEncrypted = defineResourcePolicy({
     appliesTo: RDS_TYPES
   },
   config: {
-    requireCustomerManagedKey: { type: "boolean", default: true, description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed `aws/rds` key." }
+    requireCustomerManagedKey: {
+      type: "boolean",
+      default: true,
+      description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed `aws/rds` key."
+    }
   },
   types: RDS_TYPES,
   check: /* @__PURE__ */ __name(({ props }, config) => {
@@ -1912,7 +1959,9 @@ var s3BucketEncryptedWithKms = defineStackPolicy({
         const byDefault = rule?.applyServerSideEncryptionByDefault ?? {};
         const algorithm = byDefault.sseAlgorithm;
         if (!config.allowedAlgorithms.includes(algorithm)) {
-          problems.push(`${bucketRef(bucket)} is encrypted with "${algorithm ?? "nothing"}"; expected one of ${config.allowedAlgorithms.join(", ")}.`);
+          problems.push(
+            `${bucketRef(bucket)} is encrypted with "${algorithm ?? "nothing"}"; expected one of ${config.allowedAlgorithms.join(", ")}.`
+          );
         } else if (config.requireCustomerManagedKey && !byDefault.kmsMasterKeyId) {
           problems.push(`${bucketRef(bucket)} uses the AWS managed key: set kmsMasterKeyId to a customer managed KMS key.`);
         }
@@ -2006,7 +2055,9 @@ var s3BucketTlsOnly = defineStackPolicy({
       if (!statements) return [`${bucketRef(bucket)}: the policy of ${p.name} is not a JSON policy document.`];
       if (statements.some((s) => deniesInsecureTransport(s) && coversBucket(s.resources, name))) return [];
     }
-    return [`${bucketRef(bucket)}: no bucket policy statement denies s3:* to everyone on the bucket and its objects when aws:SecureTransport is false.`];
+    return [
+      `${bucketRef(bucket)}: no bucket policy statement denies s3:* to everyone on the bucket and its objects when aws:SecureTransport is false.`
+    ];
   }), "check")
 });
 
@@ -2060,7 +2111,12 @@ var secretEnvFromSecretRef = definePodPolicy({
       default: "(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|SIGNING_?KEY|CREDENTIALS?)(_|$)",
       description: "Regular expression (case-insensitive) of secret-looking variable names."
     },
-    allowedNames: { type: "array", items: { type: "string" }, default: [], description: "Names that match the pattern but hold no secret (e.g. a token file path)." }
+    allowedNames: {
+      type: "array",
+      items: { type: "string" },
+      default: [],
+      description: "Names that match the pattern but hold no secret (e.g. a token file path)."
+    }
   },
   admission: {
     kinds: "workloads",
@@ -2089,7 +2145,8 @@ var secretEnvFromSecretRef = definePodPolicy({
           return typeof e.value === "string" && CREDENTIAL_URI.test(e.value) ? [`${c.label} sets ${e.name} to a URI with an embedded password: use valueFrom.secretKeyRef.`] : [];
         }
         if (e.value !== void 0) return [`${c.label} sets ${e.name} as a literal value: use valueFrom.secretKeyRef.`];
-        if (!e.valueFrom?.secretKeyRef) return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
+        if (!e.valueFrom?.secretKeyRef)
+          return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
         return [];
       })
     );
@@ -2116,8 +2173,18 @@ var serviceTypeRestricted = defineResourcePolicy({
     appliesTo: ["kubernetes:core/v1:Service"]
   },
   config: {
-    allowedTypes: { type: "array", items: { type: "string", enum: ["LoadBalancer", "NodePort"] }, default: [], description: "Types allowed for every Service." },
-    allowedServices: { type: "array", items: { type: "string" }, default: [], description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort." }
+    allowedTypes: {
+      type: "array",
+      items: { type: "string", enum: ["LoadBalancer", "NodePort"] },
+      default: [],
+      description: "Types allowed for every Service."
+    },
+    allowedServices: {
+      type: "array",
+      items: { type: "string" },
+      default: [],
+      description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort."
+    }
   },
   types: [SERVICE],
   admission: {
@@ -2127,7 +2194,10 @@ var serviceTypeRestricted = defineResourcePolicy({
       return [
         {
           expression: `!(${type} in ['LoadBalancer', 'NodePort']) || ${type} in ${celStrings(config.allowedTypes)} || (object.metadata.namespace + '/' + object.metadata.name) in ${celStrings(config.allowedServices)}`,
-          messageExpression: celMessage("service-type-restricted", `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`)
+          messageExpression: celMessage(
+            "service-type-restricted",
+            `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`
+          )
         }
       ];
     }, "validations")
@@ -2170,14 +2240,22 @@ var httpRouteGatewayHostnames = defineResourcePolicy({
       type: "array",
       items: {
         type: "object",
-        properties: { namespace: { type: "string" }, name: { type: "string" }, sectionNames: { type: "array", items: { type: "string" }, minItems: 1 } },
+        properties: {
+          namespace: { type: "string" },
+          name: { type: "string" },
+          sectionNames: { type: "array", items: { type: "string" }, minItems: 1 }
+        },
         required: ["namespace", "name", "sectionNames"],
         additionalProperties: false
       },
       default: [],
       description: "The platform Gateway listeners team routes may attach to. Empty: none (every team route is refused)."
     },
-    hostnameSuffix: { type: "string", default: "", description: "DNS suffix of model hostnames: a team's routes name hostnames under `<team>.<hostnameSuffix>`. Empty: none allowed." }
+    hostnameSuffix: {
+      type: "string",
+      default: "",
+      description: "DNS suffix of model hostnames: a team's routes name hostnames under `<team>.<hostnameSuffix>`. Empty: none allowed."
+    }
   },
   types: [HTTP_ROUTE],
   admission: {
@@ -2191,15 +2269,24 @@ var httpRouteGatewayHostnames = defineResourcePolicy({
       return [
         {
           expression: "has(object.spec.hostnames) && size(object.spec.hostnames) > 0",
-          messageExpression: celMessage("httproute-gateway-hostnames", `' names no hostnames: it would answer for every hostname of its listeners; name hostnames under ' + ${zone} + '.'`)
+          messageExpression: celMessage(
+            "httproute-gateway-hostnames",
+            `' names no hostnames: it would answer for every hostname of its listeners; name hostnames under ' + ${zone} + '.'`
+          )
         },
         {
           expression: `!has(object.spec.hostnames) || object.spec.hostnames.all(h, h.endsWith('.' + ${zone}))`,
-          messageExpression: celMessage("httproute-gateway-hostnames", `' names hostnames outside the team\\'s zone ' + ${zone} + ': ' + object.spec.hostnames.filter(h, !h.endsWith('.' + ${zone})).join(', ') + '.'`)
+          messageExpression: celMessage(
+            "httproute-gateway-hostnames",
+            `' names hostnames outside the team\\'s zone ' + ${zone} + ': ' + object.spec.hostnames.filter(h, !h.endsWith('.' + ${zone})).join(', ') + '.'`
+          )
         },
         {
           expression: `!has(object.spec.parentRefs) || object.spec.parentRefs.all(p, ${parentOk})`,
-          messageExpression: celMessage("httproute-gateway-hostnames", `' attaches to a parent other than the platform\\'s gateway listeners: only ${describeGateways(config.gateways).replace(/'/g, "\\'")} are allowed.'`)
+          messageExpression: celMessage(
+            "httproute-gateway-hostnames",
+            `' attaches to a parent other than the platform\\'s gateway listeners: only ${describeGateways(config.gateways).replace(/'/g, "\\'")} are allowed.'`
+          )
         }
       ];
     }, "validations")
@@ -2213,7 +2300,8 @@ var httpRouteGatewayHostnames = defineResourcePolicy({
     const zone = zoneOf(team, config.hostnameSuffix);
     const hostnames = props.spec?.hostnames ?? [];
     if (!config.hostnameSuffix) problems.push(`${ref2}: the policy config sets no hostnameSuffix, so no hostname is allowed.`);
-    else if (hostnames.length === 0) problems.push(`${ref2} names no hostnames: it would answer for every hostname of its listeners; name hostnames under ${zone}.`);
+    else if (hostnames.length === 0)
+      problems.push(`${ref2} names no hostnames: it would answer for every hostname of its listeners; name hostnames under ${zone}.`);
     else {
       const outside = hostnames.filter((h) => !h.endsWith(`.${zone}`));
       if (outside.length > 0) problems.push(`${ref2} names hostnames outside the team's zone ${zone}: ${outside.join(", ")}.`);
@@ -2222,9 +2310,13 @@ var httpRouteGatewayHostnames = defineResourcePolicy({
       const group = p.group ?? GATEWAY_GROUP;
       const kind = p.kind ?? "Gateway";
       const namespace = p.namespace ?? ns;
-      const ok = group === GATEWAY_GROUP && kind === "Gateway" && config.gateways.some((g) => g.namespace === namespace && g.name === p.name && p.sectionName !== void 0 && g.sectionNames.includes(p.sectionName));
+      const ok = group === GATEWAY_GROUP && kind === "Gateway" && config.gateways.some(
+        (g) => g.namespace === namespace && g.name === p.name && p.sectionName !== void 0 && g.sectionNames.includes(p.sectionName)
+      );
       if (!ok) {
-        problems.push(`${ref2} attaches to ${kind} ${namespace}/${p.name}${p.sectionName ? ` (listener ${p.sectionName})` : " (every listener)"}; only the platform's gateway listeners ${describeGateways(config.gateways)} are allowed.`);
+        problems.push(
+          `${ref2} attaches to ${kind} ${namespace}/${p.name}${p.sectionName ? ` (listener ${p.sectionName})` : " (every listener)"}; only the platform's gateway listeners ${describeGateways(config.gateways)} are allowed.`
+        );
       }
     }
     return problems;
@@ -2311,7 +2403,9 @@ var networkPolicyCoverage = defineStackPolicy({
         const problems = [];
         const open = DIRECTIONS.filter((d) => !own.some((spec) => deniesByDefault(spec, d)));
         if (open.length > 0) {
-          problems.push(`${ref(w)} runs in namespace ${ns}, which has no default-deny NetworkPolicy for ${open.join(" and ")} (podSelector {}, no rules): pods no other policy selects accept and open any connection.`);
+          problems.push(
+            `${ref(w)} runs in namespace ${ns}, which has no default-deny NetworkPolicy for ${open.join(" and ")} (podSelector {}, no rules): pods no other policy selects accept and open any connection.`
+          );
         }
         if (!own.some((spec) => allowsTraffic(spec) && selects(spec.podSelector, labels))) {
           problems.push(`${ref(w)} is selected by no NetworkPolicy that allows it traffic: add a narrow allow for what its pods need.`);
@@ -2345,17 +2439,24 @@ var elastiCacheEncryptedAuthenticated = defineResourcePolicy({
     appliesTo: [ELASTICACHE_REPLICATION_GROUP]
   },
   config: {
-    requireCustomerManagedKey: { type: "boolean", default: true, description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed ElastiCache key." }
+    requireCustomerManagedKey: {
+      type: "boolean",
+      default: true,
+      description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed ElastiCache key."
+    }
   },
   types: [ELASTICACHE_REPLICATION_GROUP],
   check: /* @__PURE__ */ __name(({ props }, config) => {
     const problems = [];
     if (props.atRestEncryptionEnabled !== true) problems.push("ElastiCache is not encrypted at rest: set atRestEncryptionEnabled: true.");
-    else if (config.requireCustomerManagedKey && !props.kmsKeyId) problems.push("ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.");
+    else if (config.requireCustomerManagedKey && !props.kmsKeyId)
+      problems.push("ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.");
     if (props.transitEncryptionEnabled !== true) problems.push("ElastiCache accepts plain-text connections: set transitEncryptionEnabled: true.");
-    else if (props.transitEncryptionMode === "preferred") problems.push('ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".');
+    else if (props.transitEncryptionMode === "preferred")
+      problems.push('ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".');
     const userGroups = Array.isArray(props.userGroupIds) ? props.userGroupIds.length : 0;
-    if (!props.authToken && !props.authTokenWo && userGroups === 0) problems.push("ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.");
+    if (!props.authToken && !props.authTokenWo && userGroups === 0)
+      problems.push("ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.");
     return problems;
   }, "check")
 });

@@ -11,9 +11,11 @@ export const awsOwnershipTags = defineStackPolicy<{ requiredTags: string[] }>({
         title: "AWS resources carry ownership tags",
         description:
             "Every taggable AWS resource (per the installed @pulumi/aws) has non-empty `owner`, `environment` and `cost-centre` tags (configurable), counting its provider's `defaultTags`: a stack policy joins each resource with the provider the engine sent with it.",
-        rationale: "Untagged resources cannot be attributed: nobody is paged for them, their cost lands on no budget, and they outlive the project that created them.",
+        rationale:
+            "Untagged resources cannot be attributed: nobody is paged for them, their cost lands on no budget, and they outlive the project that created them.",
         severity: "medium",
-        remediation: "Create the AWS provider with `defaultTags: { tags: awsDefaultTags(cfg) }` (components/platform/providers.ts) and pass it to every component; set missing tags on the resource's `tags` otherwise.",
+        remediation:
+            "Create the AWS provider with `defaultTags: { tags: awsDefaultTags(cfg) }` (components/platform/providers.ts) and pass it to every component; set missing tags on the resource's `tags` otherwise.",
         controls: [
             { framework: "NIST-800-53", control: "CM-8" },
             { framework: "SOC2", control: "CC1.3" },

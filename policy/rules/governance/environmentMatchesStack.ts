@@ -12,7 +12,8 @@ export const environmentMatchesStack = defineStackPolicy<Record<string, never>>(
         title: "Environment tags match the stack",
         description:
             "The `environment` tag of every AWS resource (counting provider default tags), the default tags of every AWS provider, and the `mlops.<domain>/environment` label of every Kubernetes object and pod template equal the environment of the stack being deployed (from the stack name).",
-        rationale: "A prod stack whose resources say `dev` (a copied config) is billed, alerted on and cleaned up as dev: a clean-up job for dev may delete production data.",
+        rationale:
+            "A prod stack whose resources say `dev` (a copied config) is billed, alerted on and cleaned up as dev: a clean-up job for dev may delete production data.",
         severity: "medium",
         remediation: "Set `mlops:environment` in Pulumi.<stack>.yaml to the stack's environment; tags and labels are derived from it.",
         controls: [
@@ -42,7 +43,8 @@ export const environmentMatchesStack = defineStackPolicy<Record<string, never>>(
             if (own !== undefined && own !== env) problems.push(`${objectRef(r.type, r.props, r.name)} is labelled ${key}=${String(own)} in the ${env} stack.`);
             const pod = podTemplate(r.type, r.props);
             const inPod = orgValue(pod?.metadata?.labels, ORG_LABELS.environment, ctx.labelDomain);
-            if (inPod !== undefined && inPod !== env) problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
+            if (inPod !== undefined && inPod !== env)
+                problems.push(`${objectRef(r.type, r.props, r.name)}: its pods are labelled ${key}=${String(inPod)} in the ${env} stack.`);
             return problems;
         });
     },

@@ -41,7 +41,11 @@ export function parseImage(ref: string): ImageReference | undefined {
 }
 
 /** Visits every container image of a pod-bearing object; `fn` returns problems for one image. */
-export function checkImages(type: string, props: Record<string, any>, fn: (image: string, parsed: ImageReference | undefined, c: ContainerRef) => string | undefined): string[] {
+export function checkImages(
+    type: string,
+    props: Record<string, any>,
+    fn: (image: string, parsed: ImageReference | undefined, c: ContainerRef) => string | undefined,
+): string[] {
     return checkPod(type, props, (pod) =>
         containersOf(pod.spec).flatMap((c) => {
             const image = c.container.image;
@@ -52,4 +56,6 @@ export function checkImages(type: string, props: Record<string, any>, fn: (image
     );
 }
 
-export const IMAGE_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map((k) => `${k} (containers, initContainers)`);
+export const IMAGE_APPLIES_TO = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"].map(
+    (k) => `${k} (containers, initContainers)`,
+);

@@ -30,10 +30,15 @@ export const imageDigestPinned = defineResourcePolicy<Record<string, never>>({
         validations: () => [
             {
                 expression: "variables.containers.all(c, c.image.matches('@sha256:[a-f0-9]{64}$'))",
-                messageExpression: celMessage("image-digest-pinned", "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'"),
+                messageExpression: celMessage(
+                    "image-digest-pinned",
+                    "' runs ' + variables.containers.filter(c, !c.image.matches('@sha256:[a-f0-9]{64}$')).map(c, c.image).join(', ') + ' without a digest: deploy repo@sha256:<digest>.'",
+                ),
             },
         ],
     },
     check: ({ type, props }) =>
-        checkImages(type, props, (image, parsed, c) => (parsed?.digest ? undefined : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`)),
+        checkImages(type, props, (image, parsed, c) =>
+            parsed?.digest ? undefined : `${c.label} uses "${image}" without a digest: deploy repo@sha256:<digest>.`,
+        ),
 });

@@ -13,10 +13,13 @@ export const imageRegistryAllowed = defineResourcePolicy<{ allowedRegistries: st
         name: "image-registry-allowed",
         pack: "mlops-governance",
         title: "Images come from allowed registries",
-        description: "Every container image (containers, init containers, CronJob templates) is pulled from a registry/repository matching one of `allowedRegistries` (globs like `123456789012.dkr.ecr.eu-west-1.amazonaws.com/*`).",
-        rationale: "Images from arbitrary registries bypass the organisation's build pipeline, vulnerability scanning (ECR scan on push) and provenance; a public image can be replaced or typosquatted.",
+        description:
+            "Every container image (containers, init containers, CronJob templates) is pulled from a registry/repository matching one of `allowedRegistries` (globs like `123456789012.dkr.ecr.eu-west-1.amazonaws.com/*`).",
+        rationale:
+            "Images from arbitrary registries bypass the organisation's build pipeline, vulnerability scanning (ECR scan on push) and provenance; a public image can be replaced or typosquatted.",
         severity: "high",
-        remediation: "Build the image with the ContainerImage component (pushes to the account's ECR) or mirror the upstream image into ECR, then deploy it from there.",
+        remediation:
+            "Build the image with the ContainerImage component (pushes to the account's ECR) or mirror the upstream image into ECR, then deploy it from there.",
         controls: [
             { framework: "NIST-800-53", control: "CM-7" },
             { framework: "NIST-800-53", control: "SI-7" },
@@ -55,7 +58,9 @@ export const imageRegistryAllowed = defineResourcePolicy<{ allowedRegistries: st
         return checkImages(type, props, (image, parsed, c) => {
             if (!parsed) return `${c.label} has the malformed image reference "${image}".`;
             const where = `${parsed.registry}/${parsed.repository}`;
-            return allowed.some((re) => re.test(where)) ? undefined : `${c.label} pulls ${where}, which is not in an allowed registry (${config.allowedRegistries.join(", ")}).`;
+            return allowed.some((re) => re.test(where))
+                ? undefined
+                : `${c.label} pulls ${where}, which is not in an allowed registry (${config.allowedRegistries.join(", ")}).`;
         });
     },
 });

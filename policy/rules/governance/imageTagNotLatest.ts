@@ -12,7 +12,8 @@ export const imageTagNotLatest = defineResourcePolicy<Record<string, never>>({
         pack: "mlops-governance",
         title: "Images are never latest",
         description: "No container image uses the `latest` tag or omits both tag and digest (which means latest).",
-        rationale: "`latest` changes under a running Deployment: two pods of one ReplicaSet can run different code, a node restart silently upgrades, and a rollback restores nothing.",
+        rationale:
+            "`latest` changes under a running Deployment: two pods of one ReplicaSet can run different code, a node restart silently upgrades, and a rollback restores nothing.",
         severity: "high",
         remediation: "Deploy an immutable version tag, or better a digest (`repo@sha256:...`, what ContainerImage.imageRef gives).",
         controls: [
@@ -30,7 +31,10 @@ export const imageTagNotLatest = defineResourcePolicy<Record<string, never>>({
         validations: () => [
             {
                 expression: `variables.containers.all(c, ${PINNED})`,
-                messageExpression: celMessage("image-tag-not-latest", `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`),
+                messageExpression: celMessage(
+                    "image-tag-not-latest",
+                    `' runs ' + variables.containers.filter(c, !(${PINNED})).map(c, c.image).join(', ') + ' with the latest tag, or without tag or digest (which means latest): pin a version or digest.'`,
+                ),
             },
         ],
     },

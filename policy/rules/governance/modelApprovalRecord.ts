@@ -41,7 +41,10 @@ export const modelApprovalRecord = defineResourcePolicy<Config>({
         params: "approvals",
         // Only model workloads: every other object is admitted even before the parameters exist.
         matchConditions: ({ labelDomain }) => [
-            { name: "model-workload", expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels` },
+            {
+                name: "model-workload",
+                expression: `has(object.metadata.labels) && ${celString(orgKeyName(ORG_LABELS.model, labelDomain))} in object.metadata.labels`,
+            },
         ],
         validations: ({ labelDomain, environment }) => {
             const ticketKey = celString(orgKeyName(ORG_LABELS.approvalTicket, labelDomain));
@@ -85,17 +88,24 @@ export const modelApprovalRecord = defineResourcePolicy<Config>({
         }
         const problems: string[] = [];
         if (typeof approvedBy !== "string" || approvedBy.trim() === "") problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} is missing or empty.`);
-        else if (!APPROVER.test(approvedBy)) problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} "${approvedBy}" is not a user or group name (like jane.doe).`);
+        else if (!APPROVER.test(approvedBy))
+            problems.push(`${ref}: ${key(ORG_LABELS.approvedBy)} "${approvedBy}" is not a user or group name (like jane.doe).`);
         if (typeof ticket !== "string" || !new RegExp(config.ticketPattern).test(ticket)) {
-            problems.push(`${ref}: ${key(ORG_LABELS.approvalTicket)} ${ticket === undefined ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`);
+            problems.push(
+                `${ref}: ${key(ORG_LABELS.approvalTicket)} ${ticket === undefined ? "is missing" : `"${String(ticket)}" does not match ${config.ticketPattern}`}.`,
+            );
         }
         const when = approvalDateStatus(date, ctx.now);
         if (when.status === "invalid") {
-            problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date === undefined ? "is missing" : `"${String(date)}" is not a date written YYYY-MM-DD`}.`);
+            problems.push(
+                `${ref}: ${key(ORG_LABELS.approvalDate)} ${date === undefined ? "is missing" : `"${String(date)}" is not a date written YYYY-MM-DD`}.`,
+            );
         } else if (when.status === "future") {
             problems.push(`${ref}: ${key(ORG_LABELS.approvalDate)} ${date} is in the future.`);
         } else if (when.ageDays > config.maxApprovalAgeDays) {
-            problems.push(`${ref}: the approval of ${date} is ${Math.floor(when.ageDays)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`);
+            problems.push(
+                `${ref}: the approval of ${date} is ${Math.floor(when.ageDays)} days old; approvals expire after ${config.maxApprovalAgeDays} days: re-approve the model version.`,
+            );
         }
         return problems;
     },

@@ -42,7 +42,7 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
             "A stage or alias resolves to whatever version is promoted next: the running model then changes without a deployment, an approval or a rollback path, and no one can tell afterwards which version produced a prediction.",
         severity: "high",
         remediation:
-            "Deploy a specific registered version: label mlops.<domain>/model-version: \"<n>\" and MODEL_URI=models:/<name>/<n> (ModelService and BatchInference set both from `modelUri: \"models:/<name>/<n>\"`; an alias URI is for dev only).",
+            'Deploy a specific registered version: label mlops.<domain>/model-version: "<n>" and MODEL_URI=models:/<name>/<n> (ModelService and BatchInference set both from `modelUri: "models:/<name>/<n>"`; an alias URI is for dev only).',
         controls: [
             { framework: "NIST-800-53", control: "CM-2" },
             { framework: "NIST-800-53", control: "CM-3" },
@@ -66,11 +66,17 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
             return [
                 {
                     expression: `variables.isModel || variables.containers.all(c, !has(c.env) || !c.env.exists(e, e.name in ${vars}))`,
-                    messageExpression: celMessage("model-version-pinned", `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`),
+                    messageExpression: celMessage(
+                        "model-version-pinned",
+                        `' sets ${config.uriVariables.join(" or ")} but is not labelled ${modelKey}: a workload that loads a model is a model workload (label its model and ${versionKey}).'`,
+                    ),
                 },
                 {
                     expression: "!variables.isModel || variables.version.matches('^[1-9][0-9]*$')",
-                    messageExpression: celMessage("model-version-pinned", `' does not pin a model version: set the label ${versionKey} to the registered version number.'`),
+                    messageExpression: celMessage(
+                        "model-version-pinned",
+                        `' does not pin a model version: set the label ${versionKey} to the registered version number.'`,
+                    ),
                 },
                 {
                     expression: `!variables.isModel || variables.containers.all(c, !has(c.env) || c.env.all(e, !(e.name in ${vars}) || (has(e.value) && e.value == 'models:/' + variables.model + '/' + variables.version)))`,
@@ -89,7 +95,8 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
         const versions = orgValues(type, props, ORG_LABELS.modelVersion, ctx.labelDomain);
         if (versions.length === 0) problems.push(`${ref} does not pin a model version: set the ${key} label to the registered version number.`);
         for (const { where, value } of versions) {
-            if (typeof value !== "string" || !VERSION.test(value)) problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value))}; expected a registered version number.`);
+            if (typeof value !== "string" || !VERSION.test(value))
+                problems.push(`${ref}: the ${key} ${where} is ${notPinned(String(value))}; expected a registered version number.`);
         }
         const distinct = [...new Set(versions.map((v) => String(v.value)))];
         if (distinct.length > 1) problems.push(`${ref}: the ${key} copies disagree (${distinct.join(", ")}).`);
@@ -98,19 +105,23 @@ export const modelVersionPinned = defineResourcePolicy<Config>({
             const uriKey = orgKeyName(ORG_ANNOTATIONS.modelUri, ctx.labelDomain);
             const problem = typeof value === "string" ? modelUriProblem(value) : "not a string";
             if (problem) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}", ${problem}.`);
-            else if (version && PINNED_URI.exec(value as string)![2] !== version) problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}" but ${key} is ${version}.`);
+            else if (version && PINNED_URI.exec(value as string)![2] !== version)
+                problems.push(`${ref}: the ${uriKey} ${where} is "${String(value)}" but ${key} is ${version}.`);
         }
         const pod = podTemplate(type, props);
         for (const c of pod ? containersOf(pod.spec) : []) {
             for (const e of Array.isArray(c.container.env) ? c.container.env : []) {
                 if (!config.uriVariables.includes(e?.name)) continue;
                 if (typeof e.value !== "string") {
-                    problems.push(`${ref}: ${c.label} takes ${e.name} from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`);
+                    problems.push(
+                        `${ref}: ${c.label} takes ${e.name} from valueFrom: set it as a literal models:/<name>/<version> so the pinned version is reviewable.`,
+                    );
                     continue;
                 }
                 const problem = modelUriProblem(e.value);
                 if (problem) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}", ${problem}.`);
-                else if (version && PINNED_URI.exec(e.value)![2] !== version) problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}" but ${key} is ${version}.`);
+                else if (version && PINNED_URI.exec(e.value)![2] !== version)
+                    problems.push(`${ref}: ${c.label} sets ${e.name}="${e.value}" but ${key} is ${version}.`);
             }
         }
         return problems;

@@ -38,7 +38,11 @@ function references(key: string, value: string): string[] {
 }
 
 /** The other environment a reference points at, if any: by name part or by account id. */
-export function otherEnvironment(reference: string, env: Environment, accounts: Config["environmentAccounts"]): { env: Environment; because: string } | undefined {
+export function otherEnvironment(
+    reference: string,
+    env: Environment,
+    accounts: Config["environmentAccounts"],
+): { env: Environment; because: string } | undefined {
     const tokens = reference.toLowerCase().split(/[^a-z0-9]+/);
     for (const other of ENVIRONMENTS.filter((e) => e !== env)) {
         if (tokens.includes(other)) return { env: other, because: `contains "${other}"` };
@@ -56,9 +60,11 @@ export const noCrossEnvironmentReferences = defineResourcePolicy<Config>({
         title: "No references across environments",
         description:
             "No property of any resource refers to another environment's resources: ARNs, S3 URIs, ECR registries and values of bucket/namespace/key/role-like properties (including environment variables) must not contain another environment's name as a name part (`-dev-`) or, when configured, another environment's AWS account id.",
-        rationale: "A prod workload reading a dev bucket trains or serves on unreviewed data; a dev workload holding a prod bucket or key can read or corrupt production data with dev's weaker controls.",
+        rationale:
+            "A prod workload reading a dev bucket trains or serves on unreviewed data; a dev workload holding a prod bucket or key can read or corrupt production data with dev's weaker controls.",
         severity: "high",
-        remediation: "Derive names from the stack's own config (artifactBucketName(cfg), iamRoleName(cfg, ...)); share data between environments only through an explicit, reviewed promotion step.",
+        remediation:
+            "Derive names from the stack's own config (artifactBucketName(cfg), iamRoleName(cfg, ...)); share data between environments only through an explicit, reviewed promotion step.",
         controls: [
             { framework: "NIST-800-53", control: "AC-4" },
             { framework: "SOC2", control: "CC6.1" },
@@ -74,9 +80,14 @@ export const noCrossEnvironmentReferences = defineResourcePolicy<Config>({
             type: "object",
             additionalProperties: { type: "array", items: { type: "string", pattern: "^\\d{12}$" } },
             default: {},
-            description: "AWS account ids of each environment (`{ \"dev\": [\"210987654321\"] }`): a reference into another environment's account is a violation.",
+            description: 'AWS account ids of each environment (`{ "dev": ["210987654321"] }`): a reference into another environment\'s account is a violation.',
         },
-        allowedReferences: { type: "array", items: { type: "string" }, default: [], description: "Exact references accepted anyway (each documented in docs/policy-exceptions.md)." },
+        allowedReferences: {
+            type: "array",
+            items: { type: "string" },
+            default: [],
+            description: "Exact references accepted anyway (each documented in docs/policy-exceptions.md).",
+        },
     },
     types: (type) => type !== "pulumi:pulumi:Stack",
     check: ({ props }, config, ctx) => {

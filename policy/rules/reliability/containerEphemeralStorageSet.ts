@@ -19,7 +19,7 @@ export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, 
             "Without a request the scheduler does not count the node's local disk (logs, writable layers, emptyDir scratch), so it overcommits it; under disk pressure the kubelet evicts pods that exceed their requests first, and pods without limits can fill the node. A pod whose limits are below its scratch volumes is evicted before a volume reaches its own size limit.",
         severity: "medium",
         remediation:
-            "Set `resources.requests[\"ephemeral-storage\"]` and `resources.limits[\"ephemeral-storage\"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/shared/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.",
+            'Set `resources.requests["ephemeral-storage"]` and `resources.limits["ephemeral-storage"]` on every container: `containerResources(settings, ephemeralStorage(request, [emptyDir sizeLimits]))` in components/shared/k8sHelpers.ts sizes the limit at the scratch volumes plus 256Mi.',
         controls: [
             { framework: "NIST-800-53", control: "SC-6" },
             { framework: "SOC2", control: "A1.1" },
@@ -32,11 +32,15 @@ export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, 
     types: POD_TYPES,
     admission: {
         kinds: "workloads",
-        partial: "the cluster checks that every container requests and limits ephemeral storage; the comparison of the limits' sum with the emptyDir volumes needs a sum over a list, which Kubernetes' CEL has not, so only the packs check it",
+        partial:
+            "the cluster checks that every container requests and limits ephemeral storage; the comparison of the limits' sum with the emptyDir volumes needs a sum over a list, which Kubernetes' CEL has not, so only the packs check it",
         validations: () => [
             {
                 expression: `variables.containers.all(c, ${SET})`,
-                messageExpression: celMessage("container-ephemeral-storage-set", `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`),
+                messageExpression: celMessage(
+                    "container-ephemeral-storage-set",
+                    `': container(s) ' + variables.containers.filter(c, !(${SET})).map(c, c.name).join(', ') + ' do not set resources.requests and resources.limits of ${RESOURCE}.'`,
+                ),
             },
         ],
     },
@@ -63,7 +67,9 @@ export const containerEphemeralStorageSet = defineResourcePolicy<Record<string, 
             const total = (xs: (number | undefined)[]) => xs.reduce((a: number, b) => a + (b as number), 0);
             if (scratch.length > 0 && total(limitBytes) <= total(scratchBytes)) {
                 const names = scratch.map((v: any) => `${v.name} (${v.emptyDir.sizeLimit})`).join(", ");
-                return [`the containers' ephemeral-storage limits add up to no more than the emptyDir volumes ${names}: the pod is evicted before they fill; limit each container at its scratch plus room for logs.`];
+                return [
+                    `the containers' ephemeral-storage limits add up to no more than the emptyDir volumes ${names}: the pod is evicted before they fill; limit each container at its scratch plus room for logs.`,
+                ];
             }
             return [];
         }),

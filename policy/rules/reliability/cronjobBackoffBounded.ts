@@ -9,7 +9,8 @@ export const cronjobBackoffBounded = defineResourcePolicy<{ maxBackoffLimit: num
         pack: "mlops-reliability",
         title: "CronJob retries are bounded",
         description: "Every CronJob sets `spec.jobTemplate.spec.backoffLimit` to at most `maxBackoffLimit` (3); unset means Kubernetes' default of 6.",
-        rationale: "A failing batch job retried many times multiplies its cost and its side effects (partial writes, load on the registry) before anyone is alerted.",
+        rationale:
+            "A failing batch job retried many times multiplies its cost and its side effects (partial writes, load on the registry) before anyone is alerted.",
         severity: "low",
         remediation: "Set `jobTemplate.spec.backoffLimit` (e.g. 2) and alert on failed jobs.",
         controls: [{ framework: "NIST-800-53", control: "SC-6" }],
@@ -26,13 +27,19 @@ export const cronjobBackoffBounded = defineResourcePolicy<{ maxBackoffLimit: num
         validations: ({ config }) => [
             {
                 expression: `has(object.spec.jobTemplate.spec.backoffLimit) && object.spec.jobTemplate.spec.backoffLimit <= ${config.maxBackoffLimit}`,
-                messageExpression: celMessage("cronjob-backoff-bounded", `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`),
+                messageExpression: celMessage(
+                    "cronjob-backoff-bounded",
+                    `' does not bound its retries: set spec.jobTemplate.spec.backoffLimit to at most ${config.maxBackoffLimit}.'`,
+                ),
             },
         ],
     },
     check: ({ props }, config) => {
         const limit = props.spec?.jobTemplate?.spec?.backoffLimit;
-        if (typeof limit !== "number") return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];
-        return limit > config.maxBackoffLimit ? [`${cronRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`] : [];
+        if (typeof limit !== "number")
+            return [`${cronRef(props)} does not set spec.jobTemplate.spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`];
+        return limit > config.maxBackoffLimit
+            ? [`${cronRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`]
+            : [];
     },
 });

@@ -9,7 +9,8 @@ export const cronjobDeadlinesSet = defineResourcePolicy<Record<string, never>>({
         pack: "mlops-reliability",
         title: "CronJobs have deadlines",
         description: "Every CronJob sets `spec.startingDeadlineSeconds` and `spec.jobTemplate.spec.activeDeadlineSeconds`.",
-        rationale: "Without a starting deadline a controller outage makes missed runs start all at once (or the CronJob stops after 100 misses); without an active deadline a hung job holds its resources and, with Forbid, blocks every later run.",
+        rationale:
+            "Without a starting deadline a controller outage makes missed runs start all at once (or the CronJob stops after 100 misses); without an active deadline a hung job holds its resources and, with Forbid, blocks every later run.",
         severity: "low",
         remediation: "Set `startingDeadlineSeconds` (e.g. 300) and `jobTemplate.spec.activeDeadlineSeconds` (the longest acceptable run).",
         controls: [{ framework: "NIST-800-53", control: "SC-6" }],
@@ -22,14 +23,21 @@ export const cronjobDeadlinesSet = defineResourcePolicy<Record<string, never>>({
     admission: {
         kinds: "cronJobs",
         validations: () => [
-            { expression: "has(object.spec.startingDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'") },
-            { expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)", messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'") },
+            {
+                expression: "has(object.spec.startingDeadlineSeconds)",
+                messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.startingDeadlineSeconds.'"),
+            },
+            {
+                expression: "has(object.spec.jobTemplate.spec.activeDeadlineSeconds)",
+                messageExpression: celMessage("cronjob-deadlines-set", "' does not set spec.jobTemplate.spec.activeDeadlineSeconds.'"),
+            },
         ],
     },
     check: ({ props }) => {
         const problems: string[] = [];
         if (typeof props.spec?.startingDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.startingDeadlineSeconds.`);
-        if (typeof props.spec?.jobTemplate?.spec?.activeDeadlineSeconds !== "number") problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.activeDeadlineSeconds.`);
+        if (typeof props.spec?.jobTemplate?.spec?.activeDeadlineSeconds !== "number")
+            problems.push(`${cronRef(props)} does not set spec.jobTemplate.spec.activeDeadlineSeconds.`);
         return problems;
     },
 });

@@ -30,6 +30,8 @@ export const deploymentReplicasHa = defineStackPolicy<{ minReplicas: number }>({
             if (replicas >= config.minReplicas) return [];
             return hpa
                 ? [`${workloadRef(w)} scales down to ${replicas} replica(s) (HPA ${nameOf(hpa)}); expected minReplicas >= ${config.minReplicas}.`]
-                : [`${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`];
+                : [
+                      `${workloadRef(w)} runs ${replicas} replica(s); expected at least ${config.minReplicas} (or an HPA with minReplicas >= ${config.minReplicas}).`,
+                  ];
         }),
 });

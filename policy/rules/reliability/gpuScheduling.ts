@@ -12,7 +12,8 @@ export function toleratesGpuTaint(t: any): boolean {
 
 const GPU = celString(GPU_RESOURCE);
 /** CEL: container `c` asks for GPUs (requests or limits). */
-const asksCel = (c: string) => `has(${c}.resources) && ((has(${c}.resources.requests) && ${GPU} in ${c}.resources.requests) || (has(${c}.resources.limits) && ${GPU} in ${c}.resources.limits))`;
+const asksCel = (c: string) =>
+    `has(${c}.resources) && ((has(${c}.resources.requests) && ${GPU} in ${c}.resources.requests) || (has(${c}.resources.limits) && ${GPU} in ${c}.resources.limits))`;
 /** CEL: the pod tolerates the GPU taint (as {@link toleratesGpuTaint}). */
 const TOLERATES_CEL = `has(variables.podSpec.tolerations) && variables.podSpec.tolerations.exists(t, (has(t.key) ? t.key : '') == ${celString(GPU_TAINT.key)} || ((has(t.key) ? t.key : '') == '' && has(t.operator) && t.operator == 'Exists'))`;
 const ASKS_CEL = `variables.containers.exists(c, ${asksCel("c")})`;
@@ -44,22 +45,32 @@ export const gpuScheduling = defineResourcePolicy<Record<string, never>>({
             },
             {
                 expression: `!(${ASKS_CEL}) || (${TOLERATES_CEL})`,
-                messageExpression: celMessage("gpu-scheduling", `' asks for GPUs but does not tolerate the GPU nodes\\' taint ${GPU_TAINT.key}: it never schedules.'`),
+                messageExpression: celMessage(
+                    "gpu-scheduling",
+                    `' asks for GPUs but does not tolerate the GPU nodes\\' taint ${GPU_TAINT.key}: it never schedules.'`,
+                ),
             },
             {
                 expression: `!(${ASKS_CEL}) || (has(variables.podSpec.nodeSelector) && size(variables.podSpec.nodeSelector) > 0)`,
-                messageExpression: celMessage("gpu-scheduling", "' asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.'"),
+                messageExpression: celMessage(
+                    "gpu-scheduling",
+                    "' asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.'",
+                ),
             },
             {
                 expression: `${ASKS_CEL} || object.kind == 'DaemonSet' || !(${TOLERATES_CEL})`,
-                messageExpression: celMessage("gpu-scheduling", `' tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node\\'s room.'`),
+                messageExpression: celMessage(
+                    "gpu-scheduling",
+                    `' tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node\\'s room.'`,
+                ),
             },
         ],
     },
     check: ({ type, props }) =>
         checkPod(type, props, (pod) => {
             const containers = containersOf(pod.spec, ["container", "initContainer"]);
-            const asks = (c: (typeof containers)[number]) => c.container.resources?.requests?.[GPU_RESOURCE] !== undefined || c.container.resources?.limits?.[GPU_RESOURCE] !== undefined;
+            const asks = (c: (typeof containers)[number]) =>
+                c.container.resources?.requests?.[GPU_RESOURCE] !== undefined || c.container.resources?.limits?.[GPU_RESOURCE] !== undefined;
             const gpu = containers.filter(asks);
             const tolerates = (pod.spec.tolerations ?? []).some(toleratesGpuTaint);
             if (gpu.length === 0) {
@@ -68,9 +79,11 @@ export const gpuScheduling = defineResourcePolicy<Record<string, never>>({
                 return tolerates ? [`tolerates the GPU taint ${GPU_TAINT.key} but asks for no GPU: it may take a GPU node's room.`] : [];
             }
             const problems: string[] = [];
-            for (const c of gpu) if (c.container.resources?.limits?.[GPU_RESOURCE] === undefined) problems.push(`${c.label} requests ${GPU_RESOURCE} without a limit.`);
+            for (const c of gpu)
+                if (c.container.resources?.limits?.[GPU_RESOURCE] === undefined) problems.push(`${c.label} requests ${GPU_RESOURCE} without a limit.`);
             if (!tolerates) problems.push(`asks for GPUs but does not tolerate the GPU nodes' taint ${GPU_TAINT.key}: it never schedules.`);
-            if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0) problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
+            if (Object.keys(pod.spec.nodeSelector ?? {}).length === 0)
+                problems.push("asks for GPUs but selects no nodes (nodeSelector): it may wait on nodes of another GPU type.");
             return problems;
         }),
 });

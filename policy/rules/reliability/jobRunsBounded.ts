@@ -16,8 +16,10 @@ export const jobRunsBounded = defineResourcePolicy<{ maxBackoffLimit: number }>(
         name: "job-runs-bounded",
         pack: "mlops-reliability",
         title: "Jobs have a deadline and bounded retries",
-        description: "Every Job sets `spec.activeDeadlineSeconds` and `spec.backoffLimit` at most `maxBackoffLimit` (3); unset means no deadline and Kubernetes' default of 6 retries.",
-        rationale: "A hung Job without a deadline holds its pods, quota and credentials until someone notices; a failing one retried many times multiplies its cost and side effects (partial writes, load on the registry) before anyone is alerted.",
+        description:
+            "Every Job sets `spec.activeDeadlineSeconds` and `spec.backoffLimit` at most `maxBackoffLimit` (3); unset means no deadline and Kubernetes' default of 6 retries.",
+        rationale:
+            "A hung Job without a deadline holds its pods, quota and credentials until someone notices; a failing one retried many times multiplies its cost and side effects (partial writes, load on the registry) before anyone is alerted.",
         severity: "low",
         remediation: "Set `spec.activeDeadlineSeconds` (the longest acceptable run) and `spec.backoffLimit` (e.g. 2); alert on failed jobs.",
         controls: [{ framework: "NIST-800-53", control: "SC-6" }],
@@ -32,7 +34,10 @@ export const jobRunsBounded = defineResourcePolicy<{ maxBackoffLimit: number }>(
     admission: {
         kinds: "jobs",
         validations: ({ config }) => [
-            { expression: "has(object.spec.activeDeadlineSeconds)", messageExpression: celMessage("job-runs-bounded", "' does not set spec.activeDeadlineSeconds.'") },
+            {
+                expression: "has(object.spec.activeDeadlineSeconds)",
+                messageExpression: celMessage("job-runs-bounded", "' does not set spec.activeDeadlineSeconds.'"),
+            },
             {
                 expression: `has(object.spec.backoffLimit) && object.spec.backoffLimit <= ${config.maxBackoffLimit}`,
                 messageExpression: celMessage("job-runs-bounded", `' does not bound its retries: set spec.backoffLimit to at most ${config.maxBackoffLimit}.'`),
@@ -43,8 +48,10 @@ export const jobRunsBounded = defineResourcePolicy<{ maxBackoffLimit: number }>(
         const problems: string[] = [];
         if (typeof props.spec?.activeDeadlineSeconds !== "number") problems.push(`${jobRef(props)} does not set spec.activeDeadlineSeconds.`);
         const limit = props.spec?.backoffLimit;
-        if (typeof limit !== "number") problems.push(`${jobRef(props)} does not set spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`);
-        else if (limit > config.maxBackoffLimit) problems.push(`${jobRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`);
+        if (typeof limit !== "number")
+            problems.push(`${jobRef(props)} does not set spec.backoffLimit (the default is 6); set it to at most ${config.maxBackoffLimit}.`);
+        else if (limit > config.maxBackoffLimit)
+            problems.push(`${jobRef(props)} retries ${limit} times; expected a backoffLimit of at most ${config.maxBackoffLimit}.`);
         return problems;
     },
 });

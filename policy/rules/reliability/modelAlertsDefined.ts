@@ -41,11 +41,12 @@ export const modelAlertsDefined = defineStackPolicy<Record<string, never>>({
         pack: "mlops-reliability",
         title: "Model workloads have alerts",
         description:
-            "For every model workload (labelled `mlops.<domain>/model`, CronJobs included) an alerting rule of a PrometheusRule mentions the model name or the workload name (in its expression, labels or annotations), or selects the workload's namespace (`namespace=\"<ns>\"`, as the per-team model alerts do).",
-        rationale: "Metrics nobody alerts on are noticed after the customer: a model's error rate, latency, drift and failed batch runs need an alert routed to the owning team.",
+            'For every model workload (labelled `mlops.<domain>/model`, CronJobs included) an alerting rule of a PrometheusRule mentions the model name or the workload name (in its expression, labels or annotations), or selects the workload\'s namespace (`namespace="<ns>"`, as the per-team model alerts do).',
+        rationale:
+            "Metrics nobody alerts on are noticed after the customer: a model's error rate, latency, drift and failed batch runs need an alert routed to the owning team.",
         severity: "medium",
         remediation:
-            "Deploy the model with ModelService or BatchInference (each creates a PrometheusRule with the platform's alerts narrowed to it), or list the team in `mlops:teams` (its team-wide alerts select its namespace); otherwise create a PrometheusRule whose alert names the model or selects `namespace=\"<ns>\"`.",
+            'Deploy the model with ModelService or BatchInference (each creates a PrometheusRule with the platform\'s alerts narrowed to it), or list the team in `mlops:teams` (its team-wide alerts select its namespace); otherwise create a PrometheusRule whose alert names the model or selects `namespace="<ns>"`.',
         controls: [
             { framework: "NIST-800-53", control: "SI-4" },
             { framework: "SOC2", control: "CC7.2" },

@@ -22,9 +22,11 @@ export const modelWorkloadMonitored = defineStackPolicy<Record<string, never>>({
         title: "Model servers are scraped",
         description:
             "Every model Deployment, StatefulSet or DaemonSet (labelled `mlops.<domain>/model`) has a Service selecting its pods and a ServiceMonitor selecting that Service (in a namespace it watches), or a PodMonitor selecting its pods.",
-        rationale: "A model server without metrics has no latency, error-rate or drift signal: it degrades silently, and its SLOs and alerts evaluate to nothing.",
+        rationale:
+            "A model server without metrics has no latency, error-rate or drift signal: it degrades silently, and its SLOs and alerts evaluate to nothing.",
         severity: "medium",
-        remediation: "Create a ServiceMonitor whose selector matches the model Service's labels (the ModelService component does), exposing the metrics of the metrics contract.",
+        remediation:
+            "Create a ServiceMonitor whose selector matches the model Service's labels (the ModelService component does), exposing the metrics of the metrics contract.",
         controls: [
             { framework: "NIST-800-53", control: "SI-4" },
             { framework: "SOC2", control: "CC7.2" },
@@ -38,7 +40,9 @@ export const modelWorkloadMonitored = defineStackPolicy<Record<string, never>>({
         const services = resources.filter((r) => r.type === SERVICE);
         const serviceMonitors = resources.filter((r) => r.type === SERVICE_MONITOR);
         const podMonitors = resources.filter((r) => r.type === POD_MONITOR);
-        const workloads = resources.filter((r) => r.type.startsWith("kubernetes:apps/") && SERVED_KINDS.includes(kindOf(r.type)) && modelName(r.type, r.props, ctx.labelDomain));
+        const workloads = resources.filter(
+            (r) => r.type.startsWith("kubernetes:apps/") && SERVED_KINDS.includes(kindOf(r.type)) && modelName(r.type, r.props, ctx.labelDomain),
+        );
         return evaluateEach(workloads, (w) => {
             const ns = namespaceOf(w);
             const labels = podLabels(w);

@@ -17,10 +17,13 @@ export const statefulResourcesProtected = defineResourcePolicy<{ types: string[]
         name: "stateful-resources-protected",
         pack: "mlops-reliability",
         title: "Stateful resources are protected",
-        description: "Every resource of a stateful type (buckets, KMS keys, databases, registries, namespaces, volumes; configurable) is registered with the `protect` resource option.",
-        rationale: "A refactoring that renames a resource, or a `pulumi destroy` on the wrong stack, otherwise deletes artifacts, keys or the model registry database; protect makes the engine refuse.",
+        description:
+            "Every resource of a stateful type (buckets, KMS keys, databases, registries, namespaces, volumes; configurable) is registered with the `protect` resource option.",
+        rationale:
+            "A refactoring that renames a resource, or a `pulumi destroy` on the wrong stack, otherwise deletes artifacts, keys or the model registry database; protect makes the engine refuse.",
         severity: "high",
-        remediation: "Pass `protect: true` (and `retainOnDelete: true`) for stateful resources in prod, as ArtifactStore, RdsPostgres and ContainerImage do with their `protect` argument; keep URNs stable with aliases.",
+        remediation:
+            "Pass `protect: true` (and `retainOnDelete: true`) for stateful resources in prod, as ArtifactStore, RdsPostgres and ContainerImage do with their `protect` argument; keep URNs stable with aliases.",
         controls: [
             { framework: "NIST-800-53", control: "CM-5" },
             { framework: "NIST-800-53", control: "CP-9" },

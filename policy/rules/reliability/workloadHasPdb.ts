@@ -10,7 +10,8 @@ export const workloadHasPdb = defineStackPolicy<Record<string, never>>({
         title: "Workloads have a PodDisruptionBudget",
         description:
             "Every Deployment and StatefulSet has a PodDisruptionBudget in its namespace whose selector matches its pod template labels, and that budget allows at least one voluntary disruption at the smallest scale (not `maxUnavailable: 0`, not `minAvailable` >= replicas or the HPA's minReplicas).",
-        rationale: "Without a budget a node upgrade may evict every replica at once; a budget that allows no disruption blocks node drains and cluster upgrades instead.",
+        rationale:
+            "Without a budget a node upgrade may evict every replica at once; a budget that allows no disruption blocks node drains and cluster upgrades instead.",
         severity: "medium",
         remediation: "Add a `PodDisruptionBudget` with `selector.matchLabels` = the workload's selector labels and `maxUnavailable: 1`.",
         controls: [
@@ -33,9 +34,14 @@ export const workloadHasPdb = defineStackPolicy<Record<string, never>>({
             const problems: string[] = [];
             for (const p of matching) {
                 const { maxUnavailable, minAvailable } = p.props.spec ?? {};
-                if (maxUnavailable === 0 || maxUnavailable === "0%") problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} allows no disruption (maxUnavailable ${maxUnavailable}), which blocks node drains.`);
+                if (maxUnavailable === 0 || maxUnavailable === "0%")
+                    problems.push(
+                        `${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} allows no disruption (maxUnavailable ${maxUnavailable}), which blocks node drains.`,
+                    );
                 else if ((typeof minAvailable === "number" && minAvailable >= replicas) || minAvailable === "100%") {
-                    problems.push(`${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of (at least) ${replicas} replica(s) available, which blocks node drains.`);
+                    problems.push(
+                        `${workloadRef(w)}: PodDisruptionBudget ${nameOf(p)} requires ${minAvailable} of (at least) ${replicas} replica(s) available, which blocks node drains.`,
+                    );
                 }
             }
             return problems;

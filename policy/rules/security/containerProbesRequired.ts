@@ -12,7 +12,8 @@ export const containerProbesRequired = defineResourcePolicy<{ probes: string[] }
         pack: "mlops-security",
         title: "Long-running containers have probes",
         description: "Every container of a Deployment, StatefulSet, DaemonSet or ReplicaSet has a `readinessProbe` and a `livenessProbe` (configurable).",
-        rationale: "Without readiness a model server receives traffic before its model is loaded and during rollouts; without liveness a hung server keeps its place in the Service forever.",
+        rationale:
+            "Without readiness a model server receives traffic before its model is loaded and during rollouts; without liveness a hung server keeps its place in the Service forever.",
         severity: "medium",
         remediation: "Add `readinessProbe` and `livenessProbe` (and a `startupProbe` for slow model loads) on the health endpoint.",
         controls: [
@@ -24,7 +25,12 @@ export const containerProbesRequired = defineResourcePolicy<{ probes: string[] }
         appliesTo: LONG_RUNNING_KINDS.map((k) => `${k} (containers)`),
     },
     config: {
-        probes: { type: "array", items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] }, default: ["readinessProbe", "livenessProbe"], description: "Probes every long-running container must have." },
+        probes: {
+            type: "array",
+            items: { type: "string", enum: ["readinessProbe", "livenessProbe", "startupProbe"] },
+            default: ["readinessProbe", "livenessProbe"],
+            description: "Probes every long-running container must have.",
+        },
     },
     types: TYPES,
     admission: {
@@ -34,7 +40,10 @@ export const containerProbesRequired = defineResourcePolicy<{ probes: string[] }
             return [
                 {
                     expression: `!(object.kind in ${celStrings(LONG_RUNNING_KINDS)}) || variables.podSpec.containers.all(c, ${ok})`,
-                    messageExpression: celMessage("container-probes-required", `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`),
+                    messageExpression: celMessage(
+                        "container-probes-required",
+                        `': container(s) ' + variables.podSpec.containers.filter(c, !${ok}).map(c, c.name).join(', ') + ' lack a ${config.probes.join(" or ")}.'`,
+                    ),
                 },
             ];
         },

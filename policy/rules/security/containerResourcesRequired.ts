@@ -12,7 +12,8 @@ export const containerResourcesRequired = definePodPolicy<Config>({
         name: "container-resources-required",
         title: "Containers declare requests and limits",
         description: "Every container (init containers included) declares `resources.requests` and `resources.limits` for CPU and memory (configurable).",
-        rationale: "Without requests the scheduler overcommits nodes; without limits one runaway model server or batch job starves its neighbours (a denial of service from inside the cluster) and is OOM-killed unpredictably.",
+        rationale:
+            "Without requests the scheduler overcommits nodes; without limits one runaway model server or batch job starves its neighbours (a denial of service from inside the cluster) and is OOM-killed unpredictably.",
         severity: "medium",
         remediation: "Set `resources: { requests: { cpu, memory }, limits: { cpu, memory } }` on every container, sized from load tests.",
         controls: [
@@ -29,7 +30,13 @@ export const containerResourcesRequired = definePodPolicy<Config>({
     admission: {
         kinds: "workloads",
         validations: ({ config }) => {
-            const set = `(${config.requests.map((r) => `has(c.resources.requests) && ${celString(r)} in c.resources.requests`).concat(config.limits.map((r) => `has(c.resources.limits) && ${celString(r)} in c.resources.limits`)).map((x) => `(${x})`).join(" && ") || "true"})`;
+            const set = `(${
+                config.requests
+                    .map((r) => `has(c.resources.requests) && ${celString(r)} in c.resources.requests`)
+                    .concat(config.limits.map((r) => `has(c.resources.limits) && ${celString(r)} in c.resources.limits`))
+                    .map((x) => `(${x})`)
+                    .join(" && ") || "true"
+            })`;
             const ok = `(has(c.resources) && ${set})`;
             return [
                 {

@@ -15,7 +15,7 @@ export const elastiCacheEncryptedAuthenticated = defineResourcePolicy<{ requireC
             "The feature store's online store holds the features the models score with (customer behaviour, amounts); unencrypted snapshots or plain-text traffic expose them, and a cache without AUTH answers any pod or host that reaches its port. At-rest encryption cannot be added to an existing group.",
         severity: "high",
         remediation:
-            "Set `atRestEncryptionEnabled: true`, `kmsKeyId`, `transitEncryptionEnabled: true`, `transitEncryptionMode: \"required\"` and `authToken` (a generated secret) on the `aws.elasticache.ReplicationGroup` (the ElastiCacheRedis component does this). An existing unencrypted group must be recreated from a snapshot.",
+            'Set `atRestEncryptionEnabled: true`, `kmsKeyId`, `transitEncryptionEnabled: true`, `transitEncryptionMode: "required"` and `authToken` (a generated secret) on the `aws.elasticache.ReplicationGroup` (the ElastiCacheRedis component does this). An existing unencrypted group must be recreated from a snapshot.',
         controls: [
             { framework: "AWS-FSBP", control: "ElastiCache.4" },
             { framework: "AWS-FSBP", control: "ElastiCache.5" },
@@ -28,17 +28,24 @@ export const elastiCacheEncryptedAuthenticated = defineResourcePolicy<{ requireC
         appliesTo: [ELASTICACHE_REPLICATION_GROUP],
     },
     config: {
-        requireCustomerManagedKey: { type: "boolean", default: true, description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed ElastiCache key." },
+        requireCustomerManagedKey: {
+            type: "boolean",
+            default: true,
+            description: "Require `kmsKeyId` (a customer managed key) instead of the AWS managed ElastiCache key.",
+        },
     },
     types: [ELASTICACHE_REPLICATION_GROUP],
     check: ({ props }, config) => {
         const problems: string[] = [];
         if (props.atRestEncryptionEnabled !== true) problems.push("ElastiCache is not encrypted at rest: set atRestEncryptionEnabled: true.");
-        else if (config.requireCustomerManagedKey && !props.kmsKeyId) problems.push("ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.");
+        else if (config.requireCustomerManagedKey && !props.kmsKeyId)
+            problems.push("ElastiCache uses the AWS managed key: set kmsKeyId to a customer managed KMS key.");
         if (props.transitEncryptionEnabled !== true) problems.push("ElastiCache accepts plain-text connections: set transitEncryptionEnabled: true.");
-        else if (props.transitEncryptionMode === "preferred") problems.push('ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".');
+        else if (props.transitEncryptionMode === "preferred")
+            problems.push('ElastiCache still accepts plain-text connections: set transitEncryptionMode: "required".');
         const userGroups = Array.isArray(props.userGroupIds) ? props.userGroupIds.length : 0;
-        if (!props.authToken && !props.authTokenWo && userGroups === 0) problems.push("ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.");
+        if (!props.authToken && !props.authTokenWo && userGroups === 0)
+            problems.push("ElastiCache accepts clients without credentials: set authToken (a generated secret) or userGroupIds.");
         return problems;
     },
 });

@@ -20,7 +20,9 @@ export interface Config {
 
 /** `ingress-nginx/platform (https)`. */
 const describeGateways = (gateways: readonly AllowedGateway[]): string =>
-    gateways.length === 0 ? "none (the policy config names no gateway)" : gateways.map((g) => `${g.namespace}/${g.name} (${g.sectionNames.join(", ")})`).join(", ");
+    gateways.length === 0
+        ? "none (the policy config names no gateway)"
+        : gateways.map((g) => `${g.namespace}/${g.name} (${g.sectionNames.join(", ")})`).join(", ");
 
 /** The team's DNS zone under the platform's suffix, `<team>.<suffix>` (components/team/modelRoute.ts teamHostnameZone). */
 const zoneOf = (team: string, suffix: string): string => `${team}.${suffix}`;
@@ -40,7 +42,8 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
         rationale:
             "The gateway routes by hostname: a route that names another team's hostname (or none, which matches every hostname of the listener) takes that team's traffic, its features and predictions included; a route on another Gateway or on a plain-HTTP listener is exposed without the platform's TLS, certificate and access controls.",
         severity: "high",
-        remediation: "Expose a service with ModelRoute (components/team/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
+        remediation:
+            "Expose a service with ModelRoute (components/team/modelRoute.ts): it attaches to the platform's HTTPS listener and names `<service>.<team>.<hostnameSuffix>`. Set `hostnames` under your team's zone only.",
         controls: [
             { framework: "NIST-800-53", control: "SC-7" },
             { framework: "NIST-800-53", control: "SC-8" },
@@ -49,21 +52,30 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
         topics: ["network", "tls", "kubernetes", "public-access"],
         protectsData: true,
         appliesTo: [HTTP_ROUTE],
-        limitations: "Judges routes in serving namespaces only; the platform's Gateway itself (its listeners and allowedRoutes) is the platform's, outside the stacks.",
+        limitations:
+            "Judges routes in serving namespaces only; the platform's Gateway itself (its listeners and allowedRoutes) is the platform's, outside the stacks.",
     },
     config: {
         gateways: {
             type: "array",
             items: {
                 type: "object",
-                properties: { namespace: { type: "string" }, name: { type: "string" }, sectionNames: { type: "array", items: { type: "string" }, minItems: 1 } },
+                properties: {
+                    namespace: { type: "string" },
+                    name: { type: "string" },
+                    sectionNames: { type: "array", items: { type: "string" }, minItems: 1 },
+                },
                 required: ["namespace", "name", "sectionNames"],
                 additionalProperties: false,
             },
             default: [],
             description: "The platform Gateway listeners team routes may attach to. Empty: none (every team route is refused).",
         },
-        hostnameSuffix: { type: "string", default: "", description: "DNS suffix of model hostnames: a team's routes name hostnames under `<team>.<hostnameSuffix>`. Empty: none allowed." },
+        hostnameSuffix: {
+            type: "string",
+            default: "",
+            description: "DNS suffix of model hostnames: a team's routes name hostnames under `<team>.<hostnameSuffix>`. Empty: none allowed.",
+        },
     },
     types: [HTTP_ROUTE],
     admission: {
@@ -79,15 +91,24 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
             return [
                 {
                     expression: "has(object.spec.hostnames) && size(object.spec.hostnames) > 0",
-                    messageExpression: celMessage("httproute-gateway-hostnames", `' names no hostnames: it would answer for every hostname of its listeners; name hostnames under ' + ${zone} + '.'`),
+                    messageExpression: celMessage(
+                        "httproute-gateway-hostnames",
+                        `' names no hostnames: it would answer for every hostname of its listeners; name hostnames under ' + ${zone} + '.'`,
+                    ),
                 },
                 {
                     expression: `!has(object.spec.hostnames) || object.spec.hostnames.all(h, h.endsWith('.' + ${zone}))`,
-                    messageExpression: celMessage("httproute-gateway-hostnames", `' names hostnames outside the team\\'s zone ' + ${zone} + ': ' + object.spec.hostnames.filter(h, !h.endsWith('.' + ${zone})).join(', ') + '.'`),
+                    messageExpression: celMessage(
+                        "httproute-gateway-hostnames",
+                        `' names hostnames outside the team\\'s zone ' + ${zone} + ': ' + object.spec.hostnames.filter(h, !h.endsWith('.' + ${zone})).join(', ') + '.'`,
+                    ),
                 },
                 {
                     expression: `!has(object.spec.parentRefs) || object.spec.parentRefs.all(p, ${parentOk})`,
-                    messageExpression: celMessage("httproute-gateway-hostnames", `' attaches to a parent other than the platform\\'s gateway listeners: only ${describeGateways(config.gateways).replace(/'/g, "\\'")} are allowed.'`),
+                    messageExpression: celMessage(
+                        "httproute-gateway-hostnames",
+                        `' attaches to a parent other than the platform\\'s gateway listeners: only ${describeGateways(config.gateways).replace(/'/g, "\\'")} are allowed.'`,
+                    ),
                 },
             ];
         },
@@ -101,7 +122,8 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
         const zone = zoneOf(team, config.hostnameSuffix);
         const hostnames: string[] = props.spec?.hostnames ?? [];
         if (!config.hostnameSuffix) problems.push(`${ref}: the policy config sets no hostnameSuffix, so no hostname is allowed.`);
-        else if (hostnames.length === 0) problems.push(`${ref} names no hostnames: it would answer for every hostname of its listeners; name hostnames under ${zone}.`);
+        else if (hostnames.length === 0)
+            problems.push(`${ref} names no hostnames: it would answer for every hostname of its listeners; name hostnames under ${zone}.`);
         else {
             const outside = hostnames.filter((h) => !h.endsWith(`.${zone}`));
             if (outside.length > 0) problems.push(`${ref} names hostnames outside the team's zone ${zone}: ${outside.join(", ")}.`);
@@ -110,9 +132,16 @@ export const httpRouteGatewayHostnames = defineResourcePolicy<Config>({
             const group = p.group ?? GATEWAY_GROUP;
             const kind = p.kind ?? "Gateway";
             const namespace = p.namespace ?? ns;
-            const ok = group === GATEWAY_GROUP && kind === "Gateway" && config.gateways.some((g) => g.namespace === namespace && g.name === p.name && p.sectionName !== undefined && g.sectionNames.includes(p.sectionName));
+            const ok =
+                group === GATEWAY_GROUP &&
+                kind === "Gateway" &&
+                config.gateways.some(
+                    (g) => g.namespace === namespace && g.name === p.name && p.sectionName !== undefined && g.sectionNames.includes(p.sectionName),
+                );
             if (!ok) {
-                problems.push(`${ref} attaches to ${kind} ${namespace}/${p.name}${p.sectionName ? ` (listener ${p.sectionName})` : " (every listener)"}; only the platform's gateway listeners ${describeGateways(config.gateways)} are allowed.`);
+                problems.push(
+                    `${ref} attaches to ${kind} ${namespace}/${p.name}${p.sectionName ? ` (listener ${p.sectionName})` : " (every listener)"}; only the platform's gateway listeners ${describeGateways(config.gateways)} are allowed.`,
+                );
             }
         }
         return problems;

@@ -17,9 +17,11 @@ export const iamNoWildcardActions = defineResourcePolicy<Config>({
         title: "IAM grants named actions only",
         description:
             "Allow statements of IAM policies (`aws:iam/rolePolicy`, `aws:iam/policy`, user/group policies and the inline policies of `aws:iam/role`) name their actions without wildcards and do not use NotAction; no AWS managed admin or *FullAccess policy is attached.",
-        rationale: "A wildcard action grants every current and future API of a service (`s3:*` includes DeleteBucket and PutBucketPolicy); least privilege is only reviewable when actions are listed.",
+        rationale:
+            "A wildcard action grants every current and future API of a service (`s3:*` includes DeleteBucket and PutBucketPolicy); least privilege is only reviewable when actions are listed.",
         severity: "critical",
-        remediation: "List the actions the workload needs (components/platform/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
+        remediation:
+            "List the actions the workload needs (components/platform/iam.ts builds scoped documents: s3ReadPolicy, s3ReadWritePolicy, s3WriteOnlyPolicy); replace managed full-access policies with such a document.",
         controls: [
             { framework: "CIS-AWS", control: "1.16" },
             { framework: "NIST-800-53", control: "AC-6" },
@@ -48,13 +50,15 @@ export const iamNoWildcardActions = defineResourcePolicy<Config>({
         const problems: string[] = [];
         const forbidden = (arn: unknown) => typeof arn === "string" && config.forbiddenManagedPolicies.some((g) => globRegex(g).test(arn));
         const attached = [props.policyArn, ...(type === "aws:iam/role:Role" && Array.isArray(props.managedPolicyArns) ? props.managedPolicyArns : [])];
-        for (const arn of attached.filter(forbidden)) problems.push(`attaches the managed policy ${arn}, which grants wildcard actions: attach a scoped policy instead.`);
+        for (const arn of attached.filter(forbidden))
+            problems.push(`attaches the managed policy ${arn}, which grants wildcard actions: attach a scoped policy instead.`);
         const { docs, problems: unreadable } = allowStatements(type, props);
         problems.push(...unreadable);
         for (const { where, statements } of docs) {
             for (const s of statements) {
                 const wild = s.actions.filter((a) => a.includes("*") || a.includes("?")).filter((a) => !config.allowedWildcardActions.includes(a));
-                if (wild.length > 0) problems.push(`${where} ${s.label} allows wildcard action(s) ${wild.map((a) => `"${a}"`).join(", ")}: list the actions needed.`);
+                if (wild.length > 0)
+                    problems.push(`${where} ${s.label} allows wildcard action(s) ${wild.map((a) => `"${a}"`).join(", ")}: list the actions needed.`);
                 if (s.notActions.length > 0) problems.push(`${where} ${s.label} allows everything except NotAction: list the allowed actions instead.`);
             }
         }

@@ -22,10 +22,11 @@ export const iamNoWildcardResources = defineResourcePolicy<Config>({
         pack: "mlops-security",
         title: "IAM data actions are scoped to named resources",
         description:
-            "Allow statements that grant a data action (reading, writing or deleting objects, decrypting, reading secrets and parameters; configurable) name their resources: no `Resource: \"*\"`, no all-wildcard ARN, no NotResource.",
+            'Allow statements that grant a data action (reading, writing or deleting objects, decrypting, reading secrets and parameters; configurable) name their resources: no `Resource: "*"`, no all-wildcard ARN, no NotResource.',
         rationale: "A data action on `*` reaches every bucket, key and secret of the account, including other teams' and other environments' data.",
         severity: "high",
-        remediation: "Scope the statement to the bucket ARN and prefixes (`arn:aws:s3:::<bucket>/<prefix>/*`), the key ARN and the secret ARN the workload uses (components/platform/iam.ts).",
+        remediation:
+            "Scope the statement to the bucket ARN and prefixes (`arn:aws:s3:::<bucket>/<prefix>/*`), the key ARN and the secret ARN the workload uses (components/platform/iam.ts).",
         controls: [
             { framework: "NIST-800-53", control: "AC-6" },
             { framework: "NIST-800-53", control: "AC-3" },

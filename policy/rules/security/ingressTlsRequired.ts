@@ -10,7 +10,8 @@ export const ingressTlsRequired = defineResourcePolicy<Record<string, never>>({
         pack: "mlops-security",
         title: "Ingresses serve TLS",
         description: "Every Ingress has a `tls` section covering each host of its rules, names a host on every rule, and does not switch the SSL redirect off.",
-        rationale: "Model APIs carry features (possibly personal data) and predictions, and the tracking server carries credentials: plain HTTP exposes both on the network.",
+        rationale:
+            "Model APIs carry features (possibly personal data) and predictions, and the tracking server carries credentials: plain HTTP exposes both on the network.",
         severity: "high",
         remediation: "Add `spec.tls: [{ hosts: [...], secretName }]` covering every rule host (cert-manager can issue the certificate).",
         controls: [
@@ -32,7 +33,10 @@ export const ingressTlsRequired = defineResourcePolicy<Record<string, never>>({
                 { expression: `size(${tls}) > 0`, messageExpression: celMessage("ingress-tls-required", "' has no tls section.'") },
                 {
                     expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${tls}.exists(t, has(t.hosts) && r.host in t.hosts))`,
-                    messageExpression: celMessage("ingress-tls-required", "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'"),
+                    messageExpression: celMessage(
+                        "ingress-tls-required",
+                        "' routes a host without TLS for it (or a rule without a host, which TLS cannot cover).'",
+                    ),
                 },
                 {
                     expression: `['nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/force-ssl-redirect'].all(k, !(k in ${annotations}) || ${annotations}[k] != 'false')`,

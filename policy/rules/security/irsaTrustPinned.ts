@@ -51,9 +51,11 @@ export const irsaTrustPinned = defineResourcePolicy<Record<string, never>>({
             const equals = s.condition.StringEquals ?? {};
             const sub = values(equals[`${issuer}:sub`]);
             const aud = values(equals[`${issuer}:aud`]);
-            if (sub.length === 0) problems.push(`${s.label} has no StringEquals condition on ${issuer}:sub: any service account of the cluster can assume the role.`);
+            if (sub.length === 0)
+                problems.push(`${s.label} has no StringEquals condition on ${issuer}:sub: any service account of the cluster can assume the role.`);
             else if (sub.length > 1) problems.push(`${s.label} trusts ${sub.length} service accounts: one role per service account.`);
-            else if (typeof sub[0] !== "string" || !SUBJECT.test(sub[0])) problems.push(`${s.label} pins ${issuer}:sub to "${String(sub[0])}"; expected system:serviceaccount:<namespace>:<name> without wildcards.`);
+            else if (typeof sub[0] !== "string" || !SUBJECT.test(sub[0]))
+                problems.push(`${s.label} pins ${issuer}:sub to "${String(sub[0])}"; expected system:serviceaccount:<namespace>:<name> without wildcards.`);
             if (aud.length !== 1 || aud[0] !== "sts.amazonaws.com") problems.push(`${s.label} does not pin ${issuer}:aud to "sts.amazonaws.com".`);
         }
         return problems;

@@ -7,7 +7,8 @@ export const kmsKeyRotationEnabled = defineResourcePolicy<Record<string, never>>
         pack: "mlops-security",
         title: "KMS keys rotate",
         description: "Every symmetric encryption KMS key sets `enableKeyRotation: true` (asymmetric and HMAC keys cannot rotate and are not applicable).",
-        rationale: "Rotation limits how much data one key version protects and is required by most key-management standards; it costs nothing and is transparent to S3 and RDS.",
+        rationale:
+            "Rotation limits how much data one key version protects and is required by most key-management standards; it costs nothing and is transparent to S3 and RDS.",
         severity: "medium",
         remediation: "Set `enableKeyRotation: true` on the `aws.kms.Key`.",
         controls: [

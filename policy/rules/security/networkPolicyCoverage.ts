@@ -100,7 +100,9 @@ export const networkPolicyCoverage = defineStackPolicy<Record<string, never>>({
                 const problems: string[] = [];
                 const open = DIRECTIONS.filter((d) => !own.some((spec) => deniesByDefault(spec, d)));
                 if (open.length > 0) {
-                    problems.push(`${ref(w)} runs in namespace ${ns}, which has no default-deny NetworkPolicy for ${open.join(" and ")} (podSelector {}, no rules): pods no other policy selects accept and open any connection.`);
+                    problems.push(
+                        `${ref(w)} runs in namespace ${ns}, which has no default-deny NetworkPolicy for ${open.join(" and ")} (podSelector {}, no rules): pods no other policy selects accept and open any connection.`,
+                    );
                 }
                 if (!own.some((spec) => allowsTraffic(spec) && selects(spec.podSelector, labels))) {
                     problems.push(`${ref(w)} is selected by no NetworkPolicy that allows it traffic: add a narrow allow for what its pods need.`);

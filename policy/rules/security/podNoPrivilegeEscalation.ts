@@ -6,7 +6,8 @@ export const podNoPrivilegeEscalation = definePodPolicy<Record<string, never>>({
         name: "pod-no-privilege-escalation",
         title: "Containers cannot escalate privileges",
         description: "Every container sets `securityContext.allowPrivilegeEscalation: false`.",
-        rationale: "With escalation allowed, a process can gain more privileges than its parent through setuid binaries or file capabilities, undoing runAsNonRoot and dropped capabilities.",
+        rationale:
+            "With escalation allowed, a process can gain more privileges than its parent through setuid binaries or file capabilities, undoing runAsNonRoot and dropped capabilities.",
         severity: "high",
         remediation: "Set `securityContext.allowPrivilegeEscalation: false` on every container and init container.",
         controls: [
@@ -18,6 +19,8 @@ export const podNoPrivilegeEscalation = definePodPolicy<Record<string, never>>({
     config: {},
     check: (pod) =>
         eachContainer(pod, (c) =>
-            c.container.securityContext?.allowPrivilegeEscalation === false ? undefined : `${c.label} does not set securityContext.allowPrivilegeEscalation: false.`,
+            c.container.securityContext?.allowPrivilegeEscalation === false
+                ? undefined
+                : `${c.label} does not set securityContext.allowPrivilegeEscalation: false.`,
         ),
 });

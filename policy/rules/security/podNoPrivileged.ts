@@ -16,6 +16,5 @@ export const podNoPrivileged = definePodPolicy<Record<string, never>>({
         ],
     },
     config: {},
-    check: (pod) =>
-        eachContainer(pod, (c) => (c.container.securityContext?.privileged === true ? `${c.label} runs privileged.` : undefined)),
+    check: (pod) => eachContainer(pod, (c) => (c.container.securityContext?.privileged === true ? `${c.label} runs privileged.` : undefined)),
 });

@@ -8,7 +8,8 @@ export const podReadOnlyRootFilesystem = definePodPolicy<Record<string, never>>(
         name: "pod-read-only-root-filesystem",
         title: "Container root filesystems are read-only",
         description: "Every container sets `securityContext.readOnlyRootFilesystem: true`; writable paths are explicit volumes (emptyDir).",
-        rationale: "An attacker who gets code execution cannot drop tools or modify the application (or a model file baked into the image) when the image filesystem is read-only.",
+        rationale:
+            "An attacker who gets code execution cannot drop tools or modify the application (or a model file baked into the image) when the image filesystem is read-only.",
         severity: "medium",
         remediation: "Set `securityContext.readOnlyRootFilesystem: true` and mount an `emptyDir` at each path the process writes (/tmp, caches).",
         controls: [
@@ -23,7 +24,10 @@ export const podReadOnlyRootFilesystem = definePodPolicy<Record<string, never>>(
         validations: () => [
             {
                 expression: `variables.containers.all(c, ${READ_ONLY})`,
-                messageExpression: celMessage("pod-read-only-root-filesystem", `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`),
+                messageExpression: celMessage(
+                    "pod-read-only-root-filesystem",
+                    `': container(s) ' + variables.containers.filter(c, !(${READ_ONLY})).map(c, c.name).join(', ') + ' do not set securityContext.readOnlyRootFilesystem: true.'`,
+                ),
             },
         ],
     },

@@ -7,10 +7,11 @@ export const podSeccompProfile = definePodPolicy<Record<string, never>>({
     meta: {
         name: "pod-seccomp-profile",
         title: "Containers run with a seccomp profile",
-        description: "Every container runs with `seccompProfile.type` `RuntimeDefault` or `Localhost` (its own or the pod's); `Unconfined` or unset is a violation.",
+        description:
+            "Every container runs with `seccompProfile.type` `RuntimeDefault` or `Localhost` (its own or the pod's); `Unconfined` or unset is a violation.",
         rationale: "Seccomp removes the rarely used system calls most kernel exploits need; without it a container may call any of the kernel's ~400 syscalls.",
         severity: "medium",
-        remediation: "Set `securityContext.seccompProfile: { type: \"RuntimeDefault\" }` on the pod.",
+        remediation: 'Set `securityContext.seccompProfile: { type: "RuntimeDefault" }` on the pod.',
         controls: [
             { framework: "PSS", control: "restricted" },
             { framework: "CIS-K8S", control: "5.7.2" },
@@ -21,6 +22,8 @@ export const podSeccompProfile = definePodPolicy<Record<string, never>>({
     check: (pod) =>
         eachContainer(pod, (c) => {
             const profile = effective(pod, c, "seccompProfile")?.type;
-            return ALLOWED.includes(profile) ? undefined : `${c.label} runs with seccomp profile "${profile ?? "unset"}"; expected RuntimeDefault or Localhost.`;
+            return ALLOWED.includes(profile)
+                ? undefined
+                : `${c.label} runs with seccomp profile "${profile ?? "unset"}"; expected RuntimeDefault or Localhost.`;
         }),
 });

@@ -23,9 +23,13 @@ export const podServiceAccountTokenNotMounted = definePodPolicy<Record<string, n
         validations: () => [
             {
                 expression: "has(variables.podSpec.automountServiceAccountToken) && variables.podSpec.automountServiceAccountToken == false",
-                messageExpression: celMessage("pod-service-account-token-not-mounted", "' mounts a service-account token: set automountServiceAccountToken: false on its pod spec.'"),
+                messageExpression: celMessage(
+                    "pod-service-account-token-not-mounted",
+                    "' mounts a service-account token: set automountServiceAccountToken: false on its pod spec.'",
+                ),
             },
         ],
     },
-    check: (pod) => (pod.spec.automountServiceAccountToken === false ? [] : ["mounts a service-account token: set automountServiceAccountToken: false on its pod spec."]),
+    check: (pod) =>
+        pod.spec.automountServiceAccountToken === false ? [] : ["mounts a service-account token: set automountServiceAccountToken: false on its pod spec."],
 });

@@ -29,7 +29,8 @@ export const rbacNoWildcards = defineResourcePolicy<Record<string, never>>({
         kinds: "roles",
         validations: () => [
             {
-                expression: "!has(object.rules) || object.rules.all(r, [has(r.apiGroups) ? r.apiGroups : [], has(r.resources) ? r.resources : [], r.verbs].all(l, !('*' in l)))",
+                expression:
+                    "!has(object.rules) || object.rules.all(r, [has(r.apiGroups) ? r.apiGroups : [], has(r.resources) ? r.resources : [], r.verbs].all(l, !('*' in l)))",
                 messageExpression: celMessage("rbac-no-wildcards", "' grants * (in apiGroups, resources or verbs): list what the subject needs.'"),
             },
         ],

@@ -8,7 +8,8 @@ export const rdsBackupRetention = defineResourcePolicy<{ minRetentionDays: numbe
         pack: "mlops-security",
         title: "RDS backups are retained",
         description: "Every RDS instance and cluster keeps automated backups (`backupRetentionPeriod`) for at least `minRetentionDays` days.",
-        rationale: "Point-in-time recovery is the only way back from a bad migration or an accidental delete of runs and registered models; its window is the retention period.",
+        rationale:
+            "Point-in-time recovery is the only way back from a bad migration or an accidental delete of runs and registered models; its window is the retention period.",
         severity: "medium",
         remediation: "Set `backupRetentionPeriod` to at least the configured number of days (mlops:mlflow.database.backupRetentionDays).",
         controls: [

@@ -8,7 +8,8 @@ export const rdsDeletionProtected = defineResourcePolicy<Record<string, never>>(
         pack: "mlops-security",
         title: "RDS is deletion-protected",
         description: "Every RDS instance and cluster sets `deletionProtection: true` and does not skip the final snapshot (`skipFinalSnapshot` not true).",
-        rationale: "Deleting the backend store loses every experiment, run and registered model version; deletion protection makes it a deliberate two-step action and the final snapshot keeps a way back.",
+        rationale:
+            "Deleting the backend store loses every experiment, run and registered model version; deletion protection makes it a deliberate two-step action and the final snapshot keeps a way back.",
         severity: "high",
         remediation: "Set `deletionProtection: true`, `skipFinalSnapshot: false` and a `finalSnapshotIdentifier` (mlops:mlflow.database.deletionProtection).",
         controls: [

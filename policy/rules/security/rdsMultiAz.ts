@@ -8,7 +8,8 @@ export const rdsMultiAz = defineResourcePolicy<Record<string, never>>({
         pack: "mlops-security",
         title: "RDS is Multi-AZ",
         description: "Every RDS instance sets `multiAz: true`.",
-        rationale: "Without a standby an availability-zone outage or instance failure stops the tracking server and model registry until the instance is restored, blocking every deployment that resolves a model version.",
+        rationale:
+            "Without a standby an availability-zone outage or instance failure stops the tracking server and model registry until the instance is restored, blocking every deployment that resolves a model version.",
         severity: "medium",
         remediation: "Set `multiAz: true` (mlops:mlflow.database.multiAz).",
         controls: [

@@ -18,7 +18,7 @@ export const s3BucketEncryptedWithKms = defineStackPolicy<Config>({
             "Model artifacts and training data are the organisation's IP and may hold personal data. A customer managed key puts every read under a key policy and CloudTrail, and lets access be revoked by disabling the key; SSE-S3 does neither.",
         severity: "high",
         remediation:
-            "Create an `aws.s3.BucketServerSideEncryptionConfiguration` for the bucket with `rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: \"aws:kms\", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }]` (the ArtifactStore component does this).",
+            'Create an `aws.s3.BucketServerSideEncryptionConfiguration` for the bucket with `rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }]` (the ArtifactStore component does this).',
         controls: [
             { framework: "NIST-800-53", control: "SC-28" },
             { framework: "NIST-800-53", control: "SC-12" },
@@ -55,7 +55,9 @@ export const s3BucketEncryptedWithKms = defineStackPolicy<Config>({
                     const byDefault = rule?.applyServerSideEncryptionByDefault ?? {};
                     const algorithm = byDefault.sseAlgorithm;
                     if (!config.allowedAlgorithms.includes(algorithm)) {
-                        problems.push(`${bucketRef(bucket)} is encrypted with "${algorithm ?? "nothing"}"; expected one of ${config.allowedAlgorithms.join(", ")}.`);
+                        problems.push(
+                            `${bucketRef(bucket)} is encrypted with "${algorithm ?? "nothing"}"; expected one of ${config.allowedAlgorithms.join(", ")}.`,
+                        );
                     } else if (config.requireCustomerManagedKey && !byDefault.kmsMasterKeyId) {
                         problems.push(`${bucketRef(bucket)} uses the AWS managed key: set kmsMasterKeyId to a customer managed KMS key.`);
                     }

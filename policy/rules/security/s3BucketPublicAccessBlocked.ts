@@ -12,7 +12,8 @@ export const s3BucketPublicAccessBlocked = defineStackPolicy<Record<string, neve
         title: "S3 buckets block all public access",
         description:
             "Every S3 bucket has a BucketPublicAccessBlock (joined by its `bucket` input) with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true, and neither the bucket nor a BucketAcl grants a public canned ACL.",
-        rationale: "A public bucket is the most common cause of cloud data leaks; the four settings together make a public ACL or bucket policy ineffective even if one is added later by mistake.",
+        rationale:
+            "A public bucket is the most common cause of cloud data leaks; the four settings together make a public ACL or bucket policy ineffective even if one is added later by mistake.",
         severity: "critical",
         remediation:
             "Create an `aws.s3.BucketPublicAccessBlock` for the bucket with all four settings `true`; remove public ACLs and use `BucketOwnershipControls` with `BucketOwnerEnforced` so ACLs are disabled.",

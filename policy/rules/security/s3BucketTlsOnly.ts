@@ -27,10 +27,11 @@ export const s3BucketTlsOnly = defineStackPolicy<Record<string, never>>({
         title: "S3 buckets accept TLS requests only",
         description:
             "Every S3 bucket has a BucketPolicy (joined by its `bucket` input) with a Deny statement for all principals and `s3:*` on the bucket and its objects when `aws:SecureTransport` is false.",
-        rationale: "Without the deny, a client may read or write artifacts over plain HTTP, exposing data and credentials-signed requests to anyone on the path.",
+        rationale:
+            "Without the deny, a client may read or write artifacts over plain HTTP, exposing data and credentials-signed requests to anyone on the path.",
         severity: "high",
         remediation:
-            "Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: \"Deny\", Principal: \"*\", Action: \"s3:*\", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { \"aws:SecureTransport\": \"false\" } } }` (`denyInsecureTransport` in components/platform/iam.ts).",
+            'Attach an `aws.s3.BucketPolicy` with the statement `{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }` (`denyInsecureTransport` in components/platform/iam.ts).',
         controls: [
             { framework: "CIS-AWS", control: "2.1.1" },
             { framework: "NIST-800-53", control: "SC-8" },
@@ -51,6 +52,8 @@ export const s3BucketTlsOnly = defineStackPolicy<Record<string, never>>({
                 if (!statements) return [`${bucketRef(bucket)}: the policy of ${p.name} is not a JSON policy document.`];
                 if (statements.some((s) => deniesInsecureTransport(s) && coversBucket(s.resources, name))) return [];
             }
-            return [`${bucketRef(bucket)}: no bucket policy statement denies s3:* to everyone on the bucket and its objects when aws:SecureTransport is false.`];
+            return [
+                `${bucketRef(bucket)}: no bucket policy statement denies s3:* to everyone on the bucket and its objects when aws:SecureTransport is false.`,
+            ];
         }),
 });

@@ -12,7 +12,7 @@ export const s3BucketVersioningEnabled = defineStackPolicy<Record<string, never>
             "A model registry points at artifact objects by key: an overwrite or delete of an unversioned object silently changes or breaks a registered model version, and a ransomware-style overwrite cannot be undone.",
         severity: "medium",
         remediation:
-            "Create an `aws.s3.BucketVersioning` for the bucket with `versioningConfiguration: { status: \"Enabled\" }` and expire noncurrent versions with a lifecycle rule.",
+            'Create an `aws.s3.BucketVersioning` for the bucket with `versioningConfiguration: { status: "Enabled" }` and expire noncurrent versions with a lifecycle rule.',
         controls: [
             { framework: "NIST-800-53", control: "CP-9" },
             { framework: "SOC2", control: "A1.2" },

@@ -16,7 +16,8 @@ export const secretEnvFromSecretRef = definePodPolicy<Config>({
         title: "Secrets reach containers through Secret references",
         description:
             "A container environment variable whose name looks like a secret (matches `namePattern`: PASSWORD, SECRET, TOKEN, API_KEY, ACCESS_KEY, CREDENTIALS...) is set with `valueFrom.secretKeyRef`, never a literal `value` or a ConfigMap; and no literal value of any variable embeds a password in a URI (`scheme://user:password@host`).",
-        rationale: "A literal value is stored in the Deployment spec: readable by anyone who can read Deployments, shown in `kubectl describe`, kept in Pulumi state and in every rendered manifest.",
+        rationale:
+            "A literal value is stored in the Deployment spec: readable by anyone who can read Deployments, shown in `kubectl describe`, kept in Pulumi state and in every rendered manifest.",
         severity: "high",
         remediation: "Put the value in a Kubernetes Secret (from a Pulumi secret) and reference it: `valueFrom: { secretKeyRef: { name, key } }`.",
         controls: [
@@ -33,7 +34,12 @@ export const secretEnvFromSecretRef = definePodPolicy<Config>({
             default: "(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|SIGNING_?KEY|CREDENTIALS?)(_|$)",
             description: "Regular expression (case-insensitive) of secret-looking variable names.",
         },
-        allowedNames: { type: "array", items: { type: "string" }, default: [], description: "Names that match the pattern but hold no secret (e.g. a token file path)." },
+        allowedNames: {
+            type: "array",
+            items: { type: "string" },
+            default: [],
+            description: "Names that match the pattern but hold no secret (e.g. a token file path).",
+        },
     },
     admission: {
         kinds: "workloads",
@@ -60,10 +66,13 @@ export const secretEnvFromSecretRef = definePodPolicy<Config>({
                 .filter((e: any) => typeof e?.name === "string" && !config.allowedNames.includes(e.name))
                 .flatMap((e: any) => {
                     if (!secretLike.test(e.name)) {
-                        return typeof e.value === "string" && CREDENTIAL_URI.test(e.value) ? [`${c.label} sets ${e.name} to a URI with an embedded password: use valueFrom.secretKeyRef.`] : [];
+                        return typeof e.value === "string" && CREDENTIAL_URI.test(e.value)
+                            ? [`${c.label} sets ${e.name} to a URI with an embedded password: use valueFrom.secretKeyRef.`]
+                            : [];
                     }
                     if (e.value !== undefined) return [`${c.label} sets ${e.name} as a literal value: use valueFrom.secretKeyRef.`];
-                    if (!e.valueFrom?.secretKeyRef) return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
+                    if (!e.valueFrom?.secretKeyRef)
+                        return [`${c.label} takes ${e.name} from ${Object.keys(e.valueFrom ?? {})[0] ?? "nowhere"}: use valueFrom.secretKeyRef.`];
                     return [];
                 }),
         );

@@ -54,7 +54,12 @@ export const securityGroupIngressRestricted = defineResourcePolicy<Config>({
     types: [INGRESS_RULE, SECURITY_GROUP],
     check: ({ type, props }, config) => {
         const rules: Record<string, any>[] =
-            type === INGRESS_RULE ? [props] : (Array.isArray(props.ingress) ? props.ingress : []).map((i: any) => ({ ...i, cidrs: [...(i?.cidrBlocks ?? []), ...(i?.ipv6CidrBlocks ?? [])] }));
+            type === INGRESS_RULE
+                ? [props]
+                : (Array.isArray(props.ingress) ? props.ingress : []).map((i: any) => ({
+                      ...i,
+                      cidrs: [...(i?.cidrBlocks ?? []), ...(i?.ipv6CidrBlocks ?? [])],
+                  }));
         const problems: string[] = [];
         for (const r of rules) {
             const sources = type === INGRESS_RULE ? [r.cidrIpv4, r.cidrIpv6].filter((c) => typeof c === "string") : (r.cidrs as string[]);

@@ -14,10 +14,13 @@ export const serviceTypeRestricted = defineResourcePolicy<Config>({
         name: "service-type-restricted",
         pack: "mlops-security",
         title: "Services are not exposed outside the cluster",
-        description: "Services are of type ClusterIP (or ExternalName/headless); LoadBalancer and NodePort are allowed only for types or `namespace/name` Services listed in the config.",
-        rationale: "A LoadBalancer or NodePort Service exposes a model API or the tracking server outside the cluster, around the gateway that terminates TLS and authenticates requests.",
+        description:
+            "Services are of type ClusterIP (or ExternalName/headless); LoadBalancer and NodePort are allowed only for types or `namespace/name` Services listed in the config.",
+        rationale:
+            "A LoadBalancer or NodePort Service exposes a model API or the tracking server outside the cluster, around the gateway that terminates TLS and authenticates requests.",
         severity: "high",
-        remediation: "Use a ClusterIP Service behind the platform's ingress gateway (an Ingress with TLS); if a load balancer is really needed, list the Service in `allowedServices` and document the exception.",
+        remediation:
+            "Use a ClusterIP Service behind the platform's ingress gateway (an Ingress with TLS); if a load balancer is really needed, list the Service in `allowedServices` and document the exception.",
         controls: [
             { framework: "NIST-800-53", control: "SC-7" },
             { framework: "SOC2", control: "CC6.6" },
@@ -27,8 +30,18 @@ export const serviceTypeRestricted = defineResourcePolicy<Config>({
         appliesTo: ["kubernetes:core/v1:Service"],
     },
     config: {
-        allowedTypes: { type: "array", items: { type: "string", enum: ["LoadBalancer", "NodePort"] }, default: [], description: "Types allowed for every Service." },
-        allowedServices: { type: "array", items: { type: "string" }, default: [], description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort." },
+        allowedTypes: {
+            type: "array",
+            items: { type: "string", enum: ["LoadBalancer", "NodePort"] },
+            default: [],
+            description: "Types allowed for every Service.",
+        },
+        allowedServices: {
+            type: "array",
+            items: { type: "string" },
+            default: [],
+            description: "`namespace/name` of Services allowed to be LoadBalancer or NodePort.",
+        },
     },
     types: [SERVICE],
     admission: {
@@ -38,7 +51,10 @@ export const serviceTypeRestricted = defineResourcePolicy<Config>({
             return [
                 {
                     expression: `!(${type} in ['LoadBalancer', 'NodePort']) || ${type} in ${celStrings(config.allowedTypes)} || (object.metadata.namespace + '/' + object.metadata.name) in ${celStrings(config.allowedServices)}`,
-                    messageExpression: celMessage("service-type-restricted", `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`),
+                    messageExpression: celMessage(
+                        "service-type-restricted",
+                        `' is of type ' + ${type} + ': use ClusterIP behind the ingress gateway, or allow it in the policy config.'`,
+                    ),
                 },
             ];
         },
