@@ -9,6 +9,7 @@ import * as https from "https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServer, startApiServer } from "./lib/apiserver";
 import { KUBE_VERSION } from "./lib/paths";
+import { waitFor } from "./lib/procs";
 
 describe("the kube-apiserver fixture", () => {
     let api: ApiServer;
@@ -66,7 +67,12 @@ describe("the kube-apiserver fixture", () => {
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" },
             subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "readers" }],
         });
-        expect((await api.request("GET", "/api/v1/namespaces/default/configmaps", { token })).status).toBe(200);
+        // The RBAC authorizer sees a new binding through its informer: on a loaded machine a moment later.
+        await waitFor(
+            "the binding to take effect",
+            async () => (await api.request("GET", "/api/v1/namespaces/default/configmaps", { token })).status === 200,
+            30_000,
+        );
         expect((await api.request("GET", "/api/v1/namespaces/default/secrets", { token })).status).toBe(403);
         expect(await api.can(alice, { verb: "list", resource: "configmaps", namespace: "default" })).toBe(true);
         expect(await api.can(alice, { verb: "create", resource: "configmaps", namespace: "default" })).toBe(false);
