@@ -25,7 +25,7 @@ import { runProgram } from "../test/harness";
 import { evaluate, iamRequestOf, loggedS3Requests } from "./lib/iamPolicy";
 import { MlflowStack } from "./lib/mlflowStack";
 import { launchOf, runToCompletion } from "./lib/pods";
-import { run, type RunResult } from "./lib/procs";
+import { run, type RunResult, waitFor } from "./lib/procs";
 import { venvBin, venvEnv } from "./lib/python";
 import type { AwsCredentials } from "./lib/s3Emulator";
 import { objectsOf, resourceInputs } from "./lib/stackPlans";
@@ -109,11 +109,22 @@ describe("team DVC remotes and a TrainingJob (test stack), for real", () => {
         // The only local change: the emulator's endpoint instead of AWS's (a Git-ignored config.local).
         fs.writeFileSync(path.join(dir, ".dvc", "config.local"), `['remote "${fraud.dvc.name}"']\n    endpointurl = ${m.s3.endpoint}\n`);
         fs.writeFileSync(path.join(dir, "transactions.csv"), DATA);
-        // What DVC sends, from moto's request log (the suite's own reads of the bucket are not in it).
+        // What DVC sends, from moto's request log (the suite's own reads of the bucket are not in it). moto
+        // writes its log through a pipe, late on a loaded machine: the window is fenced by a marker request
+        // before and after (a GET of a key nobody writes), each waited for in the log.
+        let marks = 0;
+        const mark = async (): Promise<number> => {
+            const line = `/${m.bucket}/__log-mark-${++marks} HTTP`;
+            await m.s3.get(m.bucket, `__log-mark-${marks}`).catch(() => undefined);
+            await waitFor(`moto's log line ${line}`, () => m.s3.proc.output.includes(line), 30_000, 50);
+            return m.s3.proc.output.indexOf(line);
+        };
         const logged = async (args: string[]) => {
-            const before = m.s3.proc.output.length;
+            const start = await mark();
             const r = await dvc(dir, args, creds.fraud);
-            dvcLog += m.s3.proc.output.slice(before);
+            const end = await mark();
+            const window = m.s3.proc.output.slice(start, end);
+            dvcLog += window.slice(window.indexOf("\n") + 1);
             return r;
         };
         const add = await dvc(dir, ["add", "-q", "transactions.csv"], creds.fraud);
