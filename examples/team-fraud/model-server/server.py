@@ -79,6 +79,9 @@ class PredictionLog:
 
     def __init__(self):
         self.records, self.lock = [], threading.Lock()
+        # Held for a whole flush, so the last flush at exit waits for one in progress on another thread
+        # (a daemon thread killed mid-write at exit would lose the records it took).
+        self.flushing = threading.Lock()
         bucket_and_prefix = LOG_URI.removeprefix("s3://")
         self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
         self.s3 = boto3.client("s3") if LOG_ENABLED else None
@@ -94,6 +97,10 @@ class PredictionLog:
             self.flush()
 
     def flush(self):
+        with self.flushing:
+            self._flush()
+
+    def _flush(self):
         with self.lock:
             records, self.records = self.records, []
         if not records:
@@ -207,7 +214,7 @@ def main():
     def stop(*_):
         # The preStop sleep already let the endpoint removal spread; finish in-flight requests and go.
         state["draining"] = True
-        threading.Thread(target=lambda: (server.shutdown(), prediction_log.flush()), daemon=True).start()
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     threading.Thread(target=prediction_log.run, daemon=True).start()
