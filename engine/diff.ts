@@ -12,7 +12,7 @@
  * secret shows), and replacements an AWS provider decides for properties outside {@link AWS_REPLACE_PATHS}
  * (the installed @pulumi/aws package carries no schema saying which properties force a replacement).
  */
-import { aliasUrn } from "./policies";
+import { resolveOldUrns } from "./aliases";
 import type { RecordedAlias } from "./recorder";
 
 /** A resource as plan.json holds it (engine/render.ts `resourceEntry`). */
@@ -185,11 +185,6 @@ function replaceOnChanges(r: PlanResource, paths: readonly string[]): string[] {
     return opts.filter((o) => paths.some((p) => o === "*" || under(p, o))).map((o) => `replaceOnChanges: ${o}`);
 }
 
-/** The URNs a resource answers to: its own and each alias's. */
-function aliasUrns(r: PlanResource): string[] {
-    return (r.options.aliases ?? []).map((a) => aliasUrn(r, a));
-}
-
 function entryOf(kind: ChangeKind, r: PlanResource, extra: Partial<ResourceChange> = {}): ResourceChange {
     return {
         kind,
@@ -240,20 +235,16 @@ export function withoutStack(doc: PlanDocument): PlanDocument {
 export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
     const baseByUrn = new Map(base.resources.map((r) => [r.urn, r]));
     const headUrns = new Set(head.resources.map((r) => r.urn));
+    // Where the engine finds each resource of head in base's state: its URN, or an alias (inherited ones too).
+    const foundAt = resolveOldUrns(head.resources, (u) => baseByUrn.has(u));
     const matched = new Set<string>();
     const changes: ResourceChange[] = [];
     let unchanged = 0;
     const created: PlanResource[] = [];
     for (const r of head.resources) {
-        let old = baseByUrn.get(r.urn);
-        let moved = false;
-        if (!old) {
-            const aliased = aliasUrns(r).find((u) => baseByUrn.has(u) && !headUrns.has(u));
-            if (aliased) {
-                old = baseByUrn.get(aliased);
-                moved = true;
-            }
-        }
+        const oldUrn = foundAt.get(r.urn);
+        const old = oldUrn === undefined ? undefined : baseByUrn.get(oldUrn);
+        const moved = oldUrn !== r.urn;
         if (!old) {
             created.push(r);
             continue;

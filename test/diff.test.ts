@@ -112,6 +112,41 @@ describe("classification", () => {
         expect(lost.changes[0].replaceReasons[0]).toMatch(/URN changed without an alias/);
     });
 
+    it("a component moved with an alias moves its children with it: they inherit the alias (no alias of their own)", () => {
+        const comp = (urn: string, parent: string, aliases: PlanResource["options"]["aliases"] = []) =>
+            res("db", {}, { type: "mlops:index:RdsPostgres", urn, parent, custom: false, options: { protect: false, aliases } });
+        const tracking = res("mlflow", {}, { type: "mlops:index:Tracking", urn: "urn:pulumi:dev::p::mlops:index:Tracking::mlflow", custom: false });
+        const database = res(
+            "mlflow",
+            {},
+            { type: "mlops:index:Database", urn: "urn:pulumi:dev::p::mlops:index:Tracking$mlops:index:Database::mlflow", parent: tracking.urn, custom: false },
+        );
+        const instance = (parent: PlanResource) =>
+            res(
+                "db-instance",
+                { a: 1 },
+                {
+                    type: "aws:rds/instance:Instance",
+                    urn: `urn:pulumi:dev::p::${parent.urn.split("::")[2]}$aws:rds/instance:Instance::db-instance`,
+                    parent: parent.urn,
+                    options: { protect: true, aliases: [] },
+                },
+            );
+        const oldComp = comp("urn:pulumi:dev::p::mlops:index:Tracking$mlops:index:RdsPostgres::db", tracking.urn);
+        const movedComp = comp("urn:pulumi:dev::p::mlops:index:Tracking$mlops:index:Database$mlops:index:RdsPostgres::db", database.urn, [
+            { parentUrn: tracking.urn },
+        ]);
+        const d = diffPlans(doc([tracking, oldComp, instance(oldComp)]), doc([tracking, database, movedComp, instance(movedComp)]));
+        expect(dataLosingChanges(d)).toEqual([]);
+        expect(d.changes.find((c) => c.type === "aws:rds/instance:Instance")).toMatchObject({ kind: "move", oldUrn: instance(oldComp).urn });
+        // Without the component's alias, the instance is replaced.
+        const lost = diffPlans(
+            doc([tracking, oldComp, instance(oldComp)]),
+            doc([tracking, database, { ...movedComp, options: { aliases: [] } }, instance(movedComp)]),
+        );
+        expect(dataLosingChanges(lost)).toEqual([expect.objectContaining({ kind: "replace", type: "aws:rds/instance:Instance" })]);
+    });
+
     it("stateful deletions come first; a secret's value is never shown, only that it became a secret", () => {
         const cm = res(
             "cm",
