@@ -49,23 +49,76 @@ describe("MlflowTracking's child components (prod: auth on, RDS)", () => {
         ]);
     });
 
-    it("the namespace and the database stay direct children of MlflowTracking", () => {
-        expect(kinds("mlops:index:MlflowTracking")).toEqual([
-            "kubernetes:core/v1:Namespace::mlflow-namespace",
+    it("database holds the password, the RDS component and the URI Secret; the RDS component its instance, key, groups and rule", () => {
+        expect(kinds("mlops:index:MlflowDatabase")).toEqual([
             "kubernetes:core/v1:Secret::mlflow-db-secret",
-            "mlops:index:MlflowAuth::mlflow",
-            "mlops:index:MlflowGc::mlflow",
-            "mlops:index:MlflowServer::mlflow",
             "mlops:index:RdsPostgres::mlflow-db",
             "random:index/randomPassword:RandomPassword::mlflow-db-password",
+        ]);
+        expect(kinds("mlops:index:RdsPostgres")).toEqual([
+            "aws:ec2/securityGroup:SecurityGroup::mlflow-db-sg",
+            "aws:kms/alias:Alias::mlflow-db-key-alias",
+            "aws:kms/key:Key::mlflow-db-key",
+            "aws:rds/instance:Instance::mlflow-db-instance",
+            "aws:rds/parameterGroup:ParameterGroup::mlflow-db-params",
+            "aws:rds/subnetGroup:SubnetGroup::mlflow-db-subnets",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::mlflow-db-ingress-nodes",
+        ]);
+    });
+
+    it("the database's instance and key stay protected and retained in prod", () => {
+        for (const [type, name] of [
+            ["aws:rds/instance:Instance", "mlflow-db-instance"],
+            ["aws:kms/key:Key", "mlflow-db-key"],
+        ]) {
+            const r = run.one(type, name);
+            expect(r.urn).toContain("mlops:index:MlflowTracking$mlops:index:MlflowDatabase$mlops:index:RdsPostgres$");
+            expect(r.options).toMatchObject({ protect: true, retainOnDelete: true });
+        }
+    });
+
+    it("only the namespace stays a direct child of MlflowTracking, beside the child components", () => {
+        expect(kinds("mlops:index:MlflowTracking")).toEqual([
+            "kubernetes:core/v1:Namespace::mlflow-namespace",
+            "mlops:index:MlflowAuth::mlflow",
+            "mlops:index:MlflowDatabase::mlflow",
+            "mlops:index:MlflowGc::mlflow",
+            "mlops:index:MlflowServer::mlflow",
         ]);
     });
 
     // (The Kubernetes SDK adds its own aliases for former API versions of a kind, under the current parent.)
     it("every resource of the child components aliases MlflowTracking as its former parent", () => {
-        for (const component of ["mlops:index:MlflowAuth", "mlops:index:MlflowServer", "mlops:index:MlflowGc"]) {
+        for (const component of ["mlops:index:MlflowAuth", "mlops:index:MlflowServer", "mlops:index:MlflowGc", "mlops:index:MlflowDatabase"]) {
             for (const r of run.children(run.one(component))) expect(r.options.aliases, r.urn).toContainEqual({ parentUrn: tracking().urn });
         }
+    });
+
+    it("the RDS component's children carry no alias of their own: they inherit their component's (engine/aliases.ts)", () => {
+        for (const r of run.children(run.one("mlops:index:RdsPostgres"))) expect(r.options.aliases, r.urn).toEqual([]);
+    });
+});
+
+describe("MlflowTracking's database in dev (in-cluster Postgres)", () => {
+    let run: StackRun;
+    beforeAll(async () => {
+        run = await runStack("dev");
+    });
+
+    it("database holds the password, the in-cluster Postgres component and the URI Secret, each aliasing MlflowTracking", () => {
+        const database = run.one("mlops:index:MlflowDatabase");
+        expect(
+            run
+                .children(database)
+                .map((r) => `${r.type}::${r.name}`)
+                .sort(),
+        ).toEqual([
+            "kubernetes:core/v1:Secret::mlflow-db-secret",
+            "mlops:index:InClusterPostgres::mlflow-postgres",
+            "random:index/randomPassword:RandomPassword::mlflow-db-password",
+        ]);
+        for (const r of run.children(database)) expect(r.options.aliases, r.urn).toContainEqual({ parentUrn: run.one("mlops:index:MlflowTracking").urn });
+        expect(run.one("kubernetes:apps/v1:StatefulSet", "mlflow-postgres-statefulset").parent).toBe(run.one("mlops:index:InClusterPostgres").urn);
     });
 });
 

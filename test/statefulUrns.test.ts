@@ -70,3 +70,21 @@ describe("stateful resources keep their URNs", () => {
         expect(added, "new stateful resources: review, then UPDATE_URN_SNAPSHOT=1 npx vitest run test/statefulUrns.test.ts").toEqual([]);
     });
 });
+
+describe("the check itself", () => {
+    // MlflowDatabase moved the database components under it with an alias to MlflowTracking; their stateful
+    // children inherit it. Without that alias, the check finds them lost.
+    it.each([
+        ["prod", "mlops:index:RdsPostgres", ["aws:kms/key:Key::mlflow-db-key", "aws:rds/instance:Instance::mlflow-db-instance"]],
+        ["dev", "mlops:index:InClusterPostgres", ["kubernetes:apps/v1:StatefulSet::mlflow-postgres-statefulset"]],
+    ])("%s: without the alias of %s, its stateful children are lost at their old URNs and found nowhere", async (stack, component, children) => {
+        const run = await runStack(stack);
+        const deployed = new Set(load()[stack]);
+        expect(checkStatefulUrns(run.resources, deployed)).toEqual({ lost: [], added: [], claimedTwice: [] });
+        const unaliased = run.resources.map((r) => (r.type === component ? { ...r, options: { ...r.options, aliases: [] } } : r));
+        const { lost, added } = checkStatefulUrns(unaliased, deployed);
+        expect(lost.map((u) => u.split("$").pop()).sort()).toEqual(children);
+        expect(lost.every((u) => u.includes(`mlops:index:MlflowTracking$${component}$`))).toBe(true);
+        expect(added.map((u) => u.split("$").pop()).sort()).toEqual(children);
+    });
+});

@@ -18,7 +18,7 @@ import { type LabelContext, selectorLabels, standardLabels } from "../shared/nam
 import { ephemeralStorage } from "../shared/k8sHelpers";
 import { MLFLOW_PORT, ORG_LABELS, orgKey } from "../contract";
 import { MlflowAuth } from "./mlflow/auth";
-import { mlflowDatabase } from "./mlflow/database";
+import { MlflowDatabase } from "./mlflow/database";
 import { MlflowGc } from "./mlflow/gc";
 import { MlflowServer } from "./mlflow/server";
 
@@ -147,8 +147,8 @@ export class MlflowTracking extends pulumi.ComponentResource {
         );
         const ns = namespace.metadata.name;
 
-        // --- Database: password, Postgres (RDS or in-cluster), URI Secret; children of this component ------
-        const db = mlflowDatabase(
+        // --- Database: password, Postgres (RDS or in-cluster), URI Secret --------------------------------
+        const db = new MlflowDatabase(
             name,
             {
                 labels: args.labels,
@@ -161,8 +161,10 @@ export class MlflowTracking extends pulumi.ComponentResource {
                 performanceInsights: args.performanceInsights ?? false,
                 applyImmediately: args.applyImmediately ?? false,
                 protect,
+                // The database resources were children of this component before it was split: they alias it.
+                formerParent: this,
             },
-            this,
+            { parent: this },
         );
         this.databaseEndpoint = db.host;
 
