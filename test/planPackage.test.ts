@@ -77,6 +77,31 @@ describe("the engine workspace (engine/package.json)", () => {
         expect([...declared].filter((m) => !used.has(m))).toEqual([]);
     });
 
+    it("reaches outside engine/ only for the policy packs and the contract (never a component, a stack or a script)", () => {
+        // Every source file the engine's relative imports reach, transitively; these are what the bundle inlines.
+        const reached = new Set<string>();
+        const visit = (file: string) => {
+            if (reached.has(file)) return;
+            reached.add(file);
+            const text = fs
+                .readFileSync(file, "utf8")
+                .replace(/\/\*[\s\S]*?\*\//g, "")
+                .replace(/^\s*\/\/.*$/gm, "");
+            for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s+|\brequire\(\s*|\bimport\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) {
+                const base = path.resolve(path.dirname(file), m[1]);
+                const target = [`${base}.ts`, path.join(base, "index.ts"), base].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+                if (target === undefined) throw new Error(`${path.relative(ROOT, file)}: cannot resolve ${m[1]}`);
+                if (target.endsWith(".ts")) visit(target);
+            }
+        };
+        for (const f of fs.readdirSync(ENGINE_DIR, { recursive: true }).map(String))
+            if (f.endsWith(".ts") && !f.includes("node_modules")) visit(path.join(ENGINE_DIR, f));
+        const outside = [...reached].map((f) => path.relative(ROOT, f)).filter((f) => !f.startsWith("engine/"));
+        expect(outside.length).toBeGreaterThan(0);
+        const allowed = /^(policy\/|components\/contract\/|components\/shared\/yaml\.ts$)/;
+        expect(outside.filter((f) => !allowed.test(f))).toEqual([]);
+    });
+
     it("shares the root's version of every package both declare (npm installs one copy), and the root leaves the plan's own to it", () => {
         const rootDeps = { ...rootPackage.dependencies, ...rootPackage.devDependencies };
         for (const [m, v] of Object.entries({ ...engine.dependencies, ...engine.devDependencies }))
