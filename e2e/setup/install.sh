@@ -15,6 +15,8 @@ declare -A pkgs=(
   [promtool]=prometheus
   # The feature-store suite: the online store, started by the test on loopback with the rendered redis.conf.
   [redis-server]=redis-server
+  # The serving-runtimes suite's TorchServe: its frontend is Java.
+  [java]=openjdk-17-jre-headless
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
@@ -22,6 +24,10 @@ for cmd in "${!pkgs[@]}"; do
 done
 # PostgreSQL server binaries (initdb, pg_ctl, postgres) live under /usr/lib/postgresql/<major>/bin.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# TorchServe's worker imports torch: Debian's CPU-only build (PyTorch 1.13, ~150 MB of packages with its
+# libraries) for Debian's python3, from which runtimes-torchserve-venv.sh makes TorchServe's venv.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "e2e: installing ${missing[*]}"
   apt-get update -qq
@@ -39,6 +45,8 @@ bash "$here/gateway-api-crds.sh"
 bash "$here/drift-venv.sh"
 # The serving-runtimes suite's Python environment (MLServer + MLflow, Triton from nvidia-pytriton, AWS CLI, moto).
 bash "$here/runtimes-venv.sh"
+# TorchServe's environment (e2e/setup/runtimes-torchserve.requirements.lock, on Debian's python3 and torch).
+bash "$here/runtimes-torchserve-venv.sh"
 
 # The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
 if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
