@@ -17,6 +17,7 @@ import {
     podLabelMeta,
     type RuntimeArgs,
     TORCHSERVE_METRICS,
+    torchserveReadinessCommand,
     TRITON_METRICS,
 } from "../components/team/runtimes";
 import { validateObjects } from "../engine/kubernetes";
@@ -175,8 +176,24 @@ describe.each(Object.entries(RUNTIMES))("the %s runtime in prod", (kind, runtime
         }[kind]!;
         expect(c.command).toEqual(expected.command);
         expect(ports).toEqual({ http: expected.http, metrics: expected.metrics });
-        expect(c.readinessProbe.httpGet).toEqual({ path: expected.ready, port: "http", scheme: "HTTP" });
-        expect(c.startupProbe.httpGet.path).toBe(expected.ready);
+        if (kind === "torchserve") {
+            // /ping answers before the model can serve: startup and readiness ask the management API (loopback).
+            const check = torchserveReadinessCommand("fraud-scorer");
+            expect(check.slice(0, 2)).toEqual(["python3", "-c"]);
+            expect(check[2]).toContain('urllib.request.urlopen("http://127.0.0.1:8081/models/fraud-scorer", timeout=2)');
+            expect(c.readinessProbe).toMatchObject({ exec: { command: check }, periodSeconds: 10, timeoutSeconds: 3 });
+            expect(c.readinessProbe.httpGet).toBeUndefined();
+            expect(c.startupProbe).toMatchObject({ exec: { command: check } });
+            expect(c.startupProbe.httpGet).toBeUndefined();
+            // The launcher (PID 1) ignores SIGTERM: after the drain, the preStop hook stops TorchServe itself.
+            expect(c.lifecycle).toEqual({
+                preStop: { exec: { command: ["/bin/sh", "-c", 'sleep "$1" && shift && exec "$@"', "sh", "10", "torchserve", "--stop"] } },
+            });
+        } else {
+            expect(c.readinessProbe.httpGet).toEqual({ path: expected.ready, port: "http", scheme: "HTTP" });
+            expect(c.startupProbe.httpGet.path).toBe(expected.ready);
+            expect(c.lifecycle).toEqual({ preStop: { sleep: { seconds: 10 } } });
+        }
         expect(c.livenessProbe.httpGet).toEqual({ path: expected.live, port: "http", scheme: "HTTP" });
         // The Service routes its named ports to them.
         const svc = in_(run, "Service", "fraud-scorer");

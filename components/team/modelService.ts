@@ -754,6 +754,15 @@ export class ModelService extends pulumi.ComponentResource {
             ...Object.entries(args.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
         ];
         const probe = (path: string) => ({ httpGet: { path, port: SERVING_PORT_NAME, scheme: "HTTP" } });
+        // The startup and readiness probes: GET the readiness path, or the runtime's own check.
+        const readiness = rt.readinessCommand ? { exec: { command: rt.readinessCommand } } : probe(health.readinessPath);
+        // Keep serving while the endpoint removal reaches every proxy, then stop; a runtime that SIGTERM does not
+        // stop runs its own stop command after the same sleep (its words are arguments of sh, never shell text).
+        const preStop = rt.stopCommand
+            ? { exec: { command: drain > 0 ? ["/bin/sh", "-c", 'sleep "$1" && shift && exec "$@"', "sh", String(drain), ...rt.stopCommand] : rt.stopCommand } }
+            : drain > 0
+              ? { sleep: { seconds: drain } }
+              : undefined;
         const hpa = args.replicas.min < args.replicas.max;
         const deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
@@ -796,21 +805,20 @@ export class ModelService extends pulumi.ComponentResource {
                                     env: env_,
                                     resources: withGpu(containerResources(args.resources, storage), args.resources.gpu),
                                     startupProbe: {
-                                        ...probe(health.readinessPath),
+                                        ...readiness,
                                         periodSeconds: 5,
                                         timeoutSeconds: 3,
                                         failureThreshold: startupFailureThreshold(health.startupTimeoutSeconds, 5),
                                     },
                                     readinessProbe: {
-                                        ...probe(health.readinessPath),
+                                        ...readiness,
                                         periodSeconds: 10,
                                         timeoutSeconds: 3,
                                         failureThreshold: 3,
                                         successThreshold: 1,
                                     },
                                     livenessProbe: { ...probe(health.livenessPath), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-                                    // Keep serving while the endpoint removal reaches every proxy, then stop.
-                                    lifecycle: drain > 0 ? { preStop: { sleep: { seconds: drain } } } : undefined,
+                                    lifecycle: preStop ? { preStop } : undefined,
                                     securityContext: restrictedContainerSecurityContext(uid),
                                     volumeMounts: mounts,
                                 },

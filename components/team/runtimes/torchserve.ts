@@ -5,11 +5,23 @@
  * run time), metrics in Prometheus mode on 8082, token authorisation off (the gateway and the
  * namespace's network policies decide who calls), one worker per requested CPU.
  *
- * Metrics adapter: TorchServe counts inference requests per model (`ts_inference_requests_total`) and
- * their cumulative latency in microseconds (`ts_inference_latency_microseconds`), and 4xx/5xx answers of
- * the whole server (`Requests4XX`, `Requests5XX`); it has no latency histogram. The adapter records the
- * request counter (status 200 from the model's counter, 4xx and 5xx from the server's) and the
- * duration's `_sum` and `_count`, not `_bucket`.
+ * Readiness: TorchServe's `/ping` answers 200 while the model's worker is still loading, and for
+ * `maxRetryTimeoutInSec` (300 s) of a worker that fails to load; it answers 500 only after that. The
+ * startup and readiness probes therefore ask the management API (loopback) whether the model has a READY
+ * worker; liveness stays `/ping` (the server, and a model that never recovers, after those 300 s).
+ *
+ * Stop: the `torchserve` launcher is the container's first process and has no SIGTERM handler, so the
+ * kernel discards the kubelet's SIGTERM and the Java frontend it started runs on until the grace period
+ * ends in SIGKILL. The preStop hook runs `torchserve --stop` after the drain: the frontend gets SIGTERM,
+ * shuts down, and the launcher exits with it.
+ *
+ * Metrics adapter: TorchServe counts every inference request that reaches a model, answered or failed
+ * (`ts_inference_requests_total`), the cumulative latency of the answered ones in microseconds
+ * (`ts_inference_latency_microseconds`), and 4xx/5xx answers of the whole server (`Requests4XX`,
+ * `Requests5XX`, which appear at the server's first such answer); it has no latency histogram and no
+ * per-model failure counter. The adapter records the model's counter as status 200 and the server's
+ * 4xx and 5xx beside it (so a failed prediction counts under 200 and again under 5xx), and the duration's
+ * `_sum` and `_count` (all requests of the model), not `_bucket`.
  */
 import { CONTRACT_SERIES, nativeSelector, type RecordingRule } from "./metricsAdapter";
 import { artifactPathProblems, artifactS3Uri, DEFAULT_MODEL_VOLUME_SIZE, MODEL_DIR, modelFetch } from "./modelFetch";
@@ -64,6 +76,26 @@ export function torchserveConfig(workers: number): string {
     ].join("\n");
 }
 
+/**
+ * The readiness check: the management API (on loopback) lists a READY worker of the model. Python's
+ * standard library only: the image's `python3` is the interpreter TorchServe runs on.
+ */
+export function torchserveReadinessCommand(modelName: string): string[] {
+    const script = [
+        "import json, sys, urllib.request",
+        `m = json.load(urllib.request.urlopen("http://127.0.0.1:${TORCHSERVE_MANAGEMENT_PORT}/models/${modelName}", timeout=2))`,
+        'sys.exit(0 if any(w["status"] == "READY" for v in m for w in v["workers"]) else 1)',
+    ].join("\n");
+    return ["python3", "-c", script];
+}
+
+/**
+ * TorchServe's own stop: SIGTERM to the frontend whose pid the launcher wrote under TMPDIR; it returns at
+ * once (with `--foreground` it would wait for the frontend, and be killed with the container's processes
+ * when the launcher exits first: a failed hook).
+ */
+export const TORCHSERVE_STOP_COMMAND = ["torchserve", "--stop"];
+
 /** The arguments of `torchserve`: in the foreground, the one archive, no config snapshots (read-only root). */
 export function torchserveArgs(modelName: string): string[] {
     return [
@@ -100,6 +132,8 @@ export const torchserveRuntime: RuntimePreset<{ kind: "torchserve" } & ArtifactR
             metricsPath: "/metrics",
             readinessPath: "/ping",
             livenessPath: "/ping",
+            readinessCommand: torchserveReadinessCommand(ctx.modelName),
+            stopCommand: TORCHSERVE_STOP_COMMAND,
             predictPath: `/predictions/${ctx.modelName}`,
             command: ["torchserve"],
             args: torchserveArgs(ctx.modelName),

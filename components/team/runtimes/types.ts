@@ -77,8 +77,21 @@ export interface RenderedRuntime {
     readonly metricsPort: number;
     /** Path of the metrics on `metricsPort`. */
     readonly metricsPath: string;
+    /** Path of the readiness (and startup) probe on `port`, unless {@link readinessCommand} replaces it. */
     readonly readinessPath: string;
     readonly livenessPath: string;
+    /**
+     * A command the startup and readiness probes run in the server container instead of GET
+     * {@link readinessPath}: for a runtime whose HTTP health answers before the model can serve
+     * (TorchServe's /ping).
+     */
+    readonly readinessCommand?: string[];
+    /**
+     * The runtime's own stop command, run by the preStop hook after the drain: for a server that does not
+     * stop on SIGTERM to the container's first process (the `torchserve` launcher, PID 1, has no SIGTERM
+     * handler, so the kernel discards the signal, and the Java frontend it started never hears of it).
+     */
+    readonly stopCommand?: string[];
     /** Path a prediction is POSTed to (in the operating note). */
     readonly predictPath: string;
     /** Command and arguments of the server container; undefined: the image's. */
