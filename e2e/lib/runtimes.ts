@@ -22,6 +22,19 @@ export function runtimesVenv(): string {
     return venv;
 }
 
+/**
+ * TorchServe's venv (e2e/setup/runtimes-torchserve-venv.sh): TorchServe from its lock, on Debian's
+ * python3 with Debian's torch.
+ */
+export function torchserveVenv(): string {
+    const lock = fs.readFileSync(path.join(ROOT, "e2e", "setup", "runtimes-torchserve.requirements.lock"));
+    const hash = execFileSync("sha256sum", { input: lock }).toString().slice(0, 12);
+    const venv = path.join(E2E_CACHE, `venv-torchserve-${hash}`);
+    if (!fs.existsSync(path.join(venv, ".complete")))
+        throw new Error(`${venv} is missing: run bash e2e/setup/runtimes-torchserve-venv.sh (npm run test:e2e does)`);
+    return venv;
+}
+
 /** What the server container and the adapter of a rendered ModelService are. */
 export interface RenderedService {
     container: any;
@@ -30,6 +43,10 @@ export interface RenderedService {
     rules: { record: string; expr: string; labels?: Record<string, string> }[];
     /** The pod's labels (what the ServiceMonitor's relabelings read). */
     podLabels: Record<string, string>;
+    /** The pod's service account. */
+    serviceAccountName: string;
+    /** The files of the runtime's ConfigMap (`<service>-runtime-config`), if it has one. */
+    configFiles: Record<string, string>;
 }
 
 /** Renders one ModelService under the mocks and returns its server container and adapter rules. */
@@ -38,11 +55,14 @@ export async function renderService(args: ModelServiceArgs): Promise<RenderedSer
     const objects = run.k8s().map((o) => o.object as any);
     const deployment = objects.find((o) => o.kind === "Deployment");
     const adapter = objects.find((o) => o.kind === "PrometheusRule" && o.metadata.name.endsWith("-metrics-adapter"));
+    const config = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.endsWith("-runtime-config"));
     return {
         container: deployment.spec.template.spec.containers[0],
         initContainers: deployment.spec.template.spec.initContainers ?? [],
         rules: adapter?.spec.groups[0].rules ?? [],
         podLabels: deployment.spec.template.metadata.labels,
+        serviceAccountName: deployment.spec.template.spec.serviceAccountName,
+        configFiles: config?.data ?? {},
     };
 }
 
