@@ -359,6 +359,17 @@ describe("the custom runtime", () => {
     });
 });
 
+describe("the torchserve runtime's stop without a drain", () => {
+    it("runs torchserve --stop as the preStop hook, with no sleep before it", async () => {
+        const run = await runProgram(() => new ModelService("fraud-scorer", onRuntime(RUNTIMES.torchserve, { drainSeconds: 0 })));
+        const c = in_(run, "Deployment", "fraud-scorer").spec.template.spec.containers[0];
+        expect(c.lifecycle).toEqual({ preStop: { exec: { command: ["torchserve", "--stop"] } } });
+        // Other runtimes without a drain have no hook.
+        const mlflow = await runProgram(() => new ModelService("fraud-scorer", onRuntime(RUNTIMES.mlflow, { drainSeconds: 0 })));
+        expect(in_(mlflow, "Deployment", "fraud-scorer").spec.template.spec.containers[0].lifecycle).toBeUndefined();
+    });
+});
+
 describe("the platform's fetch image as readPlatform passes it (a stack output)", () => {
     const onOutput = (modelFetchImage: pulumi.Output<string | undefined>, approvals = onRuntime(RUNTIMES.triton).platform.approvals) =>
         onRuntime(RUNTIMES.triton, { platform: { ...onRuntime(RUNTIMES.triton).platform, modelFetchImage, approvals } });
@@ -396,7 +407,7 @@ describe("the runtimes suite's locks (e2e/setup)", () => {
     it("pin every package to one version with sha256 hashes (pip --require-hashes installs them)", async () => {
         const fs = await import("fs");
         const path = await import("path");
-        for (const lock of ["runtimes.requirements.lock", "runtimes-triton.requirements.lock"]) {
+        for (const lock of ["runtimes.requirements.lock", "runtimes-triton.requirements.lock", "runtimes-torchserve.requirements.lock"]) {
             const text = fs.readFileSync(path.join(__dirname, "..", "e2e", "setup", lock), "utf8");
             const logical = text
                 .replace(/\\\n\s*/g, " ")
