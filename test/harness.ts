@@ -32,10 +32,38 @@ export async function vitestLoader(entry: string): Promise<unknown> {
     return import(entry);
 }
 
-/** Runs a stack of this project (optionally with config overrides) and wraps the recording. */
+/**
+ * Recordings of runs that depend on nothing but the files in the repository (a stack of this project
+ * without overrides, the example team project on a platform stack's outputs), kept for the worker
+ * process: the program is deterministic for its inputs, so the files that read a stack share one run of
+ * it instead of each running it again (about a second a run, 60 runs in all). Held on `globalThis`
+ * because the loader's `vi.resetModules()` re-evaluates this module for the next file of the worker
+ * (vitest.config.mts: `isolate: false`). Each caller gets its own deep copy, so a test that edits what
+ * it got cannot change what another test reads. A run that failed is not kept.
+ */
+const RECORDINGS: Map<string, Promise<StackRecording>> = ((globalThis as Record<symbol, unknown>)[Symbol.for("mlops.test.recordings")] ??= new Map()) as Map<
+    string,
+    Promise<StackRecording>
+>;
+
+async function recordOnce(key: string, run: () => Promise<StackRecording>): Promise<StackRecording> {
+    let recording = RECORDINGS.get(key);
+    if (!recording) {
+        recording = run();
+        RECORDINGS.set(key, recording);
+        recording.catch(() => RECORDINGS.delete(key));
+    }
+    return structuredClone(await recording);
+}
+
+/**
+ * Runs a stack of this project (optionally with config overrides) and wraps the recording. Without
+ * overrides the worker's one run of the stack is shared (see {@link RECORDINGS}).
+ */
 export async function runStack(stack: string, configOverrides?: Record<string, string | undefined>): Promise<StackRun> {
-    const recording = await recordStack({ root: ROOT, stack, load: vitestLoader, configOverrides });
-    return new StackRun(recording);
+    const run = () => recordStack({ root: ROOT, stack, load: vitestLoader, configOverrides });
+    if (configOverrides !== undefined) return new StackRun(await run());
+    return new StackRun(await recordOnce(JSON.stringify([ROOT, stack]), run));
 }
 
 /**
@@ -54,19 +82,24 @@ export async function runProgram(program: () => unknown, stack = "unit", config:
 /**
  * Runs a stack of another Pulumi project (a team project such as examples/team-fraud) on the same
  * engine. Its StackReferences get `stackReferences` (by referenced stack name, see
- * {@link stackReferenceOutputs}); a reference to any other stack fails.
+ * {@link stackReferenceOutputs}); a reference to any other stack fails. Without config overrides, runs
+ * with the same references are shared (see {@link RECORDINGS}).
  */
 export async function runProject(
     root: string,
     stack: string,
     opts: { stackReferences?: Record<string, StackReferenceOutputs>; configOverrides?: Record<string, string | undefined> } = {},
 ): Promise<StackRun> {
-    setStackReferenceOutputs(opts.stackReferences ?? {});
-    try {
-        return new StackRun(await recordStack({ root, stack, load: vitestLoader, configOverrides: opts.configOverrides }));
-    } finally {
-        setStackReferenceOutputs({});
-    }
+    const run = async () => {
+        setStackReferenceOutputs(opts.stackReferences ?? {});
+        try {
+            return await recordStack({ root, stack, load: vitestLoader, configOverrides: opts.configOverrides });
+        } finally {
+            setStackReferenceOutputs({});
+        }
+    };
+    if (opts.configOverrides !== undefined) return new StackRun(await run());
+    return new StackRun(await recordOnce(JSON.stringify([root, stack, opts.stackReferences ?? {}]), run));
 }
 
 /** A recorded stack's outputs as a StackReference to it sees them: the values, and which outputs hold secrets. */
