@@ -90,7 +90,32 @@ function withoutResourceRefs(v: unknown): unknown {
 
 /** Wire-form properties as a policy sees them: deserialized and wrapped in @pulumi/policy's unknown-checking proxy. */
 export function policyProps(wire: Record<string, unknown>): Record<string, any> {
-    return unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(withoutResourceRefs(wire) as Record<string, unknown>), false));
+    return propsOf(toStruct(wire));
+}
+
+const toStruct = (wire: Record<string, unknown>) => Struct.fromJavaScript(withoutResourceRefs(wire) as Record<string, unknown>);
+/** What the server does with a request's Struct: each call decodes its own copy. */
+const propsOf = (struct: unknown) => unknownCheckingProxy(deserializeProperties(struct, false));
+
+/** Decodes wire-form properties to what a policy sees ({@link policyProps}). */
+export type PropsDecoder = (wire: Record<string, unknown>) => Record<string, any>;
+
+/**
+ * A {@link policyProps} for one run of the packs over resources that do not change during it: each wire
+ * object becomes a protobuf Struct once (a provider's inputs go with every resource it manages, and every
+ * pack reads every resource), and every call still decodes its own copy from the Struct, as the server
+ * decodes each request's.
+ */
+export function runDecoder(): PropsDecoder {
+    const structs = new WeakMap<object, unknown>();
+    return (wire) => {
+        let struct = structs.get(wire);
+        if (struct === undefined) {
+            struct = toStruct(wire);
+            structs.set(wire, struct);
+        }
+        return propsOf(struct);
+    };
 }
 
 function options(r: RecordedLike): PolicyResourceOptions {
@@ -108,10 +133,10 @@ function options(r: RecordedLike): PolicyResourceOptions {
 const urnName = (urn: string) => urn.split("::").slice(3).join("::");
 const providerUrn = (ref: string) => (ref.lastIndexOf("::") < 0 ? ref : ref.slice(0, ref.lastIndexOf("::")));
 
-function providerOf(r: RecordedLike, byUrn: ReadonlyMap<string, RecordedLike>): PolicyProviderResource | undefined {
+function providerOf(r: RecordedLike, byUrn: ReadonlyMap<string, RecordedLike>, decode: PropsDecoder): PolicyProviderResource | undefined {
     if (!r.provider) return undefined;
     const p = byUrn.get(providerUrn(r.provider));
-    return p ? { type: p.type, name: urnName(p.urn), urn: p.urn, props: policyProps(p.inputs) } : undefined;
+    return p ? { type: p.type, name: urnName(p.urn), urn: p.urn, props: decode(p.inputs) } : undefined;
 }
 
 class NotApplicableError extends Error {
@@ -129,7 +154,13 @@ export function contextForStack(stack: string, config: Record<string, string> = 
 }
 
 /** Runs one pack over `resources` with a stack's config file, in-process. */
-export async function runPack(pack: PackDefinition, resources: readonly RecordedLike[], file: PackConfigFile, context: PolicyContext): Promise<PackRun> {
+export async function runPack(
+    pack: PackDefinition,
+    resources: readonly RecordedLike[],
+    file: PackConfigFile,
+    context: PolicyContext,
+    decode: PropsDecoder = runDecoder(),
+): Promise<PackRun> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const findings: Finding[] = [];
     const skipped: NotApplicable[] = [];
@@ -175,11 +206,11 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
         }
     };
 
-    for (const r of resources) {
-        const props = policyProps(r.inputs);
-        const provider = providerOf(r, byUrn);
-        for (const { factory, level, policy, config } of active) {
-            if (factory.kind !== "resource") continue;
+    const resourcePolicies = active.filter((p) => p.factory.kind === "resource");
+    for (const r of resourcePolicies.length > 0 ? resources : []) {
+        const props = decode(r.inputs);
+        const provider = providerOf(r, byUrn, decode);
+        for (const { factory, level, policy, config } of resourcePolicies) {
             const args: ResourceValidationArgs = {
                 type: r.type,
                 props,
@@ -199,9 +230,9 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
         }
     }
 
-    const stackResources = toPolicyResources(resources);
-    for (const { factory, level, policy, config } of active) {
-        if (factory.kind !== "stack") continue;
+    const stackPolicies = active.filter((p) => p.factory.kind === "stack");
+    const stackResources = stackPolicies.length > 0 ? toPolicyResources(resources, decode) : [];
+    for (const { factory, level, policy, config } of stackPolicies) {
         const args: StackValidationArgs = {
             resources: stackResources,
             stackTags: new Map(),
@@ -214,16 +245,16 @@ export async function runPack(pack: PackDefinition, resources: readonly Recorded
 }
 
 /** The resources of a stack as `AnalyzeStack` hands them to stack policies (final state, joined). */
-export function toPolicyResources(resources: readonly RecordedLike[]): PolicyResource[] {
+export function toPolicyResources(resources: readonly RecordedLike[], decode: PropsDecoder = runDecoder()): PolicyResource[] {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const out = new Map<string, PolicyResource>();
     for (const r of resources) {
-        const provider = providerOf(r, byUrn);
+        const provider = providerOf(r, byUrn, decode);
         out.set(r.urn, {
             type: r.type,
             name: urnName(r.urn),
             urn: r.urn,
-            props: policyProps(r.custom ? r.outputs : { ...r.outputs }),
+            props: decode(r.outputs),
             opts: { ...options(r), parent: undefined },
             ...(provider ? { provider } : {}),
             dependencies: [],
@@ -252,8 +283,9 @@ export async function runPacks(
     context: PolicyContext,
 ): Promise<PackRun> {
     const all: PackRun = { findings: [], notApplicable: [] };
+    const decode = runDecoder();
     for (const pack of packs) {
-        const run = await runPack(pack, resources, configOf(pack.name), context);
+        const run = await runPack(pack, resources, configOf(pack.name), context, decode);
         all.findings.push(...run.findings);
         all.notApplicable.push(...run.notApplicable);
     }
