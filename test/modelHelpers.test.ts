@@ -65,9 +65,10 @@ const cronError = (expr: string) => {
 // ---------------------------------------------------------------------------------------------
 
 const teamArb = fc.stringMatching(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/);
+/** What follows `<team>-` in a model name (built once: building a stringMatching arbitrary is costly). */
+const modelRest = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,37}[a-z0-9])?$/);
 /** A valid registered model name of a team: `<team>-<rest>`, at most 40 characters. */
-const modelOf = (team: string) =>
-    fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,37}[a-z0-9])?$/).map((rest) => `${team}-${rest}`.slice(0, MODEL_NAME_MAX).replace(/-+$/, "") || `${team}-m`);
+const modelOf = (team: string) => modelRest.map((rest) => `${team}-${rest}`.slice(0, MODEL_NAME_MAX).replace(/-+$/, "") || `${team}-m`);
 const teamAndModel = teamArb.chain((team) => modelOf(team).map((model) => ({ team, model })));
 
 /** A cron field item: `*`, `*\/n`, a value, a range, a range with a step. */
