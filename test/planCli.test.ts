@@ -21,8 +21,17 @@ const FIXTURE_PROJECT = "test/fixtures/project";
 const PACK = "test/fixtures/policy-pack";
 const SILENT_PACK = "test/fixtures/broken-packs/silent";
 
+/**
+ * A plan that has not ended after this long hangs: it is killed so that the suite ends, and its test
+ * fails saying so. The plans here take seconds alone; on a loaded two-core machine (CI and other work
+ * running) one took more than the 45 s this used to allow, which failed a plan that did end.
+ */
+const HANG_MS = 240_000;
+
 interface Run {
     code: number | null;
+    /** Killed after {@link HANG_MS}: the plan did not end. */
+    hung: boolean;
     stdout: string;
     /** stderr without the progress lines. */
     stderr: string;
@@ -42,7 +51,11 @@ function plan(args: string[]): Promise<Run> {
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
-        const killer = setTimeout(() => child.kill("SIGKILL"), 45_000);
+        let hung = false;
+        const killer = setTimeout(() => {
+            hung = true;
+            child.kill("SIGKILL");
+        }, HANG_MS);
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(killer);
@@ -50,6 +63,7 @@ function plan(args: string[]): Promise<Run> {
             const isProgress = (l: string) => /^plan [^ :]+: /.test(l);
             resolve({
                 code,
+                hung,
                 stdout,
                 stderr: lines.filter((l) => !isProgress(l)).join(""),
                 progress: lines.filter(isProgress).map((l) => l.trimEnd()),
@@ -57,6 +71,11 @@ function plan(args: string[]): Promise<Run> {
             });
         });
     });
+}
+
+/** The plan ended by itself (else its output so far says where it stopped). */
+function expectEnded(r: Run): void {
+    expect(r.hung, `the plan did not end within ${HANG_MS / 1000}s and was killed; stderr so far:\n${r.stderr}${r.progress.join("\n")}`).toBe(false);
 }
 
 /** Runs the jobs two at a time (the CI machine has two cores). */
@@ -78,34 +97,37 @@ const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
 let runs: Record<"stacks" | "violate" | "badConfig" | "packTimeout" | "invalidK8s", Run>;
 let packConfig: string;
 
-beforeAll(async () => {
-    packConfig = path.join(outDir, "fixture-pack-config.json");
-    fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
-    runs = await runAll({
-        stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
-        violate: [
-            "ok",
-            "-C",
-            FIXTURE_PROJECT,
-            "-c",
-            "fixture:mode=violate",
-            "--policy-pack",
-            PACK,
-            "--policy-pack-config",
-            packConfig,
-            "--out",
-            path.join(outDir, "fixture"),
-            "--details",
-            "--sarif",
-            path.join(outDir, "violate.sarif"),
-            "--results",
-            path.join(outDir, "violate.results.json"),
-        ],
-        badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
-        packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
-        invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
-    });
-}, 120_000);
+beforeAll(
+    async () => {
+        packConfig = path.join(outDir, "fixture-pack-config.json");
+        fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
+        runs = await runAll({
+            stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
+            violate: [
+                "ok",
+                "-C",
+                FIXTURE_PROJECT,
+                "-c",
+                "fixture:mode=violate",
+                "--policy-pack",
+                PACK,
+                "--policy-pack-config",
+                packConfig,
+                "--out",
+                path.join(outDir, "fixture"),
+                "--details",
+                "--sarif",
+                path.join(outDir, "violate.sarif"),
+                "--results",
+                path.join(outDir, "violate.results.json"),
+            ],
+            badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
+            packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
+            invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
+        });
+    },
+    3 * HANG_MS + 60_000, // five plans, two at a time: three rounds
+);
 
 /** Every string held in a secret anywhere in `v` (long enough not to match by chance). */
 function secretStrings(v: unknown, inSecret = false): string[] {
@@ -118,6 +140,7 @@ function secretStrings(v: unknown, inSecret = false): string[] {
 
 describe("npm run plan -- dev test prod --json --out <dir>", () => {
     it("exits 0 and prints one plan per stack", () => {
+        expectEnded(runs.stacks);
         expect(runs.stacks.stderr).not.toMatch(/error/i);
         // npm test never runs Helm (--no-charts): the plan says loudly what it left out.
         expect(runs.stacks.stderr).toContain(
@@ -128,6 +151,7 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
     });
 
     it.each(STACKS)("%s: the plan is what the harness records; the files are valid and hold no secret", async (stack) => {
+        expectEnded(runs.stacks);
         const doc = JSON.parse(runs.stacks.stdout).find((d: any) => d.stack === stack);
         const harness = await runStack(stack);
         expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, organization: "acme", exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
@@ -170,6 +194,7 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
 describe("npm run plan: exit codes", () => {
     it("exit 1: a mandatory violation printed like the Pulumi CLI prints it, the tree, the remediation, the files", () => {
         const r = runs.violate;
+        expectEnded(r);
         expect(r.stderr).toBe("");
         expect(r.code).toBe(1);
         expect(r.progress).toEqual([
@@ -243,6 +268,7 @@ describe("npm run plan: exit codes", () => {
 
     it("exit 2: invalid config prints the ConfigError's message alone", () => {
         const r = runs.badConfig;
+        expectEnded(r);
         expect(r.code).toBe(2);
         expect(r.stdout).toBe("");
         expect(r.stderr).toMatch(
@@ -252,6 +278,7 @@ describe("npm run plan: exit codes", () => {
 
     it("exit 3: a pack that never answers times out, and is not left running", () => {
         const r = runs.packTimeout;
+        expectEnded(r);
         expect(r.code).toBe(3);
         expect(r.stderr).toMatch(
             /^error: policy pack ".*broken-packs\/silent" failed to start: it did not print its port within 1s; on a busy machine allow more time with --policy-timeout <seconds>\n$/,
@@ -261,44 +288,50 @@ describe("npm run plan: exit codes", () => {
         expect(ps.split("\n").filter((l) => l.includes("run-policy-pack") && l.includes("silent"))).toEqual([]);
     });
 
-    it("exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment", async () => {
-        const md = path.join(outDir, "diff.md");
-        const r = await plan([
-            "ok",
-            "-C",
-            FIXTURE_PROJECT,
-            "-c",
-            'fixture:teams=["risk"]',
-            "--no-policy",
-            "--diff",
-            path.join(outDir, "fixture"),
-            "--fail-on-stateful-delete",
-            "--markdown",
-            md,
-        ]);
-        expect(r.code).toBe(5);
-        const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
-        expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
-        expect(diff).toContain("WARNING: 2 stateful or protected resources deleted or replaced (data may be lost):");
-        const rows = diff.split("\n").filter((l) => /^ {2}(\+|-|~) /.test(l));
-        expect(rows.slice(0, 2).map((l) => l.trim())).toEqual([
-            "-  delete  aws:s3/bucket:Bucket  fraud-storage-data [stateful]",
-            "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
-        ]);
-        expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
-        expect(r.stderr).toMatch(
-            /^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m,
-        );
-        expect(fs.readFileSync(md, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
-        // Progress: each phase with its time, plain lines (stderr is not a terminal).
-        expect(r.progress).toEqual([
-            expect.stringMatching(/^plan ok: running the program: \d+ resources in \d+\.\ds$/),
-            expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
-        ]);
-    }, 60_000);
+    it(
+        "exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment",
+        async () => {
+            const md = path.join(outDir, "diff.md");
+            const r = await plan([
+                "ok",
+                "-C",
+                FIXTURE_PROJECT,
+                "-c",
+                'fixture:teams=["risk"]',
+                "--no-policy",
+                "--diff",
+                path.join(outDir, "fixture"),
+                "--fail-on-stateful-delete",
+                "--markdown",
+                md,
+            ]);
+            expectEnded(r);
+            expect(r.code).toBe(5);
+            const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
+            expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
+            expect(diff).toContain("WARNING: 2 stateful or protected resources deleted or replaced (data may be lost):");
+            const rows = diff.split("\n").filter((l) => /^ {2}(\+|-|~) /.test(l));
+            expect(rows.slice(0, 2).map((l) => l.trim())).toEqual([
+                "-  delete  aws:s3/bucket:Bucket  fraud-storage-data [stateful]",
+                "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
+            ]);
+            expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
+            expect(r.stderr).toMatch(
+                /^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m,
+            );
+            expect(fs.readFileSync(md, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
+            // Progress: each phase with its time, plain lines (stderr is not a terminal).
+            expect(r.progress).toEqual([
+                expect.stringMatching(/^plan ok: running the program: \d+ resources in \d+\.\ds$/),
+                expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
+            ]);
+        },
+        HANG_MS + 30_000,
+    );
 
     it("exit 4: an invalid Kubernetes object, with its path and schema error", () => {
         const r = runs.invalidK8s;
+        expectEnded(r);
         expect(r.code).toBe(4);
         expect(r.stdout).toContain("Kubernetes: 4 objects, 1 invalid:\n    Deployment/fraud/api /spec/replicas: must be integer\n");
         expect(r.stdout.trimEnd().endsWith("exit 4: invalid Kubernetes objects")).toBe(true);
