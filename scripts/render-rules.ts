@@ -7,7 +7,7 @@
  * writes `<out-dir>/<stack>/rules/<PrometheusRule>.yaml` (one rule file per PrometheusRule object) and
  * `<out-dir>/<stack>/alertmanager.yaml` (the Alertmanager configuration from the Helm values), then runs
  * `promtool check rules` and `amtool check-config` on them. The default out-dir is `$TMPDIR/mlops-monitoring`.
- * The tests (test/promtool.test.ts) use the same functions on the harness's recordings.
+ * The end-to-end suite e2e/alertRules.e2e.test.ts uses the same functions on the harness's recordings.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

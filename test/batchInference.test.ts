@@ -1,14 +1,10 @@
 /**
  * BatchInference: every argument rule with its exact error (and that misuse registers nothing), the
- * CronJob and rules it renders, defaults derived from the schedule, the image build path, and its
- * failure and staleness alerts under promtool.
+ * CronJob and rules it renders, defaults derived from the schedule, and the image build path. Its
+ * failure and staleness alerts under promtool: e2e/alertRules.e2e.test.ts.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ruleFileYaml } from "../components/shared/alertRules";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BatchInference, type BatchInferenceArgs, batchRuleGroups, validateBatchInferenceArgs } from "../components/team/batchInference";
 import type { Environment } from "../stacks/config";
 import { parseCron } from "../components/team/cron";
@@ -442,62 +438,5 @@ describe("BatchInference defaults", () => {
         expect(c.image).toBe(digest);
         expect(digest).toMatch(/@sha256:[a-f0-9]{64}$/);
         expect(c.args).toEqual(["python", "/app/score.py"]);
-    });
-});
-
-const hasPromtool = spawnSync("sh", ["-c", "command -v promtool"]).status === 0;
-if (!hasPromtool) console.warn("promtool not installed: skipping the BatchInference rule tests (apt-get install prometheus)");
-
-describe.skipIf(!hasPromtool)("BatchInference rules under promtool", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "batch-rules-"));
-    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const groups = batchRuleGroups({
-        team: "fraud",
-        jobName: "fraud-nightly-scoring",
-        schedule: parseCron("30 2 * * *"),
-        timeZone: "Europe/Berlin",
-        runbookBaseUrl: RUNBOOKS,
-    });
-    const success = (job: string) => `mlops_batch_job_last_success_timestamp_seconds{namespace="ml-fraud",job="${job}",team="fraud",model="fraud-scorer"}`;
-    const tests = `
-rule_files: [rules.yaml]
-evaluation_interval: 1m
-tests:
-  # The job last succeeded at time 0; a daily job is stale after 36 h. Another job of the namespace is not this rule's business.
-  - interval: 1m
-    input_series:
-      - { series: '${success("fraud-nightly-scoring")}', values: '0x2400' }
-      - { series: '${success("other-job")}', values: '0x2400' }
-      - { series: 'kube_job_failed{namespace="ml-fraud",job_name="fraud-nightly-scoring-29100960",condition="true"}', values: '1x10' }
-      - { series: 'kube_job_failed{namespace="ml-fraud",job_name="other-job-29100960",condition="true"}', values: '1x10' }
-    alert_rule_test:
-      - eval_time: 35h
-        alertname: BatchJobStale
-        exp_alerts: []
-      - eval_time: 37h
-        alertname: BatchJobStale
-        exp_alerts:
-          - exp_labels: { severity: warning, team: fraud, namespace: ml-fraud, job: fraud-nightly-scoring }
-            exp_annotations:
-              summary: "Batch job fraud-nightly-scoring has not succeeded within its interval"
-              description: 'Batch job fraud-nightly-scoring in ml-fraud last succeeded 1d 13h 0m 0s ago. Its schedule "30 2 * * *" (Europe/Berlin) leaves at most 1d between runs, so it is stale after 1d 12h (1.5 times that).'
-              runbook_url: "${RUNBOOKS}/batch-job-stale.md"
-      - eval_time: 5m
-        alertname: BatchJobFailed
-        exp_alerts:
-          - exp_labels: { severity: warning, team: fraud, namespace: ml-fraud, job_name: fraud-nightly-scoring-29100960 }
-            exp_annotations:
-              summary: "Job fraud-nightly-scoring-29100960 failed"
-              description: "Job fraud-nightly-scoring-29100960 in ml-fraud failed: its pods exhausted their retries or its deadline passed."
-              runbook_url: "${RUNBOOKS}/batch-job-failed.md"
-`;
-
-    it("check, and fire for this job only: failed runs at once, staleness after the window", () => {
-        fs.writeFileSync(path.join(dir, "rules.yaml"), ruleFileYaml(groups));
-        fs.writeFileSync(path.join(dir, "batch.test.yaml"), tests);
-        const check = spawnSync("promtool", ["check", "rules", "rules.yaml"], { cwd: dir, encoding: "utf8" });
-        expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
-        const test = spawnSync("promtool", ["test", "rules", "batch.test.yaml"], { cwd: dir, encoding: "utf8" });
-        expect(test.status, `${test.stdout}${test.stderr}`).toBe(0);
     });
 });

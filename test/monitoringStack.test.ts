@@ -14,6 +14,7 @@ import { validateObjects } from "../engine/kubernetes";
 import { configNamespace } from "../engine/project";
 import type { RecordedResource } from "../engine/recorder";
 import { secretPaths } from "../engine/values";
+import { alertmanagerConfigOf } from "../scripts/render-rules";
 import { runStack, type StackRun, STACKS } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -168,6 +169,12 @@ describe.each(STACKS)("monitoring stack in %s", (stack) => {
             api_url_file: "/etc/alertmanager/secrets/alertmanager-receivers/fraud-slack-webhook-url",
         });
         expect(fraud.pagerduty_configs[0].routing_key_file).toBe("/etc/alertmanager/secrets/alertmanager-receivers/fraud-pagerduty-routing-key");
+    });
+
+    it("the Alertmanager configuration (as render-rules writes it for amtool) holds no secret: receivers read their credentials from mounted files", () => {
+        const text = JSON.stringify(alertmanagerConfigOf(run.resources));
+        expect(text).not.toMatch(/hooks\.slack\.com|"api_url"|"routing_key"|"service_key"/);
+        expect(text).toContain("/etc/alertmanager/secrets/alertmanager-receivers/");
     });
 
     it("keeps the receiver secrets in a Secret and warns about the missing ones", () => {

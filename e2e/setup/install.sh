@@ -13,6 +13,8 @@ declare -A pkgs=(
   # The drift-check suite: a real Pushgateway, and promtool to test the alert rules on what it serves.
   [prometheus-pushgateway]=prometheus-pushgateway
   [promtool]=prometheus
+  # The alert-rules suite: amtool checks every stack's Alertmanager configuration and its routes.
+  [amtool]=prometheus-alertmanager
   # The feature-store suite: the online store, started by the test on loopback with the rendered redis.conf.
   [redis-server]=redis-server
   # The serving-runtimes suite's TorchServe: its frontend is Java.
