@@ -14,7 +14,7 @@ import YAML from "yaml";
 import { validateObjects } from "../engine/kubernetes";
 import { MANIFEST_SECRET_PLACEHOLDER } from "../engine/render";
 import { isSecret, redact } from "../engine/values";
-import { ROOT, runStack, STACKS } from "./harness";
+import { ROOT, runStack, type StackName, type StackRun, STACKS } from "./harness";
 import { validateSarif } from "./sarifSchema";
 
 const FIXTURE_PROJECT = "test/fixtures/project";
@@ -78,15 +78,22 @@ function expectEnded(r: Run): void {
     expect(r.hung, `the plan did not end within ${HANG_MS / 1000}s and was killed; stderr so far:\n${r.stderr}${r.progress.join("\n")}`).toBe(false);
 }
 
-/** Runs the jobs two at a time (the CI machine has two cores). */
-async function runAll<K extends string>(jobs: Record<K, string[]>): Promise<Record<K, Run>> {
-    const entries = Object.entries(jobs) as [K, string[]][];
+/** A plan to run: its arguments, and a plan that reads its output, run as soon as it ended. */
+interface Job<K extends string> {
+    args: string[];
+    then?: [K, string[]];
+}
+
+/** Runs the plans two at a time (the CI machine has two cores), in order, each `then` right after its job. */
+async function runAll<K extends string>(jobs: Partial<Record<K, Job<K>>>): Promise<Record<K, Run>> {
+    const entries = Object.entries(jobs) as [K, Job<K>][];
     const out = {} as Record<K, Run>;
     let next = 0;
     const worker = async () => {
         while (next < entries.length) {
-            const [k, args] = entries[next++];
+            const [k, { args, then }] = entries[next++];
             out[k] = await plan(args);
+            if (then) out[then[0]] = await plan(then[1]);
         }
     };
     await Promise.all([worker(), worker()]);
@@ -94,39 +101,68 @@ async function runAll<K extends string>(jobs: Record<K, string[]>): Promise<Reco
 }
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
-let runs: Record<"stacks" | "violate" | "badConfig" | "packTimeout" | "invalidK8s", Run>;
+type RunName = "stacks" | "violate" | "diff" | "badConfig" | "packTimeout" | "invalidK8s";
+let runs: Record<RunName, Run>;
+/** The harness's recording of each stack, made while the plans run (the test worker waits on them otherwise). */
+const harnessRuns = new Map<StackName, StackRun>();
 let packConfig: string;
+const diffMarkdown = path.join(outDir, "diff.md");
 
 beforeAll(
     async () => {
         packConfig = path.join(outDir, "fixture-pack-config.json");
         fs.writeFileSync(packConfig, JSON.stringify({ "max-buckets": { maxBuckets: 0 } }));
-        runs = await runAll({
-            stacks: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")],
-            violate: [
-                "ok",
-                "-C",
-                FIXTURE_PROJECT,
-                "-c",
-                "fixture:mode=violate",
-                "--policy-pack",
-                PACK,
-                "--policy-pack-config",
-                packConfig,
-                "--out",
-                path.join(outDir, "fixture"),
-                "--details",
-                "--sarif",
-                path.join(outDir, "violate.sarif"),
-                "--results",
-                path.join(outDir, "violate.results.json"),
-            ],
-            badConfig: ["dev", "-c", "mlops:environment=qa", "--no-policy"],
-            packTimeout: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"],
-            invalidK8s: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"],
-        });
+        const recorded = (async () => {
+            for (const stack of STACKS) harnessRuns.set(stack, await runStack(stack));
+        })();
+        [runs] = await Promise.all([
+            runAll<RunName>({
+                stacks: { args: [...STACKS, "--no-policy", "--json", "--out", path.join(outDir, "real")] },
+                violate: {
+                    args: [
+                        "ok",
+                        "-C",
+                        FIXTURE_PROJECT,
+                        "-c",
+                        "fixture:mode=violate",
+                        "--policy-pack",
+                        PACK,
+                        "--policy-pack-config",
+                        packConfig,
+                        "--out",
+                        path.join(outDir, "fixture"),
+                        "--details",
+                        "--sarif",
+                        path.join(outDir, "violate.sarif"),
+                        "--results",
+                        path.join(outDir, "violate.results.json"),
+                    ],
+                    // The diff against that plan's --out directory (the baseline).
+                    then: [
+                        "diff",
+                        [
+                            "ok",
+                            "-C",
+                            FIXTURE_PROJECT,
+                            "-c",
+                            'fixture:teams=["risk"]',
+                            "--no-policy",
+                            "--diff",
+                            path.join(outDir, "fixture"),
+                            "--fail-on-stateful-delete",
+                            "--markdown",
+                            diffMarkdown,
+                        ],
+                    ],
+                },
+                badConfig: { args: ["dev", "-c", "mlops:environment=qa", "--no-policy"] },
+                packTimeout: { args: ["ok", "-C", FIXTURE_PROJECT, "--policy-pack", SILENT_PACK, "--policy-timeout", "1"] },
+                invalidK8s: { args: ["ok", "-C", FIXTURE_PROJECT, "-c", "fixture:mode=invalid-k8s", "--no-policy"] },
+            }),
+            recorded,
+        ]);
     },
-    3 * HANG_MS + 60_000, // five plans, two at a time: three rounds
+    6 * HANG_MS + 60_000, // six plans: each is killed as hung before this, even if all hang one after another
 );
 
 /** Every string held in a secret anywhere in `v` (long enough not to match by chance). */
@@ -153,7 +189,7 @@ describe("npm run plan -- dev test prod --json --out <dir>", () => {
     it.each(STACKS)("%s: the plan is what the harness records; the files are valid and hold no secret", async (stack) => {
         expectEnded(runs.stacks);
         const doc = JSON.parse(runs.stacks.stdout).find((d: any) => d.stack === stack);
-        const harness = await runStack(stack);
+        const harness = harnessRuns.get(stack)!;
         expect(doc).toMatchObject({ planFormat: 1, project: "mlops", stack, organization: "acme", exitCode: 0, policy: { skipped: "skipped (--no-policy)" } });
         expect(doc.resources.map((x: any) => [x.urn, x.type, x.parent, x.provider])).toEqual(
             harness.resources.map((x) => [x.urn, x.type, x.parent, x.provider]),
@@ -288,46 +324,29 @@ describe("npm run plan: exit codes", () => {
         expect(ps.split("\n").filter((l) => l.includes("run-policy-pack") && l.includes("silent"))).toEqual([]);
     });
 
-    it(
-        "exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment",
-        async () => {
-            const md = path.join(outDir, "diff.md");
-            const r = await plan([
-                "ok",
-                "-C",
-                FIXTURE_PROJECT,
-                "-c",
-                'fixture:teams=["risk"]',
-                "--no-policy",
-                "--diff",
-                path.join(outDir, "fixture"),
-                "--fail-on-stateful-delete",
-                "--markdown",
-                md,
-            ]);
-            expectEnded(r);
-            expect(r.code).toBe(5);
-            const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
-            expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
-            expect(diff).toContain("WARNING: 2 stateful or protected resources deleted or replaced (data may be lost):");
-            const rows = diff.split("\n").filter((l) => /^ {2}(\+|-|~) /.test(l));
-            expect(rows.slice(0, 2).map((l) => l.trim())).toEqual([
-                "-  delete  aws:s3/bucket:Bucket  fraud-storage-data [stateful]",
-                "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
-            ]);
-            expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
-            expect(r.stderr).toMatch(
-                /^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m,
-            );
-            expect(fs.readFileSync(md, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
-            // Progress: each phase with its time, plain lines (stderr is not a terminal).
-            expect(r.progress).toEqual([
-                expect.stringMatching(/^plan ok: running the program: \d+ resources in \d+\.\ds$/),
-                expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
-            ]);
-        },
-        HANG_MS + 30_000,
-    );
+    it("exit 5: --diff against the baseline --out directory with --fail-on-stateful-delete: the deleted namespace and bucket first, a Markdown comment", () => {
+        const r = runs.diff;
+        expectEnded(r);
+        expect(r.code).toBe(5);
+        const diff = r.stdout.slice(r.stdout.indexOf("Changes to fixture/ok:"));
+        expect(diff.split("\n")[0]).toBe("Changes to fixture/ok: 7 to create, 0 to update, 0 to replace, 7 to delete, 0 moved, 3 unchanged");
+        expect(diff).toContain("WARNING: 2 stateful or protected resources deleted or replaced (data may be lost):");
+        const rows = diff.split("\n").filter((l) => /^ {2}(\+|-|~) /.test(l));
+        expect(rows.slice(0, 2).map((l) => l.trim())).toEqual([
+            "-  delete  aws:s3/bucket:Bucket  fraud-storage-data [stateful]",
+            "-  delete  kubernetes:core/v1:Namespace  fraud-ns [stateful]",
+        ]);
+        expect(diff).toContain("Policy results that changed:\n  resolved mandatory");
+        expect(r.stderr).toMatch(
+            /^error: --fail-on-stateful-delete: 2 stateful or protected resources are deleted or replaced:\n {2}delete urn:pulumi:ok::fixture::fixture:index:Team\$fixture:index:Storage\$aws:s3\/bucket:Bucket::fraud-storage-data\n/m,
+        );
+        expect(fs.readFileSync(diffMarkdown, "utf8")).toMatch(/^### Changes to fixture\/ok\n\n7 to create.*\n\n> \*\*Warning:\*\* 2 stateful/);
+        // Progress: each phase with its time, plain lines (stderr is not a terminal).
+        expect(r.progress).toEqual([
+            expect.stringMatching(/^plan ok: running the program: \d+ resources in \d+\.\ds$/),
+            expect.stringMatching(/^plan ok: validating Kubernetes objects: 4 objects, all valid in \d+\.\ds$/),
+        ]);
+    });
 
     it("exit 4: an invalid Kubernetes object, with its path and schema error", () => {
         const r = runs.invalidK8s;
