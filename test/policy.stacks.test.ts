@@ -14,7 +14,7 @@ import type { RecordedResource } from "../engine/recorder";
 import { effectiveLevel, readPackConfig } from "../policy/framework/configFiles";
 import { definePack } from "../policy/framework/define";
 import { PACKS } from "../policy/packs";
-import { contextForStack, type Finding, runPack, runPacks } from "../policy/framework/runner";
+import { contextForStack, type Finding, runDecoder, runPack, runPacks } from "../policy/framework/runner";
 import { readProject, readStackConfig } from "../engine/project";
 import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
@@ -44,13 +44,25 @@ interface Recorded {
 const platform = new Map<StackName, Recorded>();
 const team = new Map<StackName, Recorded>();
 
+/** Frozen, to the leaves: a test that changed a recording (instead of a StackEditor's copy) would throw. */
+function deepFreeze<T>(v: T): T {
+    if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const e of Object.values(v)) deepFreeze(e);
+    }
+    return v;
+}
+
 beforeAll(async () => {
     for (const stack of STACKS) {
         const run: StackRun = await runStack(stack);
-        platform.set(stack, { resources: run.resources, context: contextForStack(stack, run.recording.stackConfig.config, NOW) });
+        platform.set(stack, { resources: deepFreeze(run.resources), context: contextForStack(stack, run.recording.stackConfig.config, NOW) });
         const teamConfig = readStackConfig(readProject(TEAM), stack).config;
         const teamRun = await runProject(TEAM, stack, { stackReferences: { [teamConfig["team-fraud:platformStack"]]: stackReferenceOutputs(run) } });
-        team.set(stack, { resources: teamRun.resources, context: contextForStack(stack, teamRun.recording.stackConfig.config, approvalClock(stack)) });
+        team.set(stack, {
+            resources: deepFreeze(teamRun.resources),
+            context: contextForStack(stack, teamRun.recording.stackConfig.config, approvalClock(stack)),
+        });
     }
 }, 120_000);
 
@@ -117,12 +129,18 @@ describe("the corpus of misconfigured stacks", () => {
         }
     });
 
+    /**
+     * Decodes each resource once for the whole corpus: the recordings are never changed (StackEditor
+     * edits copies), so an unedited resource is the same object in every defect's stacks.
+     */
+    const decode = runDecoder();
+
     /** Runs the one policy with its pack's config file for the stack. */
     async function findingsOf(d: Defect, resources: readonly RecordedResource[]): Promise<Finding[]> {
         const pack = PACKS.find((p) => p.policies.some((f) => f.meta.name === d.policy))!;
         const only = definePack({ name: pack.name, description: pack.description, policies: pack.policies.filter((f) => f.meta.name === d.policy) });
         const { context } = (d.base === "team-fraud" ? team : platform).get(d.stack)!;
-        return (await runPack(only, resources, readPackConfig(d.stack, pack.name), context)).findings;
+        return (await runPack(only, resources, readPackConfig(d.stack, pack.name), context, decode)).findings;
     }
 
     it.each(DEFECTS.map((d) => [`${d.stack}: ${d.id} -> ${d.policy} (${d.level})`, d] as const))("%s", async (_title, d) => {

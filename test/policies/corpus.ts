@@ -15,16 +15,27 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 type Props = Record<string, any>;
 
-/** Edits a copy of a recording; resources are found by their name. */
+/**
+ * Edits a copy of a recording; resources are found by their name. A resource is copied when it is first
+ * taken (`get`, and so `edit`, `remove` and `derive`): the resources given are never changed, and the
+ * ones not taken stay the same objects, so runs of the packs over the original and the edited stack can
+ * share their decoding of them (policy/framework/runner.ts `runDecoder`).
+ */
 export class StackEditor {
     readonly resources: RecordedResource[];
+    /** The copies this editor made (its own to change). */
+    private readonly copies = new Set<RecordedResource>();
     constructor(resources: readonly RecordedResource[]) {
-        this.resources = structuredClone(resources as RecordedResource[]);
+        this.resources = [...resources];
     }
     get(name: string): RecordedResource {
         const found = this.resources.filter((r) => r.name === name);
         if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
-        return found[0];
+        if (this.copies.has(found[0])) return found[0];
+        const copy = structuredClone(found[0]);
+        this.resources[this.resources.indexOf(found[0])] = copy;
+        this.copies.add(copy);
+        return copy;
     }
     /** Applies `fn` to the resource's inputs and to its recorded state (what stack policies read). */
     edit(name: string, fn: (props: Props) => void): this {
