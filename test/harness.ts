@@ -149,9 +149,12 @@ export class StackRun {
         return this.resources.filter((r) => r.parent === parent.urn);
     }
 
-    /** Every Kubernetes object the stack renders. */
+    private objects?: readonly RenderedObject[];
+
+    /** Every Kubernetes object the stack renders (frozen: extracted once, read by many tests). */
     k8s(): RenderedObject[] {
-        return kubernetesObjects(this.resources);
+        this.objects ??= kubernetesObjects(this.resources).map((o) => ({ resource: o.resource, object: deepFreeze(o.object) }));
+        return [...this.objects];
     }
 
     /** Kubernetes objects of a kind (optionally in a namespace). */
@@ -172,6 +175,15 @@ export class StackRun {
     outputs(): Record<string, any> {
         return reveal(this.recording.outputs);
     }
+}
+
+/** `v` frozen to the leaves: code that changes it throws instead of changing what others read. */
+export function deepFreeze<T>(v: T): T {
+    if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const e of Object.values(v)) deepFreeze(e);
+    }
+    return v;
 }
 
 /** Parses the IAM policy JSON of a resource input. */

@@ -16,7 +16,7 @@ import { definePack } from "../policy/framework/define";
 import { PACKS } from "../policy/packs";
 import { contextForStack, type Finding, runDecoder, runPack, runPacks } from "../policy/framework/runner";
 import { readProject, readStackConfig } from "../engine/project";
-import { ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
+import { deepFreeze, ROOT, runProject, runStack, stackReferenceOutputs, STACKS, type StackName, type StackRun } from "./harness";
 import { asModelWorkload, asPreview, DEFECTS, type Defect, StackEditor } from "./policies/corpus";
 import { readPolicyExceptions } from "../policy/reports/exceptions";
 import { loadModelApprovals } from "../stacks/approvals";
@@ -43,15 +43,7 @@ interface Recorded {
 /** The platform stacks, and the team example deployed on each. */
 const platform = new Map<StackName, Recorded>();
 const team = new Map<StackName, Recorded>();
-
-/** Frozen, to the leaves: a test that changed a recording (instead of a StackEditor's copy) would throw. */
-function deepFreeze<T>(v: T): T {
-    if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
-        Object.freeze(v);
-        for (const e of Object.values(v)) deepFreeze(e);
-    }
-    return v;
-}
+// The recordings are frozen (deepFreeze): a test that changed one instead of a StackEditor's copy would throw.
 
 beforeAll(async () => {
     for (const stack of STACKS) {
