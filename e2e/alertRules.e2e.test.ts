@@ -9,7 +9,7 @@
  * - `amtool check-config` on every stack's Alertmanager configuration and `amtool config routes test` for
  *   the team routes.
  * These ran in `npm test` while the tools were installed and were skipped where they were not; they test
- * real software, so they are here, where the tools are always there (`npm test` needs no tool of the machine).
+ * real software, so they are here, where the tools are always installed.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
