@@ -36,10 +36,10 @@ export async function vitestLoader(entry: string): Promise<unknown> {
  * Recordings of runs that depend on nothing but the files in the repository (a stack of this project
  * without overrides, the example team project on a platform stack's outputs), kept for the worker
  * process: the program is deterministic for its inputs, so the files that read a stack share one run of
- * it instead of each running it again (about a second a run, 60 runs in all). Held on `globalThis`
- * because the loader's `vi.resetModules()` re-evaluates this module for the next file of the worker
- * (vitest.config.mts: `isolate: false`). Each caller gets its own deep copy, so a test that edits what
- * it got cannot change what another test reads. A run that failed is not kept.
+ * it instead of each running it again (about a second a run: the suite asks 59 times for 6 runs). Held
+ * on `globalThis` because each test file evaluates this module afresh (a Map here was empty in every
+ * file, even with vitest.config.mts's `isolate: false`). Each caller gets its own deep copy, so a test
+ * that edits what it got cannot change what another test reads. A run that failed is not kept.
  */
 const RECORDINGS: Map<string, Promise<StackRecording>> = ((globalThis as Record<symbol, unknown>)[Symbol.for("mlops.test.recordings")] ??= new Map()) as Map<
     string,
