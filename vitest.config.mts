@@ -11,7 +11,7 @@ export default defineConfig({
         // halves the suite). This is safe because every program run goes through engine/recorder.ts,
         // which resets Pulumi's process-global runtime state (monitor, config, stack) before it starts,
         // and tests within a file run in order. The harness also keeps one recording per stack for the
-        // worker (test/harness.ts `runStack`), which only a shared module cache makes worth it.
+        // worker process (test/harness.ts `runStack`), which pays because the process runs file after file.
         isolate: false,
         // A larger young generation: the suite allocates a lot of short-lived objects (recordings, decoded
         // policy properties, generated cases), and with Node's default semi-space the worker spent a fifth
