@@ -424,6 +424,16 @@ describe.each(STACKS)("MLflow tracking in %s", (stack) => {
             for (const init of podSpec().initContainers) expect(init.resources).toEqual(c.resources);
         });
 
+        it("works in a writable emptyDir (registering a logged model makes MLflow create ./mlruns in its working directory)", () => {
+            const c = server();
+            expect(c.workingDir).toBe("/tmp");
+            const mount = c.volumeMounts.find((m: any) => m.mountPath === c.workingDir);
+            expect(mount.readOnly).toBeFalsy();
+            expect(podSpec().volumes.find((v: any) => v.name === mount.name).emptyDir).toBeDefined();
+            // The root filesystem stays read-only: the working directory is the only writable place it needs.
+            expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+        });
+
         it("rolls out without losing capacity, with the configured replicas", () => {
             const spec = deployment().spec;
             expect(spec.replicas).toBe(cfg.mlflow.replicas);

@@ -30,6 +30,14 @@ export const MLFLOW_SERVICE_PORT = 80;
 export const MLFLOW_STORAGE = ephemeralStorage("512Mi", ["1Gi"]);
 /** Ephemeral storage of the gc container (its /tmp is 1Gi too). */
 export const MLFLOW_GC_STORAGE = ephemeralStorage("256Mi", ["1Gi"]);
+/**
+ * Working directory of the server container: its writable /tmp volume (the root filesystem is read-only).
+ * Registering a logged model (`models:/m-<id>` source) makes MLflow 3.1's registry store read the
+ * model through `MlflowClient()`, whose tracking store for the backend URI is built with the default
+ * artifact root `./mlruns`, which it creates in the working directory (empty, never written to
+ * otherwise): on a read-only working directory the registration fails with `[Errno 30]`.
+ */
+export const MLFLOW_WORKING_DIR = "/tmp";
 /** uid/gid of the `mlflow` user of `images/mlflow/Dockerfile`. */
 export const MLFLOW_UID = 10001;
 /** Name of the server's Service, Deployment and service account. */

@@ -5,7 +5,7 @@
  * own Secret and ConfigMap objects), its volumes (emptyDir, Secret and ConfigMap) as directories of a
  * temp dir. What differs, and only that: the `rewrite` function maps in-cluster endpoints (host names,
  * ports, URIs) to the loopback servers, applied to environment values, arguments and mounted files;
- * mount paths are mapped to their temp directories; PATH finds the programs in a venv of the project's
+ * mount paths (and the working directory) are mapped to their temp directories; PATH finds the programs in a venv of the project's
  * locks; `extraEnv` adds what the cluster would give (e.g. AWS credentials that IRSA would inject).
  */
 import * as fs from "fs";
@@ -21,6 +21,8 @@ export interface ContainerLaunch {
     readonly env: Record<string, string>;
     /** mountPath -> local directory. */
     readonly mounts: Record<string, string>;
+    /** The container's `workingDir`, mapped as mount paths are (unset: this process's). */
+    readonly cwd?: string;
 }
 
 export interface PodContext {
@@ -112,6 +114,7 @@ export function launchOf(ctx: PodContext, pod: any, container: any): ContainerLa
         args: argv.slice(1),
         env: venvEnv(ctx.venv, { ...finalEnv, ...(ctx.extraEnv ?? {}) }),
         mounts,
+        cwd: container.workingDir ? remount(String(container.workingDir)) : undefined,
     };
 }
 
@@ -127,10 +130,10 @@ function resolveCommand(launch: ContainerLaunch): string {
 
 /** Runs a container to completion (an init container, a Job's container). */
 export function runToCompletion(launch: ContainerLaunch, timeoutMs = 300_000): Promise<RunResult> {
-    return run(resolveCommand(launch), launch.args, { env: launch.env, timeoutMs });
+    return run(resolveCommand(launch), launch.args, { env: launch.env, cwd: launch.cwd, timeoutMs });
 }
 
 /** Starts a long-running container (a Deployment's). */
 export function startContainer(name: string, launch: ContainerLaunch): Proc {
-    return new Proc(name, resolveCommand(launch), launch.args, { env: launch.env });
+    return new Proc(name, resolveCommand(launch), launch.args, { env: launch.env, cwd: launch.cwd });
 }

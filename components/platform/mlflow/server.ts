@@ -32,6 +32,7 @@ import {
     MLFLOW_STORAGE,
     MLFLOW_TEAM_USERS_SELECTOR,
     MLFLOW_UID,
+    MLFLOW_WORKING_DIR,
     mlflowAccessLabel,
     mlflowProbes,
     mlflowServerArgs,
@@ -213,6 +214,7 @@ export class MlflowServer extends pulumi.ComponentResource {
                                     image: args.image,
                                     imagePullPolicy: "IfNotPresent",
                                     command: ["mlflow"],
+                                    workingDir: MLFLOW_WORKING_DIR,
                                     args: mlflowServerArgs({
                                         artifactsDestination: args.artifactsDestination,
                                         workers: gunicornWorkers(args.resources),
