@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podSecurityAdmissionLabels } from "../components/platform/servingNamespace";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/shared/k8sHelpers";
 import { diff, HostSnapshot } from "./lib/hostState";
-import { LocalNode, nodeSupport, waitFor } from "./lib/node";
+import { LocalNode, NODE_SETUP_TIMEOUT_MS, nodeSupport, waitFor } from "./lib/node";
 import * as path from "path";
 import { buildPythonImage, BuiltImage } from "./lib/nodeImages";
 
@@ -59,7 +59,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `real node (SKIPPED: ${sk
             60_000,
             () => node.kubectlJson(["get", "serviceaccount", "default", "-n", "team-e2e"]).metadata?.name === "default",
         );
-    });
+    }, NODE_SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
         if (node && stopped === undefined) {

@@ -135,6 +135,14 @@ export interface LocalNodeOptions {
 
 /** The file the machine-wide node lock is taken on (flock). */
 export const NODE_LOCK = path.join(os.tmpdir(), "mlops-e2e-node.lock");
+/** How long {@link LocalNode.start} waits for another node on the machine to stop. */
+export const NODE_LOCK_WAIT_MS = 45 * 60_000;
+/**
+ * Timeout of a node suite's `beforeAll`: the wait for the lock, then the node's start and the suite's own
+ * setup (minutes on a loaded 2-core machine). The tier's default hook timeout (10 minutes) would end
+ * the wait early when another checkout's node suite holds the machine.
+ */
+export const NODE_SETUP_TIMEOUT_MS = NODE_LOCK_WAIT_MS + 15 * 60_000;
 
 /**
  * Takes an exclusive flock(1) on `file`, held by a child process until it is killed (or this process
@@ -210,7 +218,7 @@ export class LocalNode {
     static async start(opts: LocalNodeOptions = {}): Promise<LocalNode> {
         // One node on the machine at a time (other checkouts, CI): a second one would see the first one's
         // iptables rules and directories as its own changes and remove them at its teardown.
-        const lock = await machineLock(NODE_LOCK, 45 * 60_000);
+        const lock = await machineLock(NODE_LOCK, NODE_LOCK_WAIT_MS);
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-node-"));
         fs.chmodSync(root, 0o711);
         const node = new LocalNode(root, opts.nodeName ?? "e2e-node", 1 + crypto.randomInt(254), opts);
