@@ -11,7 +11,7 @@
  * and the server answering through its Service; the model server loading a version registered in that
  * MLflow and answering through its Service; the drift check's run pushing its signals; a rollout of a new
  * model version keeping every replica available (the PDB's floor never crossed); pods breaking what the
- * namespaces enforce refused. Opt-in and gated on the machine as e2e/node.e2e.test.ts is.
+ * namespaces enforce refused. Opt-in (E2E_NODE=1, as CI sets it) and gated on the machine as e2e/node.e2e.test.ts is.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -23,9 +23,10 @@ import type { Plan } from "../engine/plan";
 import { installPrometheusOperatorCrds, type KubeObject } from "./lib/apiserver";
 import { applyAll, type ApplyResult, refOf } from "./lib/apply";
 import { driftVenv } from "./lib/driftCheck";
+import { installGatewayApiCrds } from "./lib/gatewayApi";
 import { diff, type HostSnapshot } from "./lib/hostState";
 import { TRAIN } from "./lib/modelServer";
-import { LocalNode, nodeSupport, waitFor } from "./lib/node";
+import { LocalNode, NODE_SETUP_TIMEOUT_MS, nodeSupport, waitFor } from "./lib/node";
 import type { BuiltImage } from "./lib/nodeImages";
 import { driftCheckImage, type ImageMap, mlflowImage, modelServerImage, postgresImage, pushgatewayImage, withLocalImages } from "./lib/platformImages";
 import { venvBin, venvEnv } from "./lib/python";
@@ -34,9 +35,6 @@ import { planExampleTeam, planOutputs, planPlatform } from "./lib/stackPlans";
 
 function gate(): string | undefined {
     if (process.env.E2E_NODE !== "1") return "E2E_NODE is not 1 (the real-node suites are opt-in: E2E_NODE=1 npm run test:e2e)";
-    // Not in the default run until every step passes (docs/e2e.md: 3 of 6 pass; model registration fails).
-    if (process.env.E2E_NODE_PLATFORM !== "1")
-        return "E2E_NODE_PLATFORM is not 1 (the platform suite on the real node is opt-in until its model-registration step passes: docs/e2e.md)";
     const support = nodeSupport();
     if (!support.ok) return `this machine cannot run a node: ${support.reasons.join("; ")}`;
     if (!fs.existsSync("/usr/bin/prometheus-pushgateway")) return "Debian's prometheus-pushgateway is not installed (e2e/setup/install.sh installs it)";
@@ -172,8 +170,10 @@ describe.skipIf(skipReason !== undefined)(
             before = node.machineBefore;
             for (const i of Object.values(images)) node.importImage(i.archive);
             await installPrometheusOperatorCrds(node.api!, ["servicemonitors", "prometheusrules"]);
+            // The team's HTTPRoute (its model's route through the platform's gateway): stored, not programmed (no gateway controller here).
+            await installGatewayApiCrds(node.api!);
             s3 = await S3Emulator.start("eu-west-1", node.nodeIP);
-        });
+        }, NODE_SETUP_TIMEOUT_MS);
 
         afterAll(async () => {
             if (node && stopped === undefined) {
@@ -191,7 +191,12 @@ describe.skipIf(skipReason !== undefined)(
                 // A local PersistentVolume for the StatefulSet's claim (a cloud cluster's default class provisions one).
                 const sts = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "mlflow-postgres") as any;
                 const claim = sts.spec.volumeClaimTemplates[0];
-                const volumeDir = node.localVolume("e2e-mlflow-postgres-data", claim.spec.resources.requests.storage);
+                // The StatefulSet controller names pod 0's claim <template>-<statefulset>-0.
+                const claimName = `${claim.metadata.name}-${sts.metadata.name}-0`;
+                const volumeDir = node.localVolume("e2e-mlflow-postgres-data", claim.spec.resources.requests.storage, {
+                    namespace: sts.metadata.namespace,
+                    name: claimName,
+                });
                 expect(fs.readdirSync(volumeDir)).toEqual([]);
                 // The artifact bucket the platform's S3 resources make in AWS, made in moto.
                 const dest = /--artifacts-destination\s+s3:\/\/([^/]+)\//.exec(
@@ -231,7 +236,7 @@ describe.skipIf(skipReason !== undefined)(
                 expect(results.filter((r) => r.error).map((r) => `${r.ref}: ${r.error}`)).toEqual([]);
 
                 const [pg] = await waitReady("mlflow", "app.kubernetes.io/name=postgres", 1);
-                const pvc = kubectlJson(["get", "pvc", "data-mlflow-postgres-0", "-n", "mlflow"]);
+                const pvc = kubectlJson(["get", "pvc", claimName, "-n", "mlflow"]);
                 expect([pvc.status.phase, pvc.spec.volumeName]).toEqual(["Bound", "e2e-mlflow-postgres-data"]);
                 // The database files on the volume belong to the pod's user; the group is the pod's fsGroup.
                 const st = fs.statSync(path.join(volumeDir, "pgdata"));

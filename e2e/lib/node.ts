@@ -290,10 +290,11 @@ export class LocalNode {
 
     /**
      * A local PersistentVolume of `capacity` on this node (a directory under its root), with no storage
-     * class: a claim that names no class binds to it, as a cloud cluster's default class would provision
-     * one. kubelet applies the pod's fsGroup to it (the local volume plugin manages ownership).
+     * class, reserved for `claim` (its `claimRef`): that claim binds to it, as a cloud cluster's default
+     * class would provision a volume for it, and no other claim of the plan takes it first. kubelet applies
+     * the pod's fsGroup to it (the local volume plugin manages ownership).
      */
-    localVolume(name: string, capacity: string): string {
+    localVolume(name: string, capacity: string, claim: { namespace: string; name: string }): string {
         const dir = this.p("volumes", name);
         fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
         this.kubectl(
@@ -307,6 +308,7 @@ export class LocalNode {
                     accessModes: ["ReadWriteOnce"],
                     persistentVolumeReclaimPolicy: "Retain",
                     storageClassName: "",
+                    claimRef: { namespace: claim.namespace, name: claim.name },
                     volumeMode: "Filesystem",
                     local: { path: dir },
                     nodeAffinity: {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Opt-in (E2E_NODE=1, or run directly): what the real-node suite (e2e/node.e2e.test.ts) needs besides the
-# API server: containerd, runc and the CNI plugins from Debian, debootstrap and iptables for the local
-# images and kubelet, and kubelet, kube-scheduler and kube-controller-manager built from the same Go
-# modules as the API server (build-kube.sh with KUBE_NODE=1). Idempotent; services are never started.
+# Opt-in (E2E_NODE=1, or run directly): what the real-node suites (e2e/node.e2e.test.ts and
+# e2e/platformNode.e2e.test.ts) need besides the API server: containerd, runc and the CNI plugins from
+# Debian, debootstrap and iptables for the local images and kubelet, and kubelet, kube-scheduler and
+# kube-controller-manager built from the same Go modules as the API server (build-kube.sh with KUBE_NODE=1).
+# Idempotent; services are never started.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
@@ -42,6 +43,7 @@ fi
 
 KUBE_NODE=1 bash "$here/build-kube.sh"
 
-# The pause image (pause.c from the kubernetes module the build above downloaded) and the Debian base
-# layer (debootstrap from Debian's archive), cached under $E2E_CACHE/node-images.
+# The pause image (pause.c from the kubernetes module the build above downloaded), the Debian base
+# layer (debootstrap from Debian's archive) and the platform's images (e2e/lib/platformImages.ts), cached
+# under $E2E_CACHE/node-images.
 cd "$here/../.." && npx tsx e2e/setup/node-images.ts

@@ -50,11 +50,12 @@ bash "$here/runtimes-venv.sh"
 # TorchServe's environment (e2e/setup/runtimes-torchserve.requirements.lock, on Debian's python3 and torch).
 bash "$here/runtimes-torchserve-venv.sh"
 
-# The real-node suite's needs (containerd, runc, CNI plugins, debootstrap, kubelet & co.): opt-in, E2E_NODE=1.
-if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi
-
 # Helm and the platform's charts, from the Go module proxy (scripts/build-charts.sh; cached in ~/.cache/mlops-charts).
 bash "$here/../../scripts/build-charts.sh"
 
 # Python venvs from the locks (MLflow, the example model server, the S3 emulator, Feast).
 bash "$here/python-venvs.sh"
+
+# The real-node suites' needs (containerd, runc, CNI plugins, debootstrap, kubelet & co., the node's images):
+# opt-in, E2E_NODE=1. After the venvs: pip in the platform images' chroots reuses the wheels they downloaded.
+if [ "${E2E_NODE:-0}" = 1 ]; then bash "$here/install-node.sh"; fi

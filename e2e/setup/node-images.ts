@@ -10,17 +10,14 @@ import { driftCheckImage, mlflowImage, modelServerImage, postgresImage, PUSHGATE
 
 console.log(`e2e node: pause image ${buildPauseImage()}`);
 console.log(`e2e node: base layer ${buildBaseLayer()}`);
-// The platform's images only for the opt-in platform suite (e2e/platformNode.e2e.test.ts, E2E_NODE_PLATFORM=1):
-// they cost about 20 CPU-minutes on an empty cache.
-if (process.env.E2E_NODE_PLATFORM === "1") {
-    for (const [name, build] of Object.entries({
-        mlflow: mlflowImage,
-        "model-server": modelServerImage,
-        "drift-check": driftCheckImage,
-        postgres: postgresImage,
-    })) {
-        console.log(`e2e node: ${name} image ${build().archive}`);
-    }
-    // Debian's Pushgateway comes with install.sh's packages.
-    if (fs.existsSync(PUSHGATEWAY_BINARY)) console.log(`e2e node: pushgateway image ${pushgatewayImage().archive}`);
+// The platform's images (e2e/platformNode.e2e.test.ts): about 20 CPU-minutes on an empty cache (docs/e2e.md).
+for (const [name, build] of Object.entries({
+    mlflow: mlflowImage,
+    "model-server": modelServerImage,
+    "drift-check": driftCheckImage,
+    postgres: postgresImage,
+})) {
+    console.log(`e2e node: ${name} image ${build().archive}`);
 }
+// Debian's Pushgateway comes with install.sh's packages.
+if (fs.existsSync(PUSHGATEWAY_BINARY)) console.log(`e2e node: pushgateway image ${pushgatewayImage().archive}`);
