@@ -10,7 +10,7 @@ import { driftCheckImage, mlflowImage, modelServerImage, postgresImage, PUSHGATE
 
 console.log(`e2e node: pause image ${buildPauseImage()}`);
 console.log(`e2e node: base layer ${buildBaseLayer()}`);
-// The platform's images (e2e/platformNode.e2e.test.ts): about 20 CPU-minutes on an empty cache (docs/e2e.md).
+// The platform's images (e2e/platformNode.e2e.test.ts): minutes of wall time on an empty cache, mostly downloads (docs/e2e.md).
 for (const [name, build] of Object.entries({
     mlflow: mlflowImage,
     "model-server": modelServerImage,
