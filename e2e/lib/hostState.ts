@@ -4,7 +4,8 @@
  * vm.overcommit_memory, vm.panic_on_oom, the root key quotas), the bridge CNI sets (ip_forward) and
  * kube-proxy may set (route_localnet, bridge-nf-call-*, conntrack limits), the iptables chains and rules
  * of every table (IPv4 and IPv6; kube-proxy's Service rules), and the entries under the fixed directories
- * containerd and the CNI plugins write to (/run/containerd, /run/netns, /var/lib/cni).
+ * containerd and the CNI plugins write to (/run/containerd, /run/netns, /var/lib/cni), and the mount
+ * propagation of the root mount (a node for add-ons makes it shared: HostToContainer mounts need it).
  * `restore` undoes exactly what appeared or changed since `snapshot`, and `diff` says what still differs.
  */
 import { execFileSync } from "child_process";
@@ -41,6 +42,19 @@ export interface HostSnapshot {
     readonly iptables: Record<string, string[]>;
     /** Directory -> entries, recursively (undefined: the directory did not exist). */
     readonly dirs: Record<string, string[] | undefined>;
+    /** The propagation of the root mount: shared, slave or private. */
+    readonly rootPropagation: string;
+}
+
+/** The propagation of the mount at `/` (the topmost one): shared, slave (a master's) or private. */
+export function rootPropagation(): string {
+    const root = fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .filter((l) => l.split(" ")[4] === "/")
+        .pop();
+    const optional = (root ?? "").split(" - ")[0].split(" ").slice(6);
+    return optional.some((f) => f.startsWith("shared:")) ? "shared" : optional.some((f) => f.startsWith("master:")) ? "slave" : "private";
 }
 
 function readSysctl(key: string): string | undefined {
@@ -89,7 +103,7 @@ export function snapshot(): HostSnapshot {
     for (const cmd of ["iptables", "ip6tables"]) for (const t of TABLES) iptables[`${cmd} ${t}`] = iptablesRules(cmd, t);
     const dirs: Record<string, string[] | undefined> = {};
     for (const d of NODE_DIRS) dirs[d] = listTree(d);
-    return { sysctls, iptables, dirs };
+    return { sysctls, iptables, dirs, rootPropagation: rootPropagation() };
 }
 
 /** What differs between a snapshot and the machine now, one line each (empty: nothing). */
@@ -104,6 +118,7 @@ export function diff(before: HostSnapshot, after: HostSnapshot = snapshot()): st
         for (const r of a) if (!b.has(r)) out.push(`${key}: added ${r}`);
         for (const r of b) if (!a.has(r)) out.push(`${key}: removed ${r}`);
     }
+    if (before.rootPropagation !== after.rootPropagation) out.push(`mount propagation of /: ${before.rootPropagation} -> ${after.rootPropagation}`);
     for (const d of NODE_DIRS) {
         const b = new Set(before.dirs[d] ?? []);
         if (before.dirs[d] === undefined && after.dirs[d] !== undefined) out.push(`created ${d}`);
@@ -170,6 +185,13 @@ export function restore(before: HostSnapshot): string[] {
         for (const r of now) if (r.startsWith("-N ") && !was.has(r)) run(["-X", r.slice(3).trim()]);
         for (const r of rules) if (r.startsWith("-N ") && !now.includes(r)) run(["-N", r.slice(3).trim()]);
         for (const r of rules) if (r.startsWith("-A ") && !now.includes(r)) run(["-A", ...splitRule(r.slice(3))]);
+    }
+    if (rootPropagation() !== before.rootPropagation && before.rootPropagation !== "slave") {
+        try {
+            execFileSync("mount", [`--make-${before.rootPropagation}`, "/"], { stdio: ["ignore", "ignore", "pipe"] });
+        } catch (e) {
+            errors.push(`mount --make-${before.rootPropagation} /: ${String((e as Error).message).split("\n")[0]}`);
+        }
     }
     for (const d of NODE_DIRS) {
         const was = before.dirs[d];

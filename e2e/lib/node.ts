@@ -7,7 +7,10 @@
  * kubelet, kube-scheduler and kube-controller-manager built from the same Go modules as the API server.
  * kube-proxy (iptables mode) makes Service ClusterIPs answer on this machine; with `clusterDns` a small
  * DNS server for the cluster domain (clusterDns.ts) answers the pods' in-cluster names. Local
- * PersistentVolumes (`localVolume`) stand in for a storage class's provisioner.
+ * PersistentVolumes (`localVolume`) stand in for a storage class's provisioner. With `addOns` the control
+ * plane is also what cluster add-ons (an operator, metrics-server, an adapter) need: pods reach the API
+ * server through the `kubernetes` Service, the aggregation layer proxies to extension API servers, and
+ * kubelet serves with a certificate of the cluster's CA.
  *
  * `LocalNode.start()` brings it up; `stop()` tears it down and restores what it changed on the machine
  * (hostState.ts), returning what it could not restore. `nodeSupport()` says whether this machine can run
@@ -131,7 +134,35 @@ export interface LocalNodeOptions {
      * (kubelet's clusterDNS and clusterDomain `cluster.local`); default false.
      */
     readonly clusterDns?: boolean;
+    /**
+     * What cluster add-ons need from the control plane (default false):
+     * - pods reach the API server through the `kubernetes` Service: it is advertised at the node's IP,
+     *   where a relay (a child process, `api-relay`) passes connections to its loopback port;
+     * - the aggregation layer: a front-proxy CA and client certificate (`--requestheader-*`,
+     *   `--proxy-client-*`), so the API server proxies APIService groups to extension API servers;
+     * - kubelet serves with a certificate signed by the API server's CA for the node's IP (what a
+     *   cluster's kubelet serving certificates are), which metrics-server verifies;
+     * - the root mount is shared (as systemd makes it), so a pod may mount a host path with
+     *   `mountPropagation: HostToContainer` (node-exporter's); teardown makes it private again if it was.
+     */
+    readonly addOns?: boolean;
 }
+
+/**
+ * The relay that lets pods reach the API server (`addOns`): listens on argv[1]:argv[2] and passes each
+ * connection to 127.0.0.1:argv[3] (a child process, so the test's own synchronous work never stalls it).
+ */
+const API_RELAY = `
+const net = require("net");
+const [host, port, target] = process.argv.slice(1);
+net.createServer((c) => {
+    const u = net.connect(Number(target), "127.0.0.1");
+    c.pipe(u).on("error", () => u.destroy());
+    u.pipe(c).on("error", () => c.destroy());
+    c.on("error", () => u.destroy());
+    u.on("error", () => c.destroy());
+}).listen(Number(port), host, () => console.log("relaying " + host + ":" + port + " to 127.0.0.1:" + target));
+`;
 
 /** The file the machine-wide node lock is taken on (flock). */
 export const NODE_LOCK = path.join(os.tmpdir(), "mlops-e2e-node.lock");
@@ -177,6 +208,30 @@ export function tail(file: string, lines = 30): string {
 
 function openssl(cwd: string, ...args: string[]): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** A P-256 key and certificate `<name>.key`/`<name>.crt` in `dir` for `subject`, signed by the CA `ca` (.crt/.key paths without suffix), with extensions `ext`. */
+function issueCertificate(dir: string, name: string, subject: string, ca: string, ext?: string): void {
+    const args = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`];
+    openssl(dir, "req", ...args, "-out", `${name}.csr`, "-subj", subject);
+    if (ext) fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
+    openssl(
+        dir,
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${ca}.crt`,
+        "-CAkey",
+        `${ca}.key`,
+        "-CAcreateserial",
+        "-out",
+        `${name}.crt`,
+        "-days",
+        "2",
+        ...(ext ? ["-extfile", `${name}.ext`] : []),
+    );
 }
 
 /** A running single-node cluster. */
@@ -351,6 +406,7 @@ export class LocalNode {
 
     private async up(): Promise<void> {
         this.hostBefore = snapshot();
+        if (this.opts.addOns && this.hostBefore.rootPropagation === "private") execFileSync("mount", ["--make-shared", "/"]);
         // --- PKI of the kubelet side: a CA kubelet trusts for client certificates, and the API server's
         // client certificate towards kubelet (exec, logs, port-forward).
         const pki = this.p("pki");
@@ -405,6 +461,41 @@ export class LocalNode {
             "2",
         );
 
+        // --- addOns: the aggregation layer's front proxy (its own CA; the API server's client certificate towards
+        // extension API servers, which they trust through the extension-apiserver-authentication ConfigMap).
+        const addOnArgs: string[] = [];
+        if (this.opts.addOns) {
+            openssl(
+                pki,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "front-proxy-ca.key",
+                "-out",
+                "front-proxy-ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=mlops-e2e-front-proxy-ca",
+            );
+            issueCertificate(pki, "front-proxy-client", "/CN=front-proxy-client", path.join(pki, "front-proxy-ca"), "extendedKeyUsage=clientAuth");
+            addOnArgs.push(
+                `--advertise-address=${this.nodeIP}`,
+                `--requestheader-client-ca-file=${pki}/front-proxy-ca.crt`,
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                `--proxy-client-cert-file=${pki}/front-proxy-client.crt`,
+                `--proxy-client-key-file=${pki}/front-proxy-client.key`,
+            );
+        }
+
         // --- The API server (the shared fixture), with what a node needs besides: the Node authorizer and
         // NodeRestriction (kubelet acts as system:node:<name>), the client certificate towards kubelet.
         const identities = {
@@ -423,6 +514,7 @@ export class LocalNode {
                 `--kubelet-client-certificate=${pki}/kubelet-client.crt`,
                 `--kubelet-client-key=${pki}/kubelet-client.key`,
                 "--kubelet-preferred-address-types=InternalIP",
+                ...addOnArgs,
             ],
         });
         // One kubeconfig per component, each with its own static token (never in argv).
@@ -432,6 +524,20 @@ export class LocalNode {
         execFileSync("ip", ["link", "add", this.bridge, "type", "bridge"]);
         execFileSync("ip", ["addr", "add", `${this.nodeIP}/24`, "dev", this.bridge]);
         execFileSync("ip", ["link", "set", this.bridge, "up"]);
+        if (this.opts.addOns) {
+            // The `kubernetes` Service's endpoint is the node's IP and the API server's port: relayed to its loopback.
+            const port = new URL(this.api.url).port;
+            const relay = this.spawn("api-relay", process.execPath, ["-e", API_RELAY, this.nodeIP, port, port]);
+            await this.waitUp(relay, "the API relay", 30_000, () => tail(relay.log).includes("relaying"));
+            // kubelet's serving certificate from the API server's CA (its key lies beside the CA's certificate).
+            issueCertificate(
+                pki,
+                "kubelet-serving",
+                `/CN=system:node:${this.nodeName}`,
+                path.join(path.dirname(this.api.caFile), "ca"),
+                ["keyUsage=digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=IP:${this.nodeIP},DNS:${this.nodeName}`].join("\n"),
+            );
+        }
 
         // --- containerd: config, root, state and sockets in the temp root; runc's state too.
         const cd = this.p("containerd");
@@ -529,6 +635,7 @@ export class LocalNode {
                     healthzPort,
                     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: `${pki}/ca.crt` } },
                     authorization: { mode: "Webhook" },
+                    ...(this.opts.addOns ? { tlsCertFile: `${pki}/kubelet-serving.crt`, tlsPrivateKeyFile: `${pki}/kubelet-serving.key` } : {}),
                     containerRuntimeEndpoint: `unix://${cd}/containerd.sock`,
                     cgroupDriver: "cgroupfs",
                     cgroupRoot,

@@ -32,7 +32,7 @@ export const BASE_SUITE = "bookworm";
 export const BASE_PACKAGES = ["python3", "python3-venv", "ca-certificates"];
 const DEBIAN_MIRROR = process.env.E2E_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
 
-function hashOf(...parts: (string | Buffer)[]): string {
+export function hashOf(...parts: (string | Buffer)[]): string {
     const h = crypto.createHash("sha256");
     for (const p of parts) h.update(p).update("\0");
     return h.digest("hex").slice(0, 16);

@@ -81,7 +81,7 @@ export function driftCheckImage(): BuiltImage {
     });
 }
 
-function cachedArchive(name: string, key: string, build: (out: string, work: string) => void): BuiltImage {
+export function cachedArchive(name: string, key: string, build: (out: string, work: string) => void): BuiltImage {
     const ref = `${LOCAL_REGISTRY}/${name}:${key}`;
     const archive = path.join(IMAGE_CACHE, `${name}-${key}.oci.tar`);
     if (fs.existsSync(archive)) return { ref, archive };

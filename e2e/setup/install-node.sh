@@ -47,3 +47,9 @@ KUBE_NODE=1 bash "$here/build-kube.sh"
 # layer (debootstrap from Debian's archive) and the platform's images (e2e/lib/platformImages.ts), cached
 # under $E2E_CACHE/node-images.
 cd "$here/../.." && npx tsx e2e/setup/node-images.ts
+
+# The charts' programs the Go module proxy serves (operator, config reloader, kube-state-metrics,
+# prometheus-adapter, metrics-server; cached under $E2E_CACHE/chart-binaries) and the charts' images
+# (e2e/lib/chartImages.ts), for e2e/chartsNode.e2e.test.ts.
+bash "$here/chart-binaries.sh"
+cd "$here/../.." && npx tsx e2e/setup/chart-images.ts
