@@ -3,10 +3,10 @@
  * aggregation layer, kubelet's serving certificate from the cluster CA; the cluster DNS): the dev plan's
  * chart objects, rendered by Helm from the pinned charts (engine/charts.ts), applied to the node's API
  * server with only the image references rewritten to images built on this machine (chartImages.ts:
- * Debian's Prometheus, Alertmanager, node-exporter and Pushgateway; the operator and its config reloader,
- * kube-state-metrics, prometheus-adapter and metrics-server built from their Go modules). The Prometheus
- * and Alertmanager resources name their image's version too (`spec.version`): it is set with the image to
- * the version of Debian's program, so the operator generates a configuration that program reads.
+ * Debian's Alertmanager, node-exporter and Pushgateway; Prometheus, the operator and its config reloader,
+ * kube-state-metrics, prometheus-adapter and metrics-server built from their Go modules). The Alertmanager
+ * resource names its image's version too (`spec.version`): it is set with the image to the version of
+ * Debian's program, so the operator generates a configuration that program reads.
  *
  * Proven: every started workload's pods Ready, their processes running as the chart's security context
  * says; the operator reconciling the Prometheus and Alertmanager resources into StatefulSets that become
@@ -16,7 +16,7 @@
  * invalid rule; metrics-server and prometheus-adapter answering through the aggregation layer. Not
  * started, and why: NOT_STARTED. Gated on the machine as e2e/node.e2e.test.ts is; CI runs it (E2E_NODE=1).
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -30,7 +30,6 @@ import { ROOT, vitestLoader } from "../test/harness";
 import type { KubeObject } from "./lib/apiserver";
 import { applyAll, type ApplyResult, refOf } from "./lib/apply";
 import {
-    CHART_BUILDS,
     chartBinary,
     chartImageMap,
     type ChartImages,
@@ -52,7 +51,11 @@ const NOT_STARTED: Record<string, string> = {
     "quay.io/thanos/thanos":
         "named only as the operator's default Thanos image (--thanos-default-base-image): no Thanos sidecar is configured, nothing runs it",
 };
-const isNotStarted = (o: KubeObject) => imageReferences(podSpecOf(o) ?? {}).some((ref) => Object.keys(NOT_STARTED).some((r) => ref.startsWith(`${r}:`)));
+/** A workload one of whose containers runs an image of NOT_STARTED. */
+const isNotStarted = (o: KubeObject) =>
+    [...(podSpecOf(o)?.containers ?? []), ...(podSpecOf(o)?.initContainers ?? [])].some((c: any) =>
+        Object.keys(NOT_STARTED).some((r) => String(c.image).startsWith(`${r}:`)),
+    );
 
 function podSpecOf(o: KubeObject): any {
     const spec = (o as any).spec;
@@ -182,18 +185,24 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the charts on a real nod
     });
 
     it("runs the programs of the versions docs/e2e.md states", () => {
-        const version = (file: string, ...args: string[]) =>
-            execFileSync(file, args.length ? args : ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        expect(version(chartBinary("prometheus-operator", "operator"), "--version")).toContain(`version ${CHART_BUILDS["prometheus-operator"].slice(1)}`);
-        expect(version(chartBinary("kube-state-metrics", "kube-state-metrics"), "version")).toContain(CHART_BUILDS["kube-state-metrics"]);
+        // What each program says of itself (some print it on stderr).
+        const version = (file: string, arg = "--version") => {
+            const r = spawnSync(file, [arg], { encoding: "utf8" });
+            return `${r.stdout}${r.stderr}`;
+        };
+        expect(version(chartBinary("prometheus-operator", "operator"))).toContain("prometheus-operator, version 0.93.1");
+        expect(version(chartBinary("prometheus-operator", "prometheus-config-reloader"))).toContain("prometheus-config-reloader, version 0.93.1");
+        expect(version(chartBinary("kube-state-metrics", "kube-state-metrics"), "version")).toContain("kube-state-metrics, version v2.20.0");
+        expect(version(chartBinary("metrics-server", "metrics-server"))).toContain("v0.8.0");
+        expect(version(chartBinary("prometheus", "prometheus"))).toContain("prometheus, version 3.14.0");
         const deb = debianPrograms();
-        expect([deb.prometheus.upstream, deb.alertmanager.upstream, deb.nodeExporter.upstream, deb.pushgateway.upstream]).toEqual([
-            "v2.42.0",
-            "v0.25.0",
-            "v1.5.0",
-            "v1.5.1",
+        expect([deb.alertmanager.debianVersion, deb.nodeExporter.debianVersion, deb.pushgateway.debianVersion]).toEqual([
+            "0.25.0-1+b4",
+            "1.5.0-1+b6",
+            "1.5.1-2+b5",
         ]);
-        expect(version(deb.prometheus.file)).toContain("version 2.42.0");
+        expect(version(deb.alertmanager.file)).toContain("alertmanager, version 0.25.0");
+        expect(version(deb.nodeExporter.file)).toContain("node_exporter, version 1.5.0");
     });
 
     it(
@@ -212,7 +221,7 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the charts on a real nod
                 "Job/monitoring/kube-prometheus-stack-admission-patch",
             ]);
             // The image (and, for the two custom resources, the version the image runs) is all that changes.
-            const versions: Record<string, string> = { Prometheus: debianPrograms().prometheus.upstream, Alertmanager: debianPrograms().alertmanager.upstream };
+            const versions: Record<string, string> = { Alertmanager: debianPrograms().alertmanager.upstream };
             applied = rendered
                 .filter((o) => !isNotStarted(o))
                 .map((o) => {
@@ -443,20 +452,21 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the charts on a real nod
         STEP_TIMEOUT,
     );
 
-    it("the operator's admission webhooks (the chart's configurations, the suite's certificate) mark a valid rule and refuse one that does not parse", () => {
-        const rule = (name: string, expr: string) =>
-            JSON.stringify({
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata: { name, namespace: NS },
-                spec: { groups: [{ name: "e2e", rules: [{ alert: "E2e", expr }] }] },
-            });
-        node.kubectl(["apply", "-f", "-"], rule("e2e-valid", "up == 0"));
-        const valid = kubectlJson(["get", "prometheusrule", "e2e-valid", "-n", NS]);
-        expect(valid.metadata.annotations?.["prometheus-operator-validated"]).toBe("true");
-        expect(() => node.kubectl(["apply", "-f", "-"], rule("e2e-invalid", "sum(rate("))).toThrow(
-            /admission webhook "prometheusrulevalidate\.monitoring\.coreos\.com" denied the request: Rules are not valid/,
-        );
+    it("the operator's admission webhooks (the chart's configurations, the suite's certificate) mark a valid rule and refuse one that does not parse", async () => {
+        const rule = (name: string, expr: string): KubeObject => ({
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: { name, namespace: NS },
+            spec: { groups: [{ name: "e2e", rules: [{ alert: "E2e", expr }] }] },
+        });
+        expect((await node.api!.apply(rule("e2e-valid", "up == 0"))).status).toBe(201);
+        // The mutating webhook's mark.
+        expect(kubectlJson(["get", "prometheusrule", "e2e-valid", "-n", NS]).metadata.annotations?.["prometheus-operator-validated"]).toBe("true");
+        const refused = await node.api!.apply(rule("e2e-invalid", "sum(rate("));
+        console.log(`=== the validating webhook's answer: ${refused.status} ${JSON.stringify(refused.body)}`);
+        expect(refused.status).toBe(422);
+        expect(JSON.stringify(refused.body)).toMatch(/could not parse expression.*unclosed left parenthesis/);
+        expect(() => kubectlJson(["get", "prometheusrule", "e2e-invalid", "-n", NS])).toThrow(/NotFound|not found/);
     });
 
     it(

@@ -2,13 +2,14 @@
  * The images of the platform's charts for the real node, built on this machine (no registry is reachable)
  * from what Debian bookworm packages and what the Go module proxy serves, and the rewrite that points the
  * chart-rendered objects at them (e2e/chartsNode.e2e.test.ts):
- * - Debian's programs (dynamically linked: on the Debian base layer of nodeImages.ts): Prometheus
- *   (`prometheus`), Alertmanager (`prometheus-alertmanager`), node-exporter (`prometheus-node-exporter`,
- *   taken from the package apt downloads, not installed on this machine), the Pushgateway
- *   (platformImages.ts's image of `prometheus-pushgateway`);
+ * - Debian's programs (dynamically linked: on the Debian base layer of nodeImages.ts): Alertmanager
+ *   (`prometheus-alertmanager`, with the package's default templates, which Debian's build reads from
+ *   disk), node-exporter (`prometheus-node-exporter`, taken from the package apt downloads, not installed
+ *   on this machine), the Pushgateway (platformImages.ts's image of `prometheus-pushgateway`);
  * - programs built from Go modules by e2e/setup/chart-binaries.sh (static: one layer with the program,
  *   /etc/passwd and /tmp, as upstream's distroless and busybox images carry): the Prometheus operator and
- *   its config reloader, kube-state-metrics, prometheus-adapter, metrics-server.
+ *   its config reloader, kube-state-metrics, prometheus-adapter, metrics-server, and Prometheus (Debian
+ *   bookworm's is built without Kubernetes service discovery).
  * Each image has upstream's entrypoint and user (nobody, 65534); the pods' security contexts set the rest.
  * Every archive is cached under $E2E_CACHE/node-images by a hash of its program and layout.
  */
@@ -26,6 +27,8 @@ export const CHART_BUILDS = {
     "kube-state-metrics": "v2.20.0",
     "prometheus-adapter": "v0.12.0",
     "metrics-server": "v0.8.0",
+    // Prometheus 3.14.0.
+    prometheus: "v0.314.0",
 } as const;
 
 /** Where chart-binaries.sh puts each release's programs. */
@@ -48,6 +51,8 @@ export function missingChartBinaries(): string[] {
 /** A Debian program: its file and the package's version. */
 export interface DebianProgram {
     readonly file: string;
+    /** Where the package's files lie: / when installed, else the directory it was unpacked in. */
+    readonly root: string;
     /** The Debian version (e.g. 2.42.0+ds-5+deb12u1). */
     readonly debianVersion: string;
     /** The upstream version the Debian version carries, as upstream tags it (v2.42.0). */
@@ -67,12 +72,13 @@ export const DEBIAN_PACKAGES = path.join(E2E_CACHE, "debian-packages");
 export function debianProgram(pkg: string, file: string): DebianProgram {
     const installed = spawnSync("dpkg-query", ["-W", "-f", "${Status} ${Version}", pkg], { encoding: "utf8" });
     const m = /^install ok installed (\S+)$/.exec(installed.stdout ?? "");
-    if (m && fs.existsSync(file)) return { file, debianVersion: m[1], upstream: upstreamOf(m[1]) };
+    if (m && fs.existsSync(file)) return { file, root: "/", debianVersion: m[1], upstream: upstreamOf(m[1]) };
     fs.mkdirSync(DEBIAN_PACKAGES, { recursive: true });
     const unpacked = fs.readdirSync(DEBIAN_PACKAGES).find((d) => d.startsWith(`${pkg}_`) && fs.existsSync(path.join(DEBIAN_PACKAGES, d, ".complete")));
     if (unpacked) {
         const version = unpacked.slice(pkg.length + 1);
-        return { file: path.join(DEBIAN_PACKAGES, unpacked, file), debianVersion: version, upstream: upstreamOf(version) };
+        const root = path.join(DEBIAN_PACKAGES, unpacked);
+        return { file: path.join(root, file), root, debianVersion: version, upstream: upstreamOf(version) };
     }
     const work = fs.mkdtempSync(path.join(DEBIAN_PACKAGES, `.${pkg}-`));
     try {
@@ -93,15 +99,14 @@ export function debianProgram(pkg: string, file: string): DebianProgram {
         fs.rmSync(dir, { recursive: true, force: true });
         execFileSync("dpkg-deb", ["-x", deb, dir]);
         fs.writeFileSync(path.join(dir, ".complete"), "");
-        return { file: path.join(dir, file), debianVersion: version, upstream: upstreamOf(version) };
+        return { file: path.join(dir, file), root: dir, debianVersion: version, upstream: upstreamOf(version) };
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }
 }
 
-/** Debian's Prometheus, Alertmanager and node-exporter (the Pushgateway's program is platformImages.ts's). */
+/** Debian's Alertmanager and node-exporter, and the Pushgateway's program (platformImages.ts makes its image). */
 export const debianPrograms = () => ({
-    prometheus: debianProgram("prometheus", "/usr/bin/prometheus"),
     alertmanager: debianProgram("prometheus-alertmanager", "/usr/bin/prometheus-alertmanager"),
     nodeExporter: debianProgram("prometheus-node-exporter", "/usr/bin/prometheus-node-exporter"),
     pushgateway: debianProgram("prometheus-pushgateway", "/usr/bin/prometheus-pushgateway"),
@@ -114,6 +119,8 @@ interface ProgramImage {
     /** Where the program lies in the image (upstream's path). */
     readonly dest: string;
     readonly entrypoint: string[];
+    /** Other files of the image: destination -> file on this machine. */
+    readonly files?: Record<string, string>;
     /** Directories the image has (upstream's working directories), owned by nobody. */
     readonly dirs?: string[];
     readonly workingDir?: string;
@@ -125,11 +132,13 @@ const NOBODY = 65534;
 
 function programImage(spec: ProgramImage): BuiltImage {
     const base = spec.onBase ? buildBaseLayer() : undefined;
+    const files = Object.entries(spec.files ?? {}).sort(([a], [b]) => a.localeCompare(b));
     const key = hashOf(
         base ? path.basename(base) : "static",
         fs.readFileSync(spec.program),
         spec.dest,
         JSON.stringify([spec.entrypoint, spec.dirs, spec.workingDir]),
+        ...files.flatMap(([dest, src]) => [dest, fs.readFileSync(src)]),
     );
     return cachedArchive(spec.name, key, (out, work) => {
         const layer = path.join(work, "layer");
@@ -146,6 +155,11 @@ function programImage(spec: ProgramImage): BuiltImage {
             fs.writeFileSync(path.join(layer, "etc/group"), `root:x:0:\nnobody:x:${NOBODY}:\n`);
             fs.mkdirSync(path.join(layer, "tmp"));
             fs.chmodSync(path.join(layer, "tmp"), 0o1777);
+        }
+        for (const [dest, src] of files) {
+            fs.mkdirSync(path.join(layer, path.dirname(dest).slice(1)), { recursive: true });
+            fs.copyFileSync(src, path.join(layer, dest.slice(1)));
+            fs.chmodSync(path.join(layer, dest.slice(1)), 0o644);
         }
         for (const d of spec.dirs ?? []) {
             fs.mkdirSync(path.join(layer, d.slice(1)), { recursive: true });
@@ -192,18 +206,25 @@ export function chartImages(): ChartImages {
         metricsServer: go("metrics-server", "metrics-server", "/metrics-server"),
         prometheus: programImage({
             name: "prometheus",
-            program: deb.prometheus.file,
+            program: chartBinary("prometheus", "prometheus"),
             dest: "/bin/prometheus",
             entrypoint: ["/bin/prometheus"],
             dirs: ["/prometheus", "/etc/prometheus"],
             workingDir: "/prometheus",
-            onBase: true,
+            onBase: false,
         }),
         alertmanager: programImage({
             name: "alertmanager",
             program: deb.alertmanager.file,
             dest: "/bin/alertmanager",
             entrypoint: ["/bin/alertmanager"],
+            // Debian's Alertmanager reads its default templates from the package's files, not from the binary.
+            files: Object.fromEntries(
+                ["default.tmpl", "email.tmpl"].map((f) => [
+                    `/usr/share/prometheus/alertmanager/${f}`,
+                    path.join(deb.alertmanager.root, "usr/share/prometheus/alertmanager", f),
+                ]),
+            ),
             dirs: ["/alertmanager", "/etc/alertmanager"],
             workingDir: "/alertmanager",
             onBase: true,

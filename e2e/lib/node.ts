@@ -524,6 +524,11 @@ export class LocalNode {
         execFileSync("ip", ["link", "add", this.bridge, "type", "bridge"]);
         execFileSync("ip", ["addr", "add", `${this.nodeIP}/24`, "dev", this.bridge]);
         execFileSync("ip", ["link", "set", this.bridge, "up"]);
+        // The Services' range goes to the bridge, from the node's IP: a connection this machine opens to a ClusterIP
+        // before kube-proxy has its rule (the API server's first check of an APIService, say) would otherwise take the
+        // default route out of the machine and stay there (an established connection is never translated later).
+        // The route goes with the bridge at teardown.
+        execFileSync("ip", ["route", "add", SERVICE_CLUSTER_IP_RANGE, "dev", this.bridge, "src", this.nodeIP]);
         if (this.opts.addOns) {
             // The `kubernetes` Service's endpoint is the node's IP and the API server's port: relayed to its loopback.
             const port = new URL(this.api.url).port;

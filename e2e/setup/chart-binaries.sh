@@ -6,7 +6,12 @@
 # - kube-state-metrics (k8s.io/kube-state-metrics/v2), at the version its sub-chart runs;
 # - prometheus-adapter (sigs.k8s.io/prometheus-adapter, cmd/adapter), at the chart's version;
 # - metrics-server (sigs.k8s.io/metrics-server, cmd/metrics-server): v0.8.0, the proxy's newest approved
-#   release (the chart runs v0.8.1, which the proxy does not serve; docs/e2e.md).
+#   release (the chart runs v0.8.1, which the proxy does not serve; docs/e2e.md);
+# - Prometheus (github.com/prometheus/prometheus v0.314.0, which is Prometheus 3.14.0, cmd/prometheus), at
+#   the version the chart runs, with Kubernetes service discovery only (upstream's build tags
+#   remove_all_sd,enable_kubernetes_sd) and no built-in web UI assets (the API and probes need none).
+#   Debian bookworm's Prometheus 2.42 is built without Kubernetes service discovery, which every
+#   ServiceMonitor needs.
 # Static binaries (CGO_ENABLED=0, -trimpath), as upstream's images carry. Output:
 # $E2E_CACHE/chart-binaries/<name>-<version>/<program>, a directory per release with a .complete stamp; a
 # rerun finds it and builds nothing. Each build prints the CPU time it took (user+sys).
@@ -14,12 +19,14 @@ set -euo pipefail
 E2E_CACHE="${E2E_CACHE:-$HOME/.cache/mlops-e2e}"
 out="$E2E_CACHE/chart-binaries"
 mkdir -p "$out"
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+# GOWORK=off: a module may ship a go.work (Prometheus does) that would put the build in workspace mode.
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
 
 OPERATOR_VERSION="${CHART_OPERATOR_VERSION:-v0.93.1}"
 KSM_VERSION="${CHART_KSM_VERSION:-v2.20.0}"
 ADAPTER_VERSION="${CHART_ADAPTER_VERSION:-v0.12.0}"
 METRICS_SERVER_VERSION="${CHART_METRICS_SERVER_VERSION:-v0.8.0}"
+PROMETHEUS_VERSION="${CHART_PROMETHEUS_VERSION:-v0.314.0}"
 
 # One build at a time (suites or checkouts may ask at once); the second waits, then finds them built.
 exec 9>"$out/.lock"
@@ -37,7 +44,7 @@ timed() {
   echo "chart binaries: $name built in $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", (u + s) / 60 }') CPU-minutes (${wall}s wall)"
 }
 
-# build_from <out dir> <module> <version> <ldflags> <package...>: builds the module's main packages in a copy
+# build_from <out dir> <module> <version> <ldflags> <package...> (BUILD_TAGS: go build -tags): builds the module's main packages in a copy
 # of its source as the proxy serves it, with the module's own go.mod and go.sum (the Go checksum database
 # checks the download). `go install <pkg>@<version>` is not used: it asks the proxy for the module's version
 # list, which the proxy refuses for some of these (k8s.io/kube-state-metrics/v2).
@@ -60,7 +67,7 @@ build_from() {
     done
     go mod download "$mod/pkg/apis/monitoring" "$mod/pkg/client"
   fi
-  go build -trimpath -ldflags "-s -w $ldflags" -o "$dir/" "$@"
+  go build -trimpath -tags "${BUILD_TAGS:-}" -ldflags "-s -w $ldflags" -o "$dir/" "$@"
   cd /
   rm -rf "$work"
 }
@@ -77,9 +84,16 @@ build_adapter() {
 build_metrics_server() {
   build_from "$1" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" ./cmd/metrics-server
 }
+build_prometheus() {
+  # v0.3MM.P of the module is Prometheus 3.MM.P.
+  local v="${PROMETHEUS_VERSION#v0.3}"
+  v="3.$((10#${v%%.*})).${v#*.}"
+  BUILD_TAGS=remove_all_sd,enable_kubernetes_sd build_from "$1" github.com/prometheus/prometheus "$PROMETHEUS_VERSION" \
+    "-X github.com/prometheus/common/version.Version=$v" ./cmd/prometheus
+}
 
-export OPERATOR_VERSION KSM_VERSION ADAPTER_VERSION METRICS_SERVER_VERSION
-export -f build_from build_operator build_ksm build_adapter build_metrics_server
+export OPERATOR_VERSION KSM_VERSION ADAPTER_VERSION METRICS_SERVER_VERSION PROMETHEUS_VERSION
+export -f build_from build_operator build_ksm build_adapter build_metrics_server build_prometheus
 
 # build <name> <version> <function>: unless cached, runs the function with the output directory, timed.
 build() {
@@ -97,3 +111,4 @@ build prometheus-operator "$OPERATOR_VERSION" build_operator
 build kube-state-metrics "$KSM_VERSION" build_ksm
 build prometheus-adapter "$ADAPTER_VERSION" build_adapter
 build metrics-server "$METRICS_SERVER_VERSION" build_metrics_server
+build prometheus "$PROMETHEUS_VERSION" build_prometheus
