@@ -472,19 +472,24 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the charts on a real nod
     it(
         "metrics-server serves the node's and pods' usage, and prometheus-adapter the platform's custom metric, through the aggregation layer",
         async () => {
-            const nodeMetrics = await waitFor("metrics.k8s.io node metrics", 300_000, () => {
-                const m = kubectlJson(["get", "--raw", `/apis/metrics.k8s.io/v1beta1/nodes/${node.nodeName}`]);
-                return m.usage?.cpu ? m : undefined;
+            // Through the API server (the aggregation layer), as kubectl top and the HPA controller read them.
+            const raw = async (p: string) => {
+                const r = await node.api!.request("GET", p);
+                return r.status === 200 ? r.body : undefined;
+            };
+            const nodeMetrics = await waitFor("metrics.k8s.io node metrics", 300_000, async () => {
+                const m = await raw(`/apis/metrics.k8s.io/v1beta1/nodes/${node.nodeName}`);
+                return m?.usage?.cpu ? m : undefined;
             });
             expect(nodeMetrics.usage.memory).toMatch(/\d+Ki$/);
-            const podMetrics = await waitFor("metrics.k8s.io pod metrics", 180_000, () => {
-                const m = kubectlJson(["get", "--raw", `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`]);
-                return m.items?.length > 0 ? m.items : undefined;
+            const podMetrics = await waitFor("metrics.k8s.io pod metrics", 180_000, async () => {
+                const m = await raw(`/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`);
+                return m?.items?.length > 0 ? m.items : undefined;
             });
             expect(podMetrics.map((p: any) => p.metadata.name)).toContainEqual(expect.stringMatching(/^prometheus-kube-prometheus-stack-prometheus-0$/));
-            const custom = await waitFor("custom.metrics.k8s.io lists the adapter's metric", 300_000, () => {
-                const m = kubectlJson(["get", "--raw", "/apis/custom.metrics.k8s.io/v1beta1"]);
-                return m.resources?.some((r: any) => r.name === "pods/mlops_model_requests_per_second") ? m.resources : undefined;
+            const custom = await waitFor("custom.metrics.k8s.io lists the adapter's metric", 300_000, async () => {
+                const m = await raw("/apis/custom.metrics.k8s.io/v1beta1");
+                return m?.resources?.some((r: any) => r.name === "pods/mlops_model_requests_per_second") ? m.resources : undefined;
             });
             expect(custom.map((r: any) => r.name)).toContain("namespaces/mlops_model_requests_per_second");
         },
