@@ -16,7 +16,7 @@
  * invalid rule; metrics-server and prometheus-adapter answering through the aggregation layer. Not
  * started, and why: NOT_STARTED. Gated on the machine as e2e/node.e2e.test.ts is; CI runs it (E2E_NODE=1).
  */
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,7 +40,7 @@ import {
     withChartImages,
 } from "./lib/chartImages";
 import { diff, type HostSnapshot } from "./lib/hostState";
-import { LocalNode, nodeSupport, waitFor } from "./lib/node";
+import { issueCertificate, LocalNode, makeCa, nodeSupport, waitFor } from "./lib/node";
 import { PUSHGATEWAY_BINARY } from "./lib/platformImages";
 
 /** Rendered image repositories whose workloads are not started here, and why (docs/e2e.md says the same). */
@@ -236,55 +236,13 @@ describe.skipIf(skipReason !== undefined)(skipReason ? `the charts on a real nod
             const patch = rendered1("Job", "kube-prometheus-stack-admission-patch").spec.template.spec.containers[0].args as string[];
             const arg = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))!.split("=")[1];
             const hosts = arg(create, "host").split(",");
-            const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
-            ssl(
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=e2e-admission-ca",
-            );
-            ssl(
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "tls.key",
-                "-out",
-                "tls.csr",
-                "-subj",
+            makeCa(tmp, "ca", "/CN=e2e-admission-ca");
+            issueCertificate(
+                tmp,
+                "tls",
                 `/CN=${hosts[0]}`,
-            );
-            fs.writeFileSync(path.join(tmp, "tls.ext"), `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(",")}\nextendedKeyUsage=serverAuth`);
-            ssl(
-                "x509",
-                "-req",
-                "-in",
-                "tls.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "tls.crt",
-                "-days",
-                "2",
-                "-extfile",
-                "tls.ext",
+                path.join(tmp, "ca"),
+                `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(",")}\nextendedKeyUsage=serverAuth`,
             );
             const b64 = (f: string) => fs.readFileSync(path.join(tmp, f)).toString("base64");
             const admissionSecret = {

@@ -210,28 +210,23 @@ function openssl(cwd: string, ...args: string[]): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** A P-256 key and certificate `<name>.key`/`<name>.crt` in `dir` for `subject`, signed by the CA `ca` (.crt/.key paths without suffix), with extensions `ext`. */
-function issueCertificate(dir: string, name: string, subject: string, ca: string, ext?: string): void {
-    const args = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`];
-    openssl(dir, "req", ...args, "-out", `${name}.csr`, "-subj", subject);
+/** openssl req's arguments for a new P-256 key, unencrypted, in `<name>.key`. */
+const newKey = (name: string) => ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`];
+
+/** A self-signed P-256 certificate authority `<name>.crt`/`<name>.key` in `dir`, valid two days. */
+export function makeCa(dir: string, name: string, subject: string): void {
+    openssl(dir, "req", "-x509", ...newKey(name), "-out", `${name}.crt`, "-days", "2", "-subj", subject);
+}
+
+/**
+ * A P-256 key and certificate `<name>.key`/`<name>.crt` in `dir` for `subject`, valid two days, signed by the
+ * CA `ca` (the path of its .crt/.key without the suffix), with the X.509 extensions `ext` (openssl's -extfile lines).
+ */
+export function issueCertificate(dir: string, name: string, subject: string, ca: string, ext?: string): void {
+    openssl(dir, "req", ...newKey(name), "-out", `${name}.csr`, "-subj", subject);
     if (ext) fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-    openssl(
-        dir,
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        `${ca}.crt`,
-        "-CAkey",
-        `${ca}.key`,
-        "-CAcreateserial",
-        "-out",
-        `${name}.crt`,
-        "-days",
-        "2",
-        ...(ext ? ["-extfile", `${name}.ext`] : []),
-    );
+    const signed = ["-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-out", `${name}.crt`, "-days", "2"];
+    openssl(dir, "x509", ...signed, ...(ext ? ["-extfile", `${name}.ext`] : []));
 }
 
 /** A running single-node cluster. */
@@ -411,78 +406,14 @@ export class LocalNode {
         // client certificate towards kubelet (exec, logs, port-forward).
         const pki = this.p("pki");
         fs.mkdirSync(pki, { mode: 0o700 });
-        openssl(
-            pki,
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=mlops-e2e-kubelet-client-ca",
-        );
-        openssl(
-            pki,
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "kubelet-client.key",
-            "-out",
-            "kubelet-client.csr",
-            "-subj",
-            "/O=system:masters/CN=kube-apiserver-kubelet-client",
-        );
-        openssl(
-            pki,
-            "x509",
-            "-req",
-            "-in",
-            "kubelet-client.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "kubelet-client.crt",
-            "-days",
-            "2",
-        );
+        makeCa(pki, "ca", "/CN=mlops-e2e-kubelet-client-ca");
+        issueCertificate(pki, "kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", path.join(pki, "ca"));
 
         // --- addOns: the aggregation layer's front proxy (its own CA; the API server's client certificate towards
         // extension API servers, which they trust through the extension-apiserver-authentication ConfigMap).
         const addOnArgs: string[] = [];
         if (this.opts.addOns) {
-            openssl(
-                pki,
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "front-proxy-ca.key",
-                "-out",
-                "front-proxy-ca.crt",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=mlops-e2e-front-proxy-ca",
-            );
+            makeCa(pki, "front-proxy-ca", "/CN=mlops-e2e-front-proxy-ca");
             issueCertificate(pki, "front-proxy-client", "/CN=front-proxy-client", path.join(pki, "front-proxy-ca"), "extendedKeyUsage=clientAuth");
             addOnArgs.push(
                 `--advertise-address=${this.nodeIP}`,
