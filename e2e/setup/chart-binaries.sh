@@ -32,13 +32,15 @@ PROMETHEUS_VERSION="${CHART_PROMETHEUS_VERSION:-v0.314.0}"
 exec 9>"$out/.lock"
 flock 9
 
-# timed <name> <command...>: runs the build and reports its CPU time.
+# timed <name> <command...>: runs the command in a subshell and reports its CPU time (user+sys of it and
+# its children: the time keyword, no /usr/bin/time needed). A failing command stops the script.
 timed() {
   local name="$1"
   shift
   local t
   t="$(mktemp)"
-  /usr/bin/time -f '%U %S %e' -o "$t" bash -c '"$@"' _ "$@"
+  local TIMEFORMAT='%U %S %R'
+  { time ("$@" 2>&3); } 3>&2 2>"$t"
   read -r user sys wall <"$t"
   rm -f "$t"
   echo "chart binaries: $name built in $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", (u + s) / 60 }') CPU-minutes (${wall}s wall)"
@@ -91,9 +93,6 @@ build_prometheus() {
   BUILD_TAGS=remove_all_sd,enable_kubernetes_sd build_from "$1" github.com/prometheus/prometheus "$PROMETHEUS_VERSION" \
     "-X github.com/prometheus/common/version.Version=$v" ./cmd/prometheus
 }
-
-export OPERATOR_VERSION KSM_VERSION ADAPTER_VERSION METRICS_SERVER_VERSION PROMETHEUS_VERSION
-export -f build_from build_operator build_ksm build_adapter build_metrics_server build_prometheus
 
 # build <name> <version> <function>: unless cached, runs the function with the output directory, timed.
 build() {
