@@ -340,11 +340,12 @@ export class LocalNode {
 
     /**
      * A local PersistentVolume of `capacity` on this node (a directory under its root), with no storage
-     * class, reserved for `claim` (its `claimRef`): that claim binds to it, as a cloud cluster's default
-     * class would provision a volume for it, and no other claim of the plan takes it first. kubelet applies
+     * class, reserved for `claim` when given (its `claimRef`): that claim binds to it, as a cloud cluster's
+     * default class would provision a volume for it, and no other claim of the plan takes it first (without
+     * `claim`, any claim of no class that fits may bind it). kubelet applies
      * the pod's fsGroup to it (the local volume plugin manages ownership).
      */
-    localVolume(name: string, capacity: string, claim: { namespace: string; name: string }): string {
+    localVolume(name: string, capacity: string, claim?: { namespace: string; name: string }): string {
         const dir = this.p("volumes", name);
         fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
         this.kubectl(
@@ -358,7 +359,7 @@ export class LocalNode {
                     accessModes: ["ReadWriteOnce"],
                     persistentVolumeReclaimPolicy: "Retain",
                     storageClassName: "",
-                    claimRef: { namespace: claim.namespace, name: claim.name },
+                    ...(claim ? { claimRef: { namespace: claim.namespace, name: claim.name } } : {}),
                     volumeMode: "Filesystem",
                     local: { path: dir },
                     nodeAffinity: {
